@@ -1,0 +1,85 @@
+"""The audit log: append-only events, written in the transaction of the change
+they record, so an event is logged exactly when its change happened."""
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from authgate.domain.context import ClientInfo
+from authgate.util import clock
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+
+class Action(enum.StrEnum):
+    USER_CREATED = "user.created"
+    USER_REGISTERED = "user.registered"
+    LOGIN_SUCCEEDED = "login.succeeded"
+    LOGIN_FAILED = "login.failed"
+    ACCOUNT_LOCKED = "account.locked"
+    LOGOUT = "logout"
+    SESSION_REVOKED = "session.revoked"
+    REFRESH_REUSED = "refresh_token.reused"
+    INVITE_CREATED = "invite.created"
+    INVITE_USED = "invite.used"
+    INVITE_REVOKED = "invite.revoked"
+    PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
+    KEYS_ROTATED = "signing_keys.rotated"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    action: str
+    at: datetime
+    actor_id: str | None = None
+    target_id: str | None = None
+    org_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    user_id: str | None = None
+    action: str | None = None
+    org_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
+class AuditStore(Protocol):
+    async def add(self, event: AuditEvent) -> None: ...
+
+    async def query(self, query: AuditQuery) -> list[AuditEvent]:
+        """Newest first; ``user_id`` matches actor or target; ``before_id`` is
+        the cursor."""
+
+
+async def record(
+    stores: "Stores",
+    action: Action,
+    client: ClientInfo,
+    *,
+    actor_id: str | None = None,
+    target_id: str | None = None,
+    org_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await stores.audit.add(
+        AuditEvent(
+            action=action.value,
+            at=clock.now(),
+            actor_id=actor_id,
+            target_id=target_id,
+            org_id=org_id,
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+            details=details or {},
+        )
+    )

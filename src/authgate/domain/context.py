@@ -1,0 +1,13 @@
+"""Who is on the other end of a use case: address and user agent, which
+sessions and the audit log record."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+NO_CLIENT = ClientInfo()

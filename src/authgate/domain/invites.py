@@ -1,0 +1,122 @@
+"""Instance invites: single-use codes, optionally expiring, that let someone
+register on an invite-only instance."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from authgate.domain import audit
+from authgate.domain.context import ClientInfo
+from authgate.errors import Forbidden, NotFound
+from authgate.util import clock, tokens
+from authgate.util.ids import new_id
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+MAX_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: str
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    used_at: datetime | None = None
+    used_by: str | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.used_at:
+            return "used"
+        if self.expires_at and self.expires_at <= clock.now():
+            return "expired"
+        return "unused"
+
+
+class InviteStore(Protocol):
+    async def add(self, invite: Invite, code_hash: str) -> None: ...
+
+    async def by_code_hash(self, code_hash: str) -> Invite | None: ...
+
+    async def get(self, invite_id: str) -> Invite | None: ...
+
+    async def all(self) -> list[Invite]:
+        """Newest first."""
+
+    async def mark_used(self, invite_id: str, user_id: str, at: datetime) -> bool:
+        """Atomically mark an unused invite used; ``False`` when it already was."""
+
+    async def revoke(self, invite_id: str, at: datetime) -> bool: ...
+
+
+async def create(
+    stores: "Stores",
+    *,
+    prefix: str,
+    created_by: str | None,
+    expires_in_days: int | None,
+    client: ClientInfo,
+) -> tuple[Invite, str]:
+    """A new invite and its code (shown once; only its hash is stored)."""
+    now = clock.now()
+    code = tokens.mint(prefix, "inv")
+    invite = Invite(
+        id=new_id("inv"),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    await stores.invites.add(invite, tokens.digest(code))
+    await audit.record(
+        stores,
+        audit.Action.INVITE_CREATED,
+        client,
+        actor_id=created_by,
+        target_id=invite.id,
+    )
+    return invite, code
+
+
+_UNUSABLE = "That invite code is invalid, used or expired."
+
+
+async def find_usable(stores: "Stores", code: str) -> Invite:
+    invite = await stores.invites.by_code_hash(tokens.digest(code.strip()))
+    if invite is None or invite.status != "unused":
+        raise Forbidden(_UNUSABLE)
+    return invite
+
+
+async def consume(
+    stores: "Stores", invite: Invite, user_id: str, client: ClientInfo
+) -> None:
+    # The conditional update makes a code good for exactly one account even when
+    # two registrations race with it.
+    if not await stores.invites.mark_used(invite.id, user_id, clock.now()):
+        raise Forbidden(_UNUSABLE)
+    await audit.record(
+        stores,
+        audit.Action.INVITE_USED,
+        client,
+        actor_id=user_id,
+        target_id=invite.id,
+    )
+
+
+async def revoke(
+    stores: "Stores", invite_id: str, *, actor_id: str, client: ClientInfo
+) -> None:
+    if not await stores.invites.revoke(invite_id, clock.now()):
+        raise NotFound("No such unused invite.")
+    await audit.record(
+        stores,
+        audit.Action.INVITE_REVOKED,
+        client,
+        actor_id=actor_id,
+        target_id=invite_id,
+    )

@@ -1,0 +1,53 @@
+"""Account lockout after repeated failed sign-ins.
+
+The counter lives in the database, keyed by normalised username (existing or
+not, so lockout behaves the same for unknown names), and is incremented
+atomically, so the limit holds across instances and concurrent attempts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from authgate.util import clock
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    max_attempts: int
+    duration: timedelta
+
+
+class LockoutStore(Protocol):
+    async def locked_until(self, key: str) -> datetime | None: ...
+
+    async def add_failure(self, key: str, now: datetime, window: timedelta) -> int:
+        """Atomically count one failure and return the count in the current
+        window; a window older than ``window`` restarts at 1."""
+
+    async def lock(self, key: str, until: datetime) -> None:
+        """Lock and restart the failure count."""
+
+    async def clear(self, key: str) -> None: ...
+
+
+async def is_locked(stores: "Stores", key: str) -> bool:
+    until = await stores.lockout.locked_until(key)
+    return until is not None and until > clock.now()
+
+
+async def record_failure(stores: "Stores", policy: Policy, key: str) -> bool:
+    """Count a failure; ``True`` when this failure locked the account."""
+    now = clock.now()
+    count = await stores.lockout.add_failure(key, now, policy.duration)
+    if count >= policy.max_attempts:
+        await stores.lockout.lock(key, now + policy.duration)
+        return True
+    return False
+
+
+async def clear(stores: "Stores", key: str) -> None:
+    await stores.lockout.clear(key)

@@ -1,0 +1,76 @@
+"""Password hashing (argon2id at OWASP parameters) and the password policy.
+
+Hashing runs in a small dedicated thread pool: argon2 releases the GIL, so the
+event loop keeps serving other requests while a hash is computed, and the pool's
+size (one thread per core) keeps a login flood from starving other threads.
+"""
+
+import asyncio
+import functools
+import os
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from authgate.errors import WeakPassword
+
+MAX_LENGTH = 128  #: OWASP ASVS 2.1.2: at most 128 characters
+COMMON_PASSWORDS_CHECKED = 30_000  #: the most common passwords refused (zxcvbn's list)
+
+_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
+
+
+class Hasher:
+    def __init__(self, time_cost: int = 2, memory_kib: int = 19456) -> None:
+        self._argon2 = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID
+        )
+        # Verified against when the user does not exist, so an unknown username
+        # costs the same time as a wrong password (no enumeration by timing).
+        self._dummy = self._argon2.hash("authgate-timing-equaliser")
+
+    async def hash(self, password: str) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_pool, self._argon2.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        loop = asyncio.get_running_loop()
+        check = functools.partial(self._verify, password_hash or self._dummy, password)
+        ok = await loop.run_in_executor(_pool, check)
+        return ok and password_hash is not None
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._argon2.check_needs_rehash(password_hash)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._argon2.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_CHECKED])
+
+
+def check_policy(
+    password: str, *, min_length: int, username: str | None = None
+) -> None:
+    """Refuse passwords that are short, over-long, common or the username (ASVS 2.1)."""
+    length = len(unicodedata.normalize("NFC", password))
+    if length < min_length:
+        raise WeakPassword(f"Password must be at least {min_length} characters.")
+    if length > MAX_LENGTH:
+        raise WeakPassword(f"Password must be at most {MAX_LENGTH} characters.")
+    if "\x00" in password:
+        raise WeakPassword("Password must not contain NUL characters.")
+    lowered = password.lower()
+    if lowered in _common_passwords():
+        raise WeakPassword("That password is too common; choose another.")
+    if username and username.lower() in lowered:
+        raise WeakPassword("Password must not contain the username.")

@@ -1,0 +1,38 @@
+"""The unit of work a use case runs in: every store, in one transaction.
+
+``storage.db.Database.transaction()`` yields an object of this shape; use cases
+take it and never commit. ``invalidate`` names credentials, sessions or users
+whose cached verifications must be dropped once the transaction commits (on
+this instance at once, on the others through the revocation fan-out).
+"""
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from authgate.domain.audit import AuditStore
+    from authgate.domain.invites import InviteStore
+    from authgate.domain.lockout import LockoutStore
+    from authgate.domain.refresh_tokens import RefreshTokenStore
+    from authgate.domain.sessions import SessionStore
+    from authgate.domain.signing_keys import KeyStore
+    from authgate.domain.users import UserStore
+
+
+class Stores(Protocol):
+    @property
+    def users(self) -> "UserStore": ...
+    @property
+    def sessions(self) -> "SessionStore": ...
+    @property
+    def refresh_tokens(self) -> "RefreshTokenStore": ...
+    @property
+    def lockout(self) -> "LockoutStore": ...
+    @property
+    def invites(self) -> "InviteStore": ...
+    @property
+    def signing_keys(self) -> "KeyStore": ...
+    @property
+    def audit(self) -> "AuditStore": ...
+
+    def invalidate(self, *tags: str) -> None:
+        """Drop cached verifications tagged with these ids after commit."""

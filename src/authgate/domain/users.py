@@ -1,0 +1,226 @@
+"""Local accounts: who may register, how a username is normalised, and
+password sign-in."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from authgate.domain import audit, invites, lockout
+from authgate.domain.context import ClientInfo
+from authgate.domain.passwords import Hasher, check_policy
+from authgate.domain.stores import Stores
+from authgate.errors import Conflict, Forbidden, InvalidRequest
+from authgate.util import clock
+from authgate.util.ids import new_id
+
+USERNAME_MAX = 64
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    email: str | None
+    is_admin: bool
+    password_hash: str | None
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+class UserStore(Protocol):
+    async def add(self, user: User) -> None:
+        """Insert; raise ``Conflict`` when the username or email is taken."""
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def by_username(self, username: str) -> User | None:
+        """Look up by normalised username."""
+
+    async def count(self) -> int: ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+
+def normalize_username(raw: str) -> str:
+    """NFKC + casefold so ``ALICE`` and ``alice`` are one account (ASVS 2.1 unicode)."""
+    name = unicodedata.normalize("NFKC", raw).casefold().strip()
+    if not _USERNAME.match(name):
+        raise InvalidRequest(
+            "Username must be 2-64 characters: letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def normalize_email(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    email = unicodedata.normalize("NFKC", raw).strip()
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise InvalidRequest("Email address is not valid.")
+    local, domain = email.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+async def create(
+    stores: Stores,
+    hasher: Hasher,
+    *,
+    username: str,
+    password: str,
+    email: str | None,
+    is_admin: bool,
+    min_length: int,
+    actor_id: str | None,
+    client: ClientInfo,
+) -> User:
+    """Create an account (registration and admin creation both end here)."""
+    name = normalize_username(username)
+    check_policy(password, min_length=min_length, username=name)
+    if await stores.users.by_username(name) is not None:
+        raise Conflict("That username is taken.")
+    user = User(
+        id=new_id("usr"),
+        username=name,
+        email=normalize_email(email),
+        is_admin=is_admin,
+        password_hash=await hasher.hash(password),
+        created_at=clock.now(),
+    )
+    await stores.users.add(user)
+    await audit.record(
+        stores,
+        audit.Action.USER_CREATED,
+        client,
+        actor_id=actor_id or user.id,
+        target_id=user.id,
+        details={"username": name, "is_admin": is_admin},
+    )
+    return user
+
+
+async def register(
+    stores: Stores,
+    hasher: Hasher,
+    *,
+    username: str,
+    password: str,
+    email: str | None,
+    invite_code: str | None,
+    allow_registration: bool,
+    min_length: int,
+    client: ClientInfo,
+) -> User:
+    """The first account needs no invite and becomes admin; later ones need an
+    invite unless registration is open."""
+    first = await stores.users.count() == 0
+    invite = None
+    if not first and not allow_registration:
+        if not invite_code:
+            raise Forbidden("Registration needs an invite code.")
+        invite = await invites.find_usable(stores, invite_code)
+    user = await create(
+        stores,
+        hasher,
+        username=username,
+        password=password,
+        email=email,
+        is_admin=first,
+        min_length=min_length,
+        actor_id=None,
+        client=client,
+    )
+    if invite is not None:
+        await invites.consume(stores, invite, user.id, client)
+    return user
+
+
+async def authenticate(
+    stores: Stores,
+    hasher: Hasher,
+    policy: lockout.Policy,
+    *,
+    username: str,
+    password: str,
+    client: ClientInfo,
+) -> User | None:
+    """The user when the password is right and the account usable, else ``None``.
+
+    Every refusal (unknown user, wrong password, locked or disabled account)
+    costs one argon2 verification and returns the same ``None``, so neither the
+    answer nor its timing tells them apart. Failures are written in the
+    caller's transaction, which must commit even when this returns ``None``.
+    """
+    try:
+        key = normalize_username(username)
+    except InvalidRequest:
+        key = username[:USERNAME_MAX]
+    user = await stores.users.by_username(key)
+    locked = await lockout.is_locked(stores, key)
+    ok = await hasher.verify(user.password_hash if user else None, password)
+    if user is None or not ok or locked or not user.active:
+        just_locked = False
+        if not locked:
+            just_locked = await lockout.record_failure(stores, policy, key)
+        await audit.record(
+            stores,
+            audit.Action.LOGIN_FAILED,
+            client,
+            actor_id=user.id if user else None,
+            details={"username": key, "reason": _reason(user, ok, locked)},
+        )
+        if just_locked:
+            await audit.record(
+                stores,
+                audit.Action.ACCOUNT_LOCKED,
+                client,
+                target_id=user.id if user else None,
+                details={"username": key},
+            )
+        return None
+    await lockout.clear(stores, key)
+    if user.password_hash and hasher.needs_rehash(user.password_hash):
+        await stores.users.set_password_hash(user.id, await hasher.hash(password))
+    return user
+
+
+def _reason(user: User | None, ok: bool, locked: bool) -> str:
+    if user is None:
+        return "unknown_user"
+    if locked:
+        return "locked"
+    if not ok:
+        return "wrong_password"
+    return "disabled"
+
+
+async def set_password(
+    stores: Stores,
+    hasher: Hasher,
+    user: User,
+    password: str,
+    *,
+    min_length: int,
+    actor_id: str | None,
+    client: ClientInfo,
+) -> None:
+    """Set a new password and end every session: a stolen session dies with
+    the old password."""
+    check_policy(password, min_length=min_length, username=user.username)
+    await stores.users.set_password_hash(user.id, await hasher.hash(password))
+    await stores.sessions.revoke_all_for_user(user.id, clock.now(), "password_reset")
+    await audit.record(
+        stores,
+        audit.Action.PASSWORD_RESET,
+        client,
+        actor_id=actor_id or user.id,
+        target_id=user.id,
+    )

@@ -1,0 +1,91 @@
+"""The one exception tree the domain raises and the web layer renders.
+
+::
+
+    AuthgateError                      500 server_error
+    ├── InvalidRequest                 400 invalid_request
+    │   └── WeakPassword               400 weak_password
+    ├── Unauthenticated                401 unauthenticated
+    │   ├── InvalidCredentials         401 invalid_credentials
+    │   └── InvalidToken               401 invalid_token
+    ├── Forbidden                      403 forbidden
+    ├── NotFound                       404 not_found
+    ├── Conflict                       409 conflict
+    ├── PayloadTooLarge                413 payload_too_large
+    └── RateLimited                    429 rate_limited
+
+Each class carries the ``error`` code and HTTP status it renders as, so the
+domain can say what went wrong without knowing about HTTP.
+"""
+
+
+class AuthgateError(Exception):
+    code = "server_error"
+    status = 500
+    default_description = "The server could not complete the request."
+
+    def __init__(self, description: str | None = None) -> None:
+        self.description = description or self.default_description
+        super().__init__(self.description)
+
+
+class InvalidRequest(AuthgateError):
+    code = "invalid_request"
+    status = 400
+    default_description = "The request is not valid."
+
+
+class WeakPassword(InvalidRequest):
+    code = "weak_password"
+
+
+class Unauthenticated(AuthgateError):
+    code = "unauthenticated"
+    status = 401
+    default_description = "Sign in or send a valid token."
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    # One message for a wrong password, an unknown user and a locked account, so
+    # the answer never tells which (OWASP ASVS 2.2.1 / 3.2 account enumeration).
+    default_description = "Invalid username or password."
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+    default_description = "The token is invalid, expired or revoked."
+
+
+class Forbidden(AuthgateError):
+    code = "forbidden"
+    status = 403
+    default_description = "You are not allowed to do this."
+
+
+class NotFound(AuthgateError):
+    code = "not_found"
+    status = 404
+    default_description = "Not found."
+
+
+class Conflict(AuthgateError):
+    code = "conflict"
+    status = 409
+    default_description = "That conflicts with existing data."
+
+
+class PayloadTooLarge(AuthgateError):
+    code = "payload_too_large"
+    status = 413
+    default_description = "The request body is too large."
+
+
+class RateLimited(AuthgateError):
+    code = "rate_limited"
+    status = 429
+    default_description = "Too many requests; try again later."
+
+    def __init__(self, description: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

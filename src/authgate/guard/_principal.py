@@ -1,0 +1,49 @@
+from dataclasses import dataclass, field
+from typing import Literal
+
+#: How the caller proved who they are.
+Kind = Literal["session", "jwt", "pat", "api_key", "client", "local"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request, whatever credential it used.
+
+    Example:
+        >>> p = Principal(subject="usr_1", kind="jwt", scopes=frozenset({"read"}))
+        >>> p.has_scope("read")
+        True
+    """
+
+    subject: str
+    kind: Kind
+    credential_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    client_id: str | None = None
+    org_id: str | None = None
+    role: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    roles: frozenset[str] = field(default_factory=frozenset)
+    expires_at: float | None = None
+
+    def has_scope(self, *scopes: str) -> bool:
+        return all(s in self.scopes for s in scopes)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "subject": self.subject,
+            "kind": self.kind,
+            "credential_id": self.credential_id,
+            "user_id": self.user_id,
+            "session_id": self.session_id,
+            "client_id": self.client_id,
+            "org_id": self.org_id,
+            "role": self.role,
+            "scopes": sorted(self.scopes),
+            "roles": sorted(self.roles),
+        }

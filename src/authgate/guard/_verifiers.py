@@ -1,0 +1,113 @@
+"""How a credential is checked (the fastapi-users "strategy" half).
+
+A :class:`Verifier` says which credentials it handles and turns one into a
+:class:`Verified` principal or raises :class:`CredentialError`. The guard ships
+:class:`JwtVerifier` (offline, against a key source); the Authgate server plugs
+in storage-backed verifiers for sessions, PATs and API keys the same way.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import jwt
+
+from authgate.guard._cache import Verified
+from authgate.guard._credentials import Credential
+from authgate.guard._errors import CredentialError
+from authgate.guard._principal import Principal
+
+ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  #: RFC 9068 §4
+
+
+class Verifier(Protocol):
+    def accepts(self, credential: Credential) -> bool: ...
+
+    async def verify(self, credential: Credential) -> Verified: ...
+
+
+class KeySource(Protocol):
+    async def key(self, kid: str) -> Any | None:
+        """The public key for ``kid``, or ``None`` when there is no such key."""
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    subject = str(claims["sub"])
+    client_id = claims.get("client_id")
+    is_client = client_id is not None and subject == client_id
+    scope = claims.get("scope", "")
+    return Principal(
+        subject=subject,
+        kind="client" if is_client else "jwt",
+        credential_id=claims.get("jti"),
+        user_id=None if is_client else subject,
+        session_id=claims.get("sid"),
+        client_id=client_id,
+        org_id=claims.get("org"),
+        scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+        roles=frozenset(claims.get("roles", ())),
+        expires_at=float(claims["exp"]),
+    )
+
+
+class JwtVerifier:
+    """Verifies RFC 9068 access tokens: signature (by ``kid``, from an allowed
+    asymmetric algorithm only, so ``alg: none`` and HS256-with-a-public-key
+    forgeries fail), ``typ``, ``iss``, ``aud``, ``exp`` and ``nbf``."""
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str | list[str] | None,
+        algorithms: tuple[str, ...] = ("ES256", "RS256"),
+        leeway: float = 0,
+    ) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = algorithms
+        self.leeway = leeway
+
+    def accepts(self, credential: Credential) -> bool:
+        return credential.is_jwt
+
+    async def claims(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise CredentialError("The token is malformed.") from exc
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in self.algorithms:
+            raise CredentialError("The token's algorithm is not accepted.")
+        if header.get("typ") not in ACCESS_TOKEN_TYPES:
+            raise CredentialError("The token is not an access token.")
+        key = await self.keys.key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise CredentialError("The token is signed with an unknown key.")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=self.leeway,
+                options={
+                    "require": ["exp", "iat", "iss", "sub"],
+                    "verify_aud": self.audience is not None,
+                },
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise CredentialError("The token has expired.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise CredentialError("The token is not meant for this resource.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise CredentialError("The token is invalid.") from exc
+        return claims
+
+    async def verify(self, credential: Credential) -> Verified:
+        claims = await self.claims(credential.value)
+        principal = principal_from_claims(claims)
+        tags = tuple(t for t in (principal.session_id, principal.user_id) if t)
+        return Verified(principal, valid_until=float(claims["exp"]), tags=tags)

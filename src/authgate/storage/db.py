@@ -1,0 +1,104 @@
+"""The engine and the unit of work.
+
+``Database.transaction()`` is the one way to touch storage: it yields a
+:class:`Tx` holding every repository over one database transaction, commits
+once at the end (rolls back on error), and only after a commit tells the
+revocation fan-out which cached verifications to drop.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from authgate.storage.repos.audit import AuditRepo
+from authgate.storage.repos.invites import InviteRepo
+from authgate.storage.repos.lockout import LockoutRepo
+from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
+from authgate.storage.repos.sessions import SessionRepo
+from authgate.storage.repos.signing_keys import SigningKeyRepo
+from authgate.storage.repos.users import UserRepo
+
+
+class Tx:
+    """Every store over one transaction (implements ``domain.stores.Stores``)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.users = UserRepo(session)
+        self.sessions = SessionRepo(session)
+        self.refresh_tokens = RefreshTokenRepo(session)
+        self.lockout = LockoutRepo(session)
+        self.invites = InviteRepo(session)
+        self.signing_keys = SigningKeyRepo(session)
+        self.audit = AuditRepo(session)
+        self.invalidated: list[str] = []
+
+    def invalidate(self, *tags: str) -> None:
+        self.invalidated.extend(tags)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions start, so that
+    # _sqlite_begin can take the write lock up front.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # BEGIN IMMEDIATE: a transaction that reads then writes would otherwise fail
+    # with SQLITE_BUSY when another writer commits in between; taking the lock at
+    # the start makes concurrent writers wait their turn instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(
+        self, url: str, on_invalidate: Callable[[list[str]], None] | None = None
+    ) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.on_invalidate = on_invalidate
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self._sessions() as session, session.begin():
+            tx = Tx(session)
+            yield tx
+        if tx.invalidated and self.on_invalidate is not None:
+            self.on_invalidate(tx.invalidated)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()

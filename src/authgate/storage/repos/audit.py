@@ -1,0 +1,57 @@
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.domain.audit import AuditEvent, AuditQuery
+from authgate.storage.models.audit import AuditRow as Row
+
+
+def _value(row: Row) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        action=row.action,
+        at=row.at,
+        actor_id=row.actor_id,
+        target_id=row.target_id,
+        org_id=row.org_id,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        details=row.details or {},
+    )
+
+
+class AuditRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, event: AuditEvent) -> None:
+        self._s.add(
+            Row(
+                action=event.action,
+                at=event.at,
+                actor_id=event.actor_id,
+                target_id=event.target_id,
+                org_id=event.org_id,
+                ip=event.ip,
+                user_agent=event.user_agent,
+                details=event.details,
+            )
+        )
+        await self._s.flush()
+
+    async def query(self, query: AuditQuery) -> list[AuditEvent]:
+        statement = select(Row).order_by(Row.id.desc()).limit(query.limit)
+        if query.user_id:
+            statement = statement.where(
+                or_(Row.actor_id == query.user_id, Row.target_id == query.user_id)
+            )
+        if query.action:
+            statement = statement.where(Row.action == query.action)
+        if query.org_id:
+            statement = statement.where(Row.org_id == query.org_id)
+        if query.since:
+            statement = statement.where(Row.at >= query.since)
+        if query.until:
+            statement = statement.where(Row.at < query.until)
+        if query.before_id is not None:
+            statement = statement.where(Row.id < query.before_id)
+        return [_value(r) for r in await self._s.scalars(statement)]

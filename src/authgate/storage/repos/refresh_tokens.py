@@ -1,0 +1,65 @@
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.domain.refresh_tokens import RefreshToken
+from authgate.storage.models.sessions import RefreshTokenRow as Row
+
+
+def _value(row: Row) -> RefreshToken:
+    return RefreshToken(
+        id=row.id,
+        family_id=row.family_id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        session_id=row.session_id,
+        client_id=row.client_id,
+        scope=row.scope,
+        audience=row.audience,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class RefreshTokenRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, token: RefreshToken, token_hash: str) -> None:
+        self._s.add(
+            Row(
+                id=token.id,
+                token_hash=token_hash,
+                family_id=token.family_id,
+                user_id=token.user_id,
+                session_id=token.session_id,
+                client_id=token.client_id,
+                scope=token.scope,
+                audience=token.audience,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+            )
+        )
+        await self._s.flush()
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        row = await self._s.scalar(select(Row).where(Row.token_hash == token_hash))
+        return _value(row) if row else None
+
+    async def mark_used(self, token_id: str, at: datetime) -> bool:
+        result = await self._s.execute(
+            update(Row)
+            .where(Row.id == token_id, Row.used_at.is_(None))
+            .values(used_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        result = await self._s.execute(
+            update(Row)
+            .where(Row.family_id == family_id, Row.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,93 @@
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.domain.sessions import Session
+from authgate.storage.models.sessions import SessionRow
+
+
+def _value(row: SessionRow) -> Session:
+    return Session(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        last_active_at=row.last_active_at,
+        expires_at=row.expires_at,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        device=row.device,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SessionRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, session: Session, token_hash: str) -> None:
+        self._s.add(
+            SessionRow(
+                id=session.id,
+                user_id=session.user_id,
+                token_hash=token_hash,
+                created_at=session.created_at,
+                last_active_at=session.last_active_at,
+                expires_at=session.expires_at,
+                ip=session.ip,
+                user_agent=session.user_agent,
+                device=session.device,
+            )
+        )
+        await self._s.flush()
+
+    async def get(self, session_id: str) -> Session | None:
+        row = await self._s.get(SessionRow, session_id)
+        return _value(row) if row else None
+
+    async def by_token_hash(self, token_hash: str) -> Session | None:
+        row = await self._s.scalar(
+            select(SessionRow).where(SessionRow.token_hash == token_hash)
+        )
+        return _value(row) if row else None
+
+    async def list_for_user(self, user_id: str) -> list[Session]:
+        rows = await self._s.scalars(
+            select(SessionRow)
+            .where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))
+            .order_by(SessionRow.last_active_at.desc())
+        )
+        return [_value(r) for r in rows]
+
+    async def touch(self, session_id: str, at: datetime) -> None:
+        await self._s.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id)
+            .values(last_active_at=at)
+        )
+
+    async def revoke(self, session_id: str, at: datetime, reason: str) -> bool:
+        result = await self._s.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.revoked_at.is_(None))
+            .values(revoked_at=at, revoked_reason=reason)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_all_for_user(
+        self, user_id: str, at: datetime, reason: str
+    ) -> list[str]:
+        ids = list(
+            await self._s.scalars(
+                select(SessionRow.id).where(
+                    SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None)
+                )
+            )
+        )
+        if ids:
+            await self._s.execute(
+                update(SessionRow)
+                .where(SessionRow.id.in_(ids), SessionRow.revoked_at.is_(None))
+                .values(revoked_at=at, revoked_reason=reason)
+            )
+        return ids

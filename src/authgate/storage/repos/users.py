@@ -1,0 +1,59 @@
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.domain.users import User
+from authgate.errors import Conflict
+from authgate.storage.models.users import UserRow
+
+
+def _value(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        is_admin=row.is_admin,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
+    )
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, user: User) -> None:
+        try:
+            async with self._s.begin_nested():
+                self._s.add(
+                    UserRow(
+                        id=user.id,
+                        username=user.username,
+                        email=user.email,
+                        password_hash=user.password_hash,
+                        is_admin=user.is_admin,
+                        created_at=user.created_at,
+                        disabled_at=user.disabled_at,
+                    )
+                )
+        except IntegrityError as exc:
+            raise Conflict("That username or email is taken.") from exc
+
+    async def get(self, user_id: str) -> User | None:
+        row = await self._s.get(UserRow, user_id)
+        return _value(row) if row else None
+
+    async def by_username(self, username: str) -> User | None:
+        row = await self._s.scalar(select(UserRow).where(UserRow.username == username))
+        return _value(row) if row else None
+
+    async def count(self) -> int:
+        return await self._s.scalar(select(func.count()).select_from(UserRow)) or 0
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self._s.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .values(password_hash=password_hash)
+        )

@@ -1,0 +1,1 @@
+"""Standard-library helpers. Nothing here imports from the rest of Authgate."""

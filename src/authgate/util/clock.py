@@ -1,0 +1,21 @@
+"""The one place Authgate reads the time, so tests can move it."""
+
+from datetime import UTC, datetime, timedelta
+
+_offset = timedelta()
+
+
+def now() -> datetime:
+    """The current UTC time, shifted by :func:`advance` in tests."""
+    return datetime.now(UTC) + _offset
+
+
+def advance(seconds: float) -> None:
+    """Move the clock forward (tests only)."""
+    global _offset
+    _offset += timedelta(seconds=seconds)
+
+
+def reset() -> None:
+    global _offset
+    _offset = timedelta()

@@ -1,0 +1,1 @@
+"""HTTP: thin routers that validate input, call the domain, and shape output."""

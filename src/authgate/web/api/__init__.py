@@ -1,0 +1,1 @@
+"""The product API, one router per resource."""

@@ -1,0 +1,80 @@
+"""Instance invites, for administrators: ``/api/v1/admin/invites``."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Response, status
+from pydantic import Field
+
+from authgate.domain import invites
+from authgate.web.deps import Admin, Client, ServicesDep
+from authgate.web.schemas import ApiModel, Page
+
+router = APIRouter(prefix="/admin/invites", tags=["admin"])
+
+
+class InviteIn(ApiModel):
+    expires_in_days: Annotated[int | None, Field(ge=1, le=invites.MAX_DAYS)] = None
+
+
+class InviteCreated(ApiModel):
+    id: str
+    code: str
+    expires_at: datetime | None
+
+
+class InviteOut(ApiModel):
+    id: str
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    used_at: datetime | None
+    used_by: str | None
+    status: str
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_invite(
+    admin: Admin, services: ServicesDep, client: Client, body: InviteIn | None = None
+) -> InviteCreated:
+    async with services.db.transaction() as tx:
+        invite, code = await invites.create(
+            tx,
+            prefix=services.settings.token_prefix,
+            created_by=admin.user_id,
+            expires_in_days=body.expires_in_days if body else None,
+            client=client,
+        )
+    return InviteCreated(id=invite.id, code=code, expires_at=invite.expires_at)
+
+
+@router.get("")
+async def list_invites(_admin: Admin, services: ServicesDep) -> Page[InviteOut]:
+    async with services.db.transaction() as tx:
+        found = await tx.invites.all()
+    return Page(
+        items=[
+            InviteOut(
+                id=i.id,
+                created_by=i.created_by,
+                created_at=i.created_at,
+                expires_at=i.expires_at,
+                used_at=i.used_at,
+                used_by=i.used_by,
+                status=i.status,
+            )
+            for i in found
+        ]
+    )
+
+
+@router.delete("/{invite_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_invite(
+    invite_id: Annotated[str, Field(max_length=64)],
+    admin: Admin,
+    services: ServicesDep,
+    client: Client,
+) -> Response:
+    async with services.db.transaction() as tx:
+        await invites.revoke(tx, invite_id, actor_id=admin.subject, client=client)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

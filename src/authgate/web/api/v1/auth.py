@@ -1,0 +1,219 @@
+"""Local sign-in: register, login, refresh, logout."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import Field
+
+from authgate.domain import refresh_tokens, sessions, users
+from authgate.domain.jwt import issue_access_token
+from authgate.errors import InvalidCredentials, InvalidToken
+from authgate.web.deps import Client, ServicesDep, rate_limit
+from authgate.web.principals import USER_SCOPES
+from authgate.web.schemas import ApiModel
+from authgate.web.security import (
+    REFRESH_COOKIE,
+    SESSION_COOKIE,
+    clear_session_cookies,
+    csrf_token,
+    set_refresh_cookie,
+    set_session_cookies,
+)
+from authgate.web.services import Services
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+Username = Annotated[str, Field(min_length=1, max_length=256)]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class RegisterIn(ApiModel):
+    username: Username
+    password: Password
+    email: Annotated[str | None, Field(max_length=320)] = None
+    invite_code: Annotated[str | None, Field(max_length=256)] = None
+
+
+class LoginIn(ApiModel):
+    username: Username
+    password: Password
+
+
+class RefreshIn(ApiModel):
+    refresh_token: Annotated[str | None, Field(max_length=256)] = None
+
+
+class UserOut(ApiModel):
+    id: str
+    username: str
+    email: str | None
+    is_admin: bool
+    created_at: datetime
+
+
+class TokenOut(ApiModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the RFC 6750 scheme name
+    expires_in: int
+    refresh_token: str
+    csrf_token: str | None = None
+
+
+def user_out(user: users.User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        is_admin=user.is_admin,
+        created_at=user.created_at,
+    )
+
+
+def _tokens(
+    services: Services, *, user_id: str, session_id: str, refresh: str
+) -> TokenOut:
+    settings = services.settings
+    access = issue_access_token(
+        services.keys.ring,
+        issuer=settings.issuer,
+        subject=user_id,
+        audience=settings.api_resource,
+        client_id="authgate",
+        scope=" ".join(sorted(USER_SCOPES)),
+        ttl=settings.jwt_expiry,
+        session_id=session_id,
+    )
+    return TokenOut(
+        access_token=access.token,
+        expires_in=int(settings.jwt_expiry.total_seconds()),
+        refresh_token=refresh,
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[rate_limit("register")],
+)
+async def register(body: RegisterIn, services: ServicesDep, client: Client) -> UserOut:
+    settings = services.settings
+    async with services.db.transaction() as tx:
+        user = await users.register(
+            tx,
+            services.hasher,
+            username=body.username,
+            password=body.password,
+            email=body.email,
+            invite_code=body.invite_code,
+            allow_registration=settings.allow_registration,
+            min_length=settings.password_min_length,
+            client=client,
+        )
+    return user_out(user)
+
+
+@router.post("/login", dependencies=[rate_limit("login")])
+async def login(
+    body: LoginIn, services: ServicesDep, client: Client, response: Response
+) -> TokenOut:
+    settings = services.settings
+    async with services.db.transaction() as tx:
+        user = await users.authenticate(
+            tx,
+            services.hasher,
+            services.lockout_policy,
+            username=body.username,
+            password=body.password,
+            client=client,
+        )
+        if user is not None:
+            started = await sessions.start(
+                tx,
+                services.session_policy,
+                user_id=user.id,
+                prefix=settings.token_prefix,
+                client=client,
+            )
+            refresh = await refresh_tokens.issue(
+                tx,
+                prefix=settings.token_prefix,
+                ttl=settings.refresh_token_expiry,
+                user_id=user.id,
+                session_id=started.session.id,
+            )
+    # Raised after the commit, so the failure count and audit entry are kept.
+    if user is None:
+        raise InvalidCredentials
+    out = _tokens(
+        services, user_id=user.id, session_id=started.session.id, refresh=refresh.secret
+    )
+    out.csrf_token = csrf_token(services.derived_key("csrf"), started.token)
+    set_session_cookies(
+        response,
+        settings,
+        session_token=started.token,
+        csrf=out.csrf_token,
+        refresh_token=refresh.secret,
+    )
+    return out
+
+
+@router.post("/refresh", dependencies=[rate_limit("refresh")])
+async def refresh(
+    request: Request,
+    services: ServicesDep,
+    client: Client,
+    response: Response,
+    body: RefreshIn | None = None,
+) -> TokenOut:
+    settings = services.settings
+    presented = (body.refresh_token if body else None) or request.cookies.get(
+        REFRESH_COOKIE
+    )
+    if not presented:
+        raise InvalidToken("Send a refresh_token.")
+    async with services.db.transaction() as tx:
+        successor = await refresh_tokens.rotate(
+            tx,
+            presented,
+            prefix=settings.token_prefix,
+            ttl=settings.refresh_token_expiry,
+            session_policy=services.session_policy,
+            client=client,
+        )
+    if successor is None or successor.token.session_id is None:
+        raise InvalidToken(
+            "The refresh token is invalid, expired, revoked or already used."
+        )
+    set_refresh_cookie(response, settings, successor.secret)
+    return _tokens(
+        services,
+        user_id=successor.token.user_id,
+        session_id=successor.token.session_id,
+        refresh=successor.secret,
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    request: Request,
+    services: ServicesDep,
+    client: Client,
+    body: RefreshIn | None = None,
+) -> Response:
+    """Ends the session named by the caller's credential, session cookie or
+    refresh token, and clears the cookies."""
+    principal = getattr(request.state, "principal", None)
+    async with services.db.transaction() as tx:
+        await sessions.sign_out(
+            tx,
+            session_id=principal.session_id if principal else None,
+            session_token=request.cookies.get(SESSION_COOKIE),
+            refresh_token=(body.refresh_token if body else None)
+            or request.cookies.get(REFRESH_COOKIE),
+            client=client,
+        )
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(response, services.settings)
+    return response

@@ -1,0 +1,110 @@
+"""The server's own verifiers, backed by storage, plugged into the same
+``GuardMiddleware`` that other apps import (one resolution path)."""
+
+import time
+
+from authgate.domain import sessions
+from authgate.domain.users import User
+from authgate.guard import Credential, CredentialError, JwtVerifier, Principal, Verified
+from authgate.util import clock, tokens
+from authgate.web.services import Services
+
+#: Scopes of the first-party tokens a sign-in gives: everything the user may do.
+USER_SCOPES = frozenset({"read", "write"})
+
+
+def user_roles(user: User) -> frozenset[str]:
+    return frozenset({"admin"}) if user.is_admin else frozenset()
+
+
+def _opaque_kind(services: Services, credential: Credential) -> str | None:
+    parsed = tokens.parse(credential.value)
+    if parsed is None or parsed.prefix != services.settings.token_prefix:
+        return None
+    return parsed.kind
+
+
+class SessionVerifier:
+    """``ag_ses_…`` cookies. Cached for at most a minute, so the sliding idle
+    deadline is written about once a minute per session, not per request."""
+
+    RECHECK = sessions.TOUCH_INTERVAL.total_seconds()
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def accepts(self, credential: Credential) -> bool:
+        return _opaque_kind(self.services, credential) == "ses"
+
+    async def verify(self, credential: Credential) -> Verified:
+        async with self.services.db.transaction() as tx:
+            session = await sessions.resolve(
+                tx, self.services.session_policy, credential.value
+            )
+            user = await tx.users.get(session.user_id) if session else None
+        if session is None or user is None or not user.active:
+            raise CredentialError("Your session has ended; sign in again.")
+        deadline = session.deadline(self.services.session_policy).timestamp()
+        principal = Principal(
+            subject=user.id,
+            kind="session",
+            credential_id=session.id,
+            user_id=user.id,
+            session_id=session.id,
+            scopes=USER_SCOPES,
+            roles=user_roles(user),
+            expires_at=deadline,
+        )
+        return Verified(
+            principal,
+            valid_until=min(deadline, time.time() + self.RECHECK),
+            tags=(session.id, user.id),
+        )
+
+
+class ServerJwtVerifier:
+    """Authgate's own access tokens: the guard's offline check, then the session
+    named by ``sid`` must still be alive and the user active. The result is
+    cached until the token expires; revoking the session or disabling the user
+    evicts it (by tag), so the hot path needs neither signature nor database."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings = services.settings
+        self.jwt = JwtVerifier(
+            services.keys,
+            issuer=settings.issuer,
+            audience=settings.api_resource,
+            algorithms=("ES256",),
+        )
+
+    def accepts(self, credential: Credential) -> bool:
+        return credential.is_jwt
+
+    async def verify(self, credential: Credential) -> Verified:
+        verified = await self.jwt.verify(credential)
+        claims = verified.principal
+        user = await self.services.user(claims.subject) if claims.user_id else None
+        if claims.user_id and (user is None or not user.active):
+            raise CredentialError("The token's user is disabled or gone.")
+        if claims.session_id:
+            async with self.services.db.transaction() as tx:
+                session = await tx.sessions.get(claims.session_id)
+            if session is None or not session.alive(
+                self.services.session_policy, clock.now()
+            ):
+                raise CredentialError("The token's session has ended; sign in again.")
+        principal = Principal(
+            subject=claims.subject,
+            kind=claims.kind,
+            credential_id=claims.credential_id,
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            client_id=claims.client_id,
+            org_id=claims.org_id,
+            scopes=claims.scopes,
+            roles=user_roles(user) if user else frozenset(),
+            expires_at=claims.expires_at,
+        )
+        tags = verified.tags + ((claims.credential_id,) if claims.credential_id else ())
+        return Verified(principal, valid_until=verified.valid_until, tags=tags)

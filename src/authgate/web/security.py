@@ -1,0 +1,204 @@
+"""Browser-facing defences: cookie attributes, CSRF, security headers, body size.
+
+CSRF (OWASP ASVS 4.2.2): an unsafe request authenticated by the session cookie
+must come from our own origin (``Origin``, else ``Referer``) and carry the
+CSRF token, an HMAC of the session token under a key derived from the server
+secret, so it needs no storage and dies with the session.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request, Response
+
+from authgate.config import Settings
+from authgate.errors import Forbidden
+
+SESSION_COOKIE = "ag_session"
+REFRESH_COOKIE = "ag_refresh"
+CSRF_COOKIE = "ag_csrf"
+CSRF_HEADER = "x-csrf-token"
+REFRESH_PATH = "/api/v1/auth"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(key: bytes, session_token: str) -> str:
+    digest = hmac.new(key, session_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    allowed = {_origin(settings.issuer), _origin(str(request.base_url))}
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or _origin(source) not in allowed:
+        raise Forbidden("Cross-site request refused (origin check).")
+    session_token = request.cookies.get(SESSION_COOKIE, "")
+    presented = request.headers.get(CSRF_HEADER, "")
+    if not presented or not secrets.compare_digest(
+        presented, csrf_token(key, session_token)
+    ):
+        raise Forbidden("Missing or wrong CSRF token.")
+
+
+def set_session_cookies(
+    response: Response,
+    settings: Settings,
+    *,
+    session_token: str,
+    csrf: str,
+    refresh_token: str | None,
+) -> None:
+    max_age = int(settings.session_max_lifetime.total_seconds())
+    secure = settings.secure_cookies
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    # Readable by the page's script on purpose: it sends it back as X-CSRF-Token.
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    if refresh_token is not None:
+        set_refresh_cookie(response, settings, refresh_token)
+
+
+def set_refresh_cookie(
+    response: Response, settings: Settings, refresh_token: str
+) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        refresh_token,
+        max_age=int(settings.refresh_token_expiry.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path=REFRESH_PATH,
+    )
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    for name, path in (
+        (SESSION_COOKIE, "/"),
+        (CSRF_COOKIE, "/"),
+        (REFRESH_COOKIE, REFRESH_PATH),
+    ):
+        response.delete_cookie(name, path=path, secure=settings.secure_cookies)
+
+
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityMiddleware:
+    """Security headers on every response, ``no-store`` on anything that may
+    carry a token, and a hard limit on request body size (413)."""
+
+    def __init__(self, app: Any, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (
+            not length.isdigit() or int(length) > self.max_body_bytes
+        ):
+            await _too_large(send)
+            return
+        seen = 0
+        started = exceeded = False
+
+        async def limited_receive() -> Any:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def send_with_headers(message: Any) -> None:
+            nonlocal started
+            if exceeded:
+                # Whatever the app made of the aborted body, the answer is 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _too_large(send)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [h for h in _HEADERS if h[0] not in names]
+                if (
+                    not path.startswith(_DOCS_PATHS)
+                    and b"content-security-policy" not in names
+                ):
+                    headers.append(_API_CSP)
+                if (
+                    path.startswith(("/api/", "/oauth/", "/bo/"))
+                    and b"cache-control" not in names
+                ):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any) -> None:
+    body = (
+        b'{"error":"payload_too_large",'
+        b'"error_description":"The request body is too large."}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,125 @@
+"""What every request handler shares, built once by ``create_app``."""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from authgate.config import Settings
+from authgate.domain import lockout, sessions, signing_keys
+from authgate.domain.passwords import Hasher
+from authgate.domain.users import User
+from authgate.guard import VerificationCache
+from authgate.storage.db import Database
+from authgate.util import hkdf
+from authgate.web.ratelimit import RateLimiter
+
+log = logging.getLogger("authgate")
+
+#: An unknown ``kid`` reloads the key ring at most this often, so a flood of
+#: forged tokens cannot turn into a flood of database reads.
+KEY_RELOAD_INTERVAL = 10.0
+
+
+class Keys:
+    """The key ring this instance signs and verifies with; reloads from the
+    database when another instance (or ``admin rotate-keys``) rotated."""
+
+    def __init__(
+        self, db: Database, cipher: signing_keys.KeyCipher, retention: Any
+    ) -> None:
+        self._db = db
+        self.cipher = cipher
+        self._retention = retention
+        self._lock = asyncio.Lock()
+        self._loaded_at = 0.0
+        self.ring: signing_keys.KeyRing = signing_keys.KeyRing([], cipher, retention)
+
+    async def load(self) -> None:
+        async with self._db.transaction() as tx:
+            await signing_keys.ensure(tx, self.cipher)
+            keys = await tx.signing_keys.all()
+        self.ring = signing_keys.KeyRing(keys, self.cipher, self._retention)
+        self._loaded_at = time.monotonic()
+
+    async def key(self, kid: str) -> Any | None:
+        """``guard.KeySource``: the public key for a kid, reloading once if unknown."""
+        found = self.ring.public_key(kid)
+        if found is None and time.monotonic() - self._loaded_at > KEY_RELOAD_INTERVAL:
+            async with self._lock:
+                if time.monotonic() - self._loaded_at > KEY_RELOAD_INTERVAL:
+                    await self.load()
+            found = self.ring.public_key(kid)
+        return found
+
+
+class UserCache:
+    """Users by id, so ``/me`` and verifiers skip the database on a repeat
+    request; evicted by the same revocation fan-out as credentials."""
+
+    TTL = 60.0
+
+    def __init__(self) -> None:
+        self._users: dict[str, tuple[float, User]] = {}
+
+    def get(self, user_id: str) -> User | None:
+        hit = self._users.get(user_id)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, user: User) -> None:
+        if len(self._users) > 50_000:
+            self._users.clear()
+        self._users[user.id] = (time.monotonic() + self.TTL, user)
+
+    def invalidate(self, *tags: str) -> None:
+        for tag in tags:
+            self._users.pop(tag, None)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    hasher: Hasher
+    keys: Keys
+    secret: bytes
+    cache: VerificationCache
+    users: UserCache = field(default_factory=UserCache)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+
+    @property
+    def session_policy(self) -> sessions.Policy:
+        return sessions.Policy(
+            idle_timeout=self.settings.session_idle_timeout,
+            max_lifetime=self.settings.session_max_lifetime,
+        )
+
+    @property
+    def lockout_policy(self) -> lockout.Policy:
+        from datetime import timedelta
+
+        return lockout.Policy(
+            max_attempts=self.settings.max_login_attempts,
+            duration=timedelta(minutes=self.settings.lockout_duration_minutes),
+        )
+
+    def derived_key(self, purpose: str) -> bytes:
+        return hkdf.derive(self.secret, purpose)
+
+    def invalidate(self, tags: list[str]) -> None:
+        """Revocation fan-out: drop every cached verification naming these ids."""
+        self.cache.invalidate(*tags)
+        self.users.invalidate(*tags)
+
+    async def user(self, user_id: str) -> User | None:
+        cached = self.users.get(user_id)
+        if cached is not None:
+            return cached
+        async with self.db.transaction() as tx:
+            found = await tx.users.get(user_id)
+        if found is not None:
+            self.users.put(found)
+        return found
