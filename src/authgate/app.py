@@ -21,7 +21,7 @@ from authgate.storage.migrate import upgrade_async
 from authgate.util import hkdf
 from authgate.web import errors, oauth, ops
 from authgate.web.api.v1 import admin_audit, admin_invites, auth, me
-from authgate.web.principals import ServerJwtVerifier, SessionVerifier
+from authgate.web.principals import LocalOwner, ServerJwtVerifier, SessionVerifier
 from authgate.web.security import SESSION_COOKIE, SecurityMiddleware
 from authgate.web.services import Keys, Services
 
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         verifiers=[SessionVerifier(services), ServerJwtVerifier(services)],
         cookie_name=SESSION_COOKIE,
         cache=services.cache,
+        fallback=None if settings.auth_enabled else LocalOwner(services),
     )
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

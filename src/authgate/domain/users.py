@@ -46,6 +46,9 @@ class UserStore(Protocol):
 
     async def count(self) -> int: ...
 
+    async def first_admin(self) -> User | None:
+        """The earliest-created active administrator."""
+
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
 
@@ -224,3 +227,24 @@ async def set_password(
         actor_id=actor_id or user.id,
         target_id=user.id,
     )
+
+
+LOCAL_OWNER = "owner"
+
+
+async def local_owner(stores: Stores) -> User:
+    """Single-user mode's owner: the first administrator, or a password-less
+    ``owner`` account made on first use (nobody can sign in as it; every
+    request simply is it)."""
+    owner = await stores.users.first_admin()
+    if owner is None:
+        owner = User(
+            id=new_id("usr"),
+            username=LOCAL_OWNER,
+            email=None,
+            is_admin=True,
+            password_hash=None,
+            created_at=clock.now(),
+        )
+        await stores.users.add(owner)
+    return owner

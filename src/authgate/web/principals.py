@@ -4,7 +4,7 @@
 import time
 
 from authgate.domain import sessions
-from authgate.domain.users import User
+from authgate.domain.users import User, local_owner
 from authgate.guard import Credential, CredentialError, JwtVerifier, Principal, Verified
 from authgate.util import clock, tokens
 from authgate.web.services import Services
@@ -108,3 +108,25 @@ class ServerJwtVerifier:
         )
         tags = verified.tags + ((claims.credential_id,) if claims.credential_id else ())
         return Verified(principal, valid_until=verified.valid_until, tags=tags)
+
+
+class LocalOwner:
+    """``AUTHGATE_AUTH_ENABLED=false``: every request without a credential is the
+    local owner (single-user mode, allowed only on a loopback bind)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._principal: Principal | None = None
+
+    async def __call__(self) -> Principal:
+        if self._principal is None:
+            async with self.services.db.transaction() as tx:
+                owner = await local_owner(tx)
+            self._principal = Principal(
+                subject=owner.id,
+                kind="local",
+                user_id=owner.id,
+                scopes=USER_SCOPES,
+                roles=user_roles(owner),
+            )
+        return self._principal

@@ -51,6 +51,15 @@ class UserRepo:
     async def count(self) -> int:
         return await self._s.scalar(select(func.count()).select_from(UserRow)) or 0
 
+    async def first_admin(self) -> User | None:
+        row = await self._s.scalar(
+            select(UserRow)
+            .where(UserRow.is_admin.is_(True), UserRow.disabled_at.is_(None))
+            .order_by(UserRow.created_at)
+            .limit(1)
+        )
+        return _value(row) if row else None
+
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self._s.execute(
             update(UserRow)

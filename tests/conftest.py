@@ -1,0 +1,130 @@
+"""Fixtures every suite shares: settings with a temp data dir, a fresh database
+per test (SQLite, and PostgreSQL where the test is parametrized for it), and a
+live server on a loopback port."""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from authgate.config import Settings
+from authgate.util import clock
+from tests.support.actions import Actions
+from tests.support.live import LiveServer, live_server
+from tests.support.postgres import Cluster
+
+SECRET = "test-secret-key-0123456789abcdefghijklmnop"
+#: Cheap argon2 for speed; tests about hashing parameters set their own.
+FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from authgate.storage.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "authgate.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster | None]:
+    cluster = Cluster()
+    try:
+        url = cluster.start()
+    except Exception as exc:  # a broken install is a failure in CI, a skip elsewhere
+        if os.environ.get("CI") == "true":
+            raise
+        print(f"PostgreSQL unavailable: {exc}")  # noqa: T201
+        url = None
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but PostgreSQL is not installed")
+        yield None
+        return
+    cluster.make_template()
+    yield cluster
+    cluster.stop()
+
+
+def _params() -> list[Any]:
+    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_params())
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "authgate.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    cluster: Cluster | None = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip("PostgreSQL is not installed")
+    return cluster.fresh()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> MakeSettings:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "secret_key": SECRET,
+            **FAST_ARGON2,
+            **overrides,
+        }
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+def start_server(make_settings: MakeSettings) -> Iterator[Callable[..., LiveServer]]:
+    """Start a live server with settings overrides; several per test are fine."""
+    from authgate.app import create_app
+
+    servers: list[LiveServer] = []
+
+    def start(**overrides: Any) -> LiveServer:
+        def make_app(url: str) -> Any:
+            return create_app(make_settings(public_url=url, **overrides), migrate=False)
+
+        server = LiveServer(make_app).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., LiveServer]) -> LiveServer:
+    return start_server()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[Any]:
+    with server.client() as http:
+        yield http
+
+
+@pytest.fixture
+def actions(client: Any) -> Actions:
+    return Actions(client)
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    yield
+    clock.reset()
+
+
+__all__ = ["live_server"]

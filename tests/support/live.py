@@ -1,0 +1,66 @@
+"""A real uvicorn server on a free loopback port, in a thread of the test process
+(so tests can move the shared clock and read the app's services).
+
+The socket is bound before the app is built, so the app can be configured with
+its real public URL (the issuer in its tokens and metadata).
+"""
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+
+
+class LiveServer:
+    def __init__(self, make_app: Callable[[str], Any]) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = make_app(self.url)
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                lifespan="on",
+                server_header=False,
+                timeout_graceful_shutdown=2,
+            )
+        )
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.005)
+        return self
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+@contextmanager
+def live_server(make_app: Callable[[str], Any]) -> Iterator[LiveServer]:
+    server = LiveServer(make_app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
