@@ -18,10 +18,25 @@ from authgate.domain.signing_keys import KeyCipher
 from authgate.guard import GuardMiddleware, VerificationCache
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
-from authgate.util import hkdf
-from authgate.web import errors, oauth, ops
-from authgate.web.api.v1 import admin_audit, admin_invites, auth, me
-from authgate.web.principals import LocalOwner, ServerJwtVerifier, SessionVerifier
+from authgate.util import hkdf, redact
+from authgate.web import bo, errors, oauth, ops
+from authgate.web.api.v1 import (
+    access_tokens,
+    admin_audit,
+    admin_invites,
+    api_keys,
+    auth,
+    me,
+    recovery,
+    sessions,
+)
+from authgate.web.geo import GeoLocator
+from authgate.web.principals import (
+    CredentialVerifier,
+    LocalOwner,
+    ServerJwtVerifier,
+    SessionVerifier,
+)
 from authgate.web.security import SESSION_COOKIE, SecurityMiddleware
 from authgate.web.services import Keys, Services
 
@@ -62,6 +77,7 @@ def build_services(settings: Settings) -> Services:
         keys=keys,
         secret=secret,
         cache=cache,
+        geo=GeoLocator(settings.geoip_db),
     )
     db.on_invalidate = services.invalidate
     return services
@@ -79,6 +95,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await upgrade_async(settings.sqlalchemy_url)
         await services.keys.load()
         yield
+        services.geo.close()
         await services.db.close()
 
     app = FastAPI(
@@ -89,9 +106,21 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         "OAuth 2.1.",
     )
     app.state.services = services
+    redact.install("uvicorn.access", "uvicorn.error", "authgate")
     errors.install(app)
-    for router in (auth.router, me.router, admin_invites.router, admin_audit.router):
+    for router in (
+        auth.router,
+        me.router,
+        access_tokens.router,
+        api_keys.router,
+        sessions.router,
+        recovery.router,
+        admin_invites.router,
+        admin_audit.router,
+    ):
         app.include_router(router, prefix="/api/v1")
+    if settings.backoffice_api_key is not None:
+        app.include_router(bo.router)
     app.include_router(oauth.router)
     app.include_router(ops.router)
 
@@ -99,7 +128,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # bodies are refused before anything else runs.
     app.add_middleware(
         GuardMiddleware,
-        verifiers=[SessionVerifier(services), ServerJwtVerifier(services)],
+        verifiers=[
+            SessionVerifier(services),
+            CredentialVerifier(services),
+            ServerJwtVerifier(services),
+        ],
+        allow_query_api_key=settings.allow_query_api_keys,
         cookie_name=SESSION_COOKIE,
         cache=services.cache,
         fallback=None if settings.auth_enabled else LocalOwner(services),

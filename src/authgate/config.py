@@ -127,6 +127,17 @@ class Settings(BaseSettings):
         None,
         description="Mark cookies `Secure`. Default: when the public URL is https.",
     )
+    pat_max_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="Longest lifetime a personal access token may have.",
+    )
+    allow_query_api_keys: bool = Field(
+        False,
+        description="Accept API keys as `?api_key=` (for clients that cannot set "
+        "headers); the value is redacted from every log line.",
+    )
     token_cache_size: int = Field(
         10_000,
         ge=0,
@@ -134,10 +145,27 @@ class Settings(BaseSettings):
         "signature check and the database; `0` disables the cache.",
     )
 
+    # -- Integrations
+    geoip_db: Path | None = Field(
+        None,
+        description="MaxMind-format (`.mmdb`) city or country database; session "
+        "lists then show a location for each IP.",
+    )
+    backoffice_api_key: SecretStr | None = Field(
+        None,
+        description="Enables `/bo/*` (the operators' back office), opened only by "
+        "`Authorization: Bearer <this key>`. Unset: `/bo/*` does not exist.",
+    )
+
     @model_validator(mode="after")
     def _check(self) -> "Settings":
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("AUTHGATE_SECRET_KEY must be at least 32 characters")
+        key = self.backoffice_api_key
+        if key is not None and len(key.get_secret_value()) < 32:
+            raise ValueError(
+                "AUTHGATE_BACKOFFICE_API_KEY must be at least 32 characters"
+            )
         if not self.auth_enabled and not is_loopback(self.host):
             raise ValueError(
                 "AUTHGATE_AUTH_ENABLED=false is only allowed when the server binds "

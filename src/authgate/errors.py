@@ -9,6 +9,7 @@
     │   ├── InvalidCredentials         401 invalid_credentials
     │   └── InvalidToken               401 invalid_token
     ├── Forbidden                      403 forbidden
+    │   └── InsufficientScope          403 insufficient_scope
     ├── NotFound                       404 not_found
     ├── Conflict                       409 conflict
     ├── PayloadTooLarge                413 payload_too_large
@@ -61,6 +62,11 @@ class Forbidden(AuthgateError):
     code = "forbidden"
     status = 403
     default_description = "You are not allowed to do this."
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+    default_description = "The credential lacks the scope this needs."
 
 
 class NotFound(AuthgateError):

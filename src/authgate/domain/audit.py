@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 class Action(enum.StrEnum):
     USER_CREATED = "user.created"
-    USER_REGISTERED = "user.registered"
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"
     ACCOUNT_LOCKED = "account.locked"
@@ -27,6 +26,17 @@ class Action(enum.StrEnum):
     INVITE_REVOKED = "invite.revoked"
     PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
     KEYS_ROTATED = "signing_keys.rotated"
+    PAT_CREATED = "access_token.created"
+    PAT_REVOKED = "access_token.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    CREDENTIAL_USED_AFTER_REVOKE = "credential.used_after_revoke"
+    RECOVERY_KEY_CREATED = "recovery_key.created"
+    RECOVERY_USED = "recovery_key.used"
+    RECOVERY_FAILED = "recovery_key.failed"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    CREDENTIALS_REVOKED = "user.credentials_revoked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,9 @@ async def rotate(
     now = clock.now()
     if current is None or current.revoked_at is not None or current.expires_at <= now:
         return None
+    user = await stores.users.get(current.user_id)
+    if user is None or not user.active:
+        return None
     if current.session_id is not None:
         session = await stores.sessions.get(current.session_id)
         if session is None or not session.alive(session_policy, now):

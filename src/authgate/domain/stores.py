@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from authgate.domain.audit import AuditStore
+    from authgate.domain.backoffice import BackOfficeStore
+    from authgate.domain.credentials import CredentialStore
     from authgate.domain.invites import InviteStore
     from authgate.domain.lockout import LockoutStore
+    from authgate.domain.recovery import RecoveryKeyStore
     from authgate.domain.refresh_tokens import RefreshTokenStore
     from authgate.domain.sessions import SessionStore
     from authgate.domain.signing_keys import KeyStore
@@ -33,6 +36,12 @@ class Stores(Protocol):
     def signing_keys(self) -> "KeyStore": ...
     @property
     def audit(self) -> "AuditStore": ...
+    @property
+    def credentials(self) -> "CredentialStore": ...
+    @property
+    def recovery_keys(self) -> "RecoveryKeyStore": ...
+    @property
+    def backoffice(self) -> "BackOfficeStore": ...
 
     def invalidate(self, *tags: str) -> None:
         """Drop cached verifications tagged with these ids after commit."""

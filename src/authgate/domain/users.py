@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from authgate.domain import audit, invites, lockout
+from authgate.domain import audit, invites, lockout, sessions
 from authgate.domain.context import ClientInfo
 from authgate.domain.passwords import Hasher, check_policy
 from authgate.domain.stores import Stores
-from authgate.errors import Conflict, Forbidden, InvalidRequest
+from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from authgate.util import clock
 from authgate.util.ids import new_id
 
@@ -50,6 +50,9 @@ class UserStore(Protocol):
         """The earliest-created active administrator."""
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def set_disabled(self, user_id: str, at: datetime | None) -> bool:
+        """Disable (``at``) or enable (``None``); ``False`` when the user is missing."""
 
 
 def normalize_username(raw: str) -> str:
@@ -219,7 +222,13 @@ async def set_password(
     the old password."""
     check_policy(password, min_length=min_length, username=user.username)
     await stores.users.set_password_hash(user.id, await hasher.hash(password))
-    await stores.sessions.revoke_all_for_user(user.id, clock.now(), "password_reset")
+    await sessions.revoke_all(
+        stores,
+        user.id,
+        reason="password_reset",
+        actor_id=actor_id or user.id,
+        client=client,
+    )
     await audit.record(
         stores,
         audit.Action.PASSWORD_RESET,
@@ -248,3 +257,26 @@ async def local_owner(stores: Stores) -> User:
         )
         await stores.users.add(owner)
     return owner
+
+
+async def set_active(
+    stores: Stores,
+    user_id: str,
+    active: bool,
+    *,
+    actor_id: str | None,
+    client: ClientInfo,
+) -> None:
+    """Disable or enable an account. A disabled user's sessions, tokens and keys
+    stop working at once: every verifier checks the user, and the cached
+    verifications are evicted."""
+    if not await stores.users.set_disabled(user_id, None if active else clock.now()):
+        raise NotFound("No such user.")
+    stores.invalidate(user_id)
+    await audit.record(
+        stores,
+        audit.Action.USER_ENABLED if active else audit.Action.USER_DISABLED,
+        client,
+        actor_id=actor_id,
+        target_id=user_id,
+    )

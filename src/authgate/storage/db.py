@@ -21,8 +21,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from authgate.storage.repos.audit import AuditRepo
+from authgate.storage.repos.backoffice import BackOfficeRepo
+from authgate.storage.repos.credentials import CredentialRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
+from authgate.storage.repos.recovery_keys import RecoveryKeyRepo
 from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
 from authgate.storage.repos.sessions import SessionRepo
 from authgate.storage.repos.signing_keys import SigningKeyRepo
@@ -41,6 +44,9 @@ class Tx:
         self.invites = InviteRepo(session)
         self.signing_keys = SigningKeyRepo(session)
         self.audit = AuditRepo(session)
+        self.credentials = CredentialRepo(session)
+        self.recovery_keys = RecoveryKeyRepo(session)
+        self.backoffice = BackOfficeRepo(session)
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:

@@ -5,13 +5,16 @@ import hmac
 
 
 def derive(
-    secret: bytes, info: str, length: int = 32, salt: bytes = b"authgate"
+    secret: bytes, info: str | bytes, length: int = 32, salt: bytes = b"authgate"
 ) -> bytes:
+    """``info`` names the use; text is taken as its UTF-8 bytes (RFC 5869's
+    ``info`` is an octet string, so its test vectors pass bytes)."""
+    context = info.encode() if isinstance(info, str) else info
     prk = hmac.new(salt, secret, hashlib.sha256).digest()
     okm, block, counter = b"", b"", 1
     while len(okm) < length:
         block = hmac.new(
-            prk, block + info.encode() + bytes([counter]), hashlib.sha256
+            prk, block + context + bytes([counter]), hashlib.sha256
         ).digest()
         okm += block
         counter += 1

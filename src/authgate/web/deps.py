@@ -6,10 +6,10 @@ from fastapi import Depends, Request
 
 from authgate.config import Settings
 from authgate.domain.context import ClientInfo
-from authgate.errors import Forbidden, RateLimited
+from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
-from authgate.web.security import check_csrf
+from authgate.web.security import SAFE_METHODS, check_csrf
 from authgate.web.services import Services
 
 
@@ -32,11 +32,16 @@ def get_client(request: Request) -> ClientInfo:
 def get_caller(
     request: Request, services: Annotated[Services, Depends(get_services)]
 ) -> Principal:
-    """The authenticated caller; a cookie-authenticated unsafe request must also
-    pass the CSRF check."""
+    """The authenticated caller. A cookie-authenticated unsafe request must pass
+    the CSRF check; any unsafe request needs the ``write`` scope, so read-only
+    API keys and tokens can look but not touch."""
     principal = get_principal(request)
     if request.state.auth_transport == "cookie":
         check_csrf(request, services.derived_key("csrf"), services.settings)
+    if request.method not in SAFE_METHODS and not principal.has_scope("write"):
+        raise InsufficientScope(
+            "This credential is read-only; this needs the write scope."
+        )
     return principal
 
 

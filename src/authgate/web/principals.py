@@ -2,10 +2,20 @@
 ``GuardMiddleware`` that other apps import (one resolution path)."""
 
 import time
+from typing import ClassVar
 
-from authgate.domain import sessions
+from authgate.domain import credentials, sessions
+from authgate.domain.context import ClientInfo
+from authgate.domain.credentials import Credential as Cred
 from authgate.domain.users import User, local_owner
-from authgate.guard import Credential, CredentialError, JwtVerifier, Principal, Verified
+from authgate.guard import (
+    Credential,
+    CredentialError,
+    JwtVerifier,
+    Kind,
+    Principal,
+    Verified,
+)
 from authgate.util import clock, tokens
 from authgate.web.services import Services
 
@@ -130,3 +140,43 @@ class LocalOwner:
                 roles=user_roles(owner),
             )
         return self._principal
+
+
+class CredentialVerifier:
+    """``ag_pat_…`` and ``ag_key_…``: looked up by hash. Cached for at most a
+    minute, so ``last_used_at`` is written about once a minute, not per request;
+    revocation evicts the entry at once."""
+
+    RECHECK = credentials.TOUCH_INTERVAL.total_seconds()
+    KINDS: ClassVar[dict[str, Kind]] = {"pat": "pat", "key": "api_key"}
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def accepts(self, credential: Credential) -> bool:
+        return _opaque_kind(self.services, credential) in self.KINDS
+
+    async def verify(self, credential: Credential) -> Verified:
+        async with self.services.db.transaction() as tx:
+            found = await credentials.authenticate(tx, credential.value, ClientInfo())
+            user = (
+                await tx.users.get(found.user_id) if isinstance(found, Cred) else None
+            )
+        if not isinstance(found, Cred):
+            raise CredentialError(found.description)
+        if user is None or not user.active:
+            raise CredentialError("The token's user is disabled.")
+        valid_until = time.time() + self.RECHECK
+        if found.expires_at is not None:
+            valid_until = min(valid_until, found.expires_at.timestamp())
+        principal = Principal(
+            subject=user.id,
+            kind=self.KINDS[found.kind],
+            credential_id=found.id,
+            user_id=user.id,
+            org_id=found.org_id,
+            scopes=frozenset(found.scopes),
+            roles=user_roles(user),
+            expires_at=found.expires_at.timestamp() if found.expires_at else None,
+        )
+        return Verified(principal, valid_until=valid_until, tags=(found.id, user.id))

@@ -13,6 +13,7 @@ from authgate.domain.users import User
 from authgate.guard import VerificationCache
 from authgate.storage.db import Database
 from authgate.util import hkdf
+from authgate.web.geo import GeoLocator
 from authgate.web.ratelimit import RateLimiter
 
 log = logging.getLogger("authgate")
@@ -87,6 +88,7 @@ class Services:
     keys: Keys
     secret: bytes
     cache: VerificationCache
+    geo: GeoLocator
     users: UserCache = field(default_factory=UserCache)
     limiter: RateLimiter = field(default_factory=RateLimiter)
 

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -7,7 +9,7 @@ from authgate.errors import Conflict
 from authgate.storage.models.users import UserRow
 
 
-def _value(row: UserRow) -> User:
+def user_value(row: UserRow) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -42,11 +44,11 @@ class UserRepo:
 
     async def get(self, user_id: str) -> User | None:
         row = await self._s.get(UserRow, user_id)
-        return _value(row) if row else None
+        return user_value(row) if row else None
 
     async def by_username(self, username: str) -> User | None:
         row = await self._s.scalar(select(UserRow).where(UserRow.username == username))
-        return _value(row) if row else None
+        return user_value(row) if row else None
 
     async def count(self) -> int:
         return await self._s.scalar(select(func.count()).select_from(UserRow)) or 0
@@ -58,7 +60,13 @@ class UserRepo:
             .order_by(UserRow.created_at)
             .limit(1)
         )
-        return _value(row) if row else None
+        return user_value(row) if row else None
+
+    async def set_disabled(self, user_id: str, at: datetime | None) -> bool:
+        result = await self._s.execute(
+            update(UserRow).where(UserRow.id == user_id).values(disabled_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self._s.execute(

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
-from authgate.domain import refresh_tokens, sessions, users
+from authgate.domain import recovery, refresh_tokens, sessions, users
 from authgate.domain.jwt import issue_access_token
 from authgate.errors import InvalidCredentials, InvalidToken
 from authgate.web.deps import Client, ServicesDep, rate_limit
@@ -42,6 +42,12 @@ class LoginIn(ApiModel):
 
 class RefreshIn(ApiModel):
     refresh_token: Annotated[str | None, Field(max_length=256)] = None
+
+
+class RecoverIn(ApiModel):
+    username: Username
+    recovery_key: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Password
 
 
 class UserOut(ApiModel):
@@ -193,6 +199,29 @@ async def refresh(
         session_id=successor.token.session_id,
         refresh=successor.secret,
     )
+
+
+@router.post(
+    "/recover",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[rate_limit("recover")],
+)
+async def recover(body: RecoverIn, services: ServicesDep, client: Client) -> Response:
+    """Reset a forgotten password with a recovery key; every session ends."""
+    settings = services.settings
+    async with services.db.transaction() as tx:
+        done = await recovery.recover(
+            tx,
+            services.hasher,
+            username=body.username,
+            key=body.recovery_key,
+            new_password=body.new_password,
+            min_length=settings.password_min_length,
+            client=client,
+        )
+    if not done:
+        raise InvalidCredentials(recovery.REFUSED)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,51 @@
+"""API keys for server-to-server calls: read-only or read-write, no expiry unless
+asked, owned by an organization when created in one (else by their creator)."""
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from authgate.domain import credentials
+from authgate.domain.context import ClientInfo
+from authgate.errors import InvalidRequest
+from authgate.util import clock
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+Permission = Literal["read", "write"]
+MAX_DAYS = 3650
+
+_SCOPES: dict[str, tuple[str, ...]] = {"read": ("read",), "write": ("read", "write")}
+
+
+def permission_of(scopes: tuple[str, ...]) -> Permission:
+    return "write" if "write" in scopes else "read"
+
+
+async def create(
+    stores: "Stores",
+    *,
+    prefix: str,
+    user_id: str,
+    name: str,
+    permission: Permission,
+    expires_in_days: int | None,
+    org_id: str | None,
+    client: ClientInfo,
+) -> tuple[credentials.Credential, str]:
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
+        raise InvalidRequest(f"expires_in_days must be between 1 and {MAX_DAYS}.")
+    expires_at = (
+        clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    )
+    return await credentials.issue(
+        stores,
+        kind="key",
+        prefix=prefix,
+        user_id=user_id,
+        name=name,
+        scopes=_SCOPES[permission],
+        expires_at=expires_at,
+        org_id=org_id,
+        client=client,
+    )

@@ -1,0 +1,199 @@
+"""Long-lived credentials people create: personal access tokens (``pat``) and API
+keys (``key``). One value and one store serve both; ``access_tokens`` and
+``api_keys`` hold the rules that differ.
+
+Only the SHA-256 of a secret is stored; the secret is shown once, at creation.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from authgate.domain import audit, sessions
+from authgate.domain.context import ClientInfo
+from authgate.errors import InvalidRequest, InvalidToken, NotFound
+from authgate.util import clock, tokens
+from authgate.util.ids import new_id
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+CredentialKind = Literal["pat", "key"]
+NAME_MAX = 100
+#: ``last_used_at`` is written at most this often per credential.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+_ID_PREFIX = {"pat": "tok", "key": "key"}
+_ACTIONS = {
+    "pat": (audit.Action.PAT_CREATED, audit.Action.PAT_REVOKED),
+    "key": (audit.Action.API_KEY_CREATED, audit.Action.API_KEY_REVOKED),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    id: str
+    kind: CredentialKind
+    user_id: str
+    name: str
+    display_prefix: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None = None
+    org_id: str | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def status(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+class CredentialStore(Protocol):
+    async def add(self, credential: Credential, token_hash: str) -> None: ...
+
+    async def get(self, credential_id: str) -> Credential | None: ...
+
+    async def by_hash(self, token_hash: str) -> Credential | None: ...
+
+    async def list_for_user(
+        self, user_id: str, kind: CredentialKind
+    ) -> list[Credential]:
+        """The user's credentials of one kind that are not revoked, newest first."""
+
+    async def revoke(self, credential_id: str, at: datetime) -> bool:
+        """``False`` when already revoked or missing."""
+
+    async def revoke_all_for_user(self, user_id: str, at: datetime) -> list[str]:
+        """Revoke every live credential the user created; the ids revoked."""
+
+    async def touch(self, credential_id: str, at: datetime) -> None: ...
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > NAME_MAX or not cleaned.isprintable():
+        raise InvalidRequest(f"Name must be 1-{NAME_MAX} printable characters.")
+    return cleaned
+
+
+async def issue(
+    stores: "Stores",
+    *,
+    kind: CredentialKind,
+    prefix: str,
+    user_id: str,
+    name: str,
+    scopes: tuple[str, ...],
+    expires_at: datetime | None,
+    org_id: str | None,
+    client: ClientInfo,
+) -> tuple[Credential, str]:
+    """A new credential and its secret (shown once; only the hash is stored)."""
+    secret = tokens.mint(prefix, kind)
+    credential = Credential(
+        id=new_id(_ID_PREFIX[kind]),
+        kind=kind,
+        user_id=user_id,
+        name=check_name(name),
+        display_prefix=tokens.display_prefix(secret),
+        scopes=scopes,
+        created_at=clock.now(),
+        expires_at=expires_at,
+        org_id=org_id,
+    )
+    await stores.credentials.add(credential, tokens.digest(secret))
+    await audit.record(
+        stores,
+        _ACTIONS[kind][0],
+        client,
+        actor_id=user_id,
+        target_id=credential.id,
+        org_id=org_id,
+        details={"name": credential.name, "scopes": list(scopes)},
+    )
+    return credential, secret
+
+
+async def revoke(
+    stores: "Stores",
+    credential_id: str,
+    *,
+    kind: CredentialKind,
+    user_id: str,
+    client: ClientInfo,
+) -> None:
+    """Revoke one of the user's own credentials; anyone else's id is not found."""
+    credential = await stores.credentials.get(credential_id)
+    if credential is None or credential.kind != kind or credential.user_id != user_id:
+        raise NotFound("No such token." if kind == "pat" else "No such API key.")
+    if await stores.credentials.revoke(credential_id, clock.now()):
+        stores.invalidate(credential_id)
+        await audit.record(
+            stores,
+            _ACTIONS[kind][1],
+            client,
+            actor_id=user_id,
+            target_id=credential_id,
+            org_id=credential.org_id,
+        )
+
+
+async def authenticate(
+    stores: "Stores", secret: str, client: ClientInfo
+) -> Credential | InvalidToken:
+    """The live credential a secret names, or the refusal to raise once the
+    caller has committed (using a revoked credential is audited). Expired and
+    revoked ones are refused with a reason the caller can act on."""
+    credential = await stores.credentials.by_hash(tokens.digest(secret))
+    if credential is None:
+        return InvalidToken("The token is not valid.")
+    now = clock.now()
+    status = credential.status(now)
+    if status == "revoked":
+        await audit.record(
+            stores,
+            audit.Action.CREDENTIAL_USED_AFTER_REVOKE,
+            client,
+            actor_id=credential.user_id,
+            target_id=credential.id,
+            org_id=credential.org_id,
+        )
+        return InvalidToken("The token has been revoked.")
+    if status == "expired":
+        return InvalidToken("The token has expired.")
+    if (
+        credential.last_used_at is None
+        or now - credential.last_used_at >= TOUCH_INTERVAL
+    ):
+        await stores.credentials.touch(credential.id, now)
+    return credential
+
+
+async def revoke_everything(
+    stores: "Stores", user_id: str, *, actor_id: str | None, client: ClientInfo
+) -> dict[str, int]:
+    """End every session and revoke every token and key of a user (back office)."""
+    if await stores.users.get(user_id) is None:
+        raise NotFound("No such user.")
+    revoked = await stores.credentials.revoke_all_for_user(user_id, clock.now())
+    ended = await sessions.revoke_all(
+        stores,
+        user_id,
+        reason="admin_revoke",
+        actor_id=actor_id or user_id,
+        client=client,
+    )
+    stores.invalidate(user_id, *revoked)
+    await audit.record(
+        stores,
+        audit.Action.CREDENTIALS_REVOKED,
+        client,
+        actor_id=actor_id,
+        target_id=user_id,
+        details={"credentials": revoked, "sessions": len(ended)},
+    )
+    return {"credentials": len(revoked), "sessions": len(ended)}

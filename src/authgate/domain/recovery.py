@@ -1,0 +1,96 @@
+"""Recovery keys: a one-time secret a person stores away to reset a forgotten
+password without an administrator. Issuing one replaces the previous one."""
+
+from typing import TYPE_CHECKING, Protocol
+
+from authgate.domain import audit, users
+from authgate.domain.context import ClientInfo
+from authgate.domain.passwords import Hasher, check_policy
+from authgate.errors import InvalidCredentials, InvalidRequest
+from authgate.util import clock, tokens
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from authgate.domain.stores import Stores
+
+#: Same answer for an unknown user, a wrong key and a used key.
+REFUSED = "Invalid username or recovery key."
+
+
+class RecoveryKeyStore(Protocol):
+    async def put(self, user_id: str, key_hash: str, at: "datetime") -> None:
+        """Store the user's only key, replacing any previous one."""
+
+    async def consume(self, user_id: str, key_hash: str) -> bool:
+        """Atomically delete the user's key if it has this hash; ``True`` if so."""
+
+
+async def issue(
+    stores: "Stores",
+    hasher: Hasher,
+    user: users.User,
+    password: str,
+    *,
+    prefix: str,
+    client: ClientInfo,
+) -> str:
+    """A new recovery key, after re-checking the current password."""
+    if not await hasher.verify(user.password_hash, password):
+        raise InvalidCredentials("The current password is wrong.")
+    key = tokens.mint(prefix, "rec")
+    await stores.recovery_keys.put(user.id, tokens.digest(key), clock.now())
+    await audit.record(
+        stores,
+        audit.Action.RECOVERY_KEY_CREATED,
+        client,
+        actor_id=user.id,
+        target_id=user.id,
+    )
+    return key
+
+
+async def recover(
+    stores: "Stores",
+    hasher: Hasher,
+    *,
+    username: str,
+    key: str,
+    new_password: str,
+    min_length: int,
+    client: ClientInfo,
+) -> bool:
+    """Reset the password with the recovery key, consuming it and ending every
+    session; ``False`` when refused (the caller commits the audit entry, then
+    answers with :data:`REFUSED`). The new password is checked first, so a weak
+    one costs no key."""
+    try:
+        name = users.normalize_username(username)
+    except InvalidRequest:
+        return False
+    check_policy(new_password, min_length=min_length, username=name)
+    user = await stores.users.by_username(name)
+    if user is None or not await stores.recovery_keys.consume(
+        user.id, tokens.digest(key)
+    ):
+        await audit.record(
+            stores,
+            audit.Action.RECOVERY_FAILED,
+            client,
+            actor_id=user.id if user else None,
+            details={"username": name},
+        )
+        return False
+    await audit.record(
+        stores, audit.Action.RECOVERY_USED, client, actor_id=user.id, target_id=user.id
+    )
+    await users.set_password(
+        stores,
+        hasher,
+        user,
+        new_password,
+        min_length=min_length,
+        actor_id=user.id,
+        client=client,
+    )
+    return True

@@ -1,0 +1,91 @@
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.domain.credentials import Credential, CredentialKind
+from authgate.storage.models.credentials import CredentialRow as Row
+
+
+def _value(row: Row) -> Credential:
+    kind: CredentialKind = "pat" if row.kind == "pat" else "key"
+    return Credential(
+        id=row.id,
+        kind=kind,
+        user_id=row.user_id,
+        name=row.name,
+        display_prefix=row.display_prefix,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        org_id=row.org_id,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class CredentialRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, credential: Credential, token_hash: str) -> None:
+        self._s.add(
+            Row(
+                id=credential.id,
+                kind=credential.kind,
+                token_hash=token_hash,
+                user_id=credential.user_id,
+                org_id=credential.org_id,
+                name=credential.name,
+                display_prefix=credential.display_prefix,
+                scopes=list(credential.scopes),
+                created_at=credential.created_at,
+                expires_at=credential.expires_at,
+            )
+        )
+        await self._s.flush()
+
+    async def get(self, credential_id: str) -> Credential | None:
+        row = await self._s.get(Row, credential_id)
+        return _value(row) if row else None
+
+    async def by_hash(self, token_hash: str) -> Credential | None:
+        row = await self._s.scalar(select(Row).where(Row.token_hash == token_hash))
+        return _value(row) if row else None
+
+    async def list_for_user(
+        self, user_id: str, kind: CredentialKind
+    ) -> list[Credential]:
+        rows = await self._s.scalars(
+            select(Row)
+            .where(Row.user_id == user_id, Row.kind == kind, Row.revoked_at.is_(None))
+            .order_by(Row.created_at.desc())
+        )
+        return [_value(r) for r in rows]
+
+    async def revoke(self, credential_id: str, at: datetime) -> bool:
+        result = await self._s.execute(
+            update(Row)
+            .where(Row.id == credential_id, Row.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_all_for_user(self, user_id: str, at: datetime) -> list[str]:
+        ids = list(
+            await self._s.scalars(
+                select(Row.id).where(Row.user_id == user_id, Row.revoked_at.is_(None))
+            )
+        )
+        if ids:
+            await self._s.execute(
+                update(Row)
+                .where(Row.id.in_(ids), Row.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+        return ids
+
+    async def touch(self, credential_id: str, at: datetime) -> None:
+        await self._s.execute(
+            update(Row).where(Row.id == credential_id).values(last_used_at=at)
+        )

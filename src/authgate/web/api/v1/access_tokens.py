@@ -1,0 +1,92 @@
+"""Personal access tokens: ``/api/v1/access-tokens``."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+from pydantic import Field
+
+from authgate.domain import access_tokens, credentials
+from authgate.util import clock
+from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.schemas import ApiModel, Page
+
+router = APIRouter(prefix="/access-tokens", tags=["access tokens"])
+
+CredentialId = Annotated[str, Path(max_length=64)]
+
+
+class TokenIn(ApiModel):
+    name: Annotated[str, Field(min_length=1, max_length=credentials.NAME_MAX)]
+    expires_in_days: int
+    scopes: Annotated[list[str] | None, Field(max_length=10)] = None
+    org: Annotated[str | None, Field(max_length=64)] = None
+
+
+class TokenOut(ApiModel):
+    id: str
+    name: str
+    display_prefix: str
+    scopes: list[str]
+    org_id: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    status: str
+
+
+class TokenCreated(TokenOut):
+    token: str
+
+
+def token_out(token: credentials.Credential) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        display_prefix=token.display_prefix,
+        scopes=list(token.scopes),
+        org_id=token.org_id,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        expires_at=token.expires_at,
+        status=token.status(clock.now()),
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_token(
+    body: TokenIn, caller: Caller, services: ServicesDep, client: Client
+) -> TokenCreated:
+    """The secret is in this response only; it is never shown again."""
+    assert caller.user_id is not None  # noqa: S101 - every write-scoped caller is a user
+    async with services.db.transaction() as tx:
+        token, secret = await access_tokens.create(
+            tx,
+            prefix=services.settings.token_prefix,
+            user_id=caller.user_id,
+            name=body.name,
+            expires_in_days=body.expires_in_days,
+            max_days=services.settings.pat_max_days,
+            scopes=body.scopes,
+            org_id=None,
+            client=client,
+        )
+    return TokenCreated(**token_out(token).model_dump(), token=secret)
+
+
+@router.get("")
+async def list_tokens(caller: Caller, services: ServicesDep) -> Page[TokenOut]:
+    async with services.db.transaction() as tx:
+        found = await tx.credentials.list_for_user(caller.user_id or "", "pat")
+    return Page(items=[token_out(t) for t in found])
+
+
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_token(
+    token_id: CredentialId, caller: Caller, services: ServicesDep, client: Client
+) -> Response:
+    async with services.db.transaction() as tx:
+        await credentials.revoke(
+            tx, token_id, kind="pat", user_id=caller.user_id or "", client=client
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,45 @@
+"""Recovery keys: ``POST /api/v1/recovery-key`` makes one (the reset itself is
+``POST /api/v1/auth/recover``)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, status
+from pydantic import Field
+
+from authgate.domain import recovery
+from authgate.errors import Forbidden
+from authgate.web.deps import Caller, Client, ServicesDep, rate_limit
+from authgate.web.schemas import ApiModel
+
+router = APIRouter(prefix="/recovery-key", tags=["recovery"])
+
+
+class RecoveryKeyIn(ApiModel):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class RecoveryKeyOut(ApiModel):
+    recovery_key: str
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[rate_limit("recovery-key")]
+)
+async def create_recovery_key(
+    body: RecoveryKeyIn, caller: Caller, services: ServicesDep, client: Client
+) -> RecoveryKeyOut:
+    """A new one-time recovery key (shown once), replacing any previous one.
+    Asks for the current password, so a stolen session alone cannot make one."""
+    user = await services.user(caller.user_id) if caller.user_id else None
+    if user is None or caller.kind not in ("session", "jwt", "local"):
+        raise Forbidden("Recovery keys are made by a signed-in person.")
+    async with services.db.transaction() as tx:
+        key = await recovery.issue(
+            tx,
+            services.hasher,
+            user,
+            body.password,
+            prefix=services.settings.token_prefix,
+            client=client,
+        )
+    return RecoveryKeyOut(recovery_key=key)

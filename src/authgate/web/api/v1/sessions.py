@@ -1,0 +1,86 @@
+"""The caller's own sessions: ``/api/v1/sessions``."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response, status
+
+from authgate.domain import sessions
+from authgate.util import clock
+from authgate.web.api.v1.access_tokens import CredentialId
+from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.schemas import ApiModel, Page
+from authgate.web.security import clear_session_cookies
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+class SessionOut(ApiModel):
+    id: str
+    device: str
+    ip: str | None
+    location: str | None
+    created_at: datetime
+    last_active_at: datetime
+    current: bool
+
+
+class Revoked(ApiModel):
+    revoked: int
+
+
+@router.get("")
+async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOut]:
+    async with services.db.transaction() as tx:
+        found = await tx.sessions.list_for_user(caller.user_id or "")
+    policy, now = services.session_policy, clock.now()
+    return Page(
+        items=[
+            SessionOut(
+                id=s.id,
+                device=s.device,
+                ip=s.ip,
+                location=services.geo.locate(s.ip),
+                created_at=s.created_at,
+                last_active_at=s.last_active_at,
+                current=s.id == caller.session_id,
+            )
+            for s in found
+            if s.alive(policy, now)
+        ]
+    )
+
+
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_session(
+    session_id: CredentialId, caller: Caller, services: ServicesDep, client: Client
+) -> Response:
+    async with services.db.transaction() as tx:
+        await sessions.revoke(
+            tx,
+            session_id,
+            user_id=caller.user_id or "",
+            reason="revoked",
+            client=client,
+        )
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if session_id == caller.session_id:
+        clear_session_cookies(response, services.settings)
+    return response
+
+
+@router.post("/revoke-all")
+async def revoke_all_sessions(
+    caller: Caller, services: ServicesDep, client: Client, response: Response
+) -> Revoked:
+    """Ends every session of the caller, this one included, and with them their
+    refresh tokens."""
+    async with services.db.transaction() as tx:
+        ended = await sessions.revoke_all(
+            tx,
+            caller.user_id or "",
+            reason="revoke_all",
+            actor_id=caller.subject,
+            client=client,
+        )
+    clear_session_cookies(response, services.settings)
+    return Revoked(revoked=len(ended))
