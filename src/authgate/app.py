@@ -27,10 +27,12 @@ from authgate.web.api.v1 import (
     api_keys,
     auth,
     me,
+    orgs,
     recovery,
     sessions,
 )
 from authgate.web.geo import GeoLocator
+from authgate.web.org_context import OrgContext
 from authgate.web.principals import (
     CredentialVerifier,
     LocalOwner,
@@ -78,6 +80,7 @@ def build_services(settings: Settings) -> Services:
         secret=secret,
         cache=cache,
         geo=GeoLocator(settings.geoip_db),
+        orgs=OrgContext(db),
     )
     db.on_invalidate = services.invalidate
     return services
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         api_keys.router,
         sessions.router,
         recovery.router,
+        orgs.router,
         admin_invites.router,
         admin_audit.router,
     ):

@@ -37,6 +37,13 @@ class Action(enum.StrEnum):
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
     CREDENTIALS_REVOKED = "user.credentials_revoked"
+    ORG_CREATED = "org.created"
+    ORG_UPDATED = "org.updated"
+    ORG_DELETED = "org.deleted"
+    MEMBER_JOINED = "member.joined"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    MEMBER_LEFT = "member.left"
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,9 @@ class CredentialStore(Protocol):
     async def revoke_all_for_user(self, user_id: str, at: datetime) -> list[str]:
         """Revoke every live credential the user created; the ids revoked."""
 
+    async def revoke_all_for_org(self, org_id: str, at: datetime) -> list[str]:
+        """Revoke every live credential bound to the org; the ids revoked."""
+
     async def touch(self, credential_id: str, at: datetime) -> None: ...
 
 

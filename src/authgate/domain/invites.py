@@ -26,6 +26,10 @@ class Invite:
     used_at: datetime | None = None
     used_by: str | None = None
     revoked_at: datetime | None = None
+    #: Set for organization invites: which org, for whom, as what.
+    org_id: str | None = None
+    email: str | None = None
+    role: str | None = None
 
     @property
     def status(self) -> str:
@@ -45,8 +49,8 @@ class InviteStore(Protocol):
 
     async def get(self, invite_id: str) -> Invite | None: ...
 
-    async def all(self) -> list[Invite]:
-        """Newest first."""
+    async def all(self, org_id: str | None = None) -> list[Invite]:
+        """Instance invites (``org_id`` None) or one org's invites, newest first."""
 
     async def mark_used(self, invite_id: str, user_id: str, at: datetime) -> bool:
         """Atomically mark an unused invite used; ``False`` when it already was."""
@@ -61,8 +65,12 @@ async def create(
     created_by: str | None,
     expires_in_days: int | None,
     client: ClientInfo,
+    org_id: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
 ) -> tuple[Invite, str]:
-    """A new invite and its code (shown once; only its hash is stored)."""
+    """A new invite and its code (shown once; only its hash is stored). With
+    ``org_id``, an invite into that organization for ``email`` as ``role``."""
     now = clock.now()
     code = tokens.mint(prefix, "inv")
     invite = Invite(
@@ -70,6 +78,9 @@ async def create(
         created_by=created_by,
         created_at=now,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        org_id=org_id,
+        email=email,
+        role=role,
     )
     await stores.invites.add(invite, tokens.digest(code))
     await audit.record(
@@ -78,6 +89,8 @@ async def create(
         client,
         actor_id=created_by,
         target_id=invite.id,
+        org_id=org_id,
+        details={"email": email, "role": role} if org_id else None,
     )
     return invite, code
 
@@ -105,13 +118,25 @@ async def consume(
         client,
         actor_id=user_id,
         target_id=invite.id,
+        org_id=invite.org_id,
     )
 
 
 async def revoke(
-    stores: "Stores", invite_id: str, *, actor_id: str, client: ClientInfo
+    stores: "Stores",
+    invite_id: str,
+    *,
+    actor_id: str,
+    client: ClientInfo,
+    org_id: str | None = None,
 ) -> None:
-    if not await stores.invites.revoke(invite_id, clock.now()):
+    """Revoke an unused invite of the instance, or of the org ``org_id``."""
+    invite = await stores.invites.get(invite_id)
+    if (
+        invite is None
+        or invite.org_id != org_id
+        or not await stores.invites.revoke(invite_id, clock.now())
+    ):
         raise NotFound("No such unused invite.")
     await audit.record(
         stores,
@@ -119,4 +144,5 @@ async def revoke(
         client,
         actor_id=actor_id,
         target_id=invite_id,
+        org_id=org_id,
     )

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from authgate.domain.credentials import CredentialStore
     from authgate.domain.invites import InviteStore
     from authgate.domain.lockout import LockoutStore
+    from authgate.domain.orgs import OrgStore
     from authgate.domain.recovery import RecoveryKeyStore
     from authgate.domain.refresh_tokens import RefreshTokenStore
     from authgate.domain.sessions import SessionStore
@@ -42,6 +43,8 @@ class Stores(Protocol):
     def recovery_keys(self) -> "RecoveryKeyStore": ...
     @property
     def backoffice(self) -> "BackOfficeStore": ...
+    @property
+    def orgs(self) -> "OrgStore": ...
 
     def invalidate(self, *tags: str) -> None:
         """Drop cached verifications tagged with these ids after commit."""

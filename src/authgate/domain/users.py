@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from authgate.domain import audit, invites, lockout, sessions
+from authgate.domain import audit, lockout, sessions
 from authgate.domain.context import ClientInfo
 from authgate.domain.passwords import Hasher, check_policy
 from authgate.domain.stores import Stores
-from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from authgate.errors import Conflict, InvalidRequest, NotFound
 from authgate.util import clock
 from authgate.util.ids import new_id
 
@@ -29,6 +29,7 @@ class User:
     password_hash: str | None
     created_at: datetime
     disabled_at: datetime | None = None
+    default_org_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -50,6 +51,13 @@ class UserStore(Protocol):
         """The earliest-created active administrator."""
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def set_default_org(self, user_id: str, org_id: str | None) -> None: ...
+
+    async def set_default_org_if_unset(self, user_id: str, org_id: str) -> None: ...
+
+    async def clear_default_org(self, user_id: str, org_id: str) -> None:
+        """Unset the default org if it is ``org_id``."""
 
     async def set_disabled(self, user_id: str, at: datetime | None) -> bool:
         """Disable (``at``) or enable (``None``); ``False`` when the user is missing."""
@@ -110,42 +118,6 @@ async def create(
         target_id=user.id,
         details={"username": name, "is_admin": is_admin},
     )
-    return user
-
-
-async def register(
-    stores: Stores,
-    hasher: Hasher,
-    *,
-    username: str,
-    password: str,
-    email: str | None,
-    invite_code: str | None,
-    allow_registration: bool,
-    min_length: int,
-    client: ClientInfo,
-) -> User:
-    """The first account needs no invite and becomes admin; later ones need an
-    invite unless registration is open."""
-    first = await stores.users.count() == 0
-    invite = None
-    if not first and not allow_registration:
-        if not invite_code:
-            raise Forbidden("Registration needs an invite code.")
-        invite = await invites.find_usable(stores, invite_code)
-    user = await create(
-        stores,
-        hasher,
-        username=username,
-        password=password,
-        email=email,
-        is_admin=first,
-        min_length=min_length,
-        actor_id=None,
-        client=client,
-    )
-    if invite is not None:
-        await invites.consume(stores, invite, user.id, client)
     return user
 
 

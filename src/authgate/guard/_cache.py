@@ -5,17 +5,18 @@ by tag (a session, user or credential id) when that is revoked."""
 
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from authgate.guard._principal import Principal
+from authgate.util import clock
 
 
 @dataclass(frozen=True, slots=True)
 class Verified:
     principal: Principal
-    #: monotonic-free wall clock (``time.time()``) after which it must be re-checked
+    #: POSIX time (of ``authgate.util.clock``, so tests can move it) after
+    #: which it must be re-checked
     valid_until: float
     #: ids whose revocation must evict this entry
     tags: tuple[str, ...] = ()
@@ -36,14 +37,14 @@ class VerificationCache:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.valid_until <= time.time():
+        if entry.valid_until <= clock.now().timestamp():
             self._drop(key)
             return None
         self._entries.move_to_end(key)
         return entry.principal
 
     def put(self, key: str, verified: Verified) -> None:
-        if self.max_entries <= 0 or verified.valid_until <= time.time():
+        if self.max_entries <= 0 or verified.valid_until <= clock.now().timestamp():
             return
         with self._lock:
             self._entries[key] = verified

@@ -15,6 +15,7 @@ from authgate.guard._cache import Verified
 from authgate.guard._credentials import Credential
 from authgate.guard._errors import CredentialError
 from authgate.guard._principal import Principal
+from authgate.util import clock
 
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  #: RFC 9068 §4
 
@@ -96,15 +97,35 @@ class JwtVerifier:
                 options={
                     "require": ["exp", "iat", "iss", "sub"],
                     "verify_aud": self.audience is not None,
+                    # Checked below against authgate.util.clock, the clock the
+                    # issuer and the verification cache use (and tests move).
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
                 },
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise CredentialError("The token has expired.") from exc
         except jwt.InvalidAudienceError as exc:
             raise CredentialError("The token is not meant for this resource.") from exc
         except jwt.InvalidTokenError as exc:
             raise CredentialError("The token is invalid.") from exc
+        self._check_times(claims)
         return claims
+
+    def _check_times(self, claims: Mapping[str, Any]) -> None:
+        """``exp``, ``nbf`` and ``iat`` as PyJWT checks them (RFC 7519 §4.1.4-6)."""
+        now = clock.now().timestamp()
+        times: dict[str, float] = {}
+        for name in ("exp", "nbf", "iat"):
+            value = claims.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise CredentialError(f"The token's {name} claim is not a number.")
+            times[name] = float(value)
+        if times["exp"] <= now - self.leeway:
+            raise CredentialError("The token has expired.")
+        if max(times.get("nbf", now), times["iat"]) > now + self.leeway:
+            raise CredentialError("The token is not valid yet.")
 
     async def verify(self, credential: Credential) -> Verified:
         claims = await self.claims(credential.value)

@@ -25,6 +25,7 @@ from authgate.storage.repos.backoffice import BackOfficeRepo
 from authgate.storage.repos.credentials import CredentialRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
+from authgate.storage.repos.orgs import OrgRepo
 from authgate.storage.repos.recovery_keys import RecoveryKeyRepo
 from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
 from authgate.storage.repos.sessions import SessionRepo
@@ -47,6 +48,7 @@ class Tx:
         self.credentials = CredentialRepo(session)
         self.recovery_keys = RecoveryKeyRepo(session)
         self.backoffice = BackOfficeRepo(session)
+        self.orgs = OrgRepo(session)
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:

@@ -3,6 +3,7 @@ values and anything shaped like an Authgate token."""
 
 import logging
 import re
+from collections.abc import Mapping
 
 _PATTERNS = (
     (re.compile(r"(api_key=)[^&\s\"']+"), r"\1[REDACTED]"),
@@ -22,7 +23,22 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
+    """Masks the record in place. String arguments are redacted one by one, so
+    the record keeps its shape for formatters that read ``record.args``
+    (uvicorn's access log unpacks them: collapsing them would break every line
+    that carries a secret). Only a secret that survives in some other argument
+    collapses the record to its redacted message."""
+
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact(a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.args, Mapping):
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v
+                for k, v in record.args.items()
+            }
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:

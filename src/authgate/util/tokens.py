@@ -20,6 +20,7 @@ RANDOM_CHARS = 43  #: ceil(256 / log2(62))
 CHECKSUM_CHARS = 6  #: ceil(32 / log2(62))
 DISPLAY_CHARS = 4  #: random characters kept in the display prefix
 
+# ``\Z``, not ``$``: ``$`` also matches before a trailing newline.
 _SHAPE = re.compile(r"^([a-z][a-z0-9]{0,15})_([a-z]{2,8})_([0-9A-Za-z]{49})\Z")
 
 

@@ -79,6 +79,37 @@ async def list_users(
     return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
 
 
+class BoOrg(ApiModel):
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+    members: int
+    api_keys: int
+
+
+@router.get("/orgs")
+async def list_orgs(
+    services: ServicesDep,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[BoOrg]:
+    async with services.db.transaction() as tx:
+        found = await tx.backoffice.orgs(limit, cursor)
+    items = [
+        BoOrg(
+            id=s.org.id,
+            slug=s.org.slug,
+            name=s.org.name,
+            created_at=s.org.created_at,
+            members=s.members,
+            api_keys=s.api_keys,
+        )
+        for s in found
+    ]
+    return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+
+
 @router.get("/stats")
 async def stats(services: ServicesDep) -> dict[str, int]:
     async with services.db.transaction() as tx:

@@ -9,6 +9,7 @@ from authgate.domain.context import ClientInfo
 from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
+from authgate.web.org_context import HEADER
 from authgate.web.security import SAFE_METHODS, check_csrf
 from authgate.web.services import Services
 
@@ -29,7 +30,7 @@ def get_client(request: Request) -> ClientInfo:
     )
 
 
-def get_caller(
+async def get_caller(
     request: Request, services: Annotated[Services, Depends(get_services)]
 ) -> Principal:
     """The authenticated caller. A cookie-authenticated unsafe request must pass
@@ -42,10 +43,12 @@ def get_caller(
         raise InsufficientScope(
             "This credential is read-only; this needs the write scope."
         )
+    principal = await services.orgs.apply(principal, request.headers.get(HEADER))
+    request.state.principal = principal
     return principal
 
 
-def get_admin(caller: Annotated[Principal, Depends(get_caller)]) -> Principal:
+async def get_admin(caller: Annotated[Principal, Depends(get_caller)]) -> Principal:
     if not caller.is_admin:
         raise Forbidden("This needs an instance administrator.")
     return caller

@@ -3,8 +3,11 @@
 
 import functools
 import ipaddress
+import logging
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("authgate")
 
 
 class GeoLocator:
@@ -16,7 +19,13 @@ class GeoLocator:
         if self._reader is None and self.path is not None:
             import geoip2.database
 
-            self._reader = geoip2.database.Reader(str(self.path))
+            try:
+                self._reader = geoip2.database.Reader(str(self.path))
+            except (OSError, RuntimeError, ValueError) as exc:
+                # A location is decoration: a missing or corrupt file must not
+                # turn every session list into a 500. Said once, then off.
+                log.warning("AUTHGATE_GEOIP_DB %s is not usable: %s", self.path, exc)
+                self.path = None
         return self._reader
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one locator per app, bounded

@@ -1,7 +1,6 @@
 """The server's own verifiers, backed by storage, plugged into the same
 ``GuardMiddleware`` that other apps import (one resolution path)."""
 
-import time
 from typing import ClassVar
 
 from authgate.domain import credentials, sessions
@@ -67,7 +66,7 @@ class SessionVerifier:
         )
         return Verified(
             principal,
-            valid_until=min(deadline, time.time() + self.RECHECK),
+            valid_until=min(deadline, clock.now().timestamp() + self.RECHECK),
             tags=(session.id, user.id),
         )
 
@@ -166,7 +165,7 @@ class CredentialVerifier:
             raise CredentialError(found.description)
         if user is None or not user.active:
             raise CredentialError("The token's user is disabled.")
-        valid_until = time.time() + self.RECHECK
+        valid_until = clock.now().timestamp() + self.RECHECK
         if found.expires_at is not None:
             valid_until = min(valid_until, found.expires_at.timestamp())
         principal = Principal(

@@ -14,6 +14,7 @@ from authgate.guard import VerificationCache
 from authgate.storage.db import Database
 from authgate.util import hkdf
 from authgate.web.geo import GeoLocator
+from authgate.web.org_context import OrgContext
 from authgate.web.ratelimit import RateLimiter
 
 log = logging.getLogger("authgate")
@@ -89,6 +90,7 @@ class Services:
     secret: bytes
     cache: VerificationCache
     geo: GeoLocator
+    orgs: OrgContext
     users: UserCache = field(default_factory=UserCache)
     limiter: RateLimiter = field(default_factory=RateLimiter)
 
@@ -115,6 +117,7 @@ class Services:
         """Revocation fan-out: drop every cached verification naming these ids."""
         self.cache.invalidate(*tags)
         self.users.invalidate(*tags)
+        self.orgs.invalidate(*tags)
 
     async def user(self, user_id: str) -> User | None:
         cached = self.users.get(user_id)

@@ -16,6 +16,9 @@ class UserRow(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # No foreign key: orgs reference users' memberships, and a dangling default
+    # (org deleted) is cleared when read.
+    default_org_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class LoginFailureRow(Base):

@@ -3,8 +3,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from authgate.domain.backoffice import UserSummary
+from authgate.domain.backoffice import OrgSummary, UserSummary
+from authgate.domain.orgs import Org
 from authgate.storage.models.credentials import CredentialRow
+from authgate.storage.models.orgs import MembershipRow, OrgRow
 from authgate.storage.models.sessions import SessionRow
 from authgate.storage.models.users import UserRow
 from authgate.storage.repos.users import user_value
@@ -39,6 +41,35 @@ class BackOfficeRepo:
             for u, s, t, k in rows
         ]
 
+    async def orgs(self, limit: int, after_id: str | None) -> list[OrgSummary]:
+        members = (
+            select(func.count(MembershipRow.user_id))
+            .where(MembershipRow.org_id == OrgRow.id)
+            .correlate(OrgRow)
+            .scalar_subquery()
+        )
+        keys = (
+            select(func.count(CredentialRow.id))
+            .where(
+                CredentialRow.org_id == OrgRow.id,
+                CredentialRow.kind == "key",
+                CredentialRow.revoked_at.is_(None),
+            )
+            .correlate(OrgRow)
+            .scalar_subquery()
+        )
+        statement = select(OrgRow, members, keys).order_by(OrgRow.id).limit(limit)
+        if after_id:
+            statement = statement.where(OrgRow.id > after_id)
+        return [
+            OrgSummary(
+                org=Org(id=o.id, slug=o.slug, name=o.name, created_at=o.created_at),
+                members=m,
+                api_keys=k,
+            )
+            for o, m, k in await self._s.execute(statement)
+        ]
+
     async def stats(self) -> dict[str, int]:
         async def count(
             column: InstrumentedAttribute[str], *where: ColumnElement[bool]
@@ -49,6 +80,7 @@ class BackOfficeRepo:
 
         return {
             "users": await count(UserRow.id),
+            "orgs": await count(OrgRow.id),
             "disabled_users": await count(UserRow.id, UserRow.disabled_at.is_not(None)),
             "active_sessions": await count(
                 SessionRow.id, SessionRow.revoked_at.is_(None)

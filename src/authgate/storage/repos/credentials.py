@@ -2,6 +2,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from authgate.domain.credentials import Credential, CredentialKind
 from authgate.storage.models.credentials import CredentialRow as Row
@@ -72,10 +73,16 @@ class CredentialRepo:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def revoke_all_for_user(self, user_id: str, at: datetime) -> list[str]:
+        return await self._revoke_where(Row.user_id == user_id, at)
+
+    async def revoke_all_for_org(self, org_id: str, at: datetime) -> list[str]:
+        return await self._revoke_where(Row.org_id == org_id, at)
+
+    async def _revoke_where(
+        self, owner: ColumnElement[bool], at: datetime
+    ) -> list[str]:
         ids = list(
-            await self._s.scalars(
-                select(Row.id).where(Row.user_id == user_id, Row.revoked_at.is_(None))
-            )
+            await self._s.scalars(select(Row.id).where(owner, Row.revoked_at.is_(None)))
         )
         if ids:
             await self._s.execute(

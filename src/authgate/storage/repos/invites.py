@@ -16,6 +16,9 @@ def _value(row: Row) -> Invite:
         used_at=row.used_at,
         used_by=row.used_by,
         revoked_at=row.revoked_at,
+        org_id=row.org_id,
+        email=row.email,
+        role=row.role,
     )
 
 
@@ -31,6 +34,9 @@ class InviteRepo:
                 created_by=invite.created_by,
                 created_at=invite.created_at,
                 expires_at=invite.expires_at,
+                org_id=invite.org_id,
+                email=invite.email,
+                role=invite.role,
             )
         )
         await self._s.flush()
@@ -43,8 +49,11 @@ class InviteRepo:
         row = await self._s.get(Row, invite_id)
         return _value(row) if row else None
 
-    async def all(self) -> list[Invite]:
-        rows = await self._s.scalars(select(Row).order_by(Row.created_at.desc()))
+    async def all(self, org_id: str | None = None) -> list[Invite]:
+        owner = Row.org_id.is_(None) if org_id is None else Row.org_id == org_id
+        rows = await self._s.scalars(
+            select(Row).where(owner).order_by(Row.created_at.desc())
+        )
         return [_value(r) for r in rows]
 
     async def mark_used(self, invite_id: str, user_id: str, at: datetime) -> bool:

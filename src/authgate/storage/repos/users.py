@@ -18,6 +18,7 @@ def user_value(row: UserRow) -> User:
         password_hash=row.password_hash,
         created_at=row.created_at,
         disabled_at=row.disabled_at,
+        default_org_id=row.default_org_id,
     )
 
 
@@ -61,6 +62,25 @@ class UserRepo:
             .limit(1)
         )
         return user_value(row) if row else None
+
+    async def set_default_org(self, user_id: str, org_id: str | None) -> None:
+        await self._s.execute(
+            update(UserRow).where(UserRow.id == user_id).values(default_org_id=org_id)
+        )
+
+    async def set_default_org_if_unset(self, user_id: str, org_id: str) -> None:
+        await self._s.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id, UserRow.default_org_id.is_(None))
+            .values(default_org_id=org_id)
+        )
+
+    async def clear_default_org(self, user_id: str, org_id: str) -> None:
+        await self._s.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id, UserRow.default_org_id == org_id)
+            .values(default_org_id=None)
+        )
 
     async def set_disabled(self, user_id: str, at: datetime | None) -> bool:
         result = await self._s.execute(

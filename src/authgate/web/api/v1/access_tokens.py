@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
-from authgate.domain import access_tokens, credentials
+from authgate.domain import access_tokens, credentials, orgs
 from authgate.util import clock
 from authgate.web.deps import Caller, Client, ServicesDep
 from authgate.web.schemas import ApiModel, Page
@@ -68,7 +68,9 @@ async def create_token(
             expires_in_days=body.expires_in_days,
             max_days=services.settings.pat_max_days,
             scopes=body.scopes,
-            org_id=None,
+            org_id=(await orgs.access(tx, body.org, caller.user_id)).org.id
+            if body.org
+            else None,
             client=client,
         )
     return TokenCreated(**token_out(token).model_dump(), token=secret)

@@ -1,15 +1,17 @@
-"""The audit log, for administrators: ``GET /api/v1/admin/audit``."""
+"""The audit log: ``GET /api/v1/admin/audit`` for instance administrators (an
+org's own log, for its admins, is ``GET /api/v1/orgs/{org}/audit``)."""
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from authgate.domain.audit import AuditQuery
 from authgate.errors import InvalidRequest
 from authgate.web.deps import Admin, ServicesDep
 from authgate.web.schemas import ApiModel, Page
+from authgate.web.services import Services
 
 router = APIRouter(prefix="/admin/audit", tags=["admin"])
 
@@ -26,35 +28,32 @@ class AuditOut(ApiModel):
     details: dict[str, Any]
 
 
-def parse_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or len(cursor) > 19:
-        raise InvalidRequest("The cursor is not valid.")
-    return int(cursor)
-
-
-@router.get("")
-async def audit_log(
-    _admin: Admin,
-    services: ServicesDep,
+def audit_filters(
     user: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    org: Annotated[str | None, Query(max_length=64)] = None,
+    org_filter: Annotated[str | None, Query(alias="org", max_length=64)] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     cursor: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page[AuditOut]:
-    query = AuditQuery(
+) -> AuditQuery:
+    if cursor is not None and (not cursor.isdigit() or len(cursor) > 18):
+        raise InvalidRequest("The cursor is not valid.")
+    return AuditQuery(
         user_id=user,
         action=action,
-        org_id=org,
+        org_id=org_filter,
         since=since,
         until=until,
-        before_id=parse_cursor(cursor),
+        before_id=int(cursor) if cursor is not None else None,
         limit=limit,
     )
+
+
+AuditFilters = Annotated[AuditQuery, Depends(audit_filters)]
+
+
+async def audit_page(services: Services, query: AuditQuery) -> Page[AuditOut]:
     async with services.db.transaction() as tx:
         events = await tx.audit.query(query)
     items = [
@@ -71,5 +70,12 @@ async def audit_log(
         )
         for e in events
     ]
-    next_cursor = str(items[-1].id) if len(items) == limit else None
+    next_cursor = str(items[-1].id) if len(items) == query.limit else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("")
+async def audit_log(
+    _admin: Admin, services: ServicesDep, query: AuditFilters
+) -> Page[AuditOut]:
+    return await audit_page(services, query)

@@ -3,13 +3,17 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
-from authgate.domain import api_keys, credentials
+from authgate.domain import api_keys, credentials, orgs
+from authgate.domain.permissions import Action, require
+from authgate.domain.stores import Stores
+from authgate.guard import Principal
 from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.org_context import HEADER
 from authgate.web.schemas import ApiModel, Page
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -54,7 +58,7 @@ def key_out(key: credentials.Credential) -> KeyOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_key(
-    body: KeyIn, caller: Caller, services: ServicesDep, client: Client
+    body: KeyIn, caller: Caller, services: ServicesDep, client: Client, request: Request
 ) -> KeyCreated:
     """The secret is in this response only; it is never shown again."""
     assert caller.user_id is not None  # noqa: S101 - every write-scoped caller is a user
@@ -66,10 +70,20 @@ async def create_key(
             name=body.name,
             permission=body.permission,
             expires_in_days=body.expires_in_days,
-            org_id=None,
+            org_id=await _key_org(tx, body.org or request.headers.get(HEADER), caller),
             client=client,
         )
     return KeyCreated(**key_out(key).model_dump(), token=secret)
+
+
+async def _key_org(tx: Stores, ref: str | None, caller: Principal) -> str | None:
+    """The org a new key belongs to: the one named in the body or the
+    ``X-Organization-Id`` header, where the caller may create keys."""
+    if not ref:
+        return None
+    membership = await orgs.access(tx, ref, caller.user_id or "")
+    require(membership.role, Action.CREATE_API_KEY)
+    return membership.org.id
 
 
 @router.get("")

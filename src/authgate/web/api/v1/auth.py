@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
-from authgate.domain import recovery, refresh_tokens, sessions, users
+from authgate.domain import recovery, refresh_tokens, registration, sessions, users
 from authgate.domain.jwt import issue_access_token
 from authgate.errors import InvalidCredentials, InvalidToken
 from authgate.web.deps import Client, ServicesDep, rate_limit
@@ -105,7 +105,7 @@ def _tokens(
 async def register(body: RegisterIn, services: ServicesDep, client: Client) -> UserOut:
     settings = services.settings
     async with services.db.transaction() as tx:
-        user = await users.register(
+        user = await registration.register(
             tx,
             services.hasher,
             username=body.username,

@@ -1,7 +1,12 @@
 """``GET /api/v1/me``: who the caller is and how they authenticated."""
 
-from fastapi import APIRouter
+import dataclasses
+from typing import Annotated
 
+from fastapi import APIRouter
+from pydantic import Field
+
+from authgate.domain import orgs
 from authgate.errors import Forbidden
 from authgate.web.deps import Caller, ServicesDep
 from authgate.web.schemas import ApiModel
@@ -21,6 +26,25 @@ class MeOut(ApiModel):
     is_admin: bool
     org_id: str | None
     auth: AuthInfo
+
+
+class MePatch(ApiModel):
+    default_org: Annotated[str | None, Field(max_length=64)] = None
+
+
+@router.patch("/me")
+async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeOut:
+    """Choose the default organization (id or slug; ``null`` for none)."""
+    user_id = caller.user_id or ""
+    async with services.db.transaction() as tx:
+        org_id = (
+            (await orgs.access(tx, body.default_org, user_id)).org.id
+            if body.default_org
+            else None
+        )
+        await tx.users.set_default_org(user_id, org_id)
+        tx.invalidate(user_id)
+    return await me(dataclasses.replace(caller, org_id=org_id, role=None), services)
 
 
 @router.get("/me")

@@ -1,0 +1,334 @@
+"""Organizations and memberships: creation, roles, invites and the last-owner rule.
+
+Every membership change first locks the organization's row, so concurrent
+changes run one after another: two requests demoting the last two owners at
+once leave one owner, whichever runs second is refused.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from authgate.domain import audit, invites
+from authgate.domain.context import ClientInfo
+from authgate.domain.permissions import Action, Role, require, require_owner_for
+from authgate.domain.users import normalize_email
+from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from authgate.util import clock
+from authgate.util.ids import new_id
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+NAME_MAX = 100
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+INVITE_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    org: Org
+    user_id: str
+    role: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    username: str
+    email: str | None
+    role: str
+
+
+class OrgStore(Protocol):
+    async def add(self, org: Org) -> None:
+        """Insert; raise ``Conflict`` when the slug is taken."""
+
+    async def find(self, id_or_slug: str) -> Org | None: ...
+
+    async def lock(self, org_id: str) -> None:
+        """Hold the org's row until the transaction ends (``SELECT … FOR UPDATE``)."""
+
+    async def update(self, org_id: str, *, name: str, slug: str) -> None:
+        """Raise ``Conflict`` when the slug is taken."""
+
+    async def delete(self, org_id: str) -> None: ...
+
+    async def memberships(self, user_id: str) -> list[Membership]:
+        """The user's memberships with their orgs, oldest first."""
+
+    async def membership(self, org_id: str, user_id: str) -> Membership | None: ...
+
+    async def members(self, org_id: str) -> list[Member]: ...
+
+    async def add_member(
+        self, org_id: str, user_id: str, role: str, at: datetime
+    ) -> bool:
+        """``False`` when the user is already a member."""
+
+    async def set_role(self, org_id: str, user_id: str, role: str) -> None: ...
+
+    async def remove_member(self, org_id: str, user_id: str) -> None: ...
+
+    async def count_owners(self, org_id: str) -> int: ...
+
+    async def member_ids(self, org_id: str) -> list[str]: ...
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
+    return slug or "org"
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > NAME_MAX or not cleaned.isprintable():
+        raise InvalidRequest(
+            f"Organization name must be 1-{NAME_MAX} printable characters."
+        )
+    return cleaned
+
+
+def check_slug(slug: str) -> str:
+    if not _SLUG.match(slug) or slug.startswith("org_"):
+        raise InvalidRequest(
+            "Slug must be 1-48 lowercase letters, digits or '-', "
+            "not starting or ending with '-'."
+        )
+    return slug
+
+
+def check_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidRequest(
+            f"Role must be one of: {', '.join(r.value for r in Role)}."
+        ) from None
+
+
+async def create(
+    stores: "Stores", *, user_id: str, name: str, slug: str | None, client: ClientInfo
+) -> Membership:
+    """A new organization with its creator as owner (and their default org
+    if they had none)."""
+    now = clock.now()
+    org = Org(
+        id=new_id("org"),
+        slug=check_slug(slug) if slug else slugify(name),
+        name=check_name(name),
+        created_at=now,
+    )
+    await stores.orgs.add(org)
+    await stores.orgs.add_member(org.id, user_id, Role.OWNER, now)
+    await stores.users.set_default_org_if_unset(user_id, org.id)
+    stores.invalidate(user_id)
+    await audit.record(
+        stores,
+        audit.Action.ORG_CREATED,
+        client,
+        actor_id=user_id,
+        target_id=org.id,
+        org_id=org.id,
+        details={"slug": org.slug},
+    )
+    return Membership(org=org, user_id=user_id, role=Role.OWNER, created_at=now)
+
+
+async def access(stores: "Stores", id_or_slug: str, user_id: str) -> Membership:
+    """The caller's membership in an org; not a member and no such org look
+    alike (404), so ids and slugs can't be probed."""
+    org = await stores.orgs.find(id_or_slug)
+    membership = await stores.orgs.membership(org.id, user_id) if org else None
+    if membership is None:
+        raise NotFound("No such organization.")
+    return membership
+
+
+async def update(
+    stores: "Stores",
+    membership: Membership,
+    *,
+    name: str | None,
+    slug: str | None,
+    client: ClientInfo,
+) -> Org:
+    require(membership.role, Action.UPDATE)
+    org = membership.org
+    new_name = check_name(name) if name is not None else org.name
+    new_slug = check_slug(slug) if slug is not None else org.slug
+    await stores.orgs.update(org.id, name=new_name, slug=new_slug)
+    stores.invalidate(org.id, *await stores.orgs.member_ids(org.id))
+    await audit.record(
+        stores,
+        audit.Action.ORG_UPDATED,
+        client,
+        actor_id=membership.user_id,
+        target_id=org.id,
+        org_id=org.id,
+        details={"name": new_name, "slug": new_slug},
+    )
+    return Org(id=org.id, slug=new_slug, name=new_name, created_at=org.created_at)
+
+
+async def delete(stores: "Stores", membership: Membership, client: ClientInfo) -> None:
+    require(membership.role, Action.DELETE)
+    org = membership.org
+    members = await stores.orgs.member_ids(org.id)
+    keys = await stores.credentials.revoke_all_for_org(org.id, clock.now())
+    await stores.orgs.delete(org.id)
+    stores.invalidate(org.id, *members, *keys)
+    await audit.record(
+        stores,
+        audit.Action.ORG_DELETED,
+        client,
+        actor_id=membership.user_id,
+        target_id=org.id,
+        org_id=org.id,
+        details={"slug": org.slug},
+    )
+
+
+async def change_role(
+    stores: "Stores",
+    membership: Membership,
+    user_id: str,
+    role: str,
+    client: ClientInfo,
+) -> Member:
+    new_role = check_role(role)
+    require(membership.role, Action.CHANGE_ROLE)
+    org = membership.org
+    await stores.orgs.lock(org.id)
+    target = await stores.orgs.membership(org.id, user_id)
+    if target is None:
+        raise NotFound("No such member.")
+    require_owner_for(membership.role, target.role, new_role)
+    if target.role == Role.OWNER and new_role != Role.OWNER:
+        await _keep_an_owner(stores, org.id)
+    await stores.orgs.set_role(org.id, user_id, new_role)
+    stores.invalidate(user_id)
+    await audit.record(
+        stores,
+        audit.Action.MEMBER_ROLE_CHANGED,
+        client,
+        actor_id=membership.user_id,
+        target_id=user_id,
+        org_id=org.id,
+        details={"from": target.role, "to": new_role},
+    )
+    return next(m for m in await stores.orgs.members(org.id) if m.user_id == user_id)
+
+
+async def remove_member(
+    stores: "Stores", membership: Membership, user_id: str, client: ClientInfo
+) -> None:
+    """Remove a member; anyone may remove themselves (leave)."""
+    org = membership.org
+    leaving = user_id == membership.user_id
+    if not leaving:
+        require(membership.role, Action.REMOVE_MEMBER)
+    await stores.orgs.lock(org.id)
+    target = await stores.orgs.membership(org.id, user_id)
+    if target is None:
+        raise NotFound("No such member.")
+    if not leaving:
+        require_owner_for(membership.role, target.role)
+    if target.role == Role.OWNER:
+        await _keep_an_owner(stores, org.id)
+    await stores.orgs.remove_member(org.id, user_id)
+    await stores.users.clear_default_org(user_id, org.id)
+    stores.invalidate(user_id)
+    await audit.record(
+        stores,
+        audit.Action.MEMBER_LEFT if leaving else audit.Action.MEMBER_REMOVED,
+        client,
+        actor_id=membership.user_id,
+        target_id=user_id,
+        org_id=org.id,
+    )
+
+
+async def _keep_an_owner(stores: "Stores", org_id: str) -> None:
+    if await stores.orgs.count_owners(org_id) <= 1:
+        raise Conflict("An organization needs an owner: make someone else owner first.")
+
+
+async def invite(
+    stores: "Stores",
+    membership: Membership,
+    *,
+    email: str,
+    role: str,
+    prefix: str,
+    client: ClientInfo,
+) -> tuple[invites.Invite, str]:
+    new_role = check_role(role)
+    require(membership.role, Action.INVITE)
+    require_owner_for(membership.role, new_role)
+    address = normalize_email(email)
+    if address is None:
+        raise InvalidRequest("An email address is required.")
+    return await invites.create(
+        stores,
+        prefix=prefix,
+        created_by=membership.user_id,
+        expires_in_days=INVITE_DAYS,
+        client=client,
+        org_id=membership.org.id,
+        email=address,
+        role=new_role,
+    )
+
+
+async def accept(
+    stores: "Stores", code: str, *, user_id: str, email: str | None, client: ClientInfo
+) -> Membership:
+    """Join the org an invite is for. The invite names an email address: only
+    the account with that address may accept it."""
+    invite = await invites.find_usable(stores, code)
+    if invite.org_id is None:
+        raise Forbidden("That is not an organization invite.")
+    if email is None or invite.email is None or email.lower() != invite.email.lower():
+        raise Forbidden("This invite was sent to another email address.")
+    return await join(stores, invite, user_id, client)
+
+
+async def join(
+    stores: "Stores", invite: invites.Invite, user_id: str, client: ClientInfo
+) -> Membership:
+    """Consume an org invite and add its membership (the caller checked who may)."""
+    if invite.org_id is None or invite.role is None:
+        raise Forbidden("That is not an organization invite.")
+    await stores.orgs.lock(invite.org_id)
+    org = await stores.orgs.find(invite.org_id)
+    if org is None:
+        raise Forbidden("The organization no longer exists.")
+    await invites.consume(stores, invite, user_id, client)
+    now = clock.now()
+    if not await stores.orgs.add_member(org.id, user_id, invite.role, now):
+        raise Conflict("You are already a member of this organization.")
+    await stores.users.set_default_org_if_unset(user_id, org.id)
+    stores.invalidate(user_id)
+    await audit.record(
+        stores,
+        audit.Action.MEMBER_JOINED,
+        client,
+        actor_id=user_id,
+        target_id=user_id,
+        org_id=org.id,
+        details={"role": invite.role, "invite_id": invite.id},
+    )
+    return Membership(org=org, user_id=user_id, role=invite.role, created_at=now)

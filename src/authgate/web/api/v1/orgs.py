@@ -1,0 +1,278 @@
+"""Organizations, members and org invites: ``/api/v1/orgs``, ``/api/v1/org-invites``."""
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response, status
+from pydantic import Field
+
+from authgate.domain import invites, orgs
+from authgate.domain.permissions import Action, require
+from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
+from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.schemas import ApiModel, Page
+from authgate.web.services import Services
+
+router = APIRouter(tags=["organizations"])
+
+OrgRef = Annotated[str, Path(max_length=64, description="Organization id or slug.")]
+UserRef = Annotated[str, Path(max_length=64)]
+
+
+class OrgIn(ApiModel):
+    name: Annotated[str, Field(min_length=1, max_length=orgs.NAME_MAX)]
+    slug: Annotated[str | None, Field(max_length=48)] = None
+
+
+class OrgPatch(ApiModel):
+    name: Annotated[str | None, Field(min_length=1, max_length=orgs.NAME_MAX)] = None
+    slug: Annotated[str | None, Field(max_length=48)] = None
+
+
+class OrgOut(ApiModel):
+    id: str
+    slug: str
+    name: str
+    role: str
+    created_at: datetime
+
+
+class MemberOut(ApiModel):
+    user_id: str
+    username: str
+    email: str | None
+    role: str
+
+
+class RoleIn(ApiModel):
+    role: Annotated[str, Field(max_length=16)]
+
+
+class InviteIn(ApiModel):
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    role: Annotated[str, Field(max_length=16)] = "member"
+
+
+class InviteCreated(ApiModel):
+    id: str
+    code: str
+    url: str
+    expires_at: datetime | None
+
+
+class OrgInviteOut(ApiModel):
+    id: str
+    email: str | None
+    role: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    status: str
+
+
+class AcceptIn(ApiModel):
+    code: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+def org_out(membership: orgs.Membership) -> OrgOut:
+    org = membership.org
+    return OrgOut(
+        id=org.id,
+        slug=org.slug,
+        name=org.name,
+        role=membership.role,
+        created_at=org.created_at,
+    )
+
+
+def _user(caller: Any) -> str:
+    return str(caller.user_id or "")
+
+
+async def _membership(services: Services, ref: str, user_id: str) -> orgs.Membership:
+    async with services.db.transaction() as tx:
+        return await orgs.access(tx, ref, user_id)
+
+
+@router.get("/orgs")
+async def list_orgs(caller: Caller, services: ServicesDep) -> Page[OrgOut]:
+    async with services.db.transaction() as tx:
+        found = await tx.orgs.memberships(_user(caller))
+    return Page(items=[org_out(m) for m in found])
+
+
+@router.post("/orgs", status_code=status.HTTP_201_CREATED)
+async def create_org(
+    body: OrgIn, caller: Caller, services: ServicesDep, client: Client
+) -> OrgOut:
+    async with services.db.transaction() as tx:
+        membership = await orgs.create(
+            tx, user_id=_user(caller), name=body.name, slug=body.slug, client=client
+        )
+    return org_out(membership)
+
+
+@router.get("/orgs/{org}")
+async def get_org(org: OrgRef, caller: Caller, services: ServicesDep) -> OrgOut:
+    return org_out(await _membership(services, org, _user(caller)))
+
+
+@router.patch("/orgs/{org}")
+async def update_org(
+    org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, client: Client
+) -> OrgOut:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        updated = await orgs.update(
+            tx, membership, name=body.name, slug=body.slug, client=client
+        )
+    return org_out(dataclasses.replace(membership, org=updated))
+
+
+@router.delete("/orgs/{org}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_org(
+    org: OrgRef, caller: Caller, services: ServicesDep, client: Client
+) -> Response:
+    async with services.db.transaction() as tx:
+        await orgs.delete(tx, await orgs.access(tx, org, _user(caller)), client)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/orgs/{org}/members")
+async def list_members(
+    org: OrgRef, caller: Caller, services: ServicesDep
+) -> Page[MemberOut]:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        require(membership.role, Action.READ_MEMBERS)
+        found = await tx.orgs.members(membership.org.id)
+    return Page(
+        items=[
+            MemberOut(
+                user_id=m.user_id, username=m.username, email=m.email, role=m.role
+            )
+            for m in found
+        ]
+    )
+
+
+@router.patch("/orgs/{org}/members/{user_id}")
+async def change_role(
+    org: OrgRef,
+    user_id: UserRef,
+    body: RoleIn,
+    caller: Caller,
+    services: ServicesDep,
+    client: Client,
+) -> MemberOut:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        member = await orgs.change_role(tx, membership, user_id, body.role, client)
+    return MemberOut(
+        user_id=member.user_id,
+        username=member.username,
+        email=member.email,
+        role=member.role,
+    )
+
+
+@router.delete("/orgs/{org}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(
+    org: OrgRef, user_id: UserRef, caller: Caller, services: ServicesDep, client: Client
+) -> Response:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        await orgs.remove_member(tx, membership, user_id, client)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/orgs/{org}/invites", status_code=status.HTTP_201_CREATED)
+async def invite_member(
+    org: OrgRef, body: InviteIn, caller: Caller, services: ServicesDep, client: Client
+) -> InviteCreated:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        invite, code = await orgs.invite(
+            tx,
+            membership,
+            email=body.email,
+            role=body.role,
+            prefix=services.settings.token_prefix,
+            client=client,
+        )
+    url = f"{services.settings.issuer}/settings/orgs/accept?code={code}"
+    return InviteCreated(id=invite.id, code=code, url=url, expires_at=invite.expires_at)
+
+
+@router.get("/orgs/{org}/invites")
+async def list_org_invites(
+    org: OrgRef, caller: Caller, services: ServicesDep
+) -> Page[OrgInviteOut]:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        require(membership.role, Action.INVITE)
+        found = await tx.invites.all(membership.org.id)
+    return Page(
+        items=[
+            OrgInviteOut(
+                id=i.id,
+                email=i.email,
+                role=i.role,
+                created_at=i.created_at,
+                expires_at=i.expires_at,
+                status=i.status,
+            )
+            for i in found
+        ]
+    )
+
+
+@router.delete(
+    "/orgs/{org}/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+async def revoke_org_invite(
+    org: OrgRef,
+    invite_id: UserRef,
+    caller: Caller,
+    services: ServicesDep,
+    client: Client,
+) -> Response:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        require(membership.role, Action.INVITE)
+        await invites.revoke(
+            tx,
+            invite_id,
+            actor_id=_user(caller),
+            client=client,
+            org_id=membership.org.id,
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/org-invites/accept")
+async def accept_invite(
+    body: AcceptIn, caller: Caller, services: ServicesDep, client: Client
+) -> OrgOut:
+    user = await services.user(_user(caller))
+    async with services.db.transaction() as tx:
+        membership = await orgs.accept(
+            tx,
+            body.code,
+            user_id=_user(caller),
+            email=user.email if user else None,
+            client=client,
+        )
+    return org_out(membership)
+
+
+@router.get("/orgs/{org}/audit")
+async def org_audit(
+    org: OrgRef, caller: Caller, services: ServicesDep, query: AuditFilters
+) -> Page[AuditOut]:
+    async with services.db.transaction() as tx:
+        membership = await orgs.access(tx, org, _user(caller))
+        require(membership.role, Action.READ_AUDIT)
+    return await audit_page(
+        services, dataclasses.replace(query, org_id=membership.org.id)
+    )

@@ -1,0 +1,87 @@
+"""Which organization a request acts in, and the caller's role there.
+
+In order: the ``X-Organization-Id`` header (id or slug), else the org the
+credential is bound to (API keys always, PATs optionally), else the user's
+default org. A credential bound to org A asking for org B is refused, and so
+is an org the caller does not belong to (403: whether it exists is not said).
+
+Memberships are cached per user and evicted by the revocation fan-out on any
+membership change, so resolving the org costs no database round trip on a
+repeat request.
+"""
+
+import dataclasses
+import time
+
+from authgate.domain.orgs import Membership
+from authgate.domain.permissions import Role
+from authgate.errors import Forbidden
+from authgate.guard import Principal
+from authgate.storage.db import Database
+
+HEADER = "x-organization-id"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UserOrgs:
+    default_org_id: str | None
+    memberships: tuple[Membership, ...]
+
+    def find(self, id_or_slug: str) -> Membership | None:
+        return next(
+            (m for m in self.memberships if id_or_slug in (m.org.id, m.org.slug)), None
+        )
+
+
+class OrgContext:
+    TTL = 60.0
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[str, tuple[float, UserOrgs]] = {}
+
+    async def orgs_of(self, user_id: str) -> UserOrgs:
+        hit = self._cache.get(user_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        async with self._db.transaction() as tx:
+            user = await tx.users.get(user_id)
+            memberships = await tx.orgs.memberships(user_id)
+        found = UserOrgs(user.default_org_id if user else None, tuple(memberships))
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[user_id] = (time.monotonic() + self.TTL, found)
+        return found
+
+    def invalidate(self, *tags: str) -> None:
+        for tag in tags:
+            self._cache.pop(tag, None)
+
+    async def apply(self, principal: Principal, requested: str | None) -> Principal:
+        if principal.user_id is None:
+            if requested:
+                raise Forbidden("This credential does not act in an organization.")
+            return principal
+        orgs = await self.orgs_of(principal.user_id)
+        bound = principal.org_id
+        if requested:
+            membership = orgs.find(requested.strip())
+            if membership is None:
+                raise Forbidden("You are not a member of that organization.")
+            if bound is not None and membership.org.id != bound:
+                raise Forbidden("This credential is bound to another organization.")
+        elif bound is not None:
+            membership = orgs.find(bound)
+            if membership is None:
+                raise Forbidden(
+                    "This credential's organization no longer includes you."
+                )
+        else:
+            membership = orgs.find(orgs.default_org_id) if orgs.default_org_id else None
+            if membership is None:
+                return principal
+        role = membership.role
+        # A read-only key acts with no more than a viewer's rights.
+        if not principal.has_scope("write"):
+            role = Role.VIEWER
+        return dataclasses.replace(principal, org_id=membership.org.id, role=role)
