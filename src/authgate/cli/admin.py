@@ -1,29 +1,84 @@
 """``authgate admin …``: operator commands that work on the database directly,
 so they work before any account exists and without a running server."""
 
-import asyncio
+import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import typer
+from authgate.cli import output
 
 if TYPE_CHECKING:
+    from authgate.domain.context import ClientInfo
     from authgate.web.services import Services
-
-app = typer.Typer(
-    help="Administer users, invites, clients and keys.", no_args_is_help=True
-)
-invite_app = typer.Typer(help="Instance invite codes.", no_args_is_help=True)
-app.add_typer(invite_app, name="invite")
 
 T = TypeVar("T")
 
 
-def _run(work: Callable[["Services"], Awaitable[T]]) -> T:
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    group = commands.add_parser(
+        "admin", help="Administer users, invites, clients and keys."
+    )
+    sub = group.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+
+    create = sub.add_parser("create-user", help="Create a local account.")
+    create.add_argument("name")
+    create.add_argument("--email", help="Email address.")
+    create.add_argument(
+        "--admin", action="store_true", help="Make an instance administrator."
+    )
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="Read the password from standard input.",
+    )
+    create.set_defaults(run=create_user)
+
+    reset = sub.add_parser(
+        "reset-password", help="Set a user's password and end their sessions."
+    )
+    reset.add_argument("name")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="Read the password from standard input.",
+    )
+    reset.set_defaults(run=reset_password)
+
+    invite = sub.add_parser("invite", help="Instance invite codes.")
+    invite_sub = invite.add_subparsers(
+        dest="invite_command", required=True, metavar="COMMAND"
+    )
+    invite_create_parser = invite_sub.add_parser(
+        "create", help="Print a single-use invite code."
+    )
+    invite_create_parser.add_argument(
+        "--expires-in-days", type=_days, help="Days until the code expires (1-365)."
+    )
+    invite_create_parser.set_defaults(run=invite_create)
+
+    sub.add_parser(
+        "rotate-keys",
+        help="New signing keys; old ones stay published until their tokens expire.",
+    ).set_defaults(run=rotate_keys)
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number of days") from None
+    if not 1 <= value <= 365:
+        raise argparse.ArgumentTypeError("must be between 1 and 365")
+    return value
+
+
+def run(work: Callable[["Services"], Awaitable[T]]) -> T:
     """Migrate, then run ``work`` with the server's services; errors become one line."""
+    import asyncio
+
     from authgate.app import build_services
-    from authgate.config import Settings
+    from authgate.cli.settings import load_settings
     from authgate.errors import AuthgateError
     from authgate.storage.migrate import upgrade
 
@@ -35,83 +90,69 @@ def _run(work: Callable[["Services"], Awaitable[T]]) -> T:
         finally:
             await services.db.close()
 
+    settings = load_settings()
+    upgrade(settings.sqlalchemy_url)
     try:
-        settings = Settings()
-        upgrade(settings.sqlalchemy_url)
         return asyncio.run(main())
     except AuthgateError as exc:
-        typer.echo(f"error: {exc.description}", err=True)
-        raise typer.Exit(1) from None
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        output.error(exc.description)
+        raise SystemExit(1) from None
+
+
+def cli_client() -> "ClientInfo":
+    from authgate.domain.context import ClientInfo
+
+    return ClientInfo(user_agent="authgate-cli")
 
 
 def _password(from_stdin: bool) -> str:
+    import getpass
+
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        output.error("The passwords do not match.")
+        raise SystemExit(1)
+    return first
 
 
-@app.command("create-user")
-def create_user(
-    name: str,
-    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
-    admin: Annotated[
-        bool, typer.Option("--admin", help="Make an instance administrator.")
-    ] = False,
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from standard input."),
-    ] = False,
-) -> None:
-    """Create a local account."""
+def create_user(args: argparse.Namespace) -> int:
     from authgate.domain import users
-    from authgate.domain.context import ClientInfo
 
-    password = _password(password_stdin)
+    password = _password(args.password_stdin)
 
     async def work(services: "Services") -> users.User:
         async with services.db.transaction() as tx:
             return await users.create(
                 tx,
                 services.hasher,
-                username=name,
+                username=args.name,
                 password=password,
-                email=email,
-                is_admin=admin,
+                email=args.email,
+                is_admin=args.admin,
                 min_length=services.settings.password_min_length,
                 actor_id=None,
-                client=ClientInfo(user_agent="authgate-cli"),
+                client=cli_client(),
             )
 
-    user = _run(work)
-    typer.echo(
-        f"Created user {user.username} ({user.id})"
-        + (" as admin." if user.is_admin else ".")
-    )
+    user = run(work)
+    role = " as admin" if user.is_admin else ""
+    output.success(f"Created user {user.username} ({user.id}){role}.")
+    return 0
 
 
-@app.command("reset-password")
-def reset_password(
-    name: str,
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from standard input."),
-    ] = False,
-) -> None:
-    """Set a user's password and end all their sessions."""
+def reset_password(args: argparse.Namespace) -> int:
     from authgate.domain import users
-    from authgate.domain.context import ClientInfo
     from authgate.errors import NotFound
 
-    password = _password(password_stdin)
+    password = _password(args.password_stdin)
 
     async def work(services: "Services") -> None:
         async with services.db.transaction() as tx:
-            user = await tx.users.by_username(users.normalize_username(name))
+            user = await tx.users.by_username(users.normalize_username(args.name))
             if user is None:
-                raise NotFound(f"No user named {name}.")
+                raise NotFound(f"No user named {args.name}.")
             await users.set_password(
                 tx,
                 services.hasher,
@@ -119,22 +160,17 @@ def reset_password(
                 password,
                 min_length=services.settings.password_min_length,
                 actor_id=None,
-                client=ClientInfo(user_agent="authgate-cli"),
+                client=cli_client(),
             )
 
-    _run(work)
-    typer.echo(f"Password reset for {name}; their sessions were ended.")
+    run(work)
+    output.success(f"Password reset for {args.name}; their sessions were ended.")
+    return 0
 
 
-@invite_app.command("create")
-def invite_create(
-    expires_in_days: Annotated[
-        int | None, typer.Option(min=1, max=365, help="Days until the code expires.")
-    ] = None,
-) -> None:
-    """Print a single-use invite code."""
+def invite_create(args: argparse.Namespace) -> int:
+    """Prints only the code, so scripts can capture it."""
     from authgate.domain import invites
-    from authgate.domain.context import ClientInfo
 
     async def work(services: "Services") -> str:
         async with services.db.transaction() as tx:
@@ -142,28 +178,23 @@ def invite_create(
                 tx,
                 prefix=services.settings.token_prefix,
                 created_by=None,
-                expires_in_days=expires_in_days,
-                client=ClientInfo(user_agent="authgate-cli"),
+                expires_in_days=args.expires_in_days,
+                client=cli_client(),
             )
         return code
 
-    typer.echo(_run(work))
+    output.line(run(work))
+    return 0
 
 
-@app.command("rotate-keys")
-def rotate_keys() -> None:
-    """Make new signing keys; old ones stay published until their tokens expire."""
+def rotate_keys(_args: argparse.Namespace) -> int:
     from authgate.domain import signing_keys
-    from authgate.domain.context import ClientInfo
 
     async def work(services: "Services") -> list[str]:
         async with services.db.transaction() as tx:
             return await signing_keys.rotate(
-                tx,
-                services.keys.cipher,
-                actor_id=None,
-                client=ClientInfo(user_agent="authgate-cli"),
+                tx, services.keys.cipher, actor_id=None, client=cli_client()
             )
 
-    kids = _run(work)
-    typer.echo("New signing keys: " + ", ".join(kids))
+    output.success("New signing keys: " + ", ".join(run(work)))
+    return 0

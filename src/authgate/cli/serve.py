@@ -1,38 +1,39 @@
-from typing import Annotated
+"""``authgate serve`` and ``authgate db upgrade``."""
 
-import typer
+import argparse
 
 
-def serve(
-    host: Annotated[
-        str | None, typer.Option(help="Address to bind (AUTHGATE_HOST).")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port to bind (AUTHGATE_PORT).")
-    ] = None,
-) -> None:
-    """Run the server (SQLite in ./.authgate by default), migrating first."""
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    serve_parser = commands.add_parser(
+        "serve", help="Run the server (SQLite in ./.authgate by default)."
+    )
+    serve_parser.add_argument("--host", help="Address to bind (AUTHGATE_HOST).")
+    serve_parser.add_argument("--port", type=int, help="Port to bind (AUTHGATE_PORT).")
+    serve_parser.set_defaults(run=serve)
+    db = commands.add_parser("db", help="Database commands.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_sub.add_parser("upgrade", help="Apply every pending migration.").set_defaults(
+        run=upgrade
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Migrate the database, then serve."""
     import logging
 
     import uvicorn
 
     from authgate.app import create_app
-    from authgate.config import Settings
-    from authgate.storage.migrate import upgrade
+    from authgate.cli.settings import load_settings
+    from authgate.storage.migrate import upgrade as migrate
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v}
+    settings = load_settings(**overrides)
     logging.basicConfig(
         level=settings.log_level, format="%(levelname)s %(name)s: %(message)s"
     )
-    upgrade(settings.sqlalchemy_url)
-    typer.echo(
-        f"Authgate on {settings.issuer} (database: {_safe(settings.sqlalchemy_url)})"
-    )
+    migrate(settings.sqlalchemy_url)
+    print(f"Authgate on {settings.issuer} (database: {_safe(settings.sqlalchemy_url)})")  # noqa: T201
     uvicorn.run(
         create_app(settings, migrate=False),
         host=settings.host,
@@ -40,6 +41,17 @@ def serve(
         log_level=settings.log_level.lower(),
         server_header=False,
     )
+    return 0
+
+
+def upgrade(_args: argparse.Namespace) -> int:
+    from authgate.cli import output
+    from authgate.cli.settings import load_settings
+    from authgate.storage.migrate import upgrade as migrate
+
+    migrate(load_settings().sqlalchemy_url)
+    output.line("Database is up to date.")
+    return 0
 
 
 def _safe(url: str) -> str:

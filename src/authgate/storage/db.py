@@ -1,9 +1,15 @@
 """The engine and the unit of work.
 
-``Database.transaction()`` is the one way to touch storage: it yields a
+``Database.transaction()`` is the one way to change storage: it yields a
 :class:`Tx` holding every repository over one database transaction, commits
 once at the end (rolls back on error), and only after a commit tells the
 revocation fan-out which cached verifications to drop.
+
+``Database.read()`` yields the same :class:`Tx` over a read-only transaction,
+for look-ups on the request path (a verifier's cache miss, a user, the first
+step of a sign-in). On SQLite it takes no write lock, so it never queues behind
+a writer; a write inside it fails on every database (SQLite ``query_only``,
+PostgreSQL ``READ ONLY``).
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -11,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -64,6 +70,27 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
+    """Where ``Database.read()`` transactions run. SQLite: a pool of its own whose
+    connections are ``query_only`` and begin DEFERRED (a WAL reader takes no
+    lock). PostgreSQL: the same pool, each transaction ``READ ONLY``."""
+    if url.startswith("sqlite"):
+        if _sqlite_in_memory(url):
+            return engine  # a second pool would open a second, empty database
+        reader = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(reader.sync_engine, "connect", _sqlite_read_connect)
+        event.listen(reader.sync_engine, "begin", _sqlite_read_begin)
+        return reader
+    return engine.execution_options(postgresql_readonly=True)
+
+
+def _sqlite_in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.database in (None, "", ":memory:") or (
+        parsed.query.get("mode") == "memory"
+    )
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions start, so that
     # _sqlite_begin can take the write lock up front.
@@ -83,13 +110,30 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_read_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    _sqlite_connect(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _sqlite_read_begin(connection: Connection) -> None:
+    # DEFERRED: a reader sees a consistent snapshot and takes no lock, so it
+    # neither waits for nor delays the writer.
+    connection.exec_driver_sql("BEGIN")
+
+
 class Database:
     def __init__(
         self, url: str, on_invalidate: Callable[[list[str]], None] | None = None
     ) -> None:
         self.url = url
         self.engine = create_engine(url)
+        self._read_engine = create_read_engine(url, self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self._read_engine, expire_on_commit=False
+        )
         self.on_invalidate = on_invalidate
 
     @asynccontextmanager
@@ -100,6 +144,12 @@ class Database:
         if tx.invalidated and self.on_invalidate is not None:
             self.on_invalidate(tx.invalidated)
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only transaction (see the module docstring)."""
+        async with self._read_sessions() as session, session.begin():
+            yield Tx(session)
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as connection:
@@ -109,4 +159,6 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if self._read_engine.sync_engine.pool is not self.engine.sync_engine.pool:
+            await self._read_engine.dispose()
         await self.engine.dispose()

@@ -41,7 +41,10 @@ class LoginIn(ApiModel):
 
 
 class RefreshIn(ApiModel):
-    refresh_token: Annotated[str | None, Field(max_length=256)] = None
+    # Room for any token someone may send by mistake (an access token is a
+    # ~500-character JWT), so that it is refused as invalid_token, not as a
+    # malformed request.
+    refresh_token: Annotated[str | None, Field(max_length=4096)] = None
 
 
 class RecoverIn(ApiModel):

@@ -1,0 +1,90 @@
+"""Options every client command shares, and the context they resolve to.
+
+``--server`` (env ``AUTHGATE_SERVER``, else the last server used, else
+``http://127.0.0.1:8000``), ``--token`` (env ``AUTHGATE_TOKEN``), ``--json``,
+``--debug``. They go after the subcommand: ``authgate auth status --server URL``.
+"""
+
+import argparse
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from authgate.client import AuthgateClient, ResolvedToken
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def client_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    group.add_argument("--server", help="Authgate URL (env AUTHGATE_SERVER).")
+    group.add_argument("--token", help="Token to use instead of the stored one.")
+    group.add_argument("--json", action="store_true", help="Print JSON for scripts.")
+    group.add_argument(
+        "--debug", action="store_true", help="Show tracebacks on errors."
+    )
+    return parent
+
+
+class Context:
+    """What a client command needs: where the server is, which token to send."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from authgate.client._credentials import CredentialsFile, normalize_server
+
+        self.args = args
+        self.json: bool = bool(getattr(args, "json", False))
+        self.store: CredentialsFile = CredentialsFile()
+        server = (
+            getattr(args, "server", None)
+            or os.environ.get("AUTHGATE_SERVER")
+            or self.store.last_server
+            or DEFAULT_SERVER
+        )
+        self.server: str = normalize_server(server)
+
+    def token(self) -> "ResolvedToken | None":
+        from authgate.client._tokens import resolve
+
+        return resolve(self.server, getattr(self.args, "token", None), self.store)
+
+    @property
+    def org(self) -> str | None:
+        value = self.store.entry(self.server).get("org")
+        return str(value) if value else None
+
+    def client(self, *, authenticated: bool = True) -> "AuthgateClient":
+        """A client for this server, with a live token (an expired OAuth access
+        token is refreshed first)."""
+        from authgate.client import AuthgateClient, NotAuthenticated
+
+        if not authenticated:
+            return AuthgateClient(self.server)
+        resolved = self.token()
+        if resolved is None:
+            raise NotAuthenticated
+        token = resolved.token
+        if resolved.source == "oauth" and resolved.expired:
+            token = self._refreshed()
+        return AuthgateClient(self.server, token, org=self.org)
+
+    def _refreshed(self) -> str:
+        from authgate.client import (
+            AuthgateClient,
+            AuthgateClientError,
+            NotAuthenticated,
+        )
+        from authgate.client._login import refresh
+
+        if not self.store.entry(self.server).get("refresh_token"):
+            raise NotAuthenticated(
+                "Your session has expired. Run 'authgate auth login'."
+            )
+        with AuthgateClient(self.server) as anonymous:
+            try:
+                return refresh(anonymous, self.store).access_token
+            except AuthgateClientError:
+                raise NotAuthenticated(
+                    "Your session has expired. Run 'authgate auth login'."
+                ) from None

@@ -1,0 +1,175 @@
+"""``AuthgateClient``: the product API over httpx, for the CLI and your scripts."""
+
+from typing import Any
+
+import httpx
+
+from authgate import __version__
+from authgate.client._errors import ApiError, ServerUnreachable
+
+USER_AGENT = f"authgate-cli/{__version__}"
+
+
+class AuthgateClient:
+    """A small typed wrapper over ``/api/v1``.
+
+    Example:
+        >>> server = "https://auth.example.com"
+        >>> with AuthgateClient(server, token) as client:  # doctest: +SKIP
+        ...     client.me()["username"]
+        'alice'
+    """
+
+    def __init__(
+        self,
+        server: str,
+        token: str | None = None,
+        *,
+        org: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.server = server.rstrip("/")
+        headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if org:
+            headers["X-Organization-Id"] = org
+        self._http = httpx.Client(
+            base_url=self.server, headers=headers, timeout=timeout, transport=transport
+        )
+
+    def __enter__(self) -> "AuthgateClient":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """Send a request; the decoded JSON body, ``None`` for 204, or ApiError."""
+        try:
+            response = self._http.request(
+                method, path, json=json, data=data, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(
+                f"Could not reach the Authgate server at {self.server} "
+                f"({_reason(exc)})."
+            ) from None
+        if response.status_code == 204:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.is_error:
+            if isinstance(body, dict) and "error" in body:
+                raise ApiError(
+                    response.status_code,
+                    str(body["error"]),
+                    str(body.get("error_description") or body["error"]),
+                )
+            raise ApiError(
+                response.status_code, "http_error", f"HTTP {response.status_code}"
+            )
+        return body
+
+    # -- identity
+    def me(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/api/v1/me"))
+
+    # -- personal access tokens
+    def create_token(
+        self,
+        name: str,
+        *,
+        expires_in_days: int,
+        scopes: list[str] | None = None,
+        org: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "expires_in_days": expires_in_days}
+        if scopes:
+            body["scopes"] = scopes
+        if org:
+            body["org"] = org
+        return dict(self.request("POST", "/api/v1/access-tokens", json=body))
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/api/v1/access-tokens")["items"])
+
+    def revoke_token(self, token_id: str) -> None:
+        self.request("DELETE", f"/api/v1/access-tokens/{token_id}")
+
+    # -- API keys
+    def create_key(
+        self, name: str, *, permission: str = "read", org: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "permission": permission}
+        if org:
+            body["org"] = org
+        return dict(self.request("POST", "/api/v1/api-keys", json=body))
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/api/v1/api-keys")["items"])
+
+    def revoke_key(self, key_id: str) -> None:
+        self.request("DELETE", f"/api/v1/api-keys/{key_id}")
+
+    # -- sessions
+    def list_sessions(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/api/v1/sessions")["items"])
+
+    def revoke_session(self, session_id: str) -> None:
+        self.request("DELETE", f"/api/v1/sessions/{session_id}")
+
+    def revoke_all_sessions(self) -> int:
+        return int(self.request("POST", "/api/v1/sessions/revoke-all")["revoked"])
+
+    # -- organizations
+    def list_orgs(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/api/v1/orgs")["items"])
+
+    def get_org(self, org: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/api/v1/orgs/{org}"))
+
+    def create_org(self, name: str, slug: str | None = None) -> dict[str, Any]:
+        body = {"name": name, **({"slug": slug} if slug else {})}
+        return dict(self.request("POST", "/api/v1/orgs", json=body))
+
+    def org_members(self, org: str) -> list[dict[str, Any]]:
+        return list(self.request("GET", f"/api/v1/orgs/{org}/members")["items"])
+
+    def invite(self, org: str, email: str, role: str) -> dict[str, Any]:
+        return dict(
+            self.request(
+                "POST",
+                f"/api/v1/orgs/{org}/invites",
+                json={"email": email, "role": role},
+            )
+        )
+
+    # -- OAuth
+    def metadata(self) -> dict[str, Any]:
+        """The authorization server's metadata (RFC 8414)."""
+        return dict(self.request("GET", "/.well-known/oauth-authorization-server"))
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or host not found"
+    return type(exc).__name__

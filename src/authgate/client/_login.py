@@ -1,0 +1,285 @@
+"""Signing the CLI in with OAuth 2.1: a loopback redirect (RFC 8252) or the
+device grant (RFC 8628), as a public native client registered dynamically
+(RFC 7591) once per server. Every endpoint comes from the server's metadata."""
+
+import base64
+import hashlib
+import http.server
+import secrets
+import threading
+import time
+import urllib.parse
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from authgate.client._client import AuthgateClient
+from authgate.client._credentials import CredentialsFile
+from authgate.client._errors import ApiError, AuthgateClientError
+
+CLIENT_NAME = "authgate-cli"
+SCOPE = "openid profile read write"
+LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str | None
+    expires_at: float | None
+
+
+def ensure_client(
+    client: AuthgateClient, store: CredentialsFile, metadata: dict[str, Any]
+) -> str:
+    """The CLI's client id at this server, registering it on first use."""
+    entry = store.entry(client.server)
+    if entry.get("client_id"):
+        return str(entry["client_id"])
+    endpoint = metadata.get("registration_endpoint")
+    if not endpoint:
+        raise AuthgateClientError(
+            f"client registration failed: {client.server} does not offer "
+            "dynamic registration."
+        )
+    try:
+        registered = client.request(
+            "POST",
+            endpoint,
+            json={
+                "client_name": CLIENT_NAME,
+                "redirect_uris": [LOOPBACK_REDIRECT],
+                "grant_types": ["authorization_code", "refresh_token", DEVICE_GRANT],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "none",
+                "application_type": "native",
+            },
+        )
+    except ApiError as exc:
+        raise AuthgateClientError(
+            f"client registration failed at {client.server}: {exc.description}"
+        ) from None
+    client_id = str(registered["client_id"])
+    store.update(client.server, client_id=client_id)
+    return client_id
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def _tokens(body: dict[str, Any]) -> Tokens:
+    expires_in = body.get("expires_in")
+    return Tokens(
+        access_token=str(body["access_token"]),
+        refresh_token=body.get("refresh_token"),
+        expires_at=time.time() + float(expires_in) if expires_in else None,
+    )
+
+
+class _Receiver:
+    """The one redirect the loopback server waits for."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.result: dict[str, str] = {}
+
+    def handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Callback(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parsed = urllib.parse.urlsplit(self.path)
+                if parsed.path != "/callback":
+                    self.send_error(404)
+                    return
+                receiver.result = dict(urllib.parse.parse_qsl(parsed.query))
+                message = (
+                    "Sign-in failed; see the terminal."
+                    if "error" in receiver.result
+                    else "Signed in. You can close this tab and return to the terminal."
+                )
+                body = (
+                    f"<!doctype html><title>Authgate</title><p>{message}</p>".encode()
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                receiver.event.set()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: the terminal is for the user's messages."""
+
+        return Callback
+
+
+def browser_login(
+    client: AuthgateClient,
+    store: CredentialsFile,
+    *,
+    open_browser: bool,
+    timeout: float,
+    say: Say,
+) -> Tokens:
+    metadata = client.metadata()
+    client_id = ensure_client(client, store, metadata)
+    receiver = _Receiver()
+    server = http.server.HTTPServer(("127.0.0.1", 0), receiver.handler())
+    port = server.server_address[1]
+    redirect_uri = f"http://127.0.0.1:{port}/callback"
+    verifier, challenge = _pkce()
+    state = secrets.token_urlsafe(24)
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": SCOPE,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": metadata.get("issuer", client.server),
+        }
+    )
+    url = f"{metadata['authorization_endpoint']}?{query}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        opened = open_browser and webbrowser.open(url)
+        if opened:
+            say("Opening your browser to sign in. If it does not open, visit:")
+        else:
+            say("Open this URL in a browser to sign in:")
+        say(f"  {url}")
+        if not opened:
+            say(
+                f"Waiting for the redirect on 127.0.0.1:{port}. Over SSH, forward "
+                f"it first: ssh -L {port}:127.0.0.1:{port} <this host>"
+            )
+        if not receiver.event.wait(timeout):
+            raise AuthgateClientError(
+                f"Timed out after {_minutes(timeout)} waiting for the browser sign-in. "
+                "Run 'authgate auth login' again."
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = receiver.result
+    if result.get("error"):
+        reason = result.get("error_description") or result["error"]
+        raise AuthgateClientError(f"Sign-in was refused: {reason}.")
+    if not secrets.compare_digest(result.get("state", ""), state):
+        raise AuthgateClientError(
+            "Sign-in failed: the browser's answer did not match this login "
+            "(state mismatch)."
+        )
+    if result.get("iss") and result["iss"] != metadata.get("issuer"):
+        raise AuthgateClientError(
+            "Sign-in failed: the answer came from another issuer."
+        )
+    body = client.request(
+        "POST",
+        metadata["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": result.get("code", ""),
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
+    )
+    return _tokens(body)
+
+
+def device_login(
+    client: AuthgateClient,
+    store: CredentialsFile,
+    *,
+    say: Say,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Tokens:
+    metadata = client.metadata()
+    client_id = ensure_client(client, store, metadata)
+    started = client.request(
+        "POST",
+        metadata["device_authorization_endpoint"],
+        data={
+            "client_id": client_id,
+            "scope": SCOPE,
+            "resource": metadata.get("issuer", ""),
+        },
+    )
+    say(f"Please visit: {started['verification_uri']}")
+    say(f"And enter code: {started['user_code']}")
+    say("Waiting for authorization...")
+    interval = float(started.get("interval", 5))
+    deadline = time.monotonic() + float(started.get("expires_in", 600))
+    while time.monotonic() < deadline:
+        sleep(interval)
+        try:
+            body = client.request(
+                "POST",
+                metadata["token_endpoint"],
+                data={
+                    "grant_type": DEVICE_GRANT,
+                    "device_code": started["device_code"],
+                    "client_id": client_id,
+                },
+            )
+        except ApiError as exc:
+            if exc.error == "authorization_pending":
+                continue
+            if exc.error == "slow_down":
+                interval += 5  # RFC 8628 §3.5
+                continue
+            if exc.error == "access_denied":
+                raise AuthgateClientError("The sign-in request was denied.") from None
+            if exc.error == "expired_token":
+                break
+            raise
+        return _tokens(body)
+    raise AuthgateClientError(
+        "The code expired before it was approved. "
+        "Run 'authgate auth login --device' again."
+    )
+
+
+def refresh(client: AuthgateClient, store: CredentialsFile) -> Tokens:
+    """New tokens from the stored refresh token (rotated: the new one is saved)."""
+    entry = store.entry(client.server)
+    metadata = client.metadata()
+    body = client.request(
+        "POST",
+        metadata["token_endpoint"],
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": str(entry.get("refresh_token", "")),
+            "client_id": str(entry.get("client_id", "")),
+        },
+    )
+    tokens = _tokens(body)
+    save(store, client.server, tokens)
+    return tokens
+
+
+def save(store: CredentialsFile, server: str, tokens: Tokens) -> None:
+    store.update(
+        server,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=int(tokens.expires_at) if tokens.expires_at else None,
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return (
+        f"{int(seconds // 60)} minutes" if seconds >= 120 else f"{int(seconds)} seconds"
+    )
