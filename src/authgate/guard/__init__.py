@@ -11,6 +11,7 @@ from authgate.guard._credentials import Credential, extract
 from authgate.guard._errors import CredentialError
 from authgate.guard._middleware import GuardMiddleware, current_principal
 from authgate.guard._principal import Kind, Principal
+from authgate.guard._remote import IntrospectionVerifier, IssuerMetadata, JwksKeySource
 from authgate.guard._verifiers import (
     JwtVerifier,
     KeySource,
@@ -22,6 +23,9 @@ __all__ = [
     "Credential",
     "CredentialError",
     "GuardMiddleware",
+    "IntrospectionVerifier",
+    "IssuerMetadata",
+    "JwksKeySource",
     "JwtVerifier",
     "KeySource",
     "Kind",

@@ -8,10 +8,12 @@ while public endpoints keep working.
 """
 
 import contextvars
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from authgate.guard._cache import VerificationCache
+from authgate.guard._challenge import challenge, send_json
 from authgate.guard._credentials import Credential, extract
 from authgate.guard._errors import CredentialError
 from authgate.guard._principal import Principal
@@ -48,13 +50,24 @@ class GuardMiddleware:
         allow_query_api_key: bool = False,
         cache: VerificationCache | None = None,
         fallback: Callable[[], Awaitable[Principal | None]] | None = None,
+        resource_metadata: str | None = None,
+        required: bool = False,
+        public_paths: Sequence[str] = (),
     ) -> None:
+        """``resource_metadata``: this resource's RFC 9728 document URL, named in
+        every challenge. ``required``: answer 401 here for any request without a
+        valid credential (except ``public_paths`` prefixes) instead of leaving
+        it to the endpoints — for apps that are protected as a whole, such as
+        an MCP server."""
         self.app = app
         self.verifiers = list(verifiers)
         self.cookie_name = cookie_name
         self.allow_query_api_key = allow_query_api_key
         self.cache = cache if cache is not None else VerificationCache()
         self.fallback = fallback
+        self.resource_metadata = resource_metadata
+        self.required = required
+        self.public_paths = tuple(public_paths)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -79,11 +92,42 @@ class GuardMiddleware:
         state["principal"] = principal
         state["auth_error"] = error
         state["auth_transport"] = credential.transport if credential else None
+        state["auth_resource_metadata"] = self.resource_metadata
+        if principal is None and self.required and not self._public(scope):
+            await self._refuse(send, error)
+            return
         token = _current.set(principal)
         try:
             await self.app(scope, receive, send)
         finally:
             _current.reset(token)
+
+    def _public(self, scope: Scope) -> bool:
+        path = str(scope.get("path", ""))
+        return any(path.startswith(prefix) for prefix in self.public_paths)
+
+    async def _refuse(self, send: Any, error: CredentialError | None) -> None:
+        if error is not None and error.status != 401:
+            body = {
+                "error": "temporarily_unavailable",
+                "error_description": error.description,
+            }
+            await send_json(send, error.status, json.dumps(body).encode(), [])
+            return
+        code = error.error if error else None
+        description = error.description if error else "Send a bearer token."
+        header = challenge(
+            code,
+            error.description if error else None,
+            resource_metadata=self.resource_metadata,
+        )
+        body = {"error": code or "unauthenticated", "error_description": description}
+        await send_json(
+            send,
+            401,
+            json.dumps(body).encode(),
+            [(b"www-authenticate", header.encode())],
+        )
 
     async def resolve(self, credential: Credential) -> Principal:
         key = self.cache.key(credential.value)
