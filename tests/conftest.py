@@ -94,7 +94,8 @@ def start_server(make_settings: MakeSettings) -> Iterator[Callable[..., LiveServ
 
     def start(**overrides: Any) -> LiveServer:
         def make_app(url: str) -> Any:
-            return create_app(make_settings(public_url=url, **overrides), migrate=False)
+            values = {"public_url": url, **overrides}
+            return create_app(make_settings(**values), migrate=False)
 
         server = LiveServer(make_app).start()
         servers.append(server)

@@ -10,19 +10,26 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from authgate import __version__
+from authgate import __version__, upstream
 from authgate.config import Settings
 from authgate.domain.passwords import Hasher
+from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyCipher
 from authgate.guard import GuardMiddleware, VerificationCache
+from authgate.oauth.client_metadata import ClientMetadataResolver
+from authgate.oauth.resources import Resources
+from authgate.oauth.server import Server
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
+from authgate.upstream import dev_login
 from authgate.util import hkdf, redact
 from authgate.web import bo, errors, oauth, ops
 from authgate.web.api.v1 import (
     access_tokens,
     admin_audit,
+    admin_clients,
     admin_invites,
     api_keys,
     auth,
@@ -31,8 +38,12 @@ from authgate.web.api.v1 import (
     recovery,
     sessions,
 )
+from authgate.web.api.v1 import dev_login as dev_login_api
+from authgate.web.fanout import InvalidationFeed
 from authgate.web.geo import GeoLocator
 from authgate.web.org_context import OrgContext
+from authgate.web.pages import consent, device, login
+from authgate.web.pages import upstream as upstream_pages
 from authgate.web.principals import (
     CredentialVerifier,
     LocalOwner,
@@ -44,6 +55,7 @@ from authgate.web.services import Keys, Services
 
 log = logging.getLogger("authgate")
 
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 #: Retired signing keys stay published this long past the longest token they signed.
 KEY_RETENTION_MARGIN = timedelta(minutes=5)
 
@@ -66,6 +78,28 @@ def server_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+def build_oauth(settings: Settings, keys: Keys) -> Server:
+    """The authorization server's configuration and long-lived collaborators."""
+    return Server(
+        issuer=settings.issuer,
+        token_prefix=settings.token_prefix,
+        access_token_ttl=settings.jwt_expiry,
+        refresh_token_ttl=settings.refresh_token_expiry,
+        device_code_ttl=settings.device_code_expiry,
+        resources=Resources(tuple(settings.resources)),
+        registration=settings.open_client_registration,
+        session_policy=SessionPolicy(
+            idle_timeout=settings.session_idle_timeout,
+            max_lifetime=settings.session_max_lifetime,
+        ),
+        ring=lambda: keys.ring,
+        documents=ClientMetadataResolver(
+            domains=settings.client_metadata_domains,
+            allow_insecure_loopback=settings.client_metadata_allow_insecure_loopback,
+        ),
+    )
+
+
 def build_services(settings: Settings) -> Services:
     secret = server_secret(settings)
     cache = VerificationCache(settings.token_cache_size)
@@ -81,9 +115,25 @@ def build_services(settings: Settings) -> Services:
         cache=cache,
         geo=GeoLocator(settings.geoip_db),
         orgs=OrgContext(db),
+        oauth=build_oauth(settings, keys),
     )
-    db.on_invalidate = services.invalidate
+    services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
+    services.upstream = upstream.create(settings)
+    db.on_invalidate = services.invalidated
     return services
+
+
+def _announce_sign_in(settings: Settings) -> None:
+    """Say at start which web sign-in is on, loudly for dev login."""
+    log.info("Web sign-in provider: %s", upstream.select(settings))
+    if dev_login.available(settings):
+        log.warning(dev_login.WARNING)
+    elif settings.dev_login_enabled:
+        log.warning(
+            "AUTHGATE_DEV_LOGIN_ENABLED is ignored: the server binds to %s, not "
+            "loopback, so dev login does not exist.",
+            settings.host,
+        )
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -97,7 +147,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             await upgrade_async(settings.sqlalchemy_url)
         await services.keys.load()
+        assert services.feed is not None  # noqa: S101 - set just above
+        await services.feed.start()
         yield
+        await services.feed.stop()
         services.geo.close()
         await services.db.close()
 
@@ -121,12 +174,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         orgs.router,
         admin_invites.router,
         admin_audit.router,
+        admin_clients.router,
     ):
         app.include_router(router, prefix="/api/v1")
     if settings.backoffice_api_key is not None:
         app.include_router(bo.router)
     app.include_router(oauth.router)
+    for page in (login.router, consent.router, device.router):
+        app.include_router(page)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ops.router)
+    app.include_router(upstream_pages.router)
+    if dev_login.available(settings):
+        # Only mounted on a loopback bind: elsewhere these routes do not exist.
+        app.include_router(dev_login_api.router, prefix="/api/v1")
+        app.include_router(upstream_pages.dev_router)
+    _announce_sign_in(settings)
 
     # Added innermost first: SecurityMiddleware wraps the guard, so oversized
     # bodies are refused before anything else runs.

@@ -6,14 +6,20 @@ two in step). Groups are kept flat, as the environment names are, and ordered
 by concern.
 """
 
+import inspect
 import ipaddress
+import json
 import logging
+import re
+import sys
+import types
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, PlainSerializer, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authgate.util.durations import format_duration, parse_duration
 
@@ -22,6 +28,20 @@ log = logging.getLogger("authgate")
 
 def _duration(value: Any) -> Any:
     return parse_duration(str(value)) if isinstance(value, (str, int)) else value
+
+
+def _text_list(value: Any) -> Any:
+    """A list from the environment: comma- or space-separated (or a JSON list)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part for part in text.replace(",", " ").split() if part]
+    return value
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 Duration = Annotated[
@@ -145,6 +165,128 @@ class Settings(BaseSettings):
         "signature check and the database; `0` disables the cache.",
     )
 
+    # -- OAuth authorization server
+    mcp_resource_uri: str | None = Field(
+        None,
+        description="An MCP server's resource URI (RFC 8707): OAuth clients may ask "
+        "for tokens whose audience it is, and its protected-resource metadata "
+        "(RFC 9728) is published at "
+        "`/.well-known/oauth-protected-resource/<its path>`.",
+    )
+    extra_resources: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = (
+        Field(
+            default_factory=list,
+            description="More resource URIs OAuth clients may ask tokens for "
+            "(comma-separated); the API itself (`{public_url}`) always is one.",
+        )
+    )
+    open_client_registration: Literal["none", "loopback", "https"] = Field(
+        "loopback",
+        description="Who may register OAuth clients at `/oauth/register` without an "
+        "administrator's token: `loopback` public native clients whose redirect "
+        "URIs are all loopback (RFC 8252), `https` those plus claimed https "
+        "redirect URIs, `none` nobody.",
+    )
+    client_metadata_domains: Annotated[
+        list[str], NoDecode, BeforeValidator(_text_list)
+    ] = Field(
+        default_factory=list,
+        description="Hosts (and their subdomains) whose Client ID Metadata Documents "
+        "are trusted, comma-separated; empty: any public https host.",
+    )
+    client_metadata_allow_insecure_loopback: bool = Field(
+        False,
+        description="Accept `http://127.0.0.1…` Client ID Metadata Document URLs. "
+        "For test rigs only: never in production.",
+    )
+    device_code_expiry: Duration = Field(
+        timedelta(minutes=10),
+        description="How long a device authorization (RFC 8628) waits for approval.",
+    )
+
+    # -- Scale-out
+    redis_url: str | None = Field(
+        None,
+        description="Redis for instant revocation fan-out between instances (e.g. "
+        "`redis://localhost:6379/0`). Without it, PostgreSQL NOTIFY wakes the "
+        "instances; on SQLite a one-second poll does.",
+    )
+
+    # -- Upstream sign-in
+    auth_provider: Annotated[
+        Literal["workos", "oidc"] | None, BeforeValidator(_empty_is_none)
+    ] = Field(
+        None,
+        description="Web sign-in through an identity provider: `workos`, `oidc`, or "
+        "empty to detect it: WorkOS when `AUTHGATE_WORKOS_CLIENT_ID` and "
+        "`AUTHGATE_WORKOS_API_KEY` are set, else OIDC when "
+        "`AUTHGATE_OIDC_ISSUER_URL` is, else none (local accounts and dev login "
+        "only). `/readyz` names the one in use.",
+    )
+    oidc_issuer_url: str | None = Field(
+        None,
+        description="The OpenID Connect issuer (Keycloak realm, Authentik, Zitadel, "
+        "Dex, Auth0, Google, another Authgate…); its discovery document is read "
+        "from `{issuer}/.well-known/openid-configuration`. https, or http on "
+        "loopback.",
+    )
+    oidc_client_id: str | None = Field(
+        None, description="Authgate's client id at the OIDC issuer."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        None,
+        description="Authgate's client secret at the OIDC issuer; unset for a "
+        "public client (PKCE only).",
+    )
+    oidc_redirect_uri: str | None = Field(
+        None,
+        description="The redirect URI registered at the issuer. Default: "
+        "`{public_url}/auth/callback`.",
+    )
+    oidc_scopes: str = Field(
+        "openid email profile",
+        description="Scopes asked of the OIDC issuer (space-separated; `openid` "
+        "is required).",
+    )
+    oidc_display_name: str | None = Field(
+        None,
+        description="What the button on `/login` says after “Sign in with”. "
+        "Default: the issuer's host name.",
+    )
+    workos_client_id: str | None = Field(
+        None, description="The WorkOS client id (`client_…`)."
+    )
+    workos_api_key: SecretStr | None = Field(
+        None,
+        description="The WorkOS API key (`sk_…`), sent as the client secret when "
+        "exchanging codes.",
+    )
+    workos_api_base_url: str = Field(
+        "https://api.workos.com",
+        description="Where the WorkOS API is; point it at another host such as the "
+        "local stand-in (`authgate.upstream.stub`). https, or http on loopback.",
+    )
+    workos_redirect_uri: str | None = Field(
+        None,
+        description="The redirect URI configured in WorkOS. Default: "
+        "`{public_url}/auth/callback`.",
+    )
+    signin_allowed_emails: Annotated[
+        list[str], NoDecode, BeforeValidator(_text_list)
+    ] = Field(
+        default_factory=list,
+        description="Who may sign in through a provider or register: addresses "
+        "and `@domain` entries, comma-separated (a provider's address counts "
+        "only when it verified it). Empty: anyone.",
+    )
+    dev_login_enabled: bool = Field(
+        False,
+        description="`true` enables `POST /api/v1/auth/dev/login` (sign in as any "
+        "username, no password) and its button on `/login`, only while the "
+        "server binds to loopback and for requests from loopback. Development "
+        "only.",
+    )
+
     # -- Integrations
     geoip_db: Path | None = Field(
         None,
@@ -166,6 +308,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AUTHGATE_BACKOFFICE_API_KEY must be at least 32 characters"
             )
+        for uri in [self.mcp_resource_uri or self.issuer, *self.extra_resources]:
+            if not is_absolute_uri(uri):
+                raise ValueError(
+                    f"{uri!r} is not a resource URI (RFC 8707 §2: an absolute URI "
+                    "without a fragment)"
+                )
+        _check_upstream(self)
         if not self.auth_enabled and not is_loopback(self.host):
             raise ValueError(
                 "AUTHGATE_AUTH_ENABLED=false is only allowed when the server binds "
@@ -183,6 +332,15 @@ class Settings(BaseSettings):
         return self.issuer
 
     @property
+    def resources(self) -> list[str]:
+        """Every audience OAuth clients may ask for (RFC 8707), the API's first."""
+        found = [self.api_resource]
+        for uri in [self.mcp_resource_uri, *self.extra_resources]:
+            if uri and uri not in found:
+                found.append(uri)
+        return found
+
+    @property
     def sqlalchemy_url(self) -> str:
         return (
             self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'authgate.db'}"
@@ -195,6 +353,76 @@ class Settings(BaseSettings):
         return self.issuer.startswith("https://")
 
 
+def _check_upstream(settings: "Settings") -> None:
+    """A provider is configured completely or not at all, and the one chosen
+    by ``AUTHGATE_AUTH_PROVIDER`` is configured: a half-configured provider
+    refuses to start, naming what is missing."""
+    groups: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+        "workos": (
+            "WorkOS",
+            {
+                "AUTHGATE_WORKOS_CLIENT_ID": settings.workos_client_id,
+                "AUTHGATE_WORKOS_API_KEY": settings.workos_api_key,
+            },
+            {},
+        ),
+        "oidc": (
+            "OIDC",
+            {
+                "AUTHGATE_OIDC_ISSUER_URL": settings.oidc_issuer_url,
+                "AUTHGATE_OIDC_CLIENT_ID": settings.oidc_client_id,
+            },
+            {"AUTHGATE_OIDC_CLIENT_SECRET": settings.oidc_client_secret},
+        ),
+    }
+    for name, (label, required, optional) in groups.items():
+        missing = [k for k, v in required.items() if not v]
+        present = [k for k, v in {**required, **optional}.items() if v]
+        if not missing:
+            continue
+        if settings.auth_provider == name:
+            raise ValueError(
+                f"AUTHGATE_AUTH_PROVIDER={name} needs {' and '.join(required)}; "
+                f"not set: {', '.join(missing)}"
+            )
+        if present:
+            raise ValueError(
+                f"The {label} provider is half-configured: {', '.join(present)} "
+                f"set, but not {', '.join(missing)}"
+            )
+    urls = {
+        "AUTHGATE_OIDC_ISSUER_URL": settings.oidc_issuer_url,
+        "AUTHGATE_WORKOS_API_BASE_URL": settings.workos_api_base_url,
+    }
+    for env, url in urls.items():
+        if url and not _secure_or_loopback(url):
+            raise ValueError(f"{env} must be an https URL (or http on loopback)")
+    for env, url in {
+        "AUTHGATE_OIDC_REDIRECT_URI": settings.oidc_redirect_uri,
+        "AUTHGATE_WORKOS_REDIRECT_URI": settings.workos_redirect_uri,
+    }.items():
+        if url and not (is_absolute_uri(url) and url.startswith(("https:", "http:"))):
+            raise ValueError(f"{env} must be an absolute http(s) URL")
+    if settings.oidc_issuer_url and "openid" not in settings.oidc_scopes.split():
+        raise ValueError("AUTHGATE_OIDC_SCOPES must include openid")
+    from authgate.domain.allowlist import Allowlist
+    from authgate.errors import InvalidRequest
+
+    try:
+        Allowlist.parse(settings.signin_allowed_emails)
+    except InvalidRequest as exc:
+        raise ValueError(f"AUTHGATE_SIGNIN_ALLOWED_EMAILS: {exc.description}") from None
+
+
+def _secure_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if not parts.hostname or not is_absolute_uri(url):
+        return False
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and is_loopback(parts.hostname)
+    )
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -202,3 +430,130 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_absolute_uri(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return bool(parts.scheme and parts.netloc) and "#" not in uri
+
+
+# -- The reference in docs/configuration.md ----------------------------------
+
+REFERENCE_COMMAND = "./dev python -m authgate.config > docs/configuration.md"
+
+_GROUP = re.compile(r"^\s+# -- (?P<name>.+?)\s*$")
+_FIELD = re.compile(r"^\s{4}(?P<name>[a-z_][a-z0-9_]*)\s*:")
+
+
+def setting_groups() -> dict[str, list[str]]:
+    """Field names under each ``# -- Group`` comment of :class:`Settings`, in
+    class order (fields before the first comment fall under ``General``)."""
+    groups: dict[str, list[str]] = {}
+    current = "General"
+    for line in inspect.getsource(Settings).splitlines():
+        if header := _GROUP.match(line):
+            current = header["name"]
+        elif (field := _FIELD.match(line)) and field["name"] in Settings.model_fields:
+            groups.setdefault(current, []).append(field["name"])
+    return groups
+
+
+def env_name(name: str) -> str:
+    alias = Settings.model_fields[name].alias
+    return alias.upper() if alias else f"AUTHGATE_{name.upper()}"
+
+
+def _type_text(annotation: Any) -> str:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
+        return _type_text(args[0])
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in get_args(annotation))
+    if get_origin(annotation) is list:
+        return "list (comma-separated)"
+    known = {
+        bool: "boolean",
+        int: "integer",
+        str: "string",
+        Path: "path",
+        SecretStr: "secret",
+        timedelta: "duration (`90s`, `15m`, `7d`)",
+    }
+    return known.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _bounds(name: str) -> str:
+    low = high = None
+    for rule in Settings.model_fields[name].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    if low is not None and high is not None:
+        return f" {low}..{high}"
+    if low is not None:
+        return f" ≥ {low}"
+    return f" ≤ {high}" if high is not None else ""
+
+
+def _default_text(name: str) -> str:
+    field = Settings.model_fields[name]
+    value = field.get_default(call_default_factory=True)
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, timedelta):
+        return f"`{format_duration(value)}`"
+    if isinstance(value, list):
+        return f"`{','.join(map(str, value))}`" if value else "empty"
+    return f"`{value}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def settings_reference() -> str:
+    """``docs/configuration.md``: every setting, grouped as in :class:`Settings`."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated from authgate.config.Settings; do not edit by hand.",
+        f"     Regenerate: {REFERENCE_COMMAND} -->",
+        "",
+        "Every setting is an environment variable (or a line in a `.env` file in "
+        "the working directory). Booleans take `true`/`false`; durations take "
+        "seconds or `90s`, `15m`, `12h`, `7d`, `2w`; lists are comma-separated.",
+        "",
+        "This page is generated from the field descriptions in "
+        "`src/authgate/config.py`; after changing a setting, regenerate it with",
+        "",
+        "```sh",
+        REFERENCE_COMMAND,
+        "```",
+        "",
+        "(`tests/unit/test_configuration_doc.py` fails until you do).",
+    ]
+    for group, names in setting_groups().items():
+        lines += [
+            "",
+            f"## {group}",
+            "",
+            "| Variable | Type | Default | Description |",
+            "|---|---|---|---|",
+        ]
+        for name in names:
+            field = Settings.model_fields[name]
+            kind = _type_text(field.annotation) + _bounds(name)
+            lines.append(
+                f"| `{env_name(name)}` | {_cell(kind)} | {_cell(_default_text(name))}"
+                f" | {_cell(field.description or '')} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    sys.stdout.write(settings_reference())
+
+
+if __name__ == "__main__":
+    main()

@@ -4,19 +4,24 @@
 
     AuthgateError                      500 server_error
     ├── InvalidRequest                 400 invalid_request
-    │   └── WeakPassword               400 weak_password
+    │   ├── WeakPassword               400 weak_password
+    │   ├── InvalidRedirectUri         400 invalid_redirect_uri     (RFC 7591 §3.2.2)
+    │   └── InvalidClientMetadata      400 invalid_client_metadata  (RFC 7591 §3.2.2)
     ├── Unauthenticated                401 unauthenticated
     │   ├── InvalidCredentials         401 invalid_credentials
     │   └── InvalidToken               401 invalid_token
     ├── Forbidden                      403 forbidden
-    │   └── InsufficientScope          403 insufficient_scope
+    │   ├── InsufficientScope          403 insufficient_scope
+    │   └── SignInRefused              403 signin_refused
     ├── NotFound                       404 not_found
     ├── Conflict                       409 conflict
     ├── PayloadTooLarge                413 payload_too_large
     └── RateLimited                    429 rate_limited
 
 Each class carries the ``error`` code and HTTP status it renders as, so the
-domain can say what went wrong without knowing about HTTP.
+domain can say what went wrong without knowing about HTTP. The authorization
+server's RFC errors (``authgate.oauth.errors.OAuthError`` and one subclass per
+RFC error code) hang off ``AuthgateError`` too, so one handler renders both.
 """
 
 
@@ -38,6 +43,16 @@ class InvalidRequest(AuthgateError):
 
 class WeakPassword(InvalidRequest):
     code = "weak_password"
+
+
+class InvalidRedirectUri(InvalidRequest):
+    code = "invalid_redirect_uri"
+    default_description = "A redirect URI is not acceptable."
+
+
+class InvalidClientMetadata(InvalidRequest):
+    code = "invalid_client_metadata"
+    default_description = "The client's metadata is not acceptable."
 
 
 class Unauthenticated(AuthgateError):
@@ -67,6 +82,19 @@ class Forbidden(AuthgateError):
 class InsufficientScope(Forbidden):
     code = "insufficient_scope"
     default_description = "The credential lacks the scope this needs."
+
+
+class SignInRefused(Forbidden):
+    """A sign-in or sign-up refused by policy (allowlist, invite rule, an
+    unverified email, a failed upstream check). ``reason`` is the short
+    machine-readable cause the audit log records."""
+
+    code = "signin_refused"
+    default_description = "Sign-in refused."
+
+    def __init__(self, reason: str, description: str | None = None) -> None:
+        super().__init__(description)
+        self.reason = reason
 
 
 class NotFound(AuthgateError):

@@ -78,3 +78,77 @@ class Actions:
         response = self.register(name, invite_code=self.invite())
         assert response.status_code == 201, response.text
         return self.login(name)
+
+    @staticmethod
+    def bearer(token: str) -> dict[str, str]:
+        """``Authorization: Bearer`` headers for any token (JWT, PAT, API key)."""
+        return {"Authorization": f"Bearer {token}"}
+
+    def make_pat(self, login: Login, **body: Any) -> dict[str, Any]:
+        """A new personal access token of ``login``'s user: the creation
+        response, the secret (``token``) included."""
+        response = self.client.post(
+            "/api/v1/access-tokens",
+            headers=login.bearer,
+            json={"name": random_name("pat"), "expires_in_days": 30, **body},
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def make_key(self, login: Login, **body: Any) -> dict[str, Any]:
+        """A new API key of ``login``'s user (``permission`` defaults to read):
+        the creation response, the secret (``token``) included."""
+        response = self.client.post(
+            "/api/v1/api-keys",
+            headers=login.bearer,
+            json={"name": random_name("key"), **body},
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def make_org(
+        self, login: Login, name: str | None = None, **body: Any
+    ) -> dict[str, Any]:
+        """A new organization with ``login``'s user as owner: the creation
+        response (``id``, ``slug``, ``name``, ``role``)."""
+        response = self.client.post(
+            "/api/v1/orgs",
+            headers=login.bearer,
+            json={"name": name or random_name("Org "), **body},
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def org_invite(
+        self, login: Login, org: str, email: str, role: str = "member"
+    ) -> dict[str, Any]:
+        """An invite into ``org`` (id or slug) for ``email`` as ``role``: the
+        creation response (``id``, ``code``, ``url``, ``expires_at``)."""
+        response = self.client.post(
+            f"/api/v1/orgs/{org}/invites",
+            headers=login.bearer,
+            json={"email": email, "role": role},
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def org_member(self, inviter: Login, org: str, role: str = "member") -> Login:
+        """A new signed-in account that joined ``org`` as ``role``: ``inviter``
+        invites a fresh address, and the account registers with that code."""
+        name = random_name()
+        invite = self.org_invite(inviter, org, f"{name}@example.com", role)
+        response = self.register(name, invite_code=invite["code"])
+        assert response.status_code == 201, response.text
+        return self.login(name)
+
+    def make_client(self, **body: Any) -> dict[str, Any]:
+        """A new OAuth client registered by the instance admin through
+        ``/api/v1/admin/clients``: the creation response (``client_id``, and
+        ``client_secret`` for a confidential client)."""
+        response = self.client.post(
+            "/api/v1/admin/clients",
+            headers=self.admin().bearer,
+            json={"name": random_name("client"), **body},
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())

@@ -118,6 +118,12 @@ class Cluster:
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         upgrade(self.database(TEMPLATE))
 
+    def empty(self) -> str:
+        """A new database with no tables at all (not cloned from the template)."""
+        name = "e_" + uuid.uuid4().hex[:12]
+        self.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+        return self.database(name)
+
     def fresh(self) -> str:
         name = "t_" + uuid.uuid4().hex[:12]
         self.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")

@@ -57,6 +57,40 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     invite_create_parser.set_defaults(run=invite_create)
 
+    client = sub.add_parser(
+        "create-client",
+        help="Register an OAuth client; prints client_id (and client_secret).",
+    )
+    client.add_argument("name")
+    client.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="A redirect URI (repeatable): https, loopback http (any port), or "
+        "a reverse-domain scheme such as com.example.app:/callback.",
+    )
+    client.add_argument(
+        "--public",
+        action="store_true",
+        help="A public client (native app, CLI): no secret, PKCE only.",
+    )
+    client.add_argument(
+        "--grant",
+        action="append",
+        dest="grants",
+        metavar="GRANT",
+        help="Grant type (repeatable): authorization_code, refresh_token, "
+        "client_credentials, device_code. Default: authorization_code and "
+        "refresh_token with a redirect URI; else client_credentials "
+        "(confidential) or device_code and refresh_token (public).",
+    )
+    client.add_argument(
+        "--scope", help="Scopes the client may ask for (default: every scope)."
+    )
+    client.add_argument("--json", action="store_true", help="Print JSON.")
+    client.set_defaults(run=create_client)
+
     sub.add_parser(
         "rotate-keys",
         help="New signing keys; old ones stay published until their tokens expire.",
@@ -184,6 +218,46 @@ def invite_create(args: argparse.Namespace) -> int:
         return code
 
     output.line(run(work))
+    return 0
+
+
+def create_client(args: argparse.Namespace) -> int:
+    """Prints ``client_id: …`` and ``client_secret: …`` lines (the secret only
+    for a confidential client, and only now), or one JSON object."""
+    from authgate.domain import clients
+
+    async def work(services: "Services") -> tuple[clients.Client, str | None]:
+        async with services.db.transaction() as tx:
+            return await clients.create(
+                tx,
+                prefix=services.settings.token_prefix,
+                name=args.name,
+                redirect_uris=args.redirect_uri,
+                grant_types=args.grants,
+                public=args.public,
+                scope=args.scope,
+                created_by=None,
+                client=cli_client(),
+            )
+
+    client, secret = run(work)
+    if args.json:
+        output.as_json(
+            {
+                "client_id": client.id,
+                "client_secret": secret,
+                "name": client.name,
+                "public": client.public,
+                "redirect_uris": list(client.redirect_uris),
+                "grant_types": list(client.grant_types),
+                "token_endpoint_auth_method": client.auth_method,
+                "scope": client.scope,
+            }
+        )
+        return 0
+    output.line(f"client_id: {client.id}")
+    if secret is not None:
+        output.line(f"client_secret: {secret}")
     return 0
 
 

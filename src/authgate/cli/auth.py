@@ -94,6 +94,11 @@ def status(args: argparse.Namespace) -> int:
     context = Context(args)
     resolved = context.token()
     if resolved is None:
+        if context.json:
+            output.as_json(
+                {"server": context.server, "authenticated": False, "valid": False}
+            )
+            return 1
         output.line("Not authenticated.")
         output.line("Run 'authgate auth login' or set --token / AUTHGATE_TOKEN.")
         return 1
@@ -116,7 +121,7 @@ def status(args: argparse.Namespace) -> int:
         valid, info["user"], problem = _check(context, resolved.token, problem)
     info["status"] = "Valid" if valid else problem
     if context.json:
-        output.as_json({**info, "valid": valid})
+        output.as_json({**info, "authenticated": True, "valid": valid})
         return 0 if valid else 1
     output.line(f"Server: {info['server']}")
     output.line(f"Authenticated via: {info['authenticated_via']}")

@@ -7,8 +7,8 @@
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from authgate.client import AuthgateClient, ResolvedToken
 
@@ -16,7 +16,9 @@ DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
 def client_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    from authgate.cli import HelpFormatter
+
+    parent = argparse.ArgumentParser(add_help=False, formatter_class=HelpFormatter)
     group = parent.add_argument_group("connection")
     group.add_argument("--server", help="Authgate URL (env AUTHGATE_SERVER).")
     group.add_argument("--token", help="Token to use instead of the stored one.")

@@ -5,12 +5,16 @@ Colour only on a terminal and never when ``NO_COLOR`` is set (no-color.org).
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, TextIO
 
 
-def _color(code: str, text: str) -> str:
-    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+def _color(code: str, text: str, stream: "TextIO | None" = None) -> str:
+    """Colour ``text`` if the stream it goes to is a terminal."""
+    if os.environ.get("NO_COLOR") or not (stream or sys.stdout).isatty():
         return text
     return f"\033[{code}m{text}\033[0m"
 
@@ -24,20 +28,22 @@ def success(text: str) -> None:
 
 
 def warning(text: str) -> None:
-    sys.stderr.write(f"{_color('33', '⚠')} {text}\n")
+    sys.stderr.write(f"{_color('33', '⚠', sys.stderr)} {text}\n")
 
 
 def error(text: str) -> None:
-    sys.stderr.write(f"{_color('31', 'error:')} {text}\n")
+    sys.stderr.write(f"{_color('31', 'error:', sys.stderr)} {text}\n")
 
 
-def as_json(data: Any) -> None:
+def as_json(data: "Any") -> None:
     import json
 
     line(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
+def table(
+    rows: "Sequence[dict[str, Any]]", columns: "Sequence[tuple[str, str]]"
+) -> None:
     """``columns`` are (key, HEADER) pairs; empty lists print a friendly line."""
     if not rows:
         line("Nothing to show.")
@@ -54,7 +60,7 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) ->
         )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: "Any") -> str:
     if value is None:
         return "never"
     if isinstance(value, bool):

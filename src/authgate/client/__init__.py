@@ -6,9 +6,11 @@ credentials file, say) does not pay for httpx: that keeps the CLI fast.
 """
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's: importing typing costs the CLI's start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from authgate.client._client import AuthgateClient
     from authgate.client._credentials import (
         CredentialsFile,
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     if name not in _WHERE:
         raise AttributeError(f"module 'authgate.client' has no attribute {name!r}")
     return getattr(import_module(f"authgate.client.{_WHERE[name]}"), name)

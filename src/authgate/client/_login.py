@@ -129,7 +129,7 @@ def browser_login(
     timeout: float,
     say: Say,
 ) -> Tokens:
-    metadata = client.metadata()
+    metadata = _metadata(client)
     client_id = ensure_client(client, store, metadata)
     receiver = _Receiver()
     server = http.server.HTTPServer(("127.0.0.1", 0), receiver.handler())
@@ -153,12 +153,16 @@ def browser_login(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        opened = open_browser and webbrowser.open(url)
-        if opened:
+        # The URL is printed first: a $BROWSER command may not return until
+        # the browser does (webbrowser waits for commands it doesn't know).
+        if open_browser:
             say("Opening your browser to sign in. If it does not open, visit:")
         else:
             say("Open this URL in a browser to sign in:")
         say(f"  {url}")
+        opened = open_browser and _open(url)
+        if open_browser and not opened:
+            say("Could not open a browser; open the URL above in one.")
         if not opened:
             say(
                 f"Waiting for the redirect on 127.0.0.1:{port}. Over SSH, forward "
@@ -199,6 +203,25 @@ def browser_login(
     return _tokens(body)
 
 
+def _open(url: str) -> bool:
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False
+
+
+def _metadata(client: AuthgateClient) -> dict[str, Any]:
+    """The server's RFC 8414 metadata; a server without it can't sign the CLI
+    in, which is said in the words the docs use."""
+    try:
+        return client.metadata()
+    except ApiError as exc:
+        raise AuthgateClientError(
+            f"client registration failed: {client.server} publishes no OAuth "
+            f"metadata (HTTP {exc.status}). Check the server URL."
+        ) from None
+
+
 def device_login(
     client: AuthgateClient,
     store: CredentialsFile,
@@ -206,7 +229,7 @@ def device_login(
     say: Say,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Tokens:
-    metadata = client.metadata()
+    metadata = _metadata(client)
     client_id = ensure_client(client, store, metadata)
     started = client.request(
         "POST",

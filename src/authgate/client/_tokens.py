@@ -5,16 +5,16 @@ Precedence (first match wins): ``--token``, ``AUTHGATE_TOKEN``, the static
 (refreshed with its refresh token once expired).
 """
 
-import base64
-import json
 import os
 import time
-from typing import TYPE_CHECKING, Any, Literal
 
+TYPE_CHECKING = False  # typing itself is too slow an import for the CLI
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from authgate.client._credentials import CredentialsFile
 
-Source = Literal["flag", "env", "static", "oauth"]
+    Source = Literal["flag", "env", "static", "oauth"]
 
 #: How ``auth status`` names each source.
 SOURCE_LABELS: dict[str, str] = {
@@ -35,7 +35,7 @@ class ResolvedToken:
     __slots__ = ("expires_at", "source", "token")
 
     def __init__(
-        self, token: str, source: Source, expires_at: float | None = None
+        self, token: str, source: "Source", expires_at: float | None = None
     ) -> None:
         self.token = token
         self.source = source
@@ -63,6 +63,9 @@ def jwt_expiry(token: str) -> float | None:
     parts = token.split(".")
     if len(parts) != 3:
         return None
+    import base64
+    import json
+
     try:
         payload = json.loads(
             base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))

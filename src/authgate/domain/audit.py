@@ -44,6 +44,21 @@ class Action(enum.StrEnum):
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_REMOVED = "member.removed"
     MEMBER_LEFT = "member.left"
+    #: Upstream sign-in: details name the ``provider`` (``oidc``, ``workos``, ``dev``).
+    LOGIN_REFUSED = "login.refused"
+    IDENTITY_LINKED = "identity.linked"
+    DEV_LOGIN = "login.dev"
+    CLIENT_REGISTERED = "oauth_client.registered"
+    CLIENT_DELETED = "oauth_client.deleted"
+    CONSENT_GRANTED = "oauth.consent_granted"
+    CONSENT_DENIED = "oauth.consent_denied"
+    CODE_ISSUED = "oauth.code_issued"
+    CODE_REDEEMED = "oauth.code_redeemed"
+    CODE_REPLAYED = "oauth.code_replayed"
+    DEVICE_APPROVED = "oauth.device_approved"
+    DEVICE_DENIED = "oauth.device_denied"
+    DEVICE_CODE_REDEEMED = "oauth.device_code_redeemed"
+    TOKEN_REVOKED = "oauth.token_revoked"  # noqa: S105 - an event name
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,15 @@ Verification lives in ``authgate.guard``, which every resource server shares;
 the server plugs its own key ring in as the guard's key source.
 """
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
 
-from authgate.domain.signing_keys import ACCESS_TOKEN_ALG, KeyRing
+from authgate.domain.signing_keys import ACCESS_TOKEN_ALG, ID_TOKEN_ALG, KeyRing
 from authgate.util import clock
 from authgate.util.ids import new_id
 
@@ -61,3 +63,42 @@ def issue_access_token(
         headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE},
     )
     return IssuedJwt(token=token, jti=jti, expires_at=expires_at)
+
+
+def token_hash(token: str) -> str:
+    """OIDC Core §3.1.3.6 ``at_hash``: the left half of the SHA-256 of the token
+    (the hash that goes with RS256), base64url without padding."""
+    digest = hashlib.sha256(token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+def issue_id_token(
+    ring: KeyRing,
+    *,
+    issuer: str,
+    subject: str,
+    client_id: str,
+    ttl: timedelta,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    claims: dict[str, Any] | None = None,
+) -> str:
+    """An OIDC ID token (OIDC Core §2), signed RS256 as §15.1 requires every
+    provider to support. ``aud`` is the client; ``azp`` says so again for
+    relying parties that check it."""
+    now = clock.now()
+    body: dict[str, Any] = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": client_id,
+        "azp": client_id,
+        "exp": int((now + ttl).timestamp()),
+        "iat": int(now.timestamp()),
+        **({"nonce": nonce} if nonce else {}),
+        **({"at_hash": token_hash(access_token)} if access_token else {}),
+        **(claims or {}),
+    }
+    kid, key = ring.signer(ID_TOKEN_ALG)
+    return jwt.encode(
+        body, key, algorithm=ID_TOKEN_ALG, headers={"kid": kid, "typ": "JWT"}
+    )

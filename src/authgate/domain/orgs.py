@@ -5,7 +5,9 @@ changes run one after another: two requests demoting the last two owners at
 once leave one owner, whichever runs second is refused.
 """
 
+import dataclasses
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -92,6 +94,20 @@ def slugify(text: str) -> str:
     return slug or "org"
 
 
+async def free_slug(stores: "Stores", base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``… when taken, so that an org named
+    but given no slug is never refused for a slug its creator did not choose
+    (two names of no ASCII letters both make ``org``)."""
+    if await stores.orgs.find(base) is None:
+        return base
+    stem = base[:41].rstrip("-")  # room for a suffix within the 48 allowed
+    for number in range(2, 10):
+        candidate = f"{stem}-{number}"
+        if await stores.orgs.find(candidate) is None:
+            return candidate
+    return f"{stem}-{secrets.token_hex(3)}"
+
+
 def check_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > NAME_MAX or not cleaned.isprintable():
@@ -125,10 +141,11 @@ async def create(
     """A new organization with its creator as owner (and their default org
     if they had none)."""
     now = clock.now()
+    name = check_name(name)
     org = Org(
         id=new_id("org"),
-        slug=check_slug(slug) if slug else slugify(name),
-        name=check_name(name),
+        slug=check_slug(slug) if slug else await free_slug(stores, slugify(name)),
+        name=name,
         created_at=now,
     )
     await stores.orgs.add(org)
@@ -147,13 +164,18 @@ async def create(
     return Membership(org=org, user_id=user_id, role=Role.OWNER, created_at=now)
 
 
-async def access(stores: "Stores", id_or_slug: str, user_id: str) -> Membership:
+async def access(
+    stores: "Stores", id_or_slug: str, user_id: str, *, read_only: bool = False
+) -> Membership:
     """The caller's membership in an org; not a member and no such org look
-    alike (404), so ids and slugs can't be probed."""
+    alike (404), so ids and slugs can't be probed. A read-only credential acts
+    as a viewer, whatever its user's role."""
     org = await stores.orgs.find(id_or_slug)
     membership = await stores.orgs.membership(org.id, user_id) if org else None
     if membership is None:
         raise NotFound("No such organization.")
+    if read_only:
+        return dataclasses.replace(membership, role=Role.VIEWER)
     return membership
 
 
@@ -210,8 +232,9 @@ async def change_role(
 ) -> Member:
     new_role = check_role(role)
     require(membership.role, Action.CHANGE_ROLE)
+    membership = await _lock(stores, membership)
+    require(membership.role, Action.CHANGE_ROLE)
     org = membership.org
-    await stores.orgs.lock(org.id)
     target = await stores.orgs.membership(org.id, user_id)
     if target is None:
         raise NotFound("No such member.")
@@ -240,7 +263,9 @@ async def remove_member(
     leaving = user_id == membership.user_id
     if not leaving:
         require(membership.role, Action.REMOVE_MEMBER)
-    await stores.orgs.lock(org.id)
+    membership = await _lock(stores, membership)
+    if not leaving:
+        require(membership.role, Action.REMOVE_MEMBER)
     target = await stores.orgs.membership(org.id, user_id)
     if target is None:
         raise NotFound("No such member.")
@@ -259,6 +284,17 @@ async def remove_member(
         target_id=user_id,
         org_id=org.id,
     )
+
+
+async def _lock(stores: "Stores", membership: Membership) -> Membership:
+    """Lock the org, then read the actor's membership again: a change that held
+    the lock first (say, demoting the actor) counts, as if run one after the
+    other. (Only read-write callers get here, so no read-only cap is lost.)"""
+    await stores.orgs.lock(membership.org.id)
+    current = await stores.orgs.membership(membership.org.id, membership.user_id)
+    if current is None:
+        raise NotFound("No such organization.")
+    return current
 
 
 async def _keep_an_owner(stores: "Stores", org_id: str) -> None:

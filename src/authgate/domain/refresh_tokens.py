@@ -44,6 +44,9 @@ class RefreshTokenStore(Protocol):
 
     async def revoke_family(self, family_id: str, at: datetime) -> int: ...
 
+    async def revoke_for_client(self, client_id: str, at: datetime) -> list[str]:
+        """Revoke every live token issued to an OAuth client; the families hit."""
+
 
 @dataclass(frozen=True, slots=True)
 class Issued:

@@ -88,7 +88,10 @@ async def start(
     user_id: str,
     prefix: str,
     client: ClientInfo,
+    method: str | None = None,
 ) -> Started:
+    """A new session. ``method`` says how the person signed in (``oidc``,
+    ``workos``, ``dev``; password sign-ins leave it out) for the audit log."""
     now = clock.now()
     token = tokens.mint(prefix, "ses")
     session = Session(
@@ -108,6 +111,7 @@ async def start(
         client,
         actor_id=user_id,
         target_id=session.id,
+        details={"method": method} if method else None,
     )
     return Started(session=session, token=token)
 

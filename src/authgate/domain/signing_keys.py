@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from authgate.domain import audit
 from authgate.domain.context import ClientInfo
+from authgate.errors import AuthgateError
 from authgate.util import clock
 
 if TYPE_CHECKING:
@@ -68,7 +70,17 @@ class KeyCipher:
         return nonce + self._aead.encrypt(nonce, plaintext, kid.encode())
 
     def open(self, kid: str, sealed: bytes) -> bytes:
-        return self._aead.decrypt(sealed[:12], sealed[12:], kid.encode())
+        try:
+            return self._aead.decrypt(sealed[:12], sealed[12:], kid.encode())
+        except InvalidTag:
+            raise WrongSecret(
+                "The signing keys in the database cannot be decrypted with this "
+                "AUTHGATE_SECRET_KEY: start with the secret they were made with."
+            ) from None
+
+
+class WrongSecret(AuthgateError):
+    """The server secret is not the one the stored keys were sealed with."""
 
 
 def _generate(alg: str, cipher: KeyCipher) -> SigningKey:

@@ -11,12 +11,21 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from authgate.domain.audit import AuditStore
     from authgate.domain.backoffice import BackOfficeStore
+    from authgate.domain.clients import ClientStore
     from authgate.domain.credentials import CredentialStore
+    from authgate.domain.grants import (
+        AuthorizationCodeStore,
+        ConsentStore,
+        DeviceCodeStore,
+    )
+    from authgate.domain.identities import IdentityStore
     from authgate.domain.invites import InviteStore
     from authgate.domain.lockout import LockoutStore
     from authgate.domain.orgs import OrgStore
     from authgate.domain.recovery import RecoveryKeyStore
     from authgate.domain.refresh_tokens import RefreshTokenStore
+    from authgate.domain.replay import ReplayStore
+    from authgate.domain.revocations import RevocationStore
     from authgate.domain.sessions import SessionStore
     from authgate.domain.signing_keys import KeyStore
     from authgate.domain.users import UserStore
@@ -45,6 +54,20 @@ class Stores(Protocol):
     def backoffice(self) -> "BackOfficeStore": ...
     @property
     def orgs(self) -> "OrgStore": ...
+    @property
+    def identities(self) -> "IdentityStore": ...
+    @property
+    def replay(self) -> "ReplayStore": ...
+    @property
+    def clients(self) -> "ClientStore": ...
+    @property
+    def authorization_codes(self) -> "AuthorizationCodeStore": ...
+    @property
+    def device_codes(self) -> "DeviceCodeStore": ...
+    @property
+    def consents(self) -> "ConsentStore": ...
+    @property
+    def revocations(self) -> "RevocationStore": ...
 
     def invalidate(self, *tags: str) -> None:
         """Drop cached verifications tagged with these ids after commit."""

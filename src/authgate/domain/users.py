@@ -45,6 +45,9 @@ class UserStore(Protocol):
     async def by_username(self, username: str) -> User | None:
         """Look up by normalised username."""
 
+    async def by_email(self, email: str) -> User | None:
+        """Look up by email address, ignoring case."""
+
     async def count(self) -> int: ...
 
     async def first_admin(self) -> User | None:
@@ -78,7 +81,10 @@ def normalize_email(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     email = unicodedata.normalize("NFKC", raw).strip()
-    if len(email) > 320 or not _EMAIL.match(email):
+    # Control and format characters (NUL, bidi overrides, zero-width spaces)
+    # have no place in an address and would let one display as another.
+    invisible = any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in email)
+    if len(email) > 320 or invisible or not _EMAIL.match(email):
         raise InvalidRequest("Email address is not valid.")
     local, domain = email.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
@@ -121,29 +127,64 @@ async def create(
     return user
 
 
-async def authenticate(
-    stores: Stores,
-    hasher: Hasher,
-    policy: lockout.Policy,
-    *,
-    username: str,
-    password: str,
-    client: ClientInfo,
-) -> User | None:
-    """The user when the password is right and the account usable, else ``None``.
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """A password sign-in in progress. The argon2 check runs between two
+    transactions, so no transaction (on SQLite: no database write lock) is held
+    for the ~40 ms it takes; :func:`finish_sign_in` re-reads everything it
+    decides on under the write transaction."""
 
-    Every refusal (unknown user, wrong password, locked or disabled account)
-    costs one argon2 verification and returns the same ``None``, so neither the
-    answer nor its timing tells them apart. Failures are written in the
-    caller's transaction, which must commit even when this returns ``None``.
-    """
+    key: str  #: normalised username: the lockout key
+    user: User | None
+    password_ok: bool = False
+    #: the password hashed at the current parameters, when the stored hash is
+    #: outdated (computed outside the transaction too)
+    new_hash: str | None = None
+
+
+async def begin_sign_in(stores: Stores, username: str) -> SignIn:
+    """Step 1, read-only: whom the username names."""
     try:
         key = normalize_username(username)
     except InvalidRequest:
         key = username[:USERNAME_MAX]
+    return SignIn(key=key, user=await stores.users.by_username(key))
+
+
+async def check_password(hasher: Hasher, attempt: SignIn, password: str) -> SignIn:
+    """Step 2, outside any transaction: one argon2 verification whoever the
+    user is (a dummy hash for unknown names), so timing tells nothing."""
+    password_hash = attempt.user.password_hash if attempt.user else None
+    ok = await hasher.verify(password_hash, password)
+    new_hash = None
+    if ok and password_hash is not None and hasher.needs_rehash(password_hash):
+        new_hash = await hasher.hash(password)
+    return SignIn(attempt.key, attempt.user, password_ok=ok, new_hash=new_hash)
+
+
+async def finish_sign_in(
+    stores: Stores, policy: lockout.Policy, attempt: SignIn, *, client: ClientInfo
+) -> User | None:
+    """Step 3, in the write transaction: the user when the password was right
+    and the account is usable, else ``None``.
+
+    Every refusal (unknown user, wrong password, locked or disabled account)
+    returns the same ``None`` after the same work, so neither the answer nor
+    its timing tells them apart. The lock and the user are read again here, so
+    concurrent attempts are decided one at a time, as if serialised; a password
+    changed since step 1 voids the check. Failures are written in the caller's
+    transaction, which must commit even when this returns ``None``.
+    """
+    key = attempt.key
     user = await stores.users.by_username(key)
+    ok = (
+        attempt.password_ok
+        and user is not None
+        and attempt.user is not None
+        and user.id == attempt.user.id
+        and user.password_hash == attempt.user.password_hash
+    )
     locked = await lockout.is_locked(stores, key)
-    ok = await hasher.verify(user.password_hash if user else None, password)
     if user is None or not ok or locked or not user.active:
         just_locked = False
         if not locked:
@@ -165,9 +206,27 @@ async def authenticate(
             )
         return None
     await lockout.clear(stores, key)
-    if user.password_hash and hasher.needs_rehash(user.password_hash):
-        await stores.users.set_password_hash(user.id, await hasher.hash(password))
+    if attempt.new_hash is not None:
+        await stores.users.set_password_hash(user.id, attempt.new_hash)
     return user
+
+
+async def authenticate(
+    stores: Stores,
+    hasher: Hasher,
+    policy: lockout.Policy,
+    *,
+    username: str,
+    password: str,
+    client: ClientInfo,
+) -> User | None:
+    """The three sign-in steps in the caller's one transaction, for callers
+    where holding it through the hash does not matter (CLI, tests). The
+    server's login runs them over ``Database.read()`` / no transaction /
+    ``Database.transaction()`` instead, so logins do not queue on the lock."""
+    attempt = await begin_sign_in(stores, username)
+    attempt = await check_password(hasher, attempt, password)
+    return await finish_sign_in(stores, policy, attempt, client=client)
 
 
 def _reason(user: User | None, ok: bool, locked: bool) -> str:

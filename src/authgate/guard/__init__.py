@@ -12,6 +12,12 @@ from authgate.guard._errors import CredentialError
 from authgate.guard._middleware import GuardMiddleware, current_principal
 from authgate.guard._principal import Kind, Principal
 from authgate.guard._remote import IntrospectionVerifier, IssuerMetadata, JwksKeySource
+from authgate.guard._resource import (
+    metadata_path,
+    metadata_url,
+    protected_resource_metadata,
+    remote_verifiers,
+)
 from authgate.guard._verifiers import (
     JwtVerifier,
     KeySource,
@@ -35,5 +41,9 @@ __all__ = [
     "Verifier",
     "current_principal",
     "extract",
+    "metadata_path",
+    "metadata_url",
     "principal_from_claims",
+    "protected_resource_metadata",
+    "remote_verifiers",
 ]

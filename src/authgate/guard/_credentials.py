@@ -58,6 +58,8 @@ def extract(
             return Credential(value, "cookie")
     if allow_query and query_string:
         for key, value in parse_qsl(query_string.decode("latin-1")):
-            if key == "api_key" and value:
+            # Only API keys may travel in a URL (it ends up in logs and
+            # histories); a session, PAT or JWT there is ignored.
+            if key == "api_key" and "_key_" in value:
                 return Credential(value, "query")
     return None

@@ -87,9 +87,15 @@ class JwtVerifier:
         if key is None:
             raise CredentialError("The token is signed with an unknown key.")
         try:
+            # The kid may name a key of another type (the RS256 key under
+            # ``alg: ES256``): a bad token, not a server error.
+            prepared = jwt.get_algorithm_by_name(alg).prepare_key(key)
+        except (jwt.InvalidKeyError, TypeError, ValueError) as exc:
+            raise CredentialError("The key does not fit the algorithm.") from exc
+        try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key,
+                prepared,
                 algorithms=[alg],
                 issuer=self.issuer,
                 audience=self.audience,

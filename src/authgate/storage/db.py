@@ -12,7 +12,7 @@ a writer; a write inside it fails on every database (SQLite ``query_only``,
 PostgreSQL ``READ ONLY``).
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,15 +28,29 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from authgate.storage.repos.audit import AuditRepo
 from authgate.storage.repos.backoffice import BackOfficeRepo
+from authgate.storage.repos.clients import ClientRepo
 from authgate.storage.repos.credentials import CredentialRepo
+from authgate.storage.repos.grants import (
+    AuthorizationCodeRepo,
+    ConsentRepo,
+    DeviceCodeRepo,
+)
+from authgate.storage.repos.identities import IdentityRepo
+from authgate.storage.repos.invalidations import InvalidationRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
 from authgate.storage.repos.orgs import OrgRepo
 from authgate.storage.repos.recovery_keys import RecoveryKeyRepo
 from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
+from authgate.storage.repos.replay import ReplayRepo
+from authgate.storage.repos.revocations import RevocationRepo
 from authgate.storage.repos.sessions import SessionRepo
 from authgate.storage.repos.signing_keys import SigningKeyRepo
 from authgate.storage.repos.users import UserRepo
+from authgate.util import clock
+
+#: PostgreSQL channel that wakes the instances' invalidation feeds.
+NOTIFY_CHANNEL = "authgate_invalidations"
 
 
 class Tx:
@@ -55,6 +69,14 @@ class Tx:
         self.recovery_keys = RecoveryKeyRepo(session)
         self.backoffice = BackOfficeRepo(session)
         self.orgs = OrgRepo(session)
+        self.clients = ClientRepo(session)
+        self.authorization_codes = AuthorizationCodeRepo(session)
+        self.device_codes = DeviceCodeRepo(session)
+        self.consents = ConsentRepo(session)
+        self.revocations = RevocationRepo(session)
+        self.identities = IdentityRepo(session)
+        self.replay = ReplayRepo(session)
+        self.invalidations = InvalidationRepo(session)
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:
@@ -125,7 +147,9 @@ def _sqlite_read_begin(connection: Connection) -> None:
 
 class Database:
     def __init__(
-        self, url: str, on_invalidate: Callable[[list[str]], None] | None = None
+        self,
+        url: str,
+        on_invalidate: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self.url = url
         self.engine = create_engine(url)
@@ -141,8 +165,17 @@ class Database:
         async with self._sessions() as session, session.begin():
             tx = Tx(session)
             yield tx
+            if tx.invalidated:
+                # The outbox row commits with the revocation itself, so no
+                # instance can miss it; NOTIFY (PostgreSQL) is delivered at
+                # commit and wakes every instance's feed at once.
+                await tx.invalidations.add(sorted(set(tx.invalidated)), clock.now())
+                if session.get_bind().dialect.name == "postgresql":
+                    await session.execute(
+                        text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
+                    )
         if tx.invalidated and self.on_invalidate is not None:
-            self.on_invalidate(tx.invalidated)
+            await self.on_invalidate(tx.invalidated)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

@@ -4,6 +4,7 @@ values and anything shaped like an Authgate token."""
 import logging
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote_plus
 
 _PATTERNS = (
     (re.compile(r"(api_key=)[^&\s\"']+"), r"\1[REDACTED]"),
@@ -16,9 +17,24 @@ _PATTERNS = (
 )
 
 
+#: A query parameter whose name has percent-escapes: the guard reads
+#: ``api%5Fkey=`` as ``api_key=`` (``parse_qsl`` decodes names), so must we.
+_ENCODED_PARAM = re.compile(
+    r"([?&])([^=&\s\"'?#]*%[0-9A-Fa-f]{2}[^=&\s\"'?#]*)=[^&\s\"'#]+"
+)
+
+
+def _encoded_api_key(match: re.Match[str]) -> str:
+    if unquote_plus(match[2]) != "api_key":
+        return match[0]
+    return f"{match[1]}{match[2]}=[REDACTED]"
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    if "%" in text:
+        text = _ENCODED_PARAM.sub(_encoded_api_key, text)
     return text
 
 

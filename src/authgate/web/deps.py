@@ -1,4 +1,9 @@
-"""Annotated dependencies the routers share."""
+"""Annotated dependencies the routers share.
+
+Every dependency is ``async def``, even those that never await: FastAPI runs a
+plain ``def`` dependency in a worker thread, a thread hop per dependency per
+request for what is a dictionary read.
+"""
 
 from typing import Annotated, Any
 
@@ -10,20 +15,21 @@ from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
 from authgate.web.org_context import HEADER
-from authgate.web.security import SAFE_METHODS, check_csrf
+from authgate.web.security import SAFE_METHODS, check_csrf, same_origin
 from authgate.web.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_settings(request: Request) -> Settings:
-    return get_services(request).settings
+async def get_settings(request: Request) -> Settings:
+    services: Services = request.app.state.services
+    return services.settings
 
 
-def get_client(request: Request) -> ClientInfo:
+async def get_client(request: Request) -> ClientInfo:
     return ClientInfo(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
@@ -39,11 +45,23 @@ async def get_caller(
     principal = get_principal(request)
     if request.state.auth_transport == "cookie":
         check_csrf(request, services.derived_key("csrf"), services.settings)
+    elif principal.kind == "local" and request.method not in SAFE_METHODS:
+        # Single-user mode needs no credential, so any site the owner visits
+        # could make their browser change things here. Browsers say where a
+        # request comes from; a CLI or script sends no Origin and passes.
+        source = request.headers.get("origin") or request.headers.get("referer")
+        if source and not same_origin(request, services.settings):
+            raise Forbidden("Cross-site request refused (origin check).")
     if request.method not in SAFE_METHODS and not principal.has_scope("write"):
         raise InsufficientScope(
             "This credential is read-only; this needs the write scope."
         )
-    principal = await services.orgs.apply(principal, request.headers.get(HEADER))
+    # The org the credential itself is bound to, before the request's context
+    # takes its place: what such a credential creates stays in that org.
+    request.state.credential_org_id = principal.org_id
+    principal = await services.orgs.apply(
+        principal, request.headers.get(HEADER), request.path_params.get("org")
+    )
     request.state.principal = principal
     return principal
 
@@ -54,17 +72,27 @@ async def get_admin(caller: Annotated[Principal, Depends(get_caller)]) -> Princi
     return caller
 
 
+async def get_bound_org(
+    request: Request, _caller: Annotated[Principal, Depends(get_caller)]
+) -> str | None:
+    """The org the request's credential is bound to (an org's API key, a token
+    made for an org), or ``None``."""
+    bound: str | None = request.state.credential_org_id
+    return bound
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Client = Annotated[ClientInfo, Depends(get_client)]
 Caller = Annotated[Principal, Depends(get_caller)]
 Admin = Annotated[Principal, Depends(get_admin)]
+BoundOrg = Annotated[str | None, Depends(get_bound_org)]
 
 
 def rate_limit(bucket: str) -> Any:
     """A dependency limiting requests per client IP for one endpoint group."""
 
-    def check(services: ServicesDep, client: Client) -> None:
+    async def check(services: ServicesDep, client: Client) -> None:
         settings = services.settings
         if not settings.rate_limit_enabled:
             return

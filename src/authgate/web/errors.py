@@ -63,10 +63,11 @@ def _describe(errors: list[Any]) -> str:
 
 async def _authgate_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthgateError)  # noqa: S101
-    headers = (
-        {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    )
-    return error_response(exc.status, exc.code, exc.description, headers)
+    # OAuth errors may carry a challenge (WWW-Authenticate, RFC 6749 §5.2).
+    headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(exc.status, exc.code, exc.description, headers or None)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

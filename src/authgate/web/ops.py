@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from authgate import upstream
 from authgate.web.deps import ServicesDep
 
 router = APIRouter(tags=["ops"])
@@ -21,6 +22,6 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     body = {
         "status": "ready" if database else "unavailable",
         "database": "ok" if database else "unreachable",
-        "provider": "none",
+        "provider": upstream.select(services.settings),
     }
     return JSONResponse(body, status_code=200 if database else 503)

@@ -2,8 +2,9 @@
 
 In order: the ``X-Organization-Id`` header (id or slug), else the org the
 credential is bound to (API keys always, PATs optionally), else the user's
-default org. A credential bound to org A asking for org B is refused, and so
-is an org the caller does not belong to (403: whether it exists is not said).
+default org. A credential bound to org A asking for org B (in the header or
+the path) is refused, and so is an org in the header the caller does not
+belong to (403: whether it exists is not said).
 
 Memberships are cached per user and evicted by the revocation fan-out on any
 membership change, so resolving the org costs no database round trip on a
@@ -20,6 +21,16 @@ from authgate.guard import Principal
 from authgate.storage.db import Database
 
 HEADER = "x-organization-id"
+
+
+def keep_in(bound: str | None, org_id: str | None) -> str | None:
+    """The org of a key or token made by a credential bound to ``bound``: that
+    same org, so minting a new credential is no way out of it."""
+    if bound is None:
+        return org_id
+    if org_id is not None and org_id != bound:
+        raise Forbidden("This credential is bound to another organization.")
+    return bound
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,7 +55,7 @@ class OrgContext:
         hit = self._cache.get(user_id)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        async with self._db.transaction() as tx:
+        async with self._db.read() as tx:
             user = await tx.users.get(user_id)
             memberships = await tx.orgs.memberships(user_id)
         found = UserOrgs(user.default_org_id if user else None, tuple(memberships))
@@ -57,13 +68,23 @@ class OrgContext:
         for tag in tags:
             self._cache.pop(tag, None)
 
-    async def apply(self, principal: Principal, requested: str | None) -> Principal:
+    async def apply(
+        self, principal: Principal, requested: str | None, named: str | None = None
+    ) -> Principal:
+        """The principal acting in the request's org. ``named`` is the org the
+        path names (``/orgs/{org}/…``): a credential bound to another org is
+        refused there too (whether the caller belongs to it is the route's to
+        answer)."""
         if principal.user_id is None:
             if requested:
                 raise Forbidden("This credential does not act in an organization.")
             return principal
         orgs = await self.orgs_of(principal.user_id)
         bound = principal.org_id
+        if bound is not None and named:
+            target = orgs.find(named.strip())
+            if target is not None and target.org.id != bound:
+                raise Forbidden("This credential is bound to another organization.")
         if requested:
             membership = orgs.find(requested.strip())
             if membership is None:

@@ -3,7 +3,7 @@
 
 from typing import ClassVar
 
-from authgate.domain import credentials, sessions
+from authgate.domain import credentials, revocations, sessions
 from authgate.domain.context import ClientInfo
 from authgate.domain.credentials import Credential as Cred
 from authgate.domain.users import User, local_owner
@@ -14,10 +14,14 @@ from authgate.guard import (
     Kind,
     Principal,
     Verified,
+    principal_from_claims,
 )
+from authgate.oauth.issuance import GRANT_CLAIM
 from authgate.util import clock, tokens
 from authgate.web.services import Services
 
+#: The ``client_id`` of the tokens a first-party sign-in gives (``/api/v1/auth``).
+FIRST_PARTY_CLIENT = "authgate"
 #: Scopes of the first-party tokens a sign-in gives: everything the user may do.
 USER_SCOPES = frozenset({"read", "write"})
 
@@ -91,13 +95,26 @@ class ServerJwtVerifier:
         return credential.is_jwt
 
     async def verify(self, credential: Credential) -> Verified:
-        verified = await self.jwt.verify(credential)
-        claims = verified.principal
+        raw = await self.jwt.claims(credential.value)
+        claims = principal_from_claims(raw)
+        # OAuth clients' tokens can be revoked one by one (RFC 7009), with their
+        # grant (a replayed code, a reused refresh token) or with their client;
+        # first-party tokens die with their session instead.
+        first_party = claims.client_id == FIRST_PARTY_CLIENT
+        revocable = [
+            str(raw[name])
+            for name in ("jti", *(() if first_party else (GRANT_CLAIM, "client_id")))
+            if isinstance(raw.get(name), str)
+        ]
+        if not first_party and revocable:
+            async with self.services.db.read() as tx:
+                if await revocations.is_revoked(tx, revocable):
+                    raise CredentialError("The token has been revoked.")
         user = await self.services.user(claims.subject) if claims.user_id else None
         if claims.user_id and (user is None or not user.active):
             raise CredentialError("The token's user is disabled or gone.")
         if claims.session_id:
-            async with self.services.db.transaction() as tx:
+            async with self.services.db.read() as tx:
                 session = await tx.sessions.get(claims.session_id)
             if session is None or not session.alive(
                 self.services.session_policy, clock.now()
@@ -115,8 +132,12 @@ class ServerJwtVerifier:
             roles=user_roles(user) if user else frozenset(),
             expires_at=claims.expires_at,
         )
-        tags = verified.tags + ((claims.credential_id,) if claims.credential_id else ())
-        return Verified(principal, valid_until=verified.valid_until, tags=tags)
+        tags = tuple(
+            dict.fromkeys(
+                t for t in (claims.session_id, claims.user_id, *revocable) if t
+            )
+        )
+        return Verified(principal, valid_until=float(raw["exp"]), tags=tags)
 
 
 class LocalOwner:

@@ -1,12 +1,30 @@
 """The one base for request and response bodies: snake_case out, camelCase
 accepted in (``expiresInDays`` as well as ``expires_in_days``)."""
 
-from typing import Generic, TypeVar
+import re
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict
+from pydantic import AliasGenerator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
+
+#: NUL (which PostgreSQL text cannot hold) and UTF-16 surrogates (which JSON's
+#: ``"\ud800"`` escapes can smuggle in, and which are not UTF-8 at all).
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
 
 
 class ApiModel(BaseModel):
@@ -16,6 +34,15 @@ class ApiModel(BaseModel):
         validate_by_alias=True,
         str_strip_whitespace=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _only_storable_text(cls, value: Any) -> Any:
+        """Refuse at the edge (400) the strings that would otherwise fail deep
+        inside, in a database driver or an encoder (500)."""
+        if any(_NOT_TEXT.search(text) for text in _strings(value)):
+            raise ValueError("must not contain NUL or unpaired surrogate characters")
+        return value
 
 
 class Page(ApiModel, Generic[T]):

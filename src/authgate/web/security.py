@@ -36,12 +36,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def same_origin(request: Request, settings: Settings) -> bool:
+    """The request comes from one of our pages (``Origin``, else ``Referer``)."""
+    allowed = {_origin(settings.issuer), _origin(str(request.base_url))}
+    source = request.headers.get("origin") or request.headers.get("referer")
+    return bool(source) and _origin(source or "") in allowed
+
+
 def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
     if request.method in SAFE_METHODS:
         return
-    allowed = {_origin(settings.issuer), _origin(str(request.base_url))}
-    source = request.headers.get("origin") or request.headers.get("referer")
-    if not source or _origin(source) not in allowed:
+    if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
     session_token = request.cookies.get(SESSION_COOKIE, "")
     presented = request.headers.get(CSRF_HEADER, "")
@@ -49,6 +54,20 @@ def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
         presented, csrf_token(key, session_token)
     ):
         raise Forbidden("Missing or wrong CSRF token.")
+
+
+def check_form(
+    request: Request, key: bytes, settings: Settings, *, presented: str, bound_to: str
+) -> None:
+    """A page's form post: same origin, and its hidden token is the HMAC of
+    ``bound_to`` (the session token, or before sign-in the login nonce
+    cookie), so a cross-site page can neither forge nor replay it."""
+    if not same_origin(request, settings):
+        raise Forbidden("Cross-site request refused (origin check).")
+    if not bound_to or not secrets.compare_digest(
+        presented.encode(), csrf_token(key, bound_to).encode()
+    ):
+        raise Forbidden("The form has expired or was not sent from this site.")
 
 
 def set_session_cookies(

@@ -8,11 +8,15 @@ from typing import Any
 
 from authgate.config import Settings
 from authgate.domain import lockout, sessions, signing_keys
+from authgate.domain.allowlist import Allowlist
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User
 from authgate.guard import VerificationCache
+from authgate.oauth.server import Server
 from authgate.storage.db import Database
+from authgate.upstream.base import Provider
 from authgate.util import hkdf
+from authgate.web.fanout import InvalidationFeed
 from authgate.web.geo import GeoLocator
 from authgate.web.org_context import OrgContext
 from authgate.web.ratelimit import RateLimiter
@@ -91,8 +95,12 @@ class Services:
     cache: VerificationCache
     geo: GeoLocator
     orgs: OrgContext
+    oauth: Server
     users: UserCache = field(default_factory=UserCache)
+    feed: InvalidationFeed | None = None
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    #: The upstream identity provider for web sign-in, if one is configured.
+    upstream: Provider | None = None
 
     @property
     def session_policy(self) -> sessions.Policy:
@@ -110,20 +118,32 @@ class Services:
             duration=timedelta(minutes=self.settings.lockout_duration_minutes),
         )
 
+    @property
+    def allowlist(self) -> Allowlist:
+        """``AUTHGATE_SIGNIN_ALLOWED_EMAILS`` (validated when Settings was built)."""
+        return Allowlist.parse(self.settings.signin_allowed_emails)
+
     def derived_key(self, purpose: str) -> bytes:
         return hkdf.derive(self.secret, purpose)
 
-    def invalidate(self, tags: list[str]) -> None:
-        """Revocation fan-out: drop every cached verification naming these ids."""
+    def evict(self, tags: list[str]) -> None:
+        """Drop every cached verification, user and membership naming these ids."""
         self.cache.invalidate(*tags)
         self.users.invalidate(*tags)
         self.orgs.invalidate(*tags)
+
+    async def invalidated(self, tags: list[str]) -> None:
+        """After a commit that revoked something: evict here at once, then wake
+        the other instances (the outbox row already committed)."""
+        self.evict(tags)
+        if self.feed is not None:
+            await self.feed.published()
 
     async def user(self, user_id: str) -> User | None:
         cached = self.users.get(user_id)
         if cached is not None:
             return cached
-        async with self.db.transaction() as tx:
+        async with self.db.read() as tx:
             found = await tx.users.get(user_id)
         if found is not None:
             self.users.put(found)

@@ -3,11 +3,27 @@
 from authgate.storage.models import (
     audit,
     credentials,
+    identities,
+    invalidations,
     invites,
     keys,
+    oauth,
     orgs,
+    replay,
     sessions,
     users,
 )
 
-__all__ = ["audit", "credentials", "invites", "keys", "orgs", "sessions", "users"]
+__all__ = [
+    "audit",
+    "credentials",
+    "identities",
+    "invalidations",
+    "invites",
+    "keys",
+    "oauth",
+    "orgs",
+    "replay",
+    "sessions",
+    "users",
+]

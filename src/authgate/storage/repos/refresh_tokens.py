@@ -63,3 +63,19 @@ class RefreshTokenRepo:
             .values(revoked_at=at)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_for_client(self, client_id: str, at: datetime) -> list[str]:
+        families = list(
+            await self._s.scalars(
+                select(Row.family_id)
+                .where(Row.client_id == client_id, Row.revoked_at.is_(None))
+                .distinct()
+            )
+        )
+        if families:
+            await self._s.execute(
+                update(Row)
+                .where(Row.client_id == client_id, Row.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+        return families

@@ -51,6 +51,15 @@ class UserRepo:
         row = await self._s.scalar(select(UserRow).where(UserRow.username == username))
         return user_value(row) if row else None
 
+    async def by_email(self, email: str) -> User | None:
+        row = await self._s.scalar(
+            select(UserRow)
+            .where(func.lower(UserRow.email) == email.lower())
+            .order_by(UserRow.created_at)
+            .limit(1)
+        )
+        return user_value(row) if row else None
+
     async def count(self) -> int:
         return await self._s.scalar(select(func.count()).select_from(UserRow)) or 0
 

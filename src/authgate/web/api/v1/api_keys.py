@@ -9,11 +9,12 @@ from pydantic import Field
 from authgate.domain import api_keys, credentials, orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
+from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
-from authgate.web.deps import Caller, Client, ServicesDep
-from authgate.web.org_context import HEADER
+from authgate.web.deps import BoundOrg, Caller, Client, ServicesDep
+from authgate.web.org_context import HEADER, keep_in
 from authgate.web.schemas import ApiModel, Page
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -58,10 +59,18 @@ def key_out(key: credentials.Credential) -> KeyOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_key(
-    body: KeyIn, caller: Caller, services: ServicesDep, client: Client, request: Request
+    body: KeyIn,
+    caller: Caller,
+    services: ServicesDep,
+    client: Client,
+    request: Request,
+    bound: BoundOrg,
 ) -> KeyCreated:
     """The secret is in this response only; it is never shown again."""
     assert caller.user_id is not None  # noqa: S101 - every write-scoped caller is a user
+    if caller.kind == "api_key":
+        raise Forbidden("An API key cannot create API keys.")
+    ref = body.org or request.headers.get(HEADER) or bound
     async with services.db.transaction() as tx:
         key, secret = await api_keys.create(
             tx,
@@ -70,7 +79,7 @@ async def create_key(
             name=body.name,
             permission=body.permission,
             expires_in_days=body.expires_in_days,
-            org_id=await _key_org(tx, body.org or request.headers.get(HEADER), caller),
+            org_id=keep_in(bound, await _key_org(tx, ref, caller)),
             client=client,
         )
     return KeyCreated(**key_out(key).model_dump(), token=secret)

@@ -1,14 +1,24 @@
 """Local sign-in: register, login, refresh, logout."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
-from authgate.domain import recovery, refresh_tokens, registration, sessions, users
+from authgate.domain import (
+    identities,
+    recovery,
+    refresh_tokens,
+    registration,
+    sessions,
+    users,
+)
+from authgate.domain.context import ClientInfo
 from authgate.domain.jwt import issue_access_token
-from authgate.errors import InvalidCredentials, InvalidToken
+from authgate.domain.stores import Stores
+from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
 from authgate.web.deps import Client, ServicesDep, rate_limit
 from authgate.web.principals import USER_SCOPES
 from authgate.web.schemas import ApiModel
@@ -107,18 +117,26 @@ def _tokens(
 )
 async def register(body: RegisterIn, services: ServicesDep, client: Client) -> UserOut:
     settings = services.settings
-    async with services.db.transaction() as tx:
-        user = await registration.register(
-            tx,
-            services.hasher,
-            username=body.username,
-            password=body.password,
-            email=body.email,
-            invite_code=body.invite_code,
-            allow_registration=settings.allow_registration,
-            min_length=settings.password_min_length,
-            client=client,
-        )
+    try:
+        async with services.db.transaction() as tx:
+            user = await registration.register(
+                tx,
+                services.hasher,
+                username=body.username,
+                password=body.password,
+                email=body.email,
+                invite_code=body.invite_code,
+                allow_registration=settings.allow_registration,
+                min_length=settings.password_min_length,
+                client=client,
+                allowlist=services.allowlist,
+            )
+    except SignInRefused as refused:
+        async with services.db.transaction() as tx:
+            await identities.record_refusal(
+                tx, "local", refused.reason, client, email=body.email
+            )
+        raise
     return user_out(user)
 
 
@@ -126,44 +144,79 @@ async def register(body: RegisterIn, services: ServicesDep, client: Client) -> U
 async def login(
     body: LoginIn, services: ServicesDep, client: Client, response: Response
 ) -> TokenOut:
-    settings = services.settings
+    # The argon2 check runs between the look-up and the write transaction, so
+    # logins do not hold (on SQLite: queue on) the database write lock for it.
+    async with services.db.read() as tx:
+        attempt = await users.begin_sign_in(tx, body.username)
+    attempt = await users.check_password(services.hasher, attempt, body.password)
     async with services.db.transaction() as tx:
-        user = await users.authenticate(
-            tx,
-            services.hasher,
-            services.lockout_policy,
-            username=body.username,
-            password=body.password,
-            client=client,
+        user = await users.finish_sign_in(
+            tx, services.lockout_policy, attempt, client=client
         )
         if user is not None:
-            started = await sessions.start(
-                tx,
-                services.session_policy,
-                user_id=user.id,
-                prefix=settings.token_prefix,
-                client=client,
-            )
-            refresh = await refresh_tokens.issue(
-                tx,
-                prefix=settings.token_prefix,
-                ttl=settings.refresh_token_expiry,
-                user_id=user.id,
-                session_id=started.session.id,
-            )
+            opened = await open_session(tx, services, user.id, client)
     # Raised after the commit, so the failure count and audit entry are kept.
     if user is None:
         raise InvalidCredentials
-    out = _tokens(
-        services, user_id=user.id, session_id=started.session.id, refresh=refresh.secret
+    return session_response(services, opened, response)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A session just started and the refresh token bound to it."""
+
+    started: sessions.Started
+    refresh_token: str
+
+
+async def open_session(
+    stores: Stores,
+    services: Services,
+    user_id: str,
+    client: ClientInfo,
+    *,
+    method: str | None = None,
+) -> Opened:
+    """What every sign-in ends with (password, dev login, upstream provider),
+    in the caller's transaction: a session and its refresh token."""
+    settings = services.settings
+    started = await sessions.start(
+        stores,
+        services.session_policy,
+        user_id=user_id,
+        prefix=settings.token_prefix,
+        client=client,
+        method=method,
     )
-    out.csrf_token = csrf_token(services.derived_key("csrf"), started.token)
+    refresh = await refresh_tokens.issue(
+        stores,
+        prefix=settings.token_prefix,
+        ttl=settings.refresh_token_expiry,
+        user_id=user_id,
+        session_id=started.session.id,
+    )
+    return Opened(started=started, refresh_token=refresh.secret)
+
+
+def session_response(
+    services: Services, opened: Opened, response: Response
+) -> TokenOut:
+    """The sign-in's answer, after the commit: an access token, the refresh
+    token and the CSRF token in the body, the session cookies on ``response``."""
+    session = opened.started
+    out = _tokens(
+        services,
+        user_id=session.session.user_id,
+        session_id=session.session.id,
+        refresh=opened.refresh_token,
+    )
+    out.csrf_token = csrf_token(services.derived_key("csrf"), session.token)
     set_session_cookies(
         response,
-        settings,
-        session_token=started.token,
+        services.settings,
+        session_token=session.token,
         csrf=out.csrf_token,
-        refresh_token=refresh.secret,
+        refresh_token=opened.refresh_token,
     )
     return out
 

@@ -9,6 +9,8 @@ from pydantic import Field
 
 from authgate.domain import invites, orgs
 from authgate.domain.permissions import Action, require
+from authgate.domain.stores import Stores
+from authgate.guard import Principal
 from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
 from authgate.web.deps import Caller, Client, ServicesDep
 from authgate.web.schemas import ApiModel, Page
@@ -89,9 +91,19 @@ def _user(caller: Any) -> str:
     return str(caller.user_id or "")
 
 
-async def _membership(services: Services, ref: str, user_id: str) -> orgs.Membership:
+async def _access(tx: Stores, ref: str, caller: Principal) -> orgs.Membership:
+    """The caller's membership in the org the path names, with no more rights
+    than its credential carries: a read-only one acts as a viewer."""
+    return await orgs.access(
+        tx, ref, _user(caller), read_only=not caller.has_scope("write")
+    )
+
+
+async def _membership(
+    services: Services, ref: str, caller: Principal
+) -> orgs.Membership:
     async with services.db.transaction() as tx:
-        return await orgs.access(tx, ref, user_id)
+        return await _access(tx, ref, caller)
 
 
 @router.get("/orgs")
@@ -114,7 +126,7 @@ async def create_org(
 
 @router.get("/orgs/{org}")
 async def get_org(org: OrgRef, caller: Caller, services: ServicesDep) -> OrgOut:
-    return org_out(await _membership(services, org, _user(caller)))
+    return org_out(await _membership(services, org, caller))
 
 
 @router.patch("/orgs/{org}")
@@ -122,7 +134,7 @@ async def update_org(
     org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, client: Client
 ) -> OrgOut:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         updated = await orgs.update(
             tx, membership, name=body.name, slug=body.slug, client=client
         )
@@ -134,7 +146,7 @@ async def delete_org(
     org: OrgRef, caller: Caller, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
-        await orgs.delete(tx, await orgs.access(tx, org, _user(caller)), client)
+        await orgs.delete(tx, await _access(tx, org, caller), client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -143,7 +155,7 @@ async def list_members(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[MemberOut]:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         require(membership.role, Action.READ_MEMBERS)
         found = await tx.orgs.members(membership.org.id)
     return Page(
@@ -166,7 +178,7 @@ async def change_role(
     client: Client,
 ) -> MemberOut:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         member = await orgs.change_role(tx, membership, user_id, body.role, client)
     return MemberOut(
         user_id=member.user_id,
@@ -181,7 +193,7 @@ async def remove_member(
     org: OrgRef, user_id: UserRef, caller: Caller, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         await orgs.remove_member(tx, membership, user_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -191,7 +203,7 @@ async def invite_member(
     org: OrgRef, body: InviteIn, caller: Caller, services: ServicesDep, client: Client
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         invite, code = await orgs.invite(
             tx,
             membership,
@@ -209,7 +221,7 @@ async def list_org_invites(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[OrgInviteOut]:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         require(membership.role, Action.INVITE)
         found = await tx.invites.all(membership.org.id)
     return Page(
@@ -238,7 +250,7 @@ async def revoke_org_invite(
     client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         require(membership.role, Action.INVITE)
         await invites.revoke(
             tx,
@@ -271,7 +283,7 @@ async def org_audit(
     org: OrgRef, caller: Caller, services: ServicesDep, query: AuditFilters
 ) -> Page[AuditOut]:
     async with services.db.transaction() as tx:
-        membership = await orgs.access(tx, org, _user(caller))
+        membership = await _access(tx, org, caller)
         require(membership.role, Action.READ_AUDIT)
     return await audit_page(
         services, dataclasses.replace(query, org_id=membership.org.id)

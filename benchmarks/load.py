@@ -1,0 +1,281 @@
+"""The load generator and the raw argon2 baseline, run in a process of their own.
+
+``benchmarks/run.py`` starts this file as a subprocess for every case, writes a
+JSON spec on its stdin and reads one JSON result from its stdout, so the load
+never shares an interpreter (or a GIL) with the server it measures.
+
+Spec of an HTTP case::
+
+    {"mode": "http", "url": "http://127.0.0.1:PORT", "method": "GET",
+     "path": "/healthz", "json": null, "expect": 200,
+     "headers": [{"Authorization": "Bearer …"}, …], "once": false,
+     "concurrency": 16, "warmup": 1.0, "duration": 6.0, "max_requests": 200000,
+     "server_pid": 1234, "client": "httpx"}
+
+Request ``i`` sends ``headers[i % len(headers)]``; with ``"once": true`` every
+entry is used at most once and the case ends early when they run out (fresh
+tokens). Only requests started after the warm-up and finished before its end
+count. ``"client": "raw"`` swaps httpx for a minimal HTTP/1.1 client
+(:class:`RawHttp`).
+
+Spec of the baseline::
+
+    {"mode": "argon2", "threads": 2, "warmup": 1.0, "duration": 6.0,
+     "time_cost": 2, "memory_kib": 19456}
+"""
+
+import asyncio
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore._synchronization
+import httpx
+
+# httpcore asks ``import sniffio`` on every pool operation; sniffio is not
+# installed here, and a failed import walks sys.path each time (~0.3 ms per
+# request on the benchmark machine). We only ever run under asyncio.
+httpcore._synchronization.current_async_library = lambda: "asyncio"
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used so far; Linux only."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive client over one asyncio connection, for
+    ``"client": "raw"``: it costs a small fraction of httpx's CPU per request,
+    so the server, not the generator, is what saturates."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host, self.port
+            )
+        payload = b"" if body is None else json.dumps(body).encode()
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if body is not None:
+            lines += ["Content-Type: application/json"]
+        lines += [f"Content-Length: {len(payload)}", "", ""]
+        self.writer.write("\r\n".join(lines).encode("latin-1") + payload)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+            elif name.strip().lower() == b"transfer-encoding":
+                raise RuntimeError("chunked responses are not supported")
+        return status, await self.reader.readexactly(length)
+
+    async def aclose(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class HttpxClient:
+    """One ``httpx.AsyncClient`` (one keep-alive connection) per worker: a pool
+    shared by many workers costs httpcore several times more CPU per request.
+    They share one SSL context (plain http needs none, but every client would
+    otherwise build its own, ~0.1 s of CPU each)."""
+
+    _ssl: ssl.SSLContext | None = None
+
+    def __init__(self, url: str) -> None:
+        if HttpxClient._ssl is None:
+            HttpxClient._ssl = ssl.create_default_context()
+        self.client = httpx.AsyncClient(
+            base_url=url, timeout=30.0, verify=HttpxClient._ssl
+        )
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, bytes]:
+        response = await self.client.request(method, path, headers=headers, json=body)
+        return response.status_code, response.content
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
+    headers: list[dict[str, str]] = spec.get("headers") or [{}]
+    once: bool = spec.get("once", False)
+    limit: int = spec.get("max_requests", 200_000)
+    if once:
+        limit = min(limit, len(headers))
+    concurrency: int = spec["concurrency"]
+    expect: int = spec.get("expect", 200)
+    make_client = RawHttp if spec.get("client") == "raw" else HttpxClient
+    next_index = 0
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    counted = 0
+    marks: dict[str, float | None] = {}
+
+    clients = [make_client(spec["url"]) for _ in range(concurrency)]
+    start = time.perf_counter()
+    measure_from = start + spec["warmup"]
+    measure_to = measure_from + spec["duration"]
+
+    async def worker(client: RawHttp | HttpxClient) -> None:
+        nonlocal next_index, counted
+        try:
+            while True:
+                now = time.perf_counter()
+                if now >= measure_to or next_index >= limit:
+                    return
+                index = next_index
+                next_index += 1
+                status, content = await client.request(
+                    spec["method"],
+                    spec["path"],
+                    headers[index % len(headers)],
+                    spec.get("json"),
+                )
+                done = time.perf_counter()
+                if status != expect:
+                    key = f"{status} {content[:120].decode(errors='replace')}"
+                    errors[key] = errors.get(key, 0) + 1
+                elif now >= measure_from and done <= measure_to:
+                    counted += 1
+                    latencies.append(done - now)
+        finally:
+            await client.aclose()
+
+    async def sample_cpu() -> None:
+        # Server and generator CPU over exactly the measured window.
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        marks["server_from"] = process_cpu(spec.get("server_pid"))
+        marks["self_from"] = time.process_time()
+        marks["wall_from"] = time.perf_counter()
+        await asyncio.sleep(max(0.0, measure_to - time.perf_counter()))
+        marks["server_to"] = process_cpu(spec.get("server_pid"))
+        marks["self_to"] = time.process_time()
+        marks["wall_to"] = time.perf_counter()
+
+    sampler = asyncio.create_task(sample_cpu())
+    await asyncio.gather(*(worker(client) for client in clients))
+    ended = time.perf_counter()
+    if once and ended < measure_to:
+        # Ran out of fresh tokens early: measure up to the last request.
+        sampler.cancel()
+        marks["server_to"] = process_cpu(spec.get("server_pid"))
+        marks["self_to"] = time.process_time()
+        marks["wall_to"] = ended
+    else:
+        await sampler
+
+    window = min(ended, measure_to) - measure_from
+    return {
+        "requests": counted,
+        "seconds": window,
+        "errors": errors,
+        "p50_ms": _ms(_percentile(latencies, 0.50)),
+        "p99_ms": _ms(_percentile(latencies, 0.99)),
+        "server_cores": _cores(marks, "server"),
+        "load_cores": _cores(marks, "self"),
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def _cores(marks: dict[str, float | None], name: str) -> float | None:
+    """CPU used over the sampled window, in cores (1.0 = one core busy)."""
+    low, high = marks.get(f"{name}_from"), marks.get(f"{name}_to")
+    wall_from, wall_to = marks.get("wall_from"), marks.get("wall_to")
+    if low is None or high is None or wall_from is None or wall_to is None:
+        return None
+    return (high - low) / (wall_to - wall_from) if wall_to > wall_from else None
+
+
+def drive_argon2(spec: dict[str, Any]) -> dict[str, Any]:
+    """argon2id verifications per second with ``threads`` threads (argon2-cffi
+    releases the GIL, so threads use every core, as the server's pool does)."""
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher(
+        time_cost=spec["time_cost"], memory_cost=spec["memory_kib"], parallelism=1
+    )
+    password = "correct horse battery staple"
+    password_hash = hasher.hash(password)
+    start = time.perf_counter()
+    measure_from = start + spec["warmup"]
+    measure_to = measure_from + spec["duration"]
+    counts = [0] * spec["threads"]
+
+    def run(slot: int) -> None:
+        while True:
+            began = time.perf_counter()
+            if began >= measure_to:
+                return
+            hasher.verify(password_hash, password)
+            if began >= measure_from and time.perf_counter() <= measure_to:
+                counts[slot] += 1
+
+    threads = [
+        threading.Thread(target=run, args=(slot,)) for slot in range(spec["threads"])
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(max(0.0, measure_from - time.perf_counter()))
+    cpu_from, wall_from = time.process_time(), time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return {
+        "requests": sum(counts),
+        "seconds": spec["duration"],
+        "errors": {},
+        "p50_ms": None,
+        "p99_ms": None,
+        "server_cores": None,
+        "load_cores": (time.process_time() - cpu_from)
+        / (time.perf_counter() - wall_from),
+    }
+
+
+def main() -> None:
+    spec = json.load(sys.stdin)
+    if spec["mode"] == "argon2":
+        result = drive_argon2(spec)
+    else:
+        result = asyncio.run(drive_http(spec))
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,540 @@
+"""Ratio benchmarks: figures measured side by side in one run, then divided.
+
+Run with ``./dev bench`` (``.venv/bin/python benchmarks/run.py``). Every case is
+one small function below, listed in ``CASES``; every ratio in ``RATIOS``. To add
+one (PATs, API keys, OAuth grants…), write a function that prepares what it
+sends and returns ``measure(...)``, then list it.
+
+How it measures: each server is ``authgate serve`` (one uvicorn process, SQLite,
+a temp data dir, default OWASP argon2 parameters, per-IP rate limits off) in a
+subprocess on a free 127.0.0.1 port. The load comes from ``benchmarks/load.py``
+in another subprocess: ``httpx.AsyncClient`` with N concurrent workers for a
+fixed time after a warm-up. The baseline (raw argon2id verify, one thread per
+core) runs in its own subprocess too, while no server is busy. Server CPU per
+request is read from ``/proc`` over the measured window, so a case whose rate is
+capped by the load generator still shows what the server spent.
+"""
+
+import argparse
+import asyncio
+import base64
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+CORES = os.cpu_count() or 1
+SECRET = "benchmark-secret-key-0123456789abcdefghijkl"
+USERNAME = "bench"
+PASSWORD = "correct horse battery staple"
+ARGON2 = {"time_cost": 2, "memory_kib": 19456}  #: Settings' defaults (OWASP)
+
+
+@dataclass
+class Options:
+    warmup: float = 1.0
+    duration: float = 6.0
+    login_duration: float = 8.0
+    light_concurrency: int = 16
+    login_concurrency: int = 2 * CORES
+    client: str = "httpx"
+
+
+@dataclass
+class Account:
+    access_token: str
+    user_id: str
+    session_id: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@dataclass
+class Server:
+    label: str
+    url: str
+    pid: int
+    settings: dict[str, Any]
+    account: Account | None = None
+
+
+@dataclass
+class Result:
+    case: str
+    server: str
+    concurrency: int
+    requests: int
+    seconds: float
+    errors: dict[str, int]
+    p50_ms: float | None
+    p99_ms: float | None
+    server_cores: float | None
+    load_cores: float | None
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cost_ms(self) -> float | None:
+        """CPU per operation (ms) of the process doing the work: the server, or
+        for ``argon2_raw`` the hashing process itself. It holds whoever was the
+        bottleneck."""
+        cores = self.load_cores if self.server == "-" else self.server_cores
+        if cores is None or not self.rate:
+            return None
+        return cores / self.rate * 1000
+
+
+@dataclass
+class Bench:
+    options: Options
+    workdir: Path
+    servers: dict[str, Server] = field(default_factory=dict)
+    results: dict[str, Result] = field(default_factory=dict)
+    #: 1-minute load average before and after the run: other work on the
+    #: machine takes cores from the server and the generator alike.
+    load: list[float] = field(default_factory=list)
+
+
+# -- Servers ------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(bench: Bench, label: str, **overrides: Any) -> Iterator[Server]:
+    """``authgate serve`` in a subprocess, with one registered user signed in."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "public_url": url,
+        "data_dir": bench.workdir / label,
+        "secret_key": SECRET,
+        "rate_limit_enabled": False,
+        "log_level": "WARNING",  # no access log: the app is measured, not logging
+        **overrides,
+    }
+    env = {
+        **os.environ,
+        **{f"AUTHGATE_{k.upper()}": str(v) for k, v in settings.items()},
+    }
+    env.pop("AUTHGATE_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "authgate", "serve"],
+        env=env,
+        cwd=bench.workdir,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_ready(url, process)
+        running = Server(label, url, process.pid, settings)
+        running.account = _sign_in(url)
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not start within 60 s")
+
+
+def _sign_in(url: str) -> Account:
+    """Register the first user (no invite needed) and sign in once."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        body = {"username": USERNAME, "password": PASSWORD}
+        http.post("/api/v1/auth/register", json=body).raise_for_status()
+        response = http.post("/api/v1/auth/login", json=body)
+        response.raise_for_status()
+    token = response.json()["access_token"]
+    claims = _unverified_claims(token)
+    return Account(token, claims["sub"], claims["sid"])
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    padded = payload + "=" * (-len(payload) % 4)
+    return dict(json.loads(base64.urlsafe_b64decode(padded)))
+
+
+def mint_access_tokens(running: Server, count: int) -> list[str]:
+    """``count`` fresh access tokens for the signed-in user and session, signed
+    in-process with the server's own key ring (read from its database)."""
+    from authgate.app import build_services
+    from authgate.config import Settings
+    from authgate.domain.jwt import issue_access_token
+
+    assert running.account is not None
+    account = running.account
+    settings = Settings(_env_file=None, **running.settings)  # type: ignore[call-arg]
+    services = build_services(settings)
+
+    async def load_ring() -> None:
+        await services.keys.load()
+        await services.db.close()
+
+    asyncio.run(load_ring())
+    return [
+        issue_access_token(
+            services.keys.ring,
+            issuer=settings.issuer,
+            subject=account.user_id,
+            audience=settings.api_resource,
+            client_id="authgate",
+            scope="read write",
+            ttl=settings.jwt_expiry,
+            session_id=account.session_id,
+        ).token
+        for _ in range(count)
+    ]
+
+
+# -- The load generator (a separate process) ----------------------------------
+
+
+def run_load(spec: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(HERE / "load.py")],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=spec["warmup"] + spec["duration"] + 60,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout))
+
+
+def measure(
+    bench: Bench,
+    case: str,
+    running: Server,
+    method: str,
+    path: str,
+    *,
+    headers: list[dict[str, str]] | None = None,
+    body: Any = None,
+    once: bool = False,
+    concurrency: int | None = None,
+    duration: float | None = None,
+) -> Result:
+    options = bench.options
+    concurrency = concurrency or options.light_concurrency
+    raw = run_load(
+        {
+            "mode": "http",
+            "url": running.url,
+            "method": method,
+            "path": path,
+            "json": body,
+            "headers": headers or [{}],
+            "once": once,
+            "concurrency": concurrency,
+            "warmup": options.warmup,
+            "duration": duration or options.duration,
+            "server_pid": running.pid,
+            "client": options.client,
+        }
+    )
+    return Result(case=case, server=running.label, concurrency=concurrency, **raw)
+
+
+# -- Cases: one function each -------------------------------------------------
+
+
+def argon2_raw(bench: Bench) -> Result:
+    """argon2id verify at the server's parameters, one thread per core, no server."""
+    options = bench.options
+    raw = run_load(
+        {
+            "mode": "argon2",
+            "threads": CORES,
+            "warmup": options.warmup,
+            "duration": options.login_duration,
+            **ARGON2,
+        }
+    )
+    return Result(case="argon2_raw", server="-", concurrency=CORES, **raw)
+
+
+def login(bench: Bench) -> Result:
+    running = bench.servers["default"]
+    return measure(
+        bench,
+        "login",
+        running,
+        "POST",
+        "/api/v1/auth/login",
+        body={"username": USERNAME, "password": PASSWORD},
+        concurrency=bench.options.login_concurrency,
+        duration=bench.options.login_duration,
+    )
+
+
+def healthz(bench: Bench) -> Result:
+    return measure(bench, "healthz", bench.servers["default"], "GET", "/healthz")
+
+
+def me_jwt_cached(bench: Bench) -> Result:
+    running = bench.servers["default"]
+    assert running.account is not None
+    return measure(
+        bench, "me_jwt", running, "GET", "/api/v1/me", headers=[running.account.bearer]
+    )
+
+
+def me_jwt_cold(bench: Bench) -> Result:
+    """A token never seen before on every request: signature, claims and the
+    session look-up each time (the verification cache cannot help)."""
+    running = bench.servers["default"]
+    options = bench.options
+    # Enough for ~800 req/s (a cold verification costs a database read); the
+    # case stops early, measuring up to its last request, if they run out.
+    count = int(800 * (options.warmup + options.duration))
+    tokens = mint_access_tokens(running, count)
+    headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
+    return measure(
+        bench, "me_jwt_cold", running, "GET", "/api/v1/me", headers=headers, once=True
+    )
+
+
+def me_jwt_no_cache(bench: Bench) -> Result:
+    """The same token every time, with ``AUTHGATE_TOKEN_CACHE_SIZE=0``."""
+    running = bench.servers["no_cache"]
+    assert running.account is not None
+    return measure(
+        bench,
+        "me_jwt_no_cache",
+        running,
+        "GET",
+        "/api/v1/me",
+        headers=[running.account.bearer],
+    )
+
+
+def healthz_no_cache(bench: Bench) -> Result:
+    return measure(
+        bench, "healthz_no_cache", bench.servers["no_cache"], "GET", "/healthz"
+    )
+
+
+#: (server label, settings overrides): each group of cases runs with its server up.
+SERVERS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "no_cache": {"token_cache_size": 0},
+}
+
+#: (server label or None for no server, case)
+CASES: list[tuple[str | None, Callable[[Bench], Result]]] = [
+    (None, argon2_raw),
+    ("default", login),
+    ("default", healthz),
+    ("default", me_jwt_cached),
+    ("default", me_jwt_cold),
+    ("no_cache", healthz_no_cache),
+    ("no_cache", me_jwt_no_cache),
+]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    name: str
+    numerator: str
+    denominator: str
+    goal: float | None = None
+
+
+RATIOS = [
+    Ratio("login / raw argon2id", "login", "argon2_raw", 0.9),
+    Ratio("/me (JWT, cached) / /healthz", "me_jwt", "healthz", 0.85),
+    Ratio("/me (JWT, new token each time) / /healthz", "me_jwt_cold", "healthz"),
+    Ratio("/me (JWT, cache size 0) / /healthz", "me_jwt_no_cache", "healthz_no_cache"),
+]
+
+
+# -- Running and printing ------------------------------------------------------
+
+
+def run(bench: Bench, only: set[str] | None) -> None:
+    selected = [(s, c) for s, c in CASES if not only or c.__name__ in only]
+    for label in [None, *SERVERS]:
+        group = [case for s, case in selected if s == label]
+        if not group:
+            continue
+        if label is None:
+            for case in group:
+                _record(bench, case)
+            continue
+        with server(bench, label, **SERVERS[label]) as running:
+            bench.servers[label] = running
+            for case in group:
+                _record(bench, case)
+            del bench.servers[label]
+
+
+def _record(bench: Bench, case: Callable[[Bench], Result]) -> None:
+    print(f"  … {case.__name__}", file=sys.stderr, flush=True)
+    result = case(bench)
+    bench.results[result.case] = result
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+CLIENTS = {
+    "httpx": "httpx.AsyncClient (one keep-alive connection per worker)",
+    "raw": "a minimal asyncio HTTP/1.1 keep-alive client (benchmarks/load.py RawHttp)",
+}
+
+
+def report(bench: Bench) -> str:
+    options = bench.options
+    lines = [
+        f"Authgate ratio benchmarks — {datetime.date.today().isoformat()}, "
+        f"{CORES} cores, Python {platform.python_version()}, {platform.machine()}",
+        "Server: `authgate serve` (1 uvicorn process) in a subprocess, SQLite, "
+        "argon2id t=2 m=19456 KiB p=1, rate limits off, log level WARNING.",
+        f"Load: {CLIENTS[options.client]}, in a separate process sharing the "
+        f"{CORES} cores with the server; {options.warmup:g} s warm-up, then "
+        f"{options.duration:g} s per case ({options.login_duration:g} s for "
+        "login and argon2_raw).",
+        _load_line(bench),
+        "",
+    ]
+    header = (
+        f"{'case':<17}{'server':<9}{'conc':>5}{'requests':>9}{'req/s':>9}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/op':>10}{'srv cores':>10}"
+        f"{'load cores':>11}"
+    )
+    lines += [header, "-" * len(header)]
+    for result in bench.results.values():
+        lines.append(
+            f"{result.case:<17}{result.server:<9}{result.concurrency:>5}"
+            f"{result.requests:>9}{result.rate:>9.1f}"
+            f"{_fmt(result.p50_ms, '.1f'):>8}{_fmt(result.p99_ms, '.1f'):>8}"
+            f"{_fmt(result.cost_ms, '.3f'):>10}"
+            f"{_fmt(result.server_cores, '.2f'):>10}"
+            f"{_fmt(result.load_cores, '.2f'):>11}"
+        )
+        for error, count in result.errors.items():
+            lines.append(f"    !! {count} x unexpected answer: {error}")
+    lines += [
+        "",
+        f"{'ratio':<44}{'req/s':>7}{'CPU':>7}   goal (on req/s)",
+        "-" * 76,
+    ]
+    for ratio in RATIOS:
+        top = bench.results.get(ratio.numerator)
+        bottom = bench.results.get(ratio.denominator)
+        if top is None or bottom is None or not bottom.rate:
+            continue
+        value = top.rate / bottom.rate
+        by_cpu = (
+            bottom.cost_ms / top.cost_ms if top.cost_ms and bottom.cost_ms else None
+        )
+        goal = ""
+        if ratio.goal is not None:
+            verdict = "met" if value >= ratio.goal else "NOT met"
+            goal = f"   >= {ratio.goal:g}: {verdict}"
+        lines.append(f"{ratio.name:<44}{value:>7.2f}{_fmt(by_cpu, '.2f'):>7}{goal}")
+    lines += [
+        "",
+        "conc: concurrent workers (threads for argon2_raw). CPU ms/op: CPU per "
+        "request of the server process (for argon2_raw, of the hashing process, "
+        "shown as its load cores). srv/load cores: CPU each process used over the "
+        "window (1.00 = one core busy).",
+        "Ratio 'req/s' divides throughputs; 'CPU' divides the CPU per operation "
+        "the other way up: the ratio if the server had the cores to itself, "
+        "which holds even when the load generator is the bottleneck.",
+    ]
+    return "\n".join(lines)
+
+
+def _load_line(bench: Bench) -> str:
+    if len(bench.load) < 2:
+        return ""
+    before, after = bench.load[0], bench.load[-1]
+    line = (
+        f"Machine load average (1 min): {before:.2f} before the run, {after:.2f} "
+        "at its end (this benchmark's own load included)."
+    )
+    if before > 0.5:
+        line += " Other work was running: figures are noisy; rerun on a quiet machine."
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=Options.duration)
+    parser.add_argument("--login-duration", type=float, default=Options.login_duration)
+    parser.add_argument("--warmup", type=float, default=Options.warmup)
+    parser.add_argument("--concurrency", type=int, default=Options.light_concurrency)
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default=Options.client,
+        help="load generator HTTP client (default: httpx)",
+    )
+    parser.add_argument(
+        "--only", action="append", help="run only this case (repeatable)"
+    )
+    args = parser.parse_args()
+    options = Options(
+        warmup=args.warmup,
+        duration=args.duration,
+        login_duration=args.login_duration,
+        light_concurrency=args.concurrency,
+        client=args.client,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
+    try:
+        bench = Bench(options, workdir)
+        bench.load.append(os.getloadavg()[0])
+        run(bench, set(args.only) if args.only else None)
+        bench.load.append(os.getloadavg()[0])
+        print(report(bench))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,482 @@
+"""What a user grants a client, and the one-time codes that carry it to the
+token endpoint: authorization codes (RFC 6749 §4.1, OAuth 2.1 §4.1), device
+codes (RFC 8628) and remembered consents.
+
+Codes are 256-bit minted secrets stored as SHA-256 digests, single use (marked
+used atomically, so two concurrent redemptions cannot both win) and short
+lived. A code's id is also the id of the grant it starts: its refresh tokens
+form the family with that id, and its access tokens carry it as ``gid``, so a
+replayed code revokes everything it issued (RFC 6749 §4.1.2).
+
+Device authorization states (RFC 8628 §3.3-3.5)::
+
+    pending ──(user approves)──► approved ──(client polls)──► used
+       │
+       └─────(user denies)─────► denied
+    any state but used ──(expires_in passes)──► expired (derived from the time)
+"""
+
+import enum
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from authgate.domain import audit, revocations
+from authgate.domain.context import ClientInfo
+from authgate.util import clock, tokens
+from authgate.util.ids import new_id
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+#: OAuth 2.1 §4.1.2: a short lifetime; ten minutes at most, one is plenty.
+CODE_TTL = timedelta(seconds=60)
+#: Used and expired codes are kept this long past expiry, so a late replay is
+#: still recognised as one (and revokes what the code issued).
+CODE_RETENTION = timedelta(days=1)
+#: RFC 8628 §3.2: seconds a client waits between polls, 5 unless told otherwise.
+DEVICE_INTERVAL = 5
+#: RFC 8628 §3.5: ``slow_down`` adds this many seconds to the interval, for good.
+SLOW_DOWN_STEP = 5
+#: RFC 8628 §6.1: 20 consonants, no vowels (so no words), no look-alikes.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+USER_CODE_LENGTH = 8  #: 20^8 ≈ 2^34.6; brute force is bounded by rate limits
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(value.split())
+
+
+# -- Authorization codes ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    id: str
+    client_id: str
+    user_id: str
+    #: The redirect URI as the authorization request gave it (``None`` when it
+    #: was omitted); the token request must repeat it (RFC 6749 §4.1.3).
+    redirect_uri: str | None
+    code_challenge: str  #: RFC 7636 S256 challenge
+    scope: str
+    resource: str  #: space-separated audiences (RFC 8707)
+    created_at: datetime
+    expires_at: datetime
+    nonce: str | None = None  #: OIDC Core §3.1.2.1, echoed in the ID token
+    used_at: datetime | None = None
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return _split(self.resource)
+
+
+class AuthorizationCodeStore(Protocol):
+    async def add(self, code: AuthorizationCode, code_hash: str) -> None: ...
+
+    async def by_hash(self, code_hash: str) -> AuthorizationCode | None: ...
+
+    async def mark_used(self, code_id: str, at: datetime) -> bool:
+        """Atomically mark an unused code used; ``False`` when it already was."""
+
+    async def prune(self, before: datetime) -> int:
+        """Delete codes that expired before ``before``; how many."""
+
+
+async def issue_code(
+    stores: "Stores",
+    *,
+    prefix: str,
+    client_id: str,
+    user_id: str,
+    redirect_uri: str | None,
+    code_challenge: str,
+    scope: str,
+    resources: Iterable[str],
+    nonce: str | None,
+    client: ClientInfo,
+) -> tuple[AuthorizationCode, str]:
+    """A new authorization code and its secret (only the digest is stored)."""
+    now = clock.now()
+    await stores.authorization_codes.prune(now - CODE_RETENTION)
+    secret = tokens.mint(prefix, "ac")
+    code = AuthorizationCode(
+        id=new_id("gr"),
+        client_id=client_id,
+        user_id=user_id,
+        redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
+        scope=scope,
+        resource=" ".join(resources),
+        created_at=now,
+        expires_at=now + CODE_TTL,
+        nonce=nonce,
+    )
+    await stores.authorization_codes.add(code, tokens.digest(secret))
+    await audit.record(
+        stores,
+        audit.Action.CODE_ISSUED,
+        client,
+        actor_id=user_id,
+        target_id=code.id,
+        details={"client_id": client_id, "scope": scope, "resource": code.resource},
+    )
+    return code, secret
+
+
+async def find_code(stores: "Stores", secret: str) -> AuthorizationCode | None:
+    return await stores.authorization_codes.by_hash(tokens.digest(secret))
+
+
+async def redeem_code(
+    stores: "Stores", code: AuthorizationCode, *, client: ClientInfo
+) -> bool:
+    """Use the code up; ``False`` when it already was (a replay: the caller
+    must then call :func:`code_replayed` and commit)."""
+    if code.used_at is not None:
+        return False
+    if not await stores.authorization_codes.mark_used(code.id, clock.now()):
+        return False
+    await audit.record(
+        stores,
+        audit.Action.CODE_REDEEMED,
+        client,
+        actor_id=code.user_id,
+        target_id=code.id,
+        details={"client_id": code.client_id},
+    )
+    return True
+
+
+async def code_replayed(
+    stores: "Stores",
+    code: AuthorizationCode,
+    *,
+    access_ttl: timedelta,
+    client: ClientInfo,
+) -> None:
+    """RFC 6749 §4.1.2 / OAuth 2.1 §4.1.3: a code presented twice revokes every
+    token it issued: the refresh family, and (by its grant id) the access
+    tokens, refused from the next request on."""
+    await revoke_grant(stores, code.id, access_ttl=access_ttl)
+    await audit.record(
+        stores,
+        audit.Action.CODE_REPLAYED,
+        client,
+        actor_id=code.user_id,
+        target_id=code.id,
+        details={"client_id": code.client_id},
+    )
+
+
+async def revoke_grant(
+    stores: "Stores", grant_id: str, *, access_ttl: timedelta
+) -> int:
+    """Revoke a grant's refresh family and access tokens; refresh tokens revoked.
+
+    The newest access token of the grant was issued no later than now, so
+    remembering the grant id for one access-token lifetime covers them all."""
+    now = clock.now()
+    revoked = await stores.refresh_tokens.revoke_family(grant_id, now)
+    await revocations.revoke(stores, grant_id, until=now + access_ttl)
+    return revoked
+
+
+# -- Device codes (RFC 8628) ------------------------------------------------------
+
+
+class DeviceStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    USED = "used"
+
+
+class Poll(enum.Enum):
+    """What a token request with a device code gets (RFC 8628 §3.5)."""
+
+    PENDING = "authorization_pending"
+    SLOW_DOWN = "slow_down"
+    DENIED = "access_denied"
+    EXPIRED = "expired_token"
+    USED = "used"  #: tokens were already issued for this code
+    APPROVED = "approved"  #: issue tokens now (the code is used up)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCode:
+    id: str
+    client_id: str
+    scope: str
+    resource: str  #: space-separated audiences (RFC 8707)
+    created_at: datetime
+    expires_at: datetime
+    interval: int = DEVICE_INTERVAL
+    status: DeviceStatus = DeviceStatus.PENDING
+    user_id: str | None = None
+    last_polled_at: datetime | None = None
+    decided_at: datetime | None = None
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return _split(self.resource)
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+class DeviceCodeStore(Protocol):
+    async def add(
+        self, device: DeviceCode, device_code_hash: str, user_code_hash: str
+    ) -> None: ...
+
+    async def by_device_code_hash(self, code_hash: str) -> DeviceCode | None: ...
+
+    async def by_user_code_hash(self, code_hash: str) -> DeviceCode | None:
+        """The newest device code with this user code, whatever its state."""
+
+    async def record_poll(self, device_id: str, at: datetime, interval: int) -> None:
+        """Remember when the client last polled, and the interval it must keep."""
+
+    async def decide(
+        self, device_id: str, status: DeviceStatus, user_id: str, at: datetime
+    ) -> bool:
+        """Atomically move a pending code to approved or denied; ``False`` when it
+        was no longer pending."""
+
+    async def mark_used(self, device_id: str, at: datetime) -> bool:
+        """Atomically move an approved code to used; ``False`` when it was not
+        approved (already used, most likely)."""
+
+    async def prune(self, before: datetime) -> int:
+        """Delete codes that expired before ``before``; how many."""
+
+
+def new_user_code() -> str:
+    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+
+
+def format_user_code(code: str) -> str:
+    """``WDJBMJHT`` → ``WDJB-MJHT``: easier to read out and type (RFC 8628 §6.1)."""
+    half = USER_CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def normalize_user_code(text: str) -> str | None:
+    """What the user typed, as stored: case and dashes and spaces ignored;
+    ``None`` when it cannot be a user code at all."""
+    code = "".join(text.split()).replace("-", "").upper()
+    if len(code) != USER_CODE_LENGTH or any(c not in USER_CODE_ALPHABET for c in code):
+        return None
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class StartedDevice:
+    device: DeviceCode
+    device_code: str  #: the client's secret, shown only now
+    user_code: str  #: normalised (``WDJBMJHT``); show it formatted
+
+
+async def start_device(
+    stores: "Stores",
+    *,
+    prefix: str,
+    client_id: str,
+    scope: str,
+    resources: Iterable[str],
+    ttl: timedelta,
+) -> StartedDevice:
+    now = clock.now()
+    await stores.device_codes.prune(now - CODE_RETENTION)
+    secret = tokens.mint(prefix, "dc")
+    user_code = new_user_code()
+    device = DeviceCode(
+        id=new_id("gr"),
+        client_id=client_id,
+        scope=scope,
+        resource=" ".join(resources),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    await stores.device_codes.add(
+        device, tokens.digest(secret), tokens.digest(user_code)
+    )
+    return StartedDevice(device=device, device_code=secret, user_code=user_code)
+
+
+async def pending_device(stores: "Stores", user_code: str) -> DeviceCode | None:
+    """The device authorization a user code names, while it awaits a decision."""
+    code = normalize_user_code(user_code)
+    if code is None:
+        return None
+    device = await stores.device_codes.by_user_code_hash(tokens.digest(code))
+    if (
+        device is None
+        or device.status is not DeviceStatus.PENDING
+        or device.expired(clock.now())
+    ):
+        return None
+    return device
+
+
+async def decide_device(
+    stores: "Stores",
+    device: DeviceCode,
+    *,
+    user_id: str,
+    approve: bool,
+    client: ClientInfo,
+) -> bool:
+    """Record the user's decision; ``False`` when the code was decided meanwhile."""
+    status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
+    if not await stores.device_codes.decide(device.id, status, user_id, clock.now()):
+        return False
+    await audit.record(
+        stores,
+        audit.Action.DEVICE_APPROVED if approve else audit.Action.DEVICE_DENIED,
+        client,
+        actor_id=user_id,
+        target_id=device.id,
+        details={
+            "client_id": device.client_id,
+            "scope": device.scope,
+            "resource": device.resource,
+        },
+    )
+    return True
+
+
+async def find_device(stores: "Stores", device_code: str) -> DeviceCode | None:
+    return await stores.device_codes.by_device_code_hash(tokens.digest(device_code))
+
+
+async def poll_device(
+    stores: "Stores", device: DeviceCode, *, client: ClientInfo
+) -> tuple[Poll, DeviceCode]:
+    """One poll of the token endpoint (RFC 8628 §3.4-3.5), and the code as it
+    now stands. Polls are recorded even when refused, so the caller commits
+    whatever this returns."""
+    now = clock.now()
+    if device.status is DeviceStatus.USED:
+        return Poll.USED, device
+    if device.expired(now):
+        return Poll.EXPIRED, device
+    if device.status is DeviceStatus.DENIED:
+        return Poll.DENIED, device
+    if device.status is DeviceStatus.APPROVED:
+        if not await stores.device_codes.mark_used(device.id, now):
+            return Poll.USED, device
+        await audit.record(
+            stores,
+            audit.Action.DEVICE_CODE_REDEEMED,
+            client,
+            actor_id=device.user_id,
+            target_id=device.id,
+            details={"client_id": device.client_id},
+        )
+        return Poll.APPROVED, replace(device, status=DeviceStatus.USED)
+    interval = device.interval
+    too_fast = (
+        device.last_polled_at is not None
+        and now - device.last_polled_at < timedelta(seconds=interval)
+    )
+    if too_fast:
+        interval += SLOW_DOWN_STEP
+    await stores.device_codes.record_poll(device.id, now, interval)
+    polled = replace(device, last_polled_at=now, interval=interval)
+    return (Poll.SLOW_DOWN if too_fast else Poll.PENDING), polled
+
+
+# -- Consents ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """What a user has allowed a client: these scopes, for these audiences."""
+
+    user_id: str
+    client_id: str
+    scope: str
+    resource: str
+    created_at: datetime
+    updated_at: datetime
+
+    def covers(self, scopes: Iterable[str], resources: Iterable[str]) -> bool:
+        return set(scopes) <= set(_split(self.scope)) and set(resources) <= set(
+            _split(self.resource)
+        )
+
+
+class ConsentStore(Protocol):
+    async def get(self, user_id: str, client_id: str) -> Consent | None: ...
+
+    async def save(self, consent: Consent) -> None:
+        """Insert or replace the user's consent for the client."""
+
+    async def delete_for_client(self, client_id: str) -> int: ...
+
+
+async def remembered(
+    stores: "Stores",
+    *,
+    user_id: str,
+    client_id: str,
+    scopes: Iterable[str],
+    resources: Iterable[str],
+) -> bool:
+    """Whether the user already allowed all of this, so the page can be skipped."""
+    consent = await stores.consents.get(user_id, client_id)
+    return consent is not None and consent.covers(scopes, resources)
+
+
+async def give_consent(
+    stores: "Stores",
+    *,
+    user_id: str,
+    client_id: str,
+    scopes: Iterable[str],
+    resources: Iterable[str],
+    client: ClientInfo,
+) -> Consent:
+    """Remember an approval, adding to what the user allowed the client before."""
+    now = clock.now()
+    before = await stores.consents.get(user_id, client_id)
+    scope = " ".join(
+        dict.fromkeys([*(_split(before.scope) if before else ()), *scopes])
+    )
+    resource = " ".join(
+        dict.fromkeys([*(_split(before.resource) if before else ()), *resources])
+    )
+    consent = Consent(
+        user_id=user_id,
+        client_id=client_id,
+        scope=scope,
+        resource=resource,
+        created_at=before.created_at if before else now,
+        updated_at=now,
+    )
+    await stores.consents.save(consent)
+    await audit.record(
+        stores,
+        audit.Action.CONSENT_GRANTED,
+        client,
+        actor_id=user_id,
+        target_id=client_id,
+        details={"scope": " ".join(scopes), "resource": " ".join(resources)},
+    )
+    return consent
+
+
+async def refuse_consent(
+    stores: "Stores", *, user_id: str, client_id: str, client: ClientInfo
+) -> None:
+    await audit.record(
+        stores,
+        audit.Action.CONSENT_DENIED,
+        client,
+        actor_id=user_id,
+        target_id=client_id,
+    )

@@ -1,0 +1,46 @@
+"""Revoked JWT access tokens (RFC 7009 §2, RFC 6749 §4.1.2).
+
+An access token is a self-contained JWT, so revoking one means remembering its
+``jti``, or the id of everything it came from: the grant (``gid``, an
+authorization code's or device code's id, which is also its refresh family's
+id) or the client. The server's own verifier looks a token's ids up here once,
+on a cache miss, and revocation evicts the cached verification by the same ids
+(the guard's cache tags), so a revoked token is refused from the next request.
+
+A row is kept only as long as a token it could refuse might live.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from authgate.util import clock
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+
+class RevocationStore(Protocol):
+    async def add(self, token_id: str, until: datetime) -> None:
+        """Record ``token_id`` as revoked until ``until`` (extending an earlier
+        record, never shortening it)."""
+
+    async def any_revoked(self, ids: Iterable[str], at: datetime) -> bool:
+        """Whether any of ``ids`` is recorded as revoked at ``at``."""
+
+    async def prune(self, before: datetime) -> int:
+        """Forget records that ended before ``before``; how many."""
+
+
+async def revoke(stores: "Stores", *ids: str, until: datetime) -> None:
+    """Refuse every access token naming one of ``ids`` (as ``jti``, ``gid`` or
+    ``client_id``) until ``until``, and evict their cached verifications."""
+    await stores.revocations.prune(clock.now())
+    for token_id in dict.fromkeys(i for i in ids if i):
+        await stores.revocations.add(token_id, until)
+    stores.invalidate(*ids)
+
+
+async def is_revoked(stores: "Stores", ids: Iterable[str]) -> bool:
+    wanted = [i for i in ids if i]
+    return bool(wanted) and await stores.revocations.any_revoked(wanted, clock.now())

@@ -1,0 +1,48 @@
+"""What the authorization server is configured with, built once by the app:
+issuer, lifetimes, resources, registration policy, and the collaborators that
+outlive a request (the signing key ring, the metadata-document resolver)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from authgate.domain.sessions import Policy as SessionPolicy
+from authgate.domain.signing_keys import KeyRing
+from authgate.oauth.client_metadata import ClientMetadataResolver
+from authgate.oauth.resources import Resources
+
+#: Endpoint paths, relative to the issuer; the metadata documents and the HTTP
+#: routes both read them from here.
+AUTHORIZE = "/oauth/authorize"
+TOKEN = "/oauth/token"  # noqa: S105 - a path
+DEVICE_AUTHORIZATION = "/oauth/device_authorization"
+REGISTER = "/oauth/register"
+REVOKE = "/oauth/revoke"
+INTROSPECT = "/oauth/introspect"
+USERINFO = "/oauth/userinfo"
+JWKS = "/oauth/jwks"
+DEVICE_PAGE = "/device"
+AUTHORIZATION_SERVER_METADATA = "/.well-known/oauth-authorization-server"
+OPENID_CONFIGURATION = "/.well-known/openid-configuration"
+PROTECTED_RESOURCE_METADATA = "/.well-known/oauth-protected-resource"
+
+RegistrationPolicy = Literal["none", "loopback", "https"]
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    issuer: str
+    token_prefix: str
+    access_token_ttl: timedelta
+    refresh_token_ttl: timedelta
+    device_code_ttl: timedelta
+    resources: Resources
+    registration: RegistrationPolicy
+    session_policy: SessionPolicy
+    #: The key ring in use now (it changes when keys rotate).
+    ring: Callable[[], KeyRing]
+    documents: ClientMetadataResolver
+
+    def url(self, path: str) -> str:
+        return self.issuer + path

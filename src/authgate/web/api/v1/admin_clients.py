@@ -1,0 +1,109 @@
+"""OAuth clients, for administrators: ``/api/v1/admin/clients``."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Response, status
+from pydantic import Field
+
+from authgate.domain import clients
+from authgate.web.deps import Admin, Client, ServicesDep
+from authgate.web.schemas import ApiModel, Page
+
+router = APIRouter(prefix="/admin/clients", tags=["admin"])
+
+Uri = Annotated[str, Field(min_length=1, max_length=clients.URI_MAX)]
+
+
+class ClientIn(ApiModel):
+    name: Annotated[str, Field(min_length=1, max_length=clients.NAME_MAX)]
+    redirect_uris: Annotated[list[Uri], Field(max_length=clients.MAX_REDIRECT_URIS)] = (
+        Field(default_factory=list)
+    )
+    public: bool = False
+    #: Default: authorization_code + refresh_token with redirect URIs, else
+    #: client_credentials (confidential) or the device grant (public).
+    grant_types: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=4)]
+        | None
+    ) = None
+    scope: Annotated[str | None, Field(max_length=1024)] = None
+
+
+class ClientOut(ApiModel):
+    client_id: str
+    name: str
+    redirect_uris: list[str]
+    grant_types: list[str]
+    public: bool
+    token_endpoint_auth_method: str
+    scope: str | None
+    registration: str
+    created_by: str | None
+    created_at: datetime
+
+
+class ClientCreated(ClientOut):
+    client_secret: str | None = None
+
+
+def client_out(client: clients.Client) -> ClientOut:
+    return ClientOut(
+        client_id=client.id,
+        name=client.name,
+        redirect_uris=list(client.redirect_uris),
+        grant_types=list(client.grant_types),
+        public=client.public,
+        token_endpoint_auth_method=client.auth_method,
+        scope=client.scope,
+        registration=client.registration,
+        created_by=client.created_by,
+        created_at=client.created_at,
+    )
+
+
+@router.get("")
+async def list_clients(_admin: Admin, services: ServicesDep) -> Page[ClientOut]:
+    async with services.db.transaction() as tx:
+        found = await tx.clients.all()
+    return Page(items=[client_out(c) for c in found])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_client(
+    body: ClientIn, admin: Admin, services: ServicesDep, client: Client
+) -> ClientCreated:
+    """Register a client; a confidential client's secret is shown only now."""
+    async with services.db.transaction() as tx:
+        registered, secret = await clients.create(
+            tx,
+            prefix=services.settings.token_prefix,
+            name=body.name,
+            redirect_uris=body.redirect_uris,
+            grant_types=body.grant_types,
+            public=body.public,
+            scope=body.scope,
+            created_by=admin.user_id,
+            client=client,
+        )
+    return ClientCreated(**client_out(registered).model_dump(), client_secret=secret)
+
+
+@router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_client(
+    client_id: Annotated[str, Field(max_length=clients.CLIENT_ID_MAX)],
+    admin: Admin,
+    services: ServicesDep,
+    client: Client,
+) -> Response:
+    """Delete a client: its refresh tokens and consents are revoked, and its
+    access tokens refused from now on."""
+    async with services.db.transaction() as tx:
+        await clients.delete(
+            tx,
+            client_id,
+            access_ttl=services.settings.jwt_expiry,
+            actor_id=admin.user_id,
+            client=client,
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

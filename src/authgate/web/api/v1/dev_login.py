@@ -1,0 +1,41 @@
+"""``POST /api/v1/auth/dev/login``: sign in as any username, no password.
+
+Mounted only when ``authgate.upstream.dev_login.available`` (enabled, and
+the server binds to loopback); each request must also come from loopback,
+else it is answered exactly as a route that does not exist (404). The answer
+is the password login's: the same body, the same cookies, from the same code.
+"""
+
+from fastapi import APIRouter, Request, Response
+
+from authgate.domain import identities
+from authgate.errors import NotFound
+from authgate.upstream import dev_login
+from authgate.web.api.v1.auth import TokenOut, Username, open_session, session_response
+from authgate.web.deps import Client, ServicesDep
+from authgate.web.schemas import ApiModel
+
+router = APIRouter(prefix="/auth/dev", tags=["auth"])
+
+
+class DevLoginIn(ApiModel):
+    username: Username
+
+
+@router.post("/login")
+async def login(
+    body: DevLoginIn,
+    request: Request,
+    services: ServicesDep,
+    client: Client,
+    response: Response,
+) -> TokenOut:
+    """Development only: sign in as ``username``, made on first use."""
+    if not dev_login.allows(services.settings, client.ip, request.headers):
+        raise NotFound("Not found.")
+    async with services.db.transaction() as tx:
+        user = await identities.dev_account(tx, body.username, client)
+        opened = await open_session(
+            tx, services, user.id, client, method=identities.DEV
+        )
+    return session_response(services, opened, response)

@@ -1,0 +1,139 @@
+"""``/oauth/authorize``: the authorization endpoint's page (RFC 6749 §4.1.1).
+
+GET validates the request (``authgate.oauth.authorize``), sends a visitor who
+is not signed in to ``/login`` and back, skips the page when the user already
+approved this client for these scopes and resources, and otherwise shows what
+the client asks for with Approve and Deny. The form posts the request back in
+full, so approval re-validates everything, plus the session-bound CSRF token;
+the answer is a 303 to the client's redirect URI.
+"""
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from authgate.errors import Forbidden
+from authgate.oauth import authorize
+from authgate.oauth.authorize import AuthorizationRequest, AuthorizeError
+from authgate.oauth.requests import OAuthRequest
+from authgate.oauth.server import AUTHORIZE
+from authgate.web.deps import Client, ServicesDep
+from authgate.web.pages.render import (
+    SCOPE_TEXT,
+    error_page,
+    form_binding,
+    form_token,
+    login_redirect,
+    origin_of,
+    page,
+    signed_in,
+)
+from authgate.web.security import check_form
+from authgate.web.services import Services
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def _first(request: OAuthRequest, name: str) -> str | None:
+    values = request.params.get(name, ())
+    return values[0] if values else None
+
+
+def _refused(error: AuthorizeError) -> Response:
+    if error.redirect_to is not None:
+        return RedirectResponse(error.redirect_to, status_code=303)
+    return error_page(error.error.description, code=error.error.code)
+
+
+async def _consent_page(
+    request: Request, services: Services, req: AuthorizationRequest, user_id: str
+) -> Response:
+    user = await services.user(user_id)
+    client = req.client
+    target = origin_of(req.redirect_uri)
+    return page(
+        "oauth/consent.html",
+        form_targets=[target] if target else [],
+        client_name=client.name,
+        client_origin=(
+            urlsplit(client.id).netloc
+            if client.registration == "metadata_document"
+            else None
+        ),
+        username=user.username if user else user_id,
+        scopes=[(s, SCOPE_TEXT.get(s, s)) for s in req.scopes],
+        resources=req.resources,
+        redirect_uri=req.redirect_uri,
+        action=AUTHORIZE,
+        csrf_token=form_token(request, services),
+        fields=req.form_fields(),
+    )
+
+
+@router.get(AUTHORIZE, response_model=None)
+async def authorize_page(
+    request: Request, services: ServicesDep, client: Client
+) -> Response:
+    oauth_request = OAuthRequest.from_pairs(
+        request.query_params.multi_items(), client=client
+    )
+    server = services.oauth
+    documents = await server.documents.prefetch(_first(oauth_request, "client_id"))
+    principal = signed_in(request)
+    async with services.db.transaction() as tx:
+        try:
+            req = await authorize.validate(tx, server, oauth_request, documents)
+        except AuthorizeError as exc:
+            return _refused(exc)
+        if principal is None or principal.user_id is None:
+            target = authorize.login_required(server, req)
+            return (
+                RedirectResponse(target, status_code=303)
+                if target
+                else login_redirect(request)
+            )
+        target = await authorize.without_consent_page(
+            tx, server, req, user_id=principal.user_id, client=client
+        )
+    if target is not None:
+        return RedirectResponse(target, status_code=303)
+    return await _consent_page(request, services, req, principal.user_id)
+
+
+@router.post(AUTHORIZE, response_model=None)
+async def authorize_decision(
+    request: Request, services: ServicesDep, client: Client
+) -> Response:
+    principal = signed_in(request)
+    if principal is None or principal.user_id is None:
+        return error_page("Your session has ended; sign in and try again.", status=401)
+    form = await request.form()
+    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    fields = dict(pairs)
+    try:
+        check_form(
+            request,
+            services.derived_key("csrf"),
+            services.settings,
+            presented=fields.get("csrf_token", ""),
+            bound_to=form_binding(request),
+        )
+    except Forbidden as exc:
+        return error_page(exc.description, status=403)
+    decision = fields.get("decision")
+    if decision not in ("approve", "deny"):
+        return error_page("Choose Approve or Deny.")
+    oauth_request = OAuthRequest.from_pairs(
+        [(k, v) for k, v in pairs if k in authorize.FORWARDED], client=client
+    )
+    server = services.oauth
+    documents = await server.documents.prefetch(_first(oauth_request, "client_id"))
+    async with services.db.transaction() as tx:
+        try:
+            req = await authorize.validate(tx, server, oauth_request, documents)
+        except AuthorizeError as exc:
+            return _refused(exc)
+        decide = authorize.approve if decision == "approve" else authorize.deny
+        target = await decide(tx, server, req, user_id=principal.user_id, client=client)
+    return RedirectResponse(target, status_code=303)

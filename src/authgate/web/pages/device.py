@@ -1,0 +1,151 @@
+"""``/device``: where a user enters a device's code and approves it (RFC 8628
+§3.3, the ``verification_uri``).
+
+The user signs in first; enters the code (any case, dash or not), sees which
+client asks for what, and approves or denies. Every lookup of a code counts
+against a per-IP limit, so user codes (34 bits) cannot be guessed by brute
+force in their ten-minute life.
+"""
+
+from fastapi import APIRouter, Request, Response
+
+from authgate.domain import grants
+from authgate.domain.grants import DeviceCode
+from authgate.errors import AuthgateError, Forbidden
+from authgate.oauth import client_auth
+from authgate.oauth.server import DEVICE_PAGE
+from authgate.web.deps import Client, ServicesDep
+from authgate.web.pages.render import (
+    SCOPE_TEXT,
+    error_page,
+    form_binding,
+    form_token,
+    login_redirect,
+    page,
+    signed_in,
+)
+from authgate.web.security import check_form
+from authgate.web.services import Services
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+INVALID = "That code is not valid, or it has expired. Check your device and try again."
+
+
+def _entry(
+    user_code: str = "", error: str | None = None, status: int = 200
+) -> Response:
+    return page(
+        "oauth/device.html",
+        status=status,
+        state="enter",
+        user_code=user_code,
+        error=error,
+    )
+
+
+def _limited(services: Services, client: Client) -> bool:
+    """Count one code lookup; ``True`` when this address has made too many."""
+    settings = services.settings
+    if not settings.rate_limit_enabled:
+        return False
+    wait = services.limiter.hit(
+        f"device:{client.ip}", settings.login_rate_limit_per_minute
+    )
+    return wait is not None
+
+
+async def _pending(services: Services, user_code: str) -> DeviceCode | None:
+    async with services.db.transaction() as tx:
+        return await grants.pending_device(tx, user_code)
+
+
+async def _confirm(
+    request: Request, services: Services, device: DeviceCode, user_id: str
+) -> Response:
+    documents = await services.oauth.documents.prefetch(device.client_id)
+    async with services.db.transaction() as tx:
+        try:
+            client = await client_auth.lookup(tx, documents, device.client_id)
+        except AuthgateError:
+            client = None
+    user = await services.user(user_id)
+    return page(
+        "oauth/device.html",
+        state="confirm",
+        client_name=client.name if client else device.client_id,
+        username=user.username if user else user_id,
+        user_code=grants.format_user_code(
+            grants.normalize_user_code(request.query_params.get("user_code", "")) or ""
+        ),
+        scopes=[(s, SCOPE_TEXT.get(s, s)) for s in device.scope.split()],
+        resources=device.resources,
+        csrf_token=form_token(request, services),
+    )
+
+
+@router.get(DEVICE_PAGE, response_model=None)
+async def device_page(
+    request: Request, services: ServicesDep, client: Client
+) -> Response:
+    principal = signed_in(request)
+    if principal is None or principal.user_id is None:
+        return login_redirect(request)
+    user_code = request.query_params.get("user_code", "").strip()[:32]
+    if not user_code:
+        return _entry()
+    if _limited(services, client):
+        return _entry(user_code, "Too many attempts; wait a minute.", status=429)
+    device = await _pending(services, user_code)
+    if device is None:
+        return _entry(user_code, INVALID, status=400)
+    return await _confirm(request, services, device, principal.user_id)
+
+
+@router.post(DEVICE_PAGE, response_model=None)
+async def device_decision(
+    request: Request, services: ServicesDep, client: Client
+) -> Response:
+    principal = signed_in(request)
+    if principal is None or principal.user_id is None:
+        return error_page("Your session has ended; sign in and try again.", status=401)
+    form = await request.form()
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    try:
+        check_form(
+            request,
+            services.derived_key("csrf"),
+            services.settings,
+            presented=fields.get("csrf_token", ""),
+            bound_to=form_binding(request),
+        )
+    except Forbidden as exc:
+        return error_page(exc.description, status=403)
+    decision = fields.get("decision")
+    if decision not in ("approve", "deny"):
+        return error_page("Choose Approve or Deny.")
+    user_code = fields.get("user_code", "")[:32]
+    if _limited(services, client):
+        return _entry(user_code, "Too many attempts; wait a minute.", status=429)
+    async with services.db.transaction() as tx:
+        device = await grants.pending_device(tx, user_code)
+        decided = device is not None and await grants.decide_device(
+            tx,
+            device,
+            user_id=principal.user_id,
+            approve=decision == "approve",
+            client=client,
+        )
+    if not decided:
+        return _entry(user_code, INVALID, status=400)
+    approved = decision == "approve"
+    return page(
+        "oauth/device.html",
+        state="done",
+        heading="Device connected" if approved else "Request denied",
+        message=(
+            "You can return to your device; it is signed in now."
+            if approved
+            else "The device was not given access. You can close this page."
+        ),
+    )

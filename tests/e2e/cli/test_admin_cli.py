@@ -1,0 +1,447 @@
+"""``authgate admin …``, ``db`` and ``serve``: the real console script, in its
+own process, on the database a live server uses."""
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import jwt
+import pytest
+
+from authgate.storage.db import Database, Tx
+from authgate.util import tokens
+from authgate.web import services as web_services
+from tests.conftest import FAST_ARGON2, SECRET
+from tests.support.actions import PASSWORD, Actions
+
+pytestmark = pytest.mark.e2e
+
+T = TypeVar("T")
+
+#: The console script of the environment running the tests.
+AUTHGATE = str(Path(sys.executable).parent / "authgate")
+
+NEW_PASSWORD = "a brand new passphrase 42"
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - only ever refused here
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
+
+
+Env = dict[str, str | None]
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pycache")
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str, pycache: Path) -> Callable[..., Env]:
+    """The environment a command runs in: only the ``AUTHGATE_*`` settings the
+    test gives, the database of the test, and the same secret as the live
+    servers; ``None`` removes a variable."""
+
+    def make(**overrides: str | None) -> Env:
+        env: Env = {
+            k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")
+        }
+        # Each command is a new interpreter: let them share compiled bytecode
+        # (kept out of the tree), or every one compiles the app from source.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+        env.update(
+            AUTHGATE_DATA_DIR=str(tmp_path / "data"),
+            AUTHGATE_SECRET_KEY=SECRET,
+            AUTHGATE_DATABASE_URL=database_url,
+            AUTHGATE_ARGON2_TIME_COST=str(FAST_ARGON2["argon2_time_cost"]),
+            AUTHGATE_ARGON2_MEMORY_KIB=str(FAST_ARGON2["argon2_memory_kib"]),
+        )
+        env.update(overrides)
+        return env
+
+    return make
+
+
+def clean(env: Env) -> dict[str, str]:
+    return {k: v for k, v in env.items() if v is not None}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, cli_env: Callable[..., Env]) -> RunCli:
+    """``cli("admin", "create-user", "bob", input="...", env={...})``"""
+
+    def run(
+        *args: str, input: str | None = None, env: Env | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [AUTHGATE, *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=clean(cli_env(**(env or {}))),
+            cwd=tmp_path,  # no stray .env
+            timeout=60,
+            check=False,
+        )
+
+    return run
+
+
+def in_db(url: str, use: Callable[[Tx], Awaitable[T]]) -> T:
+    """``use(tx)`` in one transaction on ``url``, from outside any server."""
+
+    async def main() -> T:
+        db = Database(url)
+        try:
+            async with db.transaction() as tx:
+                return await use(tx)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def failed(result: subprocess.CompletedProcess[str]) -> str:
+    """A clean failure: non-zero exit, no traceback; the error text."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert 'File "' not in result.stderr
+    return result.stderr
+
+
+def create_user(cli, name: str, *extra: str, password: str = PASSWORD) -> str:
+    return ok(
+        cli(
+            "admin",
+            "create-user",
+            name,
+            "--password-stdin",
+            *extra,
+            input=password + "\n",
+        )
+    )
+
+
+def me(http: httpx.Client, **headers: str) -> httpx.Response:
+    return http.get("/api/v1/me", headers=headers)
+
+
+def test_create_user_then_sign_in_as_admin(cli, start_server):
+    out = create_user(cli, "bob", "--admin", "--email", "bob@example.com")
+    assert "bob" in out
+    assert "admin" in out
+    server = start_server()
+    with server.client() as http:
+        actions = Actions(http)
+        bob = actions.login("bob")
+        http.cookies.clear()
+        body = me(http, **bob.bearer).json()
+        assert body["username"] == "bob"
+        assert body["email"] == "bob@example.com"
+        assert body["is_admin"] is True
+        # the admin flag is what the server enforces, not just what /me says
+        assert http.get("/api/v1/admin/invites", headers=bob.bearer).status_code == 200
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not within {seconds}s"
+        time.sleep(0.1)
+
+
+def test_reset_password_changes_it_and_ends_sessions(cli, start_server):
+    server = start_server()
+    with server.client() as http:
+        assert Actions(http).register("bob").status_code == 201
+        bob = Actions(http).login("bob")
+        http.cookies.clear()
+        cookie = {"Cookie": f"ag_session={bob.cookies['ag_session']}"}
+        # both work, and the server now has them cached
+        assert me(http, **cookie).status_code == 200
+        assert me(http, **bob.bearer).status_code == 200
+
+        out = ok(
+            cli(
+                "admin",
+                "reset-password",
+                "bob",
+                "--password-stdin",
+                input=NEW_PASSWORD + "\n",
+            )
+        )
+        assert "bob" in out
+
+        # The command ran in another process; the running server hears of it
+        # through the revocation fan-out and drops what it cached.
+        eventually(lambda: me(http, **bob.bearer).status_code == 401)
+        assert me(http, **cookie).status_code == 401
+        refreshed = http.post(
+            "/api/v1/auth/refresh", json={"refresh_token": bob.refresh_token}
+        )
+        assert refreshed.status_code == 401
+        old = http.post(
+            "/api/v1/auth/login", json={"username": "bob", "password": PASSWORD}
+        )
+        assert old.status_code == 401
+        new = Actions(http).login("bob", NEW_PASSWORD)
+        http.cookies.clear()
+        assert me(http, **new.bearer).status_code == 200
+
+
+@SQLITE_ONLY
+def test_weak_password_is_a_one_line_error(cli, database_url):
+    result = cli("admin", "create-user", "carol", "--password-stdin", input="short\n")
+    error = failed(result)
+    assert result.stdout == ""
+    assert error.strip().splitlines() == [
+        "error: Password must be at least 12 characters."
+    ]
+    assert in_db(database_url, lambda tx: tx.users.by_username("carol")) is None
+
+    result = cli(
+        "admin", "reset-password", "nobody", "--password-stdin", input=PASSWORD + "\n"
+    )
+    error = failed(result)
+    assert error.strip().splitlines() == ["error: No user named nobody."]
+
+
+@SQLITE_ONLY  # the invite store itself is proven on both databases
+def test_invite_create_prints_only_a_code_that_registers(cli, start_server):
+    server = start_server()
+    with server.client() as http:
+        actions = Actions(http)
+        admin = actions.admin()  # the first account; now registration needs a code
+        out = ok(cli("admin", "invite", "create", "--expires-in-days", "7"))
+        code = out.strip()
+        assert out == code + "\n"
+        parsed = tokens.parse(code)
+        assert parsed is not None
+        assert parsed.kind == "inv"
+
+        listed = http.get("/api/v1/admin/invites", headers=admin.bearer).json()
+        (invite,) = listed["items"]
+        expires = datetime.fromisoformat(invite["expires_at"])
+        expected = datetime.now(UTC) + timedelta(days=7)
+        assert abs(expires - expected) < timedelta(minutes=5)
+
+        assert actions.register("nocode").status_code == 403
+        registered = actions.register("newbie", invite_code=code)
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["is_admin"] is False
+        assert actions.register("again", invite_code=code).status_code == 403
+        assert actions.login("newbie").access_token
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("days", ["0", "366", "-1", "soon"])
+def test_invite_with_a_bad_lifetime_fails_cleanly(cli, database_url, days):
+    result = cli("admin", "invite", "create", "--expires-in-days", days)
+    error = failed(result)
+    assert result.stdout == ""
+    assert "--expires-in-days" in error
+    # in particular 0 must not mean "never expires"
+    assert in_db(database_url, lambda tx: tx.invites.all()) == []
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def kid_of(token: str) -> str:
+    return str(jwt.get_unverified_header(token)["kid"])
+
+
+def test_rotate_keys_on_a_running_server(cli, start_server, monkeypatch):
+    server = start_server()
+    with server.client() as http:
+        actions = Actions(http)
+        admin = actions.admin()
+        http.cookies.clear()
+        old_kid = kid_of(admin.access_token)
+        before = http.get("/oauth/jwks").json()["keys"]
+        assert old_kid in {k["kid"] for k in before}
+
+        out = ok(cli("admin", "rotate-keys"))
+        new_kids = out.split(":", 1)[1].strip().split(", ")
+        assert old_kid not in new_kids
+        assert len(new_kids) == 2  # ES256 and RS256
+
+        # The server learns of the rotation from the first token it sees with
+        # an unknown kid (another instance signing with the new key). It
+        # reloads at most every KEY_RELOAD_INTERVAL; don't wait for that here.
+        monkeypatch.setattr(web_services, "KEY_RELOAD_INTERVAL", 0.0)
+        for kid in new_kids:  # the RS256 kid under ES256 too: 401, not 500
+            probe = b64({"alg": "ES256", "typ": "at+jwt", "kid": kid}) + ".e30.AAAA"
+            assert me(http, Authorization=f"Bearer {probe}").status_code == 401
+
+        jwks = http.get("/oauth/jwks").json()
+        published = {k["kid"]: k for k in jwks["keys"]}
+        es256 = {kid for kid, k in published.items() if k["alg"] == "ES256"}
+        new_es = (es256 & set(new_kids)).pop()
+        assert old_kid in es256  # still published: its tokens are alive
+        assert set(new_kids) <= set(published)
+        for key in published.values():
+            assert not PRIVATE_JWK_MEMBERS & set(key), key
+
+        # old tokens still verify, on the server and against the JWKS
+        assert me(http, **admin.bearer).status_code == 200
+        old_key = jwt.PyJWK(published[old_kid]).key
+        jwt.decode(
+            admin.access_token, old_key, algorithms=["ES256"], audience=server.url
+        )
+
+        # new sign-ins use the new key
+        fresh = actions.login(admin.username)
+        http.cookies.clear()
+        assert kid_of(fresh.access_token) == new_es
+        assert me(http, **fresh.bearer).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_db_upgrade_on_postgresql(cli):
+    assert ok(cli("db", "upgrade")).strip() == "Database is up to date."
+
+
+@SQLITE_ONLY
+def test_db_upgrade_creates_the_embedded_database(cli, tmp_path):
+    out = ok(cli("db", "upgrade", env={"AUTHGATE_DATABASE_URL": None}))
+    assert out.strip() == "Database is up to date."
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'authgate.db'}"
+    assert in_db(url, lambda tx: tx.users.count()) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@SQLITE_ONLY
+def test_serve_starts_on_sqlite_and_answers_health_checks(cli_env, tmp_path):
+    port = free_port()
+    env = cli_env(AUTHGATE_DATABASE_URL=None, AUTHGATE_SECRET_KEY=None)
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        [AUTHGATE, "serve", "--port", str(port)],
+        env=clean(env),
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "authgate serve did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok"}
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "ready"
+        assert ready.json()["database"] == "ok"
+        assert ready.json()["provider"] == "none"
+        assert httpx.get(f"{base}/oauth/jwks", timeout=5).json()["keys"]
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+    output = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in output
+    assert f"Authgate on {base}" in output
+    assert (tmp_path / "data" / "authgate.db").exists()
+    # no AUTHGATE_SECRET_KEY: a development secret was generated, private
+    secret = tmp_path / "data" / "secret_key"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+@SQLITE_ONLY
+def test_serve_refuses_single_user_mode_on_all_interfaces(cli):
+    result = cli(
+        "serve",
+        "--host",
+        ALL_INTERFACES,
+        "--port",
+        str(free_port()),
+        env={"AUTHGATE_AUTH_ENABLED": "false"},
+    )
+    error = failed(result)
+    assert error.strip().splitlines() == [
+        "error: AUTHGATE_AUTH_ENABLED=false is only allowed when the server binds "
+        "to loopback (AUTHGATE_HOST is 0.0.0.0)"
+    ]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ("db", "upgrade"),
+            {"AUTHGATE_SECRET_KEY": "tooshort-s3cr3t"},
+            "error: AUTHGATE_SECRET_KEY must be at least 32 characters",
+        ),
+        (
+            ("admin", "invite", "create"),
+            {"AUTHGATE_AUTH_ENABLED": "false", "AUTHGATE_HOST": ALL_INTERFACES},
+            "error: AUTHGATE_AUTH_ENABLED=false is only allowed",
+        ),
+        (
+            ("db", "upgrade"),
+            {"AUTHGATE_PORT": "eighty"},
+            "error: AUTHGATE_PORT: ",
+        ),
+    ],
+)
+def test_settings_errors_are_one_line_and_never_echo_the_secret(
+    cli, args, env, message
+):
+    secret = env.get("AUTHGATE_SECRET_KEY") or SECRET
+    error = failed(cli(*args, env=env))
+    lines = error.strip().splitlines()
+    assert len(lines) == 1, error
+    assert lines[0].startswith(message)
+    assert secret[:8] not in error
+
+
+def test_python_dash_m_authgate_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "authgate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.lower().startswith("usage: authgate")
+    for command in ("serve", "db", "admin"):
+        assert command in result.stdout

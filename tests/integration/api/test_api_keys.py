@@ -1,0 +1,321 @@
+"""``/api/v1/api-keys``: read or read-write keys for server-to-server calls,
+shown once, accepted as a bearer token or ``X-API-Key`` (and ``?api_key=`` only
+when the operator allows it, redacted from the logs), revoked at once."""
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from uvicorn.logging import AccessFormatter
+
+from authgate.util import clock, redact, tokens
+from tests.support.actions import Actions
+from tests.support.asserts import error
+
+#: For checks of the HTTP layer and settings alone; whatever touches storage
+#: runs on both databases.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+KEY_FIELDS = {
+    "id",
+    "name",
+    "display_prefix",
+    "permission",
+    "org_id",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "status",
+}
+
+
+def listed(actions: Actions, login) -> list[dict]:
+    response = actions.client.get("/api/v1/api-keys", headers=login.bearer)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def test_create_returns_the_secret_once(actions, client):
+    alice = actions.user()
+    response = client.post(
+        "/api/v1/api-keys",
+        headers=alice.bearer,
+        json={"name": "billing service", "permission": "write"},
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    secret = created["token"]
+    parsed = tokens.parse(secret)
+    assert parsed is not None
+    assert (parsed.prefix, parsed.kind) == ("ag", "key")
+    assert created["id"].startswith("key_")
+    assert created["permission"] == "write"
+    assert created["display_prefix"] == tokens.display_prefix(secret)
+    assert created["expires_at"] is None  # no expiry unless asked
+
+    response = client.get("/api/v1/api-keys", headers=alice.bearer)
+    assert secret not in response.text
+    [item] = response.json()["items"]
+    assert set(item) == KEY_FIELDS
+    assert item["id"] == created["id"]
+    assert item["name"] == "billing service"
+    assert item["permission"] == "write"
+    assert item["display_prefix"] == created["display_prefix"]
+    assert item["expires_at"] is None
+
+    body = client.get("/api/v1/me", headers=Actions.bearer(secret)).json()
+    assert body["username"] == alice.username
+    assert body["auth"] == {"kind": "api_key", "id": created["id"]}
+
+
+@SQLITE_ONLY
+def test_permission_defaults_to_read_and_is_checked(actions, client):
+    alice = actions.user()
+    assert actions.make_key(alice)["permission"] == "read"
+    for permission in ("admin", "", "READ"):
+        response = client.post(
+            "/api/v1/api-keys",
+            headers=alice.bearer,
+            json={"name": "bad", "permission": permission},
+        )
+        error(response, 400, "invalid_request")
+    assert len(listed(actions, alice)) == 1
+
+
+def test_an_expiry_only_when_asked(actions, client):
+    alice = actions.user()
+    key = actions.make_key(alice, expires_in_days=10)
+    expires = datetime.fromisoformat(key["expires_at"])
+    assert abs(expires - (clock.now() + timedelta(days=10))) < timedelta(minutes=1)
+    clock.advance(10 * 86_400 + 1)
+    response = client.get("/api/v1/me", headers=Actions.bearer(key["token"]))
+    assert "expired" in error(response, 401, "invalid_token")["error_description"]
+
+
+def test_a_read_key_can_look_but_not_touch(actions, client):
+    alice = actions.user()
+    reader = actions.make_key(alice, permission="read")
+    headers = Actions.bearer(reader["token"])
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/api-keys", headers=headers).status_code == 200
+    assert client.get("/api/v1/sessions", headers=headers).status_code == 200
+
+    refused = [
+        client.post("/api/v1/api-keys", headers=headers, json={"name": "x"}),
+        client.post(
+            "/api/v1/access-tokens",
+            headers=headers,
+            json={"name": "x", "expires_in_days": 1},
+        ),
+        client.delete(f"/api/v1/api-keys/{reader['id']}", headers=headers),
+        client.post("/api/v1/sessions/revoke-all", headers=headers),
+        # The same key in the other header is no different.
+        client.post(
+            "/api/v1/api-keys",
+            headers={"X-API-Key": reader["token"]},
+            json={"name": "x"},
+        ),
+    ]
+    for response in refused:
+        error(response, 403, "insufficient_scope")
+    assert [k["id"] for k in listed(actions, alice)] == [reader["id"]]
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_a_write_key_can_write(actions, client):
+    alice = actions.user()
+    writer = actions.make_key(alice, permission="write")
+    response = client.post(
+        "/api/v1/orgs",
+        headers=Actions.bearer(writer["token"]),
+        json={"name": "Made by a key"},
+    )
+    assert response.status_code == 201, response.text
+    orgs = client.get("/api/v1/orgs", headers=Actions.bearer(writer["token"])).json()
+    assert [o["name"] for o in orgs["items"]] == ["Made by a key"]
+
+
+@SQLITE_ONLY
+def test_accepted_as_bearer_and_x_api_key_not_in_the_query(server, actions):
+    alice = actions.user()
+    key = actions.make_key(alice)
+    with server.client() as fresh:  # no session cookie in the jar
+        for headers in (
+            {"Authorization": f"Bearer {key['token']}"},
+            {"X-API-Key": key["token"]},
+        ):
+            response = fresh.get("/api/v1/me", headers=headers)
+            assert response.status_code == 200, response.text
+            assert response.json()["auth"]["id"] == key["id"]
+        response = fresh.get("/api/v1/me", params={"api_key": key["token"]})
+        error(response, 401, "unauthenticated")
+
+
+@SQLITE_ONLY
+def test_the_query_parameter_only_when_allowed(start_server):
+    server = start_server(allow_query_api_keys=True)
+    with server.client() as http:
+        actions = Actions(http)
+        alice = actions.user()
+        key = actions.make_key(alice)
+    with server.client() as fresh:
+        response = fresh.get("/api/v1/me", params={"api_key": key["token"]})
+        assert response.status_code == 200, response.text
+        assert response.json()["auth"] == {"kind": "api_key", "id": key["id"]}
+        error(fresh.get("/api/v1/me", params={"api_key": "ag_key_nope"}), 401)
+
+
+class Capture(logging.Handler):
+    """Formats each record as uvicorn's access log does, keeping any failure."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(
+            AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s')
+        )
+        self.lines: list[str] = []
+        self.failures: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception as exc:
+            self.failures.append(exc)
+
+
+@contextmanager
+def access_log() -> Iterator[Capture]:
+    """uvicorn's access log, switched on (the live server runs it at warning).
+    Entered after the server starts: uvicorn's logging setup replaces the
+    logger's handlers."""
+    logger = logging.getLogger("uvicorn.access")
+    capture = Capture()
+    level = logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.INFO)
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(level)
+
+
+@SQLITE_ONLY
+def test_a_query_key_never_reaches_the_access_log(start_server):
+    server = start_server(allow_query_api_keys=True)
+    with server.client() as http:
+        actions = Actions(http)
+        key = actions.make_key(actions.user())["token"]
+    with access_log() as log, server.client() as fresh:
+        assert fresh.get(f"/api/v1/me?api_key={key}").status_code == 200
+        assert fresh.get(f"/api/v1/me?x=1&api_key={key}&y=2").status_code == 200
+        # The guard decodes the query, so an encoded name and value work too.
+        encoded = key.replace("_", "%5F")
+        assert fresh.get(f"/api/v1/me?api%5Fkey={encoded}").status_code == 200
+        deadline = time.monotonic() + 5
+        while len([x for x in log.lines if "/api/v1/me?" in x]) < 3:
+            assert not log.failures, log.failures
+            assert time.monotonic() < deadline, log.lines
+            time.sleep(0.01)
+    assert not log.failures, log.failures
+    lines = [x for x in log.lines if "/api/v1/me?" in x]
+    assert lines[0].endswith('"GET /api/v1/me?api_key=[REDACTED] HTTP/1.1" 200 OK')
+    assert "/api/v1/me?x=1&api_key=[REDACTED]&y=2" in lines[1]
+    assert "/api/v1/me?api%5Fkey=[REDACTED] " in lines[2]
+    for line in log.lines:
+        assert key not in line
+        assert key[len("ag_key_") :] not in line
+
+
+@SQLITE_ONLY
+def test_create_app_installs_the_redacting_filter(make_settings):
+    from authgate.app import create_app
+
+    names = ("uvicorn.access", "uvicorn.error", "authgate")
+    saved = {name: list(logging.getLogger(name).filters) for name in names}
+    for name in names:
+        for found in saved[name]:
+            logging.getLogger(name).removeFilter(found)
+    try:
+        create_app(make_settings(), migrate=False)
+        for name in names:
+            filters = logging.getLogger(name).filters
+            assert sum(isinstance(f, redact.RedactingFilter) for f in filters) == 1
+        create_app(make_settings(), migrate=False)  # not twice
+        for name in names:
+            filters = logging.getLogger(name).filters
+            assert sum(isinstance(f, redact.RedactingFilter) for f in filters) == 1
+    finally:
+        for name in names:
+            logger = logging.getLogger(name)
+            for found in list(logger.filters):
+                logger.removeFilter(found)
+            for found in saved[name]:
+                logger.addFilter(found)
+
+
+def test_revoked_key_fails_on_the_very_next_request(actions, client):
+    alice = actions.user()
+    key = actions.make_key(alice, permission="write")
+    headers = {"X-API-Key": key["token"]}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # cached
+    response = client.delete(f"/api/v1/api-keys/{key['id']}", headers=alice.bearer)
+    assert response.status_code == 204, response.text
+    for attempt in (headers, Actions.bearer(key["token"])):
+        body = error(client.get("/api/v1/me", headers=attempt), 401, "invalid_token")
+        assert "revoked" in body["error_description"]
+    assert listed(actions, alice) == []
+
+
+def test_a_write_key_can_revoke_itself(actions, client):
+    alice = actions.user()
+    key = actions.make_key(alice, permission="write")
+    headers = Actions.bearer(key["token"])
+    response = client.delete(f"/api/v1/api-keys/{key['id']}", headers=headers)
+    assert response.status_code == 204, response.text
+    error(client.get("/api/v1/me", headers=headers), 401, "invalid_token")
+
+
+def test_one_user_cannot_see_or_revoke_anothers_keys(actions, client):
+    alice, bob = actions.user(), actions.user()
+    alices = actions.make_key(alice, permission="write")
+    alices_pat = actions.make_pat(alice)
+    bobs = actions.make_key(bob, permission="write")
+
+    assert [k["id"] for k in listed(actions, alice)] == [alices["id"]]
+    assert [k["id"] for k in listed(actions, bob)] == [bobs["id"]]
+
+    for guess in (alices["id"], alices_pat["id"], "key_doesnotexist"):
+        for headers in (bob.bearer, Actions.bearer(bobs["token"])):
+            response = client.delete(f"/api/v1/api-keys/{guess}", headers=headers)
+            error(response, 404, "not_found")
+    response = client.get("/api/v1/me", headers=Actions.bearer(alices["token"]))
+    assert response.json()["username"] == alice.username
+    assert [k["id"] for k in listed(actions, alice)] == [alices["id"]]
+
+
+def test_create_revoke_and_use_after_revoke_are_audited(actions, client):
+    alice = actions.user()
+    key = actions.make_key(alice, permission="write", name="audited key")
+    client.delete(f"/api/v1/api-keys/{key['id']}", headers=alice.bearer)
+    error(client.get("/api/v1/me", headers={"X-API-Key": key["token"]}), 401)
+
+    user_id = client.get("/api/v1/me", headers=alice.bearer).json()["id"]
+    response = client.get(
+        "/api/v1/admin/audit",
+        headers=actions.admin().bearer,
+        params={"user": user_id, "limit": 200},
+    )
+    assert response.status_code == 200, response.text
+    events = [e for e in response.json()["items"] if e["target_id"] == key["id"]]
+    assert {e["action"] for e in events} >= {
+        "api_key.created",
+        "api_key.revoked",
+        "credential.used_after_revoke",
+    }
+    assert all(e["actor_id"] == user_id for e in events)
+    assert key["token"] not in response.text
+    assert key["token"][len("ag_key_") :] not in response.text

@@ -1,0 +1,79 @@
+"""Single-user mode (``AUTHGATE_AUTH_ENABLED=false``): every request without a
+credential is the local owner, and only on a loopback bind."""
+
+import pytest
+from pydantic import ValidationError
+
+from authgate.config import Settings
+from tests.conftest import SECRET
+from tests.support.actions import Actions, random_name
+from tests.support.asserts import error
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, secret_key=SECRET, **values)  # type: ignore[call-arg]
+
+
+def test_without_auth_every_request_is_the_owner(start_server):
+    server = start_server(auth_enabled=False)
+    with server.client() as http:
+        first = http.get("/api/v1/me")
+        second = http.get("/api/v1/me")
+        invites = http.get("/api/v1/admin/invites")
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["username"] == "owner"
+    assert body["is_admin"] is True
+    assert body["auth"]["kind"] == "local"
+    assert second.json()["id"] == body["id"]
+    assert invites.status_code == 200, invites.text
+
+
+def test_without_auth_other_sites_cannot_act_as_the_owner(start_server):
+    server = start_server(auth_enabled=False)
+    invites = "/api/v1/admin/invites"
+    with server.client() as http:
+        for foreign in (
+            {"Origin": "https://evil.example"},
+            {"Origin": "null"},
+            {"Referer": "https://evil.example/page"},
+        ):
+            error(http.post(invites, json={}, headers=foreign), 403, "forbidden")
+        assert http.get(invites).json()["items"] == []
+        # Our own pages, and clients that send no Origin (CLI, scripts), may.
+        ours = http.post(invites, json={}, headers={"Origin": server.url})
+        assert ours.status_code == 201, ours.text
+        assert http.post(invites, json={}).status_code == 201
+
+
+def test_the_owner_is_the_existing_administrator(start_server):
+    with start_server().client() as http:
+        admin = random_name("admin")
+        assert Actions(http).register(admin).status_code == 201
+    with start_server(auth_enabled=False).client() as http:  # the same database
+        response = http.get("/api/v1/me")
+    assert response.status_code == 200, response.text
+    assert response.json()["username"] == admin
+
+
+NOT_LOOPBACK = [
+    "0.0.0.0",  # noqa: S104 - what the test refuses
+    "::",
+    "192.168.1.10",
+    "10.0.0.1",
+    "auth.example.com",
+]
+
+
+@pytest.mark.parametrize("host", NOT_LOOPBACK)
+def test_single_user_mode_refuses_a_non_loopback_bind(host):
+    with pytest.raises(ValidationError, match="loopback"):
+        settings(auth_enabled=False, host=host)
+    assert settings(auth_enabled=True, host=host).auth_enabled is True
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"]
+)
+def test_single_user_mode_is_allowed_on_loopback(host):
+    assert settings(auth_enabled=False, host=host).auth_enabled is False

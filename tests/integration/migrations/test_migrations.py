@@ -1,0 +1,182 @@
+"""The shipped migrations, on every database: they build the schema the models
+describe, walk down and up again, and carry existing data forward.
+
+Nothing here names the tables or the head revision: both come from the models
+and the migration scripts, so a new migration is covered as soon as it exists.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from authgate.storage import models  # noqa: F401 - registers every table
+from authgate.storage.base import Base, UTCDateTime
+from authgate.storage.db import Database
+from authgate.storage.migrate import alembic_config, downgrade, upgrade
+from tests.support.postgres import Cluster
+
+T = TypeVar("T")
+
+FIRST_REVISION = "0001"
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with nothing in it, not even Alembic's version table."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    cluster: Cluster | None = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip("PostgreSQL is not installed")
+    return cluster.empty()
+
+
+def on(url: str, use: Callable[[Connection], T]) -> T:
+    """``use`` on a plain synchronous connection to ``url``."""
+
+    async def main() -> T:
+        db = Database(url)
+        try:
+            async with db.engine.connect() as connection:
+                return await connection.run_sync(use)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def tables(url: str) -> set[str]:
+    return on(url, lambda c: set(sa.inspect(c).get_table_names()))
+
+
+def revision(url: str) -> str | None:
+    return on(url, lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+def script(url: str) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(url))
+
+
+def model_tables() -> set[str]:
+    return set(Base.metadata.tables)
+
+
+def test_there_is_one_head():
+    assert len(script("sqlite://").get_heads()) == 1
+
+
+def test_empty_to_head(empty_url):
+    assert tables(empty_url) == set()
+    upgrade(empty_url)
+    assert revision(empty_url) == script(empty_url).get_current_head()
+    assert model_tables() <= tables(empty_url)
+
+
+def test_head_to_base_to_head(empty_url):
+    upgrade(empty_url)
+    downgrade(empty_url, "base")
+    assert revision(empty_url) is None
+    assert tables(empty_url) & model_tables() == set()
+    upgrade(empty_url)
+    assert revision(empty_url) == script(empty_url).get_current_head()
+    assert model_tables() <= tables(empty_url)
+
+
+def test_every_revision_steps_up_and_down(empty_url):
+    revisions = [r.revision for r in reversed(list(script(empty_url).walk_revisions()))]
+    assert revisions[0] == FIRST_REVISION
+    seen: list[set[str]] = [tables(empty_url)]
+    for rev in revisions:
+        upgrade(empty_url, rev)
+        assert revision(empty_url) == rev
+        seen.append(tables(empty_url))
+    for index in range(len(revisions) - 1, -1, -1):
+        target = revisions[index - 1] if index else "base"
+        downgrade(empty_url, target)
+        assert revision(empty_url) == (revisions[index - 1] if index else None)
+        # each downgrade leaves exactly the tables the revision below had
+        assert tables(empty_url) - {"alembic_version"} == seen[index] - {
+            "alembic_version"
+        }
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "target_metadata": Base.metadata}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+def test_models_match_the_migrations(database_url):
+    # database_url is migrated to head by the shipped migrations
+    assert on(database_url, _diff) == []
+
+
+def test_models_match_a_fresh_upgrade(empty_url):
+    upgrade(empty_url)
+    assert on(empty_url, _diff) == []
+
+
+def test_data_survives_upgrading_from_the_first_revision(empty_url):
+    upgrade(empty_url, FIRST_REVISION)
+    created = datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    users = sa.table(
+        "users",
+        sa.column("id", sa.String),
+        sa.column("username", sa.String),
+        sa.column("email", sa.String),
+        sa.column("password_hash", sa.String),
+        sa.column("is_admin", sa.Boolean),
+        sa.column("created_at", UTCDateTime()),
+    )
+    row = {
+        "id": "usr_0001user",
+        "username": "legacy",
+        "email": "legacy@example.com",
+        "password_hash": "$argon2id$legacy",
+        "is_admin": True,
+        "created_at": created,
+    }
+
+    def insert(connection: Connection) -> None:
+        connection.execute(sa.insert(users).values(**row))
+        connection.commit()
+
+    on(empty_url, insert)
+    upgrade(empty_url)
+    assert revision(empty_url) == script(empty_url).get_current_head()
+
+    async def read(db: Database) -> Any:
+        async with db.transaction() as tx:
+            return await tx.users.by_username("legacy")
+
+    found = run_db(empty_url, read)
+    assert found is not None
+    assert found.id == row["id"]
+    assert found.email == row["email"]
+    assert found.password_hash == row["password_hash"]
+    assert found.is_admin is True
+    assert found.created_at == created
+    assert found.disabled_at is None
+
+
+def run_db(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = Database(url)
+        try:
+            return await use(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())

@@ -1,0 +1,103 @@
+"""Refresh tokens (RFC 6749 §6, OAuth 2.1 §4.3.1): rotation, reuse detection,
+revocation, binding to the client, narrowing."""
+
+import httpx
+import pytest
+from authlib.integrations.base_client import OAuthError
+
+from tests.support.asserts import error
+
+
+def me(server, token):
+    return httpx.get(
+        f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def test_refresh_rotates(server, meta, public_client, code_flow):
+    client, first = code_flow(public_client["client_id"], scope="read write")
+    second = client.refresh_token(refresh_token=first["refresh_token"])
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    assert second["scope"] == "read write"
+    assert me(server, second["access_token"]).status_code == 200
+    third = client.refresh_token(refresh_token=second["refresh_token"])
+    assert me(server, third["access_token"]).status_code == 200
+
+
+def test_reuse_revokes_the_family_and_its_access_tokens(
+    server, meta, public_client, code_flow
+):
+    client, first = code_flow(public_client["client_id"])
+    second = client.refresh_token(refresh_token=first["refresh_token"])
+    assert me(server, second["access_token"]).status_code == 200
+    # The old refresh token again: someone else has a copy.
+    with pytest.raises(OAuthError) as reused:
+        client.refresh_token(refresh_token=first["refresh_token"])
+    assert reused.value.error == "invalid_grant"
+    # Everything of the grant is gone, the newest tokens included.
+    with pytest.raises(OAuthError):
+        client.refresh_token(refresh_token=second["refresh_token"])
+    assert me(server, second["access_token"]).status_code == 401
+
+
+def test_refresh_after_revocation_is_refused(meta, public_client, code_flow):
+    client, token = code_flow(public_client["client_id"])
+    client.revoke_token(
+        meta["revocation_endpoint"],
+        token=token["refresh_token"],
+        token_type_hint="refresh_token",
+    )
+    with pytest.raises(OAuthError) as refused:
+        client.refresh_token(refresh_token=token["refresh_token"])
+    assert refused.value.error == "invalid_grant"
+
+
+def test_refresh_token_works_only_for_its_client(
+    actions, meta, public_client, receiver, code_flow
+):
+    _client, token = code_flow(public_client["client_id"])
+    other = actions.make_client(public=True, redirect_uris=[receiver.registered])
+    response = httpx.post(
+        meta["token_endpoint"],
+        data={
+            "grant_type": "refresh_token",
+            "client_id": other["client_id"],
+            "refresh_token": token["refresh_token"],
+        },
+    )
+    error(response, 400, "invalid_grant")
+
+
+def test_first_party_refresh_tokens_are_not_oauth_ones(meta, public_client, user):
+    response = httpx.post(
+        meta["token_endpoint"],
+        data={
+            "grant_type": "refresh_token",
+            "client_id": public_client["client_id"],
+            "refresh_token": user.refresh_token,
+        },
+    )
+    error(response, 400, "invalid_grant")
+
+
+def test_scope_may_narrow_not_widen(meta, public_client, code_flow):
+    client, token = code_flow(public_client["client_id"], scope="read")
+    with pytest.raises(OAuthError) as wider:
+        client.refresh_token(refresh_token=token["refresh_token"], scope="read write")
+    assert wider.value.error == "invalid_scope"
+    # The refused request did not use the token up.
+    narrowed = client.refresh_token(refresh_token=token["refresh_token"], scope="read")
+    assert narrowed["scope"] == "read"
+
+
+def test_client_without_the_refresh_grant_gets_no_refresh_token(
+    actions, receiver, code_flow
+):
+    registered = actions.make_client(
+        public=True,
+        redirect_uris=[receiver.registered],
+        grant_types=["authorization_code"],
+    )
+    _client, token = code_flow(registered["client_id"])
+    assert "refresh_token" not in token

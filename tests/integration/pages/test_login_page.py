@@ -1,0 +1,122 @@
+"""``/login``: the sign-in page every browser flow (consent, device) starts at."""
+
+import re
+
+import httpx
+import pytest
+
+from tests.support.actions import PASSWORD, Actions
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def login_form(http: httpx.Client, next_url: str | None = None) -> str:
+    page = http.get("/login", params={"next": next_url} if next_url else None)
+    assert page.status_code == 200
+    match = CSRF.search(page.text)
+    assert match
+    return match[1]
+
+
+@pytest.fixture
+def account(actions: Actions) -> str:
+    return actions.user().username
+
+
+def test_the_form(server):
+    with server.client() as http:
+        page = http.get("/login")
+    assert page.status_code == 200
+    assert '<label for="username">Username</label>' in page.text
+    assert '<label for="password">Password</label>' in page.text
+    assert ">Sign in</button>" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "form-action 'self'" in csp
+    assert "script-src 'none'" in csp
+    assert page.headers["cache-control"] == "no-store"
+    # Not no-referrer: under it browsers post forms with ``Origin: null``.
+    assert page.headers["referrer-policy"] == "same-origin"
+    assert "<script" not in page.text
+    assert "style=" not in page.text
+
+
+def test_sign_in_and_go_next(server, account):
+    with server.client() as http:
+        token = login_form(http, "/device?user_code=ABCD")
+        response = http.post(
+            "/login",
+            data={
+                "username": account,
+                "password": PASSWORD,
+                "csrf_token": token,
+                "next": "/device?user_code=ABCD",
+            },
+            headers={"Origin": server.url},
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == "/device?user_code=ABCD"
+        assert "ag_session" in http.cookies
+        signed_in = http.get("/login")
+        assert f"signed in as <strong>{account}</strong>" in signed_in.text
+        me = http.get("/api/v1/me")
+        assert me.json()["username"] == account
+        assert me.json()["auth"]["kind"] == "session"
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"],
+)
+def test_next_never_leaves_the_site(server, account, next_url):
+    with server.client() as http:
+        token = login_form(http)
+        response = http.post(
+            "/login",
+            data={
+                "username": account,
+                "password": PASSWORD,
+                "csrf_token": token,
+                "next": next_url,
+            },
+            headers={"Origin": server.url},
+        )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+def test_wrong_password(server, account):
+    with server.client() as http:
+        token = login_form(http)
+        response = http.post(
+            "/login",
+            data={"username": account, "password": "wrong", "csrf_token": token},
+            headers={"Origin": server.url},
+        )
+    assert response.status_code == 401
+    assert "Invalid username or password." in response.text
+    assert "ag_session" not in response.cookies
+
+
+def test_login_csrf(server, account):
+    with server.client() as http:
+        token = login_form(http)
+        data = {"username": account, "password": PASSWORD}
+        no_token = http.post("/login", data=data, headers={"Origin": server.url})
+        assert no_token.status_code == 403
+        cross_site = http.post(
+            "/login",
+            data={**data, "csrf_token": token},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert cross_site.status_code == 403
+    # A token without the cookie it was made for is worthless.
+    with server.client() as fresh:
+        stolen = fresh.post(
+            "/login",
+            data={**data, "csrf_token": token},
+            headers={"Origin": server.url},
+        )
+        assert stolen.status_code == 403

@@ -1,0 +1,109 @@
+"""Several instances on one database: a revocation on one reaches the caches of
+the others (outbox + NOTIFY on PostgreSQL, + Redis when configured, a 1 s poll
+on SQLite), and changes made by `authgate admin` reach a running server."""
+
+import os
+import time
+
+import pytest
+
+from tests.support.actions import Actions
+from tests.support.redis import redis_server
+
+
+def _refused_within(client, headers, seconds: float) -> float | None:
+    """Seconds until /me refuses these headers, or None if it never does."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if client.get("/api/v1/me", headers=headers).status_code == 401:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+#: Instances behind one load balancer share one public URL (the issuer).
+SHARED = {"public_url": "https://auth.example.test"}
+
+
+def _logout_on_a_reaches_b(start_server, **settings) -> float | None:
+    a, b = start_server(**SHARED, **settings), start_server(**SHARED, **settings)
+    with a.client() as on_a, b.client() as on_b:
+        login = Actions(on_a).admin()
+        # B verifies the JWT once and caches it (no database on the next hit).
+        assert on_b.get("/api/v1/me", headers=login.bearer).status_code == 200
+        assert on_b.get("/api/v1/me", headers=login.bearer).status_code == 200
+        assert on_a.post("/api/v1/auth/logout", headers=login.bearer).status_code == 204
+        return _refused_within(on_b, login.bearer, 5.0)
+
+
+def test_revocation_reaches_another_instance(start_server, database_url):
+    delay = _logout_on_a_reaches_b(start_server)
+    assert delay is not None, "instance B kept accepting a revoked session's token"
+    # NOTIFY wakes PostgreSQL instances at once; SQLite relies on the 1 s poll.
+    assert delay < (0.9 if database_url.startswith("postgresql") else 2.5)
+
+
+@pytest.mark.redis
+def test_revocation_through_redis(start_server):
+    with redis_server() as url:
+        if url is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("CI=true but redis-server is not installed")
+            pytest.skip("redis-server is not installed")
+        delay = _logout_on_a_reaches_b(start_server, redis_url=url)
+    assert delay is not None
+    assert delay < 0.9
+
+
+def test_without_the_feed_the_other_instance_would_keep_the_token(start_server):
+    """The control: with B's feed stopped, B's cache keeps the revoked token,
+    which is exactly what the fan-out exists to prevent."""
+    import asyncio
+
+    a, b = start_server(**SHARED), start_server(**SHARED)
+    services = b.app.state.services
+    with a.client() as on_a, b.client() as on_b:
+        login = Actions(on_a).admin()
+        assert on_b.get("/api/v1/me", headers=login.bearer).status_code == 200
+        future = asyncio.run_coroutine_threadsafe(services.feed.stop(), b.loop)
+        future.result(timeout=10)
+        assert on_a.post("/api/v1/auth/logout", headers=login.bearer).status_code == 204
+        assert _refused_within(on_b, login.bearer, 1.5) is None
+
+
+def test_admin_command_reaches_a_running_server(start_server, database_url, tmp_path):
+    """`authgate admin reset-password` runs in another process, on the database
+    alone; the running server still drops the user's cached sessions."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import SECRET
+
+    server = start_server()
+    with server.client() as client:
+        login = Actions(client).admin()
+        assert client.get("/api/v1/me", headers=login.bearer).status_code == 200
+        authgate = Path(sys.executable).with_name("authgate")
+        env = {
+            **os.environ,
+            "AUTHGATE_DATABASE_URL": database_url,
+            "AUTHGATE_SECRET_KEY": SECRET,
+            "AUTHGATE_DATA_DIR": str(tmp_path / "cli"),
+        }
+        done = subprocess.run(
+            [
+                str(authgate),
+                "admin",
+                "reset-password",
+                login.username,
+                "--password-stdin",
+            ],
+            input="a brand new long passphrase\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert _refused_within(client, login.bearer, 5.0) is not None

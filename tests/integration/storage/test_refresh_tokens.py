@@ -1,0 +1,85 @@
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.storage.factories import (
+    T0,
+    add_user,
+    concurrently,
+    refresh_token,
+    session,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_add_and_by_hash(db):
+    alice = await add_user(db)
+    value, token_hash = refresh_token(
+        alice.id, client_id="cli", scope="read write", audience="https://api.example"
+    )
+    async with db.transaction() as tx:
+        await tx.refresh_tokens.add(value, token_hash)
+    async with db.transaction() as tx:
+        assert await tx.refresh_tokens.by_hash(token_hash) == value
+        assert await tx.refresh_tokens.by_hash("0" * 64) is None
+
+
+async def test_bound_to_a_session(db):
+    alice = await add_user(db)
+    ses, ses_hash = session(alice.id)
+    value, token_hash = refresh_token(alice.id, session_id=ses.id)
+    async with db.transaction() as tx:
+        await tx.sessions.add(ses, ses_hash)
+        await tx.refresh_tokens.add(value, token_hash)
+    async with db.transaction() as tx:
+        assert (await tx.refresh_tokens.by_hash(token_hash)).session_id == ses.id
+
+
+async def test_mark_used_once(db):
+    alice = await add_user(db)
+    value, token_hash = refresh_token(alice.id)
+    at = T0 + timedelta(minutes=1)
+    async with db.transaction() as tx:
+        await tx.refresh_tokens.add(value, token_hash)
+    async with db.transaction() as tx:
+        assert await tx.refresh_tokens.mark_used(value.id, at) is True
+    async with db.transaction() as tx:
+        assert await tx.refresh_tokens.mark_used(value.id, at) is False
+        assert await tx.refresh_tokens.by_hash(token_hash) == replace(value, used_at=at)
+        assert await tx.refresh_tokens.mark_used("rt_missing", at) is False
+
+
+async def test_concurrent_mark_used_exactly_one_wins(db):
+    alice = await add_user(db)
+    value, token_hash = refresh_token(alice.id)
+    async with db.transaction() as tx:
+        await tx.refresh_tokens.add(value, token_hash)
+
+    async def use(tx):
+        return await tx.refresh_tokens.mark_used(value.id, T0)
+
+    assert sorted(await concurrently(db, 2, use)) == [False, True]
+
+
+async def test_revoke_family(db):
+    alice = await add_user(db)
+    first, first_hash = refresh_token(alice.id)
+    second, second_hash = refresh_token(alice.id, family_id=first.id)
+    other, other_hash = refresh_token(alice.id)
+    async with db.transaction() as tx:
+        for value, token_hash in (
+            (first, first_hash),
+            (second, second_hash),
+            (other, other_hash),
+        ):
+            await tx.refresh_tokens.add(value, token_hash)
+    at = T0 + timedelta(hours=1)
+    async with db.transaction() as tx:
+        assert await tx.refresh_tokens.revoke_family(first.id, at) == 2
+    async with db.transaction() as tx:
+        assert await tx.refresh_tokens.revoke_family(first.id, at) == 0
+        assert (await tx.refresh_tokens.by_hash(first_hash)).revoked_at == at
+        assert (await tx.refresh_tokens.by_hash(second_hash)).revoked_at == at
+        assert (await tx.refresh_tokens.by_hash(other_hash)).revoked_at is None

@@ -1,0 +1,32 @@
+"""AUTHGATE_SIGNIN_ALLOWED_EMAILS holds for local registration too."""
+
+import pytest
+
+from tests.support.actions import Actions, random_name
+from tests.support.asserts import error
+from tests.support.upstream import audit_events
+
+pytestmark = pytest.mark.e2e
+
+
+def test_registration_needs_an_allowed_address(start_server, database_url):
+    server = start_server(
+        allow_registration=True, signin_allowed_emails="@corp.example,vip@other.test"
+    )
+    actions = Actions(server.client())
+
+    refused = actions.register(random_name(), email="mallory@elsewhere.test")
+    body = error(refused, 403, "signin_refused")
+    assert "allowed" in body["error_description"]
+    error(actions.register(random_name()), 403, "signin_refused")  # no address
+    event = audit_events(database_url, "login.refused")[0]
+    assert event.details["provider"] == "local"
+    assert event.details["reason"] == "email_not_allowed"
+
+    assert actions.register(random_name(), email="ann@corp.example").status_code == 201
+    assert actions.register(random_name(), email="VIP@other.test").status_code == 201
+
+
+def test_an_empty_list_is_open(start_server):
+    actions = Actions(start_server(allow_registration=True).client())
+    assert actions.register(random_name(), email="any@where.test").status_code == 201

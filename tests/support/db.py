@@ -1,0 +1,66 @@
+"""Look into the database a live server uses, from the test thread.
+
+Each call opens its own engine in its own event loop: the server's connection
+pool belongs to the server's loop (asyncpg connections cannot cross loops).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import MetaData, select
+
+from authgate.storage.db import Database, Tx
+
+T = TypeVar("T")
+
+
+def run(url: str, use: Callable[[Tx], Awaitable[T]]) -> T:
+    """``use(tx)`` in one transaction on a fresh connection to ``url``."""
+
+    async def main() -> T:
+        db = Database(url)
+        try:
+            async with db.transaction() as tx:
+                return await use(tx)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def dump(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table actually in the database (reflected, so a table
+    the models do not know about is included too)."""
+
+    async def main() -> dict[str, list[dict[str, Any]]]:
+        db = Database(url)
+        try:
+            async with db.engine.connect() as connection:
+                metadata = MetaData()
+                await connection.run_sync(metadata.reflect)
+                found: dict[str, list[dict[str, Any]]] = {}
+                for name, table in metadata.tables.items():
+                    result = await connection.execute(select(table))
+                    found[name] = [dict(row._mapping) for row in result]
+                return found
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def user(url: str, username: str) -> Any:
+    """The stored user (``authgate.domain.users.User``) or ``None``."""
+
+    async def use(tx: Tx) -> Any:
+        return await tx.users.by_username(username)
+
+    return run(url, use)
+
+
+def count_users(url: str) -> int:
+    async def use(tx: Tx) -> int:
+        return await tx.users.count()
+
+    return run(url, use)

@@ -1,0 +1,59 @@
+"""The command table: ``authgate --help`` lists every command from
+``COMMANDS`` without building the groups, so the table must say what the groups
+themselves register."""
+
+import argparse
+
+import pytest
+
+from authgate.cli import COMMANDS, build_parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, str | None]:
+    (action,) = [
+        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    return {choice.dest: choice.help for choice in action._choices_actions}
+
+
+def test_the_table_matches_what_the_groups_register():
+    full = subcommands(build_parser())
+    assert list(full.items()) == [(name, help_) for name, _, help_ in COMMANDS]
+
+
+def test_help_lists_every_command_without_building_any():
+    listed = build_parser(["--help"])
+    assert subcommands(listed) == subcommands(build_parser())
+    assert listed.format_help() == build_parser().format_help()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["auth", "status", "--json"],
+        ["--version"],
+        ["whoami", "--server", "http://x", "--token", "t"],
+        ["tokens", "create", "ci", "--expires-in-days", "7", "--scope", "read"],
+        ["org", "invite", "a@example.com", "--role", "admin"],
+        ["sessions", "revoke-all", "--yes"],
+        ["db", "upgrade"],
+        ["serve", "--port", "9000"],
+    ],
+)
+def test_a_command_parses_as_with_every_group_built(argv, capsys):
+    def parse(parser: argparse.ArgumentParser) -> object:
+        try:
+            return vars(parser.parse_args(argv))
+        except SystemExit as exc:
+            return ("exit", exc.code, capsys.readouterr().out)
+
+    assert parse(build_parser(argv)) == parse(build_parser())
+
+
+def test_only_the_chosen_group_is_built():
+    parser = build_parser(["keys", "list"])
+    (action,) = [
+        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    built = {name for name, sub in action.choices.items() if sub._actions[1:]}
+    assert built == {"keys"}

@@ -1,0 +1,133 @@
+import asyncio
+import time
+
+import pytest
+
+from authgate.domain.passwords import MAX_LENGTH, Hasher, check_policy
+from authgate.errors import WeakPassword
+
+GOOD = "correct horse battery staple"
+
+
+def test_policy_accepts_a_good_password():
+    check_policy(GOOD, min_length=12, username="alice")
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "at least 12"),
+        ("a" * (MAX_LENGTH + 1), f"at most {MAX_LENGTH}"),
+        ("correct horse\x00battery", "NUL"),
+        ("qwerty123456", "too common"),
+        ("QWERTY123456", "too common"),
+        ("my name is alice123!", "username"),
+        ("my name is ALICE123!", "username"),
+    ],
+)
+def test_policy_refuses(password, message):
+    with pytest.raises(WeakPassword, match=message):
+        check_policy(password, min_length=12, username="alice123")
+
+
+def test_min_length_is_the_setting():
+    check_policy("abcdefgh-xyz", min_length=12)
+    with pytest.raises(WeakPassword, match="at least 13"):
+        check_policy("abcdefgh-xyz", min_length=13)
+
+
+def test_max_length_boundary():
+    check_policy("ab" * (MAX_LENGTH // 2), min_length=12)
+
+
+def test_length_counts_characters_after_nfc_normalisation():
+    # "é" written as "e" + combining acute: 12 code points, 6 characters
+    decomposed = "e\u0301" * 6
+    with pytest.raises(WeakPassword, match="at least 12"):
+        check_policy(decomposed, min_length=12)
+    check_policy("é" * 12, min_length=12)
+
+
+def test_no_username_no_username_rule():
+    check_policy("alice-in-wonderland", min_length=12, username=None)
+    with pytest.raises(WeakPassword):
+        check_policy("alice-in-wonderland", min_length=12, username="alice")
+
+
+@pytest.fixture(scope="module")
+def hasher() -> Hasher:
+    return Hasher(time_cost=1, memory_kib=1024)
+
+
+@pytest.mark.anyio
+async def test_hash_is_argon2id_and_verifies(hasher):
+    hashed = await hasher.hash(GOOD)
+    assert hashed.startswith("$argon2id$")
+    assert GOOD not in hashed
+    assert await hasher.verify(hashed, GOOD)
+    assert not await hasher.verify(hashed, GOOD + "!")
+    assert await hasher.hash(GOOD) != hashed  # salted
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("stored", [None, "", "not-a-hash", "$argon2id$v=19$broken"])
+async def test_verify_without_a_usable_hash_is_false(hasher, stored):
+    assert await hasher.verify(stored, GOOD) is False
+
+
+@pytest.mark.anyio
+async def test_verify_none_still_costs_a_hash(hasher):
+    # an unknown user is checked against a dummy hash, not answered at once
+    hashed = await hasher.hash(GOOD)
+    called: list[str] = []
+    original = hasher._verify
+
+    def spy(password_hash: str, password: str) -> bool:
+        called.append(password_hash)
+        return original(password_hash, password)
+
+    hasher._verify = spy  # type: ignore[method-assign]
+    try:
+        assert await hasher.verify(None, GOOD) is False
+        assert await hasher.verify(hashed, GOOD) is True
+    finally:
+        del hasher._verify
+    assert len(called) == 2
+    assert called[0].startswith("$argon2id$")
+
+
+@pytest.mark.anyio
+async def test_needs_rehash_when_parameters_change():
+    old = Hasher(time_cost=1, memory_kib=1024)
+    new = Hasher(time_cost=2, memory_kib=2048)
+    hashed = await old.hash(GOOD)
+    assert not old.needs_rehash(hashed)
+    assert new.needs_rehash(hashed)
+    assert not new.needs_rehash(await new.hash(GOOD))
+    # the new parameters still verify the old hash (rehash happens after login)
+    assert await new.verify(hashed, GOOD)
+
+
+@pytest.mark.anyio
+async def test_hashing_does_not_block_the_event_loop():
+    slow = Hasher(time_cost=3, memory_kib=32768)
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    beat = asyncio.create_task(heartbeat())
+    await asyncio.sleep(0.01)
+    try:
+        for work in (slow.hash(GOOD), slow.verify(None, GOOD)):
+            before, started = ticks, time.perf_counter()
+            await work
+            elapsed = time.perf_counter() - started
+            assert elapsed > 0.01, "the hash was too fast to tell"
+            # the loop kept running while the hash was computed elsewhere
+            assert ticks - before >= 5, (ticks - before, elapsed)
+    finally:
+        beat.cancel()

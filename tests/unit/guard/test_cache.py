@@ -1,0 +1,119 @@
+import hashlib
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from authgate.guard import Principal, VerificationCache, Verified, _cache
+
+NOW = 1_000_000.0
+
+
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """The cache's wall clock, frozen and moved by hand."""
+    now = [NOW]
+    monkeypatch.setattr(
+        _cache,
+        "clock",
+        SimpleNamespace(now=lambda: datetime.fromtimestamp(now[0], UTC)),
+    )
+    return now
+
+
+def who(name: str) -> Principal:
+    return Principal(subject=name, kind="jwt")
+
+
+def entry(name: str, ttl: float = 60, tags: tuple[str, ...] = ()) -> Verified:
+    return Verified(who(name), valid_until=NOW + ttl, tags=tags)
+
+
+def test_key_is_sha256_of_the_token_not_the_token():
+    token = "ag_pat_secret"
+    assert VerificationCache.key(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in VerificationCache.key(token)
+
+
+def test_hit_until_valid_until(clock):
+    cache = VerificationCache()
+    cache.put("k", entry("a", ttl=10))
+    assert cache.get("k") == who("a")
+    clock[0] = NOW + 9.999
+    assert cache.get("k") == who("a")
+    clock[0] = NOW + 10
+    assert cache.get("k") is None
+    assert len(cache) == 0  # dropped, not just hidden
+
+
+def test_miss():
+    assert VerificationCache().get("nothing") is None
+
+
+def test_least_recently_used_goes_first(clock):
+    cache = VerificationCache(max_entries=2)
+    cache.put("a", entry("a"))
+    cache.put("b", entry("b"))
+    assert cache.get("a") is not None  # a is now the most recent
+    cache.put("c", entry("c"))
+    assert len(cache) == 2
+    assert cache.get("b") is None
+    assert cache.get("a") == who("a")
+    assert cache.get("c") == who("c")
+
+
+def test_bounded(clock):
+    cache = VerificationCache(max_entries=5)
+    for i in range(50):
+        cache.put(str(i), entry(str(i)))
+    assert len(cache) == 5
+    assert [cache.get(str(i)) for i in range(45, 50)] == [
+        who(str(i)) for i in range(45, 50)
+    ]
+
+
+def test_invalidate_by_tag(clock):
+    cache = VerificationCache()
+    cache.put("a", entry("a", tags=("ses_1", "usr_1")))
+    cache.put("b", entry("b", tags=("ses_2", "usr_1")))
+    cache.put("c", entry("c", tags=("ses_3", "usr_2")))
+    cache.invalidate("usr_1")
+    assert cache.get("a") is None
+    assert cache.get("b") is None
+    assert cache.get("c") == who("c")
+    cache.invalidate("ses_3", "unknown")
+    assert cache.get("c") is None
+    assert len(cache) == 0
+
+
+def test_evicted_entry_leaves_no_stale_tag(clock):
+    cache = VerificationCache(max_entries=1)
+    cache.put("a", entry("a", tags=("usr_1",)))
+    cache.put("b", entry("b"))  # evicts a
+    cache.put("a", entry("a2"))  # same key again, no tags this time
+    cache.invalidate("usr_1")
+    assert cache.get("a") == who("a2")
+
+
+def test_an_expired_verification_is_never_cached(clock):
+    cache = VerificationCache()
+    cache.put("past", Verified(who("p"), valid_until=NOW - 1))
+    cache.put("now", Verified(who("n"), valid_until=NOW))
+    assert len(cache) == 0
+    assert cache.get("past") is None
+    assert cache.get("now") is None
+
+
+def test_zero_entries_disables_the_cache(clock):
+    cache = VerificationCache(max_entries=0)
+    cache.put("a", entry("a"))
+    assert len(cache) == 0
+    assert cache.get("a") is None
+
+
+def test_clear(clock):
+    cache = VerificationCache()
+    cache.put("a", entry("a", tags=("t",)))
+    cache.clear()
+    assert cache.get("a") is None
+    cache.invalidate("t")  # no error after clear

@@ -1,0 +1,128 @@
+import os
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from authgate.config import Settings, is_loopback
+
+SECRET = "x" * 32
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch, tmp_path):
+    for name in list(os.environ):
+        if name.startswith("AUTHGATE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def make(**values) -> Settings:
+    return Settings(_env_file=None, **values)
+
+
+def test_defaults():
+    settings = make()
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.issuer == "http://127.0.0.1:8000"
+    assert settings.jwt_expiry == timedelta(minutes=15)
+    assert settings.refresh_token_expiry == timedelta(days=7)
+    assert settings.token_prefix == "ag"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15m", timedelta(minutes=15)),
+        ("7d", timedelta(days=7)),
+        ("900", timedelta(seconds=900)),
+        (900, timedelta(seconds=900)),
+        ("1h30m", timedelta(minutes=90)),
+    ],
+)
+def test_durations(text, expected):
+    assert make(jwt_expiry=text).jwt_expiry == expected
+
+
+def test_durations_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AUTHGATE_JWT_EXPIRY", "5m")
+    monkeypatch.setenv("AUTHGATE_REFRESH_TOKEN_EXPIRY", "30d")
+    settings = make()
+    assert settings.jwt_expiry == timedelta(minutes=5)
+    assert settings.refresh_token_expiry == timedelta(days=30)
+
+
+def test_bad_duration_is_refused():
+    with pytest.raises(ValidationError, match="not a duration"):
+        make(jwt_expiry="15 minutes")
+
+
+def test_durations_serialise_back_to_text():
+    dumped = make(jwt_expiry="900").model_dump(mode="json")
+    assert dumped["jwt_expiry"] == "15m"
+
+
+def test_short_secret_key_is_refused():
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        make(secret_key="x" * 31)
+    assert make(secret_key=SECRET).secret_key.get_secret_value() == SECRET
+
+
+def test_secret_key_is_not_shown():
+    settings = make(secret_key=SECRET)
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings.model_dump())
+
+
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - only ever refused here
+
+
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "::", "192.168.1.10", "example.com"])
+def test_single_user_mode_refused_off_loopback(host):
+    with pytest.raises(ValidationError, match="only allowed when the server binds"):
+        make(auth_enabled=False, host=host)
+    assert make(auth_enabled=True, host=host).host == host
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"]
+)
+def test_single_user_mode_allowed_on_loopback(host):
+    assert make(auth_enabled=False, host=host).auth_enabled is False
+    assert is_loopback(host)
+
+
+def test_issuer_follows_host_and_port():
+    assert make(host="localhost", port=9000).issuer == "http://localhost:9000"
+
+
+def test_public_url_overrides_issuer_without_trailing_slash():
+    settings = make(public_url="https://auth.example.com/", port=9000)
+    assert settings.issuer == "https://auth.example.com"
+    assert settings.api_resource == "https://auth.example.com"
+    assert make(public_url="https://example.com/auth/").issuer == (
+        "https://example.com/auth"
+    )
+
+
+def test_secure_cookies_follow_the_scheme_unless_set():
+    assert make(public_url="https://auth.example.com").secure_cookies is True
+    assert make().secure_cookies is False
+    assert make(cookie_secure=True).secure_cookies is True
+
+
+def test_database_defaults_to_sqlite_in_the_data_dir(tmp_path):
+    settings = make(data_dir=tmp_path / "data")
+    assert (
+        settings.sqlalchemy_url
+        == f"sqlite+aiosqlite:///{tmp_path / 'data'}/authgate.db"
+    )
+    url = "postgresql+asyncpg://u@h/db"
+    assert make(database_url=url).sqlalchemy_url == url
+
+
+@pytest.mark.parametrize("prefix", ["AG", "1ag", "a_b", "", "a" * 17])
+def test_token_prefix_shape(prefix):
+    with pytest.raises(ValidationError):
+        make(token_prefix=prefix)

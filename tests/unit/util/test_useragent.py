@@ -1,0 +1,57 @@
+import pytest
+
+from authgate.util.useragent import device_label
+
+CHROME_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+FIREFOX_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0"
+)
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+SAFARI_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+)
+EDGE_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51"
+)
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36"
+)
+FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label"),
+    [
+        (CHROME_MAC, "Chrome/macOS"),
+        (FIREFOX_WINDOWS, "Firefox/Windows"),
+        (SAFARI_IPHONE, "Safari/iOS"),
+        (SAFARI_MAC, "Safari/macOS"),
+        (EDGE_WINDOWS, "Edge/Windows"),
+        (CHROME_ANDROID, "Chrome/Android"),
+        (FIREFOX_LINUX, "Firefox/Linux"),
+        ("authgate-cli/0.1", "authgate-cli"),
+        ("authgate-cli/0.1.0 (linux; python 3.11)", "authgate-cli"),
+        ("python-httpx/0.28.1", "python-httpx"),
+        ("curl/8.5.0", "curl"),
+    ],
+)
+def test_labels(user_agent, label):
+    assert device_label(user_agent) == label
+
+
+@pytest.mark.parametrize("user_agent", [None, "", "!!!", "/1.0", "no version here"])
+def test_unknown(user_agent):
+    assert device_label(user_agent) == "Unknown device"
+
+
+def test_browser_without_a_known_system():
+    assert device_label("Mozilla/5.0 (Plan9) Firefox/1.0") == "Firefox"
