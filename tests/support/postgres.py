@@ -90,7 +90,14 @@ class Cluster:
             self._run(
                 "pg_ctl", "-D", str(self._dir / "data"), "-m", "immediate", "stop"
             )
-            shutil.rmtree(self._dir, ignore_errors=True)
+            # Gigabytes of per-test databases: delete them in the background so
+            # the session's teardown does not run into the per-test timeout.
+            subprocess.Popen(
+                ["rm", "-rf", str(self._dir)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def execute(self, statement: str) -> None:
         import asyncpg
