@@ -137,11 +137,10 @@ def server(bench: Bench, label: str, **overrides: Any) -> Iterator[Server]:
         "log_level": "WARNING",  # no access log: the app is measured, not logging
         **overrides,
     }
-    env = {
-        **os.environ,
-        **{f"AUTHGATE_{k.upper()}": str(v) for k, v in settings.items()},
-    }
-    env.pop("AUTHGATE_DATABASE_URL", None)
+    # Only these settings: none of the caller's AUTHGATE_* (a database URL,
+    # Redis…) leaks into the measured server.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
+    env.update({f"AUTHGATE_{k.upper()}": str(v) for k, v in settings.items()})
     process = subprocess.Popen(
         [sys.executable, "-m", "authgate", "serve"],
         env=env,
@@ -217,7 +216,7 @@ def mint_access_tokens(running: Server, count: int) -> list[str]:
             issuer=settings.issuer,
             subject=account.user_id,
             audience=settings.api_resource,
-            client_id="authgate",
+            client_id="authgate",  # first-party, as a login's own tokens are
             scope="read write",
             ttl=settings.jwt_expiry,
             session_id=account.session_id,

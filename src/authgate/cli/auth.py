@@ -148,11 +148,12 @@ def _check(context: Context, token: str, expired: str) -> tuple[bool, object, st
 
 
 def _iso(timestamp: float | None) -> str | None:
+    """UTC, ISO 8601 (``time``, not ``datetime``: this runs on every status)."""
     if timestamp is None:
         return None
-    from datetime import UTC, datetime
+    import time
 
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def logout(args: argparse.Namespace) -> int:

@@ -55,5 +55,20 @@ def test_only_the_chosen_group_is_built():
     (action,) = [
         a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
     ]
-    built = {name for name, sub in action.choices.items() if sub._actions[1:]}
-    assert built == {"keys"}
+    assert set(action.choices) == {"keys"}
+    listed = build_parser(["--help"])
+    (action,) = [
+        a for a in listed._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert set(action.choices) == {name for name, _, _ in COMMANDS}
+    assert not any(sub._actions for sub in action.choices.values())  # stubs
+
+
+def test_a_misspelt_command_lists_them_all(capsys):
+    with pytest.raises(SystemExit) as exited:
+        build_parser(["tokenz", "list"]).parse_args(["tokenz", "list"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'tokenz'" in err
+    for name, _, _ in COMMANDS:
+        assert f"'{name}'" in err
