@@ -28,6 +28,11 @@ class VerificationCache:
         self._entries: OrderedDict[str, Verified] = OrderedDict()
         self._by_tag: dict[str, set[str]] = {}
         self._lock = threading.Lock()
+        #: Bumped by every invalidation. A verification that read the database
+        #: may have raced a revocation that evicted nothing (the entry was not
+        #: cached yet): callers read this before verifying and ``put`` refuses
+        #: the entry if anything was invalidated since.
+        self.generation = 0
 
     @staticmethod
     def key(token: str) -> str:
@@ -43,10 +48,12 @@ class VerificationCache:
         self._entries.move_to_end(key)
         return entry.principal
 
-    def put(self, key: str, verified: Verified) -> None:
+    def put(self, key: str, verified: Verified, *, since: int) -> None:
         if self.max_entries <= 0 or verified.valid_until <= clock.now().timestamp():
             return
         with self._lock:
+            if since != self.generation:
+                return
             self._entries[key] = verified
             self._entries.move_to_end(key)
             for tag in verified.tags:
@@ -57,12 +64,14 @@ class VerificationCache:
 
     def invalidate(self, *tags: str) -> None:
         with self._lock:
+            self.generation += 1
             for tag in tags:
                 for key in self._by_tag.pop(tag, set()):
                     self._drop_locked(key)
 
     def clear(self) -> None:
         with self._lock:
+            self.generation += 1
             self._entries.clear()
             self._by_tag.clear()
 

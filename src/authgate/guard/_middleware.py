@@ -134,9 +134,10 @@ class GuardMiddleware:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
+        since = self.cache.generation
         for verifier in self.verifiers:
             if verifier.accepts(credential):
                 verified = await verifier.verify(credential)
-                self.cache.put(key, verified)
+                self.cache.put(key, verified, since=since)
                 return verified.principal
         raise CredentialError("The credential is not recognised.")

@@ -12,13 +12,13 @@ repeat request.
 """
 
 import dataclasses
-import time
 
 from authgate.domain.orgs import Membership
 from authgate.domain.permissions import Role
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.storage.db import Database
+from authgate.util.ttlmap import TtlMap
 
 HEADER = "x-organization-id"
 
@@ -45,28 +45,24 @@ class UserOrgs:
 
 
 class OrgContext:
-    TTL = 60.0
-
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._cache: dict[str, tuple[float, UserOrgs]] = {}
+        self._cache: TtlMap[UserOrgs] = TtlMap(ttl=60.0)
 
     async def orgs_of(self, user_id: str) -> UserOrgs:
         hit = self._cache.get(user_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None:
+            return hit
+        since = self._cache.generation
         async with self._db.read() as tx:
             user = await tx.users.get(user_id)
             memberships = await tx.orgs.memberships(user_id)
         found = UserOrgs(user.default_org_id if user else None, tuple(memberships))
-        if len(self._cache) > 50_000:
-            self._cache.clear()
-        self._cache[user_id] = (time.monotonic() + self.TTL, found)
+        self._cache.put(user_id, found, since=since)
         return found
 
     def invalidate(self, *tags: str) -> None:
-        for tag in tags:
-            self._cache.pop(tag, None)
+        self._cache.invalidate(*tags)
 
     async def apply(
         self, principal: Principal, requested: str | None, named: str | None = None

@@ -37,7 +37,7 @@ def test_key_is_sha256_of_the_token_not_the_token():
 
 def test_hit_until_valid_until(clock):
     cache = VerificationCache()
-    cache.put("k", entry("a", ttl=10))
+    cache.put("k", entry("a", ttl=10), since=cache.generation)
     assert cache.get("k") == who("a")
     clock[0] = NOW + 9.999
     assert cache.get("k") == who("a")
@@ -52,10 +52,10 @@ def test_miss():
 
 def test_least_recently_used_goes_first(clock):
     cache = VerificationCache(max_entries=2)
-    cache.put("a", entry("a"))
-    cache.put("b", entry("b"))
+    cache.put("a", entry("a"), since=cache.generation)
+    cache.put("b", entry("b"), since=cache.generation)
     assert cache.get("a") is not None  # a is now the most recent
-    cache.put("c", entry("c"))
+    cache.put("c", entry("c"), since=cache.generation)
     assert len(cache) == 2
     assert cache.get("b") is None
     assert cache.get("a") == who("a")
@@ -65,7 +65,7 @@ def test_least_recently_used_goes_first(clock):
 def test_bounded(clock):
     cache = VerificationCache(max_entries=5)
     for i in range(50):
-        cache.put(str(i), entry(str(i)))
+        cache.put(str(i), entry(str(i)), since=cache.generation)
     assert len(cache) == 5
     assert [cache.get(str(i)) for i in range(45, 50)] == [
         who(str(i)) for i in range(45, 50)
@@ -74,9 +74,9 @@ def test_bounded(clock):
 
 def test_invalidate_by_tag(clock):
     cache = VerificationCache()
-    cache.put("a", entry("a", tags=("ses_1", "usr_1")))
-    cache.put("b", entry("b", tags=("ses_2", "usr_1")))
-    cache.put("c", entry("c", tags=("ses_3", "usr_2")))
+    cache.put("a", entry("a", tags=("ses_1", "usr_1")), since=cache.generation)
+    cache.put("b", entry("b", tags=("ses_2", "usr_1")), since=cache.generation)
+    cache.put("c", entry("c", tags=("ses_3", "usr_2")), since=cache.generation)
     cache.invalidate("usr_1")
     assert cache.get("a") is None
     assert cache.get("b") is None
@@ -88,17 +88,19 @@ def test_invalidate_by_tag(clock):
 
 def test_evicted_entry_leaves_no_stale_tag(clock):
     cache = VerificationCache(max_entries=1)
-    cache.put("a", entry("a", tags=("usr_1",)))
-    cache.put("b", entry("b"))  # evicts a
-    cache.put("a", entry("a2"))  # same key again, no tags this time
+    cache.put("a", entry("a", tags=("usr_1",)), since=cache.generation)
+    cache.put("b", entry("b"), since=cache.generation)  # evicts a
+    cache.put(
+        "a", entry("a2"), since=cache.generation
+    )  # same key again, no tags this time
     cache.invalidate("usr_1")
     assert cache.get("a") == who("a2")
 
 
 def test_an_expired_verification_is_never_cached(clock):
     cache = VerificationCache()
-    cache.put("past", Verified(who("p"), valid_until=NOW - 1))
-    cache.put("now", Verified(who("n"), valid_until=NOW))
+    cache.put("past", Verified(who("p"), valid_until=NOW - 1), since=cache.generation)
+    cache.put("now", Verified(who("n"), valid_until=NOW), since=cache.generation)
     assert len(cache) == 0
     assert cache.get("past") is None
     assert cache.get("now") is None
@@ -106,14 +108,35 @@ def test_an_expired_verification_is_never_cached(clock):
 
 def test_zero_entries_disables_the_cache(clock):
     cache = VerificationCache(max_entries=0)
-    cache.put("a", entry("a"))
+    cache.put("a", entry("a"), since=cache.generation)
     assert len(cache) == 0
     assert cache.get("a") is None
 
 
 def test_clear(clock):
     cache = VerificationCache()
-    cache.put("a", entry("a", tags=("t",)))
+    cache.put("a", entry("a", tags=("t",)), since=cache.generation)
     cache.clear()
     assert cache.get("a") is None
     cache.invalidate("t")  # no error after clear
+
+
+def test_a_fill_that_raced_an_invalidation_is_refused(clock):
+    """A verification read the database, a revocation committed and evicted
+    (nothing cached yet), then the verification finishes: its entry would
+    outlive the revocation, so it is not kept."""
+    cache = VerificationCache()
+    since = cache.generation
+    cache.invalidate("usr_1")  # the revocation lands mid-verification
+    cache.put("a", entry("a", tags=("usr_1",)), since=since)
+    assert cache.get("a") is None
+    cache.put("a", entry("a", tags=("usr_1",)), since=cache.generation)
+    assert cache.get("a") == who("a")  # a fresh verification is kept
+
+
+def test_clear_also_refuses_fills_begun_before_it(clock):
+    cache = VerificationCache()
+    since = cache.generation
+    cache.clear()
+    cache.put("a", entry("a"), since=since)
+    assert cache.get("a") is None

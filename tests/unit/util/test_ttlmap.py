@@ -1,0 +1,89 @@
+import anyio
+
+from authgate.util import ttlmap
+from authgate.util.ttlmap import TtlMap
+from authgate.web.org_context import OrgContext
+
+
+def test_kept_for_its_ttl(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(ttlmap.time, "monotonic", lambda: now[0])
+    values: TtlMap[str] = TtlMap(ttl=60)
+    values.put("usr_1", "alice", since=values.generation)
+    assert values.get("usr_1") == "alice"
+    now[0] = 160.5
+    assert values.get("usr_1") is None
+
+
+def test_invalidate_drops_only_the_named_ids():
+    values: TtlMap[str] = TtlMap(ttl=60)
+    values.put("usr_1", "alice", since=values.generation)
+    values.put("usr_2", "bob", since=values.generation)
+    values.invalidate("usr_1", "org_9")
+    assert values.get("usr_1") is None
+    assert values.get("usr_2") == "bob"
+
+
+def test_a_fill_begun_before_an_invalidation_is_refused():
+    values: TtlMap[str] = TtlMap(ttl=60)
+    since = values.generation
+    values.invalidate("usr_1")  # a revocation commits while the row is read
+    values.put("usr_1", "stale", since=since)
+    assert values.get("usr_1") is None
+
+
+def test_bounded():
+    values: TtlMap[int] = TtlMap(ttl=60, max_entries=3)
+    for i in range(10):
+        values.put(str(i), i, since=values.generation)
+    assert sum(values.get(str(i)) is not None for i in range(10)) <= 3
+    assert values.get("9") == 9
+
+
+class _Reads:
+    """A database whose read is overtaken by a membership change: the
+    fan-out evicts the user while the memberships are on their way."""
+
+    def __init__(self) -> None:
+        self.context: OrgContext | None = None
+        self.reads = 0
+
+    def read(self) -> "_Reads":
+        return self
+
+    async def __aenter__(self) -> "_Reads":
+        self.reads += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    @property
+    def users(self) -> "_Reads":
+        return self
+
+    @property
+    def orgs(self) -> "_Reads":
+        return self
+
+    async def get(self, user_id: str) -> None:
+        return None
+
+    async def memberships(self, user_id: str) -> list[object]:
+        if self.reads == 1:
+            assert self.context is not None
+            self.context.invalidate(user_id)
+        return []
+
+
+def test_org_context_does_not_cache_memberships_read_across_a_change():
+    db = _Reads()
+    context = OrgContext(db)  # type: ignore[arg-type]
+    db.context = context
+
+    async def three() -> None:
+        for _ in range(3):
+            await context.orgs_of("usr_1")
+
+    anyio.run(three)
+    assert db.reads == 2  # the raced read was not kept; the second one was
