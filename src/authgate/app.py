@@ -205,5 +205,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         cache=services.cache,
         fallback=None if settings.auth_enabled else LocalOwner(services),
     )
-    app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        SecurityMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # Single-user mode: only loopback names and the public URL's host.
+        public_host=None if settings.auth_enabled else settings.public_host,
+    )
+
     return app

@@ -327,6 +327,11 @@ class Settings(BaseSettings):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
+    def public_host(self) -> str:
+        """The host name people reach this server by (the issuer's)."""
+        return (urlsplit(self.issuer).hostname or self.host).lower()
+
+    @property
     def api_resource(self) -> str:
         """The audience of tokens for Authgate's own API (RFC 8707 / RFC 9728)."""
         return self.issuer

@@ -9,13 +9,14 @@ secret, so it needs no storage and dies with the session.
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from authgate.config import Settings
+from authgate.config import Settings, is_loopback
 from authgate.errors import Forbidden
 
 SESSION_COOKIE = "ag_session"
@@ -138,18 +139,34 @@ _DOCS_PATHS = ("/docs", "/redoc")
 
 class SecurityMiddleware:
     """Security headers on every response, ``no-store`` on anything that may
-    carry a token, and a hard limit on request body size (413)."""
+    carry a token, and a hard limit on request body size (413).
 
-    def __init__(self, app: Any, *, max_body_bytes: int) -> None:
+    With ``public_host`` (single-user mode) only requests naming a loopback
+    host or that host get through. Every request there is the
+    owner, so a site whose name an attacker points at 127.0.0.1 (DNS
+    rebinding) would otherwise read and change everything as the same origin
+    as its own pages; its requests carry its own name in ``Host``.
+    """
+
+    def __init__(
+        self, app: Any, *, max_body_bytes: int, public_host: str | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.public_host = public_host
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        length = dict(scope["headers"]).get(b"content-length")
+        request_headers = dict(scope["headers"])
+        if self.public_host is not None and not _local_host(
+            request_headers.get(b"host", b""), self.public_host
+        ):
+            await _refuse(send, 421, "misdirected_request", "Unknown host name.")
+            return
+        length = request_headers.get(b"content-length")
         if length is not None and (
             not length.isdigit() or int(length) > self.max_body_bytes
         ):
@@ -205,15 +222,21 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _local_host(host: bytes, public: str) -> bool:
+    name = urlsplit("//" + host.decode("latin-1")).hostname or ""
+    return is_loopback(name) or name == public
+
+
 async def _too_large(send: Any) -> None:
-    body = (
-        b'{"error":"payload_too_large",'
-        b'"error_description":"The request body is too large."}'
-    )
+    await _refuse(send, 413, "payload_too_large", "The request body is too large.")
+
+
+async def _refuse(send: Any, status: int, error: str, description: str) -> None:
+    body = json.dumps({"error": error, "error_description": description}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

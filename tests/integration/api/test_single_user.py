@@ -46,6 +46,34 @@ def test_without_auth_other_sites_cannot_act_as_the_owner(start_server):
         assert http.post(invites, json={}).status_code == 201
 
 
+def test_without_auth_a_rebound_host_name_is_refused(start_server):
+    """DNS rebinding: a site the attacker points at 127.0.0.1 is, to the browser,
+    the same origin as this server. Its requests name its host: refused before
+    anything is read, however the Origin matches."""
+    server = start_server(auth_enabled=False)
+    port = server.url.rsplit(":", 1)[1]
+    with server.client() as http:
+        for host in (f"evil.example:{port}", "evil.example", "127.0.0.1.evil.example"):
+            origin = {"Host": host, "Origin": f"http://{host}"}
+            error(http.get("/api/v1/me", headers=origin), 421, "misdirected_request")
+            error(
+                http.post("/api/v1/admin/invites", json={}, headers=origin),
+                421,
+                "misdirected_request",
+            )
+        assert http.get("/api/v1/admin/invites").json()["items"] == []
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+            mine = http.get("/api/v1/me", headers={"Host": host})
+            assert mine.status_code == 200, (host, mine.text)
+
+
+def test_with_auth_any_host_name_is_served(start_server):
+    """Behind a proxy the host may be anything: there the cookie, not the
+    address, is what a request carries."""
+    with start_server().client() as http:
+        assert http.get("/healthz", headers={"Host": "auth.example"}).status_code == 200
+
+
 def test_the_owner_is_the_existing_administrator(start_server):
     with start_server().client() as http:
         admin = random_name("admin")
