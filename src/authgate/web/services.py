@@ -16,6 +16,7 @@ from authgate.oauth.server import Server
 from authgate.storage.db import Database
 from authgate.upstream.base import Provider
 from authgate.util import hkdf
+from authgate.util.ttlmap import TtlMap
 from authgate.web.fanout import InvalidationFeed
 from authgate.web.geo import GeoLocator
 from authgate.web.org_context import OrgContext
@@ -60,31 +61,6 @@ class Keys:
         return found
 
 
-class UserCache:
-    """Users by id, so ``/me`` and verifiers skip the database on a repeat
-    request; evicted by the same revocation fan-out as credentials."""
-
-    TTL = 60.0
-
-    def __init__(self) -> None:
-        self._users: dict[str, tuple[float, User]] = {}
-
-    def get(self, user_id: str) -> User | None:
-        hit = self._users.get(user_id)
-        if hit is None or hit[0] < time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, user: User) -> None:
-        if len(self._users) > 50_000:
-            self._users.clear()
-        self._users[user.id] = (time.monotonic() + self.TTL, user)
-
-    def invalidate(self, *tags: str) -> None:
-        for tag in tags:
-            self._users.pop(tag, None)
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -96,7 +72,9 @@ class Services:
     geo: GeoLocator
     orgs: OrgContext
     oauth: Server
-    users: UserCache = field(default_factory=UserCache)
+    #: Users by id, so ``/me`` and verifiers skip the database on a repeat
+    #: request; evicted by the same revocation fan-out as credentials.
+    users: TtlMap[User] = field(default_factory=lambda: TtlMap(ttl=60.0))
     feed: InvalidationFeed | None = None
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: The upstream identity provider for web sign-in, if one is configured.
@@ -143,8 +121,9 @@ class Services:
         cached = self.users.get(user_id)
         if cached is not None:
             return cached
+        since = self.users.generation
         async with self.db.read() as tx:
             found = await tx.users.get(user_id)
         if found is not None:
-            self.users.put(found)
+            self.users.put(user_id, found, since=since)
         return found
