@@ -11,8 +11,9 @@ import os
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 
-from argon2 import PasswordHasher, Type
+from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import ARGON2_VERSION
 
 from authgate.errors import WeakPassword
 
@@ -42,7 +43,23 @@ class Hasher:
         return ok and password_hash is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
-        return self._argon2.check_needs_rehash(password_hash)
+        """Weaker than these parameters, not merely different: while instances
+        with old and new settings run side by side (a rolling upgrade), each
+        would otherwise rehash on every login what the other just wrote. A
+        stronger stored hash stays; lowering the settings never weakens one."""
+        try:
+            stored = extract_parameters(password_hash)
+        except InvalidHashError:
+            return True
+        wanted = self._argon2
+        return (
+            stored.type is not Type.ID
+            or stored.version < ARGON2_VERSION
+            or stored.time_cost < wanted.time_cost
+            or stored.memory_cost < wanted.memory_cost
+            or stored.hash_len < wanted.hash_len
+            or stored.salt_len < wanted.salt_len
+        )
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

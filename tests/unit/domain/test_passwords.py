@@ -2,6 +2,7 @@ import asyncio
 import time
 
 import pytest
+from argon2 import PasswordHasher, Type
 
 from authgate.domain.passwords import MAX_LENGTH, Hasher, check_policy
 from authgate.errors import WeakPassword
@@ -106,6 +107,25 @@ async def test_needs_rehash_when_parameters_change():
     assert not new.needs_rehash(await new.hash(GOOD))
     # the new parameters still verify the old hash (rehash happens after login)
     assert await new.verify(hashed, GOOD)
+
+
+@pytest.mark.anyio
+async def test_a_stronger_hash_is_never_rehashed_down():
+    """Instances with old and new settings side by side must not rewrite each
+    other's hashes on every login."""
+    old = Hasher(time_cost=1, memory_kib=1024)
+    new = Hasher(time_cost=2, memory_kib=2048)
+    assert not old.needs_rehash(await new.hash(GOOD))
+    more_memory = Hasher(time_cost=1, memory_kib=4096)
+    assert not more_memory.needs_rehash(await Hasher(2, 8192).hash(GOOD))
+    assert more_memory.needs_rehash(await Hasher(3, 2048).hash(GOOD))  # less memory
+
+
+def test_an_unreadable_or_foreign_hash_needs_rehash():
+    hasher = Hasher(time_cost=1, memory_kib=1024)
+    assert hasher.needs_rehash("not a hash")
+    argon2i = PasswordHasher(time_cost=3, memory_cost=4096, type=Type.I).hash(GOOD)
+    assert hasher.needs_rehash(argon2i)
 
 
 @pytest.mark.anyio
