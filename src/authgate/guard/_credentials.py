@@ -14,6 +14,9 @@ Transport = Literal["bearer", "header", "cookie", "query"]
 class Credential:
     value: str
     transport: Transport
+    #: who presented it, for the audit entry of a refused use (a revoked token)
+    ip: str | None = None
+    user_agent: str | None = None
 
     @property
     def is_jwt(self) -> bool:
@@ -41,25 +44,45 @@ def extract(
     *,
     cookie_name: str | None,
     allow_query: bool,
+    client: tuple[str, int] | None = None,
 ) -> Credential | None:
-    """The one credential a request carries, most explicit transport first."""
+    """The one credential a request carries, most explicit transport first.
+    ``client`` is the ASGI scope's peer address."""
     headers = list(headers)
+    found = _find(headers, query_string, cookie_name, allow_query)
+    if found is None:
+        return None
+    value, transport = found
+    return Credential(
+        value,
+        transport,
+        ip=client[0] if client else None,
+        user_agent=_header(headers, b"user-agent"),
+    )
+
+
+def _find(
+    headers: list[tuple[bytes, bytes]],
+    query_string: bytes,
+    cookie_name: str | None,
+    allow_query: bool,
+) -> tuple[str, Transport] | None:
     authorization = _header(headers, b"authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return Credential(token.strip(), "bearer")
+            return token.strip(), "bearer"
     api_key = _header(headers, b"x-api-key")
     if api_key and api_key.strip():
-        return Credential(api_key.strip(), "header")
+        return api_key.strip(), "header"
     if cookie_name:
         value = cookie(_header(headers, b"cookie"), cookie_name)
         if value:
-            return Credential(value, "cookie")
+            return value, "cookie"
     if allow_query and query_string:
         for key, value in parse_qsl(query_string.decode("latin-1")):
             # Only API keys may travel in a URL (it ends up in logs and
             # histories); a session, PAT or JWT there is ignored.
             if key == "api_key" and "_key_" in value:
-                return Credential(value, "query")
+                return value, "query"
     return None

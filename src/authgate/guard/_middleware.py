@@ -78,6 +78,7 @@ class GuardMiddleware:
             scope.get("query_string", b""),
             cookie_name=self.cookie_name,
             allow_query=self.allow_query_api_key,
+            client=scope.get("client"),
         )
         principal: Principal | None = None
         error: CredentialError | None = None

@@ -178,7 +178,11 @@ class CredentialVerifier:
 
     async def verify(self, credential: Credential) -> Verified:
         async with self.services.db.transaction() as tx:
-            found = await credentials.authenticate(tx, credential.value, ClientInfo())
+            found = await credentials.authenticate(
+                tx,
+                credential.value,
+                ClientInfo(ip=credential.ip, user_agent=credential.user_agent),
+            )
             user = (
                 await tx.users.get(found.user_id) if isinstance(found, Cred) else None
             )

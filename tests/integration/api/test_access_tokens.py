@@ -261,6 +261,7 @@ def test_create_revoke_and_use_after_revoke_are_audited(actions, client):
     }
     for event in by_action.values():
         assert event["actor_id"] == user_id
+        assert event["ip"] == "127.0.0.1"  # who used it after the revocation too
     assert by_action["access_token.created"]["details"]["name"] == "audited"
     response = client.get(
         "/api/v1/admin/audit", headers=actions.admin().bearer, params={"limit": 200}
