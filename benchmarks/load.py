@@ -18,6 +18,12 @@ tokens). Only requests started after the warm-up and finished before its end
 count. ``"client": "raw"`` swaps httpx for a minimal HTTP/1.1 client
 (:class:`RawHttp`).
 
+The body is ``json`` for every request, or with ``"bodies": [{…}, …]`` worker
+``w``'s own ``bodies[w]``; ``"form": true`` sends it form-encoded (an OAuth
+token request). ``"chain": "refresh_token"`` makes each worker replace that
+field of its body with the same field of every answer: a rotating refresh
+token, spent once and replaced by the next.
+
 Spec of the baseline::
 
     {"mode": "argon2", "threads": 2, "warmup": 1.0, "duration": 6.0,
@@ -32,7 +38,7 @@ import sys
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpcore._synchronization
 import httpx
@@ -76,17 +82,18 @@ class RawHttp:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(
-        self, method: str, path: str, headers: dict[str, str], body: Any
+        self, method: str, path: str, headers: dict[str, str], body: Any, form: bool
     ) -> tuple[int, bytes]:
         if self.writer is None or self.reader is None:
             self.reader, self.writer = await asyncio.open_connection(
                 self.host, self.port
             )
-        payload = b"" if body is None else json.dumps(body).encode()
+        payload = b"" if body is None else _encode(body, form)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         if body is not None:
-            lines += ["Content-Type: application/json"]
+            kind = "application/x-www-form-urlencoded" if form else "application/json"
+            lines += [f"Content-Type: {kind}"]
         lines += [f"Content-Length: {len(payload)}", "", ""]
         self.writer.write("\r\n".join(lines).encode("latin-1") + payload)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -121,17 +128,31 @@ class HttpxClient:
         )
 
     async def request(
-        self, method: str, path: str, headers: dict[str, str], body: Any
+        self, method: str, path: str, headers: dict[str, str], body: Any, form: bool
     ) -> tuple[int, bytes]:
-        response = await self.client.request(method, path, headers=headers, json=body)
+        if form:
+            response = await self.client.request(
+                method, path, headers=headers, data=body
+            )
+        else:
+            response = await self.client.request(
+                method, path, headers=headers, json=body
+            )
         return response.status_code, response.content
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
 
+def _encode(body: Any, form: bool) -> bytes:
+    return urlencode(body).encode() if form else json.dumps(body).encode()
+
+
 async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
     headers: list[dict[str, str]] = spec.get("headers") or [{}]
+    bodies: list[Any] = spec.get("bodies") or [spec.get("json")]
+    form: bool = spec.get("form", False)
+    chain: str | None = spec.get("chain")
     once: bool = spec.get("once", False)
     limit: int = spec.get("max_requests", 200_000)
     if once:
@@ -150,7 +171,7 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
     measure_from = start + spec["warmup"]
     measure_to = measure_from + spec["duration"]
 
-    async def worker(client: RawHttp | HttpxClient) -> None:
+    async def worker(client: RawHttp | HttpxClient, body: Any) -> None:
         nonlocal next_index, counted
         try:
             while True:
@@ -163,13 +184,19 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
                     spec["method"],
                     spec["path"],
                     headers[index % len(headers)],
-                    spec.get("json"),
+                    body,
+                    form,
                 )
                 done = time.perf_counter()
                 if status != expect:
                     key = f"{status} {content[:120].decode(errors='replace')}"
                     errors[key] = errors.get(key, 0) + 1
-                elif now >= measure_from and done <= measure_to:
+                    if chain:
+                        return  # its token is spent: nothing left to send
+                    continue
+                if chain:
+                    body = {**body, chain: json.loads(content)[chain]}
+                if now >= measure_from and done <= measure_to:
                     counted += 1
                     latencies.append(done - now)
         finally:
@@ -187,7 +214,9 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
         marks["wall_to"] = time.perf_counter()
 
     sampler = asyncio.create_task(sample_cpu())
-    await asyncio.gather(*(worker(client) for client in clients))
+    await asyncio.gather(
+        *(worker(client, bodies[i % len(bodies)]) for i, client in enumerate(clients))
+    )
     ended = time.perf_counter()
     if once and ended < measure_to:
         # Ran out of fresh tokens early: measure up to the last request.

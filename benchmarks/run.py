@@ -19,9 +19,12 @@ import argparse
 import asyncio
 import base64
 import datetime
+import hashlib
+import html
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -72,6 +76,13 @@ class Server:
     pid: int
     settings: dict[str, Any]
     account: Account | None = None
+    #: secrets made once per server by the cases that need them
+    made: dict[str, Any] = field(default_factory=dict)
+
+    def api(self) -> httpx.Client:
+        """A client of this server acting as the signed-in (admin) user."""
+        assert self.account is not None
+        return httpx.Client(base_url=self.url, timeout=30, headers=self.account.bearer)
 
 
 @dataclass
@@ -251,6 +262,9 @@ def measure(
     *,
     headers: list[dict[str, str]] | None = None,
     body: Any = None,
+    bodies: list[Any] | None = None,
+    form: bool = False,
+    chain: str | None = None,
     once: bool = False,
     concurrency: int | None = None,
     duration: float | None = None,
@@ -264,6 +278,9 @@ def measure(
             "method": method,
             "path": path,
             "json": body,
+            "bodies": bodies,
+            "form": form,
+            "chain": chain,
             "headers": headers or [{}],
             "once": once,
             "concurrency": concurrency,
@@ -355,6 +372,165 @@ def healthz_no_cache(bench: Bench) -> Result:
     )
 
 
+def _credential(running: Server, kind: str) -> dict[str, str]:
+    """The bearer header of a personal access token (``pat``) or an API key
+    (``key``, in an organization of its own) of the signed-in user."""
+    if kind not in running.made:
+        with running.api() as http:
+            if kind == "pat":
+                made = http.post(
+                    "/api/v1/access-tokens",
+                    json={"name": "bench", "expires_in_days": 30},
+                )
+            else:
+                org = http.post("/api/v1/orgs", json={"name": "Bench"})
+                org.raise_for_status()
+                made = http.post(
+                    "/api/v1/api-keys",
+                    json={"name": "bench", "permission": "read"},
+                    headers={"X-Organization-Id": org.json()["id"]},
+                )
+            made.raise_for_status()
+        running.made[kind] = {"Authorization": f"Bearer {made.json()['token']}"}
+    return dict(running.made[kind])
+
+
+def _me_with(bench: Bench, case: str, label: str, kind: str) -> Result:
+    running = bench.servers[label]
+    headers = [_credential(running, kind)]
+    return measure(bench, case, running, "GET", "/api/v1/me", headers=headers)
+
+
+def me_pat(bench: Bench) -> Result:
+    return _me_with(bench, "me_pat", "default", "pat")
+
+
+def me_key(bench: Bench) -> Result:
+    return _me_with(bench, "me_key", "default", "key")
+
+
+def me_pat_no_cache(bench: Bench) -> Result:
+    """Every request looks the token up by hash in the database."""
+    return _me_with(bench, "me_pat_no_cache", "no_cache", "pat")
+
+
+def me_key_no_cache(bench: Bench) -> Result:
+    return _me_with(bench, "me_key_no_cache", "no_cache", "key")
+
+
+def token_client_credentials(bench: Bench) -> Result:
+    """``POST /oauth/token`` with ``grant_type=client_credentials`` and HTTP
+    Basic client authentication: a signed JWT for every request."""
+    running = bench.servers["default"]
+    with running.api() as http:
+        made = http.post(
+            "/api/v1/admin/clients",
+            json={"name": "bench-service", "grant_types": ["client_credentials"]},
+        )
+        made.raise_for_status()
+    client = made.json()
+    basic = base64.b64encode(
+        f"{client['client_id']}:{client['client_secret']}".encode()
+    ).decode()
+    return measure(
+        bench,
+        "token_client_creds",
+        running,
+        "POST",
+        "/oauth/token",
+        headers=[{"Authorization": f"Basic {basic}"}],
+        body={"grant_type": "client_credentials", "scope": "read"},
+        form=True,
+    )
+
+
+def token_refresh(bench: Bench) -> Result:
+    """``POST /oauth/token`` with ``grant_type=refresh_token``: each worker
+    spends its refresh token and sends the rotated one it got back (a public
+    client, as the CLI is)."""
+    running = bench.servers["default"]
+    concurrency = bench.options.light_concurrency
+    client_id, refresh_tokens = _oauth_refresh_tokens(running, concurrency)
+    bodies = [
+        {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
+        for token in refresh_tokens
+    ]
+    return measure(
+        bench,
+        "token_refresh",
+        running,
+        "POST",
+        "/oauth/token",
+        bodies=bodies,
+        form=True,
+        chain="refresh_token",
+        concurrency=concurrency,
+    )
+
+
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+def _oauth_refresh_tokens(running: Server, count: int) -> tuple[str, list[str]]:
+    """A public client and ``count`` refresh tokens of it, each from its own
+    authorization code + PKCE flow (the consent approved once, then
+    remembered), as a browser and the CLI would get them."""
+    redirect_uri = "http://127.0.0.1:9/callback"
+    with running.api() as admin:
+        made = admin.post(
+            "/api/v1/admin/clients",
+            json={"name": "bench-cli", "public": True, "redirect_uris": [redirect_uri]},
+        )
+        made.raise_for_status()
+    client_id = made.json()["client_id"]
+    tokens = []
+    with httpx.Client(base_url=running.url, timeout=30) as browser:
+        browser.post(
+            "/api/v1/auth/login", json={"username": USERNAME, "password": PASSWORD}
+        ).raise_for_status()
+        for _ in range(count):
+            verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+            challenge = base64.urlsafe_b64encode(
+                hashlib.sha256(verifier.encode()).digest()
+            )
+            params = {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "read write",
+                "state": "bench",
+                "code_challenge": challenge.rstrip(b"=").decode(),
+                "code_challenge_method": "S256",
+            }
+            answer = browser.get("/oauth/authorize", params=params)
+            if answer.status_code == 200:  # the consent page, the first time
+                fields = [
+                    (n, html.unescape(v)) for n, v in _HIDDEN.findall(answer.text)
+                ]
+                answer = browser.post(
+                    "/oauth/authorize",
+                    content=urlencode([*fields, ("decision", "approve")]),
+                    headers={
+                        "Origin": running.url,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                )
+            code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+            issued = browser.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "client_id": client_id,
+                    "code_verifier": verifier,
+                },
+            )
+            issued.raise_for_status()
+            tokens.append(issued.json()["refresh_token"])
+    return client_id, tokens
+
+
 #: (server label, settings overrides): each group of cases runs with its server up.
 SERVERS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -368,8 +544,14 @@ CASES: list[tuple[str | None, Callable[[Bench], Result]]] = [
     ("default", healthz),
     ("default", me_jwt_cached),
     ("default", me_jwt_cold),
+    ("default", me_pat),
+    ("default", me_key),
+    ("default", token_client_credentials),
+    ("default", token_refresh),
     ("no_cache", healthz_no_cache),
     ("no_cache", me_jwt_no_cache),
+    ("no_cache", me_pat_no_cache),
+    ("no_cache", me_key_no_cache),
 ]
 
 
@@ -386,6 +568,14 @@ RATIOS = [
     Ratio("/me (JWT, cached) / /healthz", "me_jwt", "healthz", 0.85),
     Ratio("/me (JWT, new token each time) / /healthz", "me_jwt_cold", "healthz"),
     Ratio("/me (JWT, cache size 0) / /healthz", "me_jwt_no_cache", "healthz_no_cache"),
+    Ratio("/me (PAT, cached) / /healthz", "me_pat", "healthz", 0.85),
+    Ratio("/me (API key, cached) / /healthz", "me_key", "healthz", 0.85),
+    Ratio("/me (PAT, cache size 0) / /healthz", "me_pat_no_cache", "healthz_no_cache"),
+    Ratio(
+        "/me (API key, cache size 0) / /healthz", "me_key_no_cache", "healthz_no_cache"
+    ),
+    Ratio("client_credentials grants / /healthz", "token_client_creds", "healthz"),
+    Ratio("refresh_token grants / /healthz", "token_refresh", "healthz"),
 ]
 
 
@@ -440,14 +630,14 @@ def report(bench: Bench) -> str:
         "",
     ]
     header = (
-        f"{'case':<17}{'server':<9}{'conc':>5}{'requests':>9}{'req/s':>9}"
+        f"{'case':<19}{'server':<9}{'conc':>5}{'requests':>9}{'req/s':>9}"
         f"{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/op':>10}{'srv cores':>10}"
         f"{'load cores':>11}"
     )
     lines += [header, "-" * len(header)]
     for result in bench.results.values():
         lines.append(
-            f"{result.case:<17}{result.server:<9}{result.concurrency:>5}"
+            f"{result.case:<19}{result.server:<9}{result.concurrency:>5}"
             f"{result.requests:>9}{result.rate:>9.1f}"
             f"{_fmt(result.p50_ms, '.1f'):>8}{_fmt(result.p99_ms, '.1f'):>8}"
             f"{_fmt(result.cost_ms, '.3f'):>10}"
