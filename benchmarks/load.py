@@ -113,8 +113,9 @@ class RawHttp:
 
 
 class HttpxClient:
-    """One ``httpx.AsyncClient`` (one keep-alive connection) per worker: a pool
-    shared by many workers costs httpcore several times more CPU per request.
+    """One ``httpx.AsyncClient`` (one keep-alive connection) per worker, keeping
+    no cookies: a pool shared by many workers costs httpcore several times more
+    CPU per request.
     They share one SSL context (plain http needs none, but every client would
     otherwise build its own, ~0.1 s of CPU each)."""
 
@@ -138,6 +139,9 @@ class HttpxClient:
             response = await self.client.request(
                 method, path, headers=headers, json=body
             )
+        # Each request is someone new (a login, a token request): nothing the
+        # last answer set, such as a session cookie, goes with the next.
+        self.client.cookies.clear()
         return response.status_code, response.content
 
     async def aclose(self) -> None:
