@@ -172,13 +172,15 @@ def server(bench: Bench, label: str, **overrides: Any) -> Iterator[Server]:
             process.wait()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_ready(
+    url: str, process: subprocess.Popen[bytes], path: str = "/healthz"
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -204,9 +206,12 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(padded)))
 
 
-def mint_access_tokens(running: Server, count: int) -> list[str]:
+def mint_access_tokens(
+    running: Server, count: int, audience: str | None = None
+) -> list[str]:
     """``count`` fresh access tokens for the signed-in user and session, signed
-    in-process with the server's own key ring (read from its database)."""
+    in-process with the server's own key ring (read from its database), for
+    ``audience`` (default: the server's API)."""
     from authgate.app import build_services
     from authgate.config import Settings
     from authgate.domain.jwt import issue_access_token
@@ -226,7 +231,7 @@ def mint_access_tokens(running: Server, count: int) -> list[str]:
             services.keys.ring,
             issuer=settings.issuer,
             subject=account.user_id,
-            audience=settings.api_resource,
+            audience=audience or settings.api_resource,
             client_id="authgate",  # first-party, as a login's own tokens are
             scope="read write",
             ttl=settings.jwt_expiry,
@@ -615,7 +620,7 @@ CLIENTS = {
 }
 
 
-def report(bench: Bench) -> str:
+def report(bench: Bench, ratios: list[Ratio] = RATIOS) -> str:
     options = bench.options
     lines = [
         f"Authgate ratio benchmarks — {datetime.date.today().isoformat()}, "
@@ -651,7 +656,7 @@ def report(bench: Bench) -> str:
         f"{'ratio':<44}{'req/s':>7}{'CPU':>7}   goal (on req/s)",
         "-" * 76,
     ]
-    for ratio in RATIOS:
+    for ratio in ratios:
         top = bench.results.get(ratio.numerator)
         bottom = bench.results.get(ratio.denominator)
         if top is None or bottom is None or not bottom.rate:

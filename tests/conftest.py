@@ -24,6 +24,42 @@ MakeSettings = Callable[..., Settings]
 
 
 @pytest.fixture(scope="session")
+def _rsa_keys() -> list[Any]:
+    return []
+
+
+@pytest.fixture(autouse=True)
+def _pooled_rsa_keys(_rsa_keys: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The RSA signing keys of the servers a test starts come from a pool made
+    once per session: one costs 0.1-0.9 s to generate, and servers start
+    about a thousand times. Within one test every key is still a new one."""
+    from types import SimpleNamespace
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from authgate.domain import signing_keys
+
+    handed = 0
+
+    def generate(public_exponent: int, key_size: int) -> rsa.RSAPrivateKey:
+        nonlocal handed
+        while len(_rsa_keys) <= handed:
+            _rsa_keys.append(rsa.generate_private_key(public_exponent, key_size))
+        handed += 1
+        return _rsa_keys[handed - 1]
+
+    monkeypatch.setattr(
+        signing_keys,
+        "rsa",
+        SimpleNamespace(
+            generate_private_key=generate,
+            RSAPrivateKey=rsa.RSAPrivateKey,
+            RSAPublicKey=rsa.RSAPublicKey,
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from authgate.storage.migrate import upgrade
 

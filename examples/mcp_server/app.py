@@ -23,7 +23,6 @@ from authgate.guard import (
     IssuerMetadata,
     JwksKeySource,
     JwtVerifier,
-    VerificationCache,
 )
 
 SERVER = os.environ.get("AUTHGATE_SERVER", "http://127.0.0.1:8000").rstrip("/")
@@ -32,23 +31,19 @@ RESOURCE = os.environ.get("RESOURCE_URI", "http://127.0.0.1:8002/mcp")
 
 class AuthgateTokenVerifier:
     """The MCP SDK's ``TokenVerifier``, backed by Authgate's guard: offline
-    JWT checks against Authgate's JWKS, audience pinned to this server."""
+    JWT checks against Authgate's JWKS (cached by the key source), audience
+    pinned to this server."""
 
     def __init__(self) -> None:
         keys = JwksKeySource(IssuerMetadata(SERVER))
         self._jwt = JwtVerifier(keys, issuer=SERVER, audience=RESOURCE)
-        self._cache = VerificationCache(1000)
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        key = self._cache.key(token)
-        principal = self._cache.get(key)
-        if principal is None:
-            try:
-                verified = await self._jwt.verify(Credential(token, "bearer"))
-            except CredentialError:
-                return None
-            self._cache.put(key, verified)
-            principal = verified.principal
+        try:
+            verified = await self._jwt.verify(Credential(token, "bearer"))
+        except CredentialError:
+            return None
+        principal = verified.principal
         return AccessToken(
             token=token,
             client_id=principal.client_id or "",

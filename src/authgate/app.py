@@ -17,7 +17,7 @@ from authgate.config import Settings
 from authgate.domain.passwords import Hasher
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyCipher
-from authgate.guard import GuardMiddleware, VerificationCache
+from authgate.guard import GuardMiddleware
 from authgate.oauth.client_metadata import ClientMetadataResolver
 from authgate.oauth.resources import Resources
 from authgate.oauth.server import Server
@@ -31,6 +31,7 @@ from authgate.web.api.v1 import (
     admin_audit,
     admin_clients,
     admin_invites,
+    admin_users,
     api_keys,
     auth,
     me,
@@ -39,10 +40,15 @@ from authgate.web.api.v1 import (
     sessions,
 )
 from authgate.web.api.v1 import dev_login as dev_login_api
+from authgate.web.external_tokens import ExternalJwtVerifier
 from authgate.web.fanout import InvalidationFeed
 from authgate.web.geo import GeoLocator
+from authgate.web.metrics import CountingCache, Metrics, MetricsMiddleware
 from authgate.web.org_context import OrgContext
-from authgate.web.pages import consent, device, login
+from authgate.web.pages import admin as admin_pages
+from authgate.web.pages import consent, device, forgot, login, logout, register
+from authgate.web.pages import orgs as org_pages
+from authgate.web.pages import settings as settings_pages
 from authgate.web.pages import upstream as upstream_pages
 from authgate.web.principals import (
     CredentialVerifier,
@@ -102,7 +108,7 @@ def build_oauth(settings: Settings, keys: Keys) -> Server:
 
 def build_services(settings: Settings) -> Services:
     secret = server_secret(settings)
-    cache = VerificationCache(settings.token_cache_size)
+    cache = CountingCache(settings.token_cache_size)
     db = Database(settings.sqlalchemy_url)
     cipher = KeyCipher(hkdf.derive(secret, "signing-keys"))
     keys = Keys(db, cipher, retention=settings.jwt_expiry + KEY_RETENTION_MARGIN)
@@ -116,10 +122,12 @@ def build_services(settings: Settings) -> Services:
         geo=GeoLocator(settings.geoip_db),
         orgs=OrgContext(db),
         oauth=build_oauth(settings, keys),
+        metrics=Metrics(cache),
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
     services.upstream = upstream.create(settings)
     db.on_invalidate = services.invalidated
+    db.on_audited = services.metrics.audited
     return services
 
 
@@ -141,6 +149,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     (``authgate serve`` applies them before starting workers)."""
     settings = settings or Settings()
     services = build_services(settings)
+    external = ExternalJwtVerifier(services) if settings.api_oauth_issuer else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -151,6 +160,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         await services.feed.start()
         yield
         await services.feed.stop()
+        if external is not None:
+            await external.aclose()
         services.geo.close()
         await services.db.close()
 
@@ -172,6 +183,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         sessions.router,
         recovery.router,
         orgs.router,
+        admin_users.router,
         admin_invites.router,
         admin_audit.router,
         admin_clients.router,
@@ -180,7 +192,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     if settings.backoffice_api_key is not None:
         app.include_router(bo.router)
     app.include_router(oauth.router)
-    for page in (login.router, consent.router, device.router):
+    for page in (
+        login.router,
+        logout.router,
+        register.router,
+        forgot.router,
+        settings_pages.router,
+        org_pages.router,
+        admin_pages.router,
+        consent.router,
+        device.router,
+    ):
         app.include_router(page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ops.router)
@@ -192,12 +214,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     _announce_sign_in(settings)
 
     # Added innermost first: SecurityMiddleware wraps the guard, so oversized
-    # bodies are refused before anything else runs.
+    # bodies are refused before anything else runs; MetricsMiddleware wraps
+    # both, so their refusals are counted too.
     app.add_middleware(
         GuardMiddleware,
         verifiers=[
             SessionVerifier(services),
             CredentialVerifier(services),
+            # Before the server's own: it claims only its issuer's tokens.
+            *([external] if external is not None else []),
             ServerJwtVerifier(services),
         ],
         allow_query_api_key=settings.allow_query_api_keys,
@@ -211,5 +236,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # Single-user mode: only loopback names and the public URL's host.
         public_host=None if settings.auth_enabled else settings.public_host,
     )
-
+    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     return app

@@ -204,6 +204,27 @@ class Settings(BaseSettings):
         description="How long a device authorization (RFC 8628) waits for approval.",
     )
 
+    # -- Tokens from another issuer on the API
+    api_oauth_issuer: str | None = Field(
+        None,
+        description="Another OAuth/OpenID issuer whose JWTs `/api/v1/*` also "
+        "accepts as bearer tokens (native and mobile apps that sign in with the "
+        "upstream provider directly), written exactly as its tokens' `iss`. "
+        "Checked against its discovery document and JWKS: signature, `iss`, "
+        "`exp`, `nbf`, audience. The token's subject must be linked to an account "
+        "(as upstream sign-in links them); an unknown one gets an account only "
+        "when `AUTHGATE_ALLOW_REGISTRATION` is true. https, or http on loopback.",
+    )
+    api_oauth_audiences: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = (
+        Field(
+            default_factory=list,
+            description="Audiences accepted from `AUTHGATE_API_OAUTH_ISSUER` "
+            "(comma-separated; a token naming any one passes). Empty: any audience "
+            "except `AUTHGATE_MCP_RESOURCE_URI`, so tokens minted for the MCP server "
+            "stay there.",
+        )
+    )
+
     # -- Scale-out
     redis_url: str | None = Field(
         None,
@@ -298,6 +319,12 @@ class Settings(BaseSettings):
         description="Enables `/bo/*` (the operators' back office), opened only by "
         "`Authorization: Bearer <this key>`. Unset: `/bo/*` does not exist.",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="At least 32 characters; `/metrics` (Prometheus) then needs "
+        "`Authorization: Bearer <this token>`. Unset: `/metrics` answers only on a "
+        "loopback bind (`AUTHGATE_HOST`), to loopback callers not behind a proxy.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
@@ -308,6 +335,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AUTHGATE_BACKOFFICE_API_KEY must be at least 32 characters"
             )
+        token = self.metrics_token
+        if token is not None and len(token.get_secret_value()) < 32:
+            raise ValueError("AUTHGATE_METRICS_TOKEN must be at least 32 characters")
         for uri in [self.mcp_resource_uri or self.issuer, *self.extra_resources]:
             if not is_absolute_uri(uri):
                 raise ValueError(
@@ -315,6 +345,7 @@ class Settings(BaseSettings):
                     "without a fragment)"
                 )
         _check_upstream(self)
+        _check_api_issuer(self)
         if not self.auth_enabled and not is_loopback(self.host):
             raise ValueError(
                 "AUTHGATE_AUTH_ENABLED=false is only allowed when the server binds "
@@ -417,6 +448,30 @@ def _check_upstream(settings: "Settings") -> None:
         Allowlist.parse(settings.signin_allowed_emails)
     except InvalidRequest as exc:
         raise ValueError(f"AUTHGATE_SIGNIN_ALLOWED_EMAILS: {exc.description}") from None
+
+
+def _check_api_issuer(settings: "Settings") -> None:
+    issuer = settings.api_oauth_issuer
+    if issuer is None:
+        if settings.api_oauth_audiences:
+            raise ValueError(
+                "AUTHGATE_API_OAUTH_AUDIENCES needs AUTHGATE_API_OAUTH_ISSUER"
+            )
+        return
+    if not _secure_or_loopback(issuer):
+        raise ValueError(
+            "AUTHGATE_API_OAUTH_ISSUER must be an https URL (or http on loopback)"
+        )
+    if issuer.rstrip("/") == settings.issuer:
+        raise ValueError(
+            "AUTHGATE_API_OAUTH_ISSUER names Authgate itself, whose tokens the API "
+            "accepts already"
+        )
+    # Tokens for the MCP server must stay there (RFC 8707 audience separation).
+    if settings.mcp_resource_uri in settings.api_oauth_audiences:
+        raise ValueError(
+            "AUTHGATE_API_OAUTH_AUDIENCES may not include AUTHGATE_MCP_RESOURCE_URI"
+        )
 
 
 def _secure_or_loopback(url: str) -> bool:

@@ -72,12 +72,19 @@ class Actions:
         assert response.status_code == 201, response.text
         return str(response.json()["code"])
 
-    def user(self, username: str | None = None) -> Login:
+    def user(self, username: str | None = None, *, email: str | None = None) -> Login:
         """A signed-in ordinary user (the admin exists first and invites them)."""
         name = username or random_name()
-        response = self.register(name, invite_code=self.invite())
+        extra = {"email": email} if email else {}
+        response = self.register(name, invite_code=self.invite(), **extra)
         assert response.status_code == 201, response.text
         return self.login(name)
+
+    def person(self, email: str | None = None) -> Login:
+        """:meth:`user` with an email address (org invites name one):
+        ``email``, or ``{username}@example.com``."""
+        name = random_name()
+        return self.user(name, email=email or f"{name}@example.com")
 
     @staticmethod
     def bearer(token: str) -> dict[str, str]:

@@ -29,6 +29,9 @@ def test_defaults():
     assert settings.jwt_expiry == timedelta(minutes=15)
     assert settings.refresh_token_expiry == timedelta(days=7)
     assert settings.token_prefix == "ag"
+    # OWASP's argon2id minimum: m=19 MiB, t=2, p=1 (Password Storage Cheat Sheet)
+    assert settings.argon2_memory_kib == 19456
+    assert settings.argon2_time_cost == 2
 
 
 @pytest.mark.parametrize(
@@ -126,3 +129,20 @@ def test_database_defaults_to_sqlite_in_the_data_dir(tmp_path):
 def test_token_prefix_shape(prefix):
     with pytest.raises(ValidationError):
         make(token_prefix=prefix)
+
+
+def test_external_api_issuer_rules():
+    mcp = "https://mcp.example.com/mcp"
+    issuer = "https://issuer.example.com"
+    assert make(api_oauth_issuer=issuer).api_oauth_audiences == []
+    parsed = make(api_oauth_issuer=issuer, api_oauth_audiences="https://a, https://b")
+    assert parsed.api_oauth_audiences == ["https://a", "https://b"]
+    # Tokens minted for the MCP server must stay there.
+    with pytest.raises(ValidationError, match="MCP_RESOURCE_URI"):
+        make(api_oauth_issuer=issuer, api_oauth_audiences=[mcp], mcp_resource_uri=mcp)
+    with pytest.raises(ValidationError, match="https"):
+        make(api_oauth_issuer="http://issuer.example.com")
+    with pytest.raises(ValidationError, match="Authgate itself"):
+        make(api_oauth_issuer="http://127.0.0.1:8000")
+    with pytest.raises(ValidationError, match="needs AUTHGATE_API_OAUTH_ISSUER"):
+        make(api_oauth_audiences=["https://a"])

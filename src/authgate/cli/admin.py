@@ -157,17 +157,16 @@ def create_user(args: argparse.Namespace) -> int:
     password = _password(args.password_stdin)
 
     async def work(services: "Services") -> users.User:
+        account = await users.prepare(
+            services.hasher,
+            username=args.name,
+            password=password,
+            email=args.email,
+            min_length=services.settings.password_min_length,
+        )
         async with services.db.transaction() as tx:
-            return await users.create(
-                tx,
-                services.hasher,
-                username=args.name,
-                password=password,
-                email=args.email,
-                is_admin=args.admin,
-                min_length=services.settings.password_min_length,
-                actor_id=None,
-                client=cli_client(),
+            return await users.add(
+                tx, account, is_admin=args.admin, actor_id=None, client=cli_client()
             )
 
     user = run(work)

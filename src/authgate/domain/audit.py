@@ -25,6 +25,8 @@ class Action(enum.StrEnum):
     INVITE_USED = "invite.used"
     INVITE_REVOKED = "invite.revoked"
     PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
+    EMAIL_CHANGED = "user.email_changed"
     KEYS_ROTATED = "signing_keys.rotated"
     PAT_CREATED = "access_token.created"
     PAT_REVOKED = "access_token.revoked"
@@ -36,6 +38,8 @@ class Action(enum.StrEnum):
     RECOVERY_FAILED = "recovery_key.failed"
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
+    ADMIN_GRANTED = "user.admin_granted"
+    ADMIN_REVOKED = "user.admin_revoked"
     CREDENTIALS_REVOKED = "user.credentials_revoked"
     ORG_CREATED = "org.created"
     ORG_UPDATED = "org.updated"

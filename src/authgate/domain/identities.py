@@ -12,6 +12,8 @@ A sign-in through a provider (OIDC issuer, WorkOS) arrives as an
         │ no
     unverified email names an account? ──yes──► SignInRefused("email_unverified")
         │ no
+    accounts may be created (policy)? ──no──► SignInRefused("account_unknown")
+        │ yes
     first user, invite, or open registration? ──no──► SignInRefused("invite_required")
         │ yes
     new user (admin when first), linked
@@ -95,6 +97,10 @@ class IdentityStore(Protocol):
 class Policy:
     allowlist: Allowlist
     allow_registration: bool
+    #: ``False``: an identity with no account is refused (``account_unknown``)
+    #: instead of getting one, even the first or with open registration; for
+    #: bearer tokens, which must never make accounts as a side effect.
+    create_accounts: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +155,10 @@ async def sign_in(
         if existing is not None:
             await _link(stores, identity, existing.id, email, client)
             result = SignedIn(user=existing, linked=True)
+        elif not policy.create_accounts:
+            raise SignInRefused(
+                "account_unknown", "There is no account here for this identity."
+            )
         else:
             user = await _create(
                 stores,

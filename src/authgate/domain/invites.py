@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from authgate.domain import audit
 from authgate.domain.context import ClientInfo
-from authgate.errors import Forbidden, NotFound
+from authgate.errors import Forbidden, InvalidRequest, NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
 
@@ -71,6 +71,8 @@ async def create(
 ) -> tuple[Invite, str]:
     """A new invite and its code (shown once; only its hash is stored). With
     ``org_id``, an invite into that organization for ``email`` as ``role``."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
+        raise InvalidRequest(f"An invite expires in 1 to {MAX_DAYS} days.")
     now = clock.now()
     code = tokens.mint(prefix, "inv")
     invite = Invite(

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 NAME_MAX = 100
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 INVITE_DAYS = 7
+#: Slugs that name a page rather than an org (``/settings/orgs/accept``).
+RESERVED_SLUGS = frozenset({"accept"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ async def free_slug(stores: "Stores", base: str) -> str:
     """``base``, or ``base-2``, ``base-3``… when taken, so that an org named
     but given no slug is never refused for a slug its creator did not choose
     (two names of no ASCII letters both make ``org``)."""
-    if await stores.orgs.find(base) is None:
+    if base not in RESERVED_SLUGS and await stores.orgs.find(base) is None:
         return base
     stem = base[:41].rstrip("-")  # room for a suffix within the 48 allowed
     for number in range(2, 10):
@@ -123,6 +125,8 @@ def check_slug(slug: str) -> str:
             "Slug must be 1-48 lowercase letters, digits or '-', "
             "not starting or ending with '-'."
         )
+    if slug in RESERVED_SLUGS:
+        raise InvalidRequest(f"The slug '{slug}' is reserved; choose another.")
     return slug
 
 
@@ -177,6 +181,22 @@ async def access(
     if read_only:
         return dataclasses.replace(membership, role=Role.VIEWER)
     return membership
+
+
+async def set_default(
+    stores: "Stores", user_id: str, id_or_slug: str | None
+) -> str | None:
+    """Choose the org a request acts in when it names none (``None``: no org).
+    Only one of the user's own orgs can be chosen."""
+    org_id = (await access(stores, id_or_slug, user_id)).org.id if id_or_slug else None
+    await stores.users.set_default_org(user_id, org_id)
+    stores.invalidate(user_id)
+    return org_id
+
+
+async def members(stores: "Stores", membership: Membership) -> list[Member]:
+    require(membership.role, Action.READ_MEMBERS)
+    return await stores.orgs.members(membership.org.id)
 
 
 async def update(
@@ -329,17 +349,59 @@ async def invite(
     )
 
 
+async def invites_of(stores: "Stores", membership: Membership) -> list[invites.Invite]:
+    """The org's invites, newest first; seen by those who may invite."""
+    require(membership.role, Action.INVITE)
+    return await stores.invites.all(membership.org.id)
+
+
+async def revoke_invite(
+    stores: "Stores", membership: Membership, invite_id: str, client: ClientInfo
+) -> None:
+    require(membership.role, Action.INVITE)
+    await invites.revoke(
+        stores,
+        invite_id,
+        actor_id=membership.user_id,
+        client=client,
+        org_id=membership.org.id,
+    )
+
+
 async def accept(
     stores: "Stores", code: str, *, user_id: str, email: str | None, client: ClientInfo
 ) -> Membership:
-    """Join the org an invite is for. The invite names an email address: only
-    the account with that address may accept it."""
+    """Join the org an invite is for."""
+    invite, _org = await invite_for(stores, code, email=email)
+    return await join(stores, invite, user_id, client)
+
+
+async def decline(
+    stores: "Stores", code: str, *, user_id: str, email: str | None, client: ClientInfo
+) -> Org:
+    """Turn an invite down: it is revoked (and audited as such), so the link
+    cannot be used afterwards by anyone."""
+    invite, org = await invite_for(stores, code, email=email)
+    await invites.revoke(
+        stores, invite.id, actor_id=user_id, client=client, org_id=org.id
+    )
+    return org
+
+
+async def invite_for(
+    stores: "Stores", code: str, *, email: str | None
+) -> tuple[invites.Invite, Org]:
+    """The usable org invite a code names, and its org. The invite names an
+    email address: only the account with that address may see or answer it."""
     invite = await invites.find_usable(stores, code)
     if invite.org_id is None:
         raise Forbidden("That is not an organization invite.")
     if email is None or invite.email is None or email.lower() != invite.email.lower():
         raise Forbidden("This invite was sent to another email address.")
-    return await join(stores, invite, user_id, client)
+    org = await stores.orgs.find(invite.org_id)
+    if org is None:
+        raise Forbidden("The organization no longer exists.")
+    return invite, org
 
 
 async def join(

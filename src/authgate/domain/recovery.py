@@ -3,10 +3,10 @@ password without an administrator. Issuing one replaces the previous one."""
 
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import audit, users
+from authgate.domain import account, audit, users
 from authgate.domain.context import ClientInfo
 from authgate.domain.passwords import Hasher, check_policy
-from authgate.errors import InvalidCredentials, InvalidRequest
+from authgate.errors import InvalidRequest
 from authgate.util import clock, tokens
 
 if TYPE_CHECKING:
@@ -36,8 +36,7 @@ async def issue(
     client: ClientInfo,
 ) -> str:
     """A new recovery key, after re-checking the current password."""
-    if not await hasher.verify(user.password_hash, password):
-        raise InvalidCredentials("The current password is wrong.")
+    await account.confirm_password(hasher, user, password)
     key = tokens.mint(prefix, "rec")
     await stores.recovery_keys.put(user.id, tokens.digest(key), clock.now())
     await audit.record(

@@ -17,6 +17,7 @@ from authgate.util.ids import new_id
 
 if TYPE_CHECKING:
     from authgate.domain.stores import Stores
+    from authgate.domain.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,22 +85,29 @@ async def issue(
     return Issued(token=token, secret=secret)
 
 
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    successor: Issued
+    #: the token's user, checked active (callers need not read it again)
+    user: "User"
+
+
 async def rotate(
     stores: "Stores",
-    secret: str,
+    current: RefreshToken | None,
     *,
     prefix: str,
     ttl: timedelta,
     session_policy: sessions.Policy,
     client: ClientInfo,
-) -> Issued | None:
-    """The successor of a live token, or ``None`` when it cannot be used.
+) -> Rotation | None:
+    """The successor of ``current`` (the presented token, as the caller looked
+    it up by digest), or ``None`` when it cannot be used.
 
     Reuse revokes the family and its session; the caller must commit even when
     this returns ``None`` so that revocation sticks. A token bound to a session
     dies with it (sign-out, revocation, expiry).
     """
-    current = await stores.refresh_tokens.by_hash(tokens.digest(secret))
     now = clock.now()
     if current is None or current.revoked_at is not None or current.expires_at <= now:
         return None
@@ -117,7 +125,7 @@ async def rotate(
         return None
     if current.session_id is not None:
         await stores.sessions.touch(current.session_id, now)
-    return await issue(
+    successor = await issue(
         stores,
         prefix=prefix,
         ttl=ttl,
@@ -128,6 +136,7 @@ async def rotate(
         scope=current.scope,
         audience=current.audience,
     )
+    return Rotation(successor, user)
 
 
 async def _revoke_family(

@@ -173,6 +173,44 @@ async def revoke_all(
     return revoked
 
 
+async def live_for_user(
+    stores: "Stores", policy: Policy, user_id: str
+) -> list[Session]:
+    """The user's sessions still alive now, newest activity first."""
+    now = clock.now()
+    found = await stores.sessions.list_for_user(user_id)
+    return [s for s in found if s.alive(policy, now)]
+
+
+async def revoke_others(
+    stores: "Stores",
+    user_id: str,
+    *,
+    keep: str | None,
+    reason: str,
+    client: ClientInfo,
+) -> list[str]:
+    """End every session of the user but ``keep`` (the one asking), with one
+    audit entry; their refresh tokens die with them. The ids ended."""
+    now = clock.now()
+    ended = [
+        s.id
+        for s in await stores.sessions.list_for_user(user_id)
+        if s.id != keep and await stores.sessions.revoke(s.id, now, reason)
+    ]
+    stores.invalidate(*ended)
+    if ended:
+        await audit.record(
+            stores,
+            audit.Action.SESSION_REVOKED,
+            client,
+            actor_id=user_id,
+            target_id=user_id,
+            details={"reason": reason, "sessions": ended},
+        )
+    return ended
+
+
 async def sign_out(
     stores: "Stores",
     *,

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 ACCESS_TOKEN_ALG = "ES256"  # noqa: S105 - an algorithm name
 ID_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm name
 ALGORITHMS = (ACCESS_TOKEN_ALG, ID_TOKEN_ALG)
+#: The invalidation tag of a rotation: every instance reloads its key ring
+#: (the CLI or another instance may have rotated).
+RING = "signing-keys"
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -120,6 +123,12 @@ def _thumbprint(jwk: Mapping[str, Any]) -> str:
     )
 
 
+def published_until(key: SigningKey, retention: timedelta) -> datetime | None:
+    """When a retired key leaves the JWKS (as :class:`KeyRing` decides): once
+    every token it signed has expired. ``None`` while the key is active."""
+    return key.retired_at + retention if key.retired_at else None
+
+
 class KeyRing:
     """The keys one instance signs and verifies with, decrypted once at load."""
 
@@ -175,6 +184,7 @@ async def rotate(
         key = _generate(alg, cipher)
         await stores.signing_keys.add(key)
         new_kids.append(key.kid)
+    stores.invalidate(RING)
     await audit.record(
         stores,
         audit.Action.KEYS_ROTATED,

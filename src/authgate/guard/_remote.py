@@ -14,39 +14,48 @@ from authgate.guard._cache import Verified
 from authgate.guard._credentials import Credential
 from authgate.guard._errors import CredentialError
 from authgate.guard._principal import Kind, Principal
+from authgate.util import clock
 
-_KINDS: dict[str, Kind] = {"pat": "pat", "key": "api_key"}
+#: RFC 7662 answers name the kind of an Authgate credential (an extension).
+_KINDS: dict[str, Kind] = {"pat": "pat", "api_key": "api_key"}
+
+
+#: Where an issuer's metadata lives: RFC 8414 §3, then OpenID Connect
+#: Discovery §4 (most OpenID providers publish only the latter).
+WELL_KNOWN = (
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+)
 
 
 class IssuerMetadata:
-    """The issuer's RFC 8414 document, fetched once (and again only on demand)."""
+    """The issuer's RFC 8414 (or OpenID Connect Discovery) document, fetched
+    once (and again only on demand). It must name the issuer it was fetched
+    for (RFC 8414 §3.3), so a look-alike cannot hand out its own JWKS."""
 
     def __init__(self, issuer: str, http: httpx.AsyncClient | None = None) -> None:
         self.issuer = issuer.rstrip("/")
         self._http = http
+        self._own: httpx.AsyncClient | None = None
         self._document: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
 
     def client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=5.0)
+            self._http = self._own = httpx.AsyncClient(timeout=5.0)
         return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client it made (one passed in is the caller's)."""
+        if self._own is not None:
+            await self._own.aclose()
+            self._own = self._http = None
 
     async def get(self, name: str) -> str:
         if self._document is None:
             async with self._lock:
                 if self._document is None:
-                    url = f"{self.issuer}/.well-known/oauth-authorization-server"
-                    try:
-                        response = await self.client().get(url)
-                        response.raise_for_status()
-                        self._document = dict(response.json())
-                    except (httpx.HTTPError, ValueError) as exc:
-                        raise CredentialError(
-                            "The authorization server cannot be reached.",
-                            error="temporarily_unavailable",
-                            status=503,
-                        ) from exc
+                    self._document = await self._fetch()
         value = self._document.get(name)
         if not isinstance(value, str):
             raise CredentialError(
@@ -55,6 +64,33 @@ class IssuerMetadata:
                 status=503,
             )
         return value
+
+    async def _fetch(self) -> dict[str, Any]:
+        for path in WELL_KNOWN:
+            try:
+                response = await self.client().get(self.issuer + path)
+                if response.status_code == 404:
+                    continue
+                response.raise_for_status()
+                document = dict(response.json())
+            except (httpx.HTTPError, ValueError, TypeError) as exc:
+                raise _unreachable() from exc
+            if str(document.get("issuer", "")).rstrip("/") != self.issuer:
+                raise CredentialError(
+                    "The authorization server's metadata names another issuer.",
+                    error="temporarily_unavailable",
+                    status=503,
+                )
+            return document
+        raise _unreachable()
+
+
+def _unreachable() -> CredentialError:
+    return CredentialError(
+        "The authorization server cannot be reached.",
+        error="temporarily_unavailable",
+        status=503,
+    )
 
 
 class JwksKeySource:
@@ -105,9 +141,11 @@ class JwksKeySource:
             return  # keep the keys we have; the next interval tries again
         keys: dict[str, Any] = {}
         for entry in document.get("keys", []):
-            if (
-                entry.get("use", "sig") != "sig"
-                or entry.get("alg") not in self.algorithms
+            # Many issuers leave ``alg`` out; PyJWK then goes by the key type,
+            # and the verifier still checks that the key fits the token's alg.
+            alg = entry.get("alg")
+            if entry.get("use", "sig") != "sig" or (
+                alg is not None and alg not in self.algorithms
             ):
                 continue
             try:
@@ -167,11 +205,13 @@ class IntrospectionVerifier:
             raise CredentialError("The token is invalid, expired or revoked.")
         audience = answer.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if self.audience and audience is not None and self.audience not in audiences:
+        # PATs and API keys are not bound to one resource: the issuer names its
+        # own API as their audience, and a resource that configured
+        # introspection trusts them. Any other audience is someone else's.
+        allowed = {self.audience, self.metadata.issuer}
+        if self.audience and audience is not None and not allowed & set(audiences):
             raise CredentialError("The token is not meant for this resource.")
-        kind = _KINDS.get(
-            credential.value.split("_")[1] if "_" in credential.value else "", "pat"
-        )
+        kind = _KINDS.get(str(answer.get("kind")), "pat")
         subject = str(answer.get("sub", ""))
         expires = answer.get("exp")
         principal = Principal(
@@ -184,7 +224,7 @@ class IntrospectionVerifier:
             scopes=frozenset(str(answer.get("scope", "")).split()),
             expires_at=float(expires) if isinstance(expires, int | float) else None,
         )
-        valid_until = time.time() + self.cache_seconds
+        valid_until = clock.now().timestamp() + self.cache_seconds
         if principal.expires_at is not None:
             valid_until = min(valid_until, principal.expires_at)
         return Verified(principal, valid_until=valid_until)

@@ -17,7 +17,8 @@ from authgate.guard._errors import CredentialError
 from authgate.guard._principal import Principal
 from authgate.util import clock
 
-ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  #: RFC 9068 §4
+#: RFC 9068 §4: the ``typ`` of a JWT access token
+ACCESS_TOKEN_TYPES: tuple[str | None, ...] = ("at+jwt", "application/at+jwt")
 
 
 class Verifier(Protocol):
@@ -63,12 +64,17 @@ class JwtVerifier:
         audience: str | list[str] | None,
         algorithms: tuple[str, ...] = ("ES256", "RS256"),
         leeway: float = 0,
+        token_types: tuple[str | None, ...] = ACCESS_TOKEN_TYPES,
     ) -> None:
+        """``token_types``: the ``typ`` headers accepted. RFC 9068 says
+        ``at+jwt``, and Authgate's tokens say so; widen it (``"JWT"``, ``None``
+        for none) only for issuers that do not."""
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.algorithms = algorithms
         self.leeway = leeway
+        self.token_types = token_types
 
     def accepts(self, credential: Credential) -> bool:
         return credential.is_jwt
@@ -81,7 +87,7 @@ class JwtVerifier:
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in self.algorithms:
             raise CredentialError("The token's algorithm is not accepted.")
-        if header.get("typ") not in ACCESS_TOKEN_TYPES:
+        if header.get("typ") not in self.token_types:
             raise CredentialError("The token is not an access token.")
         key = await self.keys.key(kid) if isinstance(kid, str) else None
         if key is None:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from authgate.domain.audit import AuditEvent
 from authgate.storage.repos.audit import AuditRepo
 from authgate.storage.repos.backoffice import BackOfficeRepo
 from authgate.storage.repos.clients import ClientRepo
@@ -159,6 +160,9 @@ class Database:
             self._read_engine, expire_on_commit=False
         )
         self.on_invalidate = on_invalidate
+        #: Told the audit events of each transaction once it has committed
+        #: (the metrics count sign-ins and other events from them).
+        self.on_audited: Callable[[list[AuditEvent]], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -174,6 +178,8 @@ class Database:
                     await session.execute(
                         text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
                     )
+        if tx.audit.added and self.on_audited is not None:
+            self.on_audited(tx.audit.added)
         if tx.invalidated and self.on_invalidate is not None:
             await self.on_invalidate(tx.invalidated)
 

@@ -8,13 +8,10 @@ Anywhere else the endpoint does not exist (404), so a setting copied into
 production cannot open it.
 """
 
-import ipaddress
 from collections.abc import Mapping
 
 from authgate.config import Settings, is_loopback
-
-#: Headers a proxy adds; their presence means the peer address is the proxy's.
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+from authgate.util.loopback import local_request
 
 WARNING = (
     "AUTHGATE_DEV_LOGIN_ENABLED is on: anyone on this machine can sign in as "
@@ -32,11 +29,4 @@ def allows(
     settings: Settings, client_ip: str | None, headers: Mapping[str, str]
 ) -> bool:
     """This request may use dev login."""
-    if not available(settings) or client_ip is None:
-        return False
-    if any(name in headers for name in PROXY_HEADERS):
-        return False
-    try:
-        return ipaddress.ip_address(client_ip).is_loopback
-    except ValueError:
-        return False
+    return available(settings) and local_request(client_ip, headers)

@@ -89,19 +89,27 @@ Admin = Annotated[Principal, Depends(get_admin)]
 BoundOrg = Annotated[str | None, Depends(get_bound_org)]
 
 
+#: What a client over its rate limit is told, by the API and the pages alike.
+TOO_MANY = "Too many attempts; try again in a minute."
+
+
+def over_limit(services: Services, client: ClientInfo, bucket: str) -> int | None:
+    """Count one request from the client's IP against ``bucket`` (the API and
+    the pages share each bucket); the seconds to wait when over the limit."""
+    settings = services.settings
+    if not settings.rate_limit_enabled:
+        return None
+    return services.limiter.hit(
+        f"{bucket}:{client.ip}", settings.login_rate_limit_per_minute
+    )
+
+
 def rate_limit(bucket: str) -> Any:
     """A dependency limiting requests per client IP for one endpoint group."""
 
     async def check(services: ServicesDep, client: Client) -> None:
-        settings = services.settings
-        if not settings.rate_limit_enabled:
-            return
-        wait = services.limiter.hit(
-            f"{bucket}:{client.ip}", settings.login_rate_limit_per_minute
-        )
+        wait = over_limit(services, client, bucket)
         if wait is not None:
-            raise RateLimited(
-                "Too many attempts; try again in a minute.", retry_after=wait
-            )
+            raise RateLimited(TOO_MANY, retry_after=wait)
 
     return Depends(check)

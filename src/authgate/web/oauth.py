@@ -85,6 +85,11 @@ async def token_endpoint(request: Request, services: ServicesDep) -> Response:
     """Token endpoint (RFC 6749 §3.2): authorization_code, refresh_token,
     client_credentials and device_code grants."""
     response: Response = await _client_endpoint(request, services, token.handle)
+    if response.status_code == 200:
+        # Counted after the commit; the form was parsed (and kept) above.
+        grant_type = (await request.form()).get("grant_type")
+        if isinstance(grant_type, str):
+            services.metrics.token_issued(grant_type)
     return response
 
 

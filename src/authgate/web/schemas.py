@@ -5,7 +5,13 @@ import re
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -13,6 +19,11 @@ T = TypeVar("T")
 #: NUL (which PostgreSQL text cannot hold) and UTF-16 surrogates (which JSON's
 #: ``"\ud800"`` escapes can smuggle in, and which are not UTF-8 at all).
 _NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Whether every database can hold this text (no NUL, no lone surrogate)."""
+    return not _NOT_TEXT.search(text)
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -25,6 +36,18 @@ def _strings(value: Any) -> Iterator[str]:
         for key, item in value.items():
             yield from _strings(key)
             yield from _strings(item)
+
+
+def _storable_text(text: str) -> str:
+    if not storable(text):
+        raise ValueError("must not contain NUL or unpaired surrogate characters")
+    return text
+
+
+#: For query and path parameters (``ApiModel`` checks bodies itself):
+#: ``Annotated[str, Query(...), Storable]`` refuses at the edge (400) what a
+#: database would fail on (500).
+Storable = AfterValidator(_storable_text)
 
 
 class ApiModel(BaseModel):
@@ -40,7 +63,7 @@ class ApiModel(BaseModel):
     def _only_storable_text(cls, value: Any) -> Any:
         """Refuse at the edge (400) the strings that would otherwise fail deep
         inside, in a database driver or an encoder (500)."""
-        if any(_NOT_TEXT.search(text) for text in _strings(value)):
+        if not all(storable(text) for text in _strings(value)):
             raise ValueError("must not contain NUL or unpaired surrogate characters")
         return value
 

@@ -139,7 +139,8 @@ _DOCS_PATHS = ("/docs", "/redoc")
 
 class SecurityMiddleware:
     """Security headers on every response, ``no-store`` on anything that may
-    carry a token, and a hard limit on request body size (413).
+    carry a token, a hard limit on request body size (413), and no NUL in the
+    URL (400).
 
     With ``public_host`` (single-user mode) only requests naming a loopback
     host or that host get through. Every request there is the
@@ -165,6 +166,14 @@ class SecurityMiddleware:
             request_headers.get(b"host", b""), self.public_host
         ):
             await _refuse(send, 421, "misdirected_request", "Unknown host name.")
+            return
+        if b"%00" in scope.get("raw_path", b"") or b"%00" in scope.get(
+            "query_string", b""
+        ):
+            # No database can hold NUL in text: refused here, for every route.
+            await _refuse(
+                send, 400, "invalid_request", "NUL characters are not allowed."
+            )
             return
         length = request_headers.get(b"content-length")
         if length is not None and (

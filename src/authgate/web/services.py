@@ -4,6 +4,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from authgate.config import Settings
@@ -19,6 +20,7 @@ from authgate.util import hkdf
 from authgate.util.ttlmap import TtlMap
 from authgate.web.fanout import InvalidationFeed
 from authgate.web.geo import GeoLocator
+from authgate.web.metrics import Metrics
 from authgate.web.org_context import OrgContext
 from authgate.web.ratelimit import RateLimiter
 
@@ -34,21 +36,38 @@ class Keys:
     database when another instance (or ``admin rotate-keys``) rotated."""
 
     def __init__(
-        self, db: Database, cipher: signing_keys.KeyCipher, retention: Any
+        self, db: Database, cipher: signing_keys.KeyCipher, retention: timedelta
     ) -> None:
         self._db = db
         self.cipher = cipher
-        self._retention = retention
+        #: How long a retired key stays published (the longest token's life).
+        self.retention = retention
         self._lock = asyncio.Lock()
         self._loaded_at = 0.0
+        self._reloading: set[asyncio.Task[None]] = set()
         self.ring: signing_keys.KeyRing = signing_keys.KeyRing([], cipher, retention)
 
     async def load(self) -> None:
         async with self._db.transaction() as tx:
             await signing_keys.ensure(tx, self.cipher)
             keys = await tx.signing_keys.all()
-        self.ring = signing_keys.KeyRing(keys, self.cipher, self._retention)
+        self.ring = signing_keys.KeyRing(keys, self.cipher, self.retention)
         self._loaded_at = time.monotonic()
+
+    def reload_soon(self) -> None:
+        """Keys were rotated (here, on another instance or by the CLI): sign
+        with the new ones from the next token on. Until the reload lands a
+        token may still be signed with the retired key, which stays published."""
+        task = asyncio.get_running_loop().create_task(self._reload())
+        self._reloading.add(task)
+        task.add_done_callback(self._reloading.discard)
+
+    async def _reload(self) -> None:
+        try:
+            async with self._lock:
+                await self.load()
+        except Exception:
+            log.exception("could not reload the signing keys after a rotation")
 
     async def key(self, kid: str) -> Any | None:
         """``guard.KeySource``: the public key for a kid, reloading once if unknown."""
@@ -72,6 +91,8 @@ class Services:
     geo: GeoLocator
     orgs: OrgContext
     oauth: Server
+    #: What ``/metrics`` reports (its cache is ``cache``, counting look-ups).
+    metrics: Metrics
     #: Users by id, so ``/me`` and verifiers skip the database on a repeat
     #: request; evicted by the same revocation fan-out as credentials.
     users: TtlMap[User] = field(default_factory=lambda: TtlMap(ttl=60.0))
@@ -89,8 +110,6 @@ class Services:
 
     @property
     def lockout_policy(self) -> lockout.Policy:
-        from datetime import timedelta
-
         return lockout.Policy(
             max_attempts=self.settings.max_login_attempts,
             duration=timedelta(minutes=self.settings.lockout_duration_minutes),
@@ -105,10 +124,13 @@ class Services:
         return hkdf.derive(self.secret, purpose)
 
     def evict(self, tags: list[str]) -> None:
-        """Drop every cached verification, user and membership naming these ids."""
+        """Drop every cached verification, user and membership naming these ids
+        (and reload the key ring after a rotation)."""
         self.cache.invalidate(*tags)
         self.users.invalidate(*tags)
         self.orgs.invalidate(*tags)
+        if signing_keys.RING in tags:
+            self.keys.reload_soon()
 
     async def invalidated(self, tags: list[str]) -> None:
         """After a commit that revoked something: evict here at once, then wake

@@ -21,43 +21,18 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from authgate.app import KEY_RETENTION_MARGIN, create_app
 from authgate.domain import signing_keys
 from authgate.domain.context import NO_CLIENT
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, random_email, random_name
-from tests.support.browser import chromium
+from tests.support.browser import MARKS
 from tests.support.live import LiveServer
 from tests.support.upstream import MockIssuer, mock_issuer, oidc_settings, query
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.e2e,
-    # One database is enough here: the storage paths are the integration
-    # suites' (tests/integration/upstream), run on every database.
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as found:
-        yield found
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    found = browser.new_context()
-    found.set_default_timeout(30_000)
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +116,7 @@ def test_sign_in_makes_the_account_just_in_time(downstream, issuer, page):
     # Signed in: /login now says so.
     page.goto(f"{server.url}/login")
     expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
-    expect(page.get_by_text("marie.curie")).to_be_visible()
+    expect(page.get_by_role("main").get_by_text("marie.curie")).to_be_visible()
 
 
 def test_a_verified_email_links_the_existing_account(downstream, issuer, page, http):

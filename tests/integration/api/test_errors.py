@@ -189,6 +189,22 @@ def test_an_odd_invite_code_is_refused_not_a_500(actions, client, database_url):
     assert db.count_users(database_url) == 1
 
 
+def test_nul_in_the_url_is_a_400_on_every_route(actions, client, database_url):
+    """PostgreSQL text cannot hold NUL: a path or query value carrying one
+    would fail in the database. Refused at the edge instead, whatever route."""
+    admin = actions.admin()
+    for method, url in (
+        ("DELETE", "/api/v1/admin/invites/inv%00x"),
+        ("GET", "/api/v1/admin/audit?user=usr%00x"),
+        ("GET", "/api/v1/orgs/acme%00"),
+        ("GET", "/admin/users?q=%00"),
+        ("GET", "/login?next=/settings%00"),
+    ):
+        response = client.request(method, url, headers=admin.bearer)
+        error(response, 400, "invalid_request")
+    assert client.get("/api/v1/admin/invites", headers=admin.bearer).status_code == 200
+
+
 def test_unknown_paths_wrong_methods_and_bad_credentials(actions, client):
     for path in ("/nope", "/api/v1/nope", "/api/v2/me", "/api/v1/admin/invites/x/y"):
         error(client.get(path), 404, "not_found")
@@ -256,3 +272,50 @@ def test_a_refused_registration_writes_nothing(actions, client, database_url):
     assert db.user(database_url, other) is None
     assert db.count_users(database_url) == users + 1
     assert created_events() == 2
+
+
+def test_every_response_carries_the_security_headers(client, actions):
+    login = actions.admin()
+    for path, headers in (
+        ("/healthz", {}),
+        ("/api/v1/me", login.bearer),
+        ("/api/v1/nothing-here", {}),
+        ("/.well-known/oauth-authorization-server", {}),
+    ):
+        response = client.get(path, headers=headers)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["referrer-policy"] == "no-referrer", path
+        assert response.headers["cross-origin-opener-policy"] == "same-origin", path
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp, path
+        assert "frame-ancestors 'none'" in csp, path
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_exception_is_a_bare_500(make_settings, caplog):
+    """A bug answers the documented shape with a fixed text: the exception's
+    message and traceback go to the log, never to the caller."""
+    import httpx
+
+    from authgate.app import create_app
+
+    app = create_app(make_settings())
+
+    @app.get("/api/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail ag_pat_internal")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http,
+    ):
+        response = await http.get("/api/v1/boom")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "server_error",
+        "error_description": "The server could not complete the request.",
+    }
+    assert "secret detail" not in response.text
+    assert any("secret detail" in r.getMessage() or r.exc_info for r in caplog.records)

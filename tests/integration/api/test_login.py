@@ -77,6 +77,8 @@ def test_login_returns_tokens_and_sets_cookies(actions, client):
     assert refresh["path"] == "/api/v1/auth"
     assert "httponly" in refresh
     assert "secure" not in refresh
+    # Never sent on a request another site starts, not even a top-level link.
+    assert refresh["samesite"].lower() == "strict"
 
 
 def test_cookies_are_secure_when_configured(start_server):

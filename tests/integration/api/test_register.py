@@ -12,6 +12,7 @@ from tests.support.asserts import error
 from tests.support.live import LiveServer
 
 DAY = 86_400
+REGISTER = "/api/v1/auth/register"
 USER_FIELDS = {"id", "username", "email", "is_admin", "created_at"}
 
 
@@ -160,3 +161,27 @@ def test_bad_usernames_are_refused(open_actions, database_url):
         assert body["error_description"], username
     assert db.count_users(database_url) == 0
     assert open_actions.register("al.ice_2-b").status_code == 201
+
+
+def test_a_refused_registration_costs_no_password_hash(actions, monkeypatch):
+    """Admission is checked before the argon2 hash (and again when writing):
+    requests without a usable invite cannot make the server hash for them."""
+    from authgate.domain.passwords import Hasher
+
+    actions.admin()
+    hashed: list[str] = []
+    original = Hasher.hash
+
+    async def counting(self: Hasher, password: str) -> str:
+        hashed.append(password)
+        return await original(self, password)
+
+    monkeypatch.setattr(Hasher, "hash", counting)
+    for code in (None, "ag_inv_not-a-real-code"):
+        body = {"username": random_name(), "password": PASSWORD, "invite_code": code}
+        error(actions.client.post(REGISTER, json=body), 403)
+    assert hashed == []
+    invite = create_invite(actions)["code"]
+    body = {"username": random_name(), "password": PASSWORD, "invite_code": invite}
+    assert actions.client.post(REGISTER, json=body).status_code == 201
+    assert hashed == [PASSWORD]

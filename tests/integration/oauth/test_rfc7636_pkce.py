@@ -78,7 +78,11 @@ def test_missing_verifier_is_refused(meta, public_client, receiver, approved_cod
     error(response, 400, "invalid_request")
 
 
-@pytest.mark.parametrize("wrong", ["wrong", generate_token(48), "a" * 129])
+@pytest.mark.parametrize(
+    "wrong",
+    ["wrong", generate_token(48), "a" * 129],
+    ids=["short", "another-verifier", "too-long"],
+)
 def test_wrong_verifier_is_refused(meta, public_client, receiver, approved_code, wrong):
     client_id = public_client["client_id"]
     _client, code, verifier = approved_code(client_id)

@@ -1,6 +1,7 @@
 """``/login``: the sign-in page every browser flow (consent, device) starts at."""
 
 import re
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -120,3 +121,40 @@ def test_login_csrf(server, account):
             headers={"Origin": server.url},
         )
         assert stolen.status_code == 403
+
+
+def _form_action(http: httpx.Client, next_url: str) -> str:
+    csp = http.get("/login", params={"next": next_url}).headers[
+        "content-security-policy"
+    ]
+    return next(d for d in csp.split("; ") if d.startswith("form-action"))
+
+
+def test_on_the_way_to_a_client_the_form_may_end_at_it(server, actions: Actions):
+    """With consent remembered, the sign-in ends in a redirect to the client,
+    which browsers hold to the login page's form-action: the client's origin
+    is allowed there, for a valid authorization request only."""
+    client = actions.make_client(
+        public=True, redirect_uris=["https://app.example.com/callback"]
+    )
+    request = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": "https://app.example.com/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    with server.client() as http:
+        valid = "/oauth/authorize?" + urlencode(request)
+        assert _form_action(http, valid) == (
+            "form-action 'self' https://app.example.com"
+        )
+        forged = {**request, "redirect_uri": "https://evil.example/callback"}
+        assert _form_action(http, "/oauth/authorize?" + urlencode(forged)) == (
+            "form-action 'self'"
+        )
+        unknown = {**request, "client_id": "no-such-client"}
+        assert _form_action(http, "/oauth/authorize?" + urlencode(unknown)) == (
+            "form-action 'self'"
+        )
+        assert _form_action(http, "/settings/tokens") == "form-action 'self'"

@@ -107,3 +107,54 @@ def test_admin_command_reaches_a_running_server(start_server, database_url, tmp_
         )
         assert done.returncode == 0, done.stderr
         assert _refused_within(client, login.bearer, 5.0) is not None
+
+
+def _kid(token: str) -> str:
+    import base64
+    import json
+
+    header = token.split(".")[0]
+    return str(
+        json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+    )
+
+
+def test_a_key_rotation_by_the_cli_reaches_a_running_server(
+    start_server, database_url, tmp_path
+):
+    """`authgate admin rotate-keys` (another process) retires the keys the
+    running server signs with: the server loads the new ring through the feed
+    and signs its next tokens with the new key, without a restart."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import SECRET
+
+    server = start_server()
+    with server.client() as client:
+        actions = Actions(client)
+        before = _kid(actions.admin().access_token)
+        authgate = Path(sys.executable).with_name("authgate")
+        env = {
+            **os.environ,
+            "AUTHGATE_DATABASE_URL": database_url,
+            "AUTHGATE_SECRET_KEY": SECRET,
+            "AUTHGATE_DATA_DIR": str(tmp_path / "cli"),
+        }
+        done = subprocess.run(
+            [str(authgate), "admin", "rotate-keys"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        deadline = time.monotonic() + 5.0
+        kid = before
+        while kid == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+            kid = _kid(actions.login(actions.admin().username).access_token)
+        assert kid != before, "the server kept signing with the retired key"
+        published = {k["kid"] for k in client.get("/oauth/jwks").json()["keys"]}
+        assert {before, kid} <= published  # the retired key stays published

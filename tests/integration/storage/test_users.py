@@ -3,8 +3,12 @@ from datetime import timedelta
 
 import pytest
 
+from authgate.domain import users
+from authgate.domain.context import NO_CLIENT
 from authgate.errors import Conflict
-from tests.integration.storage.factories import T0, add_user, user
+from authgate.storage.db import Tx
+from authgate.util.ids import new_id
+from tests.integration.storage.factories import T0, add_user, concurrently, user
 
 pytestmark = pytest.mark.anyio
 
@@ -81,9 +85,121 @@ async def test_set_password_hash(db):
         assert await tx.users.get(other.id) == other
 
 
+async def test_set_email_keeps_addresses_unique(db):
+    taken = await add_user(db, email="taken@example.com")
+    mine = await add_user(db, email="mine@example.com")
+    async with db.transaction() as tx:
+        with pytest.raises(Conflict):
+            await tx.users.set_email(mine.id, "taken@example.com")
+        # The transaction stays usable after the refusal.
+        await tx.users.set_email(mine.id, "new@example.com")
+    async with db.transaction() as tx:
+        assert (await tx.users.get(mine.id)).email == "new@example.com"
+        assert (await tx.users.get(taken.id)).email == "taken@example.com"
+        await tx.users.set_email(mine.id, None)
+    async with db.transaction() as tx:
+        assert (await tx.users.get(mine.id)).email is None
+
+
 async def test_user_without_password(db):
     owner = await add_user(db, password_hash=None)
     async with db.transaction() as tx:
         found = await tx.users.get(owner.id)
     assert found is not None
     assert found.password_hash is None
+
+
+async def test_search_by_username_or_email_ignoring_case(db):
+    tag = new_id("t").lower()[-8:]
+    bob = await add_user(db, name=f"bob-{tag}", email=f"Bob.{tag}@Example.com")
+    carol = await add_user(db, name=f"carol-{tag}", email=f"c-{tag}@example.org")
+    await add_user(db, name=f"dave-{tag}x")
+    async with db.transaction() as tx:
+        assert await tx.users.search(f"BOB.{tag}@example", limit=10, after=None) == [
+            bob
+        ]
+        assert await tx.users.search(f"carol-{tag}", limit=10, after=None) == [carol]
+        found = await tx.users.search(tag, limit=10, after=None)
+        assert [u.username for u in found] == sorted(u.username for u in found)
+        assert len(found) == 3
+        assert await tx.users.search("no-such-text", limit=10, after=None) == []
+
+
+async def test_search_wildcards_match_themselves(db):
+    await add_user(db, name="under_score")
+    await add_user(db, name="underxscore")
+    async with db.transaction() as tx:
+        found = await tx.users.search("under_", limit=10, after=None)
+        assert [u.username for u in found] == ["under_score"]
+        assert await tx.users.search("%", limit=10, after=None) == []
+
+
+async def test_search_pages_by_username(db):
+    names = sorted(f"page{n}-{new_id('p').lower()[-6:]}" for n in range(5))
+    for name in names:
+        await add_user(db, name=name)
+    async with db.transaction() as tx:
+        first = await tx.users.search("page", limit=2, after=None)
+        second = await tx.users.search("page", limit=2, after=first[-1].username)
+        rest = await tx.users.search("page", limit=2, after=second[-1].username)
+    assert [u.username for u in first + second + rest] == names
+
+
+async def test_set_admin(db):
+    alice = await add_user(db)
+    async with db.transaction() as tx:
+        assert await tx.users.set_admin(alice.id, True) is True
+        assert await tx.users.set_admin("usr_missing", True) is False
+    async with db.transaction() as tx:
+        assert await tx.users.get(alice.id) == replace(alice, is_admin=True)
+        assert await tx.users.set_admin(alice.id, False) is True
+    async with db.transaction() as tx:
+        assert await tx.users.get(alice.id) == alice
+
+
+async def test_lock_active_admins_lists_only_active_admins(db):
+    one = await add_user(db, is_admin=True)
+    two = await add_user(db, is_admin=True)
+    await add_user(db, is_admin=True, disabled_at=T0)
+    await add_user(db, is_admin=False)
+    async with db.transaction() as tx:
+        assert await tx.users.lock_active_admins() == sorted([one.id, two.id])
+
+
+async def test_two_admins_demoting_each_other_leave_one(db):
+    """The last-admin rule under a race: each transaction demotes the other
+    admin; the admins' rows are locked first, so the second to get the lock
+    sees the first's change and is refused."""
+    first = await add_user(db, is_admin=True)
+    second = await add_user(db, is_admin=True)
+    targets = iter([first.id, second.id])
+
+    async def demote(tx: Tx) -> str:
+        target = next(targets)
+        try:
+            await users.set_admin(tx, target, False, actor_id=None, client=NO_CLIENT)
+        except Conflict:
+            return "refused"
+        return "demoted"
+
+    outcomes = await concurrently(db, 2, demote)
+    assert sorted(outcomes) == ["demoted", "refused"]
+    async with db.transaction() as tx:
+        assert len(await tx.users.lock_active_admins()) == 1
+
+
+async def test_the_last_admin_is_neither_demoted_nor_disabled(db):
+    only = await add_user(db, is_admin=True)
+    await add_user(db, is_admin=True, disabled_at=T0)  # a disabled one counts not
+    with pytest.raises(Conflict, match="last active administrator"):
+        async with db.transaction() as tx:
+            await users.set_admin(tx, only.id, False, actor_id=None, client=NO_CLIENT)
+    with pytest.raises(Conflict, match="last active administrator"):
+        async with db.transaction() as tx:
+            await users.set_active(tx, only.id, False, actor_id=None, client=NO_CLIENT)
+    async with db.transaction() as tx:
+        assert await tx.users.get(only.id) == only
+        # Anyone else can go.
+        other = user(is_admin=True)
+        await tx.users.add(other)
+        await users.set_active(tx, other.id, False, actor_id=None, client=NO_CLIENT)

@@ -250,3 +250,16 @@ async def test_malformed_is_refused(verifier, value):
 def test_accepts_only_jwt_shaped_credentials(verifier):
     assert verifier.accepts(Credential(token(), "bearer"))
     assert not verifier.accepts(Credential("ag_pat_" + "a" * 49, "bearer"))
+
+
+async def test_other_token_types_only_when_widened(keys, verifier):
+    # Issuers that do not follow RFC 9068 type their tokens "JWT" or not at all;
+    # a verifier for them says so, and the default still refuses both.
+    widened = JwtVerifier(
+        keys, issuer=ISSUER, audience=AUDIENCE, token_types=("at+jwt", "JWT", None)
+    )
+    for typ in ("JWT", None):
+        value = Credential(token(header={"typ": typ}), "bearer")
+        assert (await widened.verify(value)).principal.subject == "usr_1"
+        with pytest.raises(CredentialError):
+            await verifier.verify(value)

@@ -32,15 +32,15 @@ async def grant(
     granted = tuple((current.audience or server.resources.default).split())
     scope = scopes.narrow(current.scope, request.get("scope"))
     resources = server.resources.narrow(granted, request.all("resource"))
-    successor = await refresh_tokens.rotate(
+    rotation = await refresh_tokens.rotate(
         stores,
-        secret,
+        current,
         prefix=server.token_prefix,
         ttl=server.refresh_token_ttl,
         session_policy=server.session_policy,
         client=request.client,
     )
-    if successor is None:
+    if rotation is None:
         after = await stores.refresh_tokens.by_hash(tokens.digest(secret))
         if current.revoked_at is None and after and after.revoked_at is not None:
             # Reuse just revoked the family: its access tokens go with it.
@@ -51,13 +51,12 @@ async def grant(
         raise InvalidGrant(
             "The refresh token is invalid, expired, revoked or already used."
         )
-    user = await issuance.active_user(stores, successor.token.user_id)
     return issuance.token_response(
         server,
         client=client,
-        user=user,
+        user=rotation.user,
         scope=scope,
         resources=resources,
         grant_id=current.family_id,
-        refresh_token=successor.secret,
+        refresh_token=rotation.successor.secret,
     )

@@ -22,8 +22,11 @@ def _value(row: Row) -> AuditEvent:
 class AuditRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+        #: The events this transaction wrote, for ``Database.on_audited``.
+        self.added: list[AuditEvent] = []
 
     async def add(self, event: AuditEvent) -> None:
+        self.added.append(event)
         self._s.add(
             Row(
                 action=event.action,

@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.domain import account
 from authgate.domain.users import User
 from authgate.errors import Conflict
 from authgate.storage.models.users import UserRow
@@ -103,3 +104,47 @@ class UserRepo:
             .where(UserRow.id == user_id)
             .values(password_hash=password_hash)
         )
+
+    async def set_email(self, user_id: str, email: str | None) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    update(UserRow).where(UserRow.id == user_id).values(email=email)
+                )
+        except IntegrityError as exc:
+            raise Conflict(account.TAKEN) from exc
+
+    async def set_admin(self, user_id: str, is_admin: bool) -> bool:
+        result = await self._s.execute(
+            update(UserRow).where(UserRow.id == user_id).values(is_admin=is_admin)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def lock_active_admins(self) -> list[str]:
+        # FOR UPDATE on PostgreSQL (after waiting, the WHERE is checked again,
+        # so an admin demoted meanwhile drops out); SQLite already holds the
+        # write lock (BEGIN IMMEDIATE) and ignores the clause.
+        return list(
+            await self._s.scalars(
+                select(UserRow.id)
+                .where(UserRow.is_admin.is_(True), UserRow.disabled_at.is_(None))
+                .order_by(UserRow.id)
+                .with_for_update()
+            )
+        )
+
+    async def search(
+        self, text: str | None, *, limit: int, after: str | None
+    ) -> list[User]:
+        statement = select(UserRow).order_by(UserRow.username).limit(limit)
+        if text:
+            needle = text.lower()
+            statement = statement.where(
+                or_(
+                    UserRow.username.contains(needle, autoescape=True),
+                    func.lower(UserRow.email).contains(needle, autoescape=True),
+                )
+            )
+        if after:
+            statement = statement.where(UserRow.username > after)
+        return [user_value(row) for row in await self._s.scalars(statement)]

@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse
 from authgate import upstream
 from authgate.domain import identities, replay
 from authgate.domain.context import ClientInfo
-from authgate.errors import Forbidden, NotFound, SignInRefused
+from authgate.errors import NotFound, SignInRefused
 from authgate.upstream import dev_login
 from authgate.upstream.base import Flow, UpstreamError
 from authgate.upstream.state import (
@@ -38,8 +38,8 @@ from authgate.util import clock
 from authgate.web.api.v1.auth import open_session, session_response
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages import login as login_page
+from authgate.web.pages import preauth
 from authgate.web.pages.render import error_page, page, safe_next
-from authgate.web.security import check_form
 from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -203,16 +203,9 @@ async def dev_login_submit(
     settings = services.settings
     if not dev_login.allows(settings, client.ip, request.headers):
         raise NotFound("Not found.")
-    try:
-        check_form(
-            request,
-            login_page._login_key(services),
-            settings,
-            presented=csrf_token_,
-            bound_to=request.cookies.get(login_page.LOGIN_COOKIE, ""),
-        )
-    except Forbidden as exc:
-        return error_page(exc.description, status=403)
+    refused = preauth.refusal(request, services, csrf_token_)
+    if refused is not None:
+        return refused
     try:
         async with services.db.transaction() as tx:
             user = await identities.dev_account(tx, username, client)

@@ -79,13 +79,13 @@ async def create_key(
             name=body.name,
             permission=body.permission,
             expires_in_days=body.expires_in_days,
-            org_id=keep_in(bound, await _key_org(tx, ref, caller)),
+            org_id=keep_in(bound, await key_org(tx, ref, caller)),
             client=client,
         )
     return KeyCreated(**key_out(key).model_dump(), token=secret)
 
 
-async def _key_org(tx: Stores, ref: str | None, caller: Principal) -> str | None:
+async def key_org(tx: Stores, ref: str | None, caller: Principal) -> str | None:
     """The org a new key belongs to: the one named in the body or the
     ``X-Organization-Id`` header, where the caller may create keys."""
     if not ref:

@@ -19,6 +19,7 @@ from authgate.domain.context import ClientInfo
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.stores import Stores
 from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
+from authgate.util import tokens
 from authgate.web.deps import Client, ServicesDep, rate_limit
 from authgate.web.principals import USER_SCOPES
 from authgate.web.schemas import ApiModel
@@ -116,28 +117,54 @@ def _tokens(
     dependencies=[rate_limit("register")],
 )
 async def register(body: RegisterIn, services: ServicesDep, client: Client) -> UserOut:
+    user = await register_account(
+        services,
+        client,
+        username=body.username,
+        password=body.password,
+        email=body.email,
+        invite_code=body.invite_code,
+    )
+    return user_out(user)
+
+
+async def register_account(
+    services: Services,
+    client: ClientInfo,
+    *,
+    username: str,
+    password: str,
+    email: str | None,
+    invite_code: str | None,
+) -> users.User:
+    """Registration as the API and the ``/register`` page both do it, with this
+    instance's rules (first user, invites, open registration, allowlist). A
+    refusal by the allowlist is recorded after the rollback, then raised."""
     settings = services.settings
+    rules = registration.Rules(
+        invite_code, settings.allow_registration, services.allowlist
+    )
     try:
+        # Admitted first (read-only), hashed with no transaction open, then
+        # admitted again and written: no refused request costs an argon2 hash,
+        # and no hash holds the database write lock.
+        async with services.db.read() as tx:
+            await registration.admit(tx, rules, email)
+        account = await users.prepare(
+            services.hasher,
+            username=username,
+            password=password,
+            email=email,
+            min_length=settings.password_min_length,
+        )
         async with services.db.transaction() as tx:
-            user = await registration.register(
-                tx,
-                services.hasher,
-                username=body.username,
-                password=body.password,
-                email=body.email,
-                invite_code=body.invite_code,
-                allow_registration=settings.allow_registration,
-                min_length=settings.password_min_length,
-                client=client,
-                allowlist=services.allowlist,
-            )
+            return await registration.register(tx, account, rules, client=client)
     except SignInRefused as refused:
         async with services.db.transaction() as tx:
             await identities.record_refusal(
-                tx, "local", refused.reason, client, email=body.email
+                tx, "local", refused.reason, client, email=email
             )
         raise
-    return user_out(user)
 
 
 @router.post("/login", dependencies=[rate_limit("login")])
@@ -158,6 +185,7 @@ async def login(
     # Raised after the commit, so the failure count and audit entry are kept.
     if user is None:
         raise InvalidCredentials
+    services.metrics.token_issued("password")
     return session_response(services, opened, response)
 
 
@@ -236,19 +264,21 @@ async def refresh(
     if not presented:
         raise InvalidToken("Send a refresh_token.")
     async with services.db.transaction() as tx:
-        successor = await refresh_tokens.rotate(
+        rotation = await refresh_tokens.rotate(
             tx,
-            presented,
+            await tx.refresh_tokens.by_hash(tokens.digest(presented)),
             prefix=settings.token_prefix,
             ttl=settings.refresh_token_expiry,
             session_policy=services.session_policy,
             client=client,
         )
+    successor = rotation.successor if rotation else None
     if successor is None or successor.token.session_id is None:
         raise InvalidToken(
             "The refresh token is invalid, expired, revoked or already used."
         )
     set_refresh_cookie(response, settings, successor.secret)
+    services.metrics.token_issued("refresh_token")
     return _tokens(
         services,
         user_id=successor.token.user_id,

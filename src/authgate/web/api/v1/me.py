@@ -35,15 +35,8 @@ class MePatch(ApiModel):
 @router.patch("/me")
 async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeOut:
     """Choose the default organization (id or slug; ``null`` for none)."""
-    user_id = caller.user_id or ""
     async with services.db.transaction() as tx:
-        org_id = (
-            (await orgs.access(tx, body.default_org, user_id)).org.id
-            if body.default_org
-            else None
-        )
-        await tx.users.set_default_org(user_id, org_id)
-        tx.invalidate(user_id)
+        org_id = await orgs.set_default(tx, caller.user_id or "", body.default_org)
     return await me(dataclasses.replace(caller, org_id=org_id, role=None), services)
 
 

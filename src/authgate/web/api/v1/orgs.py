@@ -3,11 +3,13 @@
 import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
-from authgate.domain import invites, orgs
+from authgate.config import Settings
+from authgate.domain import orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
 from authgate.guard import Principal
@@ -17,6 +19,9 @@ from authgate.web.schemas import ApiModel, Page
 from authgate.web.services import Services
 
 router = APIRouter(tags=["organizations"])
+
+#: The page an org invite's link opens (``web/pages/orgs.py``).
+ACCEPT_PAGE = "/settings/orgs/accept"
 
 OrgRef = Annotated[str, Path(max_length=64, description="Organization id or slug.")]
 UserRef = Annotated[str, Path(max_length=64)]
@@ -87,11 +92,15 @@ def org_out(membership: orgs.Membership) -> OrgOut:
     )
 
 
+def invite_url(settings: Settings, code: str) -> str:
+    return f"{settings.issuer}{ACCEPT_PAGE}?{urlencode({'code': code})}"
+
+
 def _user(caller: Any) -> str:
     return str(caller.user_id or "")
 
 
-async def _access(tx: Stores, ref: str, caller: Principal) -> orgs.Membership:
+async def access(tx: Stores, ref: str, caller: Principal) -> orgs.Membership:
     """The caller's membership in the org the path names, with no more rights
     than its credential carries: a read-only one acts as a viewer."""
     return await orgs.access(
@@ -103,7 +112,7 @@ async def _membership(
     services: Services, ref: str, caller: Principal
 ) -> orgs.Membership:
     async with services.db.transaction() as tx:
-        return await _access(tx, ref, caller)
+        return await access(tx, ref, caller)
 
 
 @router.get("/orgs")
@@ -134,7 +143,7 @@ async def update_org(
     org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, client: Client
 ) -> OrgOut:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
+        membership = await access(tx, org, caller)
         updated = await orgs.update(
             tx, membership, name=body.name, slug=body.slug, client=client
         )
@@ -146,7 +155,7 @@ async def delete_org(
     org: OrgRef, caller: Caller, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
-        await orgs.delete(tx, await _access(tx, org, caller), client)
+        await orgs.delete(tx, await access(tx, org, caller), client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -155,9 +164,7 @@ async def list_members(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[MemberOut]:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
-        require(membership.role, Action.READ_MEMBERS)
-        found = await tx.orgs.members(membership.org.id)
+        found = await orgs.members(tx, await access(tx, org, caller))
     return Page(
         items=[
             MemberOut(
@@ -178,7 +185,7 @@ async def change_role(
     client: Client,
 ) -> MemberOut:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
+        membership = await access(tx, org, caller)
         member = await orgs.change_role(tx, membership, user_id, body.role, client)
     return MemberOut(
         user_id=member.user_id,
@@ -193,7 +200,7 @@ async def remove_member(
     org: OrgRef, user_id: UserRef, caller: Caller, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
+        membership = await access(tx, org, caller)
         await orgs.remove_member(tx, membership, user_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -203,7 +210,7 @@ async def invite_member(
     org: OrgRef, body: InviteIn, caller: Caller, services: ServicesDep, client: Client
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
+        membership = await access(tx, org, caller)
         invite, code = await orgs.invite(
             tx,
             membership,
@@ -212,8 +219,12 @@ async def invite_member(
             prefix=services.settings.token_prefix,
             client=client,
         )
-    url = f"{services.settings.issuer}/settings/orgs/accept?code={code}"
-    return InviteCreated(id=invite.id, code=code, url=url, expires_at=invite.expires_at)
+    return InviteCreated(
+        id=invite.id,
+        code=code,
+        url=invite_url(services.settings, code),
+        expires_at=invite.expires_at,
+    )
 
 
 @router.get("/orgs/{org}/invites")
@@ -221,9 +232,7 @@ async def list_org_invites(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[OrgInviteOut]:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
-        require(membership.role, Action.INVITE)
-        found = await tx.invites.all(membership.org.id)
+        found = await orgs.invites_of(tx, await access(tx, org, caller))
     return Page(
         items=[
             OrgInviteOut(
@@ -250,15 +259,7 @@ async def revoke_org_invite(
     client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
-        require(membership.role, Action.INVITE)
-        await invites.revoke(
-            tx,
-            invite_id,
-            actor_id=_user(caller),
-            client=client,
-            org_id=membership.org.id,
-        )
+        await orgs.revoke_invite(tx, await access(tx, org, caller), invite_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -283,7 +284,7 @@ async def org_audit(
     org: OrgRef, caller: Caller, services: ServicesDep, query: AuditFilters
 ) -> Page[AuditOut]:
     async with services.db.transaction() as tx:
-        membership = await _access(tx, org, caller)
+        membership = await access(tx, org, caller)
         require(membership.role, Action.READ_AUDIT)
     return await audit_page(
         services, dataclasses.replace(query, org_id=membership.org.id)

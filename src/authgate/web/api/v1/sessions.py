@@ -5,7 +5,6 @@ from datetime import datetime
 from fastapi import APIRouter, Response, status
 
 from authgate.domain import sessions
-from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import Caller, Client, ServicesDep
 from authgate.web.schemas import ApiModel, Page
@@ -31,8 +30,9 @@ class Revoked(ApiModel):
 @router.get("")
 async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOut]:
     async with services.db.transaction() as tx:
-        found = await tx.sessions.list_for_user(caller.user_id or "")
-    policy, now = services.session_policy, clock.now()
+        found = await sessions.live_for_user(
+            tx, services.session_policy, caller.user_id or ""
+        )
     return Page(
         items=[
             SessionOut(
@@ -45,7 +45,6 @@ async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOu
                 current=s.id == caller.session_id,
             )
             for s in found
-            if s.alive(policy, now)
         ]
     )
 

@@ -1,0 +1,92 @@
+"""A signed-in person changing their own account: email address and password.
+
+Changing the password asks for the current one (a session left open on a
+shared computer is not enough) and, in the same transaction as the new hash,
+ends every other session of the person: whoever else was signed in is out,
+while the person stays signed in where they made the change.
+"""
+
+from typing import TYPE_CHECKING
+
+from authgate.domain import audit, sessions
+from authgate.domain.allowlist import OPEN, Allowlist
+from authgate.domain.context import ClientInfo
+from authgate.domain.passwords import Hasher, check_policy
+from authgate.domain.users import User, normalize_email
+from authgate.errors import Conflict, Forbidden, InvalidCredentials
+
+if TYPE_CHECKING:
+    from authgate.domain.stores import Stores
+
+WRONG_PASSWORD = "The current password is wrong."  # noqa: S105 - a message
+TAKEN = "That email address belongs to another account."
+
+
+async def confirm_password(hasher: Hasher, user: User, password: str) -> None:
+    """The person's current password, asked again before a change a session
+    left open must not make on its own; :class:`InvalidCredentials` if wrong."""
+    if not await hasher.verify(user.password_hash, password):
+        raise InvalidCredentials(WRONG_PASSWORD)
+
+
+async def change_email(
+    stores: "Stores",
+    user: User,
+    email: str | None,
+    *,
+    client: ClientInfo,
+    allowlist: Allowlist = OPEN,
+) -> str | None:
+    """Set (or, with an empty value, remove) the address; the one kept. The
+    instance's allowlist (``AUTHGATE_SIGNIN_ALLOWED_EMAILS``) holds here as at
+    registration, so a listed address cannot be swapped for another. Two
+    accounts never share an address, whatever its case."""
+    address = normalize_email(email)
+    if not allowlist.allows(address):
+        raise Forbidden("This instance needs an address on its list of allowed ones.")
+    if address == user.email:
+        return address
+    holder = await stores.users.by_email(address) if address else None
+    if holder is not None and holder.id != user.id:
+        raise Conflict(TAKEN)
+    await stores.users.set_email(user.id, address)
+    stores.invalidate(user.id)
+    await audit.record(
+        stores,
+        audit.Action.EMAIL_CHANGED,
+        client,
+        actor_id=user.id,
+        target_id=user.id,
+    )
+    return address
+
+
+async def change_password(
+    stores: "Stores",
+    hasher: Hasher,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    min_length: int,
+    session_id: str | None,
+    client: ClientInfo,
+) -> list[str]:
+    """Check the current password, store the new one and end every session
+    but ``session_id`` (the one asking); the ids of the sessions ended."""
+    await confirm_password(hasher, user, current)
+    check_policy(new, min_length=min_length, username=user.username)
+    await stores.users.set_password_hash(user.id, await hasher.hash(new))
+    stores.invalidate(user.id)
+    ended = await sessions.revoke_others(
+        stores, user.id, keep=session_id, reason="password_changed", client=client
+    )
+    await audit.record(
+        stores,
+        audit.Action.PASSWORD_CHANGED,
+        client,
+        actor_id=user.id,
+        target_id=user.id,
+        details={"sessions_ended": len(ended)},
+    )
+    return ended

@@ -1,0 +1,273 @@
+"""``/admin/users``: find, create, disable and enable accounts, set a new
+password, grant and revoke the administrator role.
+
+Every change goes through the same domain calls as the CLI, the back office
+and ``/api/v1/admin/users`` (``users.create``, ``disable``, ``set_active``,
+``set_password``, ``set_admin``), so each is audited with the admin as actor,
+and the last-admin rule holds here as everywhere. Disabling here, as in the
+API, also ends the account's sessions and revokes its tokens and keys, so an
+account enabled again holds nothing from before.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from authgate.domain import users
+from authgate.domain.users import User
+from authgate.errors import AuthgateError
+from authgate.web.deps import Client, ServicesDep
+from authgate.web.pages.admin.gate import (
+    PAGE_SIZE,
+    AdminForm,
+    AdminViewer,
+    admin_transaction,
+    console_page,
+)
+from authgate.web.pages.render import PageRoute, Viewer, error_page
+from authgate.web.services import Services
+
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
+
+UserId = Annotated[str, Path(max_length=64)]
+Text = Annotated[str, Form(max_length=1024)]
+#: What a finished action says on the page it lands on (``?done=``).
+DONE = {
+    "created": "The account was created.",
+    "disabled": "The account is disabled: its sessions ended, its tokens and "
+    "keys were revoked, and it cannot sign in.",
+    "enabled": "The account is enabled again.",
+    "password": "The password was changed, and every session of the account ended.",
+    "granted": "The account is now an instance administrator.",
+    "revoked": "The account is no longer an instance administrator.",
+}
+NO_USER = "No such user."
+
+
+async def _user(services: Services, user_id: str) -> User | None:
+    async with services.db.read() as tx:
+        return await tx.users.get(user_id)
+
+
+@router.get("/admin", response_model=None)
+async def console_home() -> Response:
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/users", response_model=None)
+async def list_users(
+    request: Request,
+    viewer: AdminViewer,
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=320)] = "",
+    after: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    text = q.strip()
+    async with services.db.read() as tx:
+        found = await tx.users.search(
+            text or None, limit=PAGE_SIZE + 1, after=after or None
+        )
+    return console_page(
+        viewer,
+        "admin/users.html",
+        section="users",
+        users=found[:PAGE_SIZE],
+        q=text,
+        after=after,
+        next_after=found[PAGE_SIZE - 1].username if len(found) > PAGE_SIZE else None,
+        done=DONE.get(request.query_params.get("done", "")),
+    )
+
+
+def _new_user_form(
+    viewer: Viewer,
+    *,
+    username: str = "",
+    email: str = "",
+    is_admin: bool = False,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return console_page(
+        viewer,
+        "admin/user_new.html",
+        section="users",
+        status=status,
+        username=username,
+        email=email,
+        is_admin=is_admin,
+        error=error,
+    )
+
+
+@router.get("/admin/users/new", response_model=None)
+async def new_user(viewer: AdminViewer) -> Response:
+    return _new_user_form(viewer)
+
+
+@router.post("/admin/users", response_model=None)
+async def create_user(
+    viewer: AdminForm,
+    services: ServicesDep,
+    client: Client,
+    username: Text = "",
+    email: Text = "",
+    password: Text = "",
+    is_admin: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        async with admin_transaction(services, viewer) as tx:
+            user = await users.create(
+                tx,
+                services.hasher,
+                username=username,
+                password=password,
+                email=email,
+                is_admin=is_admin,
+                min_length=services.settings.password_min_length,
+                actor_id=viewer.user.id,
+                client=client,
+            )
+    except AuthgateError as exc:
+        return _new_user_form(
+            viewer,
+            username=username,
+            email=email,
+            is_admin=is_admin,
+            error=exc.description,
+            status=exc.status,
+        )
+    return RedirectResponse(f"/admin/users/{user.id}?done=created", status_code=303)
+
+
+def _user_page(
+    services: Services,
+    viewer: Viewer,
+    user: User,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return console_page(
+        viewer,
+        "admin/user.html",
+        section="users",
+        status=status,
+        user=user,
+        done=done,
+        error=error,
+        min_length=services.settings.password_min_length,
+    )
+
+
+@router.get("/admin/users/{user_id}", response_model=None)
+async def show_user(
+    request: Request, viewer: AdminViewer, services: ServicesDep, user_id: UserId
+) -> Response:
+    user = await _user(services, user_id)
+    if user is None:
+        return error_page(NO_USER, status=404)
+    done = DONE.get(request.query_params.get("done", ""))
+    return _user_page(services, viewer, user, done=done)
+
+
+async def _change(
+    viewer: Viewer,
+    services: Services,
+    client: Client,
+    user_id: str,
+    *,
+    done: str,
+    password: str = "",
+) -> Response:
+    """One action (``done`` names it) on one account, in one transaction;
+    refused, the account's page again with the reason."""
+    actor_id = viewer.user.id
+    try:
+        async with admin_transaction(services, viewer) as tx:
+            user = await tx.users.get(user_id)
+            if user is None:
+                return error_page(NO_USER, status=404)
+            if done == "disabled":
+                await users.disable(tx, user.id, actor_id=actor_id, client=client)
+            elif done == "enabled":
+                await users.set_active(
+                    tx, user.id, True, actor_id=actor_id, client=client
+                )
+            elif done in ("granted", "revoked"):
+                await users.set_admin(
+                    tx, user.id, done == "granted", actor_id=actor_id, client=client
+                )
+            else:
+                await users.set_password(
+                    tx,
+                    services.hasher,
+                    user,
+                    password,
+                    min_length=services.settings.password_min_length,
+                    actor_id=actor_id,
+                    client=client,
+                )
+    except AuthgateError as exc:
+        current = await _user(services, user_id)
+        if current is None:
+            return error_page(NO_USER, status=404)
+        return _user_page(
+            services, viewer, current, error=exc.description, status=exc.status
+        )
+    return RedirectResponse(f"/admin/users/{user_id}?done={done}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable", response_model=None)
+async def disable_user(
+    viewer: AdminForm,
+    services: ServicesDep,
+    client: Client,
+    user_id: UserId,
+) -> Response:
+    return await _change(viewer, services, client, user_id, done="disabled")
+
+
+@router.post("/admin/users/{user_id}/enable", response_model=None)
+async def enable_user(
+    viewer: AdminForm,
+    services: ServicesDep,
+    client: Client,
+    user_id: UserId,
+) -> Response:
+    return await _change(viewer, services, client, user_id, done="enabled")
+
+
+@router.post("/admin/users/{user_id}/grant-admin", response_model=None)
+async def grant_admin(
+    viewer: AdminForm,
+    services: ServicesDep,
+    client: Client,
+    user_id: UserId,
+) -> Response:
+    return await _change(viewer, services, client, user_id, done="granted")
+
+
+@router.post("/admin/users/{user_id}/revoke-admin", response_model=None)
+async def revoke_admin(
+    viewer: AdminForm,
+    services: ServicesDep,
+    client: Client,
+    user_id: UserId,
+) -> Response:
+    return await _change(viewer, services, client, user_id, done="revoked")
+
+
+@router.post("/admin/users/{user_id}/password", response_model=None)
+async def reset_password(
+    viewer: AdminForm,
+    services: ServicesDep,
+    client: Client,
+    user_id: UserId,
+    password: Text = "",
+) -> Response:
+    return await _change(
+        viewer, services, client, user_id, done="password", password=password
+    )

@@ -1,0 +1,94 @@
+"""``/forgot``: reset a forgotten password with the recovery key saved from
+Settings → Security.
+
+The reset is the API's (``auth/recover``, ``domain.recovery``): the key is
+used up, every session ends, and an unknown username, a wrong key and a used
+key all get the same answer, so the page never tells whether an account
+exists. It shares the API's per-IP limit.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from authgate.domain import recovery
+from authgate.errors import AuthgateError
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.pages import preauth
+from authgate.web.pages.render import page
+from authgate.web.services import Services
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PATH = "/forgot"
+
+
+def _form(
+    request: Request,
+    services: Services,
+    *,
+    username: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return preauth.form_page(
+        request,
+        services,
+        "auth/forgot.html",
+        path=PATH,
+        status=status,
+        done=False,
+        username=username,
+        error=error,
+        min_length=services.settings.password_min_length,
+    )
+
+
+@router.get(PATH, response_model=None)
+async def forgot_page(request: Request, services: ServicesDep) -> Response:
+    return _form(request, services)
+
+
+@router.post(PATH, response_model=None)
+async def forgot_submit(
+    request: Request,
+    services: ServicesDep,
+    client: Client,
+    username: Annotated[str, Form(max_length=256)] = "",
+    recovery_key: Annotated[str, Form(max_length=256)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    refused = preauth.refusal(request, services, csrf_token)
+    if refused is not None:
+        return refused
+    if over_limit(services, client, "recover") is not None:
+        return _form(
+            request,
+            services,
+            username=username,
+            error=TOO_MANY,
+            status=429,
+        )
+    try:
+        async with services.db.transaction() as tx:
+            done = await recovery.recover(
+                tx,
+                services.hasher,
+                username=username,
+                key=recovery_key.strip(),
+                new_password=new_password,
+                min_length=services.settings.password_min_length,
+                client=client,
+            )
+    except AuthgateError as exc:  # the new password breaks the policy
+        return _form(
+            request, services, username=username, error=exc.description, status=400
+        )
+    if not done:
+        return _form(
+            request, services, username=username, error=recovery.REFUSED, status=400
+        )
+    response = page("auth/forgot.html", done=True)
+    preauth.forget(response, services, path=PATH)
+    return response

@@ -1,0 +1,77 @@
+"""Form tokens for the pages used before there is a session: sign in,
+register, forgot password.
+
+There is no session to bind a CSRF token to yet, so a form's token is an HMAC
+of a random pre-session cookie (``ag_login``, scoped to the page's own path):
+a cross-site page can neither read that cookie nor compute the token (login
+CSRF, OWASP), and a token copied from another browser is worthless without it.
+"""
+
+import secrets
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+
+from authgate.errors import Forbidden
+from authgate.web.pages.render import error_page, page
+from authgate.web.security import check_form, csrf_token
+from authgate.web.services import Services
+
+COOKIE = "ag_login"
+COOKIE_AGE = 3600
+
+
+def _key(services: Services) -> bytes:
+    return services.derived_key("login-csrf")
+
+
+def form_page(
+    request: Request,
+    services: Services,
+    template: str,
+    *,
+    path: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` with ``csrf_token`` for its form, and the cookie it is
+    bound to (kept when the browser already has one, so two tabs both work)."""
+    nonce = request.cookies.get(COOKIE) or secrets.token_urlsafe(32)
+    response = page(
+        template,
+        status=status,
+        csrf_token=csrf_token(_key(services), nonce),
+        **context,
+    )
+    response.set_cookie(
+        COOKIE,
+        nonce,
+        max_age=COOKIE_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.secure_cookies,
+        path=path,
+    )
+    return response
+
+
+def refusal(request: Request, services: Services, presented: str) -> Response | None:
+    """``None`` when the form came from this site with its token; else the
+    403 page to answer with."""
+    try:
+        check_form(
+            request,
+            _key(services),
+            services.settings,
+            presented=presented,
+            bound_to=request.cookies.get(COOKIE, ""),
+        )
+    except Forbidden as exc:
+        return error_page(exc.description, status=403)
+    return None
+
+
+def forget(response: Response, services: Services, *, path: str) -> None:
+    """Drop the pre-session cookie once the form has done its work."""
+    response.delete_cookie(COOKIE, path=path, secure=services.settings.secure_cookies)

@@ -1,0 +1,109 @@
+"""``/register``: create a local account in the browser.
+
+The first person creates the administrator account with no code; later people
+bring an invite code (an instance invite from an administrator, or an
+organization's invite, which also joins them to it) unless registration is
+open (``AUTHGATE_ALLOW_REGISTRATION``). The rules are the API's
+(``register_account``), allowlist included; the new account is signed in at
+once, with the same session as a password sign-in.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from authgate.errors import AuthgateError
+from authgate.web.api.v1.auth import open_session, register_account, session_response
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.pages import preauth
+from authgate.web.pages.render import signed_in
+from authgate.web.services import Services
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PATH = "/register"
+#: Where a new account lands: its own settings.
+WELCOME = "/settings/profile"
+
+
+async def _form(
+    request: Request,
+    services: Services,
+    *,
+    values: dict[str, str],
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    async with services.db.read() as tx:
+        first = await tx.users.count() == 0
+    settings = services.settings
+    return preauth.form_page(
+        request,
+        services,
+        "auth/register.html",
+        path=PATH,
+        status=status,
+        first=first,
+        invite_needed=not first and not settings.allow_registration,
+        email_needed=not services.allowlist.open,
+        min_length=settings.password_min_length,
+        values=values,
+        error=error,
+    )
+
+
+@router.get(PATH, response_model=None)
+async def register_page(
+    request: Request,
+    services: ServicesDep,
+    invite: Annotated[str, Query(max_length=256)] = "",
+) -> Response:
+    if signed_in(request) is not None:
+        return RedirectResponse(WELCOME, status_code=303)
+    values = {"username": "", "email": "", "invite_code": invite}
+    return await _form(request, services, values=values)
+
+
+@router.post(PATH, response_model=None)
+async def register_submit(
+    request: Request,
+    services: ServicesDep,
+    client: Client,
+    username: Annotated[str, Form(max_length=256)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    invite_code: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    refused = preauth.refusal(request, services, csrf_token)
+    if refused is not None:
+        return refused
+    values = {"username": username, "email": email, "invite_code": invite_code}
+    if over_limit(services, client, "register") is not None:
+        return await _form(
+            request,
+            services,
+            values=values,
+            error=TOO_MANY,
+            status=429,
+        )
+    try:
+        user = await register_account(
+            services,
+            client,
+            username=username,
+            password=password,
+            email=email.strip() or None,
+            invite_code=invite_code.strip() or None,
+        )
+    except AuthgateError as exc:
+        return await _form(
+            request, services, values=values, error=exc.description, status=exc.status
+        )
+    async with services.db.transaction() as tx:
+        opened = await open_session(tx, services, user.id, client)
+    response = RedirectResponse(WELCOME, status_code=303)
+    session_response(services, opened, response)
+    preauth.forget(response, services, path=PATH)
+    return response

@@ -1,0 +1,117 @@
+"""``/settings/profile``: the account's email address and password.
+
+A new password needs the current one and ends every other session of the
+person (``domain.account``); the session making the change stays signed in.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Response
+from fastapi.responses import RedirectResponse
+
+from authgate.domain import account
+from authgate.errors import AuthgateError
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.pages.render import (
+    FormViewer,
+    PageRoute,
+    PageViewer,
+    Viewer,
+    viewer_page,
+)
+
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
+
+PATH = "/settings/profile"
+#: What a finished change says, keyed by the ``done`` query value it lands with.
+DONE = {
+    "email": "Your email address is saved.",
+    "password": "Your password is changed. Every other session has been signed out.",
+}
+
+
+def _profile(
+    viewer: Viewer,
+    *,
+    done: str | None = None,
+    email: str | None = None,
+    failed: tuple[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """``failed``: which form (``email`` or ``password``) was refused, and why."""
+    return viewer_page(
+        viewer,
+        "settings/profile.html",
+        status=status,
+        section="profile",
+        done=DONE.get(done or ""),
+        email=(viewer.user.email or "") if email is None else email,
+        failed_form=failed[0] if failed else None,
+        error=failed[1] if failed else None,
+    )
+
+
+@router.get(PATH, response_model=None)
+async def profile_page(
+    viewer: PageViewer,
+    done: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    return _profile(viewer, done=done)
+
+
+@router.post(f"{PATH}/email", response_model=None)
+async def change_email(
+    viewer: FormViewer,
+    services: ServicesDep,
+    client: Client,
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    try:
+        async with services.db.transaction() as tx:
+            await account.change_email(
+                tx, viewer.user, email, client=client, allowlist=services.allowlist
+            )
+    except AuthgateError as exc:
+        return _profile(
+            viewer, email=email, failed=("email", exc.description), status=exc.status
+        )
+    return RedirectResponse(f"{PATH}?done=email", status_code=303)
+
+
+@router.post(f"{PATH}/password", response_model=None)
+async def change_password(
+    viewer: FormViewer,
+    services: ServicesDep,
+    client: Client,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    confirm_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    if new_password != confirm_password:
+        return _profile(
+            viewer, failed=("password", "The new passwords do not match."), status=400
+        )
+    # Each try checks a password: the same per-IP budget as signing in.
+    if over_limit(services, client, "login") is not None:
+        return _profile(
+            viewer,
+            failed=("password", TOO_MANY),
+            status=429,
+        )
+    try:
+        async with services.db.transaction() as tx:
+            # Read afresh: a cached copy of the user may hold an older hash.
+            user = await tx.users.get(viewer.user.id) or viewer.user
+            await account.change_password(
+                tx,
+                services.hasher,
+                user,
+                current=current_password,
+                new=new_password,
+                min_length=services.settings.password_min_length,
+                session_id=viewer.principal.session_id,
+                client=client,
+            )
+    except AuthgateError as exc:
+        return _profile(viewer, failed=("password", exc.description), status=exc.status)
+    return RedirectResponse(f"{PATH}?done=password", status_code=303)

@@ -1,0 +1,72 @@
+"""``/settings/security``: the recovery key, which resets a forgotten password
+on ``/forgot`` without an administrator.
+
+Making one asks for the current password (a session left open is not
+enough), replaces the previous key and shows the new one once; the rules are
+the API's (``domain.recovery``), with its per-IP limit.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Response
+
+from authgate.domain import recovery
+from authgate.errors import AuthgateError
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.pages.render import (
+    FormViewer,
+    PageRoute,
+    PageViewer,
+    Viewer,
+    viewer_page,
+)
+from authgate.web.pages.settings.credentials import shown_once
+
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
+
+PATH = "/settings/security"
+
+
+def _security(viewer: Viewer, error: str | None = None, status: int = 200) -> Response:
+    return viewer_page(
+        viewer, "settings/security.html", status=status, section="security", error=error
+    )
+
+
+@router.get(PATH, response_model=None)
+async def security_page(viewer: PageViewer) -> Response:
+    return _security(viewer)
+
+
+@router.post(f"{PATH}/recovery-key", response_model=None)
+async def new_recovery_key(
+    viewer: FormViewer,
+    services: ServicesDep,
+    client: Client,
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    if over_limit(services, client, "recovery-key") is not None:
+        return _security(viewer, TOO_MANY, 429)
+    try:
+        async with services.db.transaction() as tx:
+            # Read afresh: a cached copy of the user may hold an older hash.
+            user = await tx.users.get(viewer.user.id) or viewer.user
+            key = await recovery.issue(
+                tx,
+                services.hasher,
+                user,
+                password,
+                prefix=services.settings.token_prefix,
+                client=client,
+            )
+    except AuthgateError as exc:
+        return _security(viewer, exc.description, exc.status)
+    return shown_once(
+        viewer,
+        section="security",
+        title="Recovery key created",
+        what="Your recovery key",
+        secret=key,
+        back=PATH,
+        back_label="Back to security",
+    )

@@ -1,0 +1,88 @@
+"""``/settings/sessions``: where the person is signed in, and signing out
+elsewhere: one session, or every one but this.
+
+A revoked session is refused on its very next request (the cached
+verification is evicted with the revocation), so that browser's next click
+lands on ``/login``.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from fastapi.responses import RedirectResponse
+
+from authgate.domain import sessions
+from authgate.errors import NotFound
+from authgate.web.deps import Client, ServicesDep
+from authgate.web.pages.render import (
+    FormViewer,
+    PageRoute,
+    PageViewer,
+    error_page,
+    viewer_page,
+)
+from authgate.web.security import clear_session_cookies
+
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
+
+PATH = "/settings/sessions"
+SessionId = Annotated[str, Path(max_length=64)]
+
+
+@router.get(PATH, response_model=None)
+async def sessions_page(viewer: PageViewer, services: ServicesDep) -> Response:
+    async with services.db.read() as tx:
+        found = await sessions.live_for_user(
+            tx, services.session_policy, viewer.user.id
+        )
+    rows = [
+        {
+            "session": s,
+            "location": services.geo.locate(s.ip),
+            "current": s.id == viewer.principal.session_id,
+        }
+        for s in found
+    ]
+    return viewer_page(
+        viewer,
+        "settings/sessions.html",
+        section="sessions",
+        rows=rows,
+        others=any(not r["current"] for r in rows),
+    )
+
+
+@router.post(f"{PATH}/{{session_id}}/revoke", response_model=None)
+async def revoke_session(
+    viewer: FormViewer,
+    services: ServicesDep,
+    client: Client,
+    session_id: SessionId,
+) -> Response:
+    try:
+        async with services.db.transaction() as tx:
+            await sessions.revoke(
+                tx, session_id, user_id=viewer.user.id, reason="revoked", client=client
+            )
+    except NotFound as exc:
+        return error_page(exc.description, status=404)
+    if session_id == viewer.principal.session_id:
+        response = RedirectResponse("/login", status_code=303)
+        clear_session_cookies(response, services.settings)
+        return response
+    return RedirectResponse(PATH, status_code=303)
+
+
+@router.post(f"{PATH}/revoke-others", response_model=None)
+async def revoke_others(
+    viewer: FormViewer, services: ServicesDep, client: Client
+) -> Response:
+    async with services.db.transaction() as tx:
+        await sessions.revoke_others(
+            tx,
+            viewer.user.id,
+            keep=viewer.principal.session_id,
+            reason="revoke_others",
+            client=client,
+        )
+    return RedirectResponse(PATH, status_code=303)

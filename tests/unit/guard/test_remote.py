@@ -1,0 +1,186 @@
+"""The issuer's metadata and JWKS, fetched over HTTP (httpx's MockTransport
+plays the issuer)."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from authgate.guard import (
+    Credential,
+    CredentialError,
+    IntrospectionVerifier,
+    IssuerMetadata,
+    JwksKeySource,
+)
+
+pytestmark = pytest.mark.anyio
+
+ISSUER = "https://issuer.example.com"
+
+
+def issuer(routes: dict[str, Any]) -> tuple[IssuerMetadata, list[str]]:
+    """Metadata for ISSUER answered by ``routes`` (path → JSON, or a status)."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        found = routes.get(request.url.path, 404)
+        if isinstance(found, int):
+            return httpx.Response(found)
+        return httpx.Response(200, json=found)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    return IssuerMetadata(ISSUER, http), asked
+
+
+def jwk(key: Any, kid: str, **extra: Any) -> dict[str, Any]:
+    algorithm: Callable[..., Any] = (
+        jwt.algorithms.RSAAlgorithm
+        if isinstance(key, rsa.RSAPrivateKey)
+        else jwt.algorithms.ECAlgorithm
+    )
+    return {**algorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, **extra}
+
+
+async def test_openid_discovery_when_there_is_no_rfc8414_document():
+    metadata, asked = issuer(
+        {
+            "/.well-known/openid-configuration": {
+                "issuer": ISSUER,
+                "jwks_uri": f"{ISSUER}/keys",
+            }
+        }
+    )
+    assert await metadata.get("jwks_uri") == f"{ISSUER}/keys"
+    assert asked == [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ]
+
+
+async def test_metadata_naming_another_issuer_is_refused():
+    # RFC 8414 §3.3: else a look-alike could point the guard at its own keys.
+    metadata, _asked = issuer(
+        {
+            "/.well-known/oauth-authorization-server": {
+                "issuer": "https://evil.example.com",
+                "jwks_uri": "https://evil.example.com/keys",
+            }
+        }
+    )
+    with pytest.raises(CredentialError) as refused:
+        await metadata.get("jwks_uri")
+    assert refused.value.status == 503
+
+
+async def test_unreachable_metadata_fails_closed():
+    metadata, _asked = issuer({"/.well-known/oauth-authorization-server": 500})
+    with pytest.raises(CredentialError) as refused:
+        await metadata.get("jwks_uri")
+    assert refused.value.status == 503
+
+
+async def test_jwks_keys_without_alg_are_used_and_other_algs_skipped():
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    other = ec.generate_private_key(ec.SECP384R1())
+    metadata, _asked = issuer(
+        {
+            "/.well-known/oauth-authorization-server": {
+                "issuer": ISSUER,
+                "jwks_uri": f"{ISSUER}/keys",
+            },
+            "/keys": {
+                "keys": [
+                    jwk(rsa_key, "no-alg"),
+                    jwk(ec_key, "es256", alg="ES256"),
+                    jwk(other, "es384", alg="ES384"),
+                    jwk(ec_key, "encryption", alg="ES256", use="enc"),
+                ]
+            },
+        }
+    )
+    keys = JwksKeySource(metadata)
+    assert isinstance(await keys.key("no-alg"), rsa.RSAPublicKey)
+    assert isinstance(await keys.key("es256"), ec.EllipticCurvePublicKey)
+    assert await keys.key("es384") is None
+    assert await keys.key("encryption") is None
+    assert keys.fetches == 1
+
+
+RESOURCE = "https://api.example.com"
+PAT = "ag_pat_abc"
+
+
+def introspection(answer: dict[str, Any] | int) -> IntrospectionVerifier:
+    """A verifier whose issuer answers every introspection with ``answer``."""
+    metadata, _asked = issuer(
+        {
+            "/.well-known/oauth-authorization-server": {
+                "issuer": ISSUER,
+                "introspection_endpoint": f"{ISSUER}/oauth/introspect",
+            },
+            "/oauth/introspect": answer,
+        }
+    )
+    return IntrospectionVerifier(
+        metadata, client_id="rs", client_secret="secret", audience=RESOURCE
+    )
+
+
+def active(**overrides: Any) -> dict[str, Any]:
+    return {
+        "active": True,
+        "token_type": "Bearer",
+        "sub": "usr_1",
+        "scope": "read",
+        "aud": ISSUER,
+        "jti": "pat_1",
+        "kind": "pat",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(active(), id="issuers-own-api"),
+        pytest.param(active(aud=RESOURCE), id="this-resource"),
+        pytest.param(active(aud=["https://x.example", RESOURCE]), id="in-a-list"),
+    ],
+)
+async def test_introspected_credentials_for_this_resource_or_the_issuers_api(answer):
+    verified = await introspection(answer).verify(Credential(PAT, "bearer"))
+    assert verified.principal.subject == "usr_1"
+    assert verified.principal.kind == "pat"
+
+
+async def test_an_api_key_is_named_so():
+    verified = await introspection(active(kind="api_key")).verify(
+        Credential("ag_key_abc", "bearer")
+    )
+    assert verified.principal.kind == "api_key"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(active(aud="https://other.example.com"), id="someone-elses"),
+        pytest.param({"active": False}, id="inactive"),
+        pytest.param(active(token_type="refresh_token"), id="refresh-token"),
+    ],
+)
+async def test_introspected_credentials_refused(answer):
+    with pytest.raises(CredentialError) as refused:
+        await introspection(answer).verify(Credential(PAT, "bearer"))
+    assert refused.value.status == 401
+
+
+async def test_introspection_failing_fails_closed():
+    with pytest.raises(CredentialError) as refused:
+        await introspection(500).verify(Credential(PAT, "bearer"))
+    assert refused.value.status == 503

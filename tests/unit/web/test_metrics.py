@@ -1,0 +1,151 @@
+"""``authgate.web.metrics``: the exposition a strict parser accepts, bounded
+labels, and who may read ``/metrics``."""
+
+import pytest
+from pydantic import ValidationError
+
+from authgate.config import Settings
+from authgate.domain.audit import Action, AuditEvent
+from authgate.util import clock
+from authgate.web.metrics import (
+    Counter,
+    CountingCache,
+    Histogram,
+    Metrics,
+    refusal,
+)
+from tests.support import prometheus
+
+TOKEN = "metrics-token-0123456789abcdefghijklmnop"
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def event(action: Action, **details: object) -> AuditEvent:
+    return AuditEvent(action=action.value, at=clock.now(), details=details)
+
+
+def test_label_values_are_escaped_so_they_read_back_as_written():
+    counter = Counter("odd_total", "Help with a \\ and a\nline feed.", ("text",))
+    for text in ('a "quoted" word', "back\\slash", "two\nlines", "ünïcode"):
+        counter.inc(text)
+    parsed = prometheus.parse("\n".join(counter.render()) + "\n")
+    assert parsed["odd_total"].type == "counter"
+    assert parsed["odd_total"].help == "Help with a \\\\ and a\\nline feed."
+    for text in ('a "quoted" word', "back\\slash", "two\nlines", "ünïcode"):
+        assert prometheus.value(parsed, "odd_total", text=text) == 1
+
+
+def test_a_histogram_is_cumulative_and_a_bound_is_inclusive():
+    histogram = Histogram("wait_seconds", "Waits.", ("kind",), (0.1, 1.0))
+    for seconds in (0.05, 0.1, 0.5, 1.0, 7.0):
+        histogram.observe(seconds, "x")
+    parsed = prometheus.parse("\n".join(histogram.render()) + "\n")
+    bucket = "wait_seconds_bucket"
+    assert prometheus.value(parsed, bucket, kind="x", le="0.1") == 2
+    assert prometheus.value(parsed, bucket, kind="x", le="1") == 4
+    assert prometheus.value(parsed, bucket, kind="x", le="+Inf") == 5
+    assert prometheus.value(parsed, "wait_seconds_count", kind="x") == 5
+    assert prometheus.value(parsed, "wait_seconds_sum", kind="x") == pytest.approx(8.65)
+
+
+def test_labels_come_from_closed_sets():
+    metrics = Metrics(CountingCache())
+    metrics.request("BREW", "/coffee/{pot}", 418, 0.01)
+    metrics.request("GET", "unmatched", 404, 0.01)
+    metrics.token_issued("urn:ietf:params:oauth:grant-type:device_code")
+    metrics.token_issued("urn:example:made-up")  # not a label: not counted
+    metrics.audited(
+        [
+            event(Action.LOGIN_SUCCEEDED),
+            event(Action.LOGIN_FAILED, reason="wrong_password"),
+            event(Action.LOGIN_FAILED, reason="locked"),
+            event(Action.ACCOUNT_LOCKED),
+        ]
+    )
+    parsed = prometheus.parse(metrics.render())
+    requests = "authgate_http_requests_total"
+    assert prometheus.value(
+        parsed, requests, method="other", route="/coffee/{pot}", status="4xx"
+    )
+    grants = parsed["authgate_tokens_issued_total"].samples
+    assert {dict(labels)["grant_type"] for _, labels in grants} == {
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "device_code",
+        "password",
+    }
+    assert prometheus.value(
+        parsed, "authgate_tokens_issued_total", grant_type="device_code"
+    )
+    for outcome in ("success", "failure", "locked"):
+        assert prometheus.value(parsed, "authgate_logins_total", outcome=outcome) == 1
+    assert prometheus.value(
+        parsed, "authgate_audit_events_total", action="account.locked"
+    )
+
+
+def test_the_cache_counts_hits_and_misses():
+    cache = CountingCache()
+    metrics = Metrics(cache)
+    assert cache.get("absent") is None
+    parsed = prometheus.parse(metrics.render())
+    assert prometheus.value(parsed, "authgate_verification_cache_misses_total") == 1
+    assert prometheus.value(parsed, "authgate_verification_cache_hits_total") == 0
+    assert prometheus.value(parsed, "authgate_verification_cache_entries") == 0
+
+
+def test_a_short_token_is_refused_at_start():
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        settings(metrics_token="too-short")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        TOKEN,
+        f"Basic {TOKEN}",
+        f"Bearer {TOKEN[:-1]}",
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN.upper()}",
+        "Bearer",
+    ],
+)
+def test_with_a_token_only_the_token_opens(header):
+    configured = settings(metrics_token=TOKEN)
+    headers = {} if header is None else {"authorization": header}
+    refused = refusal(configured, headers, "127.0.0.1")
+    assert refused is not None
+    assert refused.status == 401
+    assert TOKEN not in refused.description
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_token_opens_from_anywhere(scheme):
+    configured = settings(metrics_token=TOKEN, host="0.0.0.0")  # noqa: S104
+    headers = {"authorization": f"{scheme} {TOKEN}", "x-forwarded-for": "192.0.2.1"}
+    assert refusal(configured, headers, "203.0.113.9") is None
+
+
+def test_without_a_token_only_local_callers_of_a_loopback_bind():
+    loopback = settings()
+    assert refusal(loopback, {}, "127.0.0.1") is None
+    assert refusal(loopback, {}, "::1") is None
+    for peer in ("10.0.0.7", "", None):
+        refused = refusal(loopback, {}, peer)
+        assert refused is not None
+        assert refused.status == 403
+    for header in ("x-forwarded-for", "forwarded", "x-real-ip"):
+        refused = refusal(loopback, {header: "203.0.113.9"}, "127.0.0.1")
+        assert refused is not None
+        assert refused.status == 403
+    exposed = settings(host="0.0.0.0")  # noqa: S104
+    refused = refusal(exposed, {}, "127.0.0.1")
+    assert refused is not None
+    assert refused.status == 403
+    assert "AUTHGATE_METRICS_TOKEN" in refused.description
