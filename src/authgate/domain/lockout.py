@@ -21,8 +21,19 @@ class Policy:
     duration: timedelta
 
 
+@dataclass(frozen=True, slots=True)
+class Failures:
+    """A username's record of recent failed sign-ins; a successful one deletes
+    it, so most sign-ins find none and have nothing to clear."""
+
+    locked_until: datetime | None
+
+    def locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > clock.now()
+
+
 class LockoutStore(Protocol):
-    async def locked_until(self, key: str) -> datetime | None: ...
+    async def find(self, key: str) -> Failures | None: ...
 
     async def add_failure(self, key: str, now: datetime, window: timedelta) -> int:
         """Atomically count one failure and return the count in the current
@@ -34,11 +45,6 @@ class LockoutStore(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
-async def is_locked(stores: "Stores", key: str) -> bool:
-    until = await stores.lockout.locked_until(key)
-    return until is not None and until > clock.now()
-
-
 async def record_failure(stores: "Stores", policy: Policy, key: str) -> bool:
     """Count a failure; ``True`` when this failure locked the account."""
     now = clock.now()
@@ -47,7 +53,3 @@ async def record_failure(stores: "Stores", policy: Policy, key: str) -> bool:
         await stores.lockout.lock(key, now + policy.duration)
         return True
     return False
-
-
-async def clear(stores: "Stores", key: str) -> None:
-    await stores.lockout.clear(key)

@@ -245,7 +245,8 @@ async def finish_sign_in(
         and user.id == attempt.user.id
         and user.password_hash == attempt.user.password_hash
     )
-    locked = await lockout.is_locked(stores, key)
+    failures = await stores.lockout.find(key)
+    locked = failures is not None and failures.locked()
     if user is None or not ok or locked or not user.active:
         just_locked = False
         if not locked:
@@ -266,7 +267,8 @@ async def finish_sign_in(
                 details={"username": key},
             )
         return None
-    await lockout.clear(stores, key)
+    if failures is not None:
+        await stores.lockout.clear(key)
     if attempt.new_hash is not None:
         await stores.users.set_password_hash(user.id, attempt.new_hash)
     return user

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 
+from authgate.domain.lockout import Failures
 from tests.integration.storage.factories import T0, concurrently
 
 pytestmark = pytest.mark.anyio
@@ -47,14 +48,15 @@ async def test_window_restarts_after_it_passes(db):
 async def test_lock_sets_until_and_restarts_the_count(db):
     until = T0 + timedelta(minutes=15)
     async with db.transaction() as tx:
-        assert await tx.lockout.locked_until("alice") is None
+        assert await tx.lockout.find("alice") is None
         for _ in range(3):
             await tx.lockout.add_failure("alice", T0, WINDOW)
+        assert await tx.lockout.find("alice") == Failures(locked_until=None)
         await tx.lockout.lock("alice", until)
     async with db.transaction() as tx:
-        assert await tx.lockout.locked_until("alice") == until
+        assert await tx.lockout.find("alice") == Failures(locked_until=until)
         assert await tx.lockout.add_failure("alice", T0, WINDOW) == 1
-        assert await tx.lockout.locked_until("bob") is None
+        assert await tx.lockout.find("bob") is None
 
 
 async def test_clear_forgets_failures_and_lock(db):
@@ -67,6 +69,6 @@ async def test_clear_forgets_failures_and_lock(db):
         await tx.lockout.clear("alice")
         await tx.lockout.clear("nobody")  # not an error
     async with db.transaction() as tx:
-        assert await tx.lockout.locked_until("alice") is None
+        assert await tx.lockout.find("alice") is None
         assert await tx.lockout.add_failure("alice", T0, WINDOW) == 1
         assert await tx.lockout.add_failure("bob", T0, WINDOW) == 2

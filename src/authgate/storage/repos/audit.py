@@ -39,7 +39,6 @@ class AuditRepo:
                 details=event.details,
             )
         )
-        await self._s.flush()
 
     async def query(self, query: AuditQuery) -> list[AuditEvent]:
         statement = select(Row).order_by(Row.id.desc()).limit(query.limit)

@@ -4,6 +4,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.domain.lockout import Failures
 from authgate.storage.models.users import LoginFailureRow as Row
 
 
@@ -11,8 +12,10 @@ class LockoutRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def locked_until(self, key: str) -> datetime | None:
-        return await self._s.scalar(select(Row.locked_until).where(Row.username == key))
+    async def find(self, key: str) -> Failures | None:
+        row = await self._s.execute(select(Row.locked_until).where(Row.username == key))
+        found = row.first()
+        return Failures(locked_until=found.locked_until) if found else None
 
     async def add_failure(self, key: str, now: datetime, window: timedelta) -> int:
         # One upsert statement: concurrent failures on any instance each count.

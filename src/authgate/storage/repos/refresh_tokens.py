@@ -42,7 +42,6 @@ class RefreshTokenRepo:
                 expires_at=token.expires_at,
             )
         )
-        await self._s.flush()
 
     async def by_hash(self, token_hash: str) -> RefreshToken | None:
         row = await self._s.scalar(select(Row).where(Row.token_hash == token_hash))
