@@ -229,6 +229,13 @@ def test_insufficient_scope_names_the_scope_needed(authgate, hosts):
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="write"' in challenge
     assert f'resource_metadata="{host.metadata}"' in challenge
+    # FastAPI's envelope around the guard's error object (docs/guard.md).
+    assert refused.json() == {
+        "detail": {
+            "error": "insufficient_scope",
+            "error_description": "This needs the scope: write.",
+        }
+    }
     writer = authgate.client_token(host.resource, scope="read write")
     created = httpx.post(
         host.url + "/items", headers={"Authorization": f"Bearer {writer}"}
