@@ -182,18 +182,24 @@ def reset_password(args: argparse.Namespace) -> int:
     password = _password(args.password_stdin)
 
     async def work(services: "Services") -> None:
+        name = users.normalize_username(args.name)
+        async with services.db.read() as tx:
+            user = await tx.users.by_username(name)
+        if user is None:
+            raise NotFound(f"No user named {args.name}.")
+        password_hash = await users.hash_password(
+            services.hasher,
+            password,
+            username=user.username,
+            min_length=services.settings.password_min_length,
+        )
         async with services.db.transaction() as tx:
-            user = await tx.users.by_username(users.normalize_username(args.name))
+            # Read again under the write lock: the account may be gone by now.
+            user = await tx.users.get(user.id)
             if user is None:
                 raise NotFound(f"No user named {args.name}.")
-            await users.set_password(
-                tx,
-                services.hasher,
-                user,
-                password,
-                min_length=services.settings.password_min_length,
-                actor_id=None,
-                client=cli_client(),
+            await users.replace_password(
+                tx, user, password_hash, actor_id=None, client=cli_client()
             )
 
     run(work)

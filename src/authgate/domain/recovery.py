@@ -28,15 +28,13 @@ class RecoveryKeyStore(Protocol):
 
 async def issue(
     stores: "Stores",
-    hasher: Hasher,
-    user: users.User,
-    password: str,
+    confirmed: account.Confirmed,
     *,
     prefix: str,
     client: ClientInfo,
 ) -> str:
-    """A new recovery key, after re-checking the current password."""
-    await account.confirm_password(hasher, user, password)
+    """A new recovery key for a person who has just given their password."""
+    user = await account.reconfirm(stores, confirmed)
     key = tokens.mint(prefix, "rec")
     await stores.recovery_keys.put(user.id, tokens.digest(key), clock.now())
     await audit.record(
@@ -83,13 +81,12 @@ async def recover(
     await audit.record(
         stores, audit.Action.RECOVERY_USED, client, actor_id=user.id, target_id=user.id
     )
-    await users.set_password(
-        stores,
-        hasher,
-        user,
-        new_password,
-        min_length=min_length,
-        actor_id=user.id,
-        client=client,
+    # Hashed inside the transaction, unlike elsewhere: only a valid, single-use
+    # key gets this far, so no caller can hold the write lock at will.
+    password_hash = await users.hash_password(
+        hasher, new_password, username=user.username, min_length=min_length
+    )
+    await users.replace_password(
+        stores, user, password_hash, actor_id=user.id, client=client
     )
     return True

@@ -165,29 +165,6 @@ async def add(
     return user
 
 
-async def create(
-    stores: Stores,
-    hasher: Hasher,
-    *,
-    username: str,
-    password: str,
-    email: str | None,
-    is_admin: bool,
-    min_length: int,
-    actor_id: str | None,
-    client: ClientInfo,
-) -> User:
-    """Both steps in the caller's one transaction, for callers that decide on
-    database state first (registration: the first user, invites; the admin
-    console's re-checked role)."""
-    account = await prepare(
-        hasher, username=username, password=password, email=email, min_length=min_length
-    )
-    return await add(
-        stores, account, is_admin=is_admin, actor_id=actor_id, client=client
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class SignIn:
     """A password sign-in in progress. The argon2 check runs between two
@@ -274,24 +251,6 @@ async def finish_sign_in(
     return user
 
 
-async def authenticate(
-    stores: Stores,
-    hasher: Hasher,
-    policy: lockout.Policy,
-    *,
-    username: str,
-    password: str,
-    client: ClientInfo,
-) -> User | None:
-    """The three sign-in steps in the caller's one transaction, for callers
-    where holding it through the hash does not matter (CLI, tests). The
-    server's login runs them over ``Database.read()`` / no transaction /
-    ``Database.transaction()`` instead, so logins do not queue on the lock."""
-    attempt = await begin_sign_in(stores, username)
-    attempt = await check_password(hasher, attempt, password)
-    return await finish_sign_in(stores, policy, attempt, client=client)
-
-
 def _reason(user: User | None, ok: bool, locked: bool) -> str:
     if user is None:
         return "unknown_user"
@@ -336,27 +295,6 @@ async def replace_password(
         client,
         actor_id=actor_id or user.id,
         target_id=user.id,
-    )
-
-
-async def set_password(
-    stores: Stores,
-    hasher: Hasher,
-    user: User,
-    password: str,
-    *,
-    min_length: int,
-    actor_id: str | None,
-    client: ClientInfo,
-) -> None:
-    """:func:`hash_password` and :func:`replace_password` in the caller's one
-    transaction, for callers that hold the user's row already (recovery, the
-    admin console)."""
-    password_hash = await hash_password(
-        hasher, password, username=user.username, min_length=min_length
-    )
-    await replace_password(
-        stores, user, password_hash, actor_id=actor_id, client=client
     )
 
 

@@ -12,10 +12,13 @@ a writer; a write inside it fails on every database (SQLite ``query_only``,
 PostgreSQL ``READ ONLY``).
 """
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -100,11 +103,37 @@ def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
     if url.startswith("sqlite"):
         if _sqlite_in_memory(url):
             return engine  # a second pool would open a second, empty database
-        reader = create_async_engine(url, connect_args={"timeout": 30})
+        path = str(make_url(url).database)
+        reader = create_async_engine(url, async_creator=partial(_loop_reader, path))
         event.listen(reader.sync_engine, "connect", _sqlite_read_connect)
         event.listen(reader.sync_engine, "begin", _sqlite_read_begin)
         return reader
     return engine.execution_options(postgresql_readonly=True)
+
+
+class _LoopConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose statements run on the event loop instead
+    of its thread (which only opens and closes the file). Only for readers: a
+    WAL reader takes no lock, so a statement cannot wait on another
+    connection, and an indexed read costs a few microseconds against ~0.15 ms
+    of CPU for each of the four thread round trips aiosqlite makes per
+    statement (cursor, execute, fetch, close). Writers stay on their threads:
+    ``BEGIN IMMEDIATE`` may wait for the lock.
+    """
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+async def _loop_reader(path: str) -> aiosqlite.Connection:
+    connection = _LoopConnection(
+        partial(sqlite3.connect, path, timeout=30, check_same_thread=False),
+        iter_chunk_size=64,
+    )
+    connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+    return await connection
 
 
 def _sqlite_in_memory(url: str) -> bool:

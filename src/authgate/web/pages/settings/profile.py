@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import account
+from authgate.domain import account, users
 from authgate.errors import AuthgateError
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
 from authgate.web.pages.render import (
@@ -99,16 +99,23 @@ async def change_password(
             status=429,
         )
     try:
-        async with services.db.transaction() as tx:
+        async with services.db.read() as tx:
             # Read afresh: a cached copy of the user may hold an older hash.
             user = await tx.users.get(viewer.user.id) or viewer.user
+        confirmed = await account.confirm_password(
+            services.hasher, user, current_password
+        )
+        new_hash = await users.hash_password(
+            services.hasher,
+            new_password,
+            username=user.username,
+            min_length=services.settings.password_min_length,
+        )
+        async with services.db.transaction() as tx:
             await account.change_password(
                 tx,
-                services.hasher,
-                user,
-                current=current_password,
-                new=new_password,
-                min_length=services.settings.password_min_length,
+                confirmed,
+                new_hash,
                 session_id=viewer.principal.session_id,
                 client=client,
             )
