@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -161,7 +162,7 @@ def fill_sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
 
 def sign_in(page: Page, server: LiveServer, username: str, path: str) -> None:
     """Sign in on ``/login`` and land on ``path``."""
-    page.goto(f"{server.url}/login?next={path}")
+    page.goto(f"{server.url}/login?{urlencode({'next': path})}")
     fill_sign_in(page, username)
     page.wait_for_url(lambda url: url == f"{server.url}{path}")
 

@@ -145,35 +145,66 @@ async def revoke(
         )
 
 
-async def authenticate(
-    stores: "Stores", secret: str, client: ClientInfo
-) -> Credential | InvalidToken:
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """A presented secret, looked up without writing (a flood of unknown
+    secrets must not take the database's write lock): the answer, and whether
+    the use is to be written down by :func:`record_use`."""
+
+    credential: Credential | None
+    answer: Credential | InvalidToken
+    at: datetime
+
+    @property
+    def to_record(self) -> bool:
+        """A revoked credential's use is audited; a live one's ``last_used_at``
+        moves at most once a :data:`TOUCH_INTERVAL`."""
+        used = self.credential
+        if used is None:
+            return False
+        if used.revoked_at is not None:
+            return True
+        return used is self.answer and (
+            used.last_used_at is None or self.at - used.last_used_at >= TOUCH_INTERVAL
+        )
+
+
+async def present(stores: "Stores", secret: str) -> Presented:
     """The live credential a secret names, or the refusal to raise once the
-    caller has committed (using a revoked credential is audited). Expired and
-    revoked ones are refused with a reason the caller can act on."""
+    use is recorded. Expired and revoked ones are refused with a reason the
+    caller can act on."""
     credential = await stores.credentials.by_hash(tokens.digest(secret))
-    if credential is None:
-        return InvalidToken("The token is not valid.")
     now = clock.now()
-    status = credential.status(now)
-    if status == "revoked":
+    answer: Credential | InvalidToken = InvalidToken("The token is not valid.")
+    if credential is not None:
+        status = credential.status(now)
+        if status == "revoked":
+            answer = InvalidToken("The token has been revoked.")
+        elif status == "expired":
+            answer = InvalidToken("The token has expired.")
+        else:
+            answer = credential
+    return Presented(credential, answer, now)
+
+
+async def record_use(
+    stores: "Stores", presented: Presented, client: ClientInfo
+) -> None:
+    """The write :attr:`Presented.to_record` asks for."""
+    used = presented.credential
+    if used is None or not presented.to_record:
+        return
+    if used.revoked_at is not None:
         await audit.record(
             stores,
             audit.Action.CREDENTIAL_USED_AFTER_REVOKE,
             client,
-            actor_id=credential.user_id,
-            target_id=credential.id,
-            org_id=credential.org_id,
+            actor_id=used.user_id,
+            target_id=used.id,
+            org_id=used.org_id,
         )
-        return InvalidToken("The token has been revoked.")
-    if status == "expired":
-        return InvalidToken("The token has expired.")
-    if (
-        credential.last_used_at is None
-        or now - credential.last_used_at >= TOUCH_INTERVAL
-    ):
-        await stores.credentials.touch(credential.id, now)
-    return credential
+    else:
+        await stores.credentials.touch(used.id, presented.at)
 
 
 async def revoke_everything(

@@ -117,14 +117,22 @@ async def start(
 
 
 async def resolve(stores: "Stores", policy: Policy, token: str) -> Session | None:
-    """The live session a cookie token names, sliding its idle deadline."""
+    """The live session a cookie token names. Read-only, so a flood of unknown
+    tokens never takes the database's write lock; :func:`touch` slides the
+    idle deadline when :func:`due_for_touch` says so."""
     session = await stores.sessions.by_token_hash(tokens.digest(token))
-    now = clock.now()
-    if session is None or not session.alive(policy, now):
+    if session is None or not session.alive(policy, clock.now()):
         return None
-    if now - session.last_active_at >= TOUCH_INTERVAL:
-        await stores.sessions.touch(session.id, now)
     return session
+
+
+def due_for_touch(session: Session) -> bool:
+    """The idle deadline is written at most once a :data:`TOUCH_INTERVAL`."""
+    return clock.now() - session.last_active_at >= TOUCH_INTERVAL
+
+
+async def touch(stores: "Stores", session: Session) -> None:
+    await stores.sessions.touch(session.id, clock.now())
 
 
 async def revoke(

@@ -183,10 +183,10 @@ class Database:
     ) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._read_engine = create_read_engine(url, self.engine)
+        self.read_engine = create_read_engine(url, self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(
-            self._read_engine, expire_on_commit=False
+            self.read_engine, expire_on_commit=False
         )
         self.on_invalidate = on_invalidate
         #: Told the audit events of each transaction once it has committed
@@ -227,6 +227,6 @@ class Database:
         return True
 
     async def close(self) -> None:
-        if self._read_engine.sync_engine.pool is not self.engine.sync_engine.pool:
-            await self._read_engine.dispose()
+        if self.read_engine.sync_engine.pool is not self.engine.sync_engine.pool:
+            await self.read_engine.dispose()
         await self.engine.dispose()

@@ -50,13 +50,16 @@ class SessionVerifier:
         return _opaque_kind(self.services, credential) == "ses"
 
     async def verify(self, credential: Credential) -> Verified:
-        async with self.services.db.transaction() as tx:
+        async with self.services.db.read() as tx:
             session = await sessions.resolve(
                 tx, self.services.session_policy, credential.value
             )
             user = await tx.users.get(session.user_id) if session else None
         if session is None or user is None or not user.active:
             raise CredentialError("Your session has ended; sign in again.")
+        if sessions.due_for_touch(session):
+            async with self.services.db.transaction() as tx:
+                await sessions.touch(tx, session)
         deadline = session.deadline(self.services.session_policy).timestamp()
         principal = Principal(
             subject=user.id,
@@ -177,15 +180,19 @@ class CredentialVerifier:
         return _opaque_kind(self.services, credential) in self.KINDS
 
     async def verify(self, credential: Credential) -> Verified:
-        async with self.services.db.transaction() as tx:
-            found = await credentials.authenticate(
-                tx,
-                credential.value,
-                ClientInfo(ip=credential.ip, user_agent=credential.user_agent),
-            )
+        async with self.services.db.read() as tx:
+            presented = await credentials.present(tx, credential.value)
+            found = presented.answer
             user = (
                 await tx.users.get(found.user_id) if isinstance(found, Cred) else None
             )
+        if presented.to_record:
+            async with self.services.db.transaction() as tx:
+                await credentials.record_use(
+                    tx,
+                    presented,
+                    ClientInfo(ip=credential.ip, user_agent=credential.user_agent),
+                )
         if not isinstance(found, Cred):
             raise CredentialError(found.description)
         if user is None or not user.active:

@@ -20,18 +20,21 @@ from tests.support.live import LiveServer
 def statements(server: LiveServer) -> Iterator[list[str]]:
     """Every SQL statement the server runs meanwhile for requests: the
     revocation feed's background poll of the outbox is not a request's."""
-    engine = server.app.state.services.db.engine.sync_engine
+    db = server.app.state.services.db
+    engines = {db.engine.sync_engine, db.read_engine.sync_engine}
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if "invalidations" not in statement:
             seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def cache(server: LiveServer) -> VerificationCache:
