@@ -211,7 +211,9 @@ class IntrospectionVerifier:
         allowed = {self.audience, self.metadata.issuer}
         if self.audience and audience is not None and not allowed & set(audiences):
             raise CredentialError("The token is not meant for this resource.")
-        kind = _KINDS.get(str(answer.get("kind")), "pat")
+        kind = _KINDS.get(str(answer.get("kind")))
+        if kind is None:  # not a credential this verifier knows: never guess
+            raise CredentialError("The token is not a personal access token or key.")
         subject = str(answer.get("sub", ""))
         expires = answer.get("exp")
         principal = Principal(

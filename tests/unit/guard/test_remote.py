@@ -172,6 +172,8 @@ async def test_an_api_key_is_named_so():
         pytest.param(active(aud="https://other.example.com"), id="someone-elses"),
         pytest.param({"active": False}, id="inactive"),
         pytest.param(active(token_type="refresh_token"), id="refresh-token"),
+        pytest.param(active(kind=None), id="no-kind"),
+        pytest.param(active(kind="session"), id="another-kind"),
     ],
 )
 async def test_introspected_credentials_refused(answer):
