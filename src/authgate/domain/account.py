@@ -39,8 +39,7 @@ class Confirmed:
 
 async def confirm_password(hasher: Hasher, user: User, password: str) -> Confirmed:
     """Check the password, with no transaction open; :class:`InvalidCredentials`
-    if wrong. ``user`` must be read afresh (a cached copy may hold an older
-    hash)."""
+    if wrong."""
     if not await hasher.verify(user.password_hash, password):
         raise InvalidCredentials(WRONG_PASSWORD)
     return Confirmed(user)

@@ -164,7 +164,8 @@ class Presented:
             return False
         if used.revoked_at is not None:
             return True
-        return used is self.answer and (
+        live = isinstance(self.answer, Credential)
+        return live and (
             used.last_used_at is None or self.at - used.last_used_at >= TOUCH_INTERVAL
         )
 

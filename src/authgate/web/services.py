@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from authgate.config import Settings
-from authgate.domain import lockout, sessions, signing_keys
+from authgate.domain import account, lockout, sessions, signing_keys
+from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User
@@ -149,3 +150,10 @@ class Services:
         if found is not None:
             self.users.put(user_id, found, since=since)
         return found
+
+    async def confirm_password(self, user: User, password: str) -> Confirmed:
+        """The person's current password, checked against their hash as stored
+        now (a cached copy may hold an older one), with no transaction open."""
+        async with self.db.read() as tx:
+            fresh = await tx.users.get(user.id) or user
+        return await account.confirm_password(self.hasher, fresh, password)

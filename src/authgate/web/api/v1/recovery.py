@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 from pydantic import Field
 
-from authgate.domain import account, recovery
+from authgate.domain import recovery
 from authgate.errors import Forbidden
 from authgate.web.deps import Caller, Client, ServicesDep, rate_limit
 from authgate.web.schemas import ApiModel
@@ -33,10 +33,7 @@ async def create_recovery_key(
     user = await services.user(caller.user_id) if caller.user_id else None
     if user is None or caller.kind not in ("session", "jwt", "local"):
         raise Forbidden("Recovery keys are made by a signed-in person.")
-    async with services.db.read() as tx:
-        # Read afresh: a cached copy of the user may hold an older hash.
-        user = await tx.users.get(user.id) or user
-    confirmed = await account.confirm_password(services.hasher, user, body.password)
+    confirmed = await services.confirm_password(user, body.password)
     async with services.db.transaction() as tx:
         key = await recovery.issue(
             tx, confirmed, prefix=services.settings.token_prefix, client=client

@@ -5,9 +5,9 @@ Every change goes through the same domain calls as the CLI, the back office
 and ``/api/v1/admin/users`` (``users.prepare`` and ``add``, ``disable``,
 ``set_active``, ``hash_password`` and ``replace_password``, ``set_admin``), so
 each is audited with the admin as actor, and the last-admin rule holds here as
-everywhere. Passwords are hashed before the transaction opens. Disabling here, as in the
-API, also ends the account's sessions and revokes its tokens and keys, so an
-account enabled again holds nothing from before.
+everywhere. Passwords are hashed before the transaction opens. Disabling
+here, as in the API, also ends the account's sessions and revokes its tokens
+and keys, so an account enabled again holds nothing from before.
 """
 
 from typing import Annotated

@@ -99,16 +99,11 @@ async def change_password(
             status=429,
         )
     try:
-        async with services.db.read() as tx:
-            # Read afresh: a cached copy of the user may hold an older hash.
-            user = await tx.users.get(viewer.user.id) or viewer.user
-        confirmed = await account.confirm_password(
-            services.hasher, user, current_password
-        )
+        confirmed = await services.confirm_password(viewer.user, current_password)
         new_hash = await users.hash_password(
             services.hasher,
             new_password,
-            username=user.username,
+            username=confirmed.user.username,
             min_length=services.settings.password_min_length,
         )
         async with services.db.transaction() as tx:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Response
 
-from authgate.domain import account, recovery
+from authgate.domain import recovery
 from authgate.errors import AuthgateError
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
 from authgate.web.pages.render import (
@@ -48,10 +48,7 @@ async def new_recovery_key(
     if over_limit(services, client, "recovery-key") is not None:
         return _security(viewer, TOO_MANY, 429)
     try:
-        async with services.db.read() as tx:
-            # Read afresh: a cached copy of the user may hold an older hash.
-            user = await tx.users.get(viewer.user.id) or viewer.user
-        confirmed = await account.confirm_password(services.hasher, user, password)
+        confirmed = await services.confirm_password(viewer.user, password)
         async with services.db.transaction() as tx:
             key = await recovery.issue(
                 tx, confirmed, prefix=services.settings.token_prefix, client=client
