@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, select
+from sqlalchemy import Connection, MetaData, select
 
 from authgate.storage.db import Database, Tx
 
@@ -37,13 +37,7 @@ def dump(url: str) -> dict[str, list[dict[str, Any]]]:
         db = Database(url)
         try:
             async with db.engine.connect() as connection:
-                metadata = MetaData()
-                await connection.run_sync(metadata.reflect)
-                found: dict[str, list[dict[str, Any]]] = {}
-                for name, table in metadata.tables.items():
-                    result = await connection.execute(select(table))
-                    found[name] = [dict(row._mapping) for row in result]
-                return found
+                return await connection.run_sync(_every_row)
         finally:
             await db.close()
 
@@ -64,3 +58,12 @@ def count_users(url: str) -> int:
         return await tx.users.count()
 
     return run(url, use)
+
+
+def _every_row(connection: Connection) -> dict[str, list[dict[str, Any]]]:
+    metadata = MetaData()
+    metadata.reflect(connection)
+    return {
+        name: [dict(row._mapping) for row in connection.execute(select(table))]
+        for name, table in metadata.tables.items()
+    }

@@ -12,24 +12,21 @@ a writer; a write inside it fails on every database (SQLite ``query_only``,
 PostgreSQL ``READ ONLY``).
 """
 
-import sqlite3
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from functools import partial
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
-import aiosqlite
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
 
 from authgate.domain.audit import AuditEvent
+from authgate.storage import sqlite
 from authgate.storage.repos.audit import AuditRepo
 from authgate.storage.repos.backoffice import BackOfficeRepo
 from authgate.storage.repos.clients import ClientRepo
@@ -89,9 +86,9 @@ class Tx:
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        engine = create_async_engine(url, module=sqlite.LoopDriver())
+        event.listen(engine.sync_engine, "connect", sqlite.configure)
+        event.listen(engine.sync_engine, "begin", sqlite.begin_immediate)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
@@ -101,78 +98,23 @@ def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
     connections are ``query_only`` and begin DEFERRED (a WAL reader takes no
     lock). PostgreSQL: the same pool, each transaction ``READ ONLY``."""
     if url.startswith("sqlite"):
-        if _sqlite_in_memory(url):
+        if _sqlite_file(url) is None:
             return engine  # a second pool would open a second, empty database
-        path = str(make_url(url).database)
-        reader = create_async_engine(url, async_creator=partial(_loop_reader, path))
-        event.listen(reader.sync_engine, "connect", _sqlite_read_connect)
-        event.listen(reader.sync_engine, "begin", _sqlite_read_begin)
+        reader = create_async_engine(url, module=sqlite.LoopDriver())
+        event.listen(reader.sync_engine, "connect", sqlite.configure_reader)
+        event.listen(reader.sync_engine, "begin", sqlite.begin_deferred)
         return reader
     return engine.execution_options(postgresql_readonly=True)
 
 
-class _LoopConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose statements run on the event loop instead
-    of its thread (which only opens and closes the file). Only for readers: a
-    WAL reader takes no lock, so a statement cannot wait on another
-    connection, and an indexed read costs a few microseconds against ~0.15 ms
-    of CPU for each of the four thread round trips aiosqlite makes per
-    statement (cursor, execute, fetch, close). Writers stay on their threads:
-    ``BEGIN IMMEDIATE`` may wait for the lock.
-    """
-
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._connection is None:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-
-async def _loop_reader(path: str) -> aiosqlite.Connection:
-    connection = _LoopConnection(
-        partial(sqlite3.connect, path, timeout=30, check_same_thread=False),
-        iter_chunk_size=64,
-    )
-    connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
-    return await connection
-
-
-def _sqlite_in_memory(url: str) -> bool:
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; ``None`` for an in-memory database."""
     parsed = make_url(url)
-    return parsed.database in (None, "", ":memory:") or (
+    if parsed.database in (None, "", ":memory:") or (
         parsed.query.get("mode") == "memory"
-    )
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy, not the driver, decide when transactions start, so that
-    # _sqlite_begin can take the write lock up front.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def _sqlite_begin(connection: Connection) -> None:
-    # BEGIN IMMEDIATE: a transaction that reads then writes would otherwise fail
-    # with SQLITE_BUSY when another writer commits in between; taking the lock at
-    # the start makes concurrent writers wait their turn instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_read_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-    _sqlite_connect(dbapi_connection, record)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA query_only=ON")
-    cursor.close()
-
-
-def _sqlite_read_begin(connection: Connection) -> None:
-    # DEFERRED: a reader sees a consistent snapshot and takes no lock, so it
-    # neither waits for nor delays the writer.
-    connection.exec_driver_sql("BEGIN")
+    ):
+        return None
+    return str(parsed.database)
 
 
 class Database:
@@ -189,24 +131,33 @@ class Database:
             self.read_engine, expire_on_commit=False
         )
         self.on_invalidate = on_invalidate
+        path = _sqlite_file(url) if url.startswith("sqlite") else None
+        self._checkpointer = sqlite.Checkpointer(path) if path else None
+        #: SQLite: this process's writers take turns here, on the event loop,
+        #: before ``BEGIN IMMEDIATE`` (see ``storage.sqlite``).
+        self._write_turns = _LoopLocal() if url.startswith("sqlite") else None
         #: Told the audit events of each transaction once it has committed
         #: (the metrics count sign-ins and other events from them).
         self.on_audited: Callable[[list[AuditEvent]], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._sessions() as session, session.begin():
-            tx = Tx(session)
-            yield tx
-            if tx.invalidated:
-                # The outbox row commits with the revocation itself, so no
-                # instance can miss it; NOTIFY (PostgreSQL) is delivered at
-                # commit and wakes every instance's feed at once.
-                await tx.invalidations.add(sorted(set(tx.invalidated)), clock.now())
-                if session.get_bind().dialect.name == "postgresql":
-                    await session.execute(
-                        text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
-                    )
+        turn = self._write_turns.lock() if self._write_turns else nullcontext()
+        async with turn:
+            async with self._sessions() as session, session.begin():
+                tx = Tx(session)
+                yield tx
+                if tx.invalidated:
+                    # The outbox row commits with the revocation itself, so no
+                    # instance can miss it; NOTIFY (PostgreSQL) is delivered at
+                    # commit and wakes every instance's feed at once.
+                    await tx.invalidations.add(sorted(set(tx.invalidated)), clock.now())
+                    if session.get_bind().dialect.name == "postgresql":
+                        await session.execute(
+                            text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
+                        )
+            if self._checkpointer is not None:
+                await self._checkpointer.committed()
         if tx.audit.added and self.on_audited is not None:
             self.on_audited(tx.audit.added)
         if tx.invalidated and self.on_invalidate is not None:
@@ -220,8 +171,8 @@ class Database:
 
     async def ping(self) -> bool:
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with self._read_sessions() as session:
+                await session.execute(text("SELECT 1"))
         except Exception:
             return False
         return True
@@ -230,3 +181,18 @@ class Database:
         if self.read_engine.sync_engine.pool is not self.engine.sync_engine.pool:
             await self.read_engine.dispose()
         await self.engine.dispose()
+
+
+class _LoopLocal:
+    """An asyncio lock per event loop: a lock is bound to the loop it first
+    waits on, and a ``Database`` may outlive one (the CLI, tests)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+
+    def lock(self) -> AbstractAsyncContextManager[None]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._lock = loop, asyncio.Lock()
+        return self._lock

@@ -49,8 +49,8 @@ async def test_store_add_all_retire(db):
 
 
 async def raw_rows(db) -> list[dict]:
-    async with db.engine.connect() as connection:
-        result = await connection.execute(text("SELECT * FROM signing_keys"))
+    async with db.read() as tx:
+        result = await tx.session.execute(text("SELECT * FROM signing_keys"))
         return [dict(row._mapping) for row in result]
 
 

@@ -1,7 +1,8 @@
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.audit import AuditEvent, AuditQuery
+from authgate.storage.base import table
 from authgate.storage.models.audit import AuditRow as Row
 
 
@@ -19,6 +20,10 @@ def _value(row: Row) -> AuditEvent:
     )
 
 
+#: A Core insert (most requests that change anything write one).
+_INSERT = insert(table(Row))
+
+
 class AuditRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -27,17 +32,18 @@ class AuditRepo:
 
     async def add(self, event: AuditEvent) -> None:
         self.added.append(event)
-        self._s.add(
-            Row(
-                action=event.action,
-                at=event.at,
-                actor_id=event.actor_id,
-                target_id=event.target_id,
-                org_id=event.org_id,
-                ip=event.ip,
-                user_agent=event.user_agent,
-                details=event.details,
-            )
+        await self._s.execute(
+            _INSERT,
+            {
+                "action": event.action,
+                "at": event.at,
+                "actor_id": event.actor_id,
+                "target_id": event.target_id,
+                "org_id": event.org_id,
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+                "details": event.details,
+            },
         )
 
     async def query(self, query: AuditQuery) -> list[AuditEvent]:

@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.refresh_tokens import RefreshToken
+from authgate.storage.base import table
 from authgate.storage.models.sessions import RefreshTokenRow as Row
 
 
@@ -23,24 +24,29 @@ def _value(row: Row) -> RefreshToken:
     )
 
 
+#: Core inserts for the rows every sign-in and refresh writes: no unit of work.
+_INSERT = insert(table(Row))
+
+
 class RefreshTokenRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def add(self, token: RefreshToken, token_hash: str) -> None:
-        self._s.add(
-            Row(
-                id=token.id,
-                token_hash=token_hash,
-                family_id=token.family_id,
-                user_id=token.user_id,
-                session_id=token.session_id,
-                client_id=token.client_id,
-                scope=token.scope,
-                audience=token.audience,
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-            )
+        await self._s.execute(
+            _INSERT,
+            {
+                "id": token.id,
+                "token_hash": token_hash,
+                "family_id": token.family_id,
+                "user_id": token.user_id,
+                "session_id": token.session_id,
+                "client_id": token.client_id,
+                "scope": token.scope,
+                "audience": token.audience,
+                "created_at": token.created_at,
+                "expires_at": token.expires_at,
+            },
         )
 
     async def by_hash(self, token_hash: str) -> RefreshToken | None:

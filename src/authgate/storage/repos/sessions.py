@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.sessions import Session
+from authgate.storage.base import table
 from authgate.storage.models.sessions import SessionRow
 
 
@@ -21,25 +22,30 @@ def _value(row: SessionRow) -> Session:
     )
 
 
+_INSERT = insert(table(SessionRow))
+
+
 class SessionRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def add(self, session: Session, token_hash: str) -> None:
-        self._s.add(
-            SessionRow(
-                id=session.id,
-                user_id=session.user_id,
-                token_hash=token_hash,
-                created_at=session.created_at,
-                last_active_at=session.last_active_at,
-                expires_at=session.expires_at,
-                ip=session.ip,
-                user_agent=session.user_agent,
-                device=session.device,
-            )
+        # A Core insert: every sign-in runs it, and it is written at once,
+        # before the refresh token that references it.
+        await self._s.execute(
+            _INSERT,
+            {
+                "id": session.id,
+                "user_id": session.user_id,
+                "token_hash": token_hash,
+                "created_at": session.created_at,
+                "last_active_at": session.last_active_at,
+                "expires_at": session.expires_at,
+                "ip": session.ip,
+                "user_agent": session.user_agent,
+                "device": session.device,
+            },
         )
-        await self._s.flush()
 
     async def get(self, session_id: str) -> Session | None:
         row = await self._s.get(SessionRow, session_id)

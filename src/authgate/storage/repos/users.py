@@ -1,16 +1,18 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain import account
 from authgate.domain.users import User
 from authgate.errors import Conflict
+from authgate.storage.base import table
 from authgate.storage.models.users import UserRow
 
 
-def user_value(row: UserRow) -> User:
+def user_value(row: UserRow | Row[Any]) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -21,6 +23,10 @@ def user_value(row: UserRow) -> User:
         disabled_at=row.disabled_at,
         default_org_id=row.default_org_id,
     )
+
+
+_USERS = table(UserRow)
+_BY_USERNAME = select(_USERS).where(_USERS.c.username == bindparam("username"))
 
 
 class UserRepo:
@@ -49,7 +55,8 @@ class UserRepo:
         return user_value(row) if row else None
 
     async def by_username(self, username: str) -> User | None:
-        row = await self._s.scalar(select(UserRow).where(UserRow.username == username))
+        # Core, not the ORM: every sign-in reads this twice
+        row = (await self._s.execute(_BY_USERNAME, {"username": username})).first()
         return user_value(row) if row else None
 
     async def by_email(self, email: str) -> User | None:
