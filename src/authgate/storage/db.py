@@ -15,6 +15,7 @@ PostgreSQL ``READ ONLY``).
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Generic, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -50,34 +51,53 @@ from authgate.storage.repos.signing_keys import SigningKeyRepo
 from authgate.storage.repos.users import UserRepo
 from authgate.util import clock
 
+R = TypeVar("R")
+
 #: PostgreSQL channel that wakes the instances' invalidation feeds.
 NOTIFY_CHANNEL = "authgate_invalidations"
+
+
+class _Repo(Generic[R]):
+    """A repository made on first use: a transaction touches two or three of
+    the nineteen, and a login runs two transactions."""
+
+    def __init__(self, kind: Callable[[AsyncSession], R]) -> None:
+        self.kind = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, tx: "Tx", owner: type | None = None) -> R:
+        repo = self.kind(tx.session)
+        tx.__dict__[self.name] = repo  # found there from now on
+        return repo
 
 
 class Tx:
     """Every store over one transaction (implements ``domain.stores.Stores``)."""
 
+    users = _Repo(UserRepo)
+    sessions = _Repo(SessionRepo)
+    refresh_tokens = _Repo(RefreshTokenRepo)
+    lockout = _Repo(LockoutRepo)
+    invites = _Repo(InviteRepo)
+    signing_keys = _Repo(SigningKeyRepo)
+    audit = _Repo(AuditRepo)
+    credentials = _Repo(CredentialRepo)
+    recovery_keys = _Repo(RecoveryKeyRepo)
+    backoffice = _Repo(BackOfficeRepo)
+    orgs = _Repo(OrgRepo)
+    clients = _Repo(ClientRepo)
+    authorization_codes = _Repo(AuthorizationCodeRepo)
+    device_codes = _Repo(DeviceCodeRepo)
+    consents = _Repo(ConsentRepo)
+    revocations = _Repo(RevocationRepo)
+    identities = _Repo(IdentityRepo)
+    replay = _Repo(ReplayRepo)
+    invalidations = _Repo(InvalidationRepo)
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.users = UserRepo(session)
-        self.sessions = SessionRepo(session)
-        self.refresh_tokens = RefreshTokenRepo(session)
-        self.lockout = LockoutRepo(session)
-        self.invites = InviteRepo(session)
-        self.signing_keys = SigningKeyRepo(session)
-        self.audit = AuditRepo(session)
-        self.credentials = CredentialRepo(session)
-        self.recovery_keys = RecoveryKeyRepo(session)
-        self.backoffice = BackOfficeRepo(session)
-        self.orgs = OrgRepo(session)
-        self.clients = ClientRepo(session)
-        self.authorization_codes = AuthorizationCodeRepo(session)
-        self.device_codes = DeviceCodeRepo(session)
-        self.consents = ConsentRepo(session)
-        self.revocations = RevocationRepo(session)
-        self.identities = IdentityRepo(session)
-        self.replay = ReplayRepo(session)
-        self.invalidations = InvalidationRepo(session)
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:

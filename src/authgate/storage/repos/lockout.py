@@ -1,11 +1,18 @@
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.lockout import Failures
+from authgate.storage.base import table
 from authgate.storage.models.users import LoginFailureRow as Row
+
+_FAILURES = table(Row)
+#: Core, built once: every sign-in runs it
+_FIND = select(_FAILURES.c.locked_until).where(
+    _FAILURES.c.username == bindparam("username")
+)
 
 
 class LockoutRepo:
@@ -13,8 +20,7 @@ class LockoutRepo:
         self._s = session
 
     async def find(self, key: str) -> Failures | None:
-        row = await self._s.execute(select(Row.locked_until).where(Row.username == key))
-        found = row.first()
+        found = (await self._s.execute(_FIND, {"username": key})).first()
         return Failures(locked_until=found.locked_until) if found else None
 
     async def add_failure(self, key: str, now: datetime, window: timedelta) -> int:
