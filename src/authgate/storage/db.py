@@ -162,6 +162,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        """The one way to change storage (see the module docstring). Never
+        nest two: on SQLite the inner one would wait for the outer one's turn,
+        on PostgreSQL for its row locks."""
         turn = self._write_turns.lock() if self._write_turns else nullcontext()
         async with turn:
             async with self._sessions() as session, session.begin():
