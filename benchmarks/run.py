@@ -55,7 +55,8 @@ class Options:
     login_duration: float = 8.0
     light_concurrency: int = 16
     login_concurrency: int = 2 * CORES
-    client: str = "httpx"
+    #: the minimal client: with httpx the light cases measure the generator
+    client: str = "raw"
 
 
 @dataclass
@@ -706,7 +707,7 @@ def main() -> None:
         "--client",
         choices=sorted(CLIENTS),
         default=Options.client,
-        help="load generator HTTP client (default: httpx)",
+        help="load generator HTTP client (default: raw)",
     )
     parser.add_argument(
         "--only", action="append", help="run only this case (repeatable)"
