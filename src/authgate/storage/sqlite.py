@@ -18,8 +18,8 @@ wait, another connection's lock, is never waited for on the loop:
   :class:`Checkpointer` runs one on a thread every :data:`CHECKPOINT_EVERY`
   commits.
 
-aiosqlite still opens and closes the files (on its thread); nothing else of it
-runs.
+aiosqlite still opens and closes the files and sets a new connection's
+isolation level, on its thread; no statement goes through it.
 """
 
 import asyncio
