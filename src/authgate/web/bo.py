@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from authgate.domain import credentials, users
 from authgate.errors import Unauthenticated
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, ResponseBody
 
 
 def require_backoffice_key(request: Request, services: ServicesDep) -> None:
@@ -37,7 +37,7 @@ router = APIRouter(
 UserId = Annotated[str, Path(max_length=64)]
 
 
-class BoUser(ApiModel):
+class BoUser(ResponseBody):
     id: str
     username: str
     email: str | None
@@ -49,7 +49,7 @@ class BoUser(ApiModel):
     api_keys: int
 
 
-class Done(ApiModel):
+class Done(ResponseBody):
     id: str
     status: str
 
@@ -79,7 +79,7 @@ async def list_users(
     return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
 
 
-class BoOrg(ApiModel):
+class BoOrg(ResponseBody):
     id: str
     slug: str
     name: str

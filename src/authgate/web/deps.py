@@ -36,12 +36,14 @@ async def get_client(request: Request) -> ClientInfo:
     )
 
 
-async def get_caller(
-    request: Request, services: Annotated[Services, Depends(get_services)]
-) -> Principal:
+async def get_caller(request: Request) -> Principal:
     """The authenticated caller. A cookie-authenticated unsafe request must pass
     the CSRF check; any unsafe request needs the ``write`` scope, so read-only
-    API keys and tokens can look but not touch."""
+    API keys and tokens can look but not touch.
+
+    It takes the services from the request, not as a sub-dependency: FastAPI
+    solves a dependency's whole subtree again on every use, cached or not."""
+    services = await get_services(request)
     principal = get_principal(request)
     if request.state.auth_transport == "cookie":
         check_csrf(request, services.derived_key("csrf"), services.settings)

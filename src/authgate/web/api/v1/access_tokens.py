@@ -12,21 +12,21 @@ from authgate.guard import Principal
 from authgate.util import clock
 from authgate.web.deps import BoundOrg, Caller, Client, ServicesDep
 from authgate.web.org_context import keep_in
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/access-tokens", tags=["access tokens"])
 
 CredentialId = Annotated[str, Path(max_length=64)]
 
 
-class TokenIn(ApiModel):
+class TokenIn(RequestBody):
     name: Annotated[str, Field(min_length=1, max_length=credentials.NAME_MAX)]
     expires_in_days: int
     scopes: Annotated[list[str] | None, Field(max_length=10)] = None
     org: Annotated[str | None, Field(max_length=64)] = None
 
 
-class TokenOut(ApiModel):
+class TokenOut(ResponseBody):
     id: str
     name: str
     display_prefix: str

@@ -10,13 +10,13 @@ from pydantic import AwareDatetime
 from authgate.domain.audit import AuditQuery
 from authgate.errors import InvalidRequest
 from authgate.web.deps import Admin, ServicesDep
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, ResponseBody
 from authgate.web.services import Services
 
 router = APIRouter(prefix="/admin/audit", tags=["admin"])
 
 
-class AuditOut(ApiModel):
+class AuditOut(ResponseBody):
     id: int
     action: str
     at: datetime

@@ -8,14 +8,14 @@ from pydantic import Field
 
 from authgate.domain import clients
 from authgate.web.deps import Admin, Client, ServicesDep
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/admin/clients", tags=["admin"])
 
 Uri = Annotated[str, Field(min_length=1, max_length=clients.URI_MAX)]
 
 
-class ClientIn(ApiModel):
+class ClientIn(RequestBody):
     name: Annotated[str, Field(min_length=1, max_length=clients.NAME_MAX)]
     redirect_uris: Annotated[list[Uri], Field(max_length=clients.MAX_REDIRECT_URIS)] = (
         Field(default_factory=list)
@@ -30,7 +30,7 @@ class ClientIn(ApiModel):
     scope: Annotated[str | None, Field(max_length=1024)] = None
 
 
-class ClientOut(ApiModel):
+class ClientOut(ResponseBody):
     client_id: str
     name: str
     redirect_uris: list[str]

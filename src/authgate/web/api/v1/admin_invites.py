@@ -8,22 +8,22 @@ from pydantic import Field
 
 from authgate.domain import invites
 from authgate.web.deps import Admin, Client, ServicesDep
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/admin/invites", tags=["admin"])
 
 
-class InviteIn(ApiModel):
+class InviteIn(RequestBody):
     expires_in_days: Annotated[int | None, Field(ge=1, le=invites.MAX_DAYS)] = None
 
 
-class InviteCreated(ApiModel):
+class InviteCreated(ResponseBody):
     id: str
     code: str
     expires_at: datetime | None
 
 
-class InviteOut(ApiModel):
+class InviteOut(ResponseBody):
     id: str
     created_by: str | None
     created_at: datetime

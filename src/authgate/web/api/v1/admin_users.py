@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, StrictBool
 from authgate.domain import users
 from authgate.errors import InvalidRequest, NotFound
 from authgate.web.deps import Admin, Client, ServicesDep
-from authgate.web.schemas import ApiModel, Page, Storable
+from authgate.web.schemas import Page, RequestBody, ResponseBody, Storable
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
 
@@ -24,7 +24,7 @@ Password = Annotated[str, Field(min_length=1, max_length=1024)]
 NO_USER = "No such user."
 
 
-class UserOut(ApiModel):
+class UserOut(ResponseBody):
     id: str
     username: str
     email: str | None
@@ -35,14 +35,14 @@ class UserOut(ApiModel):
     default_org_id: str | None
 
 
-class UserIn(ApiModel):
+class UserIn(RequestBody):
     username: Annotated[str, Field(min_length=1, max_length=256)]
     password: Password
     email: Annotated[str | None, Field(max_length=320)] = None
     is_admin: StrictBool = False
 
 
-class UserChange(ApiModel):
+class UserChange(RequestBody):
     """Either field or both; anything else is refused rather than ignored, so a
     caller who hoped to change something else learns that it did not."""
 
@@ -52,7 +52,7 @@ class UserChange(ApiModel):
     active: StrictBool | None = None
 
 
-class PasswordIn(ApiModel):
+class PasswordIn(RequestBody):
     new_password: Password
 
 

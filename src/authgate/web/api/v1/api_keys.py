@@ -15,19 +15,19 @@ from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import BoundOrg, Caller, Client, ServicesDep
 from authgate.web.org_context import HEADER, keep_in
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
-class KeyIn(ApiModel):
+class KeyIn(RequestBody):
     name: Annotated[str, Field(min_length=1, max_length=credentials.NAME_MAX)]
     permission: api_keys.Permission = "read"
     expires_in_days: int | None = None
     org: Annotated[str | None, Field(max_length=64)] = None
 
 
-class KeyOut(ApiModel):
+class KeyOut(ResponseBody):
     id: str
     name: str
     display_prefix: str

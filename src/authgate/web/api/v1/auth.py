@@ -22,7 +22,7 @@ from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
 from authgate.util import tokens
 from authgate.web.deps import Client, ServicesDep, rate_limit
 from authgate.web.principals import USER_SCOPES
-from authgate.web.schemas import ApiModel
+from authgate.web.schemas import RequestBody, ResponseBody
 from authgate.web.security import (
     REFRESH_COOKIE,
     SESSION_COOKIE,
@@ -39,32 +39,32 @@ Username = Annotated[str, Field(min_length=1, max_length=256)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
-class RegisterIn(ApiModel):
+class RegisterIn(RequestBody):
     username: Username
     password: Password
     email: Annotated[str | None, Field(max_length=320)] = None
     invite_code: Annotated[str | None, Field(max_length=256)] = None
 
 
-class LoginIn(ApiModel):
+class LoginIn(RequestBody):
     username: Username
     password: Password
 
 
-class RefreshIn(ApiModel):
+class RefreshIn(RequestBody):
     # Room for any token someone may send by mistake (an access token is a
     # ~500-character JWT), so that it is refused as invalid_token, not as a
     # malformed request.
     refresh_token: Annotated[str | None, Field(max_length=4096)] = None
 
 
-class RecoverIn(ApiModel):
+class RecoverIn(RequestBody):
     username: Username
     recovery_key: Annotated[str, Field(min_length=1, max_length=256)]
     new_password: Password
 
 
-class UserOut(ApiModel):
+class UserOut(ResponseBody):
     id: str
     username: str
     email: str | None
@@ -72,7 +72,7 @@ class UserOut(ApiModel):
     created_at: datetime
 
 
-class TokenOut(ApiModel):
+class TokenOut(ResponseBody):
     access_token: str
     token_type: str = "Bearer"  # noqa: S105 - the RFC 6750 scheme name
     expires_in: int

@@ -13,12 +13,12 @@ from authgate.errors import NotFound
 from authgate.upstream import dev_login
 from authgate.web.api.v1.auth import TokenOut, Username, open_session, session_response
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.schemas import ApiModel
+from authgate.web.schemas import RequestBody
 
 router = APIRouter(prefix="/auth/dev", tags=["auth"])
 
 
-class DevLoginIn(ApiModel):
+class DevLoginIn(RequestBody):
     username: Username
 
 

@@ -9,17 +9,17 @@ from pydantic import Field
 from authgate.domain import orgs
 from authgate.errors import Forbidden
 from authgate.web.deps import Caller, ServicesDep
-from authgate.web.schemas import ApiModel
+from authgate.web.schemas import RequestBody, ResponseBody
 
 router = APIRouter(tags=["me"])
 
 
-class AuthInfo(ApiModel):
+class AuthInfo(ResponseBody):
     kind: str
     id: str | None
 
 
-class MeOut(ApiModel):
+class MeOut(ResponseBody):
     id: str
     username: str
     email: str | None
@@ -28,7 +28,7 @@ class MeOut(ApiModel):
     auth: AuthInfo
 
 
-class MePatch(ApiModel):
+class MePatch(RequestBody):
     default_org: Annotated[str | None, Field(max_length=64)] = None
 
 

@@ -15,7 +15,7 @@ from authgate.domain.stores import Stores
 from authgate.guard import Principal
 from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
 from authgate.web.deps import Caller, Client, ServicesDep
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, RequestBody, ResponseBody
 from authgate.web.services import Services
 
 router = APIRouter(tags=["organizations"])
@@ -27,17 +27,17 @@ OrgRef = Annotated[str, Path(max_length=64, description="Organization id or slug
 UserRef = Annotated[str, Path(max_length=64)]
 
 
-class OrgIn(ApiModel):
+class OrgIn(RequestBody):
     name: Annotated[str, Field(min_length=1, max_length=orgs.NAME_MAX)]
     slug: Annotated[str | None, Field(max_length=48)] = None
 
 
-class OrgPatch(ApiModel):
+class OrgPatch(RequestBody):
     name: Annotated[str | None, Field(min_length=1, max_length=orgs.NAME_MAX)] = None
     slug: Annotated[str | None, Field(max_length=48)] = None
 
 
-class OrgOut(ApiModel):
+class OrgOut(ResponseBody):
     id: str
     slug: str
     name: str
@@ -45,30 +45,30 @@ class OrgOut(ApiModel):
     created_at: datetime
 
 
-class MemberOut(ApiModel):
+class MemberOut(ResponseBody):
     user_id: str
     username: str
     email: str | None
     role: str
 
 
-class RoleIn(ApiModel):
+class RoleIn(RequestBody):
     role: Annotated[str, Field(max_length=16)]
 
 
-class InviteIn(ApiModel):
+class InviteIn(RequestBody):
     email: Annotated[str, Field(min_length=3, max_length=320)]
     role: Annotated[str, Field(max_length=16)] = "member"
 
 
-class InviteCreated(ApiModel):
+class InviteCreated(ResponseBody):
     id: str
     code: str
     url: str
     expires_at: datetime | None
 
 
-class OrgInviteOut(ApiModel):
+class OrgInviteOut(ResponseBody):
     id: str
     email: str | None
     role: str | None
@@ -77,7 +77,7 @@ class OrgInviteOut(ApiModel):
     status: str
 
 
-class AcceptIn(ApiModel):
+class AcceptIn(RequestBody):
     code: Annotated[str, Field(min_length=1, max_length=256)]
 
 

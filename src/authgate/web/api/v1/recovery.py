@@ -9,16 +9,16 @@ from pydantic import Field
 from authgate.domain import recovery
 from authgate.errors import Forbidden
 from authgate.web.deps import Caller, Client, ServicesDep, rate_limit
-from authgate.web.schemas import ApiModel
+from authgate.web.schemas import RequestBody, ResponseBody
 
 router = APIRouter(prefix="/recovery-key", tags=["recovery"])
 
 
-class RecoveryKeyIn(ApiModel):
+class RecoveryKeyIn(RequestBody):
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
-class RecoveryKeyOut(ApiModel):
+class RecoveryKeyOut(ResponseBody):
     recovery_key: str
 
 

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Response, status
 from authgate.domain import sessions
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import Caller, Client, ServicesDep
-from authgate.web.schemas import ApiModel, Page
+from authgate.web.schemas import Page, ResponseBody
 from authgate.web.security import clear_session_cookies
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
-class SessionOut(ApiModel):
+class SessionOut(ResponseBody):
     id: str
     device: str
     ip: str | None
@@ -23,7 +23,7 @@ class SessionOut(ApiModel):
     current: bool
 
 
-class Revoked(ApiModel):
+class Revoked(ResponseBody):
     revoked: int
 
 
