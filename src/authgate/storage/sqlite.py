@@ -190,7 +190,7 @@ def begin_immediate(connection: Connection) -> None:
     delay = 0.001
     while True:
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(connection, "BEGIN IMMEDIATE")
             return
         except OperationalError as exc:
             if not _locked(exc) or time.monotonic() + delay > deadline:
@@ -202,7 +202,17 @@ def begin_immediate(connection: Connection) -> None:
 def begin_deferred(connection: Connection) -> None:
     # A reader sees a consistent snapshot and takes no lock, so it neither
     # waits for nor delays the writer.
-    connection.exec_driver_sql("BEGIN")
+    _begin(connection, "BEGIN")
+
+
+def _begin(connection: Connection, statement: str) -> None:
+    """Straight on the sqlite3 connection: through SQLAlchemy's execution
+    machinery, a ``BEGIN`` cost 0.12 ms here, a fifth of a read transaction."""
+    adapted: _LoopConnection = connection.connection.dbapi_connection  # type: ignore[assignment]
+    try:
+        adapted.sqlite.execute(statement)
+    except sqlite3.Error as exc:
+        raise OperationalError(statement, None, exc) from exc
 
 
 def _locked(exc: OperationalError) -> bool:

@@ -1,9 +1,11 @@
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher, Type
 
+from authgate.domain import passwords
 from authgate.domain.passwords import MAX_LENGTH, Hasher, check_policy
 from authgate.errors import WeakPassword
 
@@ -151,3 +153,24 @@ async def test_hashing_does_not_block_the_event_loop():
             assert ticks - before >= 5, (ticks - before, elapsed)
     finally:
         beat.cancel()
+
+
+@pytest.mark.anyio
+async def test_the_rehash_check_parses_each_parameter_set_once(monkeypatch):
+    """It runs on the event loop at every login: the second hash made with the
+    same parameters is judged without parsing, and another set still is."""
+    hasher = Hasher(time_cost=2, memory_kib=2048)
+    same = [await hasher.hash(GOOD), await hasher.hash("another good passphrase")]
+    weaker = await Hasher(time_cost=1, memory_kib=2048).hash(GOOD)
+    parsed: list[str] = []
+    real = passwords.extract_parameters
+
+    def counted(password_hash: str) -> Any:
+        parsed.append(password_hash)
+        return real(password_hash)
+
+    monkeypatch.setattr(passwords, "extract_parameters", counted)
+    assert [hasher.needs_rehash(h) for h in same] == [False, False]
+    assert hasher.needs_rehash(weaker)
+    assert hasher.needs_rehash(weaker)
+    assert parsed == [same[0], weaker]
