@@ -37,6 +37,7 @@ from run import (
     Server,
     _free_port,
     _wait_ready,
+    keep,
     measure,
     mint_access_tokens,
     report,
@@ -158,8 +159,9 @@ def main() -> None:
             server(bench, "authgate", extra_resources=resource) as authgate,
             host(authgate, resource, port) as running,
         ):
-            for result in cases(bench, authgate, running):
-                bench.results[result.case] = result
+            for _ in range(options.rounds):
+                for result in cases(bench, authgate, running):
+                    keep(bench, result)
         bench.load.append(os.getloadavg()[0])
         print(report(bench, RATIOS))
     finally:

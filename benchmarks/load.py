@@ -51,23 +51,19 @@ httpcore._synchronization.current_async_library = lambda: "asyncio"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def process_cpu(pid: int | None) -> float | None:
-    """CPU seconds (user + system) a process has used so far; Linux only."""
+def process_cpu(pid: int | None, thread: bool = False) -> float | None:
+    """CPU seconds (user + system) a process has used so far, or with
+    ``thread`` its main thread alone (the server's event loop); Linux only."""
     if pid is None:
         return None
     try:
-        with open(f"/proc/{pid}/stat") as stat:
+        with open(
+            f"/proc/{pid}/task/{pid}/stat" if thread else f"/proc/{pid}/stat"
+        ) as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def _percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 class RawHttp:
@@ -210,10 +206,12 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
         # Server and generator CPU over exactly the measured window.
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         marks["server_from"] = process_cpu(spec.get("server_pid"))
+        marks["loop_from"] = process_cpu(spec.get("server_pid"), thread=True)
         marks["self_from"] = time.process_time()
         marks["wall_from"] = time.perf_counter()
         await asyncio.sleep(max(0.0, measure_to - time.perf_counter()))
         marks["server_to"] = process_cpu(spec.get("server_pid"))
+        marks["loop_to"] = process_cpu(spec.get("server_pid"), thread=True)
         marks["self_to"] = time.process_time()
         marks["wall_to"] = time.perf_counter()
 
@@ -226,6 +224,7 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
         # Ran out of fresh tokens early: measure up to the last request.
         sampler.cancel()
         marks["server_to"] = process_cpu(spec.get("server_pid"))
+        marks["loop_to"] = process_cpu(spec.get("server_pid"), thread=True)
         marks["self_to"] = time.process_time()
         marks["wall_to"] = ended
     else:
@@ -236,15 +235,11 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
         "requests": counted,
         "seconds": window,
         "errors": errors,
-        "p50_ms": _ms(_percentile(latencies, 0.50)),
-        "p99_ms": _ms(_percentile(latencies, 0.99)),
+        "latencies_ms": [round(seconds * 1000, 3) for seconds in latencies],
         "server_cores": _cores(marks, "server"),
+        "loop_cores": _cores(marks, "loop"),
         "load_cores": _cores(marks, "self"),
     }
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else seconds * 1000
 
 
 def _cores(marks: dict[str, float | None], name: str) -> float | None:
@@ -293,9 +288,9 @@ def drive_argon2(spec: dict[str, Any]) -> dict[str, Any]:
         "requests": sum(counts),
         "seconds": spec["duration"],
         "errors": {},
-        "p50_ms": None,
-        "p99_ms": None,
+        "latencies_ms": [],
         "server_cores": None,
+        "loop_cores": None,
         "load_cores": (time.process_time() - cpu_from)
         / (time.perf_counter() - wall_from),
     }

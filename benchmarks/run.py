@@ -8,8 +8,9 @@ sends and returns ``measure(...)``, then list it.
 How it measures: each server is ``authgate serve`` (one uvicorn process, SQLite,
 a temp data dir, default OWASP argon2 parameters, per-IP rate limits off) in a
 subprocess on a free 127.0.0.1 port. The load comes from ``benchmarks/load.py``
-in another subprocess: ``httpx.AsyncClient`` with N concurrent workers for a
-fixed time after a warm-up. The baseline (raw argon2id verify, one thread per
+in another subprocess: N concurrent keep-alive connections (a minimal HTTP/1.1
+client by default, ``--client httpx`` for httpx) for a fixed time after a
+warm-up. The baseline (raw argon2id verify, one thread per
 core) runs in its own subprocess too, while no server is busy. Server CPU per
 request is read from ``/proc`` over the measured window, so a case whose rate is
 capped by the load generator still shows what the server spent.
@@ -18,6 +19,7 @@ capped by the load generator still shows what the server spent.
 import argparse
 import asyncio
 import base64
+import dataclasses
 import datetime
 import hashlib
 import html
@@ -32,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,18 @@ class Options:
     login_concurrency: int = 2 * CORES
     #: the minimal client: with httpx the light cases measure the generator
     client: str = "raw"
+    #: Each case's time is split into this many slices, and the cases take
+    #: turns slice by slice: a spell of slowness on a shared machine then
+    #: falls on both sides of a ratio instead of on whichever case it hit.
+    rounds: int = 3
+
+    @property
+    def slice(self) -> float:
+        return self.duration / self.rounds
+
+    @property
+    def login_slice(self) -> float:
+        return self.login_duration / self.rounds
 
 
 @dataclass
@@ -94,9 +108,10 @@ class Result:
     requests: int
     seconds: float
     errors: dict[str, int]
-    p50_ms: float | None
-    p99_ms: float | None
+    latencies_ms: list[float]
     server_cores: float | None
+    #: the server's main thread alone: its event loop, without the argon2 pool
+    loop_cores: float | None
     load_cores: float | None
 
     @property
@@ -104,11 +119,51 @@ class Result:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
     @property
+    def p50_ms(self) -> float | None:
+        return _percentile(self.latencies_ms, 0.50)
+
+    @property
+    def p99_ms(self) -> float | None:
+        return _percentile(self.latencies_ms, 0.99)
+
+    def merged(self, later: "Result") -> "Result":
+        """This case's figures over both its slices: counts add up, CPU cores
+        are averaged over the measured time."""
+        seconds = self.seconds + later.seconds
+
+        def cores(mine: float | None, theirs: float | None) -> float | None:
+            if mine is None or theirs is None or seconds <= 0:
+                return None
+            return (mine * self.seconds + theirs * later.seconds) / seconds
+
+        errors = dict(self.errors)
+        for error, count in later.errors.items():
+            errors[error] = errors.get(error, 0) + count
+        return dataclasses.replace(
+            self,
+            requests=self.requests + later.requests,
+            seconds=seconds,
+            errors=errors,
+            latencies_ms=self.latencies_ms + later.latencies_ms,
+            server_cores=cores(self.server_cores, later.server_cores),
+            loop_cores=cores(self.loop_cores, later.loop_cores),
+            load_cores=cores(self.load_cores, later.load_cores),
+        )
+
+    @property
     def cost_ms(self) -> float | None:
         """CPU per operation (ms) of the process doing the work: the server, or
         for ``argon2_raw`` the hashing process itself. It holds whoever was the
         bottleneck."""
         cores = self.load_cores if self.server == "-" else self.server_cores
+        return self._per_op(cores)
+
+    @property
+    def loop_cost_ms(self) -> float | None:
+        """CPU per operation (ms) of the server's event loop thread."""
+        return self._per_op(self.loop_cores)
+
+    def _per_op(self, cores: float | None) -> float | None:
         if cores is None or not self.rate:
             return None
         return cores / self.rate * 1000
@@ -291,7 +346,7 @@ def measure(
             "once": once,
             "concurrency": concurrency,
             "warmup": options.warmup,
-            "duration": duration or options.duration,
+            "duration": duration or options.slice,
             "server_pid": running.pid,
             "client": options.client,
         }
@@ -310,7 +365,7 @@ def argon2_raw(bench: Bench) -> Result:
             "mode": "argon2",
             "threads": CORES,
             "warmup": options.warmup,
-            "duration": options.login_duration,
+            "duration": options.login_slice,
             **ARGON2,
         }
     )
@@ -327,12 +382,28 @@ def login(bench: Bench) -> Result:
         "/api/v1/auth/login",
         body={"username": USERNAME, "password": PASSWORD},
         concurrency=bench.options.login_concurrency,
-        duration=bench.options.login_duration,
+        duration=bench.options.login_slice,
     )
 
 
 def healthz(bench: Bench) -> Result:
     return measure(bench, "healthz", bench.servers["default"], "GET", "/healthz")
+
+
+def healthz_bearer(bench: Bench) -> Result:
+    """``/healthz`` sent the cached bearer ``/me`` is sent: the guard resolves
+    it, the endpoint ignores it. What any authenticated endpoint pays before
+    its own work."""
+    running = bench.servers["default"]
+    assert running.account is not None
+    return measure(
+        bench,
+        "healthz_bearer",
+        running,
+        "GET",
+        "/healthz",
+        headers=[running.account.bearer],
+    )
 
 
 def me_jwt_cached(bench: Bench) -> Result:
@@ -350,7 +421,7 @@ def me_jwt_cold(bench: Bench) -> Result:
     options = bench.options
     # Enough for ~800 req/s (a cold verification costs a database read); the
     # case stops early, measuring up to its last request, if they run out.
-    count = int(800 * (options.warmup + options.duration))
+    count = int(800 * (options.warmup + options.slice))
     tokens = mint_access_tokens(running, count)
     headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
     return measure(
@@ -548,6 +619,7 @@ CASES: list[tuple[str | None, Callable[[Bench], Result]]] = [
     (None, argon2_raw),
     ("default", login),
     ("default", healthz),
+    ("default", healthz_bearer),
     ("default", me_jwt_cached),
     ("default", me_jwt_cold),
     ("default", me_pat),
@@ -572,6 +644,7 @@ class Ratio:
 RATIOS = [
     Ratio("login / raw argon2id", "login", "argon2_raw", 0.9),
     Ratio("/me (JWT, cached) / /healthz", "me_jwt", "healthz", 0.85),
+    Ratio("/healthz with the cached JWT / /healthz", "healthz_bearer", "healthz"),
     Ratio("/me (JWT, new token each time) / /healthz", "me_jwt_cold", "healthz"),
     Ratio("/me (JWT, cache size 0) / /healthz", "me_jwt_no_cache", "healthz_no_cache"),
     Ratio("/me (PAT, cached) / /healthz", "me_pat", "healthz", 0.85),
@@ -589,26 +662,38 @@ RATIOS = [
 
 
 def run(bench: Bench, only: set[str] | None) -> None:
+    """Every selected case once per round, in ``CASES`` order, each server up
+    for the whole run (an idle one costs nothing)."""
     selected = [(s, c) for s, c in CASES if not only or c.__name__ in only]
-    for label in [None, *SERVERS]:
-        group = [case for s, case in selected if s == label]
-        if not group:
-            continue
-        if label is None:
-            for case in group:
-                _record(bench, case)
-            continue
-        with server(bench, label, **SERVERS[label]) as running:
-            bench.servers[label] = running
-            for case in group:
-                _record(bench, case)
-            del bench.servers[label]
+    labels = sorted({label for label, _ in selected if label is not None})
+    with ExitStack() as servers:
+        for label in labels:
+            bench.servers[label] = servers.enter_context(
+                server(bench, label, **SERVERS[label])
+            )
+        for round_ in range(1, bench.options.rounds + 1):
+            for _, case in selected:
+                _record(bench, case, round_)
+        bench.servers.clear()
 
 
-def _record(bench: Bench, case: Callable[[Bench], Result]) -> None:
-    print(f"  … {case.__name__}", file=sys.stderr, flush=True)
-    result = case(bench)
-    bench.results[result.case] = result
+def _record(bench: Bench, case: Callable[[Bench], Result], round_: int) -> None:
+    rounds = bench.options.rounds
+    print(f"  … {case.__name__} ({round_}/{rounds})", file=sys.stderr, flush=True)
+    keep(bench, case(bench))
+
+
+def keep(bench: Bench, result: Result) -> None:
+    """Add one slice of a case to its figures so far."""
+    earlier = bench.results.get(result.case)
+    bench.results[result.case] = earlier.merged(result) if earlier else result
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -629,16 +714,17 @@ def report(bench: Bench, ratios: list[Ratio] = RATIOS) -> str:
         "Server: `authgate serve` (1 uvicorn process) in a subprocess, SQLite, "
         "argon2id t=2 m=19456 KiB p=1, rate limits off, log level WARNING.",
         f"Load: {CLIENTS[options.client]}, in a separate process sharing the "
-        f"{CORES} cores with the server; {options.warmup:g} s warm-up, then "
-        f"{options.duration:g} s per case ({options.login_duration:g} s for "
-        "login and argon2_raw).",
+        f"{CORES} cores with the server. Each case runs {options.duration:g} s "
+        f"({options.login_duration:g} s for login and argon2_raw) in "
+        f"{options.rounds} turns, the cases taking turns, each turn after a "
+        f"{options.warmup:g} s warm-up.",
         _load_line(bench),
         "",
     ]
     header = (
         f"{'case':<19}{'server':<9}{'conc':>5}{'requests':>9}{'req/s':>9}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/op':>10}{'srv cores':>10}"
-        f"{'load cores':>11}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/op':>10}{'loop ms/op':>11}"
+        f"{'srv cores':>10}{'load cores':>11}"
     )
     lines += [header, "-" * len(header)]
     for result in bench.results.values():
@@ -647,6 +733,7 @@ def report(bench: Bench, ratios: list[Ratio] = RATIOS) -> str:
             f"{result.requests:>9}{result.rate:>9.1f}"
             f"{_fmt(result.p50_ms, '.1f'):>8}{_fmt(result.p99_ms, '.1f'):>8}"
             f"{_fmt(result.cost_ms, '.3f'):>10}"
+            f"{_fmt(result.loop_cost_ms, '.3f'):>11}"
             f"{_fmt(result.server_cores, '.2f'):>10}"
             f"{_fmt(result.load_cores, '.2f'):>11}"
         )
@@ -675,8 +762,9 @@ def report(bench: Bench, ratios: list[Ratio] = RATIOS) -> str:
         "",
         "conc: concurrent workers (threads for argon2_raw). CPU ms/op: CPU per "
         "request of the server process (for argon2_raw, of the hashing process, "
-        "shown as its load cores). srv/load cores: CPU each process used over the "
-        "window (1.00 = one core busy).",
+        "shown as its load cores). loop ms/op: the part of it spent on the "
+        "server's event loop thread (the rest is argon2's threads). srv/load "
+        "cores: CPU each process used over the window (1.00 = one core busy).",
         "Ratio 'req/s' divides throughputs; 'CPU' divides the CPU per operation "
         "the other way up: the ratio if the server had the cores to itself, "
         "which holds even when the load generator is the bottleneck.",
@@ -712,6 +800,12 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", help="run only this case (repeatable)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=Options.rounds,
+        help="turns each case's time is split into",
+    )
     args = parser.parse_args()
     options = Options(
         warmup=args.warmup,
@@ -719,6 +813,7 @@ def main() -> None:
         login_duration=args.login_duration,
         light_concurrency=args.concurrency,
         client=args.client,
+        rounds=args.rounds,
     )
     workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
     try:
