@@ -394,24 +394,18 @@ def healthz_bearer(bench: Bench) -> Result:
     """``/healthz`` sent the cached bearer ``/me`` is sent: the guard resolves
     it, the endpoint ignores it. What any authenticated endpoint pays before
     its own work."""
-    running = bench.servers["default"]
-    assert running.account is not None
-    return measure(
-        bench,
-        "healthz_bearer",
-        running,
-        "GET",
-        "/healthz",
-        headers=[running.account.bearer],
-    )
+    return _with_bearer(bench, "healthz_bearer", "default", "/healthz")
 
 
 def me_jwt_cached(bench: Bench) -> Result:
-    running = bench.servers["default"]
+    return _with_bearer(bench, "me_jwt", "default", "/api/v1/me")
+
+
+def _with_bearer(bench: Bench, case: str, label: str, path: str) -> Result:
+    """``GET path`` with the signed-in account's access token, the same each time."""
+    running = bench.servers[label]
     assert running.account is not None
-    return measure(
-        bench, "me_jwt", running, "GET", "/api/v1/me", headers=[running.account.bearer]
-    )
+    return measure(bench, case, running, "GET", path, headers=[running.account.bearer])
 
 
 def me_jwt_cold(bench: Bench) -> Result:
@@ -431,16 +425,7 @@ def me_jwt_cold(bench: Bench) -> Result:
 
 def me_jwt_no_cache(bench: Bench) -> Result:
     """The same token every time, with ``AUTHGATE_TOKEN_CACHE_SIZE=0``."""
-    running = bench.servers["no_cache"]
-    assert running.account is not None
-    return measure(
-        bench,
-        "me_jwt_no_cache",
-        running,
-        "GET",
-        "/api/v1/me",
-        headers=[running.account.bearer],
-    )
+    return _with_bearer(bench, "me_jwt_no_cache", "no_cache", "/api/v1/me")
 
 
 def healthz_no_cache(bench: Bench) -> Result:
