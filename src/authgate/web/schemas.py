@@ -79,8 +79,3 @@ class ResponseBody(BaseModel):
 class Page(ResponseBody, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
-
-
-class ErrorBody(ResponseBody):
-    error: str
-    error_description: str
