@@ -55,6 +55,16 @@ AUTH_METHODS: tuple[AuthMethod, ...] = (
 Registration = Literal["admin", "dynamic", "metadata_document"]
 RedirectKind = Literal["loopback", "https", "private_use"]
 
+#: The Authgate CLI's own OAuth client: a public client built into every
+#: server (loopback redirects, the device grant, refresh), never stored, and
+#: never obtainable by registration. ``authgate auth login`` uses it.
+CLI_CLIENT_ID = "authgate-cli"
+#: The ``client_id`` of the tokens a first-party sign-in gives (``/api/v1/auth``).
+FIRST_PARTY_CLIENT_ID = "authgate"
+#: Tokens of these clients act with the person's full rights; every other
+#: client's tokens carry only what the person consented to.
+FIRST_PARTY_CLIENTS = frozenset({FIRST_PARTY_CLIENT_ID, CLI_CLIENT_ID})
+
 NAME_MAX = 100
 URI_MAX = 2048
 CLIENT_ID_MAX = 255

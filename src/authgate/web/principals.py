@@ -4,6 +4,7 @@
 from typing import ClassVar
 
 from authgate.domain import credentials, revocations, sessions
+from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import ClientInfo
 from authgate.domain.credentials import Credential as Cred
 from authgate.domain.users import User, local_owner
@@ -20,8 +21,6 @@ from authgate.oauth.issuance import GRANT_CLAIM
 from authgate.util import clock, tokens
 from authgate.web.services import Services
 
-#: The ``client_id`` of the tokens a first-party sign-in gives (``/api/v1/auth``).
-FIRST_PARTY_CLIENT = "authgate"
 #: Scopes of the first-party tokens a sign-in gives: everything the user may do.
 USER_SCOPES = frozenset({"read", "write"})
 
@@ -103,7 +102,7 @@ class ServerJwtVerifier:
         # OAuth clients' tokens can be revoked one by one (RFC 7009), with their
         # grant (a replayed code, a reused refresh token) or with their client;
         # first-party tokens die with their session instead.
-        first_party = claims.client_id == FIRST_PARTY_CLIENT
+        first_party = claims.client_id == FIRST_PARTY_CLIENT_ID
         revocable = [
             str(raw[name])
             for name in ("jti", *(() if first_party else (GRANT_CLAIM, "client_id")))
