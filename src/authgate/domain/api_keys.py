@@ -32,11 +32,16 @@ async def create(
     expires_in_days: int | None,
     org_id: str | None,
     client: ClientInfo,
+    parent: credentials.Parent,
 ) -> tuple[credentials.Credential, str]:
+    """``parent``: the credential making this key, its ceiling (a key made
+    with a one-day read-write token is read-write at most and ends with it)."""
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
         raise InvalidRequest(f"expires_in_days must be between 1 and {MAX_DAYS}.")
-    expires_at = (
-        clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    scopes = _SCOPES[permission]
+    expires_at = parent.bound(
+        scopes,
+        clock.now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     return await credentials.issue(
         stores,
@@ -44,7 +49,7 @@ async def create(
         prefix=prefix,
         user_id=user_id,
         name=name,
-        scopes=_SCOPES[permission],
+        scopes=scopes,
         expires_at=expires_at,
         org_id=org_id,
         client=client,

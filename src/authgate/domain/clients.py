@@ -44,6 +44,10 @@ GRANT_ALIASES = {"device_code": DEVICE_CODE, "device": DEVICE_CODE}
 #: OpenID Connect scopes (OIDC Core §5.4); the rest are the API's own.
 OIDC_SCOPES = ("openid", "profile", "email")
 SUPPORTED_SCOPES = (*OIDC_SCOPES, *API_SCOPES)
+#: Administration, for a client an administrator registered, granted only by
+#: an administrator (``authority``).
+ADMIN_SCOPE = "admin"
+ADMIN_SCOPE_REFUSED = "The admin scope is only for clients an administrator registers."
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 AUTH_METHODS: tuple[AuthMethod, ...] = (
@@ -98,7 +102,13 @@ class Client:
         return grant_type in self.grant_types
 
     def allowed_scopes(self) -> tuple[str, ...]:
-        return tuple(self.scope.split()) if self.scope else SUPPORTED_SCOPES
+        """What the client may ask for: ``admin`` only when an administrator
+        registered it (``check_scope`` refuses it to the others already; this
+        holds for clients registered before that rule, too)."""
+        found = tuple(self.scope.split()) if self.scope else SUPPORTED_SCOPES
+        if self.registration == "admin":
+            return found
+        return tuple(s for s in found if s != ADMIN_SCOPE)
 
     def accepts_redirect(self, uri: str) -> bool:
         return any(redirect_uri_matches(r, uri) for r in self.redirect_uris)
@@ -228,7 +238,7 @@ def check_grant_types(grant_types: Iterable[str], *, public: bool) -> tuple[str,
     return found
 
 
-def check_scope(scope: str | None) -> str | None:
+def check_scope(scope: str | None, registration: Registration) -> str | None:
     if scope is None or not scope.strip():
         return None
     asked = scope.split()
@@ -238,6 +248,8 @@ def check_scope(scope: str | None) -> str | None:
             f"Unknown scope: {', '.join(unknown)}. "
             f"Choose from: {', '.join(SUPPORTED_SCOPES)}."
         )
+    if ADMIN_SCOPE in asked and registration != "admin":
+        raise InvalidClientMetadata(ADMIN_SCOPE_REFUSED)
     return " ".join(dict.fromkeys(asked))
 
 
@@ -301,7 +313,7 @@ async def create(
         grant_types=grants,
         auth_method=method,
         created_at=clock.now(),
-        scope=check_scope(scope),
+        scope=check_scope(scope, registration),
         secret_hash=tokens.digest(secret) if secret else None,
         registration=registration,
         created_by=created_by,

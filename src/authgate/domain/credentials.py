@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from authgate.domain import audit, sessions
 from authgate.domain.context import ClientInfo
-from authgate.errors import InvalidRequest, InvalidToken, NotFound
+from authgate.errors import Forbidden, InvalidRequest, InvalidToken, NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
 
@@ -50,6 +50,43 @@ class Credential:
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """The credential making a new PAT or API key, as a ceiling: what it makes
+    can neither outlive it nor hold a scope it cannot give, so a leaked
+    short-lived or read-only token cannot be turned into a long-lived or
+    stronger one (``authority.parent`` says what each credential may give)."""
+
+    scopes: frozenset[str]
+    expires_at: datetime | None = None
+
+    def bound(
+        self, scopes: tuple[str, ...], expires_at: datetime | None
+    ) -> datetime | None:
+        """The new credential's expiry: its own, or the parent's when that
+        comes first; refused when it asks for more than the parent has."""
+        beyond = [s for s in scopes if s not in self.scopes]
+        if beyond:
+            raise Forbidden(
+                f"This credential cannot give the scope {', '.join(beyond)}: "
+                "what it makes holds at most "
+                f"{', '.join(sorted(self.scopes)) or 'nothing'}."
+            )
+        if self.expires_at is None:
+            return expires_at
+        if expires_at is None:
+            # Asked to last for ever (an API key's default): it lasts as long
+            # as the token that made it.
+            return self.expires_at
+        if expires_at > self.expires_at:
+            # Whole days are the unit people ask in: within the parent's last
+            # day the new credential simply ends with it; beyond, it is refused.
+            if expires_at - self.expires_at >= timedelta(days=1):
+                raise Forbidden("A credential made with a token cannot outlive it.")
+            return self.expires_at
+        return expires_at
 
 
 class CredentialStore(Protocol):

@@ -26,6 +26,8 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     roles: frozenset[str] = field(default_factory=frozenset)
     expires_at: float | None = None
+    #: The ``iss`` of a JWT; ``None`` for opaque credentials.
+    issuer: str | None = None
 
     def has_scope(self, *scopes: str) -> bool:
         return all(s in self.scopes for s in scopes)

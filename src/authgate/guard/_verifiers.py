@@ -48,6 +48,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
         roles=frozenset(claims.get("roles", ())),
         expires_at=float(claims["exp"]),
+        issuer=claims.get("iss"),
     )
 
 

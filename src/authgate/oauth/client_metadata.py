@@ -253,7 +253,7 @@ def parse_document(url: str, body: bytes) -> Client:
             grant_types=clients.check_grant_types(grant_types, public=True),
             auth_method="none",
             created_at=clock.now(),
-            scope=clients.check_scope(_text(document, "scope")),
+            scope=clients.check_scope(_text(document, "scope"), "metadata_document"),
             registration="metadata_document",
             client_uri=clients.check_client_uri(_text(document, "client_uri")),
         )

@@ -5,7 +5,7 @@ token (OIDC Core §3.1.3.3) when ``openid`` was granted."""
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from authgate.domain import refresh_tokens
+from authgate.domain import authority, refresh_tokens
 from authgate.domain.clients import Client
 from authgate.domain.jwt import issue_access_token, issue_id_token
 from authgate.domain.users import User
@@ -52,6 +52,15 @@ async def new_refresh_token(
         audience=" ".join(resources),
     )
     return issued.secret
+
+
+def approved_scope(client: Client, user: User, scope: str) -> tuple[str, ...]:
+    """What the person's approval gives the client: the scope asked for, but
+    ``admin`` only from an administrator, to a client an administrator
+    registered."""
+    return authority.grantable(
+        scope.split(), registration=client.registration, approver_is_admin=user.is_admin
+    )
 
 
 def user_claims(user: User, scope: Sequence[str]) -> dict[str, Any]:

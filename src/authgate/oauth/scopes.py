@@ -1,13 +1,21 @@
 """Scopes (RFC 6749 §3.3): what a client asks for, what it may have.
 
-The vocabulary: the API's ``read`` and ``write`` (what a personal access token
-can hold) and OpenID Connect's ``openid``, ``profile`` and ``email``. A client
-registered with a ``scope`` may ask for those only. No ``scope`` asks for the
-API scopes the client may have (RFC 6749 §3.3 lets the server pick a default).
+The vocabulary: the API's ``read``, ``write`` and ``admin`` (what a personal
+access token can hold) and OpenID Connect's ``openid``, ``profile`` and
+``email``. A client registered with a ``scope`` may ask for those only;
+``admin`` only a client an administrator registered. No ``scope`` asks for
+``read`` and ``write``, as far as the client may have them (RFC 6749 §3.3 lets
+the server pick a default), never ``admin``.
 """
 
-from authgate.domain.access_tokens import SCOPES as API_SCOPES
-from authgate.domain.clients import OIDC_SCOPES, SUPPORTED_SCOPES, Client
+from authgate.domain.access_tokens import DEFAULT_SCOPES
+from authgate.domain.clients import (
+    ADMIN_SCOPE,
+    ADMIN_SCOPE_REFUSED,
+    OIDC_SCOPES,
+    SUPPORTED_SCOPES,
+    Client,
+)
 from authgate.oauth.errors import InvalidScope
 
 _SCOPE_TOKEN = frozenset(
@@ -35,17 +43,23 @@ def requested(
     allowed = client.allowed_scopes()
     asked = parse(raw)
     if not asked:
-        asked = tuple(s for s in API_SCOPES if s in allowed)
+        asked = tuple(s for s in DEFAULT_SCOPES if s in allowed)
         if not asked:
             raise InvalidScope("Name the scope you need.")
     unknown = [s for s in asked if s not in SUPPORTED_SCOPES]
     if unknown:
         raise InvalidScope(f"Unknown scope: {' '.join(unknown)}.")
     refused = [s for s in asked if s not in allowed]
+    if ADMIN_SCOPE in refused and client.registration != "admin":
+        raise InvalidScope(ADMIN_SCOPE_REFUSED)
     if refused:
         raise InvalidScope(f"This client may not ask for: {' '.join(refused)}.")
     if not for_user and any(s in OIDC_SCOPES for s in asked):
         raise InvalidScope("OpenID scopes describe a user; this grant has none.")
+    if not for_user and ADMIN_SCOPE in asked:
+        raise InvalidScope(
+            "The admin scope is granted by an administrator; this grant has none."
+        )
     return asked
 
 

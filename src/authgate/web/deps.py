@@ -5,16 +5,22 @@ plain ``def`` dependency in a worker thread, a thread hop per dependency per
 request for what is a dictionary read.
 """
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from authgate.config import Settings
+from authgate.domain import authority
+from authgate.domain.authority import Power
 from authgate.domain.context import ClientInfo
+from authgate.domain.credentials import Parent
 from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
 from authgate.web.org_context import HEADER
+from authgate.web.principals import holder
 from authgate.web.security import SAFE_METHODS, check_csrf, same_origin
 from authgate.web.services import Services
 
@@ -68,10 +74,46 @@ async def get_caller(request: Request) -> Principal:
     return principal
 
 
-async def get_admin(caller: Annotated[Principal, Depends(get_caller)]) -> Principal:
-    if not caller.is_admin:
-        raise Forbidden("This needs an instance administrator.")
-    return caller
+async def held(request: Request, caller: Principal) -> authority.Holder:
+    """The caller as ``authority`` judges it, with its person's admin flag as
+    it is now (the user cache is evicted when it changes)."""
+    services = await get_services(request)
+    user = await services.user(caller.user_id) if caller.user_id else None
+    return holder(services.settings, caller, user)
+
+
+def requiring(
+    power: Power,
+) -> Callable[[Request, Principal], Coroutine[Any, Any, Principal]]:
+    """A dependency giving the caller when its credential has ``power``, else
+    the 403 that says why: the one gate for every route that needs more than
+    a scope."""
+
+    async def check(
+        request: Request, caller: Annotated[Principal, Depends(get_caller)]
+    ) -> Principal:
+        authority.require(await held(request, caller), power)
+        return caller
+
+    return check
+
+
+@dataclass(frozen=True, slots=True)
+class Minter:
+    """A caller that may create PATs and API keys: whose they are, and what
+    they may not exceed."""
+
+    caller: Principal
+    user_id: str
+    parent: Parent
+
+
+async def get_minter(
+    request: Request, caller: Annotated[Principal, Depends(get_caller)]
+) -> Minter:
+    found = await held(request, caller)
+    user_id = authority.require(found, Power.CREDENTIALS)
+    return Minter(caller=caller, user_id=user_id, parent=authority.parent(found))
 
 
 async def get_bound_org(
@@ -87,7 +129,15 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Client = Annotated[ClientInfo, Depends(get_client)]
 Caller = Annotated[Principal, Depends(get_caller)]
-Admin = Annotated[Principal, Depends(get_admin)]
+#: Instance administration (``authority.Power.ADMIN``).
+Admin = Annotated[Principal, Depends(requiring(Power.ADMIN))]
+#: Revoking PATs and API keys; creating them is :data:`Minting`.
+ManagesCredentials = Annotated[Principal, Depends(requiring(Power.CREDENTIALS))]
+#: Ending sessions, organizations and their memberships.
+ManagesAccount = Annotated[Principal, Depends(requiring(Power.ACCOUNT))]
+#: How the person signs in: password, email, recovery key.
+ChangesSignIn = Annotated[Principal, Depends(requiring(Power.SIGN_IN))]
+Minting = Annotated[Minter, Depends(get_minter)]
 BoundOrg = Annotated[str | None, Depends(get_bound_org)]
 
 

@@ -32,7 +32,7 @@ from authgate.guard import (
     Principal,
     Verified,
 )
-from authgate.web.principals import USER_SCOPES, user_roles
+from authgate.web.principals import USER_SCOPES, with_roles
 from authgate.web.services import Services
 
 #: Links of an issuer that is not the web sign-in provider live apart, so its
@@ -119,10 +119,14 @@ class ExternalJwtVerifier:
             # A token that names API scopes gets those; any other acts as its
             # user, as a sign-in through the provider would.
             scopes=named or USER_SCOPES,
-            roles=user_roles(user),
             expires_at=float(claims["exp"]),
+            issuer=self.issuer,
         )
-        return Verified(principal, valid_until=float(claims["exp"]), tags=(user.id,))
+        return Verified(
+            with_roles(self.services.settings, principal, user),
+            valid_until=float(claims["exp"]),
+            tags=(user.id,),
+        )
 
     async def _user(self, claims: dict[str, Any], client: ClientInfo) -> User:
         settings = self.services.settings

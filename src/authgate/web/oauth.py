@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate.domain import authority
+from authgate.errors import InsufficientScope
 from authgate.oauth import (
     client_auth,
     device,
@@ -27,7 +29,7 @@ from authgate.oauth import server as endpoints
 from authgate.oauth.client_metadata import Documents
 from authgate.oauth.errors import InvalidRequest, InvalidToken, OAuthError
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
-from authgate.web.deps import ServicesDep, get_client
+from authgate.web.deps import ServicesDep, get_client, held
 from authgate.web.services import Services
 
 router = APIRouter(tags=["oauth"])
@@ -118,25 +120,36 @@ async def introspect(request: Request, services: ServicesDep) -> Response:
 
 @router.post(endpoints.REGISTER, response_model=None)
 async def register(request: Request, services: ServicesDep) -> Response:
-    """Dynamic client registration (RFC 7591); an administrator's bearer token
-    registers any client, anyone else what open registration allows."""
+    """Dynamic client registration (RFC 7591); a credential that may
+    administer (``authority``) registers any client, anyone else what open
+    registration allows. A credential sent with the request (not the cookie,
+    which any site can make a browser send) must carry ``write``: registering
+    is a change, and a read-only token is meant to change nothing."""
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
         return render(OAuthResponse.error(InvalidRequest("The body is not JSON.")))
     principal = getattr(request.state, "principal", None)
-    admin = (
-        principal is not None
-        and request.state.auth_transport == "bearer"
-        and principal.is_admin
-        and principal.user_id is not None
-    )
+    admin_id = None
+    if principal is not None and request.state.auth_transport != "cookie":
+        if not principal.has_scope("write"):
+            return render(
+                OAuthResponse.error(
+                    InsufficientScope(
+                        "This credential is read-only; registering a client "
+                        "needs the write scope."
+                    )
+                )
+            )
+        found = await held(request, principal)
+        if authority.Power.ADMIN in authority.powers(found):
+            admin_id = found.user_id
     async with services.db.transaction() as tx:
         answer = await registration.register(
             tx,
             services.oauth,
             body,
-            admin_id=principal.user_id if admin and principal else None,
+            admin_id=admin_id,
             client=await get_client(request),
         )
     return render(answer)

@@ -1,9 +1,12 @@
 """The server's own verifiers, backed by storage, plugged into the same
 ``GuardMiddleware`` that other apps import (one resolution path)."""
 
+import dataclasses
+from datetime import UTC, datetime
 from typing import ClassVar
 
-from authgate.domain import credentials, revocations, sessions
+from authgate.config import Settings
+from authgate.domain import authority, credentials, revocations, sessions
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import ClientInfo
 from authgate.domain.credentials import Credential as Cred
@@ -25,8 +28,37 @@ from authgate.web.services import Services
 USER_SCOPES = frozenset({"read", "write"})
 
 
-def user_roles(user: User) -> frozenset[str]:
-    return frozenset({"admin"}) if user.is_admin else frozenset()
+def holder(
+    settings: Settings, principal: Principal, user: User | None
+) -> authority.Holder:
+    """The caller as ``authority`` judges it. A JWT is this server's own only
+    when it names this issuer: another issuer's client ids are not ours, so
+    another issuer's client named ``authgate`` is not first party."""
+    return authority.Holder(
+        kind=principal.kind,
+        scopes=principal.scopes,
+        client_id=principal.client_id,
+        user_id=user.id if user is not None and user.active else None,
+        user_is_admin=user is not None and user.is_admin,
+        foreign=principal.kind in ("jwt", "client")
+        and principal.issuer != settings.issuer,
+        expires_at=(
+            datetime.fromtimestamp(principal.expires_at, UTC)
+            if principal.expires_at is not None
+            else None
+        ),
+    )
+
+
+def with_roles(settings: Settings, principal: Principal, user: User) -> Principal:
+    """``roles`` holds ``admin`` when this credential may administer
+    (``authority``), not merely when its person may: an administrator's token
+    in some application's hands says it is no administrator."""
+    held = holder(settings, principal, user)
+    admin = authority.Power.ADMIN in authority.powers(held)
+    return dataclasses.replace(
+        principal, roles=frozenset({"admin"}) if admin else frozenset()
+    )
 
 
 def _opaque_kind(services: Services, credential: Credential) -> str | None:
@@ -67,11 +99,10 @@ class SessionVerifier:
             user_id=user.id,
             session_id=session.id,
             scopes=USER_SCOPES,
-            roles=user_roles(user),
             expires_at=deadline,
         )
         return Verified(
-            principal,
+            with_roles(self.services.settings, principal, user),
             valid_until=min(deadline, clock.now().timestamp() + self.RECHECK),
             tags=(session.id, user.id),
         )
@@ -131,9 +162,11 @@ class ServerJwtVerifier:
             client_id=claims.client_id,
             org_id=claims.org_id,
             scopes=claims.scopes,
-            roles=user_roles(user) if user else frozenset(),
             expires_at=claims.expires_at,
+            issuer=claims.issuer,
         )
+        if user is not None:
+            principal = with_roles(self.services.settings, principal, user)
         tags = tuple(
             dict.fromkeys(
                 t for t in (claims.session_id, claims.user_id, *revocable) if t
@@ -154,12 +187,15 @@ class LocalOwner:
         if self._principal is None:
             async with self.services.db.transaction() as tx:
                 owner = await local_owner(tx)
-            self._principal = Principal(
-                subject=owner.id,
-                kind="local",
-                user_id=owner.id,
-                scopes=USER_SCOPES,
-                roles=user_roles(owner),
+            self._principal = with_roles(
+                self.services.settings,
+                Principal(
+                    subject=owner.id,
+                    kind="local",
+                    user_id=owner.id,
+                    scopes=USER_SCOPES,
+                ),
+                owner,
             )
         return self._principal
 
@@ -206,7 +242,10 @@ class CredentialVerifier:
             user_id=user.id,
             org_id=found.org_id,
             scopes=frozenset(found.scopes),
-            roles=user_roles(user),
             expires_at=found.expires_at.timestamp() if found.expires_at else None,
         )
-        return Verified(principal, valid_until=valid_until, tags=(found.id, user.id))
+        return Verified(
+            with_roles(self.services.settings, principal, user),
+            valid_until=valid_until,
+            tags=(found.id, user.id),
+        )

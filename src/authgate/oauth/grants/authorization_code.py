@@ -52,7 +52,7 @@ async def grant(
         )
         raise InvalidGrant(REPLAYED)
     user = await issuance.active_user(stores, code.user_id)
-    scope = tuple(code.scope.split())
+    scope = issuance.approved_scope(client, user, code.scope)
     refresh = (
         await issuance.new_refresh_token(
             stores,

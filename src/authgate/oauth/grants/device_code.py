@@ -47,7 +47,7 @@ async def grant(
     if outcome is Poll.USED:
         raise InvalidGrant("The device code was already used.")
     user = await issuance.active_user(stores, device.user_id)
-    scope = tuple(device.scope.split())
+    scope = issuance.approved_scope(client, user, device.scope)
     refresh = (
         await issuance.new_refresh_token(
             stores,

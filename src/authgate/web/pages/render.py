@@ -93,6 +93,7 @@ SCOPE_TEXT = {
     "email": "See your email address",
     "read": "Read your data",
     "write": "Change your data",
+    "admin": "Administer this server",
 }
 
 

@@ -1,16 +1,21 @@
 """Personal access tokens: ``/api/v1/access-tokens``."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
 from authgate.domain import access_tokens, credentials, orgs
-from authgate.errors import Forbidden
-from authgate.guard import Principal
 from authgate.util import clock
-from authgate.web.deps import BoundOrg, Caller, Client, ServicesDep
+from authgate.web.deps import (
+    BoundOrg,
+    Caller,
+    Client,
+    ManagesCredentials,
+    Minting,
+    ServicesDep,
+)
 from authgate.web.org_context import keep_in
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
@@ -59,44 +64,30 @@ def token_out(token: credentials.Credential) -> TokenOut:
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_token(
     body: TokenIn,
-    caller: Caller,
+    minter: Minting,
     services: ServicesDep,
     client: Client,
     bound: BoundOrg,
 ) -> TokenCreated:
     """The secret is in this response only; it is never shown again."""
-    assert caller.user_id is not None  # noqa: S101 - every write-scoped caller is a user
     ref = body.org or bound
     async with services.db.transaction() as tx:
         token, secret = await access_tokens.create(
             tx,
             prefix=services.settings.token_prefix,
-            user_id=caller.user_id,
+            user_id=minter.user_id,
             name=body.name,
             expires_in_days=body.expires_in_days,
             max_days=services.settings.pat_max_days,
             scopes=body.scopes,
             org_id=keep_in(
                 bound,
-                (await orgs.access(tx, ref, caller.user_id)).org.id if ref else None,
+                (await orgs.access(tx, ref, minter.user_id)).org.id if ref else None,
             ),
             client=client,
-            parent=_parent(caller),
+            parent=minter.parent,
         )
     return TokenCreated(**token_out(token).model_dump(), token=secret)
-
-
-def _parent(caller: Principal) -> access_tokens.Parent | None:
-    """API keys make no tokens; a PAT makes only tokens bounded by itself."""
-    if caller.kind == "api_key":
-        raise Forbidden("An API key cannot create access tokens.")
-    if caller.kind != "pat":
-        return None
-    expires = caller.expires_at
-    return access_tokens.Parent(
-        expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
-        scopes=caller.scopes,
-    )
 
 
 @router.get("")
@@ -108,7 +99,10 @@ async def list_tokens(caller: Caller, services: ServicesDep) -> Page[TokenOut]:
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_token(
-    token_id: CredentialId, caller: Caller, services: ServicesDep, client: Client
+    token_id: CredentialId,
+    caller: ManagesCredentials,
+    services: ServicesDep,
+    client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
         await credentials.revoke(

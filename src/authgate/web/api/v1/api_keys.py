@@ -9,11 +9,16 @@ from pydantic import Field
 from authgate.domain import api_keys, credentials, orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
-from authgate.errors import Forbidden
-from authgate.guard import Principal
 from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
-from authgate.web.deps import BoundOrg, Caller, Client, ServicesDep
+from authgate.web.deps import (
+    BoundOrg,
+    Caller,
+    Client,
+    ManagesCredentials,
+    Minting,
+    ServicesDep,
+)
 from authgate.web.org_context import HEADER, keep_in
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
@@ -60,37 +65,35 @@ def key_out(key: credentials.Credential) -> KeyOut:
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_key(
     body: KeyIn,
-    caller: Caller,
+    minter: Minting,
     services: ServicesDep,
     client: Client,
     request: Request,
     bound: BoundOrg,
 ) -> KeyCreated:
     """The secret is in this response only; it is never shown again."""
-    assert caller.user_id is not None  # noqa: S101 - every write-scoped caller is a user
-    if caller.kind == "api_key":
-        raise Forbidden("An API key cannot create API keys.")
     ref = body.org or request.headers.get(HEADER) or bound
     async with services.db.transaction() as tx:
         key, secret = await api_keys.create(
             tx,
             prefix=services.settings.token_prefix,
-            user_id=caller.user_id,
+            user_id=minter.user_id,
             name=body.name,
             permission=body.permission,
             expires_in_days=body.expires_in_days,
-            org_id=keep_in(bound, await key_org(tx, ref, caller)),
+            org_id=keep_in(bound, await key_org(tx, ref, minter.user_id)),
             client=client,
+            parent=minter.parent,
         )
     return KeyCreated(**key_out(key).model_dump(), token=secret)
 
 
-async def key_org(tx: Stores, ref: str | None, caller: Principal) -> str | None:
+async def key_org(tx: Stores, ref: str | None, user_id: str) -> str | None:
     """The org a new key belongs to: the one named in the body or the
-    ``X-Organization-Id`` header, where the caller may create keys."""
+    ``X-Organization-Id`` header, where the user may create keys."""
     if not ref:
         return None
-    membership = await orgs.access(tx, ref, caller.user_id or "")
+    membership = await orgs.access(tx, ref, user_id)
     require(membership.role, Action.CREATE_API_KEY)
     return membership.org.id
 
@@ -104,7 +107,10 @@ async def list_keys(caller: Caller, services: ServicesDep) -> Page[KeyOut]:
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_key(
-    key_id: CredentialId, caller: Caller, services: ServicesDep, client: Client
+    key_id: CredentialId,
+    caller: ManagesCredentials,
+    services: ServicesDep,
+    client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
         await credentials.revoke(

@@ -15,6 +15,7 @@ from authgate.domain import (
     sessions,
     users,
 )
+from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import ClientInfo
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.stores import Stores
@@ -99,7 +100,7 @@ def _tokens(
         issuer=settings.issuer,
         subject=user_id,
         audience=settings.api_resource,
-        client_id="authgate",
+        client_id=FIRST_PARTY_CLIENT_ID,
         scope=" ".join(sorted(USER_SCOPES)),
         ttl=settings.jwt_expiry,
         session_id=session_id,

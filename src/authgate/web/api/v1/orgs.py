@@ -14,7 +14,7 @@ from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
 from authgate.guard import Principal
 from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
-from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 from authgate.web.services import Services
 
@@ -124,7 +124,7 @@ async def list_orgs(caller: Caller, services: ServicesDep) -> Page[OrgOut]:
 
 @router.post("/orgs", status_code=status.HTTP_201_CREATED)
 async def create_org(
-    body: OrgIn, caller: Caller, services: ServicesDep, client: Client
+    body: OrgIn, caller: ManagesAccount, services: ServicesDep, client: Client
 ) -> OrgOut:
     async with services.db.transaction() as tx:
         membership = await orgs.create(
@@ -152,7 +152,7 @@ async def update_org(
 
 @router.delete("/orgs/{org}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_org(
-    org: OrgRef, caller: Caller, services: ServicesDep, client: Client
+    org: OrgRef, caller: ManagesAccount, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
         await orgs.delete(tx, await access(tx, org, caller), client)
@@ -180,7 +180,7 @@ async def change_role(
     org: OrgRef,
     user_id: UserRef,
     body: RoleIn,
-    caller: Caller,
+    caller: ManagesAccount,
     services: ServicesDep,
     client: Client,
 ) -> MemberOut:
@@ -197,7 +197,11 @@ async def change_role(
 
 @router.delete("/orgs/{org}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
-    org: OrgRef, user_id: UserRef, caller: Caller, services: ServicesDep, client: Client
+    org: OrgRef,
+    user_id: UserRef,
+    caller: ManagesAccount,
+    services: ServicesDep,
+    client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
         membership = await access(tx, org, caller)
@@ -207,7 +211,11 @@ async def remove_member(
 
 @router.post("/orgs/{org}/invites", status_code=status.HTTP_201_CREATED)
 async def invite_member(
-    org: OrgRef, body: InviteIn, caller: Caller, services: ServicesDep, client: Client
+    org: OrgRef,
+    body: InviteIn,
+    caller: ManagesAccount,
+    services: ServicesDep,
+    client: Client,
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
         membership = await access(tx, org, caller)
@@ -254,7 +262,7 @@ async def list_org_invites(
 async def revoke_org_invite(
     org: OrgRef,
     invite_id: UserRef,
-    caller: Caller,
+    caller: ManagesAccount,
     services: ServicesDep,
     client: Client,
 ) -> Response:
@@ -265,7 +273,7 @@ async def revoke_org_invite(
 
 @router.post("/org-invites/accept")
 async def accept_invite(
-    body: AcceptIn, caller: Caller, services: ServicesDep, client: Client
+    body: AcceptIn, caller: ManagesAccount, services: ServicesDep, client: Client
 ) -> OrgOut:
     user = await services.user(_user(caller))
     async with services.db.transaction() as tx:

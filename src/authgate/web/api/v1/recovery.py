@@ -8,7 +8,7 @@ from pydantic import Field
 
 from authgate.domain import recovery
 from authgate.errors import Forbidden
-from authgate.web.deps import Caller, Client, ServicesDep, rate_limit
+from authgate.web.deps import ChangesSignIn, Client, ServicesDep, rate_limit
 from authgate.web.schemas import RequestBody, ResponseBody
 
 router = APIRouter(prefix="/recovery-key", tags=["recovery"])
@@ -26,12 +26,12 @@ class RecoveryKeyOut(ResponseBody):
     "", status_code=status.HTTP_201_CREATED, dependencies=[rate_limit("recovery-key")]
 )
 async def create_recovery_key(
-    body: RecoveryKeyIn, caller: Caller, services: ServicesDep, client: Client
+    body: RecoveryKeyIn, caller: ChangesSignIn, services: ServicesDep, client: Client
 ) -> RecoveryKeyOut:
     """A new one-time recovery key (shown once), replacing any previous one.
     Asks for the current password, so a stolen session alone cannot make one."""
     user = await services.user(caller.user_id) if caller.user_id else None
-    if user is None or caller.kind not in ("session", "jwt", "local"):
+    if user is None:
         raise Forbidden("Recovery keys are made by a signed-in person.")
     confirmed = await services.confirm_password(user, body.password)
     async with services.db.transaction() as tx:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from authgate.domain import sessions
 from authgate.web.api.v1.access_tokens import CredentialId
-from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
 from authgate.web.security import clear_session_cookies
 
@@ -51,7 +51,10 @@ async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOu
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_session(
-    session_id: CredentialId, caller: Caller, services: ServicesDep, client: Client
+    session_id: CredentialId,
+    caller: ManagesAccount,
+    services: ServicesDep,
+    client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
         await sessions.revoke(
@@ -69,7 +72,7 @@ async def revoke_session(
 
 @router.post("/revoke-all")
 async def revoke_all_sessions(
-    caller: Caller, services: ServicesDep, client: Client, response: Response
+    caller: ManagesAccount, services: ServicesDep, client: Client, response: Response
 ) -> Revoked:
     """Ends every session of the caller, this one included, and with them their
     refresh tokens."""

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from authgate.domain import credentials
+from authgate.domain import authority, credentials
 from authgate.errors import NotFound
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
@@ -21,8 +21,16 @@ from authgate.web.pages.render import (
     error_page,
     viewer_page,
 )
+from authgate.web.principals import holder
+from authgate.web.services import Services
 
 CredentialId = Annotated[str, Path(max_length=64)]
+
+
+def ceiling(services: Services, viewer: Viewer) -> credentials.Parent:
+    """What the viewer's new token or key may hold: the API's rule
+    (``authority.parent``), for a person signed in here."""
+    return authority.parent(holder(services.settings, viewer.principal, viewer.user))
 
 
 def shown_once(

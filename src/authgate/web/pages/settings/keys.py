@@ -22,7 +22,7 @@ from authgate.web.pages.render import (
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import CredentialPage
+from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
@@ -105,8 +105,9 @@ async def create_key(
                 name=name,
                 permission="write" if permission == "write" else "read",
                 expires_in_days=None,
-                org_id=await key_org(tx, org or None, viewer.principal),
+                org_id=await key_org(tx, org or None, viewer.user.id),
                 client=client,
+                parent=ceiling(services, viewer),
             )
     except AuthgateError as exc:
         return await _list(

@@ -20,7 +20,7 @@ from authgate.web.pages.render import (
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import CredentialPage
+from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
@@ -57,19 +57,20 @@ async def _list(
     async with services.db.read() as tx:
         found = await tx.credentials.list_for_user(viewer.user.id, "pat")
     max_days = services.settings.pat_max_days
+    givable = ceiling(services, viewer).scopes
     return viewer_page(
         viewer,
         "settings/tokens.html",
         status=status,
         section="tokens",
         tokens=found,
-        scopes=access_tokens.SCOPES,
+        scopes=[s for s in access_tokens.SCOPES if s in givable],
         max_days=max_days,
         values=values
         or {
             "name": "",
             "days": str(min(DEFAULT_DAYS, max_days)),
-            "scopes": access_tokens.SCOPES,
+            "scopes": access_tokens.DEFAULT_SCOPES,
         },
         error=error,
     )
@@ -108,6 +109,7 @@ async def create_token(
                 scopes=scopes,
                 org_id=None,
                 client=client,
+                parent=ceiling(services, viewer),
             )
     except ValueError as exc:
         return await _list(viewer, services, values=values, error=str(exc), status=400)
