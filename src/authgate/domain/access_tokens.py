@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from authgate.domain import credentials
 from authgate.domain.context import ClientInfo
-from authgate.errors import InvalidRequest
+from authgate.errors import Forbidden, InvalidRequest
 from authgate.util import clock
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ async def create(
     if not 1 <= expires_in_days <= max_days:
         raise InvalidRequest(f"expires_in_days must be between 1 and {max_days}.")
     granted = check_scopes(scopes)
+    if "admin" in granted and "admin" not in parent.scopes:
+        raise Forbidden(
+            "Only an instance administrator, signed in or with a token that has "
+            "the admin scope, can give a token the admin scope."
+        )
     expires_at = parent.bound(granted, clock.now() + timedelta(days=expires_in_days))
     return await credentials.issue(
         stores,

@@ -72,6 +72,8 @@ class Holder:
     client_id: str | None = None
     #: The person it acts for (none for a client-credentials token).
     user_id: str | None = None
+    #: The PAT's or key's own id (the JWT's ``jti``, the session's id).
+    credential_id: str | None = None
     #: Whether that person is an instance administrator, now.
     user_is_admin: bool = False
     #: Issued by another issuer (``AUTHGATE_API_OAUTH_ISSUER``): its client ids
@@ -119,6 +121,13 @@ def require(holder: Holder, power: Power) -> str:
             "admin scope (an API key never reaches it)."
         )
     raise Forbidden(_REFUSED[power])
+
+
+def require_revoke(holder: Holder, credential_id: str) -> None:
+    """Revoking a PAT or API key needs :attr:`Power.CREDENTIALS`, except one's
+    own: any credential may end itself, which only ever takes power away."""
+    if credential_id != holder.credential_id:
+        require(holder, Power.CREDENTIALS)
 
 
 def parent(holder: Holder) -> Parent:

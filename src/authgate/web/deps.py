@@ -98,6 +98,23 @@ def requiring(
     return check
 
 
+def revoking(
+    param: str,
+) -> Callable[[Request, Principal], Coroutine[Any, Any, Principal]]:
+    """A dependency giving the caller when it may revoke the PAT or API key
+    the path parameter ``param`` names (``authority.require_revoke``)."""
+
+    async def check(
+        request: Request, caller: Annotated[Principal, Depends(get_caller)]
+    ) -> Principal:
+        authority.require_revoke(
+            await held(request, caller), request.path_params[param]
+        )
+        return caller
+
+    return check
+
+
 @dataclass(frozen=True, slots=True)
 class Minter:
     """A caller that may create PATs and API keys: whose they are, and what
@@ -131,8 +148,6 @@ Client = Annotated[ClientInfo, Depends(get_client)]
 Caller = Annotated[Principal, Depends(get_caller)]
 #: Instance administration (``authority.Power.ADMIN``).
 Admin = Annotated[Principal, Depends(requiring(Power.ADMIN))]
-#: Revoking PATs and API keys; creating them is :data:`Minting`.
-ManagesCredentials = Annotated[Principal, Depends(requiring(Power.CREDENTIALS))]
 #: Ending sessions, organizations and their memberships.
 ManagesAccount = Annotated[Principal, Depends(requiring(Power.ACCOUNT))]
 #: How the person signs in: password, email, recovery key.

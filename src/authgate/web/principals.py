@@ -38,6 +38,7 @@ def holder(
         kind=principal.kind,
         scopes=principal.scopes,
         client_id=principal.client_id,
+        credential_id=principal.credential_id,
         user_id=user.id if user is not None and user.active else None,
         user_is_admin=user is not None and user.is_admin,
         foreign=principal.kind in ("jwt", "client")

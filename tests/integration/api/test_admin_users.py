@@ -339,16 +339,25 @@ def test_only_administrators_with_write_access(
                 403,
                 "forbidden",
             )
-    # An administrator's read-only credentials can look, not touch.
-    read_key = actions.make_key(admin, permission="read")["token"]
-    read_pat = actions.make_pat(admin, scopes=["read"])["token"]
-    for token in (read_key, read_pat):
-        assert client.get(path, headers=actions.bearer(token)).status_code == 200
-        for method, url, body in writes:
+    # An administrator's API keys never administer, nor do their tokens
+    # without the admin scope (tests/integration/api/test_credential_powers.py).
+    for token in (
+        actions.make_key(admin, permission="write")["token"],
+        actions.make_pat(admin)["token"],
+    ):
+        for method, url, body in calls:
             response = client.request(
                 method, url, headers=actions.bearer(token), json=body
             )
             error(response, 403, "insufficient_scope")
+    # A read-only one with the admin scope can look, not touch.
+    read_admin = actions.bearer(
+        actions.make_pat(admin, scopes=["read", "admin"])["token"]
+    )
+    assert client.get(path, headers=read_admin).status_code == 200
+    for method, url, body in writes:
+        response = client.request(method, url, headers=read_admin, json=body)
+        error(response, 403, "insufficient_scope")
     assert account(client.get(path, headers=admin.bearer)) == target
     assert actions.login(target["username"]).access_token  # password unchanged
     assert len(audit(client, admin, "user.created")) == 3  # admin, target, user

@@ -288,10 +288,16 @@ def test_one_user_cannot_see_or_revoke_anothers_keys(actions, client):
     assert [k["id"] for k in listed(actions, alice)] == [alices["id"]]
     assert [k["id"] for k in listed(actions, bob)] == [bobs["id"]]
 
+    bobs_pat = Actions.bearer(actions.make_pat(bob)["token"])
     for guess in (alices["id"], alices_pat["id"], "key_doesnotexist"):
-        for headers in (bob.bearer, Actions.bearer(bobs["token"])):
+        for headers in (bob.bearer, bobs_pat):
             response = client.delete(f"/api/v1/api-keys/{guess}", headers=headers)
             error(response, 404, "not_found")
+        # A key revokes nothing but itself, so it is refused before any look-up.
+        response = client.delete(
+            f"/api/v1/api-keys/{guess}", headers=Actions.bearer(bobs["token"])
+        )
+        error(response, 403, "forbidden")
     response = client.get("/api/v1/me", headers=Actions.bearer(alices["token"]))
     assert response.json()["username"] == alice.username
     assert [k["id"] for k in listed(actions, alice)] == [alices["id"]]

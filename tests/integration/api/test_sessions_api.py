@@ -187,9 +187,9 @@ def test_one_user_cannot_see_or_end_anothers_sessions(server, actions):
     assert bobs
     assert not alices & bobs
 
-    bob_key = actions.make_key(bob, permission="write")["token"]
+    bob_pat = actions.make_pat(bob)["token"]
     for guess in [*alices, "ses_doesnotexist"]:
-        for headers in (bob.bearer, Actions.bearer(bob_key)):
+        for headers in (bob.bearer, Actions.bearer(bob_pat)):
             response = actions.client.delete(
                 f"/api/v1/sessions/{guess}", headers=headers
             )

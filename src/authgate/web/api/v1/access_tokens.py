@@ -3,18 +3,19 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import Field
 
 from authgate.domain import access_tokens, credentials, orgs
+from authgate.guard import Principal
 from authgate.util import clock
 from authgate.web.deps import (
     BoundOrg,
     Caller,
     Client,
-    ManagesCredentials,
     Minting,
     ServicesDep,
+    revoking,
 )
 from authgate.web.org_context import keep_in
 from authgate.web.schemas import Page, RequestBody, ResponseBody
@@ -100,7 +101,7 @@ async def list_tokens(caller: Caller, services: ServicesDep) -> Page[TokenOut]:
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_token(
     token_id: CredentialId,
-    caller: ManagesCredentials,
+    caller: Annotated[Principal, Depends(revoking("token_id"))],
     services: ServicesDep,
     client: Client,
 ) -> Response:

@@ -3,21 +3,22 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from authgate.domain import api_keys, credentials, orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
+from authgate.guard import Principal
 from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import (
     BoundOrg,
     Caller,
     Client,
-    ManagesCredentials,
     Minting,
     ServicesDep,
+    revoking,
 )
 from authgate.web.org_context import HEADER, keep_in
 from authgate.web.schemas import Page, RequestBody, ResponseBody
@@ -108,7 +109,7 @@ async def list_keys(caller: Caller, services: ServicesDep) -> Page[KeyOut]:
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_key(
     key_id: CredentialId,
-    caller: ManagesCredentials,
+    caller: Annotated[Principal, Depends(revoking("key_id"))],
     services: ServicesDep,
     client: Client,
 ) -> Response:

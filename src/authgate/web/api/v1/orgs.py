@@ -124,7 +124,7 @@ async def list_orgs(caller: Caller, services: ServicesDep) -> Page[OrgOut]:
 
 @router.post("/orgs", status_code=status.HTTP_201_CREATED)
 async def create_org(
-    body: OrgIn, caller: ManagesAccount, services: ServicesDep, client: Client
+    body: OrgIn, caller: Caller, services: ServicesDep, client: Client
 ) -> OrgOut:
     async with services.db.transaction() as tx:
         membership = await orgs.create(
