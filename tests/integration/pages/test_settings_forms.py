@@ -332,7 +332,7 @@ def test_a_token_is_shown_once_and_works(browser, actions):
         ({"expires_in_days": "31"}, "from 1 to 30"),
         ({"expires_in_days": "soon"}, "from 1 to 30"),
         ({"scopes": []}, "A token needs at least one scope."),
-        ({"scopes": "admin"}, "Unknown scope: admin."),
+        ({"scopes": "sudo"}, "Unknown scope: sudo."),
         ({"name": "   "}, "Name must be 1-100 printable characters."),
     ],
 )
