@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from authgate import __version__, upstream
 from authgate.config import Settings
 from authgate.domain.passwords import Hasher
+from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyCipher
 from authgate.guard import GuardMiddleware
@@ -91,7 +92,10 @@ def build_oauth(settings: Settings, keys: Keys) -> Server:
         issuer=settings.issuer,
         token_prefix=settings.token_prefix,
         access_token_ttl=settings.jwt_expiry,
-        refresh_token_ttl=settings.refresh_token_expiry,
+        refresh_lifetime=RefreshLifetime(
+            idle=settings.refresh_token_expiry,
+            max=settings.refresh_token_max_lifetime,
+        ),
         device_code_ttl=settings.device_code_expiry,
         resources=Resources(tuple(settings.resources)),
         registration=settings.open_client_registration,
