@@ -73,7 +73,7 @@ class RefreshTokenStore(Protocol):
     ) -> list[str]:
         """Revoke every live token of the user (only those issued to
         ``client_id`` when given; none bound to session ``keep_session``); the
-        families hit."""
+        OAuth families hit (first-party ones die with their sessions)."""
 
     async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
         """The unused, unrevoked, unexpired token of each of the user's OAuth

@@ -171,8 +171,8 @@ async def live_for_user(
 @dataclass(frozen=True, slots=True)
 class Ended:
     sessions: list[str]
-    #: refresh families revoked: first-party ones of the sessions ended, and
-    #: every OAuth client's (the CLI's, an MCP client's, any app's)
+    #: OAuth grants (refresh families) revoked: the CLI's, an MCP client's, any
+    #: app's; the first-party families of the sessions ended go with them
     grants: list[str]
 
 

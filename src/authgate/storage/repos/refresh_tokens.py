@@ -101,10 +101,13 @@ class RefreshTokenRepo:
         if keep_session is not None:
             live.append(or_(Row.session_id.is_(None), Row.session_id != keep_session))
         families = list(
-            await self._s.scalars(select(Row.family_id).where(*live).distinct())
+            await self._s.scalars(
+                select(Row.family_id)
+                .where(*live, Row.client_id.is_not(None))
+                .distinct()
+            )
         )
-        if families:
-            await self._s.execute(update(Row).where(*live).values(revoked_at=at))
+        await self._s.execute(update(Row).where(*live).values(revoked_at=at))
         return families
 
     async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
