@@ -227,13 +227,6 @@ class AppLogin:
     last_active_at: datetime  #: its last refresh
 
 
-async def client_name(stores: "Stores", client_id: str) -> str:
-    """What to call a client on a list: its registered name, or its id (a
-    client metadata document's URL) when it is not stored."""
-    found = await stores.clients.get(client_id)
-    return found.name if found else client_id
-
-
 async def app_logins(stores: "Stores", user_id: str) -> list[AppLogin]:
     """The person's live OAuth logins, most recently refreshed first."""
     heads = await stores.refresh_tokens.live_heads(user_id, clock.now())
@@ -241,7 +234,7 @@ async def app_logins(stores: "Stores", user_id: str) -> list[AppLogin]:
         AppLogin(
             id=head.family_id,
             client_id=head.client_id or "",
-            device=await client_name(stores, head.client_id or ""),
+            device=await grants.client_name(stores, head.client_id or ""),
             created_at=head.family_created_at,
             last_active_at=head.created_at,
         )

@@ -216,3 +216,19 @@ class ConsentRepo:
             delete(ConsentRow).where(ConsentRow.client_id == client_id)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list_for_user(self, user_id: str) -> list[Consent]:
+        rows = await self._s.scalars(
+            select(ConsentRow)
+            .where(ConsentRow.user_id == user_id)
+            .order_by(ConsentRow.updated_at.desc())
+        )
+        return [_consent(row) for row in rows]
+
+    async def delete(self, user_id: str, client_id: str) -> bool:
+        result = await self._s.execute(
+            delete(ConsentRow).where(
+                ConsentRow.user_id == user_id, ConsentRow.client_id == client_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
