@@ -368,3 +368,58 @@ def test_a_first_party_refresh_token_is_not_consumed_at_the_token_endpoint(
         "/api/v1/auth/refresh", json={"refresh_token": user.refresh_token}
     )
     assert answer.status_code == 200, answer.text
+
+
+def test_authorized_apps_are_listed_and_withdrawn(
+    server,
+    meta,
+    actions,
+    user,
+    grant,
+    public_client,
+    receiver,
+    resource_server,
+    database_url,
+):
+    g = grant()
+    g.refresh()
+    other = actions.make_client(
+        public=True,
+        redirect_uris=[receiver.registered],
+        grant_types=["authorization_code", "refresh_token"],
+    )
+    listed = actions.client.get("/api/v1/authorized-apps", headers=user.bearer)
+    assert listed.status_code == 200, listed.text
+    [app] = listed.json()["items"]
+    assert app["client_id"] == public_client["client_id"]
+    assert app["name"] == public_client["name"]
+    assert app["scopes"] == ["openid", "read"]
+    assert app["last_used_at"] >= app["granted_at"]
+    # Nobody else's consent can be withdrawn, nor one never given.
+    stranger = actions.user()
+    for who, client_id in (
+        (stranger, public_client["client_id"]),
+        (user, other["client_id"]),
+    ):
+        refused = actions.client.delete(
+            f"/api/v1/authorized-apps/{client_id}", headers=who.bearer
+        )
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["error"] == "not_found"
+    assert me(server, g.token["access_token"]).status_code == 200
+
+    done = actions.client.delete(
+        f"/api/v1/authorized-apps/{public_client['client_id']}", headers=user.bearer
+    )
+    assert done.status_code == 204, done.text
+    assert_dead(server, meta, resource_server, g)
+    listed = actions.client.get("/api/v1/authorized-apps", headers=user.bearer)
+    assert listed.json()["items"] == []
+    withdrawn = [
+        e
+        for e in audit_events(database_url)
+        if e["action"] == "oauth.consent_withdrawn"
+    ]
+    assert [e["target_id"] for e in withdrawn] == [public_client["client_id"]]
+    # The person's own sign-in is untouched.
+    assert me(server, user.access_token).status_code == 200
