@@ -82,6 +82,12 @@ class AuthorizationCodeStore(Protocol):
     async def mark_used(self, code_id: str, at: datetime) -> bool:
         """Atomically mark an unused code used; ``False`` when it already was."""
 
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        """Ids of the user's codes (only ``client_id``'s when given) redeemed
+        at or after ``since``: the grants whose access tokens may be alive."""
+
     async def prune(self, before: datetime) -> int:
         """Delete codes that expired before ``before``; how many."""
 
@@ -185,6 +191,35 @@ async def revoke_grant(
     return revoked
 
 
+async def revoke_user_grants(
+    stores: "Stores",
+    user_id: str,
+    *,
+    client_id: str | None = None,
+    keep_session: str | None = None,
+    access_ttl: timedelta,
+) -> list[str]:
+    """Revoke every grant of the user (only ``client_id``'s when given): each
+    refresh family (but those of session ``keep_session``), and every access
+    token, by grant id, refused from the next request on. That covers grants
+    with no refresh family too (a client without the refresh grant): any code
+    redeemed within an access-token lifetime may have live tokens. The OAuth
+    families revoked."""
+    now = clock.now()
+    families = await stores.refresh_tokens.revoke_for_user(
+        user_id, now, client_id=client_id, keep_session=keep_session
+    )
+    since = now - access_ttl
+    recent = [
+        *await stores.authorization_codes.used_since(
+            user_id, since, client_id=client_id
+        ),
+        *await stores.device_codes.used_since(user_id, since, client_id=client_id),
+    ]
+    await revocations.revoke(stores, *families, *recent, until=now + access_ttl)
+    return families
+
+
 # -- Device codes (RFC 8628) ------------------------------------------------------
 
 
@@ -250,6 +285,12 @@ class DeviceCodeStore(Protocol):
     async def mark_used(self, device_id: str, at: datetime) -> bool:
         """Atomically move an approved code to used; ``False`` when it was not
         approved (already used, most likely)."""
+
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        """Ids of the user's codes (only ``client_id``'s when given) redeemed
+        at or after ``since``: the grants whose access tokens may be alive."""
 
     async def prune(self, before: datetime) -> int:
         """Delete codes that expired before ``before``; how many."""
@@ -539,11 +580,9 @@ async def withdraw_consent(
     A client the person never consented to is not found."""
     if not await stores.consents.delete(user_id, client_id):
         raise NotFound("No such authorized app.")
-    now = clock.now()
-    families = await stores.refresh_tokens.revoke_for_user(
-        user_id, now, client_id=client_id
+    families = await revoke_user_grants(
+        stores, user_id, client_id=client_id, access_ttl=access_ttl
     )
-    await revocations.revoke(stores, *families, until=now + access_ttl)
     await audit.record(
         stores,
         audit.Action.CONSENT_WITHDRAWN,

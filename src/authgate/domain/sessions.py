@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import audit, grants, revocations
+from authgate.domain import audit, grants
 from authgate.domain.context import ClientInfo
 from authgate.errors import NotFound
 from authgate.util import clock, tokens
@@ -195,13 +195,13 @@ async def end_logins(
     Password changes and resets, ``revoke-all`` and disabling an account all
     come here, so none of them leaves an OAuth client's refresh token rotating
     on; and nothing revoked comes back when the account is enabled again."""
-    now = clock.now()
-    ended = await stores.sessions.revoke_all_for_user(user_id, now, reason, keep=keep)
-    families = await stores.refresh_tokens.revoke_for_user(
-        user_id, now, keep_session=keep
+    ended = await stores.sessions.revoke_all_for_user(
+        user_id, clock.now(), reason, keep=keep
     )
     stores.invalidate(*ended)
-    await revocations.revoke(stores, *families, until=now + access_ttl)
+    families = await grants.revoke_user_grants(
+        stores, user_id, keep_session=keep, access_ttl=access_ttl
+    )
     if ended or families:
         await audit.record(
             stores,

@@ -423,3 +423,21 @@ def test_authorized_apps_are_listed_and_withdrawn(
     assert [e["target_id"] for e in withdrawn] == [public_client["client_id"]]
     # The person's own sign-in is untouched.
     assert me(server, user.access_token).status_code == 200
+
+
+def test_a_grant_without_refresh_tokens_is_ended_too(
+    server, meta, actions, user, receiver, code_flow, resource_server
+):
+    """A client without the refresh grant has no family to revoke: its access
+    token is refused by the id of the code it came from."""
+    app = actions.make_client(
+        public=True,
+        redirect_uris=[receiver.registered],
+        grant_types=["authorization_code"],
+    )
+    _client, token = code_flow(app["client_id"], scope="read")
+    assert "refresh_token" not in token
+    assert me(server, token["access_token"]).status_code == 200
+    revoke_all(server, actions, user)
+    assert me(server, token["access_token"]).status_code == 401
+    assert not active(meta, resource_server, token["access_token"])

@@ -73,6 +73,19 @@ class AuthorizationCodeRepo:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        # A code is redeemed before it expires: expires_at (indexed) narrows.
+        query = select(CodeRow.id).where(
+            CodeRow.expires_at >= since,
+            CodeRow.used_at >= since,
+            CodeRow.user_id == user_id,
+        )
+        if client_id is not None:
+            query = query.where(CodeRow.client_id == client_id)
+        return list(await self._s.scalars(query))
+
 
 def _device(row: DeviceRow) -> DeviceCode:
     return DeviceCode(
@@ -164,6 +177,19 @@ class DeviceCodeRepo:
             delete(DeviceRow).where(DeviceRow.expires_at < before)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        # A code is redeemed before it expires: expires_at (indexed) narrows.
+        query = select(DeviceRow.id).where(
+            DeviceRow.expires_at >= since,
+            DeviceRow.used_at >= since,
+            DeviceRow.user_id == user_id,
+        )
+        if client_id is not None:
+            query = query.where(DeviceRow.client_id == client_id)
+        return list(await self._s.scalars(query))
 
 
 def _consent(row: ConsentRow) -> Consent:
