@@ -29,6 +29,8 @@ def server(start_server: Callable[..., LiveServer]) -> LiveServer:
         mcp_resource_uri=MCP_RESOURCE,
         backoffice_api_key=BO_KEY,
         refresh_token_max_lifetime="30d",
+        # Longer than the refresh cap, so the cap is what ends a sign-in.
+        session_max_lifetime="60d",
     )
 
 
