@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from authgate import __version__, upstream
 from authgate.config import Settings
 from authgate.domain.passwords import Hasher
+from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyCipher
 from authgate.guard import GuardMiddleware
@@ -34,6 +35,7 @@ from authgate.web.api.v1 import (
     admin_users,
     api_keys,
     auth,
+    authorized_apps,
     me,
     orgs,
     recovery,
@@ -91,7 +93,10 @@ def build_oauth(settings: Settings, keys: Keys) -> Server:
         issuer=settings.issuer,
         token_prefix=settings.token_prefix,
         access_token_ttl=settings.jwt_expiry,
-        refresh_token_ttl=settings.refresh_token_expiry,
+        refresh_lifetime=RefreshLifetime(
+            idle=settings.refresh_token_expiry,
+            max=settings.refresh_token_max_lifetime,
+        ),
         device_code_ttl=settings.device_code_expiry,
         resources=Resources(tuple(settings.resources)),
         registration=settings.open_client_registration,
@@ -185,6 +190,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         access_tokens.router,
         api_keys.router,
         sessions.router,
+        authorized_apps.router,
         recovery.router,
         orgs.router,
         admin_users.router,

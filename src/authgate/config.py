@@ -133,7 +133,15 @@ class Settings(BaseSettings):
         timedelta(minutes=15), description="Access token (JWT) lifetime, e.g. `15m`."
     )
     refresh_token_expiry: Duration = Field(
-        timedelta(days=7), description="Refresh token lifetime, e.g. `7d`."
+        timedelta(days=7),
+        description="A refresh token unused this long expires; each use gives a "
+        "new one, e.g. `7d`.",
+    )
+    refresh_token_max_lifetime: Duration = Field(
+        timedelta(days=90),
+        description="No refresh token outlives its sign-in (or OAuth grant) by "
+        "more than this, however often it is used; then the person signs in "
+        "again.",
     )
     session_idle_timeout: Duration = Field(
         timedelta(days=7),

@@ -199,11 +199,18 @@ def reset_password(args: argparse.Namespace) -> int:
             if user is None:
                 raise NotFound(f"No user named {args.name}.")
             await users.replace_password(
-                tx, user, password_hash, actor_id=None, client=cli_client()
+                tx,
+                user,
+                password_hash,
+                actor_id=None,
+                access_ttl=services.settings.jwt_expiry,
+                client=cli_client(),
             )
 
     run(work)
-    output.success(f"Password reset for {args.name}; their sessions were ended.")
+    output.success(
+        f"Password reset for {args.name}; their sessions and app logins were ended."
+    )
     return 0
 
 

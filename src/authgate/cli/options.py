@@ -67,9 +67,13 @@ class Context:
         if resolved is None:
             raise NotAuthenticated
         token = resolved.token
-        if resolved.source == "oauth" and resolved.expired:
+        if resolved.source != "oauth":
+            return AuthgateClient(self.server, token, org=self.org)
+        if resolved.expired:
             token = self._refreshed()
-        return AuthgateClient(self.server, token, org=self.org)
+        # Refused before it expires (revoked with every login of the person,
+        # say): refreshed once; a refused refresh says to sign in again.
+        return AuthgateClient(self.server, token, org=self.org, refresh=self._refreshed)
 
     def _refreshed(self) -> str:
         from authgate.client import (

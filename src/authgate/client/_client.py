@@ -1,5 +1,6 @@
 """``AuthgateClient``: the product API over httpx, for the CLI and your scripts."""
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,8 +30,13 @@ class AuthgateClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         user_agent: str = USER_AGENT,
+        refresh: Callable[[], str] | None = None,
     ) -> None:
+        """``refresh``: gives a new token when the server refuses this one
+        (401), for a token that can be renewed (an OAuth login's); the request
+        is then sent once more. It raises when the login cannot be renewed."""
         self.server = server.rstrip("/")
+        self._refresh = refresh
         headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -60,15 +66,13 @@ class AuthgateClient:
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Send a request; the decoded JSON body, ``None`` for 204, or ApiError."""
-        try:
-            response = self._http.request(
-                method, path, json=json, data=data, params=params, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise ServerUnreachable(
-                f"Could not reach the Authgate server at {self.server} "
-                f"({_reason(exc)})."
-            ) from None
+        response = self._send(method, path, json, data, params, headers)
+        if response.status_code == 401 and self._refresh is not None:
+            # Refused before anything was done (revoked, signed out
+            # elsewhere): renew the login once and ask again.
+            self._http.headers["Authorization"] = f"Bearer {self._refresh()}"
+            self._refresh = None
+            response = self._send(method, path, json, data, params, headers)
         if response.status_code == 204:
             return None
         try:
@@ -86,6 +90,25 @@ class AuthgateClient:
                 response.status_code, "http_error", f"HTTP {response.status_code}"
             )
         return body
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        data: dict[str, str] | None,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        try:
+            return self._http.request(
+                method, path, json=json, data=data, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(
+                f"Could not reach the Authgate server at {self.server} "
+                f"({_reason(exc)})."
+            ) from None
 
     # -- identity
     def me(self) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Changing the password asks for the current one (a session left open on a
 shared computer is not enough) and, in the same transaction as the new hash,
-ends every other session of the person: whoever else was signed in is out,
-while the person stays signed in where they made the change.
+ends every other login of the person (sessions and OAuth grants): whoever
+else was signed in is out, while the person stays signed in where they made
+the change.
 
 Passwords are checked and hashed before the write transaction opens (on
 SQLite it holds the database's write lock, and an argon2 verification takes
@@ -13,6 +14,7 @@ one checked.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from authgate.domain import audit, sessions
@@ -92,16 +94,26 @@ async def change_password(
     new_hash: str,
     *,
     session_id: str | None,
+    access_ttl: timedelta,
     client: ClientInfo,
 ) -> list[str]:
-    """Store the new hash (made by ``users.hash_password``) and end every
-    session but ``session_id`` (the one asking); the ids of the sessions ended."""
+    """Store the new hash (made by ``users.hash_password``) and end every login
+    but the session ``session_id`` (the one asking): other sessions and every
+    OAuth grant; the ids of the sessions ended."""
     user = await reconfirm(stores, confirmed)
     await stores.users.set_password_hash(user.id, new_hash)
     stores.invalidate(user.id)
-    ended = await sessions.revoke_others(
-        stores, user.id, keep=session_id, reason="password_changed", client=client
-    )
+    ended = (
+        await sessions.end_logins(
+            stores,
+            user.id,
+            keep=session_id,
+            reason="password_changed",
+            actor_id=user.id,
+            access_ttl=access_ttl,
+            client=client,
+        )
+    ).sessions
     await audit.record(
         stores,
         audit.Action.PASSWORD_CHANGED,

@@ -56,6 +56,7 @@ class Action(enum.StrEnum):
     CLIENT_DELETED = "oauth_client.deleted"
     CONSENT_GRANTED = "oauth.consent_granted"
     CONSENT_DENIED = "oauth.consent_denied"
+    CONSENT_WITHDRAWN = "oauth.consent_withdrawn"
     CODE_ISSUED = "oauth.code_issued"
     CODE_REDEEMED = "oauth.code_redeemed"
     CODE_REPLAYED = "oauth.code_replayed"

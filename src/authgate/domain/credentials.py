@@ -246,17 +246,24 @@ async def record_use(
 
 
 async def revoke_everything(
-    stores: "Stores", user_id: str, *, actor_id: str | None, client: ClientInfo
+    stores: "Stores",
+    user_id: str,
+    *,
+    actor_id: str | None,
+    access_ttl: timedelta,
+    client: ClientInfo,
 ) -> dict[str, int]:
-    """End every session and revoke every token and key of a user (back office)."""
+    """End every login (sessions, OAuth grants) and revoke every token and key
+    of a user (back office)."""
     if await stores.users.get(user_id) is None:
         raise NotFound("No such user.")
     revoked = await stores.credentials.revoke_all_for_user(user_id, clock.now())
-    ended = await sessions.revoke_all(
+    ended = await sessions.end_logins(
         stores,
         user_id,
         reason="admin_revoke",
-        actor_id=actor_id or user_id,
+        actor_id=actor_id,
+        access_ttl=access_ttl,
         client=client,
     )
     stores.invalidate(user_id, *revoked)
@@ -266,6 +273,14 @@ async def revoke_everything(
         client,
         actor_id=actor_id,
         target_id=user_id,
-        details={"credentials": revoked, "sessions": len(ended)},
+        details={
+            "credentials": revoked,
+            "sessions": len(ended.sessions),
+            "grants": len(ended.grants),
+        },
     )
-    return {"credentials": len(revoked), "sessions": len(ended)}
+    return {
+        "credentials": len(revoked),
+        "sessions": len(ended.sessions),
+        "grants": len(ended.grants),
+    }

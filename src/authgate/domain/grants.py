@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from authgate.domain import audit, revocations
 from authgate.domain.context import ClientInfo
+from authgate.errors import NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
 
@@ -80,6 +81,12 @@ class AuthorizationCodeStore(Protocol):
 
     async def mark_used(self, code_id: str, at: datetime) -> bool:
         """Atomically mark an unused code used; ``False`` when it already was."""
+
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        """Ids of the user's codes (only ``client_id``'s when given) redeemed
+        at or after ``since``: the grants whose access tokens may be alive."""
 
     async def prune(self, before: datetime) -> int:
         """Delete codes that expired before ``before``; how many."""
@@ -184,6 +191,35 @@ async def revoke_grant(
     return revoked
 
 
+async def revoke_user_grants(
+    stores: "Stores",
+    user_id: str,
+    *,
+    client_id: str | None = None,
+    keep_session: str | None = None,
+    access_ttl: timedelta,
+) -> list[str]:
+    """Revoke every grant of the user (only ``client_id``'s when given): each
+    refresh family (but those of session ``keep_session``), and every access
+    token, by grant id, refused from the next request on. That covers grants
+    with no refresh family too (a client without the refresh grant): any code
+    redeemed within an access-token lifetime may have live tokens. The OAuth
+    families revoked."""
+    now = clock.now()
+    families = await stores.refresh_tokens.revoke_for_user(
+        user_id, now, client_id=client_id, keep_session=keep_session
+    )
+    since = now - access_ttl
+    recent = [
+        *await stores.authorization_codes.used_since(
+            user_id, since, client_id=client_id
+        ),
+        *await stores.device_codes.used_since(user_id, since, client_id=client_id),
+    ]
+    await revocations.revoke(stores, *families, *recent, until=now + access_ttl)
+    return families
+
+
 # -- Device codes (RFC 8628) ------------------------------------------------------
 
 
@@ -249,6 +285,12 @@ class DeviceCodeStore(Protocol):
     async def mark_used(self, device_id: str, at: datetime) -> bool:
         """Atomically move an approved code to used; ``False`` when it was not
         approved (already used, most likely)."""
+
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        """Ids of the user's codes (only ``client_id``'s when given) redeemed
+        at or after ``since``: the grants whose access tokens may be alive."""
 
     async def prune(self, before: datetime) -> int:
         """Delete codes that expired before ``before``; how many."""
@@ -418,6 +460,12 @@ class ConsentStore(Protocol):
 
     async def delete_for_client(self, client_id: str) -> int: ...
 
+    async def list_for_user(self, user_id: str) -> list[Consent]:
+        """The user's consents, most recently given first."""
+
+    async def delete(self, user_id: str, client_id: str) -> bool:
+        """``False`` when the user had no consent for the client."""
+
 
 async def remembered(
     stores: "Stores",
@@ -479,4 +527,67 @@ async def refuse_consent(
         client,
         actor_id=user_id,
         target_id=client_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizedApp:
+    """A client the person consented to, as Settings → Authorized apps lists it."""
+
+    client_id: str
+    name: str
+    scope: str
+    granted_at: datetime
+    #: its newest refresh (``None``: no live refresh token)
+    last_used_at: datetime | None
+
+
+async def client_name(stores: "Stores", client_id: str) -> str:
+    """What to call a client on a person's lists: its registered name, or its
+    id (a client metadata document's URL) when it is not stored."""
+    found = await stores.clients.get(client_id)
+    return found.name if found else client_id
+
+
+async def authorized_apps(stores: "Stores", user_id: str) -> list[AuthorizedApp]:
+    heads = await stores.refresh_tokens.live_heads(user_id, clock.now())
+    last_used: dict[str, datetime] = {}
+    for head in heads:  # newest first: the first of each client is its last use
+        last_used.setdefault(head.client_id or "", head.created_at)
+    return [
+        AuthorizedApp(
+            client_id=c.client_id,
+            name=await client_name(stores, c.client_id),
+            scope=c.scope,
+            granted_at=c.created_at,
+            last_used_at=last_used.get(c.client_id),
+        )
+        for c in await stores.consents.list_for_user(user_id)
+    ]
+
+
+async def withdraw_consent(
+    stores: "Stores",
+    *,
+    user_id: str,
+    client_id: str,
+    access_ttl: timedelta,
+    client: ClientInfo,
+) -> None:
+    """Forget what the person allowed the client and revoke every token it
+    holds for them: its refresh families, and its access tokens (by grant id,
+    refused from the next request on). The client must ask for consent again.
+    A client the person never consented to is not found."""
+    if not await stores.consents.delete(user_id, client_id):
+        raise NotFound("No such authorized app.")
+    families = await revoke_user_grants(
+        stores, user_id, client_id=client_id, access_ttl=access_ttl
+    )
+    await audit.record(
+        stores,
+        audit.Action.CONSENT_WITHDRAWN,
+        client,
+        actor_id=user_id,
+        target_id=client_id,
+        details={"grants": families},
     )

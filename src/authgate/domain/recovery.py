@@ -1,6 +1,7 @@
 """Recovery keys: a one-time secret a person stores away to reset a forgotten
 password without an administrator. Issuing one replaces the previous one."""
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.domain import account, audit, users
@@ -55,6 +56,7 @@ async def recover(
     key: str,
     new_password: str,
     min_length: int,
+    access_ttl: timedelta,
     client: ClientInfo,
 ) -> bool:
     """Reset the password with the recovery key, consuming it and ending every
@@ -87,6 +89,11 @@ async def recover(
         hasher, new_password, username=user.username, min_length=min_length
     )
     await users.replace_password(
-        stores, user, password_hash, actor_id=user.id, client=client
+        stores,
+        user,
+        password_hash,
+        actor_id=user.id,
+        access_ttl=access_ttl,
+        client=client,
     )
     return True

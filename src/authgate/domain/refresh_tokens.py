@@ -4,11 +4,15 @@ Each use returns a new token and retires the old one. The tokens issued from
 one sign-in form a family; presenting a retired token means two parties hold
 it, so the whole family (and the session it belongs to) is revoked and the
 reuse is audited.
+
+A family lives at most :attr:`Lifetime.max` from its sign-in, however often it
+rotates: each token expires after the idle lifetime, never past that cap, so a
+stolen family cannot be kept alive forever by refreshing it.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from authgate.domain import audit, sessions
 from authgate.domain.context import ClientInfo
@@ -21,12 +25,23 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class Lifetime:
+    idle: timedelta  #: a token unused this long expires
+    max: timedelta  #: no token of a family outlives its start by more
+
+    def expiry(self, family_started_at: datetime, now: datetime) -> datetime:
+        return min(now + self.idle, family_started_at + self.max)
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshToken:
     id: str
     family_id: str
     user_id: str
     created_at: datetime
     expires_at: datetime
+    #: when the first token of the family was issued (the sign-in or grant)
+    family_created_at: datetime
     session_id: str | None = None
     client_id: str | None = None
     scope: str = ""
@@ -48,6 +63,22 @@ class RefreshTokenStore(Protocol):
     async def revoke_for_client(self, client_id: str, at: datetime) -> list[str]:
         """Revoke every live token issued to an OAuth client; the families hit."""
 
+    async def revoke_for_user(
+        self,
+        user_id: str,
+        at: datetime,
+        *,
+        client_id: str | None = None,
+        keep_session: str | None = None,
+    ) -> list[str]:
+        """Revoke every live token of the user (only those issued to
+        ``client_id`` when given; none bound to session ``keep_session``); the
+        OAuth families hit (first-party ones die with their sessions)."""
+
+    async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
+        """The unused, unrevoked, unexpired token of each of the user's OAuth
+        families (one per family), newest first."""
+
 
 @dataclass(frozen=True, slots=True)
 class Issued:
@@ -59,23 +90,28 @@ async def issue(
     stores: "Stores",
     *,
     prefix: str,
-    ttl: timedelta,
+    lifetime: Lifetime,
     user_id: str,
     family_id: str | None = None,
+    family_created_at: datetime | None = None,
     session_id: str | None = None,
     client_id: str | None = None,
     scope: str = "",
     audience: str | None = None,
 ) -> Issued:
+    """A refresh token; a new family unless ``family_id`` and
+    ``family_created_at`` name the one it continues."""
     now = clock.now()
     secret = tokens.mint(prefix, "rt")
     token_id = new_id("rt")
+    started = family_created_at or now
     token = RefreshToken(
         id=token_id,
         family_id=family_id or token_id,
         user_id=user_id,
         created_at=now,
-        expires_at=now + ttl,
+        expires_at=lifetime.expiry(started, now),
+        family_created_at=started,
         session_id=session_id,
         client_id=client_id,
         scope=scope,
@@ -83,6 +119,14 @@ async def issue(
     )
     await stores.refresh_tokens.add(token, tokens.digest(secret))
     return Issued(token=token, secret=secret)
+
+
+def issued_to(
+    token: RefreshToken | None, client_id: str | None
+) -> TypeGuard[RefreshToken]:
+    """Whether ``token`` exists and belongs to ``client_id`` (``None``: the
+    first-party sign-in's)."""
+    return token is not None and token.client_id == client_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,20 +140,28 @@ async def rotate(
     stores: "Stores",
     current: RefreshToken | None,
     *,
+    client_id: str | None,
     prefix: str,
-    ttl: timedelta,
+    lifetime: Lifetime,
     session_policy: sessions.Policy,
     client: ClientInfo,
 ) -> Rotation | None:
     """The successor of ``current`` (the presented token, as the caller looked
     it up by digest), or ``None`` when it cannot be used.
 
+    ``client_id`` is the OAuth client presenting it (``None`` for the
+    first-party ``/api/v1/auth/refresh``): a token issued to anyone else is
+    refused before anything is written, so presenting it at the wrong endpoint
+    neither uses it up nor passes for its reuse.
+
     Reuse revokes the family and its session; the caller must commit even when
     this returns ``None`` so that revocation sticks. A token bound to a session
     dies with it (sign-out, revocation, expiry).
     """
     now = clock.now()
-    if current is None or current.revoked_at is not None or current.expires_at <= now:
+    if not issued_to(current, client_id):
+        return None
+    if current.revoked_at is not None or current.expires_at <= now:
         return None
     user = await stores.users.get(current.user_id)
     if user is None or not user.active:
@@ -128,9 +180,10 @@ async def rotate(
     successor = await issue(
         stores,
         prefix=prefix,
-        ttl=ttl,
+        lifetime=lifetime,
         user_id=current.user_id,
         family_id=current.family_id,
+        family_created_at=current.family_created_at,
         session_id=current.session_id,
         client_id=current.client_id,
         scope=current.scope,

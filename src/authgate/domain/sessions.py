@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import audit
+from authgate.domain import audit, grants
 from authgate.domain.context import ClientInfo
 from authgate.errors import NotFound
 from authgate.util import clock, tokens
@@ -70,9 +70,9 @@ class SessionStore(Protocol):
         """``False`` when it was already revoked or does not exist."""
 
     async def revoke_all_for_user(
-        self, user_id: str, at: datetime, reason: str
+        self, user_id: str, at: datetime, reason: str, *, keep: str | None = None
     ) -> list[str]:
-        """Revoke every live session of the user; the ids revoked."""
+        """Revoke every live session of the user but ``keep``; the ids revoked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,28 +159,6 @@ async def revoke(
         )
 
 
-async def revoke_all(
-    stores: "Stores",
-    user_id: str,
-    *,
-    reason: str,
-    actor_id: str,
-    client: ClientInfo,
-) -> list[str]:
-    revoked = await stores.sessions.revoke_all_for_user(user_id, clock.now(), reason)
-    stores.invalidate(*revoked)
-    if revoked:
-        await audit.record(
-            stores,
-            audit.Action.SESSION_REVOKED,
-            client,
-            actor_id=actor_id,
-            target_id=user_id,
-            details={"reason": reason, "sessions": revoked},
-        )
-    return revoked
-
-
 async def live_for_user(
     stores: "Stores", policy: Policy, user_id: str
 ) -> list[Session]:
@@ -190,33 +168,103 @@ async def live_for_user(
     return [s for s in found if s.alive(policy, now)]
 
 
-async def revoke_others(
+@dataclass(frozen=True, slots=True)
+class Ended:
+    sessions: list[str]
+    #: OAuth grants (refresh families) revoked: the CLI's, an MCP client's, any
+    #: app's; the first-party families of the sessions ended go with them
+    grants: list[str]
+
+
+async def end_logins(
     stores: "Stores",
     user_id: str,
     *,
-    keep: str | None,
+    keep: str | None = None,
     reason: str,
+    actor_id: str | None,
+    access_ttl: timedelta,
     client: ClientInfo,
-) -> list[str]:
-    """End every session of the user but ``keep`` (the one asking), with one
-    audit entry; their refresh tokens die with them. The ids ended."""
-    now = clock.now()
-    ended = [
-        s.id
-        for s in await stores.sessions.list_for_user(user_id)
-        if s.id != keep and await stores.sessions.revoke(s.id, now, reason)
-    ]
+) -> Ended:
+    """End every login of the person but the session ``keep`` (the one asking,
+    if it stays): sessions, every refresh family, and the access tokens those
+    families issued, which are refused from the next request on (their grant ids
+    are recorded as revoked for an access-token lifetime, as a deleted
+    client's are). One audit entry, in the caller's transaction.
+
+    Password changes and resets, ``revoke-all`` and disabling an account all
+    come here, so none of them leaves an OAuth client's refresh token rotating
+    on; and nothing revoked comes back when the account is enabled again."""
+    ended = await stores.sessions.revoke_all_for_user(
+        user_id, clock.now(), reason, keep=keep
+    )
     stores.invalidate(*ended)
-    if ended:
+    families = await grants.revoke_user_grants(
+        stores, user_id, keep_session=keep, access_ttl=access_ttl
+    )
+    if ended or families:
         await audit.record(
             stores,
             audit.Action.SESSION_REVOKED,
             client,
-            actor_id=user_id,
+            actor_id=actor_id or user_id,
             target_id=user_id,
-            details={"reason": reason, "sessions": ended},
+            details={"reason": reason, "sessions": ended, "grants": families},
         )
-    return ended
+    return Ended(sessions=ended, grants=families)
+
+
+@dataclass(frozen=True, slots=True)
+class AppLogin:
+    """An OAuth client's login (a live refresh family), listed among the
+    person's sessions: the CLI's, an MCP client's, any app's. Its id is the
+    grant's (``gr_…``), which its access tokens carry as ``gid``."""
+
+    id: str
+    client_id: str
+    device: str  #: the client's name, as it registered
+    created_at: datetime  #: when the person granted it
+    last_active_at: datetime  #: its last refresh
+
+
+async def app_logins(stores: "Stores", user_id: str) -> list[AppLogin]:
+    """The person's live OAuth logins, most recently refreshed first."""
+    heads = await stores.refresh_tokens.live_heads(user_id, clock.now())
+    return [
+        AppLogin(
+            id=head.family_id,
+            client_id=head.client_id or "",
+            device=await grants.client_name(stores, head.client_id or ""),
+            created_at=head.family_created_at,
+            last_active_at=head.created_at,
+        )
+        for head in heads
+    ]
+
+
+async def end_login(
+    stores: "Stores",
+    login_id: str,
+    *,
+    user_id: str,
+    access_ttl: timedelta,
+    client: ClientInfo,
+) -> None:
+    """End one of the person's logins by the id the sessions list gives: a
+    session, or an OAuth login, whose refresh family and access tokens are
+    revoked together. Another person's id is simply not found."""
+    if login_id not in {a.id for a in await app_logins(stores, user_id)}:
+        await revoke(stores, login_id, user_id=user_id, reason="revoked", client=client)
+        return
+    await grants.revoke_grant(stores, login_id, access_ttl=access_ttl)
+    await audit.record(
+        stores,
+        audit.Action.SESSION_REVOKED,
+        client,
+        actor_id=user_id,
+        target_id=login_id,
+        details={"reason": "revoked"},
+    )
 
 
 async def sign_out(

@@ -4,7 +4,7 @@ password sign-in."""
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, credentials, lockout, sessions
@@ -276,17 +276,20 @@ async def replace_password(
     password_hash: str,
     *,
     actor_id: str | None,
+    access_ttl: timedelta,
     client: ClientInfo,
 ) -> None:
-    """Store a hash made by :func:`hash_password` and end every session: a
-    stolen session dies with the old password."""
+    """Store a hash made by :func:`hash_password` and end every login (sessions
+    and OAuth grants): a stolen session or refresh token dies with the old
+    password."""
     await stores.users.set_password_hash(user.id, password_hash)
     stores.invalidate(user.id)  # cached copies of the user hold the old hash
-    await sessions.revoke_all(
+    await sessions.end_logins(
         stores,
         user.id,
         reason="password_reset",
-        actor_id=actor_id or user.id,
+        actor_id=actor_id,
+        access_ttl=access_ttl,
         client=client,
     )
     await audit.record(
@@ -325,16 +328,29 @@ async def set_active(
     active: bool,
     *,
     actor_id: str | None,
+    access_ttl: timedelta,
     client: ClientInfo,
 ) -> None:
     """Disable or enable an account. A disabled user's sessions, tokens and keys
     stop working at once: every verifier checks the user, and the cached
-    verifications are evicted."""
+    verifications are evicted. Disabling also ends every login (sessions and
+    OAuth grants) for good, so enabling the account again brings none back;
+    PATs and API keys stay, refused while the account is disabled (the back
+    office's ``revoke-credentials`` ends those)."""
     if not active:
         await _keep_an_admin(stores, user_id)
     if not await stores.users.set_disabled(user_id, None if active else clock.now()):
         raise NotFound("No such user.")
     stores.invalidate(user_id)
+    if not active:
+        await sessions.end_logins(
+            stores,
+            user_id,
+            reason="disabled",
+            actor_id=actor_id,
+            access_ttl=access_ttl,
+            client=client,
+        )
     await audit.record(
         stores,
         audit.Action.USER_ENABLED if active else audit.Action.USER_DISABLED,
@@ -345,15 +361,22 @@ async def set_active(
 
 
 async def disable(
-    stores: Stores, user_id: str, *, actor_id: str | None, client: ClientInfo
+    stores: Stores,
+    user_id: str,
+    *,
+    actor_id: str | None,
+    access_ttl: timedelta,
+    client: ClientInfo,
 ) -> None:
     """Disable an account and revoke everything it holds (sessions, tokens,
     keys), as the admin console and the admin API do: enabled again, the
     account starts afresh, holding nothing from before. (The back office keeps
     the two steps apart.)"""
-    await set_active(stores, user_id, False, actor_id=actor_id, client=client)
+    await set_active(
+        stores, user_id, False, actor_id=actor_id, access_ttl=access_ttl, client=client
+    )
     await credentials.revoke_everything(
-        stores, user_id, actor_id=actor_id, client=client
+        stores, user_id, actor_id=actor_id, access_ttl=access_ttl, client=client
     )
 
 

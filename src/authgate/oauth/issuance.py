@@ -44,7 +44,7 @@ async def new_refresh_token(
     issued = await refresh_tokens.issue(
         stores,
         prefix=server.token_prefix,
-        ttl=server.refresh_token_ttl,
+        lifetime=server.refresh_lifetime,
         user_id=user_id,
         family_id=grant_id,
         client_id=client.id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyRing
 from authgate.oauth.client_metadata import ClientMetadataResolver
@@ -35,7 +36,7 @@ class Server:
     issuer: str
     token_prefix: str
     access_token_ttl: timedelta
-    refresh_token_ttl: timedelta
+    refresh_lifetime: RefreshLifetime
     device_code_ttl: timedelta
     resources: Resources
     registration: RegistrationPolicy

@@ -119,14 +119,28 @@ async def stats(services: ServicesDep) -> dict[str, int]:
 @router.post("/users/{user_id}/disable")
 async def disable_user(user_id: UserId, services: ServicesDep, client: Client) -> Done:
     async with services.db.transaction() as tx:
-        await users.set_active(tx, user_id, False, actor_id=None, client=client)
+        await users.set_active(
+            tx,
+            user_id,
+            False,
+            actor_id=None,
+            access_ttl=services.settings.jwt_expiry,
+            client=client,
+        )
     return Done(id=user_id, status="disabled")
 
 
 @router.post("/users/{user_id}/enable")
 async def enable_user(user_id: UserId, services: ServicesDep, client: Client) -> Done:
     async with services.db.transaction() as tx:
-        await users.set_active(tx, user_id, True, actor_id=None, client=client)
+        await users.set_active(
+            tx,
+            user_id,
+            True,
+            actor_id=None,
+            access_ttl=services.settings.jwt_expiry,
+            client=client,
+        )
     return Done(id=user_id, status="enabled")
 
 
@@ -136,5 +150,9 @@ async def revoke_credentials(
 ) -> dict[str, int]:
     async with services.db.transaction() as tx:
         return await credentials.revoke_everything(
-            tx, user_id, actor_id=None, client=client
+            tx,
+            user_id,
+            actor_id=None,
+            access_ttl=services.settings.jwt_expiry,
+            client=client,
         )

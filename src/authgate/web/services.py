@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from authgate.config import Settings
-from authgate.domain import account, lockout, sessions, signing_keys
+from authgate.domain import account, lockout, refresh_tokens, sessions, signing_keys
 from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
 from authgate.domain.passwords import Hasher
@@ -107,6 +107,13 @@ class Services:
         return sessions.Policy(
             idle_timeout=self.settings.session_idle_timeout,
             max_lifetime=self.settings.session_max_lifetime,
+        )
+
+    @property
+    def refresh_lifetime(self) -> refresh_tokens.Lifetime:
+        return refresh_tokens.Lifetime(
+            idle=self.settings.refresh_token_expiry,
+            max=self.settings.refresh_token_max_lifetime,
         )
 
     @property

@@ -2,14 +2,21 @@
 the page and used with httpx, then revoked through the confirmation page; a
 session revoked from another browser, and a password change, each signing
 that browser out on its next click; API keys, the recovery key and the
-profile; the pages on a phone. Token creation runs with JavaScript off too.
+profile; an OAuth app's login listed among sessions and its access withdrawn
+on Authorized apps; the pages on a phone. Token creation and withdrawing an
+app run with JavaScript off too.
 Every page goes through axe and, on demand, a screenshot.
 
 Each form's CSRF refusal and the rules in detail are covered cheaper without
 a browser in tests/integration/pages/test_settings_forms.py.
 """
 
+from typing import Any
+
 import httpx
+import pytest
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
 from playwright.sync_api import Page, expect
 
 from authgate.util import clock
@@ -22,6 +29,7 @@ from tests.support.browser import (
     screenshot,
 )
 from tests.support.live import LiveServer
+from tests.support.oauth import Browser, discover, loopback_receiver, oauth_client
 
 pytestmark = MARKS
 
@@ -29,6 +37,7 @@ NEW_PASSWORD = "a brand new passphrase for tests"
 SECTIONS = [
     ("Profile", "/settings/profile"),
     ("Sessions", "/settings/sessions"),
+    ("Authorized apps", "/settings/apps"),
     ("Access tokens", "/settings/tokens"),
     ("API keys", "/settings/keys"),
     ("Security", "/settings/security"),
@@ -323,3 +332,67 @@ def test_a_token_made_with_the_keyboard_alone(contexts, server, actions):
     page.get_by_role("link", name="Back to access tokens").click()
     row = page.locator("tbody tr", has_text="keyboard only")
     expect(row.locator("td[data-label=Scopes]")).to_have_text("read")
+
+
+def oauth_login(server: LiveServer, actions: Actions, login: Any) -> dict[str, Any]:
+    """An app the person approves (code flow through Authlib, consent pressed
+    over HTTP): its registration, its Authlib client and its tokens."""
+    meta = discover(server.url)
+    with loopback_receiver() as receiver, Browser(server.url, login) as person:
+        app = actions.make_client(
+            public=True,
+            redirect_uris=[receiver.registered],
+            grant_types=["authorization_code", "refresh_token"],
+        )
+        client = oauth_client(
+            meta, app["client_id"], redirect_uri=receiver.redirect_uri
+        )
+        verifier = generate_token(48)
+        url, _state = client.create_authorization_url(
+            meta["authorization_endpoint"], code_verifier=verifier, scope="read"
+        )
+        receiver.follow(person.authorize(url))
+        token = client.fetch_token(
+            authorization_response=receiver.received[-1], code_verifier=verifier
+        )
+    return {"app": app, "client": client, "token": token}
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["js", "no-js"])
+def test_an_authorized_app_listed_and_withdrawn(contexts, server, actions, script):
+    login = actions.user()
+    granted = oauth_login(server, actions, login)
+    name = granted["app"]["name"]
+    page = open_signed_in(
+        contexts,
+        server,
+        login.username,
+        "/settings/sessions",
+        java_script_enabled=script,
+    )
+    # The app's login is one of the person's sessions, by the client's name.
+    expect(page.locator("tbody tr", has_text=name)).to_have_count(1)
+    page.get_by_role("link", name="Authorized apps").click()
+    page.wait_for_url(f"{server.url}/settings/apps")
+    expect(page.get_by_role("link", name="Authorized apps")).to_have_attribute(
+        "aria-current", "page"
+    )
+    row = page.locator("tbody tr", has_text=name)
+    expect(row).to_contain_text("read")
+    if script:
+        check_page(page, "settings-apps")
+    assert me(server, granted["token"]["access_token"]).status_code == 200
+
+    row.get_by_role("button", name=f"Remove access for {name}").click()
+    page.wait_for_url(f"{server.url}/settings/apps")
+    expect(page.locator("tbody tr", has_text=name)).to_have_count(0)
+    expect(page.get_by_text("No app has access to your account.")).to_be_visible()
+    if script:
+        check_page(page, "settings-apps-empty")
+    # Its tokens are dead at once: the access token, and the refresh token.
+    assert me(server, granted["token"]["access_token"]).status_code == 401
+    with pytest.raises(OAuthError):
+        granted["client"].refresh_token(refresh_token=granted["token"]["refresh_token"])
+    granted["client"].close()
+    page.get_by_role("link", name="Sessions").click()
+    expect(page.locator("tbody tr", has_text=name)).to_have_count(0)

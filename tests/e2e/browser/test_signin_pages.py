@@ -140,7 +140,7 @@ def test_a_forgotten_password_is_reset_with_the_recovery_key(page, server, actio
     check(page, "forgot-done")
     page.get_by_role("link", name="Sign in").click()
     fill_sign_in(page, login.username, NEW_PASSWORD)
-    expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Profile")).to_be_visible()
 
 
 @pytest.mark.parametrize(
@@ -151,9 +151,24 @@ def test_next_never_leaves_the_site(contexts, server, actions, target):
     page = contexts().new_page()
     page.goto(f"{server.url}/login?next={target}")
     fill_sign_in(page, name)
-    page.wait_for_load_state()
-    assert page.url == f"{server.url}/login"
-    expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
+    page.wait_for_url(f"{server.url}/settings/profile")
+
+
+def test_a_sign_in_without_next_lands_on_settings(page, server, actions):
+    """Sessions and authorized apps are one click away from where a sign-in
+    lands."""
+    name = actions.user().username
+    page.goto(f"{server.url}/login")
+    fill_sign_in(page, name)
+    page.wait_for_url(f"{server.url}/settings/profile")
+    settings = page.get_by_role("navigation", name="Settings")
+    settings.get_by_role("link", name="Authorized apps").click()
+    expect(page.get_by_role("heading", name="Authorized apps")).to_be_visible()
+    check(page, "landing-apps")
+    page.get_by_role("navigation", name="Settings").get_by_role(
+        "link", name="Sessions"
+    ).click()
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
 
 
 def test_next_leads_back_to_the_page_asked_for(contexts, server, actions):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.actions import Actions, Login
-from tests.support.cli import Cli, failed
+from tests.support.cli import Cli, failed, oauth_session
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -170,6 +170,27 @@ def test_sessions_list_revoke_and_revoke_all(cli, actions):
     pat = actions.make_pat(actions.login(bob.username))["token"]
     actions.client.cookies.clear()
     assert len(cli.json("sessions", "list", "--token", pat)) == 1
+
+
+def test_the_cli_login_is_a_session_and_revoke_all_ends_it(cli, actions, server):
+    """The CLI's OAuth login is listed as a session named after the client;
+    ``revoke-all`` ends it with the rest, and the CLI, its access token and
+    its refresh both refused, says to sign in again."""
+    bob = actions.user()
+    cli.store(**oauth_session(server.url, bob))
+
+    listed = cli.json("sessions", "list")
+    (login,) = [s for s in listed if s["device"] == "authgate-cli"]
+    assert login["id"].startswith("gr_")
+    assert {s["id"] for s in listed} - {login["id"]}  # bob's API sign-in
+
+    assert cli.ok("sessions", "revoke-all", "--yes").strip() == "✓ Revoked 2 sessions"
+    message = failed(cli("whoami"), 1)
+    assert "Your session has expired. Run 'authgate auth login'." in message
+    refused = actions.client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": bob.refresh_token}
+    )
+    assert refused.status_code == 401
 
 
 # -- organizations -------------------------------------------------------------

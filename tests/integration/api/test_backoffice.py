@@ -209,8 +209,15 @@ def test_disabling_a_user_stops_everything_at_once(rig):
     response = rig.bo("POST", f"/bo/users/{held.user_id}/enable")
     assert response.json() == {"id": held.user_id, "status": "enabled"}
     assert rig.actions.login(held.login.username)
-    for headers in held.headers().values():  # disabling revoked nothing
-        assert rig.http.get("/api/v1/me", headers=headers).status_code == 200
+    # Disabling ended every login for good (sessions, their JWTs and refresh
+    # tokens); PATs and API keys are revoke-credentials' to end, so they
+    # work again.
+    headers = held.headers()
+    assert rig.http.get("/api/v1/me", headers=headers.pop("jwt")).status_code == 401
+    assert cookie_status(rig, held.login) == 401
+    assert refresh_status(rig, held.login) == 401
+    for kind, kept in headers.items():
+        assert rig.http.get("/api/v1/me", headers=kept).status_code == 200, kind
 
 
 def test_revoking_every_credential_of_a_user(rig):
@@ -220,7 +227,7 @@ def test_revoking_every_credential_of_a_user(rig):
 
     response = rig.bo("POST", f"/bo/users/{held.user_id}/revoke-credentials")
     assert response.status_code == 200, response.text
-    assert response.json() == {"credentials": 2, "sessions": 2}
+    assert response.json() == {"credentials": 2, "sessions": 2, "grants": 0}
 
     for kind, headers in held.headers().items():
         assert rig.http.get("/api/v1/me", headers=headers).status_code == 401, kind

@@ -85,7 +85,8 @@ def test_next_never_leaves_the_site(server, account, next_url):
             headers={"Origin": server.url},
         )
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    # Without a (safe) next, the person lands on their Settings.
+    assert response.headers["location"] == "/settings"
 
 
 def test_wrong_password(server, account):

@@ -54,6 +54,7 @@ def refresh_token(user_id: str, **fields: Any) -> tuple[RefreshToken, str]:
         "user_id": user_id,
         "created_at": T0,
         "expires_at": T0 + timedelta(days=7),
+        "family_created_at": T0,
     }
     values.update(fields)
     return RefreshToken(**values), tokens.digest(tokens.mint("ag", "rt"))

@@ -2,6 +2,8 @@
 (``account.confirm_password``); the write holds only if the password is still
 the one checked, so a change made meanwhile voids the check."""
 
+from datetime import timedelta
+
 import pytest
 
 from authgate.domain import account, recovery
@@ -12,6 +14,7 @@ from tests.integration.storage.factories import add_user
 
 pytestmark = pytest.mark.anyio
 
+TTL = timedelta(minutes=15)
 NEW_HASH = "$argon2id$new"
 
 
@@ -24,7 +27,7 @@ async def test_a_password_changed_since_the_check_voids_it(db):
     with pytest.raises(InvalidCredentials):
         async with db.transaction() as tx:
             await account.change_password(
-                tx, checked, NEW_HASH, session_id=None, client=NO_CLIENT
+                tx, checked, NEW_HASH, session_id=None, access_ttl=TTL, client=NO_CLIENT
             )
     with pytest.raises(InvalidCredentials):
         async with db.transaction() as tx:
@@ -41,7 +44,12 @@ async def test_an_unchanged_password_lets_the_write_through(db):
     alice = await add_user(db)
     async with db.transaction() as tx:
         ended = await account.change_password(
-            tx, account.Confirmed(alice), NEW_HASH, session_id=None, client=NO_CLIENT
+            tx,
+            account.Confirmed(alice),
+            NEW_HASH,
+            session_id=None,
+            access_ttl=TTL,
+            client=NO_CLIENT,
         )
     assert ended == []
     async with db.read() as tx:

@@ -10,6 +10,8 @@ from authgate.storage.db import Tx
 from authgate.util.ids import new_id
 from tests.integration.storage.factories import T0, add_user, concurrently, user
 
+TTL = timedelta(minutes=15)
+
 pytestmark = pytest.mark.anyio
 
 
@@ -196,10 +198,14 @@ async def test_the_last_admin_is_neither_demoted_nor_disabled(db):
             await users.set_admin(tx, only.id, False, actor_id=None, client=NO_CLIENT)
     with pytest.raises(Conflict, match="last active administrator"):
         async with db.transaction() as tx:
-            await users.set_active(tx, only.id, False, actor_id=None, client=NO_CLIENT)
+            await users.set_active(
+                tx, only.id, False, actor_id=None, access_ttl=TTL, client=NO_CLIENT
+            )
     async with db.transaction() as tx:
         assert await tx.users.get(only.id) == only
         # Anyone else can go.
         other = user(is_admin=True)
         await tx.users.add(other)
-        await users.set_active(tx, other.id, False, actor_id=None, client=NO_CLIENT)
+        await users.set_active(
+            tx, other.id, False, actor_id=None, access_ttl=TTL, client=NO_CLIENT
+        )

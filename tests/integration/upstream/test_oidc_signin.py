@@ -115,7 +115,7 @@ def test_a_taken_username_is_made_unique(start, issuer):
 def test_next_must_stay_on_this_site(start, issuer):
     server = start()
     response, _ = sign_in(server, person(issuer), next="//evil.example/steal")
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/settings"
 
 
 def test_the_readiness_check_names_the_provider(start):

@@ -26,8 +26,9 @@ async def grant(
 ) -> OAuthResponse:
     secret = request.require("refresh_token")
     current = await stores.refresh_tokens.by_hash(tokens.digest(secret))
-    if current is None or current.client_id != client.id:
-        # First-party tokens (no client) and other clients' are not usable here.
+    if not refresh_tokens.issued_to(current, client.id):
+        # First-party tokens (no client) and other clients' are not usable here;
+        # refused before the scope is even read.
         raise InvalidGrant("The refresh token is invalid.")
     granted = tuple((current.audience or server.resources.default).split())
     scope = scopes.narrow(current.scope, request.get("scope"))
@@ -36,7 +37,8 @@ async def grant(
         stores,
         current,
         prefix=server.token_prefix,
-        ttl=server.refresh_token_ttl,
+        client_id=client.id,
+        lifetime=server.refresh_lifetime,
         session_policy=server.session_policy,
         client=request.client,
     )

@@ -28,6 +28,7 @@ class RefreshTokenRow(Base):
     __table_args__ = (
         Index("ix_refresh_tokens_family_id", "family_id"),
         Index("ix_refresh_tokens_session_id", "session_id"),
+        Index("ix_refresh_tokens_user_id", "user_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -42,5 +43,6 @@ class RefreshTokenRow(Base):
     audience: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    family_created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -73,6 +73,19 @@ class AuthorizationCodeRepo:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        # A code is redeemed before it expires: expires_at (indexed) narrows.
+        query = select(CodeRow.id).where(
+            CodeRow.expires_at >= since,
+            CodeRow.used_at >= since,
+            CodeRow.user_id == user_id,
+        )
+        if client_id is not None:
+            query = query.where(CodeRow.client_id == client_id)
+        return list(await self._s.scalars(query))
+
 
 def _device(row: DeviceRow) -> DeviceCode:
     return DeviceCode(
@@ -165,6 +178,19 @@ class DeviceCodeRepo:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def used_since(
+        self, user_id: str, since: datetime, *, client_id: str | None = None
+    ) -> list[str]:
+        # A code is redeemed before it expires: expires_at (indexed) narrows.
+        query = select(DeviceRow.id).where(
+            DeviceRow.expires_at >= since,
+            DeviceRow.used_at >= since,
+            DeviceRow.user_id == user_id,
+        )
+        if client_id is not None:
+            query = query.where(DeviceRow.client_id == client_id)
+        return list(await self._s.scalars(query))
+
 
 def _consent(row: ConsentRow) -> Consent:
     return Consent(
@@ -216,3 +242,19 @@ class ConsentRepo:
             delete(ConsentRow).where(ConsentRow.client_id == client_id)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list_for_user(self, user_id: str) -> list[Consent]:
+        rows = await self._s.scalars(
+            select(ConsentRow)
+            .where(ConsentRow.user_id == user_id)
+            .order_by(ConsentRow.updated_at.desc())
+        )
+        return [_consent(row) for row in rows]
+
+    async def delete(self, user_id: str, client_id: str) -> bool:
+        result = await self._s.execute(
+            delete(ConsentRow).where(
+                ConsentRow.user_id == user_id, ConsentRow.client_id == client_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

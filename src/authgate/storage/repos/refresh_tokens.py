@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.refresh_tokens import RefreshToken
@@ -15,6 +15,7 @@ def _value(row: Row) -> RefreshToken:
         user_id=row.user_id,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        family_created_at=row.family_created_at,
         session_id=row.session_id,
         client_id=row.client_id,
         scope=row.scope,
@@ -46,6 +47,7 @@ class RefreshTokenRepo:
                 "audience": token.audience,
                 "created_at": token.created_at,
                 "expires_at": token.expires_at,
+                "family_created_at": token.family_created_at,
             },
         )
 
@@ -84,3 +86,40 @@ class RefreshTokenRepo:
                 .values(revoked_at=at)
             )
         return families
+
+    async def revoke_for_user(
+        self,
+        user_id: str,
+        at: datetime,
+        *,
+        client_id: str | None = None,
+        keep_session: str | None = None,
+    ) -> list[str]:
+        live = [Row.user_id == user_id, Row.revoked_at.is_(None)]
+        if client_id is not None:
+            live.append(Row.client_id == client_id)
+        if keep_session is not None:
+            live.append(or_(Row.session_id.is_(None), Row.session_id != keep_session))
+        families = list(
+            await self._s.scalars(
+                select(Row.family_id)
+                .where(*live, Row.client_id.is_not(None))
+                .distinct()
+            )
+        )
+        await self._s.execute(update(Row).where(*live).values(revoked_at=at))
+        return families
+
+    async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
+        rows = await self._s.scalars(
+            select(Row)
+            .where(
+                Row.user_id == user_id,
+                Row.client_id.is_not(None),
+                Row.used_at.is_(None),
+                Row.revoked_at.is_(None),
+                Row.expires_at > at,
+            )
+            .order_by(Row.created_at.desc())
+        )
+        return [_value(row) for row in rows]

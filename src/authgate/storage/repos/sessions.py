@@ -81,15 +81,17 @@ class SessionRepo:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def revoke_all_for_user(
-        self, user_id: str, at: datetime, reason: str
+        self, user_id: str, at: datetime, reason: str, *, keep: str | None = None
     ) -> list[str]:
-        ids = list(
-            await self._s.scalars(
+        ids = [
+            i
+            for i in await self._s.scalars(
                 select(SessionRow.id).where(
                     SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None)
                 )
             )
-        )
+            if i != keep
+        ]
         if ids:
             await self._s.execute(
                 update(SessionRow)

@@ -79,6 +79,7 @@ async def forgot_submit(
                 key=recovery_key.strip(),
                 new_password=new_password,
                 min_length=services.settings.password_min_length,
+                access_ttl=services.settings.jwt_expiry,
                 client=client,
             )
     except AuthgateError as exc:  # the new password breaks the policy

@@ -30,8 +30,9 @@ from authgate.web.services import Services
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 PATH = "/login"
-#: Where a sign-in without ``next`` lands: this page, saying who is signed in.
-HOME = "/login"
+#: Where a sign-in without ``next`` lands: the person's Settings, where their
+#: sessions and authorized apps are one click away.
+HOME = "/settings"
 
 
 async def _form(

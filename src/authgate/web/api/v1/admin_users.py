@@ -111,7 +111,11 @@ async def create_user(
     )
     async with services.db.transaction() as tx:
         user = await users.add(
-            tx, account, is_admin=body.is_admin, actor_id=admin.user_id, client=client
+            tx,
+            account,
+            is_admin=body.is_admin,
+            actor_id=admin.user_id,
+            client=client,
         )
     return user_out(user)
 
@@ -136,13 +140,26 @@ async def change_user(
         if user is None:
             raise NotFound(NO_USER)
         if body.active and not user.active:
-            await users.set_active(tx, user.id, True, actor_id=actor, client=client)
+            await users.set_active(
+                tx,
+                user.id,
+                True,
+                actor_id=actor,
+                access_ttl=services.settings.jwt_expiry,
+                client=client,
+            )
         if body.is_admin is not None and body.is_admin != user.is_admin:
             await users.set_admin(
                 tx, user.id, body.is_admin, actor_id=actor, client=client
             )
         if body.active is False and user.active:
-            await users.disable(tx, user.id, actor_id=actor, client=client)
+            await users.disable(
+                tx,
+                user.id,
+                actor_id=actor,
+                access_ttl=services.settings.jwt_expiry,
+                client=client,
+            )
         changed = await tx.users.get(user.id)
     assert changed is not None  # noqa: S101 - read in the same transaction
     return user_out(changed)
@@ -174,6 +191,11 @@ async def reset_password(
         if current is None:
             raise NotFound(NO_USER)
         await users.replace_password(
-            tx, current, password_hash, actor_id=admin.user_id, client=client
+            tx,
+            current,
+            password_hash,
+            actor_id=admin.user_id,
+            access_ttl=services.settings.jwt_expiry,
+            client=client,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

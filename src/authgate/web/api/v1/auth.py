@@ -220,7 +220,7 @@ async def open_session(
     refresh = await refresh_tokens.issue(
         stores,
         prefix=settings.token_prefix,
-        ttl=settings.refresh_token_expiry,
+        lifetime=services.refresh_lifetime,
         user_id=user_id,
         session_id=started.session.id,
     )
@@ -268,8 +268,9 @@ async def refresh(
         rotation = await refresh_tokens.rotate(
             tx,
             await tx.refresh_tokens.by_hash(tokens.digest(presented)),
+            client_id=None,
             prefix=settings.token_prefix,
-            ttl=settings.refresh_token_expiry,
+            lifetime=services.refresh_lifetime,
             session_policy=services.session_policy,
             client=client,
         )
@@ -304,6 +305,7 @@ async def recover(body: RecoverIn, services: ServicesDep, client: Client) -> Res
             key=body.recovery_key,
             new_password=body.new_password,
             min_length=settings.password_min_length,
+            access_ttl=settings.jwt_expiry,
             client=client,
         )
     if not done:

@@ -29,22 +29,38 @@ class Revoked(ResponseBody):
 
 @router.get("")
 async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOut]:
-    async with services.db.transaction() as tx:
-        found = await sessions.live_for_user(
-            tx, services.session_policy, caller.user_id or ""
-        )
+    """Browser and API sign-ins, then OAuth logins (the CLI's, apps'), whose
+    device is the client's name."""
+    user_id = caller.user_id or ""
+    async with services.db.read() as tx:
+        found = await sessions.live_for_user(tx, services.session_policy, user_id)
+        apps = await sessions.app_logins(tx, user_id)
     return Page(
         items=[
-            SessionOut(
-                id=s.id,
-                device=s.device,
-                ip=s.ip,
-                location=services.geo.locate(s.ip),
-                created_at=s.created_at,
-                last_active_at=s.last_active_at,
-                current=s.id == caller.session_id,
-            )
-            for s in found
+            *(
+                SessionOut(
+                    id=s.id,
+                    device=s.device,
+                    ip=s.ip,
+                    location=services.geo.locate(s.ip),
+                    created_at=s.created_at,
+                    last_active_at=s.last_active_at,
+                    current=s.id == caller.session_id,
+                )
+                for s in found
+            ),
+            *(
+                SessionOut(
+                    id=a.id,
+                    device=a.device,
+                    ip=None,
+                    location=None,
+                    created_at=a.created_at,
+                    last_active_at=a.last_active_at,
+                    current=False,
+                )
+                for a in apps
+            ),
         ]
     )
 
@@ -56,12 +72,13 @@ async def revoke_session(
     services: ServicesDep,
     client: Client,
 ) -> Response:
+    """End a session, or an OAuth login with its refresh and access tokens."""
     async with services.db.transaction() as tx:
-        await sessions.revoke(
+        await sessions.end_login(
             tx,
             session_id,
             user_id=caller.user_id or "",
-            reason="revoked",
+            access_ttl=services.settings.jwt_expiry,
             client=client,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -74,15 +91,16 @@ async def revoke_session(
 async def revoke_all_sessions(
     caller: ManagesAccount, services: ServicesDep, client: Client, response: Response
 ) -> Revoked:
-    """Ends every session of the caller, this one included, and with them their
-    refresh tokens."""
+    """Ends every login of the caller, this one included: sessions with their
+    refresh tokens, and every OAuth grant (refresh and access tokens)."""
     async with services.db.transaction() as tx:
-        ended = await sessions.revoke_all(
+        ended = await sessions.end_logins(
             tx,
             caller.user_id or "",
             reason="revoke_all",
             actor_id=caller.subject,
+            access_ttl=services.settings.jwt_expiry,
             client=client,
         )
     clear_session_cookies(response, services.settings)
-    return Revoked(revoked=len(ended))
+    return Revoked(revoked=len(ended.sessions) + len(ended.grants))

@@ -185,16 +185,19 @@ async def _change(
     """One action (``done`` names it) on one account, in one transaction;
     refused, the account's page again with the reason."""
     actor_id = viewer.user.id
+    ttl = services.settings.jwt_expiry
     try:
         async with admin_transaction(services, viewer) as tx:
             user = await tx.users.get(user_id)
             if user is None:
                 return error_page(NO_USER, status=404)
             if done == "disabled":
-                await users.disable(tx, user.id, actor_id=actor_id, client=client)
+                await users.disable(
+                    tx, user.id, actor_id=actor_id, access_ttl=ttl, client=client
+                )
             elif done == "enabled":
                 await users.set_active(
-                    tx, user.id, True, actor_id=actor_id, client=client
+                    tx, user.id, True, actor_id=actor_id, access_ttl=ttl, client=client
                 )
             elif done in ("granted", "revoked"):
                 await users.set_admin(
@@ -202,7 +205,12 @@ async def _change(
                 )
             else:
                 await users.replace_password(
-                    tx, user, password_hash, actor_id=actor_id, client=client
+                    tx,
+                    user,
+                    password_hash,
+                    actor_id=actor_id,
+                    access_ttl=ttl,
+                    client=client,
                 )
     except AuthgateError as exc:
         current = await _user(services, user_id)

@@ -1,12 +1,20 @@
 """``/settings/…``: a signed-in person's own account, one module per section
-(profile, sessions, tokens, keys, security; organizations live beside them).
+(profile, sessions, authorized apps, tokens, keys, security; organizations
+live beside them).
 Every section renders through ``render.viewer_page`` into
 ``templates/settings/layout.html``, which draws the section navigation."""
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from authgate.web.pages.settings import keys, profile, security, sessions, tokens
+from authgate.web.pages.settings import (
+    apps,
+    keys,
+    profile,
+    security,
+    sessions,
+    tokens,
+)
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -16,5 +24,5 @@ async def settings_home() -> RedirectResponse:
     return RedirectResponse("/settings/profile", status_code=303)
 
 
-for section in (profile, sessions, tokens, keys, security):
+for section in (profile, sessions, apps, tokens, keys, security):
     router.include_router(section.router)

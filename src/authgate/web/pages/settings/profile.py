@@ -112,6 +112,7 @@ async def change_password(
                 confirmed,
                 new_hash,
                 session_id=viewer.principal.session_id,
+                access_ttl=services.settings.jwt_expiry,
                 client=client,
             )
     except AuthgateError as exc:

@@ -1,5 +1,6 @@
-"""``/settings/sessions``: where the person is signed in, and signing out
-elsewhere: one session, or every one but this.
+"""``/settings/sessions``: where the person is signed in (browsers, and OAuth
+logins such as the CLI's, by the client's name), and signing out elsewhere:
+one session or app, or every one but this session.
 
 A revoked session is refused on its very next request (the cached
 verification is evicted with the revocation), so that browser's next click
@@ -35,13 +36,29 @@ async def sessions_page(viewer: PageViewer, services: ServicesDep) -> Response:
         found = await sessions.live_for_user(
             tx, services.session_policy, viewer.user.id
         )
+        apps = await sessions.app_logins(tx, viewer.user.id)
     rows = [
         {
-            "session": s,
+            "id": s.id,
+            "device": s.device,
+            "ip": s.ip,
             "location": services.geo.locate(s.ip),
+            "last_active_at": s.last_active_at,
+            "created_at": s.created_at,
             "current": s.id == viewer.principal.session_id,
         }
         for s in found
+    ] + [
+        {
+            "id": a.id,
+            "device": a.device,
+            "ip": None,
+            "location": None,
+            "last_active_at": a.last_active_at,
+            "created_at": a.created_at,
+            "current": False,
+        }
+        for a in apps
     ]
     return viewer_page(
         viewer,
@@ -61,8 +78,12 @@ async def revoke_session(
 ) -> Response:
     try:
         async with services.db.transaction() as tx:
-            await sessions.revoke(
-                tx, session_id, user_id=viewer.user.id, reason="revoked", client=client
+            await sessions.end_login(
+                tx,
+                session_id,
+                user_id=viewer.user.id,
+                access_ttl=services.settings.jwt_expiry,
+                client=client,
             )
     except NotFound as exc:
         return error_page(exc.description, status=404)
@@ -78,11 +99,13 @@ async def revoke_others(
     viewer: FormViewer, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
-        await sessions.revoke_others(
+        await sessions.end_logins(
             tx,
             viewer.user.id,
             keep=viewer.principal.session_id,
             reason="revoke_others",
+            actor_id=viewer.user.id,
+            access_ttl=services.settings.jwt_expiry,
             client=client,
         )
     return RedirectResponse(PATH, status_code=303)
