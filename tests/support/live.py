@@ -40,6 +40,8 @@ class LiveServer:
                 log_level="warning",
                 lifespan="on",
                 server_header=False,
+                # As `authgate serve`: AUTHGATE_TRUSTED_PROXIES reads proxy headers.
+                proxy_headers=False,
                 timeout_graceful_shutdown=2,
             )
         )

@@ -40,6 +40,9 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
         server_header=False,
+        # AUTHGATE_TRUSTED_PROXIES decides whose X-Forwarded-For counts
+        # (web/forwarded.py); uvicorn's own default trusts any loopback peer.
+        proxy_headers=False,
     )
     return 0
 

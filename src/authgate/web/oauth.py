@@ -8,11 +8,15 @@ even when the answer is an error (see ``authgate.oauth``).
 """
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate.config import Settings
+from authgate.errors import RateLimited
 from authgate.oauth import (
     client_auth,
     device,
@@ -25,9 +29,15 @@ from authgate.oauth import (
 )
 from authgate.oauth import server as endpoints
 from authgate.oauth.client_metadata import Documents
-from authgate.oauth.errors import InvalidRequest, InvalidToken, OAuthError
+from authgate.oauth.errors import (
+    InvalidClient,
+    InvalidRequest,
+    InvalidToken,
+    OAuthError,
+)
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
-from authgate.web.deps import ServicesDep, get_client
+from authgate.util.addresses import limit_key
+from authgate.web.deps import ServicesDep, get_client, over_limit
 from authgate.web.services import Services
 
 router = APIRouter(tags=["oauth"])
@@ -35,6 +45,7 @@ router = APIRouter(tags=["oauth"])
 #: Discovery documents change only with configuration: let clients cache them.
 _DISCOVERY_CACHE = {"Cache-Control": "public, max-age=300"}
 _FORM = "application/x-www-form-urlencoded"
+TOO_MANY_REQUESTS = "Too many requests; wait as long as Retry-After says."
 
 
 def render(response: OAuthResponse) -> JSONResponse:
@@ -66,17 +77,82 @@ async def _documents(services: Services, request: OAuthRequest) -> Documents:
     )
 
 
-async def _client_endpoint(request: Request, services: Services, handler: Any) -> Any:
-    """Form in, one transaction around ``handler``, OAuth JSON out."""
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A per-client request limit: ``bucket`` and the setting naming its size."""
+
+    bucket: str
+    per_minute: Callable[[Settings], int]
+
+
+#: Failed client authentications per address, at every client endpoint.
+_AUTH_FAILURES = "oauth-client-auth-failed"
+_TOKEN = Budget("oauth-token", lambda s: s.oauth_token_rate_limit_per_minute)
+_DEVICE = Budget("oauth-device", lambda s: s.device_authorization_rate_limit_per_minute)
+
+
+def _budget_key(request: OAuthRequest) -> str | None:
+    """Whose budget a request spends: a confidential client's own (only
+    requests it authenticates spend it, so nobody else can exhaust it); a
+    public client's, which anyone may name, per client and address."""
+    try:
+        presented = client_auth.presented(request)
+    except OAuthError:
+        return None
+    if presented.client_id is None:
+        return None
+    if presented.method == "none":
+        return f"{presented.client_id} {limit_key(request.client.ip)}"
+    return presented.client_id
+
+
+async def _limit(
+    services: Services,
+    request: OAuthRequest,
+    budget: Budget | None,
+    answer: OAuthResponse | None = None,
+) -> None:
+    """Before the work (``answer`` is ``None``): refuse (429) an address whose
+    client authentications keep failing, or a client over its budget. After
+    it: charge the failure to the address, or the request to the client.
+
+    A random ``client_id`` per request finds a fresh client budget each time;
+    the per-address failure budget is what bounds that."""
+    settings = services.settings
+    if not settings.rate_limit_enabled:
+        return
+    limiter = services.limiter
+    address = limit_key(request.client.ip)
+    failures = settings.login_rate_limit_per_minute
+    key = _budget_key(request) if budget is not None else None
+    if answer is None:
+        wait = await limiter.peek(_AUTH_FAILURES, address, failures)
+        if wait is None and budget is not None and key is not None:
+            wait = await limiter.peek(budget.bucket, key, budget.per_minute(settings))
+        if wait is not None:
+            raise RateLimited(TOO_MANY_REQUESTS, retry_after=wait)
+    elif answer.body.get("error") == InvalidClient.code:
+        await limiter.hit(_AUTH_FAILURES, address, failures)
+    elif budget is not None and key is not None:
+        await limiter.hit(budget.bucket, key, budget.per_minute(settings))
+
+
+async def _client_endpoint(
+    request: Request, services: Services, handler: Any, budget: Budget | None = None
+) -> Any:
+    """Form in, limits checked, one transaction around ``handler``, OAuth JSON
+    out."""
     try:
         oauth_request = await read_form(request)
     except OAuthError as exc:
         return render(OAuthResponse.error(exc))
+    await _limit(services, oauth_request, budget)
     documents = await _documents(services, oauth_request)
     async with services.db.transaction() as tx:
         answer: OAuthResponse = await handler(
             tx, services.oauth, oauth_request, documents
         )
+    await _limit(services, oauth_request, budget, answer)
     return render(answer)
 
 
@@ -84,7 +160,7 @@ async def _client_endpoint(request: Request, services: Services, handler: Any) -
 async def token_endpoint(request: Request, services: ServicesDep) -> Response:
     """Token endpoint (RFC 6749 §3.2): authorization_code, refresh_token,
     client_credentials and device_code grants."""
-    response: Response = await _client_endpoint(request, services, token.handle)
+    response: Response = await _client_endpoint(request, services, token.handle, _TOKEN)
     if response.status_code == 200:
         # Counted after the commit; the form was parsed (and kept) above.
         grant_type = (await request.form()).get("grant_type")
@@ -96,7 +172,9 @@ async def token_endpoint(request: Request, services: ServicesDep) -> Response:
 @router.post(endpoints.DEVICE_AUTHORIZATION, response_model=None)
 async def device_authorization(request: Request, services: ServicesDep) -> Response:
     """Device authorization endpoint (RFC 8628 §3.1)."""
-    response: Response = await _client_endpoint(request, services, device.authorize)
+    response: Response = await _client_endpoint(
+        request, services, device.authorize, _DEVICE
+    )
     return response
 
 
@@ -119,7 +197,17 @@ async def introspect(request: Request, services: ServicesDep) -> Response:
 @router.post(endpoints.REGISTER, response_model=None)
 async def register(request: Request, services: ServicesDep) -> Response:
     """Dynamic client registration (RFC 7591); an administrator's bearer token
-    registers any client, anyone else what open registration allows."""
+    registers any client, anyone else what open registration allows; each
+    address registers at most ``oauth_register_rate_limit_per_minute``."""
+    client = await get_client(request)
+    wait = await over_limit(
+        services,
+        client,
+        "oauth-register",
+        services.settings.oauth_register_rate_limit_per_minute,
+    )
+    if wait is not None:
+        raise RateLimited(TOO_MANY_REQUESTS, retry_after=wait)
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
@@ -137,7 +225,7 @@ async def register(request: Request, services: ServicesDep) -> Response:
             services.oauth,
             body,
             admin_id=principal.user_id if admin and principal else None,
-            client=await get_client(request),
+            client=client,
         )
     return render(answer)
 
