@@ -73,5 +73,5 @@ def test_only_proxies_in_the_chain_gives_the_left_most():
 
 
 def test_a_typo_in_the_setting_is_an_error_not_an_empty_list():
-    with pytest.raises(ValueError, match="10.0.0.300"):
+    with pytest.raises(ValueError, match=r"10\.0\.0\.300"):
         parse_networks(["10.0.0.300/8"])
