@@ -14,7 +14,7 @@ import pytest
 from tests.support.actions import PASSWORD, Actions, random_name
 from tests.support.asserts import error
 from tests.support.oauth import Browser
-from tests.support.pages import form_token, post
+from tests.support.pages import form_token, post, signed_in
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PROXIED = {"trusted_proxies": ["127.0.0.1"]}
@@ -261,3 +261,36 @@ def test_password_rechecks_are_limited_per_account_and_audited(start_server):
         bob = actions.user()
         made = new_recovery_key(http, bob.bearer, PASSWORD, "198.51.100.9")
         assert made.status_code == 201, made.text
+
+
+@SQLITE_ONLY
+def test_the_settings_pages_share_the_accounts_recheck_budget(start_server):
+    """Wrong current passwords on the password form and the recovery-key form
+    and through the API all count against one account."""
+    server = start_server(rate_limit_enabled=False, max_login_attempts=3)
+    with server.client() as http:
+        actions = Actions(http)
+        alice = actions.user()
+        token = signed_in(actions, http, alice)
+        change = {
+            "new_password": "a new passphrase",
+            "confirm_password": "a new passphrase",
+        }
+        wrong = post(
+            http, "/settings/profile/password", token, current_password=WRONG, **change
+        )
+        assert wrong.status_code == 401
+        other = post(http, "/settings/security/recovery-key", token, password=WRONG)
+        assert other.status_code == 401
+        error(new_recovery_key(http, alice.bearer, WRONG, "127.0.0.1"), 401)
+        refused = post(
+            http,
+            "/settings/profile/password",
+            token,
+            current_password=PASSWORD,
+            **change,
+        )
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 60
+        # Refused before the change: the old password still signs in.
+        assert actions.login(alice.username).body["access_token"]
