@@ -7,7 +7,8 @@ the trusted list may speak for someone else; from any other peer
 ``X-Forwarded-For`` is ignored, so a client cannot pick the address its
 requests are counted under. uvicorn's own proxy-header handling is switched
 off (``cli/serve.py``): it trusts loopback peers by default, which would be a
-second, unconfigured answer to the same question.
+second, unconfigured answer to the same question. (``X-Forwarded-Proto`` is
+not read: every URL Authgate makes comes from ``AUTHGATE_PUBLIC_URL``.)
 """
 
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 from authgate.util.addresses import Network, client_address
 
 _FORWARDED_FOR = b"x-forwarded-for"
-_FORWARDED_PROTO = b"x-forwarded-proto"
 
 
 class ForwardedMiddleware:
@@ -32,15 +32,4 @@ class ForwardedMiddleware:
             if address != peer[0]:
                 scope = dict(scope)
                 scope["client"] = (address, 0)
-                scope["scheme"] = _scheme(headers, scope["scheme"])
         await self.app(scope, receive, send)
-
-
-def _scheme(headers: list[tuple[bytes, bytes]], current: str) -> str:
-    """The scheme the trusted proxy was reached by (its right-most
-    ``X-Forwarded-Proto``), when it says one we know."""
-    values = [v.decode("latin-1") for k, v in headers if k == _FORWARDED_PROTO]
-    if not values:
-        return current
-    last = values[-1].split(",")[-1].strip().lower()
-    return last if last in ("http", "https") else current

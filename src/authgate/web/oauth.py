@@ -37,7 +37,7 @@ from authgate.oauth.errors import (
 )
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
 from authgate.util.addresses import limit_key
-from authgate.web.deps import ServicesDep, get_client, over_limit
+from authgate.web.deps import TOO_MANY, ServicesDep, get_client, over_limit
 from authgate.web.services import Services
 
 router = APIRouter(tags=["oauth"])
@@ -45,7 +45,6 @@ router = APIRouter(tags=["oauth"])
 #: Discovery documents change only with configuration: let clients cache them.
 _DISCOVERY_CACHE = {"Cache-Control": "public, max-age=300"}
 _FORM = "application/x-www-form-urlencoded"
-TOO_MANY_REQUESTS = "Too many requests; wait as long as Retry-After says."
 
 
 def render(response: OAuthResponse) -> JSONResponse:
@@ -106,34 +105,49 @@ def _budget_key(request: OAuthRequest) -> str | None:
     return presented.client_id
 
 
-async def _limit(
-    services: Services,
-    request: OAuthRequest,
-    budget: Budget | None,
-    answer: OAuthResponse | None = None,
+async def _admit(
+    services: Services, request: OAuthRequest, budget: Budget | None
 ) -> None:
-    """Before the work (``answer`` is ``None``): refuse (429) an address whose
-    client authentications keep failing, or a client over its budget. After
-    it: charge the failure to the address, or the request to the client.
-
-    A random ``client_id`` per request finds a fresh client budget each time;
-    the per-address failure budget is what bounds that."""
+    """Before the work: refuse (429) an address whose client authentications
+    keep failing, or a client over its budget. Only checked here, and spent
+    by :func:`_charge` once the outcome says whose budget it was."""
     settings = services.settings
     if not settings.rate_limit_enabled:
         return
     limiter = services.limiter
     address = limit_key(request.client.ip)
-    failures = settings.login_rate_limit_per_minute
+    wait = await limiter.peek(
+        _AUTH_FAILURES, address, settings.login_rate_limit_per_minute
+    )
     key = _budget_key(request) if budget is not None else None
-    if answer is None:
-        wait = await limiter.peek(_AUTH_FAILURES, address, failures)
-        if wait is None and budget is not None and key is not None:
-            wait = await limiter.peek(budget.bucket, key, budget.per_minute(settings))
-        if wait is not None:
-            raise RateLimited(TOO_MANY_REQUESTS, retry_after=wait)
-    elif answer.body.get("error") == InvalidClient.code:
-        await limiter.hit(_AUTH_FAILURES, address, failures)
-    elif budget is not None and key is not None:
+    if wait is None and budget is not None and key is not None:
+        wait = await limiter.peek(budget.bucket, key, budget.per_minute(settings))
+    if wait is not None:
+        raise RateLimited(TOO_MANY, retry_after=wait)
+
+
+async def _charge(
+    services: Services,
+    request: OAuthRequest,
+    budget: Budget | None,
+    answer: OAuthResponse,
+) -> None:
+    """After the work: a failed client authentication is charged to the
+    sender's address (a random ``client_id`` per request would otherwise find
+    a fresh budget each time), anything else to the client's budget."""
+    settings = services.settings
+    if not settings.rate_limit_enabled:
+        return
+    limiter = services.limiter
+    if answer.body.get("error") == InvalidClient.code:
+        await limiter.hit(
+            _AUTH_FAILURES,
+            limit_key(request.client.ip),
+            settings.login_rate_limit_per_minute,
+        )
+        return
+    key = _budget_key(request) if budget is not None else None
+    if budget is not None and key is not None:
         await limiter.hit(budget.bucket, key, budget.per_minute(settings))
 
 
@@ -146,13 +160,13 @@ async def _client_endpoint(
         oauth_request = await read_form(request)
     except OAuthError as exc:
         return render(OAuthResponse.error(exc))
-    await _limit(services, oauth_request, budget)
+    await _admit(services, oauth_request, budget)
     documents = await _documents(services, oauth_request)
     async with services.db.transaction() as tx:
         answer: OAuthResponse = await handler(
             tx, services.oauth, oauth_request, documents
         )
-    await _limit(services, oauth_request, budget, answer)
+    await _charge(services, oauth_request, budget, answer)
     return render(answer)
 
 
@@ -207,7 +221,7 @@ async def register(request: Request, services: ServicesDep) -> Response:
         services.settings.oauth_register_rate_limit_per_minute,
     )
     if wait is not None:
-        raise RateLimited(TOO_MANY_REQUESTS, retry_after=wait)
+        raise RateLimited(TOO_MANY, retry_after=wait)
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
