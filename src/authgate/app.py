@@ -26,6 +26,7 @@ from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util import hkdf, redact
+from authgate.util.addresses import parse_networks
 from authgate.web import bo, errors, oauth, ops
 from authgate.web.api.v1 import (
     access_tokens,
@@ -44,6 +45,7 @@ from authgate.web.api.v1 import (
 from authgate.web.api.v1 import dev_login as dev_login_api
 from authgate.web.external_tokens import ExternalJwtVerifier
 from authgate.web.fanout import InvalidationFeed
+from authgate.web.forwarded import ForwardedMiddleware
 from authgate.web.geo import GeoLocator
 from authgate.web.metrics import CountingCache, Metrics, MetricsMiddleware
 from authgate.web.org_context import OrgContext
@@ -58,6 +60,7 @@ from authgate.web.principals import (
     ServerJwtVerifier,
     SessionVerifier,
 )
+from authgate.web.ratelimit import RateLimiter
 from authgate.web.routing import PathIndex
 from authgate.web.security import SESSION_COOKIE, SecurityMiddleware
 from authgate.web.services import Keys, Services
@@ -129,6 +132,7 @@ def build_services(settings: Settings) -> Services:
         orgs=OrgContext(db),
         oauth=build_oauth(settings, keys),
         metrics=Metrics(cache),
+        limiter=RateLimiter(settings.redis_url),
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
     services.upstream = upstream.create(settings)
@@ -166,6 +170,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         await services.feed.start()
         yield
         await services.feed.stop()
+        await services.limiter.aclose()
         if external is not None:
             await external.aclose()
         services.geo.close()
@@ -245,4 +250,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         public_host=None if settings.auth_enabled else settings.public_host,
     )
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+    if settings.trusted_proxies:
+        # Outermost: every layer inside reads the client's address, not the proxy's.
+        app.add_middleware(
+            ForwardedMiddleware, trusted=parse_networks(settings.trusted_proxies)
+        )
     return app

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, PlainSerializer, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from authgate.util.addresses import parse_networks
 from authgate.util.durations import format_duration, parse_duration
 
 log = logging.getLogger("authgate")
@@ -66,6 +67,14 @@ class Settings(BaseSettings):
         description="The issuer and the base of every URL the server prints. "
         "Default: `http://{host}:{port}`.",
     )
+    trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = (
+        Field(
+            default_factory=list,
+            description="Reverse proxies (addresses or CIDR blocks, comma-separated) "
+            "whose `X-Forwarded-For` names the client; from any other peer the "
+            "header is ignored. Empty: the peer is the client.",
+        )
+    )
     data_dir: Path = Field(
         Path(".authgate"),
         description="Where the embedded SQLite database and the generated dev "
@@ -103,18 +112,49 @@ class Settings(BaseSettings):
     max_login_attempts: int = Field(
         5,
         ge=1,
-        description="Failed logins within the lockout window that lock an account.",
+        description="Failed logins within the lockout window that lock an account; "
+        "as many failed password re-checks (password change, recovery key) lock "
+        "those re-checks for the signed-in account.",
     )
     lockout_duration_minutes: int = Field(
         15, ge=1, description="How long a locked account stays locked."
     )
     rate_limit_enabled: bool = Field(
         True,
-        description="Per-IP request limits on sign-in endpoints. Account lockout "
-        "stays on regardless.",
+        description="Request-rate limits (per address, per OAuth client, per person "
+        "entering device codes); `false` for test rigs. Account lockout (sign-in and "
+        "password re-checks) stays on regardless.",
     )
     login_rate_limit_per_minute: int = Field(
-        30, ge=1, description="Sign-in attempts per minute from one IP address."
+        30,
+        ge=1,
+        description="Sign-in, registration, recovery and password re-check "
+        "requests per minute from one address (an IPv6 /64), and failed OAuth "
+        "client authentications from one address.",
+    )
+    oauth_register_rate_limit_per_minute: int = Field(
+        20,
+        ge=1,
+        description="Dynamic client registrations (`/oauth/register`) per minute "
+        "from one address.",
+    )
+    oauth_token_rate_limit_per_minute: int = Field(
+        600,
+        ge=1,
+        description="`/oauth/token` requests per minute per confidential client "
+        "(a public client's, which anyone can name, per client and address).",
+    )
+    device_authorization_rate_limit_per_minute: int = Field(
+        30,
+        ge=1,
+        description="`/oauth/device_authorization` requests per minute per "
+        "confidential client (a public client's per client and address).",
+    )
+    user_code_rate_limit_per_minute: int = Field(
+        20,
+        ge=1,
+        description="Device user codes looked up on `/device` per minute, from one "
+        "address and, separately, by one person (RFC 8628 §5.1).",
     )
     argon2_time_cost: int = Field(
         2, ge=1, description="Argon2id iterations (OWASP: 2)."
@@ -236,9 +276,10 @@ class Settings(BaseSettings):
     # -- Scale-out
     redis_url: str | None = Field(
         None,
-        description="Redis for instant revocation fan-out between instances (e.g. "
-        "`redis://localhost:6379/0`). Without it, PostgreSQL NOTIFY wakes the "
-        "instances; on SQLite a one-second poll does.",
+        description="Redis for instant revocation fan-out between instances and "
+        "one shared rate-limit budget (e.g. `redis://localhost:6379/0`). Without "
+        "it, PostgreSQL NOTIFY wakes the instances (on SQLite a one-second poll "
+        "does) and each instance limits rates on its own.",
     )
 
     # -- Upstream sign-in
@@ -352,6 +393,10 @@ class Settings(BaseSettings):
                     f"{uri!r} is not a resource URI (RFC 8707 §2: an absolute URI "
                     "without a fragment)"
                 )
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"AUTHGATE_TRUSTED_PROXIES: {exc}") from None
         _check_upstream(self)
         _check_api_issuer(self)
         if not self.auth_enabled and not is_loopback(self.host):

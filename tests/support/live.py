@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from authgate.cli.serve import UVICORN_OPTIONS
+
 
 class LiveServer:
     def __init__(self, make_app: Callable[[str], Any]) -> None:
@@ -39,8 +41,8 @@ class LiveServer:
                 self.app,
                 log_level="warning",
                 lifespan="on",
-                server_header=False,
                 timeout_graceful_shutdown=2,
+                **UVICORN_OPTIONS,
             )
         )
         self._thread = threading.Thread(target=self._serve, daemon=True)

@@ -146,3 +146,14 @@ def test_external_api_issuer_rules():
         make(api_oauth_issuer="http://127.0.0.1:8000")
     with pytest.raises(ValidationError, match="needs AUTHGATE_API_OAUTH_ISSUER"):
         make(api_oauth_audiences=["https://a"])
+
+
+def test_trusted_proxies_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AUTHGATE_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8 127.0.0.1")
+    assert make().trusted_proxies == ["10.0.0.0/8", "fd00::/8", "127.0.0.1"]
+    assert make(trusted_proxies=[]).trusted_proxies == []
+
+
+def test_a_malformed_trusted_proxy_is_refused_at_start():
+    with pytest.raises(ValidationError, match="AUTHGATE_TRUSTED_PROXIES"):
+        make(trusted_proxies=["10.0.0.0/33"])

@@ -1,6 +1,12 @@
 """``authgate serve`` and ``authgate db upgrade``."""
 
 import argparse
+from typing import Any
+
+#: How uvicorn runs Authgate, here and in the tests' live servers. No proxy
+#: headers: AUTHGATE_TRUSTED_PROXIES decides whose X-Forwarded-For counts
+#: (web/forwarded.py); uvicorn's own default trusts any loopback peer.
+UVICORN_OPTIONS: dict[str, Any] = {"server_header": False, "proxy_headers": False}
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -39,7 +45,7 @@ def serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        server_header=False,
+        **UVICORN_OPTIONS,
     )
     return 0
 

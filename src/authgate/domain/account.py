@@ -17,18 +17,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from authgate.domain import audit, sessions
+from authgate.domain import audit, lockout, sessions
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import ClientInfo
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User, normalize_email
-from authgate.errors import Conflict, Forbidden, InvalidCredentials
+from authgate.errors import Conflict, Forbidden, InvalidCredentials, RateLimited
+from authgate.util import clock
 
 if TYPE_CHECKING:
     from authgate.domain.stores import Stores
 
 WRONG_PASSWORD = "The current password is wrong."  # noqa: S105 - a message
 TAKEN = "That email address belongs to another account."
+RECHECKS_LOCKED = "Too many wrong passwords for this account; try again later."
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,26 @@ class Confirmed:
     user: User
 
 
+def recheck_key(user_id: str) -> str:
+    """The lockout counter of an account's password re-checks: apart from its
+    sign-in counter (keyed by username, which never holds a colon), so a
+    stranger's failed sign-ins do not block the person's own settings."""
+    return f"recheck:{user_id}"
+
+
+async def check_recheck_open(stores: "Stores", user_id: str) -> None:
+    """Refuse (429) while the account's password re-checks are locked.
+
+    A stolen session must not become a password oracle: every guess at the
+    current password costs the account one of ``max_login_attempts`` failures
+    per lockout window, whichever addresses the guesses come from."""
+    failures = await stores.lockout.find(recheck_key(user_id))
+    if failures is not None and failures.locked_until and failures.locked():
+        raise RateLimited(
+            RECHECKS_LOCKED, retry_after=clock.seconds_until(failures.locked_until)
+        )
+
+
 async def confirm_password(hasher: Hasher, user: User, password: str) -> Confirmed:
     """Check the password, with no transaction open; :class:`InvalidCredentials`
     if wrong."""
@@ -47,12 +69,40 @@ async def confirm_password(hasher: Hasher, user: User, password: str) -> Confirm
     return Confirmed(user)
 
 
+async def recheck_failed(
+    stores: "Stores", policy: lockout.Policy, user: User, *, client: ClientInfo
+) -> None:
+    """Count and audit a wrong password given to a re-check, in its own
+    transaction (the request that made it fails)."""
+    locked = await lockout.record_failure(stores, policy, recheck_key(user.id))
+    await audit.record(
+        stores,
+        audit.Action.PASSWORD_RECHECK_FAILED,
+        client,
+        actor_id=user.id,
+        target_id=user.id,
+    )
+    if locked:
+        await audit.record(
+            stores,
+            audit.Action.ACCOUNT_LOCKED,
+            client,
+            target_id=user.id,
+            details={"username": user.username, "reason": "password_recheck"},
+        )
+
+
 async def reconfirm(stores: "Stores", confirmed: Confirmed) -> User:
     """The user again, inside the write transaction: refused as a wrong
-    password if the password changed (or the account went) since the check."""
+    password if the password changed (or the account went) since the check,
+    and refused while re-checks are locked (a right guess racing wrong ones
+    still loses once they have locked the account). A right password used
+    restarts the count of wrong ones."""
     user = await stores.users.get(confirmed.user.id)
     if user is None or user.password_hash != confirmed.user.password_hash:
         raise InvalidCredentials(WRONG_PASSWORD)
+    await check_recheck_open(stores, user.id)
+    await stores.lockout.clear(recheck_key(user.id))
     return user
 
 

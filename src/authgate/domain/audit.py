@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     INVITE_REVOKED = "invite.revoked"
     PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
+    #: A wrong current password given to a re-check (password change, recovery key).
+    PASSWORD_RECHECK_FAILED = "password.recheck_failed"  # noqa: S105 - an event name
     EMAIL_CHANGED = "user.email_changed"
     KEYS_ROTATED = "signing_keys.rotated"
     PAT_CREATED = "access_token.created"

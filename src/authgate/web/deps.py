@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from authgate.config import Settings
 from authgate.domain import authority
@@ -19,6 +19,7 @@ from authgate.domain.credentials import Parent
 from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
+from authgate.util.addresses import limit_key
 from authgate.web.org_context import HEADER
 from authgate.web.principals import holder
 from authgate.web.security import SAFE_METHODS, check_csrf, same_origin
@@ -36,6 +37,8 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_client(request: Request) -> ClientInfo:
+    """Who sent the request: ``ForwardedMiddleware`` has already put the
+    client's address (not a trusted proxy's) in the scope."""
     return ClientInfo(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
@@ -160,22 +163,33 @@ BoundOrg = Annotated[str | None, Depends(get_bound_org)]
 TOO_MANY = "Too many attempts; try again in a minute."
 
 
-def over_limit(services: Services, client: ClientInfo, bucket: str) -> int | None:
-    """Count one request from the client's IP against ``bucket`` (the API and
-    the pages share each bucket); the seconds to wait when over the limit."""
+async def over_limit(
+    services: Services, client: ClientInfo, bucket: str, per_minute: int | None = None
+) -> int | None:
+    """Count one request from the client's address (an IPv6 /64) against
+    ``bucket`` (the API and the pages share each bucket); the seconds to wait
+    when over ``per_minute`` (default: the sign-in limit)."""
     settings = services.settings
     if not settings.rate_limit_enabled:
         return None
-    return services.limiter.hit(
-        f"{bucket}:{client.ip}", settings.login_rate_limit_per_minute
+    return await services.limiter.hit(
+        bucket,
+        limit_key(client.ip),
+        per_minute or settings.login_rate_limit_per_minute,
     )
 
 
+def retry_after(response: Response, wait: int) -> Response:
+    """A page's 429 with the ``Retry-After`` the API's carries too."""
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def rate_limit(bucket: str) -> Any:
-    """A dependency limiting requests per client IP for one endpoint group."""
+    """A dependency limiting requests per client address for one endpoint group."""
 
     async def check(services: ServicesDep, client: Client) -> None:
-        wait = over_limit(services, client, bucket)
+        wait = await over_limit(services, client, bucket)
         if wait is not None:
             raise RateLimited(TOO_MANY, retry_after=wait)
 

@@ -8,13 +8,16 @@ even when the answer is an error (see ``authgate.oauth``).
 """
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate.config import Settings
 from authgate.domain import authority
-from authgate.errors import InsufficientScope
+from authgate.errors import InsufficientScope, RateLimited
 from authgate.oauth import (
     client_auth,
     device,
@@ -27,9 +30,15 @@ from authgate.oauth import (
 )
 from authgate.oauth import server as endpoints
 from authgate.oauth.client_metadata import Documents
-from authgate.oauth.errors import InvalidRequest, InvalidToken, OAuthError
+from authgate.oauth.errors import (
+    InvalidClient,
+    InvalidRequest,
+    InvalidToken,
+    OAuthError,
+)
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
-from authgate.web.deps import ServicesDep, get_client, held
+from authgate.util.addresses import limit_key
+from authgate.web.deps import TOO_MANY, ServicesDep, get_client, held, over_limit
 from authgate.web.services import Services
 
 router = APIRouter(tags=["oauth"])
@@ -68,17 +77,97 @@ async def _documents(services: Services, request: OAuthRequest) -> Documents:
     )
 
 
-async def _client_endpoint(request: Request, services: Services, handler: Any) -> Any:
-    """Form in, one transaction around ``handler``, OAuth JSON out."""
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A per-client request limit: ``bucket`` and the setting naming its size."""
+
+    bucket: str
+    per_minute: Callable[[Settings], int]
+
+
+#: Failed client authentications per address, at every client endpoint.
+_AUTH_FAILURES = "oauth-client-auth-failed"
+_TOKEN = Budget("oauth-token", lambda s: s.oauth_token_rate_limit_per_minute)
+_DEVICE = Budget("oauth-device", lambda s: s.device_authorization_rate_limit_per_minute)
+
+
+def _budget_key(request: OAuthRequest) -> str | None:
+    """Whose budget a request spends: a confidential client's own (only
+    requests it authenticates spend it, so nobody else can exhaust it); a
+    public client's, which anyone may name, per client and address."""
+    try:
+        presented = client_auth.presented(request)
+    except OAuthError:
+        return None
+    if presented.client_id is None:
+        return None
+    if presented.method == "none":
+        return f"{presented.client_id} {limit_key(request.client.ip)}"
+    return presented.client_id
+
+
+async def _admit(
+    services: Services, request: OAuthRequest, budget: Budget | None
+) -> None:
+    """Before the work: refuse (429) an address whose client authentications
+    keep failing, or a client over its budget. Only checked here, and spent
+    by :func:`_charge` once the outcome says whose budget it was."""
+    settings = services.settings
+    if not settings.rate_limit_enabled:
+        return
+    limiter = services.limiter
+    address = limit_key(request.client.ip)
+    wait = await limiter.peek(
+        _AUTH_FAILURES, address, settings.login_rate_limit_per_minute
+    )
+    key = _budget_key(request) if budget is not None else None
+    if wait is None and budget is not None and key is not None:
+        wait = await limiter.peek(budget.bucket, key, budget.per_minute(settings))
+    if wait is not None:
+        raise RateLimited(TOO_MANY, retry_after=wait)
+
+
+async def _charge(
+    services: Services,
+    request: OAuthRequest,
+    budget: Budget | None,
+    answer: OAuthResponse,
+) -> None:
+    """After the work: a failed client authentication is charged to the
+    sender's address (a random ``client_id`` per request would otherwise find
+    a fresh budget each time), anything else to the client's budget."""
+    settings = services.settings
+    if not settings.rate_limit_enabled:
+        return
+    limiter = services.limiter
+    if answer.body.get("error") == InvalidClient.code:
+        await limiter.hit(
+            _AUTH_FAILURES,
+            limit_key(request.client.ip),
+            settings.login_rate_limit_per_minute,
+        )
+        return
+    key = _budget_key(request) if budget is not None else None
+    if budget is not None and key is not None:
+        await limiter.hit(budget.bucket, key, budget.per_minute(settings))
+
+
+async def _client_endpoint(
+    request: Request, services: Services, handler: Any, budget: Budget | None = None
+) -> Any:
+    """Form in, limits checked, one transaction around ``handler``, OAuth JSON
+    out."""
     try:
         oauth_request = await read_form(request)
     except OAuthError as exc:
         return render(OAuthResponse.error(exc))
+    await _admit(services, oauth_request, budget)
     documents = await _documents(services, oauth_request)
     async with services.db.transaction() as tx:
         answer: OAuthResponse = await handler(
             tx, services.oauth, oauth_request, documents
         )
+    await _charge(services, oauth_request, budget, answer)
     return render(answer)
 
 
@@ -86,7 +175,7 @@ async def _client_endpoint(request: Request, services: Services, handler: Any) -
 async def token_endpoint(request: Request, services: ServicesDep) -> Response:
     """Token endpoint (RFC 6749 §3.2): authorization_code, refresh_token,
     client_credentials and device_code grants."""
-    response: Response = await _client_endpoint(request, services, token.handle)
+    response: Response = await _client_endpoint(request, services, token.handle, _TOKEN)
     if response.status_code == 200:
         # Counted after the commit; the form was parsed (and kept) above.
         grant_type = (await request.form()).get("grant_type")
@@ -98,7 +187,9 @@ async def token_endpoint(request: Request, services: ServicesDep) -> Response:
 @router.post(endpoints.DEVICE_AUTHORIZATION, response_model=None)
 async def device_authorization(request: Request, services: ServicesDep) -> Response:
     """Device authorization endpoint (RFC 8628 §3.1)."""
-    response: Response = await _client_endpoint(request, services, device.authorize)
+    response: Response = await _client_endpoint(
+        request, services, device.authorize, _DEVICE
+    )
     return response
 
 
@@ -124,7 +215,17 @@ async def register(request: Request, services: ServicesDep) -> Response:
     administer (``authority``) registers any client, anyone else what open
     registration allows. A credential sent with the request (not the cookie,
     which any site can make a browser send) must carry ``write``: registering
-    is a change, and a read-only token is meant to change nothing."""
+    is a change, and a read-only token is meant to change nothing. Each
+    address registers at most ``oauth_register_rate_limit_per_minute``."""
+    client = await get_client(request)
+    wait = await over_limit(
+        services,
+        client,
+        "oauth-register",
+        services.settings.oauth_register_rate_limit_per_minute,
+    )
+    if wait is not None:
+        raise RateLimited(TOO_MANY, retry_after=wait)
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
@@ -150,7 +251,7 @@ async def register(request: Request, services: ServicesDep) -> Response:
             services.oauth,
             body,
             admin_id=admin_id,
-            client=await get_client(request),
+            client=client,
         )
     return render(answer)
 

@@ -11,8 +11,10 @@ from authgate.config import Settings
 from authgate.domain import account, lockout, refresh_tokens, sessions, signing_keys
 from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
+from authgate.domain.context import ClientInfo
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User
+from authgate.errors import InvalidCredentials
 from authgate.guard import VerificationCache
 from authgate.oauth.server import Server
 from authgate.storage.db import Database
@@ -98,6 +100,7 @@ class Services:
     #: request; evicted by the same revocation fan-out as credentials.
     users: TtlMap[User] = field(default_factory=lambda: TtlMap(ttl=60.0))
     feed: InvalidationFeed | None = None
+    #: Request-rate limits (``web/ratelimit.py``); shared through Redis when set.
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: The upstream identity provider for web sign-in, if one is configured.
     upstream: Provider | None = None
@@ -158,9 +161,21 @@ class Services:
             self.users.put(user_id, found, since=since)
         return found
 
-    async def confirm_password(self, user: User, password: str) -> Confirmed:
+    async def confirm_password(
+        self, user: User, password: str, client: ClientInfo
+    ) -> Confirmed:
         """The person's current password, checked against their hash as stored
-        now (a cached copy may hold an older one), with no transaction open."""
+        now (a cached copy may hold an older one), with no transaction open;
+        refused while the account's re-checks are locked, and a wrong one
+        counted against the account and audited."""
         async with self.db.read() as tx:
             fresh = await tx.users.get(user.id) or user
-        return await account.confirm_password(self.hasher, fresh, password)
+            await account.check_recheck_open(tx, user.id)
+        try:
+            return await account.confirm_password(self.hasher, fresh, password)
+        except InvalidCredentials:
+            async with self.db.transaction() as tx:
+                await account.recheck_failed(
+                    tx, self.lockout_policy, fresh, client=client
+                )
+            raise

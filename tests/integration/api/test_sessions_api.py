@@ -95,11 +95,13 @@ def test_current_is_known_from_the_cookie_too(server, actions):
 
 
 def test_location_comes_from_the_geoip_database(start_server, tmp_path):
-    server = start_server(geoip_db=city_db(tmp_path / "city.mmdb"))
+    server = start_server(
+        geoip_db=city_db(tmp_path / "city.mmdb"), trusted_proxies=["127.0.0.1"]
+    )
     with server.client() as http:
         actions = Actions(http)
         name = actions.user().username
-        # uvicorn trusts X-Forwarded-For from loopback (a proxy in front).
+        # The test is the trusted proxy in front, naming the client.
         travelling = sign_in(actions, name, **{"X-Forwarded-For": LONDON_IP})
         found = sessions(actions, travelling)
     by_ip = {s["ip"]: s for s in found}
@@ -112,7 +114,7 @@ def test_location_comes_from_the_geoip_database(start_server, tmp_path):
 def test_a_broken_geoip_file_does_not_break_the_list(start_server, tmp_path):
     broken = tmp_path / "broken.mmdb"
     broken.write_bytes(b"not a database")
-    server = start_server(geoip_db=broken)
+    server = start_server(geoip_db=broken, trusted_proxies=["127.0.0.1"])
     with server.client() as http:
         actions = Actions(http)
         login = sign_in(

@@ -203,10 +203,11 @@ def test_the_decision_needs_the_csrf_token(server, meta, app, browser: Browser):
 
 
 def test_wrong_user_codes_are_rate_limited(start_server):
-    limited = start_server(login_rate_limit_per_minute=3)
+    limited = start_server(user_code_rate_limit_per_minute=3)
     with (
         limited.client() as http,
         Browser(limited.url, Actions(http).user()) as person,
     ):
-        answers = [person.device_page("BCDF-GHJK").status_code for _ in range(4)]
-    assert answers == [400, 400, 400, 429]
+        answers = [person.device_page("BCDF-GHJK") for _ in range(4)]
+    assert [a.status_code for a in answers] == [400, 400, 400, 429]
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60

@@ -3,8 +3,8 @@
 
 The user signs in first; enters the code (any case, dash or not), sees which
 client asks for what, and approves or denies. Every lookup of a code counts
-against a per-IP limit, so user codes (34 bits) cannot be guessed by brute
-force in their ten-minute life.
+against a limit per address and one per person, so user codes (34 bits)
+cannot be guessed by brute force in their ten-minute life.
 """
 
 from fastapi import APIRouter, Request, Response
@@ -14,7 +14,7 @@ from authgate.domain.grants import DeviceCode
 from authgate.errors import AuthgateError, Forbidden
 from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages.render import (
     SCOPE_TEXT,
     error_page,
@@ -44,15 +44,19 @@ def _entry(
     )
 
 
-def _limited(services: Services, client: Client) -> bool:
-    """Count one code lookup; ``True`` when this address has made too many."""
-    settings = services.settings
-    if not settings.rate_limit_enabled:
-        return False
-    wait = services.limiter.hit(
-        f"device:{client.ip}", settings.login_rate_limit_per_minute
-    )
-    return wait is not None
+async def _limited(
+    services: Services, client: Client, user_code: str, user_id: str
+) -> Response | None:
+    """Count one code lookup against the address and against the person; the
+    429 page when either has made too many. Per person too, since one account
+    may guess from many addresses (RFC 8628 §5.1)."""
+    per_minute = services.settings.user_code_rate_limit_per_minute
+    wait = await over_limit(services, client, "user-code", per_minute)
+    if wait is None and services.settings.rate_limit_enabled:
+        wait = await services.limiter.hit("user-code-person", user_id, per_minute)
+    if wait is None:
+        return None
+    return retry_after(_entry(user_code, TOO_MANY, status=429), wait)
 
 
 async def _pending(services: Services, user_code: str) -> DeviceCode | None:
@@ -94,8 +98,9 @@ async def device_page(
     user_code = request.query_params.get("user_code", "").strip()[:32]
     if not user_code:
         return _entry()
-    if _limited(services, client):
-        return _entry(user_code, "Too many attempts; wait a minute.", status=429)
+    limited = await _limited(services, client, user_code, principal.user_id)
+    if limited is not None:
+        return limited
     device = await _pending(services, user_code)
     if device is None:
         return _entry(user_code, INVALID, status=400)
@@ -125,8 +130,9 @@ async def device_decision(
     if decision not in ("approve", "deny"):
         return error_page("Choose Approve or Deny.")
     user_code = fields.get("user_code", "")[:32]
-    if _limited(services, client):
-        return _entry(user_code, "Too many attempts; wait a minute.", status=429)
+    limited = await _limited(services, client, user_code, principal.user_id)
+    if limited is not None:
+        return limited
     async with services.db.transaction() as tx:
         device = await grants.pending_device(tx, user_code)
         decided = device is not None and await grants.decide_device(

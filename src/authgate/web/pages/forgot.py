@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from authgate.domain import recovery
 from authgate.errors import AuthgateError
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.pages.render import page
 from authgate.web.services import Services
@@ -62,13 +62,17 @@ async def forgot_submit(
     refused = preauth.refusal(request, services, csrf_token)
     if refused is not None:
         return refused
-    if over_limit(services, client, "recover") is not None:
-        return _form(
-            request,
-            services,
-            username=username,
-            error=TOO_MANY,
-            status=429,
+    wait = await over_limit(services, client, "recover")
+    if wait is not None:
+        return retry_after(
+            _form(
+                request,
+                services,
+                username=username,
+                error=TOO_MANY,
+                status=429,
+            ),
+            wait,
         )
     try:
         async with services.db.transaction() as tx:

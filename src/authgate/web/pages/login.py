@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import users
 from authgate.web.api.v1.auth import open_session, session_response
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import consent, preauth, upstream
 from authgate.web.pages.render import (
     Viewer,
@@ -101,14 +101,18 @@ async def login_submit(
         return refused
     target = safe_next(next_) or HOME
     # The same per-IP bucket as the API's login: one budget per address.
-    if over_limit(services, client, "login") is not None:
-        return await _form(
-            services,
-            request,
-            next_url=safe_next(next_) or "",
-            username=username,
-            error=TOO_MANY,
-            status=429,
+    wait = await over_limit(services, client, "login")
+    if wait is not None:
+        return retry_after(
+            await _form(
+                services,
+                request,
+                next_url=safe_next(next_) or "",
+                username=username,
+                error=TOO_MANY,
+                status=429,
+            ),
+            wait,
         )
     # The same three steps as the API's login (argon2 outside any transaction).
     async with services.db.read() as tx:

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthgateError
 from authgate.web.api.v1.auth import open_session, register_account, session_response
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.pages.render import signed_in
 from authgate.web.services import Services
@@ -80,13 +80,17 @@ async def register_submit(
     if refused is not None:
         return refused
     values = {"username": username, "email": email, "invite_code": invite_code}
-    if over_limit(services, client, "register") is not None:
-        return await _form(
-            request,
-            services,
-            values=values,
-            error=TOO_MANY,
-            status=429,
+    wait = await over_limit(services, client, "register")
+    if wait is not None:
+        return retry_after(
+            await _form(
+                request,
+                services,
+                values=values,
+                error=TOO_MANY,
+                status=429,
+            ),
+            wait,
         )
     try:
         user = await register_account(

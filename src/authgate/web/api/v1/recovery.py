@@ -33,7 +33,7 @@ async def create_recovery_key(
     user = await services.user(caller.user_id) if caller.user_id else None
     if user is None:
         raise Forbidden("Recovery keys are made by a signed-in person.")
-    confirmed = await services.confirm_password(user, body.password)
+    confirmed = await services.confirm_password(user, body.password, client)
     async with services.db.transaction() as tx:
         key = await recovery.issue(
             tx, confirmed, prefix=services.settings.token_prefix, client=client

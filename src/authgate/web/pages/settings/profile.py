@@ -10,8 +10,8 @@ from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.domain import account, users
-from authgate.errors import AuthgateError
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.errors import AuthgateError, RateLimited
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages.render import (
     FormViewer,
     PageRoute,
@@ -91,15 +91,16 @@ async def change_password(
         return _profile(
             viewer, failed=("password", "The new passwords do not match."), status=400
         )
-    # Each try checks a password: the same per-IP budget as signing in.
-    if over_limit(services, client, "login") is not None:
-        return _profile(
-            viewer,
-            failed=("password", TOO_MANY),
-            status=429,
+    # Each try checks a password: the same per-address budget as signing in.
+    wait = await over_limit(services, client, "login")
+    if wait is not None:
+        return retry_after(
+            _profile(viewer, failed=("password", TOO_MANY), status=429), wait
         )
     try:
-        confirmed = await services.confirm_password(viewer.user, current_password)
+        confirmed = await services.confirm_password(
+            viewer.user, current_password, client
+        )
         new_hash = await users.hash_password(
             services.hasher,
             new_password,
@@ -115,6 +116,11 @@ async def change_password(
                 access_ttl=services.settings.jwt_expiry,
                 client=client,
             )
+    except RateLimited as exc:
+        return retry_after(
+            _profile(viewer, failed=("password", exc.description), status=429),
+            exc.retry_after,
+        )
     except AuthgateError as exc:
         return _profile(viewer, failed=("password", exc.description), status=exc.status)
     return RedirectResponse(f"{PATH}?done=password", status_code=303)

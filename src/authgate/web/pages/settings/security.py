@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response
 
 from authgate.domain import recovery
-from authgate.errors import AuthgateError
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit
+from authgate.errors import AuthgateError, RateLimited
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages.render import (
     FormViewer,
     PageRoute,
@@ -45,14 +45,17 @@ async def new_recovery_key(
     client: Client,
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    if over_limit(services, client, "recovery-key") is not None:
-        return _security(viewer, TOO_MANY, 429)
+    wait = await over_limit(services, client, "recovery-key")
+    if wait is not None:
+        return retry_after(_security(viewer, TOO_MANY, 429), wait)
     try:
-        confirmed = await services.confirm_password(viewer.user, password)
+        confirmed = await services.confirm_password(viewer.user, password, client)
         async with services.db.transaction() as tx:
             key = await recovery.issue(
                 tx, confirmed, prefix=services.settings.token_prefix, client=client
             )
+    except RateLimited as exc:
+        return retry_after(_security(viewer, exc.description, 429), exc.retry_after)
     except AuthgateError as exc:
         return _security(viewer, exc.description, exc.status)
     return shown_once(
