@@ -24,6 +24,7 @@ from authgate.util import tokens
 from authgate.web import services as web_services
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.support.actions import PASSWORD, Actions
+from tests.support.cli import oauth_session, refresh_grant
 
 pytestmark = pytest.mark.e2e
 
@@ -173,11 +174,14 @@ def test_reset_password_changes_it_and_ends_sessions(cli, start_server):
     with server.client() as http:
         assert Actions(http).register("bob").status_code == 201
         bob = Actions(http).login("bob")
+        app = oauth_session(server.url, bob)  # an OAuth login of bob's
         http.cookies.clear()
         cookie = {"Cookie": f"ag_session={bob.cookies['ag_session']}"}
-        # both work, and the server now has them cached
+        oauth = {"Authorization": f"Bearer {app['access_token']}"}
+        # all work, and the server now has them cached
         assert me(http, **cookie).status_code == 200
         assert me(http, **bob.bearer).status_code == 200
+        assert me(http, **oauth).status_code == 200
 
         out = ok(
             cli(
@@ -194,6 +198,10 @@ def test_reset_password_changes_it_and_ends_sessions(cli, start_server):
         # through the revocation fan-out and drops what it cached.
         eventually(lambda: me(http, **bob.bearer).status_code == 401)
         assert me(http, **cookie).status_code == 401
+        # The OAuth login ends with them: its access and refresh tokens.
+        eventually(lambda: me(http, **oauth).status_code == 401)
+        renewed = refresh_grant(server.url, app["refresh_token"], app["client_id"])
+        assert renewed.status_code == 400, renewed.text
         refreshed = http.post(
             "/api/v1/auth/refresh", json={"refresh_token": bob.refresh_token}
         )

@@ -7,7 +7,7 @@ and the migration scripts, so a new migration is covered as soon as it exists.
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -180,3 +180,69 @@ def run_db(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
             await db.close()
 
     return asyncio.run(main())
+
+
+def test_refresh_tokens_learn_when_their_family_started(empty_url):
+    """Migration 0007: each stored refresh token takes its family's start, the
+    creation of the family's oldest token, so the absolute lifetime counts
+    from the sign-in for tokens issued before the upgrade too."""
+    upgrade(empty_url, "0006")
+    start = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+    users = sa.table(
+        "users",
+        sa.column("id", sa.String),
+        sa.column("username", sa.String),
+        sa.column("is_admin", sa.Boolean),
+        sa.column("created_at", UTCDateTime()),
+    )
+    refresh = sa.table(
+        "refresh_tokens",
+        sa.column("id", sa.String),
+        sa.column("token_hash", sa.String),
+        sa.column("family_id", sa.String),
+        sa.column("user_id", sa.String),
+        sa.column("scope", sa.String),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("expires_at", UTCDateTime()),
+    )
+    rows = [  # (id, family, created): two families, the first rotated twice
+        ("rt_a1", "rt_a1", start),
+        ("rt_a2", "rt_a1", start + timedelta(days=3)),
+        ("rt_a3", "rt_a1", start + timedelta(days=6)),
+        ("rt_b1", "rt_b1", start + timedelta(days=1)),
+    ]
+
+    def insert(connection: Connection) -> None:
+        connection.execute(
+            sa.insert(users).values(
+                id="usr_0001user", username="legacy", is_admin=False, created_at=start
+            )
+        )
+        for token_id, family, created in rows:
+            connection.execute(
+                sa.insert(refresh).values(
+                    id=token_id,
+                    token_hash=f"hash-{token_id}",
+                    family_id=family,
+                    user_id="usr_0001user",
+                    scope="",
+                    created_at=created,
+                    expires_at=created + timedelta(days=7),
+                )
+            )
+        connection.commit()
+
+    on(empty_url, insert)
+    upgrade(empty_url)
+
+    async def read(db: Database) -> Any:
+        async with db.transaction() as tx:
+            return {t: await tx.refresh_tokens.by_hash(f"hash-{t}") for t, _, _ in rows}
+
+    found = run_db(empty_url, read)
+    assert {t: found[t].family_created_at for t, _, _ in rows} == {
+        "rt_a1": start,
+        "rt_a2": start,
+        "rt_a3": start,
+        "rt_b1": start + timedelta(days=1),
+    }

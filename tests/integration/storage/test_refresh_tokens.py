@@ -1,3 +1,4 @@
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -83,3 +84,46 @@ async def test_revoke_family(db):
         assert (await tx.refresh_tokens.by_hash(first_hash)).revoked_at == at
         assert (await tx.refresh_tokens.by_hash(second_hash)).revoked_at == at
         assert (await tx.refresh_tokens.by_hash(other_hash)).revoked_at is None
+
+
+async def test_a_revoked_token_is_not_marked_used(db):
+    alice = await add_user(db)
+    value, token_hash = refresh_token(alice.id, client_id="app")
+    async with db.transaction() as tx:
+        await tx.refresh_tokens.add(value, token_hash)
+        assert await tx.refresh_tokens.revoke_for_user(alice.id, T0) == [value.id]
+        assert not await tx.refresh_tokens.mark_used(value.id, T0)
+
+
+async def test_revoking_a_users_tokens_catches_a_rotation_in_flight(db):
+    """A rotation holds its token until it commits the successor; revoking
+    every token of the user waits for it and revokes the successor too (on
+    PostgreSQL a plain UPDATE would not see a row committed while it waited)."""
+    alice = await add_user(db)
+    first, first_hash = refresh_token(alice.id, client_id="app")
+    async with db.transaction() as tx:
+        await tx.refresh_tokens.add(first, first_hash)
+    successor, successor_hash = refresh_token(
+        alice.id, client_id="app", family_id=first.id
+    )
+    rotating = asyncio.Event()
+
+    async def rotate() -> None:
+        async with db.transaction() as tx:
+            assert await tx.refresh_tokens.mark_used(first.id, T0)
+            await tx.refresh_tokens.add(successor, successor_hash)
+            rotating.set()
+            await asyncio.sleep(0.5)  # uncommitted while the revocation waits
+
+    async def revoke() -> list[str]:
+        await rotating.wait()
+        async with db.transaction() as tx:
+            return await tx.refresh_tokens.revoke_for_user(alice.id, T0)
+
+    _, families = await asyncio.gather(rotate(), revoke())
+    assert families == [first.id]
+    async with db.read() as tx:
+        for token_hash in (first_hash, successor_hash):
+            found = await tx.refresh_tokens.by_hash(token_hash)
+            assert found is not None
+            assert found.revoked_at is not None

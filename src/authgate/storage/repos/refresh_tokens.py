@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.refresh_tokens import RefreshToken
@@ -58,15 +58,37 @@ class RefreshTokenRepo:
     async def mark_used(self, token_id: str, at: datetime) -> bool:
         result = await self._s.execute(
             update(Row)
-            .where(Row.id == token_id, Row.used_at.is_(None))
+            # A token revoked since it was read is no more usable than a used
+            # one: this is what a rotation racing a revocation trips on.
+            .where(Row.id == token_id, Row.used_at.is_(None), Row.revoked_at.is_(None))
             .values(used_at=at)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
+        await self._lock(Row.family_id == family_id)
+        return await self._revoke_families([family_id], at)
+
+    async def _lock(self, *where: ColumnElement[bool]) -> list[tuple[str, str | None]]:
+        """Lock the live tokens ``where`` picks; their (family, client) pairs.
+
+        A rotation in flight holds its token's row until it commits with the
+        successor; waiting here for that lock, and revoking by family in a
+        later statement (a new snapshot on PostgreSQL), catches the successor
+        too. A rotation that comes after finds its token revoked."""
+        rows = await self._s.execute(
+            select(Row.family_id, Row.client_id)
+            .where(*where, Row.revoked_at.is_(None))
+            .with_for_update()
+        )
+        return [(family, client) for family, client in rows]
+
+    async def _revoke_families(self, families: list[str], at: datetime) -> int:
+        if not families:
+            return 0
         result = await self._s.execute(
             update(Row)
-            .where(Row.family_id == family_id, Row.revoked_at.is_(None))
+            .where(Row.family_id.in_(families), Row.revoked_at.is_(None))
             .values(revoked_at=at)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -95,20 +117,14 @@ class RefreshTokenRepo:
         client_id: str | None = None,
         keep_session: str | None = None,
     ) -> list[str]:
-        live = [Row.user_id == user_id, Row.revoked_at.is_(None)]
+        live: list[ColumnElement[bool]] = [Row.user_id == user_id]
         if client_id is not None:
             live.append(Row.client_id == client_id)
         if keep_session is not None:
             live.append(or_(Row.session_id.is_(None), Row.session_id != keep_session))
-        families = list(
-            await self._s.scalars(
-                select(Row.family_id)
-                .where(*live, Row.client_id.is_not(None))
-                .distinct()
-            )
-        )
-        await self._s.execute(update(Row).where(*live).values(revoked_at=at))
-        return families
+        locked = await self._lock(*live)
+        await self._revoke_families(list(dict.fromkeys(f for f, _ in locked)), at)
+        return list(dict.fromkeys(f for f, client in locked if client is not None))
 
     async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
         rows = await self._s.scalars(

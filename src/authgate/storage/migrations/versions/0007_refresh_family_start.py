@@ -34,8 +34,8 @@ def upgrade() -> None:
         )
     op.execute(
         "UPDATE refresh_tokens SET family_created_at = ("
-        "SELECT MIN(first.created_at) FROM refresh_tokens AS first "
-        "WHERE first.family_id = refresh_tokens.family_id)"
+        "SELECT MIN(oldest.created_at) FROM refresh_tokens AS oldest "
+        "WHERE oldest.family_id = refresh_tokens.family_id)"
     )
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
         batch_op.alter_column(

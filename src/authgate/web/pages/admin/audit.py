@@ -73,6 +73,7 @@ EVENT_TEXT: dict[str, str] = {
     Action.CLIENT_DELETED: "OAuth client deleted",
     Action.CONSENT_GRANTED: "Access granted to an application",
     Action.CONSENT_DENIED: "Access denied to an application",
+    Action.CONSENT_WITHDRAWN: "Access to an application withdrawn",
     Action.CODE_ISSUED: "Authorization code issued",
     Action.CODE_REDEEMED: "Authorization code redeemed",
     Action.CODE_REPLAYED: "Authorization code replayed (its tokens were revoked)",
