@@ -76,6 +76,7 @@ def refused_everything_but_reading(
         ("POST", "/api/v1/recovery-key", {"password": "whatever-it-is"}),
         ("DELETE", f"/api/v1/sessions/{session_id}", None),
         ("POST", "/api/v1/sessions/revoke-all", None),
+        ("DELETE", "/api/v1/authorized-apps/cl_any", None),
         ("POST", f"/api/v1/orgs/{org}/invites", {"email": "x@example.com"}),
         ("DELETE", f"/api/v1/orgs/{org}/invites/{invite['id']}", None),
         ("PATCH", f"/api/v1/orgs/{org}/members/{member_id}", {"role": "admin"}),

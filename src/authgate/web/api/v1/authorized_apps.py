@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from authgate.domain import clients, grants
-from authgate.web.deps import Caller, Client, ServicesDep
+from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
 
 router = APIRouter(prefix="/authorized-apps", tags=["authorized apps"])
@@ -46,8 +46,10 @@ async def list_apps(caller: Caller, services: ServicesDep) -> Page[AppOut]:
 
 @router.delete("/{client_id:path}", status_code=status.HTTP_204_NO_CONTENT)
 async def withdraw(
-    client_id: ClientId, caller: Caller, services: ServicesDep, client: Client
+    client_id: ClientId, caller: ManagesAccount, services: ServicesDep, client: Client
 ) -> Response:
+    """The person's own act: an application's token withdraws no consent
+    (``authority.Power.ACCOUNT``)."""
     async with services.db.transaction() as tx:
         await grants.withdraw_consent(
             tx,
