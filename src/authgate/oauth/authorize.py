@@ -14,11 +14,12 @@ page (the user approved this client for these scopes and resources before) or
 shows it and calls :func:`approve` or :func:`deny` with the answer.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from authgate.domain import clients, grants
+from authgate.domain import authority, clients, grants
 from authgate.domain.clients import Client
 from authgate.domain.context import ClientInfo
 from authgate.errors import AuthgateError
@@ -257,6 +258,17 @@ async def approve(
     user_id: str,
     client: ClientInfo,
 ) -> str:
+    # What the person could not give (``admin``, from a non-administrator)
+    # is neither remembered nor put in the code.
+    approver = await stores.users.get(user_id)
+    req = dataclasses.replace(
+        req,
+        scopes=authority.grantable(
+            req.scopes,
+            registration=req.client.registration,
+            approver_is_admin=approver is not None and approver.is_admin,
+        ),
+    )
     await grants.give_consent(
         stores,
         user_id=user_id,

@@ -123,7 +123,6 @@ class Minter:
     """A caller that may create PATs and API keys: whose they are, and what
     they may not exceed."""
 
-    caller: Principal
     user_id: str
     parent: Parent
 
@@ -133,7 +132,7 @@ async def get_minter(
 ) -> Minter:
     found = await held(request, caller)
     user_id = authority.require(found, Power.CREDENTIALS)
-    return Minter(caller=caller, user_id=user_id, parent=authority.parent(found))
+    return Minter(user_id=user_id, parent=authority.parent(found))
 
 
 async def get_bound_org(

@@ -337,15 +337,27 @@ def test_a_bearer_token_never_reaches_a_page(
     admin = actions.admin()
     token = admin.bearer
     with server.client() as fresh:  # no cookie in its jar
-        for path in ("/settings/tokens", "/settings/keys", "/admin/users"):
+        for path in (
+            "/settings/profile",
+            "/settings/security",
+            "/settings/sessions",
+            "/settings/tokens",
+            "/settings/keys",
+            "/admin/users",
+            "/admin/clients",
+        ):
             response = fresh.get(path, headers=token)
             assert response.status_code == 303, (path, response.status_code)
             assert response.headers["location"].startswith("/login")
-        posted = fresh.post(
-            "/settings/tokens",
-            headers={**token, "Origin": server.url},
-            data={"name": "by bearer", "expires_in_days": "1", "scopes": ["read"]},
-        )
-        assert posted.status_code in (303, 403), posted.status_code
+        for path, form in (
+            ("/settings/tokens", {"name": "by bearer", "expires_in_days": "1"}),
+            ("/admin/invites", {}),
+        ):
+            posted = fresh.post(
+                path, headers={**token, "Origin": server.url}, data=form
+            )
+            assert posted.status_code in (303, 403), (path, posted.status_code)
     listed = client.get("/api/v1/access-tokens", headers=admin.bearer).json()["items"]
     assert listed == []
+    invites = client.get("/api/v1/admin/invites", headers=admin.bearer).json()
+    assert invites["items"] == []

@@ -255,3 +255,34 @@ def test_a_client_credentials_grant_never_gets_admin(actions: Actions, authlib):
         app.fetch_token(grant_type="client_credentials", scope="admin")
     assert refused.value.error == "invalid_scope"
     assert "admin" not in app.fetch_token(grant_type="client_credentials")["scope"]
+
+
+def test_admin_a_non_admin_approved_is_not_remembered(
+    meta, start, receiver: LoopbackReceiver, actions: Actions, client, browser, user
+):
+    made = actions.make_client(
+        public=True,
+        redirect_uris=[receiver.registered],
+        grant_types=["authorization_code", "refresh_token"],
+    )
+    app, url, _state, verifier = start(
+        made["client_id"], receiver.redirect_uri, scope="read admin"
+    )
+    receiver.follow(browser.authorize(url))
+    token = app.fetch_token(
+        authorization_response=receiver.received[-1], code_verifier=verifier
+    )
+    assert scopes_of(token) == {"read"}
+    # Made an administrator later, the person is asked again: what they could
+    # not give then was not remembered as given.
+    user_id = client.get("/api/v1/me", headers=user.bearer).json()["id"]
+    promoted = client.patch(
+        f"/api/v1/admin/users/{user_id}",
+        headers=actions.admin().bearer,
+        json={"is_admin": True},
+    )
+    assert promoted.status_code == 200, promoted.text
+    _app, url, _state, _verifier = start(
+        made["client_id"], receiver.redirect_uri, scope="read admin"
+    )
+    assert browser.open(url).status_code == 200  # the consent page again

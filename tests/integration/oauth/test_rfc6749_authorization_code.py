@@ -209,7 +209,7 @@ def test_errors_after_the_redirect_check_go_to_the_client(
     server, meta, public_client, receiver, browser: Browser, start
 ):
     client_id = public_client["client_id"]
-    _c, url, state, _v = start(client_id, receiver.redirect_uri, scope="read admin")
+    _c, url, state, _v = start(client_id, receiver.redirect_uri, scope="read sudo")
     answer = query(browser.open(url).headers["location"])
     assert answer == {
         "error": "invalid_scope",
