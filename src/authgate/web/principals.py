@@ -4,7 +4,7 @@
 from typing import ClassVar
 
 from authgate.domain import credentials, revocations, sessions
-from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
+from authgate.domain.clients import FIRST_PARTY_CLIENT_ID, FIRST_PARTY_CLIENTS
 from authgate.domain.context import ClientInfo
 from authgate.domain.credentials import Credential as Cred
 from authgate.domain.users import User, local_owner
@@ -129,7 +129,10 @@ class ServerJwtVerifier:
             user_id=claims.user_id,
             session_id=claims.session_id,
             client_id=claims.client_id,
-            org_id=claims.org_id,
+            # A first-party token acts with the person's full rights, in any
+            # of their orgs (``X-Organization-Id``); another client's acts only
+            # in the org it was issued for.
+            org_id=None if claims.client_id in FIRST_PARTY_CLIENTS else claims.org_id,
             scopes=claims.scopes,
             roles=user_roles(user) if user else frozenset(),
             expires_at=claims.expires_at,
