@@ -69,6 +69,7 @@ def test_the_consent_page(page, server, actions: Actions):
         page.get_by_role("button", name="Approve").wait_for()
         assert page.get_by_role("heading").first.inner_text().startswith("Allow Acme")
         assert_known_as(page, "created by an administrator", verified=True)
+        assert page.get_by_text("It signs in with all your rights.").count() == 0
         check_page(page, "oauth-consent")
         page.get_by_role("button", name="Approve").click()
         page.wait_for_url(f"{receiver.redirect_uri}?*")
@@ -149,6 +150,7 @@ def test_the_cli_on_the_device_page(page, server, actions: Actions):
         page.get_by_role("heading").first.inner_text().startswith("Allow Authgate CLI")
     )
     assert_known_as(page, "built in (Authgate CLI)", verified=True)
+    assert page.get_by_text("It signs in with all your rights.").is_visible()
     check_page(page, "device-confirm-cli")
 
 

@@ -109,6 +109,8 @@ class AskingClient:
     name: str
     known_as: str
     unverified: bool
+    #: Its tokens act with all the person's rights (the Authgate CLI).
+    full_rights: bool = False
 
 
 def asking_client(client: clients.Client) -> AskingClient:
@@ -126,7 +128,12 @@ def asking_client(client: clients.Client) -> AskingClient:
         case "metadata_document":
             host = urlsplit(client.id).netloc or client.id
             known_as = f"client ID metadata document hosted at {host}"
-    return AskingClient(client.name, known_as, unverified=not client.verified)
+    return AskingClient(
+        client.name,
+        known_as,
+        unverified=not client.verified,
+        full_rights=client.id in clients.FIRST_PARTY_CLIENTS,
+    )
 
 
 def scope_lines(scopes: Iterable[str]) -> list[tuple[str, str, bool]]:
