@@ -60,8 +60,9 @@ def test_no_token_for_an_org_one_is_not_in(actions):
     the refresh token presented stays the live one."""
     owner, stranger = actions.user(), actions.user()
     org = actions.make_org(owner)
-    for ref in (org["id"], "no-such-org"):
+    for ref in (org["id"], "no-such-org", "' OR 1=1 --"):
         error(login_in(actions, stranger, ref), 404, "not_found")
+    error(login_in(actions, stranger, "x" * 300), 400, "invalid_request")
     refused = actions.client.post(
         "/api/v1/auth/refresh",
         json={"refresh_token": stranger.refresh_token},
