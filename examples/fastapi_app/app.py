@@ -19,7 +19,7 @@ from authgate.guard import (
     protected_resource_metadata,
     remote_verifiers,
 )
-from authgate.guard.fastapi import CurrentPrincipal, require_scope
+from authgate.guard.fastapi import CurrentPrincipal, require_role, require_scope
 
 SERVER = os.environ.get("AUTHGATE_SERVER", "http://127.0.0.1:8000")
 RESOURCE = os.environ.get("RESOURCE_URI", "http://127.0.0.1:8001")
@@ -56,6 +56,12 @@ def whoami(principal: CurrentPrincipal) -> dict[str, object]:
 @app.post("/items", status_code=201, dependencies=[require_scope("write")])
 def create_item(principal: CurrentPrincipal) -> dict[str, str]:
     return {"created_by": principal.subject}
+
+
+@app.get("/org/settings", dependencies=[require_role("admin")])
+def org_settings(principal: CurrentPrincipal) -> dict[str, str | None]:
+    """For the admins of the caller's org (the token's ``org`` and ``roles``)."""
+    return {"org": principal.org_id, "role": principal.role}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from tests.support.oauth import Browser, discover, loopback_receiver
 
 #: The console script of the environment running the tests.
 AUTHGATE = str(Path(sys.executable).parent / "authgate")
+#: The client every Authgate server has built in, which the CLI signs in as.
+CLI_CLIENT_ID = "authgate-cli"
 
 Result = subprocess.CompletedProcess[str]
 
@@ -106,6 +108,9 @@ class Cli:
         return dict(json.loads(self.credentials_path.read_text()))
 
     def entry(self, server: str | None = None) -> dict[str, Any]:
+        """The server's entry; empty when nothing was ever saved."""
+        if not self.credentials_path.exists():
+            return {}
         return dict(self.credentials()["servers"].get(server or self.server, {}))
 
     def store(self, server: str | None = None, **fields: Any) -> None:
@@ -148,24 +153,12 @@ def failed(result: Result, code: int | None = None) -> str:
 
 def oauth_session(server_url: str, login: Login) -> dict[str, Any]:
     """The fields ``authgate auth login`` stores, obtained the way it obtains
-    them (a public native client registered at /oauth/register, code + PKCE
-    through the consent page, audience the server itself), but driven from
-    the test: a real OAuth access token, refresh token and client id."""
+    them (the built-in public client ``authgate-cli``, code + PKCE through the
+    consent page, audience the server itself), but driven from the test: a
+    real OAuth access token and refresh token."""
     meta = discover(server_url)
+    client_id = CLI_CLIENT_ID
     with loopback_receiver() as receiver:
-        registered = httpx.post(
-            meta["registration_endpoint"],
-            json={
-                "client_name": "authgate-cli",
-                "redirect_uris": [receiver.registered],
-                "grant_types": ["authorization_code", "refresh_token"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "none",
-                "application_type": "native",
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        client_id = registered.json()["client_id"]
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(
             hashlib.sha256(verifier.encode()).digest()
@@ -207,7 +200,6 @@ def oauth_session(server_url: str, login: Login) -> dict[str, Any]:
         "refresh_token": tokens["refresh_token"],
         "expires_at": int(time.time() + tokens["expires_in"]),
         "token_type": tokens["token_type"],
-        "client_id": client_id,
         "username": login.username,
     }
 

@@ -66,12 +66,11 @@ def login(args: argparse.Namespace) -> int:
         return 0
     with AuthgateClient(context.server) as anonymous:
         if args.device:
-            tokens = device_login(anonymous, context.store, say=output.line)
+            tokens = device_login(anonymous, say=output.line)
         else:
             timeout = float(os.environ.get(LOGIN_TIMEOUT_ENV, "300"))
             tokens = browser_login(
                 anonymous,
-                context.store,
                 open_browser=not args.no_browser,
                 timeout=timeout,
                 say=output.line,
@@ -161,6 +160,7 @@ def logout(args: argparse.Namespace) -> int:
     fields; a static token stays."""
     from authgate.client import AuthgateClient, AuthgateClientError
     from authgate.client._credentials import OAUTH_FIELDS
+    from authgate.client._login import CLIENT_ID
 
     context = Context(args)
     entry = context.store.entry(context.server)
@@ -177,12 +177,14 @@ def logout(args: argparse.Namespace) -> int:
                     data={
                         "token": str(entry["refresh_token"]),
                         "token_type_hint": "refresh_token",
-                        "client_id": str(entry.get("client_id", "")),
+                        # An older CLI's refresh token is bound to the
+                        # client it registered, which alone may revoke it.
+                        "client_id": str(entry.get("client_id") or CLIENT_ID),
                     },
                 )
             except (AuthgateClientError, KeyError) as exc:
                 output.warning(f"Could not revoke the session at the server: {exc}")
-    context.store.update(context.server, **dict.fromkeys(OAUTH_FIELDS))
+    context.store.update(context.server, **dict.fromkeys((*OAUTH_FIELDS, "client_id")))
     kept = " The static token is kept." if entry.get("auth_token") else ""
     output.success(f"Logged out of {context.server}.{kept}")
     return 0

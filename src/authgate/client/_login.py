@@ -1,6 +1,7 @@
 """Signing the CLI in with OAuth 2.1: a loopback redirect (RFC 8252) or the
-device grant (RFC 8628), as a public native client registered dynamically
-(RFC 7591) once per server. Every endpoint comes from the server's metadata."""
+device grant (RFC 8628), as ``authgate-cli``, the public client built into
+every Authgate server, so nothing is registered. Every endpoint comes from the
+server's metadata."""
 
 import base64
 import hashlib
@@ -18,9 +19,11 @@ from authgate.client._client import AuthgateClient
 from authgate.client._credentials import CredentialsFile
 from authgate.client._errors import ApiError, AuthgateClientError
 
-CLIENT_NAME = "authgate-cli"
+#: The server's built-in client (``authgate.domain.clients.CLI_CLIENT_ID``;
+#: this package imports no server code). A ``client_id`` an older CLI saved
+#: after registering its own client is not used for signing in or refreshing.
+CLIENT_ID = "authgate-cli"
 SCOPE = "openid profile read write"
-LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 Say = Callable[[str], None]
@@ -31,41 +34,6 @@ class Tokens:
     access_token: str
     refresh_token: str | None
     expires_at: float | None
-
-
-def ensure_client(
-    client: AuthgateClient, store: CredentialsFile, metadata: dict[str, Any]
-) -> str:
-    """The CLI's client id at this server, registering it on first use."""
-    entry = store.entry(client.server)
-    if entry.get("client_id"):
-        return str(entry["client_id"])
-    endpoint = metadata.get("registration_endpoint")
-    if not endpoint:
-        raise AuthgateClientError(
-            f"client registration failed: {client.server} does not offer "
-            "dynamic registration."
-        )
-    try:
-        registered = client.request(
-            "POST",
-            endpoint,
-            json={
-                "client_name": CLIENT_NAME,
-                "redirect_uris": [LOOPBACK_REDIRECT],
-                "grant_types": ["authorization_code", "refresh_token", DEVICE_GRANT],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "none",
-                "application_type": "native",
-            },
-        )
-    except ApiError as exc:
-        raise AuthgateClientError(
-            f"client registration failed at {client.server}: {exc.description}"
-        ) from None
-    client_id = str(registered["client_id"])
-    store.update(client.server, client_id=client_id)
-    return client_id
 
 
 def _pkce() -> tuple[str, str]:
@@ -123,14 +91,12 @@ class _Receiver:
 
 def browser_login(
     client: AuthgateClient,
-    store: CredentialsFile,
     *,
     open_browser: bool,
     timeout: float,
     say: Say,
 ) -> Tokens:
     metadata = _metadata(client)
-    client_id = ensure_client(client, store, metadata)
     receiver = _Receiver()
     server = http.server.HTTPServer(("127.0.0.1", 0), receiver.handler())
     port = server.server_address[1]
@@ -140,7 +106,7 @@ def browser_login(
     query = urllib.parse.urlencode(
         {
             "response_type": "code",
-            "client_id": client_id,
+            "client_id": CLIENT_ID,
             "redirect_uri": redirect_uri,
             "scope": SCOPE,
             "state": state,
@@ -196,7 +162,7 @@ def browser_login(
             "grant_type": "authorization_code",
             "code": result.get("code", ""),
             "redirect_uri": redirect_uri,
-            "client_id": client_id,
+            "client_id": CLIENT_ID,
             "code_verifier": verifier,
         },
     )
@@ -217,25 +183,23 @@ def _metadata(client: AuthgateClient) -> dict[str, Any]:
         return client.metadata()
     except ApiError as exc:
         raise AuthgateClientError(
-            f"client registration failed: {client.server} publishes no OAuth "
+            f"sign-in failed: {client.server} publishes no OAuth "
             f"metadata (HTTP {exc.status}). Check the server URL."
         ) from None
 
 
 def device_login(
     client: AuthgateClient,
-    store: CredentialsFile,
     *,
     say: Say,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Tokens:
     metadata = _metadata(client)
-    client_id = ensure_client(client, store, metadata)
     started = client.request(
         "POST",
         metadata["device_authorization_endpoint"],
         data={
-            "client_id": client_id,
+            "client_id": CLIENT_ID,
             "scope": SCOPE,
             "resource": metadata.get("issuer", ""),
         },
@@ -254,7 +218,7 @@ def device_login(
                 data={
                     "grant_type": DEVICE_GRANT,
                     "device_code": started["device_code"],
-                    "client_id": client_id,
+                    "client_id": CLIENT_ID,
                 },
             )
         except ApiError as exc:
@@ -285,7 +249,7 @@ def refresh(client: AuthgateClient, store: CredentialsFile) -> Tokens:
         data={
             "grant_type": "refresh_token",
             "refresh_token": str(entry.get("refresh_token", "")),
-            "client_id": str(entry.get("client_id", "")),
+            "client_id": CLIENT_ID,
         },
     )
     tokens = _tokens(body)
@@ -299,6 +263,7 @@ def save(store: CredentialsFile, server: str, tokens: Tokens) -> None:
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,
         expires_at=int(tokens.expires_at) if tokens.expires_at else None,
+        client_id=None,  # an older CLI's own client: these tokens are not its
     )
 
 

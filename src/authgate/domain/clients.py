@@ -19,14 +19,19 @@ Redirect URIs (OAuth 2.1 §2.3.1, RFC 9700 §2.1, RFC 8252 §7-8):
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
 
 from authgate.domain import audit, revocations
 from authgate.domain.access_tokens import SCOPES as API_SCOPES
 from authgate.domain.context import ClientInfo
-from authgate.errors import InvalidClientMetadata, InvalidRedirectUri, NotFound
+from authgate.errors import (
+    Conflict,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    NotFound,
+)
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
 
@@ -55,8 +60,11 @@ AUTH_METHODS: tuple[AuthMethod, ...] = (
     "client_secret_post",
     "none",
 )
-#: How a client came to exist.
-Registration = Literal["admin", "dynamic", "metadata_document"]
+#: How a client came to exist: shipped with the server, made by an
+#: administrator, registered by anyone (RFC 7591), or known by the document it
+#: hosts. Only the first two are vouched for by someone this server trusts.
+Registration = Literal["builtin", "admin", "dynamic", "metadata_document"]
+TRUSTED_REGISTRATIONS: frozenset[Registration] = frozenset({"builtin", "admin"})
 RedirectKind = Literal["loopback", "https", "private_use"]
 
 #: The Authgate CLI's own OAuth client: a public client built into every
@@ -93,10 +101,31 @@ class Client:
     registration: Registration = "admin"
     created_by: str | None = None
     client_uri: str | None = None
+    #: The address a dynamic registration came from (RFC 7591 registrations
+    #: are anonymous, so this is all the consent page can say about them).
+    registered_from: str | None = None
 
     @property
     def public(self) -> bool:
         return self.auth_method == "none"
+
+    @property
+    def built_in(self) -> bool:
+        return self.registration == "builtin"
+
+    @property
+    def verified(self) -> bool:
+        """Whether someone this server trusts vouches for the client; consent
+        and ``/device`` pages warn about every other one (RFC 8628 §5.4,
+        RFC 9700 §4.14)."""
+        return self.registration in TRUSTED_REGISTRATIONS
+
+    @property
+    def remembers_consent(self) -> bool:
+        """A built-in client's tokens carry the person's full rights, so each
+        of its sign-ins is approved on the page: a login someone else started
+        (a phished device code, a crafted link) is then always seen."""
+        return not self.built_in
 
     def allows(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
@@ -114,6 +143,24 @@ class Client:
         return any(redirect_uri_matches(r, uri) for r in self.redirect_uris)
 
 
+#: ``authgate auth login``'s client: on every loopback host, any port
+#: (RFC 8252 §7.3), and the device grant for machines without a browser.
+CLI_CLIENT = Client(
+    id=CLI_CLIENT_ID,
+    name="Authgate CLI",
+    redirect_uris=tuple(f"http://{host}/callback" for host in sorted(LOOPBACK_HOSTS)),
+    grant_types=(AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE),
+    auth_method="none",
+    created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    scope="openid profile email read write",
+    registration="builtin",
+)
+#: Clients every server has without storing them. Their ids can never be
+#: minted (registered ids are ``cl_…``, metadata-document ids are URLs), and
+#: :func:`find` answers with them before looking in the store.
+BUILT_IN: dict[str, Client] = {CLI_CLIENT_ID: CLI_CLIENT}
+
+
 class ClientStore(Protocol):
     async def add(self, client: Client) -> None:
         """Insert; the id is new (minted by :func:`create`)."""
@@ -125,6 +172,23 @@ class ClientStore(Protocol):
 
     async def delete(self, client_id: str) -> bool:
         """``False`` when there was no such client."""
+
+
+async def find(stores: "Stores", client_id: str) -> Client | None:
+    """The client with this id: built in, else registered. Every lookup by id
+    goes through here, so a built-in client is known everywhere and no stored
+    row can stand in for one."""
+    built_in = BUILT_IN.get(client_id)
+    if built_in is not None:
+        return built_in
+    if len(client_id) > CLIENT_ID_MAX:
+        return None
+    return await stores.clients.get(client_id)
+
+
+async def listed(stores: "Stores") -> list[Client]:
+    """Every client, built-in ones first, then registered ones newest first."""
+    return [*BUILT_IN.values(), *await stores.clients.all()]
 
 
 # -- Redirect URIs --------------------------------------------------------------
@@ -285,7 +349,7 @@ async def create(
     public: bool,
     scope: str | None = None,
     auth_method: AuthMethod | None = None,
-    registration: Registration = "admin",
+    registration: Literal["admin", "dynamic"] = "admin",
     created_by: str | None,
     client_uri: str | None = None,
     client: ClientInfo,
@@ -318,6 +382,7 @@ async def create(
         registration=registration,
         created_by=created_by,
         client_uri=check_client_uri(client_uri),
+        registered_from=client.ip if registration == "dynamic" else None,
     )
     await stores.clients.add(registered)
     await audit.record(
@@ -355,7 +420,10 @@ async def delete(
 ) -> None:
     """Remove a client with everything it holds: its refresh tokens and the
     consents given to it are revoked, and its live access tokens are refused
-    from now on (their client id is recorded as revoked until they expire)."""
+    from now on (their client id is recorded as revoked until they expire).
+    A built-in client is part of the server: refused."""
+    if client_id in BUILT_IN:
+        raise Conflict(f"{client_id} is built into Authgate; it cannot be deleted.")
     if not await stores.clients.delete(client_id):
         raise NotFound("No such client.")
     now = clock.now()

@@ -12,6 +12,8 @@ from typing import Any
 
 import jwt
 
+from authgate.domain import orgs
+from authgate.domain.orgs import Membership
 from authgate.domain.signing_keys import ACCESS_TOKEN_ALG, ID_TOKEN_ALG, KeyRing
 from authgate.util import clock
 from authgate.util.ids import new_id
@@ -36,9 +38,11 @@ def issue_access_token(
     scope: str,
     ttl: timedelta,
     session_id: str | None = None,
-    org_id: str | None = None,
+    org: Membership | None = None,
     extra: dict[str, Any] | None = None,
 ) -> IssuedJwt:
+    """``org``: the membership the token acts with, written as the ``org``
+    and ``roles`` claims."""
     now = clock.now()
     expires_at = now + ttl
     jti = new_id("at")
@@ -52,7 +56,7 @@ def issue_access_token(
         "client_id": client_id,
         "scope": scope,
         **({"sid": session_id} if session_id else {}),
-        **({"org": org_id} if org_id else {}),
+        **orgs.claims(org),
         **(extra or {}),
     }
     kid, key = ring.signer(ACCESS_TOKEN_ALG)

@@ -168,19 +168,40 @@ async def create(
     return Membership(org=org, user_id=user_id, role=Role.OWNER, created_at=now)
 
 
+async def acting(
+    stores: "Stores", org_id: str, user_id: str, *, read_only: bool = False
+) -> Membership | None:
+    """The membership a credential of ``user_id`` acts with in an org, or
+    ``None`` when the user is not (or no longer) a member. A read-only
+    credential acts as a viewer, whatever its user's role."""
+    membership = await stores.orgs.membership(org_id, user_id)
+    if membership is not None and read_only:
+        return dataclasses.replace(membership, role=Role.VIEWER)
+    return membership
+
+
 async def access(
     stores: "Stores", id_or_slug: str, user_id: str, *, read_only: bool = False
 ) -> Membership:
     """The caller's membership in an org; not a member and no such org look
-    alike (404), so ids and slugs can't be probed. A read-only credential acts
-    as a viewer, whatever its user's role."""
+    alike (404), so ids and slugs can't be probed."""
     org = await stores.orgs.find(id_or_slug)
-    membership = await stores.orgs.membership(org.id, user_id) if org else None
+    membership = (
+        await acting(stores, org.id, user_id, read_only=read_only) if org else None
+    )
     if membership is None:
         raise NotFound("No such organization.")
-    if read_only:
-        return dataclasses.replace(membership, role=Role.VIEWER)
     return membership
+
+
+def claims(membership: Membership | None) -> dict[str, str | list[str]]:
+    """What a token acting in an org says about it, for other apps to read:
+    ``org`` and the caller's ``roles`` there (one role; a list, as Keycloak
+    and RFC 9068 §7.2.1 write roles). Org roles only: instance administration
+    is never carried in a token."""
+    if membership is None:
+        return {}
+    return {"org": membership.org.id, "roles": [membership.role]}
 
 
 async def set_default(

@@ -22,8 +22,12 @@ class Principal:
     session_id: str | None = None
     client_id: str | None = None
     org_id: str | None = None
+    #: The caller's role in ``org_id`` (a token's ``roles`` claim beside its
+    #: ``org``, or the server's live membership).
     role: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    #: Instance roles, which only the Authgate server sets, from the user
+    #: (never from a token): ``is_admin`` reads them.
     roles: frozenset[str] = field(default_factory=frozenset)
     expires_at: float | None = None
     #: The ``iss`` of a JWT; ``None`` for opaque credentials.

@@ -14,6 +14,7 @@ from authgate.guard._cache import Verified
 from authgate.guard._credentials import Credential
 from authgate.guard._errors import CredentialError
 from authgate.guard._principal import Kind, Principal
+from authgate.guard._verifiers import org_role
 from authgate.util import clock
 
 #: RFC 7662 answers name the kind of an Authgate credential (an extension).
@@ -223,6 +224,7 @@ class IntrospectionVerifier:
             user_id=subject or None,
             client_id=answer.get("client_id"),
             org_id=answer.get("org"),
+            role=org_role(answer),
             scopes=frozenset(str(answer.get("scope", "")).split()),
             expires_at=float(expires) if isinstance(expires, int | float) else None,
         )

@@ -32,6 +32,17 @@ class KeySource(Protocol):
         """The public key for ``kid``, or ``None`` when there is no such key."""
 
 
+def org_role(answer: Mapping[str, Any]) -> str | None:
+    """The caller's role in the token's org: the ``roles`` claim read only
+    beside an ``org`` claim. It is never an instance role (``Principal.roles``,
+    which ``is_admin`` reads): an org's admin administers that org, not the
+    server, so no token can make its bearer an instance administrator."""
+    roles = answer.get("roles")
+    if not answer.get("org") or not isinstance(roles, list) or not roles:
+        return None
+    return str(roles[0])
+
+
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     subject = str(claims["sub"])
     client_id = claims.get("client_id")
@@ -45,8 +56,8 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         session_id=claims.get("sid"),
         client_id=client_id,
         org_id=claims.get("org"),
+        role=org_role(claims),
         scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
-        roles=frozenset(claims.get("roles", ())),
         expires_at=float(claims["exp"]),
         issuer=claims.get("iss"),
     )

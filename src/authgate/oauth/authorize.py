@@ -234,8 +234,9 @@ async def without_consent_page(
     client: ClientInfo,
 ) -> str | None:
     """The redirect when no page is needed: the user approved all of this
-    before (unless ``prompt=consent`` asks again), or ``prompt=none`` cannot be
-    honoured. ``None``: show the consent page."""
+    before (unless ``prompt=consent`` asks again, or the client is built in and
+    so asked every time), or ``prompt=none`` cannot be honoured. ``None``:
+    show the consent page."""
     known = await grants.remembered(
         stores,
         user_id=user_id,
@@ -243,7 +244,7 @@ async def without_consent_page(
         scopes=req.scopes,
         resources=req.resources,
     )
-    if known and "consent" not in req.prompt:
+    if known and req.client.remembers_consent and "consent" not in req.prompt:
         return await _issue(stores, server, req, user_id=user_id, client=client)
     if "none" in req.prompt:
         return error_redirect(server, req.redirect_uri, req.state, ConsentRequired())

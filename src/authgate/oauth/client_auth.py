@@ -75,11 +75,11 @@ def claimed_client_id(request: OAuthRequest) -> str | None:
 async def lookup(
     stores: "Stores", documents: Documents, client_id: str
 ) -> Client | None:
+    """A URL names a metadata document (fetched before the transaction);
+    anything else is found by :func:`authgate.domain.clients.find`."""
     if is_document_url(client_id):
         return documents.client(client_id)
-    if len(client_id) > clients.CLIENT_ID_MAX:
-        return None
-    return await stores.clients.get(client_id)
+    return await clients.find(stores, client_id)
 
 
 async def authenticate(

@@ -4,15 +4,16 @@ clients may not (§2.1: the endpoint must be protected).
 
 It answers for every credential Authgate issues: JWT access tokens (signature,
 expiry, revocation, the user and session still alive), personal access tokens
-and API keys (by digest), and refresh tokens (only to the client they were
-issued to). Anything else, or anything not alive, is ``{"active": false}``
+and API keys (by digest; for one bound to an org, the ``org`` and the user's
+``roles`` there as they are now), and refresh tokens (only to the client they
+were issued to). Anything else, or anything not alive, is ``{"active": false}``
 and nothing more (§2.2).
 """
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from authgate.domain import revocations
+from authgate.domain import orgs, revocations
 from authgate.domain.clients import Client
 from authgate.errors import AuthgateError
 from authgate.oauth import access_tokens, client_auth
@@ -54,7 +55,7 @@ async def _jwt(stores: "Stores", server: Server, token: str) -> dict[str, Any]:
             if k in claims
         },
         **({"sid": claims["sid"]} if "sid" in claims else {}),
-        **({"org": claims["org"]} if "org" in claims else {}),
+        **{k: claims[k] for k in ("org", "roles") if k in claims},
     }
     if subject != claims.get("client_id"):
         username = await _username(stores, subject)
@@ -99,7 +100,17 @@ async def _opaque(
         if credential.expires_at is not None:
             answer["exp"] = _time(credential.expires_at)
         if credential.org_id:
-            answer["org"] = credential.org_id
+            # Looked up now, so a role change shows at once; a credential whose
+            # user left its org works nowhere (the server refuses it too).
+            membership = await orgs.acting(
+                stores,
+                credential.org_id,
+                credential.user_id,
+                read_only="write" not in credential.scopes,
+            )
+            if membership is None:
+                return INACTIVE
+            answer |= orgs.claims(membership)
         return answer
     if parsed.kind == "rt":
         refresh = await stores.refresh_tokens.by_hash(tokens.digest(token))

@@ -5,9 +5,10 @@ token (OIDC Core §3.1.3.3) when ``openid`` was granted."""
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from authgate.domain import authority, refresh_tokens
+from authgate.domain import authority, orgs, refresh_tokens
 from authgate.domain.clients import Client
 from authgate.domain.jwt import issue_access_token, issue_id_token
+from authgate.domain.orgs import Membership
 from authgate.domain.users import User
 from authgate.oauth.errors import InvalidGrant
 from authgate.oauth.requests import OAuthResponse
@@ -75,7 +76,22 @@ def user_claims(user: User, scope: Sequence[str]) -> dict[str, Any]:
     return claims
 
 
-def token_response(
+async def acting_org(
+    stores: "Stores", user: User, scope: Sequence[str]
+) -> Membership | None:
+    """The org an OAuth token acts in: the person's default org (the one they
+    chose in Authgate; no org is picked on the consent page), with their role
+    there, as a viewer when the token cannot write. ``None`` when they have no
+    default org."""
+    if user.default_org_id is None:
+        return None
+    return await orgs.acting(
+        stores, user.default_org_id, user.id, read_only="write" not in scope
+    )
+
+
+async def token_response(
+    stores: "Stores",
     server: Server,
     *,
     client: Client,
@@ -95,6 +111,7 @@ def token_response(
         client_id=client.id,
         scope=" ".join(scope),
         ttl=server.access_token_ttl,
+        org=await acting_org(stores, user, scope) if user else None,
         extra={GRANT_CLAIM: grant_id} if grant_id else None,
     )
     body: dict[str, Any] = {

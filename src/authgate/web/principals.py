@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from authgate.config import Settings
 from authgate.domain import authority, credentials, revocations, sessions
-from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
+from authgate.domain.clients import FIRST_PARTY_CLIENT_ID, FIRST_PARTY_CLIENTS
 from authgate.domain.context import ClientInfo
 from authgate.domain.credentials import Credential as Cred
 from authgate.domain.users import User, local_owner
@@ -161,7 +161,10 @@ class ServerJwtVerifier:
             user_id=claims.user_id,
             session_id=claims.session_id,
             client_id=claims.client_id,
-            org_id=claims.org_id,
+            # A first-party token acts with the person's full rights, in any
+            # of their orgs (``X-Organization-Id``); another client's acts only
+            # in the org it was issued for.
+            org_id=None if claims.client_id in FIRST_PARTY_CLIENTS else claims.org_id,
             scopes=claims.scopes,
             expires_at=claims.expires_at,
             issuer=claims.issuer,

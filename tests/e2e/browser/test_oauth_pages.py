@@ -5,15 +5,44 @@ with axe and photographed like every other page."""
 import base64
 import hashlib
 import secrets
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
+from playwright.sync_api import Page
 
 from tests.support.actions import Actions
 from tests.support.browser import MARKS, check_page, fill_sign_in, sign_in
 from tests.support.oauth import loopback_receiver, query
 
 pytestmark = MARKS
+
+
+def assert_known_as(page: Page, known_as: str, *, verified: bool) -> None:
+    """The page says how the server knows the client, and warns (as a note
+    with its own heading) exactly when nobody it trusts vouches for it."""
+    facts = page.locator("dl.asking")
+    assert facts.get_by_text(known_as, exact=True).is_visible()
+    warning = page.get_by_role("heading", name="Unverified application")
+    assert warning.count() == (0 if verified else 1)
+    if not verified:
+        assert page.get_by_role("note").is_visible()
+
+
+def authorize_path(client_id: str, redirect_uri: str, scope: str) -> str:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return "/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": "xyz",
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        }
+    )
 
 
 def test_the_consent_page(page, server, actions: Actions):
@@ -39,6 +68,8 @@ def test_the_consent_page(page, server, actions: Actions):
         fill_sign_in(page, user.username)
         page.get_by_role("button", name="Approve").wait_for()
         assert page.get_by_role("heading").first.inner_text().startswith("Allow Acme")
+        assert_known_as(page, "created by an administrator", verified=True)
+        assert page.get_by_text("It signs in with all your rights.").count() == 0
         check_page(page, "oauth-consent")
         page.get_by_role("button", name="Approve").click()
         page.wait_for_url(f"{receiver.redirect_uri}?*")
@@ -77,3 +108,73 @@ def test_the_device_page(page, server, actions: Actions):
     )
     assert token.status_code == 200, token.text
     assert token.json()["token_type"].lower() == "bearer"
+
+
+def test_a_dynamically_registered_client_is_unverified(page, server, actions):
+    user = actions.user()
+    with loopback_receiver() as receiver:
+        registered = httpx.post(
+            f"{server.url}/oauth/register",
+            json={
+                "client_name": "Authgate CLI",
+                "redirect_uris": [receiver.registered],
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        path = authorize_path(
+            registered.json()["client_id"], receiver.redirect_uri, "read"
+        )
+        sign_in(page, server, user.username, path)
+        page.get_by_role("button", name="Approve").wait_for()
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        assert_known_as(
+            page, f"registered dynamically from 127.0.0.1 on {today}", verified=False
+        )
+        check_page(page, "oauth-consent-unverified")
+
+
+def test_the_cli_on_the_device_page(page, server, actions: Actions):
+    """The built-in CLI is named as such, with no warning, and still needs the
+    person's Approve."""
+    user = actions.user()
+    started = httpx.post(
+        f"{server.url}/oauth/device_authorization",
+        data={"client_id": "authgate-cli", "scope": "openid read write"},
+    )
+    assert started.status_code == 200, started.text
+    sign_in(page, server, user.username, "/device")
+    page.get_by_label("Code").fill(started.json()["user_code"])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Approve").wait_for()
+    assert (
+        page.get_by_role("heading").first.inner_text().startswith("Allow Authgate CLI")
+    )
+    assert_known_as(page, "built in (Authgate CLI)", verified=True)
+    assert page.get_by_text("It signs in with all your rights.").is_visible()
+    check_page(page, "device-confirm-cli")
+
+
+def test_a_dynamic_client_on_the_device_page(page, server, actions: Actions):
+    user = actions.user()
+    registered = httpx.post(
+        f"{server.url}/oauth/register",
+        json={
+            "client_name": "Smart TV",
+            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    started = httpx.post(
+        f"{server.url}/oauth/device_authorization",
+        data={"client_id": registered.json()["client_id"], "scope": "read"},
+    )
+    assert started.status_code == 200, started.text
+    sign_in(page, server, user.username, "/device")
+    page.get_by_label("Code").fill(started.json()["user_code"])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Approve").wait_for()
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert_known_as(
+        page, f"registered dynamically from 127.0.0.1 on {today}", verified=False
+    )
+    check_page(page, "device-confirm-unverified")

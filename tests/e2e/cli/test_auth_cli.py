@@ -20,6 +20,7 @@ import pytest
 from tests.support.actions import Actions, Login
 from tests.support.cli import (
     AUTHGATE,
+    CLI_CLIENT_ID,
     Cli,
     failed,
     oauth_session,
@@ -289,7 +290,7 @@ def test_an_expired_oauth_token_is_refreshed_and_the_rotated_one_saved(
     assert first["access_token"] != session["access_token"]
     assert first["refresh_token"] != session["refresh_token"]  # rotated, and saved
     assert first["expires_at"] > time.time() + 60
-    assert first["client_id"] == session["client_id"]
+    assert "client_id" not in first  # the built-in client, never saved
     assert "Status: Valid" in lines(cli.ok("auth", "status"))
     # The saved refresh token is the live one: refreshing with the old one
     # would count as reuse and end the whole grant.
@@ -316,7 +317,7 @@ def test_an_expired_session_that_cannot_be_refreshed(cli, actions, server):
     # the refresh token dies at the server (signed out elsewhere, say)
     response = httpx.post(
         discover(server.url)["revocation_endpoint"],
-        data={"token": session["refresh_token"], "client_id": session["client_id"]},
+        data={"token": session["refresh_token"], "client_id": CLI_CLIENT_ID},
     )
     assert response.status_code == 200
 
@@ -342,7 +343,7 @@ def test_logout_revokes_the_session_and_keeps_the_static_token(cli, actions, ser
         assert field not in entry
     assert cli.ok("auth", "token").strip() == pat
     # revoked at the server (RFC 7009): the refresh token no longer works
-    response = refresh_grant(server.url, session["refresh_token"], session["client_id"])
+    response = refresh_grant(server.url, session["refresh_token"], CLI_CLIENT_ID)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 
+from tests.support import db
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.cli import Cli, failed, ok
 from tests.support.live import LiveServer
@@ -25,7 +26,8 @@ pytestmark = pytest.mark.e2e
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 CHROMIUM = "/usr/bin/chromium"
-OAUTH_FIELDS = ("access_token", "refresh_token", "expires_at", "client_id")
+OAUTH_FIELDS = ("access_token", "refresh_token", "expires_at")
+CLI_CLIENT_ID = "authgate-cli"
 USER_CODE = re.compile(
     r"^And enter code: ([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})$"
 )
@@ -80,6 +82,14 @@ class Running:
             if found:
                 return found
 
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
     def finish(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         code = self.process.wait(timeout=timeout)
         while (line := self._lines.get(timeout=10)) is not None:
@@ -102,12 +112,7 @@ def run(cli: Cli):
 
     yield start
     for running in started:
-        if running.process.poll() is None:
-            running.process.kill()
-        running.process.wait(timeout=10)
-        for stream in (running.process.stdout, running.process.stderr):
-            if stream is not None:
-                stream.close()
+        running.stop()
 
 
 def assert_signed_in(cli: Cli, result: subprocess.CompletedProcess[str], login: Login):
@@ -119,6 +124,7 @@ def assert_signed_in(cli: Cli, result: subprocess.CompletedProcess[str], login: 
     assert entry["expires_at"] > time.time()
     assert entry["username"] == login.username
     assert "auth_token" not in entry
+    assert "client_id" not in entry  # the built-in client: nothing to remember
     # the stored token is an OAuth one, and it is what commands use now
     status = cli.ok("auth", "status").splitlines()
     assert "Authenticated via: OAuth" in status
@@ -192,7 +198,7 @@ def test_no_browser_login(cli, run, server, alice):
     assert asked["redirect_uri"] == f"http://127.0.0.1:{port}/callback"
     assert asked["code_challenge_method"] == "S256"
     assert asked["response_type"] == "code"
-    assert asked["client_id"] == cli.entry()["client_id"]  # registered once
+    assert asked["client_id"] == CLI_CLIENT_ID  # built in: nothing registered
 
     with Browser(server.url, alice) as browser:
         back = browser.authorize(url)  # the consent page, Approve
@@ -267,15 +273,42 @@ def test_no_browser_to_open(cli):
     assert "Timed out" in failed(result, 1)
 
 
+def oauth_clients(database_url: str) -> list[dict[str, object]]:
+    return db.dump(database_url)["oauth_clients"]
+
+
 @SQLITE_ONLY
-@pytest.mark.parametrize("mode", ["--device", "--no-browser"])
-def test_client_registration_refused(tmp_path, start_server, pycache, mode):
+def test_login_registers_no_client(tmp_path, start_server, pycache, database_url):
+    """The CLI is the server's built-in client: it signs in on a server where
+    nobody may register, and no client row is ever written."""
     server = start_server(open_client_registration="none")
     cli = Cli(tmp_path, server.url, pycache)
+    with server.client() as http:
+        alice = Actions(http).user()
+    login = Running(cli.popen("auth", "login", "--device"))
+    try:
+        code = login.expect(USER_CODE)[1]
+        with Browser(server.url, alice) as browser:
+            page = browser.device_page(code)
+            assert "Authgate CLI" in page.text
+            assert "built in" in page.text
+            browser.decide_device(code, "approve")
+        assert_signed_in(cli, login.finish(), alice)
+    finally:
+        login.stop()
+    assert oauth_clients(database_url) == []
 
-    message = failed(cli("auth", "login", mode), 1)
 
-    assert message.startswith(f"error: client registration failed at {server.url}: ")
+@SQLITE_ONLY
+def test_a_client_id_saved_by_an_older_cli_is_ignored(cli, run, server, alice):
+    """An older CLI registered its own client and saved its id: the new login
+    uses the built-in client and forgets the old id."""
+    cli.store(client_id="cl_registered_by_an_older_cli")
+    login, url, _port = start_no_browser(run)
+    assert query(url)["client_id"] == CLI_CLIENT_ID
+    with Browser(server.url, alice) as browser:
+        httpx.get(browser.authorize(url))
+    assert_signed_in(cli, login.finish(), alice)
 
 
 @SQLITE_ONLY
@@ -283,7 +316,7 @@ def test_not_an_oauth_server(cli, server):
     wrong = f"{server.url}/not-here"
     message = failed(cli("auth", "login", "--device", "--server", wrong), 1)
     assert message == (
-        f"error: client registration failed: {wrong} publishes no OAuth metadata "
+        f"error: sign-in failed: {wrong} publishes no OAuth metadata "
         "(HTTP 404). Check the server URL."
     )
 

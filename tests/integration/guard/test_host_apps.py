@@ -9,7 +9,7 @@ import hmac
 import json
 import secrets
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from authgate.domain import signing_keys
 from authgate.domain.context import ClientInfo
 from authgate.domain.jwt import issue_access_token
+from authgate.domain.orgs import Membership, Org
 from tests.integration.guard.conftest import Authgate, Host, authgate_for, hosts_for
 from tests.support.processes import free_port
 
@@ -265,3 +266,63 @@ def test_introspection_unreachable_fails_closed(tmp_path, sqlite_template):
                 assert "temporarily_unavailable" in refused.text
                 # JWTs are still checked offline, against the keys it holds.
                 assert call(host, jwts[kind]).status_code == 200
+
+
+def org_admin_and_member(authgate: Authgate) -> tuple[Any, Any, dict[str, Any]]:
+    """An org with an ``admin`` and a ``member`` (neither owns it)."""
+    owner = authgate.actions.user()
+    org = authgate.actions.make_org(owner)
+    admin = authgate.actions.org_member(owner, org["id"], role="admin")
+    member = authgate.actions.org_member(owner, org["id"], role="member")
+    return admin, member, org
+
+
+def membership(org: dict[str, Any], role: str) -> Membership:
+    """What ``mint`` writes as the ``org`` and ``roles`` claims."""
+    return Membership(
+        org=Org(org["id"], org["slug"], org["name"], datetime.now(UTC)),
+        user_id="usr_someone",
+        role=role,
+        created_at=datetime.now(UTC),
+    )
+
+
+def test_require_role_reads_the_org_role_of_a_jwt(authgate, hosts):
+    host = hosts["fastapi"]
+    org = authgate.actions.make_org(authgate.actions.user())
+    as_admin = mint(authgate, host, org=membership(org, "admin"))
+    allowed = call(host, as_admin, "/org/settings")
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json() == {"org": org["id"], "role": "admin"}
+    as_member = mint(authgate, host, org=membership(org, "member"))
+    assert call(host, as_member, "/org/settings").status_code == 403
+    # No org, no org role: a bare ``roles`` claim is not read.
+    bare = mint(authgate, host, extra={"roles": ["admin"]})
+    assert call(host, bare, "/org/settings").status_code == 403
+
+
+def test_an_org_admin_is_not_an_instance_admin(authgate, host):
+    """The org role goes to ``role``; ``roles`` (instance roles, which
+    ``is_admin`` reads) never come from a token."""
+    org = authgate.actions.make_org(authgate.actions.user())
+    token = mint(authgate, host, org=membership(org, "admin"))
+    body = call(host, token).json()
+    assert body["role"] == "admin"
+    assert body["org_id"] == org["id"]
+    assert body["roles"] == []
+
+
+def test_require_role_reads_the_org_role_by_introspection(authgate, hosts):
+    host = hosts["fastapi"]
+    admin, member, org = org_admin_and_member(authgate)
+    admin_pat = authgate.actions.make_pat(admin, org=org["id"])
+    allowed = call(host, admin_pat["token"], "/org/settings")
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json() == {"org": org["id"], "role": "admin"}
+    admin_key = authgate.actions.make_key(admin, org=org["id"], permission="write")
+    assert call(host, admin_key["token"], "/org/settings").status_code == 200
+    member_pat = authgate.actions.make_pat(member, org=org["id"])
+    assert call(host, member_pat["token"], "/org/settings").status_code == 403
+    # A PAT bound to no org has no org role.
+    loose = authgate.actions.make_pat(admin)
+    assert call(host, loose["token"], "/org/settings").status_code == 403

@@ -183,10 +183,10 @@ def run_db(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def test_refresh_tokens_learn_when_their_family_started(empty_url):
-    """Migration 0007: each stored refresh token takes its family's start, the
+    """Migration 0008: each stored refresh token takes its family's start, the
     creation of the family's oldest token, so the absolute lifetime counts
     from the sign-in for tokens issued before the upgrade too."""
-    upgrade(empty_url, "0006")
+    upgrade(empty_url, "0007")
     start = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
     users = sa.table(
         "users",
@@ -246,3 +246,50 @@ def test_refresh_tokens_learn_when_their_family_started(empty_url):
         "rt_a3": start,
         "rt_b1": start + timedelta(days=1),
     }
+
+
+def test_clients_registered_before_0007_have_no_recorded_address(empty_url):
+    """0007 adds where a dynamic registration came from; clients registered
+    before it keep working, with the address unknown."""
+    upgrade(empty_url, "0006")
+    clients = sa.table(
+        "oauth_clients",
+        sa.column("id", sa.String),
+        sa.column("name", sa.String),
+        sa.column("redirect_uris", sa.JSON),
+        sa.column("grant_types", sa.JSON),
+        sa.column("auth_method", sa.String),
+        sa.column("registration", sa.String),
+        sa.column("created_at", UTCDateTime()),
+    )
+    row = {
+        "id": "cl_0006client",
+        "name": "Old CLI",
+        "redirect_uris": ["http://127.0.0.1/callback"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "auth_method": "none",
+        "registration": "dynamic",
+        "created_at": datetime(2026, 11, 30, tzinfo=UTC),
+    }
+
+    def insert(connection: Connection) -> None:
+        connection.execute(sa.insert(clients).values(**row))
+        connection.commit()
+
+    on(empty_url, insert)
+    upgrade(empty_url)
+
+    async def read(db: Database) -> Any:
+        async with db.transaction() as tx:
+            return await tx.clients.get("cl_0006client")
+
+    found = run_db(empty_url, read)
+    assert found is not None
+    assert found.registration == "dynamic"
+    assert found.registered_from is None
+    assert found.redirect_uris == ("http://127.0.0.1/callback",)
+    downgrade(empty_url, "0006")
+    assert "registered_from" not in on(
+        empty_url,
+        lambda c: {col["name"] for col in sa.inspect(c).get_columns("oauth_clients")},
+    )

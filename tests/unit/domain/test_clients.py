@@ -1,5 +1,9 @@
 """Redirect-URI rules (OAuth 2.1 §2.3.1, RFC 8252 §7-8) and client secrets."""
 
+import dataclasses
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from authgate.domain import clients
@@ -99,3 +103,56 @@ def test_secret_comparison():
     assert clients.secret_matches(client, secret)
     assert not clients.secret_matches(client, secret + "x")
     assert not clients.secret_matches(None, secret)
+
+
+class _Stores:
+    """Just the client store, holding one row that claims the CLI's id (as a
+    hand-edited database might)."""
+
+    def __init__(self) -> None:
+        impostor = dataclasses.replace(
+            clients.CLI_CLIENT,
+            name="Impostor",
+            redirect_uris=("https://evil.example/cb",),
+            registration="dynamic",
+        )
+        self.clients = SimpleNamespace(get=self._get, all=self._all)
+        self._rows = {impostor.id: impostor}
+
+    async def _get(self, client_id: str) -> clients.Client | None:
+        return self._rows.get(client_id)
+
+    async def _all(self) -> list[clients.Client]:
+        return list(self._rows.values())
+
+
+@pytest.mark.anyio
+async def test_the_built_in_client_wins_over_any_stored_row():
+    stores: Any = _Stores()
+    assert await clients.find(stores, clients.CLI_CLIENT_ID) is clients.CLI_CLIENT
+    assert await clients.find(stores, "x" * (clients.CLIENT_ID_MAX + 1)) is None
+    assert (await clients.listed(stores))[0] is clients.CLI_CLIENT
+
+
+@pytest.mark.parametrize(
+    ("uri", "accepted"),
+    [
+        ("http://127.0.0.1:50123/callback", True),
+        ("http://[::1]:50123/callback", True),
+        ("http://localhost:8/callback", True),
+        ("http://127.0.0.1:50123/other", False),
+        ("http://evil.example:50123/callback", False),
+        ("https://127.0.0.1/callback", False),
+    ],
+)
+def test_the_cli_redirects_on_every_loopback_host_and_port(uri, accepted):
+    assert clients.CLI_CLIENT.accepts_redirect(uri) is accepted
+
+
+def test_the_cli_client_never_gets_admin_and_is_never_remembered():
+    cli = clients.CLI_CLIENT
+    assert "admin" not in cli.allowed_scopes()
+    assert cli.public
+    assert cli.verified
+    assert not cli.remembers_consent
+    assert cli.id in clients.FIRST_PARTY_CLIENTS

@@ -1,6 +1,13 @@
 import pytest
 
-from authgate.web.pages.render import origin_of, safe_next
+from authgate.domain.clients import CLI_CLIENT
+from authgate.web.pages.render import (
+    asking_client,
+    origin_of,
+    page,
+    safe_next,
+    scope_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,3 +40,27 @@ def test_form_action_source_for_a_redirect_uri():
     assert origin_of("http://127.0.0.1:5123/callback") == "http://127.0.0.1:5123"
     assert origin_of("https://app.example.com/cb?x=1") == "https://app.example.com"
     assert origin_of("com.example.app:/cb") == "com.example.app:"
+
+
+def consent_page(scopes: list[str]) -> str:
+    return bytes(
+        page(
+            "oauth/consent.html",
+            client=asking_client(CLI_CLIENT),
+            username="alice",
+            scopes=scope_lines(scopes),
+            resources=[],
+            redirect_uri="http://127.0.0.1:5123/callback",
+            action="/oauth/authorize",
+            csrf_token="t",
+            fields=[],
+        ).body
+    ).decode()
+
+
+def test_the_admin_scope_is_shown_apart_in_plain_words():
+    """Keyed on the scope's name: whatever grants it, the page says it."""
+    html = consent_page(["openid", "admin"])
+    assert 'class="notice powerful"><strong>Administer this Authgate server' in html
+    assert "<li><strong>Administer" not in html
+    assert "Administer" not in consent_page(["openid", "read"])

@@ -66,7 +66,8 @@ async def grant(
         if client.allows(clients.REFRESH_TOKEN)
         else None
     )
-    return issuance.token_response(
+    return await issuance.token_response(
+        stores,
         server,
         client=client,
         user=user,

@@ -16,13 +16,14 @@ if TYPE_CHECKING:
 
 
 async def grant(
-    _stores: "Stores", server: Server, client: Client, request: OAuthRequest
+    stores: "Stores", server: Server, client: Client, request: OAuthRequest
 ) -> OAuthResponse:
     if client.public:
         raise UnauthorizedClient("client_credentials needs a confidential client.")
     scope = scopes.requested(client, request.get("scope"), for_user=False)
     resources = server.resources.select(request.all("resource"))
-    return issuance.token_response(
+    return await issuance.token_response(
+        stores,
         server,
         client=client,
         user=None,

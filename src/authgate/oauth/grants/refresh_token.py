@@ -53,7 +53,8 @@ async def grant(
         raise InvalidGrant(
             "The refresh token is invalid, expired, revoked or already used."
         )
-    return issuance.token_response(
+    return await issuance.token_response(
+        stores,
         server,
         client=client,
         user=rotation.user,

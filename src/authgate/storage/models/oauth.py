@@ -28,6 +28,7 @@ class ClientRow(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     client_uri: Mapped[str | None] = mapped_column(String(2048))
+    registered_from: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 

@@ -25,6 +25,7 @@ def _value(row: Row) -> Client:
         registration=_REGISTRATIONS[row.registration],
         created_by=row.created_by,
         client_uri=row.client_uri,
+        registered_from=row.registered_from,
     )
 
 
@@ -45,6 +46,7 @@ class ClientRepo:
                 registration=client.registration,
                 created_by=client.created_by,
                 client_uri=client.client_uri,
+                registered_from=client.registered_from,
                 created_at=client.created_at,
             )
         )

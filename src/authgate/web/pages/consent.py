@@ -20,13 +20,14 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
-    SCOPE_TEXT,
+    asking_client,
     error_page,
     form_binding,
     form_token,
     login_redirect,
     origin_of,
     page,
+    scope_lines,
     signed_in,
 )
 from authgate.web.security import check_form
@@ -55,14 +56,9 @@ async def _consent_page(
     return page(
         "oauth/consent.html",
         form_targets=[target] if target else [],
-        client_name=client.name,
-        client_origin=(
-            urlsplit(client.id).netloc
-            if client.registration == "metadata_document"
-            else None
-        ),
+        client=asking_client(client),
         username=user.username if user else user_id,
-        scopes=[(s, SCOPE_TEXT.get(s, s)) for s in req.scopes],
+        scopes=scope_lines(req.scopes),
         resources=req.resources,
         redirect_uri=req.redirect_uri,
         action=AUTHORIZE,

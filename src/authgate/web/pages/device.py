@@ -16,12 +16,14 @@ from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages.render import (
-    SCOPE_TEXT,
+    AskingClient,
+    asking_client,
     error_page,
     form_binding,
     form_token,
     login_redirect,
     page,
+    scope_lines,
     signed_in,
 )
 from authgate.web.security import check_form
@@ -64,6 +66,12 @@ async def _pending(services: Services, user_code: str) -> DeviceCode | None:
         return await grants.pending_device(tx, user_code)
 
 
+def unknown_client(client_id: str) -> AskingClient:
+    """A device code outlives its client when the client is deleted, or its
+    metadata document can no longer be fetched: say so, and warn."""
+    return AskingClient(client_id, "no longer known to this server", unverified=True)
+
+
 async def _confirm(
     request: Request, services: Services, device: DeviceCode, user_id: str
 ) -> Response:
@@ -77,12 +85,12 @@ async def _confirm(
     return page(
         "oauth/device.html",
         state="confirm",
-        client_name=client.name if client else device.client_id,
+        client=asking_client(client) if client else unknown_client(device.client_id),
         username=user.username if user else user_id,
         user_code=grants.format_user_code(
             grants.normalize_user_code(request.query_params.get("user_code", "")) or ""
         ),
-        scopes=[(s, SCOPE_TEXT.get(s, s)) for s in device.scope.split()],
+        scopes=scope_lines(device.scope.split()),
         resources=device.resources,
         csrf_token=form_token(request, services),
     )

@@ -65,7 +65,7 @@ def client_out(client: clients.Client) -> ClientOut:
 @router.get("")
 async def list_clients(_admin: Admin, services: ServicesDep) -> Page[ClientOut]:
     async with services.db.transaction() as tx:
-        found = await tx.clients.all()
+        found = await clients.listed(tx)
     return Page(items=[client_out(c) for c in found])
 
 

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import Field
 
 from authgate.domain import (
     identities,
+    orgs,
     recovery,
     refresh_tokens,
     registration,
@@ -18,6 +19,7 @@ from authgate.domain import (
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import ClientInfo
 from authgate.domain.jwt import issue_access_token
+from authgate.domain.orgs import Membership
 from authgate.domain.stores import Stores
 from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
 from authgate.util import tokens
@@ -38,6 +40,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 Username = Annotated[str, Field(min_length=1, max_length=256)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
+#: The org the tokens act in (id or slug): they carry it and the caller's role
+#: there (``org``, ``roles``) for other apps to read.
+RequestedOrg = Annotated[str | None, Header(alias="X-Organization-Id", max_length=256)]
 
 
 class RegisterIn(RequestBody):
@@ -92,7 +97,12 @@ def user_out(user: users.User) -> UserOut:
 
 
 def _tokens(
-    services: Services, *, user_id: str, session_id: str, refresh: str
+    services: Services,
+    *,
+    user_id: str,
+    session_id: str,
+    refresh: str,
+    org: Membership | None,
 ) -> TokenOut:
     settings = services.settings
     access = issue_access_token(
@@ -104,6 +114,7 @@ def _tokens(
         scope=" ".join(sorted(USER_SCOPES)),
         ttl=settings.jwt_expiry,
         session_id=session_id,
+        org=org,
     )
     return TokenOut(
         access_token=access.token,
@@ -170,7 +181,11 @@ async def register_account(
 
 @router.post("/login", dependencies=[rate_limit("login")])
 async def login(
-    body: LoginIn, services: ServicesDep, client: Client, response: Response
+    body: LoginIn,
+    services: ServicesDep,
+    client: Client,
+    response: Response,
+    org: RequestedOrg = None,
 ) -> TokenOut:
     # The argon2 check runs between the look-up and the write transaction, so
     # logins do not hold (on SQLite: queue on) the database write lock for it.
@@ -182,12 +197,13 @@ async def login(
             tx, services.lockout_policy, attempt, client=client
         )
         if user is not None:
+            membership = await orgs.access(tx, org, user.id) if org else None
             opened = await open_session(tx, services, user.id, client)
     # Raised after the commit, so the failure count and audit entry are kept.
     if user is None:
         raise InvalidCredentials
     services.metrics.token_issued("password")
-    return session_response(services, opened, response)
+    return session_response(services, opened, response, org=membership)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,16 +244,22 @@ async def open_session(
 
 
 def session_response(
-    services: Services, opened: Opened, response: Response
+    services: Services,
+    opened: Opened,
+    response: Response,
+    *,
+    org: Membership | None = None,
 ) -> TokenOut:
-    """The sign-in's answer, after the commit: an access token, the refresh
-    token and the CSRF token in the body, the session cookies on ``response``."""
+    """The sign-in's answer, after the commit: an access token (acting in
+    ``org`` when one was asked for), the refresh token and the CSRF token in
+    the body, the session cookies on ``response``."""
     session = opened.started
     out = _tokens(
         services,
         user_id=session.session.user_id,
         session_id=session.session.id,
         refresh=opened.refresh_token,
+        org=org,
     )
     out.csrf_token = csrf_token(services.derived_key("csrf"), session.token)
     set_session_cookies(
@@ -257,6 +279,7 @@ async def refresh(
     client: Client,
     response: Response,
     body: RefreshIn | None = None,
+    org: RequestedOrg = None,
 ) -> TokenOut:
     settings = services.settings
     presented = (body.refresh_token if body else None) or request.cookies.get(
@@ -274,7 +297,15 @@ async def refresh(
             session_policy=services.session_policy,
             client=client,
         )
-    successor = rotation.successor if rotation else None
+        successor = rotation.successor if rotation else None
+        # Refused inside the transaction, so the rotation is undone and the
+        # presented refresh token stays the live one.
+        membership = (
+            await orgs.access(tx, org, successor.token.user_id)
+            if org and successor
+            else None
+        )
+    # Raised after the commit, so a reused token's family stays revoked.
     if successor is None or successor.token.session_id is None:
         raise InvalidToken(
             "The refresh token is invalid, expired, revoked or already used."
@@ -286,6 +317,7 @@ async def refresh(
         user_id=successor.token.user_id,
         session_id=successor.token.session_id,
         refresh=successor.secret,
+        org=membership,
     )
 
 

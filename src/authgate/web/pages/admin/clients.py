@@ -34,6 +34,12 @@ GRANTS = (
     (clients.DEVICE_CODE, "Device code (a device without a browser)"),
 )
 GRANT_TEXT = dict(GRANTS)
+#: How a client came to exist, in the list's words ("admin" needs none).
+REGISTRATION_TEXT = {
+    "builtin": "built in",
+    "dynamic": "dynamic registration",
+    "metadata_document": "metadata document",
+}
 DONE = {"deleted": "The client was deleted; its tokens no longer work."}
 
 
@@ -60,7 +66,7 @@ async def _page(
     status: int = 200,
 ) -> Response:
     async with services.db.read() as tx:
-        found = await tx.clients.all()
+        found = await clients.listed(tx)
         names = await usernames(tx, [c.created_by for c in found])
     return console_page(
         viewer,
@@ -71,6 +77,7 @@ async def _page(
         names=names,
         grants=GRANTS,
         grant_text=GRANT_TEXT,
+        registration_text=REGISTRATION_TEXT,
         created=created,
         # The Copy button (/static/copy.js) next to a secret shown once.
         scripts=created is not None,

@@ -5,8 +5,8 @@ family's life (``AUTHGATE_REFRESH_TOKEN_MAX_LIFETIME``). Existing tokens take
 the creation time of their family's oldest token still stored. Tokens are
 also found by user now (ending every login of a person, listing them).
 
-Revision ID: 0007_refresh_family
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 03:50:00.000000
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import authgate.storage.base
 
-revision: str = "0007_refresh_family"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,28 @@
+"""client registered_from
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-07 03:45:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("registered_from", sa.String(length=64), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
+        batch_op.drop_column("registered_from")
