@@ -19,6 +19,7 @@ import httpx
 import jwt
 import pytest
 
+from authgate.domain.clients import CLI_CLIENT_ID
 from authgate.storage.db import Database, Tx
 from authgate.util import tokens
 from authgate.web import services as web_services
@@ -200,7 +201,7 @@ def test_reset_password_changes_it_and_ends_sessions(cli, start_server):
         assert me(http, **cookie).status_code == 401
         # The OAuth login ends with them: its access and refresh tokens.
         eventually(lambda: me(http, **oauth).status_code == 401)
-        renewed = refresh_grant(server.url, app["refresh_token"], app["client_id"])
+        renewed = refresh_grant(server.url, app["refresh_token"], CLI_CLIENT_ID)
         assert renewed.status_code == 400, renewed.text
         refreshed = http.post(
             "/api/v1/auth/refresh", json={"refresh_token": bob.refresh_token}

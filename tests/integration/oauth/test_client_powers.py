@@ -239,7 +239,7 @@ def test_the_admin_scope_with_the_code_flow_of_an_admin_created_client(
     )
     with Browser(server.url, actions.admin()) as browser:
         consent = browser.consent(url)
-        assert "Administer this server" in consent.text
+        assert "Administer this Authgate server" in consent.text
         receiver.follow(browser.decide(consent, "approve").headers["location"])
     token = app.fetch_token(
         authorization_response=receiver.received[-1], code_verifier=verifier
