@@ -157,10 +157,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             await upgrade_async(settings.sqlalchemy_url)
         await services.keys.load()
-        assert services.feed is not None  # noqa: S101 - set just above
-        await services.feed.start()
+        feed = services.feed
+        if feed is not None:
+            await feed.start()
         yield
-        await services.feed.stop()
+        if feed is not None:
+            await feed.stop()
         if external is not None:
             await external.aclose()
         services.geo.close()

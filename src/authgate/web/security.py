@@ -32,6 +32,16 @@ def csrf_token(key: bytes, session_token: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _matches(presented: str, expected: str) -> bool:
+    """Constant-time equality of text as bytes: ``compare_digest`` refuses a
+    ``str`` with non-ASCII characters (a header such as ``é``) with a
+    ``TypeError``, which would be a 500 instead of a refusal."""
+    return secrets.compare_digest(
+        presented.encode("utf-8", "surrogatepass"),
+        expected.encode("utf-8", "surrogatepass"),
+    )
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
@@ -51,9 +61,7 @@ def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
         raise Forbidden("Cross-site request refused (origin check).")
     session_token = request.cookies.get(SESSION_COOKIE, "")
     presented = request.headers.get(CSRF_HEADER, "")
-    if not presented or not secrets.compare_digest(
-        presented, csrf_token(key, session_token)
-    ):
+    if not presented or not _matches(presented, csrf_token(key, session_token)):
         raise Forbidden("Missing or wrong CSRF token.")
 
 
@@ -65,9 +73,7 @@ def check_form(
     cookie), so a cross-site page can neither forge nor replay it."""
     if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
-    if not bound_to or not secrets.compare_digest(
-        presented.encode(), csrf_token(key, bound_to).encode()
-    ):
+    if not bound_to or not _matches(presented, csrf_token(key, bound_to)):
         raise Forbidden("The form has expired or was not sent from this site.")
 
 

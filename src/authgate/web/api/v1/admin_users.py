@@ -144,7 +144,8 @@ async def change_user(
         if body.active is False and user.active:
             await users.disable(tx, user.id, actor_id=actor, client=client)
         changed = await tx.users.get(user.id)
-    assert changed is not None  # noqa: S101 - read in the same transaction
+    if changed is None:
+        raise NotFound(NO_USER)
     return user_out(changed)
 
 
