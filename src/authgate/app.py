@@ -57,7 +57,7 @@ from authgate.web.principals import (
     SessionVerifier,
 )
 from authgate.web.routing import PathIndex
-from authgate.web.security import SESSION_COOKIE, SecurityMiddleware
+from authgate.web.security import SESSION_COOKIE, SecurityMiddleware, cookie_name
 from authgate.web.services import Keys, Services
 
 log = logging.getLogger("authgate")
@@ -230,7 +230,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             ServerJwtVerifier(services),
         ],
         allow_query_api_key=settings.allow_query_api_keys,
-        cookie_name=SESSION_COOKIE,
+        cookie_name=cookie_name(settings, SESSION_COOKIE),
         cache=services.cache,
         fallback=None if settings.auth_enabled else LocalOwner(services),
     )

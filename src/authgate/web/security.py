@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
@@ -25,6 +25,58 @@ CSRF_COOKIE = "ag_csrf"
 CSRF_HEADER = "x-csrf-token"
 REFRESH_PATH = "/api/v1/auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: RFC 6265bis §4.1.3.2: a browser keeps a cookie so named only when it is
+#: Secure, has ``Path=/`` and no ``Domain``, so no sibling or parent domain
+#: (and no plain-http page) can plant one: no session fixation, and no
+#: cookie whose value an attacker knows for a form token to be bound to.
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """The name a cookie goes by: ``__Host-`` first when cookies are Secure
+    (an https public URL); the plain name on http, where browsers refuse it."""
+    return HOST_PREFIX + name if settings.secure_cookies else name
+
+
+def read_cookie(request: Request, settings: Settings, name: str) -> str | None:
+    """Only the name :func:`cookie_name` gives: on https a plain-named cookie
+    (which anyone on a sibling domain can set) is not read."""
+    return request.cookies.get(cookie_name(settings, name))
+
+
+def set_cookie(
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    httponly: bool,
+    samesite: Literal["lax", "strict"],
+    path: str = "/",
+) -> None:
+    """``path`` scopes the cookie on http only: ``__Host-`` needs ``Path=/``."""
+    response.set_cookie(
+        cookie_name(settings, name),
+        value,
+        max_age=max_age,
+        httponly=httponly,
+        samesite=samesite,
+        secure=settings.secure_cookies,
+        path="/" if settings.secure_cookies else path,
+    )
+
+
+def delete_cookie(
+    response: Response, settings: Settings, name: str, *, path: str = "/"
+) -> None:
+    response.delete_cookie(
+        cookie_name(settings, name),
+        path="/" if settings.secure_cookies else path,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def csrf_token(key: bytes, session_token: str) -> str:
@@ -59,7 +111,7 @@ def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
         return
     if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
-    session_token = request.cookies.get(SESSION_COOKIE, "")
+    session_token = read_cookie(request, settings, SESSION_COOKIE) or ""
     presented = request.headers.get(CSRF_HEADER, "")
     if not presented or not _matches(presented, csrf_token(key, session_token)):
         raise Forbidden("Missing or wrong CSRF token.")
@@ -86,25 +138,24 @@ def set_session_cookies(
     refresh_token: str | None,
 ) -> None:
     max_age = int(settings.session_max_lifetime.total_seconds())
-    secure = settings.secure_cookies
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         SESSION_COOKIE,
         session_token,
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=secure,
-        path="/",
     )
     # Readable by the page's script on purpose: it sends it back as X-CSRF-Token.
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         CSRF_COOKIE,
         csrf,
         max_age=max_age,
         httponly=False,
         samesite="lax",
-        secure=secure,
-        path="/",
     )
     if refresh_token is not None:
         set_refresh_cookie(response, settings, refresh_token)
@@ -113,13 +164,14 @@ def set_session_cookies(
 def set_refresh_cookie(
     response: Response, settings: Settings, refresh_token: str
 ) -> None:
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         REFRESH_COOKIE,
         refresh_token,
         max_age=int(settings.refresh_token_expiry.total_seconds()),
         httponly=True,
         samesite="strict",
-        secure=settings.secure_cookies,
         path=REFRESH_PATH,
     )
 
@@ -130,7 +182,7 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
         (CSRF_COOKIE, "/"),
         (REFRESH_COOKIE, REFRESH_PATH),
     ):
-        response.delete_cookie(name, path=path, secure=settings.secure_cookies)
+        delete_cookie(response, settings, name, path=path)
 
 
 _HEADERS = [

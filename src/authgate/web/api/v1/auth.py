@@ -28,6 +28,7 @@ from authgate.web.security import (
     SESSION_COOKIE,
     clear_session_cookies,
     csrf_token,
+    read_cookie,
     set_refresh_cookie,
     set_session_cookies,
 )
@@ -258,8 +259,8 @@ async def refresh(
     body: RefreshIn | None = None,
 ) -> TokenOut:
     settings = services.settings
-    presented = (body.refresh_token if body else None) or request.cookies.get(
-        REFRESH_COOKIE
+    presented = (body.refresh_token if body else None) or read_cookie(
+        request, settings, REFRESH_COOKIE
     )
     if not presented:
         raise InvalidToken("Send a refresh_token.")
@@ -324,9 +325,9 @@ async def logout(
         await sessions.sign_out(
             tx,
             session_id=principal.session_id if principal else None,
-            session_token=request.cookies.get(SESSION_COOKIE),
+            session_token=read_cookie(request, services.settings, SESSION_COOKIE),
             refresh_token=(body.refresh_token if body else None)
-            or request.cookies.get(REFRESH_COOKIE),
+            or read_cookie(request, services.settings, REFRESH_COOKIE),
             client=client,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
