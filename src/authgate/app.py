@@ -237,8 +237,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(
         SecurityMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        # Single-user mode: only loopback names and the public URL's host.
-        public_host=None if settings.auth_enabled else settings.public_host,
+        hosts=settings.accepted_hosts,
     )
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     return app

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from authgate.config import Settings, is_loopback
+from authgate.config import Settings
 from authgate.errors import Forbidden
 
 SESSION_COOKIE = "ag_session"
@@ -200,19 +200,18 @@ class SecurityMiddleware:
     carry a token, a hard limit on request body size (413), and no NUL in the
     URL (400).
 
-    With ``public_host`` (single-user mode) only requests naming a loopback
-    host or that host get through. Every request there is the
-    owner, so a site whose name an attacker points at 127.0.0.1 (DNS
-    rebinding) would otherwise read and change everything as the same origin
-    as its own pages; its requests carry its own name in ``Host``.
+    Only requests whose ``Host`` names one of ``hosts`` (any port) get
+    through, 421 otherwise. A site whose name an attacker points at this
+    server (DNS rebinding) is the same origin as its own pages, so the
+    browser lets its script read the answers and post with cookies set for
+    that name; its requests carry its own name in ``Host``. On loopback that
+    reaches dev login, ``/metrics`` and, in single-user mode, everything.
     """
 
-    def __init__(
-        self, app: Any, *, max_body_bytes: int, public_host: str | None = None
-    ) -> None:
+    def __init__(self, app: Any, *, max_body_bytes: int, hosts: frozenset[str]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.public_host = public_host
+        self.hosts = frozenset(name.encode("idna") for name in hosts)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -220,9 +219,7 @@ class SecurityMiddleware:
             return
         path: str = scope["path"]
         request_headers = dict(scope["headers"])
-        if self.public_host is not None and not _local_host(
-            request_headers.get(b"host", b""), self.public_host
-        ):
+        if _host_name(request_headers.get(b"host", b"")) not in self.hosts:
             await _refuse(send, 421, "misdirected_request", "Unknown host name.")
             return
         if b"%00" in scope.get("raw_path", b"") or b"%00" in scope.get(
@@ -289,9 +286,12 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _local_host(host: bytes, public: str) -> bool:
-    name = urlsplit("//" + host.decode("latin-1")).hostname or ""
-    return is_loopback(name) or name == public
+def _host_name(host: bytes) -> bytes:
+    """The name in a ``Host`` header, without port, IPv6 brackets or trailing
+    dot, in lower case: bytes operations only, as it runs on every request."""
+    bracketed = host.startswith(b"[")
+    name = host[1 : host.find(b"]")] if bracketed else host.partition(b":")[0]
+    return name.rstrip(b".").lower()
 
 
 async def _too_large(send: Any) -> None:
