@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     allow_registration: bool = Field(
         False, description="`true` lets anyone register without an invite code."
     )
+    org_invites_create_accounts: bool = Field(
+        False,
+        description="`true` lets an organization invite create an account for "
+        "the invited address on an invite-only instance; by default it only adds "
+        "an existing account (accepted signed in), so members who may invite "
+        "cannot bring in people no administrator admitted.",
+    )
     password_min_length: int = Field(
         12, ge=8, le=64, description="Shortest password accepted (OWASP ASVS 2.1.1)."
     )

@@ -544,9 +544,12 @@ def test_revoking_an_invite(actions, client):
     assert events.count("invite.revoked") == 1
 
 
-def test_registering_with_an_org_invite_creates_the_member(
-    actions, client, database_url
-):
+def test_registering_with_an_org_invite_creates_the_member(start_server, database_url):
+    """Where the instance lets org invites make accounts
+    (``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS``; by default they do not:
+    ``tests/integration/api/test_org_invites_make_no_accounts.py``)."""
+    client = start_server(org_invites_create_accounts=True).client()
+    actions = Actions(client)
     owner = actions.user()
     org = actions.make_org(owner)
     email = random_email()

@@ -166,6 +166,7 @@ async def callback(
     policy = identities.Policy(
         allowlist=services.allowlist,
         allow_registration=services.settings.allow_registration,
+        org_invites_create_accounts=services.settings.org_invites_create_accounts,
     )
     try:
         async with services.db.transaction() as tx:

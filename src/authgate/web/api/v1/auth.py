@@ -143,7 +143,10 @@ async def register_account(
     refusal by the allowlist is recorded after the rollback, then raised."""
     settings = services.settings
     rules = registration.Rules(
-        invite_code, settings.allow_registration, services.allowlist
+        invite_code,
+        settings.allow_registration,
+        services.allowlist,
+        org_invites_create_accounts=settings.org_invites_create_accounts,
     )
     try:
         # Admitted first (read-only), hashed with no transaction open, then
