@@ -25,7 +25,7 @@ from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util import hkdf, redact
-from authgate.web import bo, errors, oauth, ops
+from authgate.web import api_docs, bo, errors, oauth, ops
 from authgate.web.api.v1 import (
     access_tokens,
     admin_audit,
@@ -174,6 +174,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
         description="Self-hosted authentication: sessions, JWTs, tokens, API keys, "
         "OAuth 2.1.",
+        # web/api_docs.py serves them, with their files and a CSP.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     redact.install("uvicorn.access", "uvicorn.error", "authgate")
@@ -209,6 +212,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         device.router,
     ):
         app.include_router(page)
+    if settings.api_docs_enabled:
+        api_docs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(upstream_pages.router)
     if dev_login.available(settings):

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         description="The issuer and the base of every URL the server prints. "
         "Default: `http://{host}:{port}`.",
     )
+    api_docs_enabled: bool = Field(
+        True,
+        description="`false` removes the API's interactive documentation "
+        "(`/docs`, `/redoc`); `/openapi.json` stays.",
+    )
     allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = Field(
         default_factory=list,
         description="More host names a request may name in `Host` "

@@ -192,7 +192,6 @@ _HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-_DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityMiddleware:
@@ -262,10 +261,7 @@ class SecurityMiddleware:
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 headers += [h for h in _HEADERS if h[0] not in names]
-                if (
-                    not path.startswith(_DOCS_PATHS)
-                    and b"content-security-policy" not in names
-                ):
+                if b"content-security-policy" not in names:
                     headers.append(_API_CSP)
                 if (
                     path.startswith(("/api/", "/oauth/", "/bo/"))
