@@ -46,14 +46,17 @@ def test_an_org_invite_creates_no_account_on_an_invite_only_instance(
 def test_open_registration_or_the_setting_let_it_create_the_account(
     start_server, database_url, setting
 ):
-    actions = Actions(start_server(**setting).client())
-    owner = actions.user()
-    org = actions.make_org(owner)["id"]
-    email = random_email()
-    code = actions.org_invite(owner, org, email, "viewer")["code"]
-    name = random_name()
-    registered = actions.register(name, invite_code=code)
-    assert registered.status_code == 201, registered.text
-    assert registered.json()["email"] == email
-    joined = actions.client.get("/api/v1/orgs", headers=actions.login(name).bearer)
-    assert [(o["id"], o["role"]) for o in joined.json()["items"]] == [(org, "viewer")]
+    with start_server(**setting).client() as client:
+        actions = Actions(client)
+        owner = actions.user()
+        org = actions.make_org(owner)["id"]
+        email = random_email()
+        code = actions.org_invite(owner, org, email, "viewer")["code"]
+        name = random_name()
+        registered = actions.register(name, invite_code=code)
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["email"] == email
+        joined = actions.client.get("/api/v1/orgs", headers=actions.login(name).bearer)
+        assert [(o["id"], o["role"]) for o in joined.json()["items"]] == [
+            (org, "viewer")
+        ]
