@@ -25,9 +25,9 @@ CSRF_COOKIE = "ag_csrf"
 CSRF_HEADER = "x-csrf-token"
 REFRESH_PATH = "/api/v1/auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: RFC 6265bis §4.1.3.2: a browser keeps a cookie so named only when it is
-#: Secure, has ``Path=/`` and no ``Domain``, so no sibling or parent domain
-#: (and no plain-http page) can plant one: no session fixation, and no
+#: RFC 6265bis cookie name prefixes: a browser keeps a cookie so named only
+#: if it is Secure, has ``Path=/`` and no ``Domain``, so no sibling or parent
+#: domain (and no plain-http page) can plant one: no session fixation, and no
 #: cookie whose value an attacker knows for a form token to be bound to.
 HOST_PREFIX = "__Host-"
 
