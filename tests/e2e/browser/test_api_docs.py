@@ -1,6 +1,9 @@
 """``/docs`` and ``/redoc`` render in Chromium from this server's files alone,
 under a CSP that allows script from this origin only: nothing loads from a
-CDN on the origin that holds an administrator's cookies."""
+CDN on the origin that holds an administrator's cookies.
+
+No axe check here, unlike the other pages: Swagger UI's own markup fails it
+(colour contrast, nested buttons), and it is not ours to change."""
 
 from urllib.parse import urlsplit
 
