@@ -27,7 +27,7 @@ from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util import hkdf, redact
 from authgate.util.addresses import parse_networks
-from authgate.web import bo, errors, oauth, ops
+from authgate.web import api_docs, bo, errors, oauth, ops
 from authgate.web.api.v1 import (
     access_tokens,
     admin_audit,
@@ -62,7 +62,7 @@ from authgate.web.principals import (
 )
 from authgate.web.ratelimit import RateLimiter
 from authgate.web.routing import PathIndex
-from authgate.web.security import SESSION_COOKIE, SecurityMiddleware
+from authgate.web.security import SESSION_COOKIE, SecurityMiddleware, cookie_name
 from authgate.web.services import Keys, Services
 
 log = logging.getLogger("authgate")
@@ -166,10 +166,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             await upgrade_async(settings.sqlalchemy_url)
         await services.keys.load()
-        assert services.feed is not None  # noqa: S101 - set just above
-        await services.feed.start()
+        feed = services.feed
+        if feed is not None:
+            await feed.start()
         yield
-        await services.feed.stop()
+        if feed is not None:
+            await feed.stop()
         await services.limiter.aclose()
         if external is not None:
             await external.aclose()
@@ -182,6 +184,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
         description="Self-hosted authentication: sessions, JWTs, tokens, API keys, "
         "OAuth 2.1.",
+        # web/api_docs.py serves them, with their files and a CSP.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     redact.install("uvicorn.access", "uvicorn.error", "authgate")
@@ -218,6 +223,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         device.router,
     ):
         app.include_router(page)
+    if settings.api_docs_enabled:
+        api_docs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(upstream_pages.router)
     if dev_login.available(settings):
@@ -239,15 +246,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             ServerJwtVerifier(services),
         ],
         allow_query_api_key=settings.allow_query_api_keys,
-        cookie_name=SESSION_COOKIE,
+        cookie_name=cookie_name(settings, SESSION_COOKIE),
         cache=services.cache,
         fallback=None if settings.auth_enabled else LocalOwner(services),
     )
     app.add_middleware(
         SecurityMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        # Single-user mode: only loopback names and the public URL's host.
-        public_host=None if settings.auth_enabled else settings.public_host,
+        hosts=settings.accepted_hosts,
     )
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     if settings.trusted_proxies:

@@ -75,6 +75,19 @@ class Settings(BaseSettings):
             "header is ignored. Empty: the peer is the client.",
         )
     )
+    api_docs_enabled: bool = Field(
+        True,
+        description="`false` removes the API's interactive documentation "
+        "(`/docs`, `/redoc`); `/openapi.json` stays.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = Field(
+        default_factory=list,
+        description="More host names a request may name in `Host` "
+        "(comma-separated, no port), beside the public URL's host and, when "
+        "the server binds to loopback, `localhost`, `127.0.0.1` and `[::1]`. "
+        "Any other host is refused (421), so a site whose name an attacker "
+        "points at this server (DNS rebinding) gets nothing.",
+    )
     data_dir: Path = Field(
         Path(".authgate"),
         description="Where the embedded SQLite database and the generated dev "
@@ -105,6 +118,13 @@ class Settings(BaseSettings):
     )
     allow_registration: bool = Field(
         False, description="`true` lets anyone register without an invite code."
+    )
+    org_invites_create_accounts: bool = Field(
+        False,
+        description="`true` lets an organization invite create an account for "
+        "the invited address on an invite-only instance; by default it only adds "
+        "an existing account (accepted signed in), so members who may invite "
+        "cannot bring in people no administrator admitted.",
     )
     password_min_length: int = Field(
         12, ge=8, le=64, description="Shortest password accepted (OWASP ASVS 2.1.1)."
@@ -397,6 +417,13 @@ class Settings(BaseSettings):
             parse_networks(self.trusted_proxies)
         except ValueError as exc:
             raise ValueError(f"AUTHGATE_TRUSTED_PROXIES: {exc}") from None
+        for name in self.allowed_hosts:
+            parsed = urlsplit("//" + name).hostname
+            if parsed is None or _host_name(name) != _host_name(parsed):
+                raise ValueError(
+                    f"AUTHGATE_ALLOWED_HOSTS: {name!r} is not a host name "
+                    "(no scheme, port or path)"
+                )
         _check_upstream(self)
         _check_api_issuer(self)
         if not self.auth_enabled and not is_loopback(self.host):
@@ -414,6 +441,16 @@ class Settings(BaseSettings):
     def public_host(self) -> str:
         """The host name people reach this server by (the issuer's)."""
         return (urlsplit(self.issuer).hostname or self.host).lower()
+
+    @property
+    def accepted_hosts(self) -> frozenset[str]:
+        """The names ``Host`` may give (any port): the public URL's, the
+        allowed ones, and loopback names on a loopback bind, where a browser
+        on this machine reaches the server by them."""
+        names = {self.public_host, *self.allowed_hosts}
+        if is_loopback(self.host):
+            names |= {*LOOPBACK_NAMES, self.host}
+        return frozenset(_host_name(name) for name in names)
 
     @property
     def api_resource(self) -> str:
@@ -534,6 +571,16 @@ def _secure_or_loopback(url: str) -> bool:
     return parts.scheme == "https" or (
         parts.scheme == "http" and is_loopback(parts.hostname)
     )
+
+
+#: What a browser on this machine calls a server bound to loopback.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _host_name(name: str) -> str:
+    """A host name as ``Host`` compares it: lower case, no IPv6 brackets, no
+    trailing dot."""
+    return name.strip("[]").rstrip(".").lower()
 
 
 def is_loopback(host: str) -> bool:

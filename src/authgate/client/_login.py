@@ -146,7 +146,7 @@ def browser_login(
     if result.get("error"):
         reason = result.get("error_description") or result["error"]
         raise AuthgateClientError(f"Sign-in was refused: {reason}.")
-    if not secrets.compare_digest(result.get("state", ""), state):
+    if not secrets.compare_digest(result.get("state", "").encode(), state.encode()):
         raise AuthgateClientError(
             "Sign-in failed: the browser's answer did not match this login "
             "(state mismatch)."

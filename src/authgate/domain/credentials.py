@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 CredentialKind = Literal["pat", "key"]
 NAME_MAX = 100
-#: ``last_used_at`` is written at most this often per credential.
+#: ``last_used_at`` is written, and the use of a revoked credential audited, at
+#: most this often per credential.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 _ID_PREFIX = {"pat": "tok", "key": "key"}
@@ -110,7 +111,11 @@ class CredentialStore(Protocol):
     async def revoke_all_for_org(self, org_id: str, at: datetime) -> list[str]:
         """Revoke every live credential bound to the org; the ids revoked."""
 
-    async def touch(self, credential_id: str, at: datetime) -> None: ...
+    async def mark_used(
+        self, credential_id: str, at: datetime, *, unless_since: datetime
+    ) -> bool:
+        """Set ``last_used_at`` to ``at`` unless it is ``unless_since`` or
+        later; whether it was set (under concurrent calls, by one of them)."""
 
 
 def check_name(name: str) -> str:
@@ -193,17 +198,26 @@ class Presented:
     at: datetime
 
     @property
+    def quiet_since(self) -> datetime:
+        """A use recorded since then makes this one go unrecorded: a live
+        credential's ``last_used_at`` moves at most once a
+        :data:`TOUCH_INTERVAL`, and a revoked one's use is audited as often, so
+        a flood of it is not a flood of writes; the first use after the
+        revocation always is."""
+        since = self.at - TOUCH_INTERVAL
+        revoked_at = self.credential.revoked_at if self.credential else None
+        return max(since, revoked_at) if revoked_at is not None else since
+
+    @property
     def to_record(self) -> bool:
-        """A revoked credential's use is audited; a live one's ``last_used_at``
-        moves at most once a :data:`TOUCH_INTERVAL`."""
+        """Whether :func:`record_use` has anything to write (read-only guess;
+        the write decides)."""
         used = self.credential
         if used is None:
             return False
-        if used.revoked_at is not None:
-            return True
-        live = isinstance(self.answer, Credential)
-        return live and (
-            used.last_used_at is None or self.at - used.last_used_at >= TOUCH_INTERVAL
+        counted = used.revoked_at is not None or isinstance(self.answer, Credential)
+        return counted and (
+            used.last_used_at is None or used.last_used_at < self.quiet_since
         )
 
 
@@ -228,11 +242,17 @@ async def present(stores: "Stores", secret: str) -> Presented:
 async def record_use(
     stores: "Stores", presented: Presented, client: ClientInfo
 ) -> None:
-    """The write :attr:`Presented.to_record` asks for."""
+    """The write :attr:`Presented.to_record` asks for: ``last_used_at``, and for
+    a revoked credential an audit entry too, in the same transaction and only
+    when this call moved ``last_used_at`` (so only one of many instances
+    presented the same revoked secret at once writes it)."""
     used = presented.credential
     if used is None or not presented.to_record:
         return
-    if used.revoked_at is not None:
+    moved = await stores.credentials.mark_used(
+        used.id, presented.at, unless_since=presented.quiet_since
+    )
+    if moved and used.revoked_at is not None:
         await audit.record(
             stores,
             audit.Action.CREDENTIAL_USED_AFTER_REVOKE,
@@ -241,8 +261,6 @@ async def record_use(
             target_id=used.id,
             org_id=used.org_id,
         )
-    else:
-        await stores.credentials.touch(used.id, presented.at)
 
 
 async def revoke_everything(

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import audit, invites, orgs
+from authgate.domain import audit, invites, orgs, registration
 from authgate.domain.allowlist import Allowlist
 from authgate.domain.context import ClientInfo
 from authgate.domain.orgs import Membership, Org, check_name, slugify
@@ -101,6 +101,8 @@ class Policy:
     #: instead of getting one, even the first or with open registration; for
     #: bearer tokens, which must never make accounts as a side effect.
     create_accounts: bool = True
+    #: ``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` (see ``registration``)
+    org_invites_create_accounts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +294,16 @@ async def _create(
             invite = await invites.find_usable(stores, invite_code)
         except Forbidden as exc:
             raise SignInRefused("invite_invalid", exc.description) from None
-    if invite is None and not first and not policy.allow_registration:
+    if not registration.may_create_account(
+        invite,
+        first=first,
+        allow_registration=policy.allow_registration,
+        org_invites_create_accounts=policy.org_invites_create_accounts,
+    ):
+        if invite is not None:
+            raise SignInRefused(
+                "org_invite_needs_account", registration.ORG_INVITE_NEEDS_ACCOUNT
+            )
         raise SignInRefused(
             "invite_required",
             "This instance is invite-only and you have no account here yet. Ask an "

@@ -2,8 +2,12 @@
 anyone with an invite code, or anyone at all when registration is open; and,
 when ``AUTHGATE_SIGNIN_ALLOWED_EMAILS`` is set, only with an allowed address.
 
-An organization invite is also a way in: registering with one creates the
-account for the invited address and joins the organization in the same step.
+An organization invite brings a person into an organization, not onto the
+instance: on an invite-only instance it is accepted by someone signed in to an
+account they already have, unless ``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` lets
+it create the account for the invited address (joining the organization in
+the same step). Otherwise any member allowed to invite could bring in people
+no administrator admitted.
 """
 
 import dataclasses
@@ -18,6 +22,13 @@ if TYPE_CHECKING:
     from authgate.domain.stores import Stores
 
 
+#: One answer whatever the address: it must not tell whether an account exists.
+ORG_INVITE_NEEDS_ACCOUNT = (
+    "An organization invite does not create accounts here: sign in to your "
+    "account, then accept the invite."
+)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Rules:
     """This instance's rules for one registration attempt."""
@@ -25,6 +36,24 @@ class Rules:
     invite_code: str | None
     allow_registration: bool
     allowlist: Allowlist = OPEN
+    org_invites_create_accounts: bool = False
+
+
+def may_create_account(
+    invite: "invites.Invite | None",
+    *,
+    first: bool,
+    allow_registration: bool,
+    org_invites_create_accounts: bool,
+) -> bool:
+    """Whether a new account may be made (by registration or a first upstream
+    sign-in): the first one, with open registration, with an instance invite,
+    or with an organization invite when the instance lets those make accounts."""
+    if first or allow_registration:
+        return True
+    if invite is None:
+        return False
+    return invite.org_id is None or org_invites_create_accounts
 
 
 async def admit(
@@ -40,8 +69,17 @@ async def admit(
         if rules.invite_code
         else None
     )
-    if invite is None and not first and not rules.allow_registration:
-        raise Forbidden("Registration needs an invite code.")
+    if not may_create_account(
+        invite,
+        first=first,
+        allow_registration=rules.allow_registration,
+        org_invites_create_accounts=rules.org_invites_create_accounts,
+    ):
+        raise Forbidden(
+            ORG_INVITE_NEEDS_ACCOUNT
+            if invite is not None
+            else "Registration needs an invite code."
+        )
     if invite is not None and invite.org_id is not None:
         address = users.normalize_email(email)
         if address is not None and address.lower() != (invite.email or "").lower():

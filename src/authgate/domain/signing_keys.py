@@ -145,7 +145,8 @@ class KeyRing:
             private = serialization.load_pem_private_key(
                 cipher.open(key.kid, key.private_encrypted), password=None
             )
-            assert isinstance(private, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey))  # noqa: S101
+            if not isinstance(private, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+                raise ValueError(f"signing key {key.kid} is neither EC nor RSA")
             self._public[key.kid] = private.public_key()
             if key.retired_at is None and key.alg not in self._active:
                 self._active[key.alg] = (key.kid, private)

@@ -19,6 +19,7 @@ from authgate.guard._resource import (
     remote_verifiers,
 )
 from authgate.guard._verifiers import (
+    ACCESS_TOKEN_TYPES,
     JwtVerifier,
     KeySource,
     Verifier,
@@ -26,6 +27,7 @@ from authgate.guard._verifiers import (
 )
 
 __all__ = [
+    "ACCESS_TOKEN_TYPES",
     "Credential",
     "CredentialError",
     "GuardMiddleware",

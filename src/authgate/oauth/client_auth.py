@@ -99,13 +99,14 @@ async def authenticate(
         raise fail("Authenticate the client (client_id, and its secret if it has one).")
     client = await lookup(stores, documents, creds.client_id)
     if creds.secret is not None:
-        if not clients.secret_matches(client, creds.secret):
+        # secret_matches does the same work for an unknown client, so the
+        # answer and its timing are the same for both.
+        if not clients.secret_matches(client, creds.secret) or client is None:
             raise fail("Unknown client or wrong client secret.")
     elif client is None:
         raise fail("Unknown client.")
     elif not client.public:
         raise fail("This client has a secret: send it (Basic or client_secret).")
-    assert client is not None  # noqa: S101 - secret_matches implies a client
     if confidential and client.public:
         raise fail("This endpoint is for confidential clients.")
     return client

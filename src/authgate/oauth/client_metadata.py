@@ -81,11 +81,36 @@ async def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+#: RFC 6052 NAT64: the last 32 bits are the IPv4 address reached.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: RFC 8215 local-use NAT64: a translator of the local network, never public.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches through a translation or tunnel
+    (IPv4-mapped, IPv4-compatible, NAT64, 6to4), which is what must be public:
+    ``64:ff9b::a00:1`` or ``2002:a00:1::1`` is 10.0.0.1 on a network that routes
+    them. Teredo (2001::/32) is not global and so refused as it is."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    compatible = int(ip) >> 32 == 0 and not (ip.is_loopback or ip.is_unspecified)
+    if ip in NAT64 or compatible:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(address: str, *, loopback: bool) -> bool:
     """Public unicast only; loopback too when ``loopback`` (test rigs)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64:
+            return False
+        ip = _embedded_ipv4(ip) or ip
     if loopback and ip.is_loopback:
         return True
     return ip.is_global and not ip.is_multicast

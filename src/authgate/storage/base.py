@@ -37,7 +37,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, _dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        assert isinstance(value, datetime)  # noqa: S101
+        if not isinstance(value, datetime):
+            raise TypeError(
+                f"the database returned {type(value).__name__}, not a datetime"
+            )
         return (
             value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         )
@@ -52,5 +55,6 @@ def table(model: type[Base]) -> Table:
     """A model's table, for Core statements on the hot paths (no unit of work,
     no entity loading)."""
     found = model.__table__
-    assert isinstance(found, Table)  # noqa: S101
+    if not isinstance(found, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
     return found

@@ -48,8 +48,11 @@ def create(settings: Settings) -> Provider | None:
     if chosen == "workos":
         from authgate.upstream.workos import WorkOSProvider
 
-        assert settings.workos_client_id  # noqa: S101 - select() saw it
-        assert settings.workos_api_key  # noqa: S101
+        if not settings.workos_client_id or settings.workos_api_key is None:
+            raise ValueError(
+                "WorkOS sign-in needs AUTHGATE_WORKOS_CLIENT_ID and "
+                "AUTHGATE_WORKOS_API_KEY"
+            )
         return WorkOSProvider(
             client_id=settings.workos_client_id,
             api_key=settings.workos_api_key.get_secret_value(),
@@ -58,8 +61,11 @@ def create(settings: Settings) -> Provider | None:
     if chosen == "oidc":
         from authgate.upstream.oidc import OidcProvider
 
-        assert settings.oidc_issuer_url  # noqa: S101 - select() saw it
-        assert settings.oidc_client_id  # noqa: S101 - Settings checked it
+        if not settings.oidc_issuer_url or not settings.oidc_client_id:
+            raise ValueError(
+                "OIDC sign-in needs AUTHGATE_OIDC_ISSUER_URL and "
+                "AUTHGATE_OIDC_CLIENT_ID"
+            )
         secret = settings.oidc_client_secret
         return OidcProvider(
             issuer=settings.oidc_issuer_url,

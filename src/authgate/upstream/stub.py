@@ -226,9 +226,8 @@ class WorkOSStandIn:
 
     async def _organization(self, scope: Scope, org_id: str, send: Send) -> None:
         headers = dict(scope["headers"])
-        presented = headers.get(b"authorization", b"").decode()
         if not secrets.compare_digest(
-            presented.encode(), f"Bearer {self.api_key}".encode()
+            headers.get(b"authorization", b""), f"Bearer {self.api_key}".encode()
         ):
             await _json(send, 401, {"message": "Unauthorized"})
             return
@@ -255,7 +254,9 @@ class WorkOSStandIn:
 def _pkce_ok(verifier: str, challenge: str) -> bool:
     digest = hashlib.sha256(verifier.encode()).digest()
     computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    return bool(verifier) and secrets.compare_digest(computed, challenge)
+    return bool(verifier) and secrets.compare_digest(
+        computed.encode(), challenge.encode()
+    )
 
 
 def _access_token(user: StandInUser) -> str:

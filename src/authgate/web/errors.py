@@ -62,7 +62,8 @@ def _describe(errors: list[Any]) -> str:
 
 
 async def _authgate_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AuthgateError)  # noqa: S101
+    if not isinstance(exc, AuthgateError):  # registered for it alone
+        raise exc
     # OAuth errors may carry a challenge (WWW-Authenticate, RFC 6749 §5.2).
     headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, RateLimited):
@@ -71,12 +72,14 @@ async def _authgate_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    if not isinstance(exc, RequestValidationError):  # registered for it alone
+        raise exc
     return error_response(400, "invalid_request", _describe(list(exc.errors())))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)  # noqa: S101
+    if not isinstance(exc, HTTPException):  # registered for it alone
+        raise exc
     if isinstance(exc.detail, dict) and "error" in exc.detail:
         return JSONResponse(
             exc.detail, status_code=exc.status_code, headers=exc.headers

@@ -9,8 +9,18 @@ listed any audience but the MCP resource's (RFC 8707 separation: a token
 minted for the MCP server stays there). Its subject is resolved to an account
 by the upstream sign-in rules (``domain.identities.sign_in``), except that a
 bearer token makes an account only when registration is open.
+
+Only access tokens pass. The same provider hands every app that signs people
+in an ID token, signed by the same key and naming the same subject; taken as a
+bearer, any such app (or anyone who got hold of one of its ID tokens) could
+act as the person here. An ID token is known by the claims only ID tokens
+carry (``nonce``, ``at_hash``, ``c_hash``), and with no audience list to tell
+this API's tokens from other apps' the ``typ`` must be RFC 9068's ``at+jwt``.
+A token from outside is never an administrator's: admin rights come only
+from Authgate's own credentials.
 """
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +34,7 @@ from authgate.domain.identities import UpstreamIdentity
 from authgate.domain.users import User
 from authgate.errors import SignInRefused
 from authgate.guard import (
+    ACCESS_TOKEN_TYPES,
     Credential,
     CredentialError,
     IssuerMetadata,
@@ -35,11 +46,15 @@ from authgate.guard import (
 from authgate.web.principals import USER_SCOPES, with_roles
 from authgate.web.services import Services
 
+log = logging.getLogger("authgate")
+
 #: Links of an issuer that is not the web sign-in provider live apart, so its
 #: subjects can never name another provider's users.
 OWN_LINKS = "api_oauth"
 #: Most issuers sign with RSA; none of these can be forged with a public key.
 ALGORITHMS = ("RS256", "ES256", "PS256", "RS384", "ES384", "RS512", "ES512")
+#: Claims that make a JWT an ID token (OIDC Core §2, §3.1.3.6, §3.3.2.11).
+ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash")
 
 
 def link_provider(settings: Settings) -> str:
@@ -69,20 +84,33 @@ class ExternalJwtVerifier:
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
-        assert settings.api_oauth_issuer is not None  # noqa: S101 - wired only then
+        if settings.api_oauth_issuer is None:
+            raise ValueError("ExternalJwtVerifier needs AUTHGATE_API_OAUTH_ISSUER")
         self.services = services
         self.issuer = settings.api_oauth_issuer
         self.audiences = list(settings.api_oauth_audiences)
         self.mcp_resource = settings.mcp_resource_uri
         self.provider = link_provider(settings)
         self.metadata = IssuerMetadata(self.issuer)
+        if not self.audiences:
+            log.warning(
+                "AUTHGATE_API_OAUTH_AUDIENCES is not set: the API accepts only "
+                "at+jwt access tokens from %s, which many issuers do not mint. "
+                "Set the audiences this API's tokens carry.",
+                self.issuer,
+            )
         self.jwt = JwtVerifier(
             JwksKeySource(self.metadata, algorithms=ALGORITHMS),
             issuer=self.issuer,
             audience=self.audiences or None,
             algorithms=ALGORITHMS,
-            # Few issuers type their access tokens as RFC 9068 asks.
-            token_types=("at+jwt", "application/at+jwt", "JWT", None),
+            # Few issuers type their access tokens as RFC 9068 asks; a token
+            # typed otherwise is told from another app's only by its audience.
+            token_types=(
+                (*ACCESS_TOKEN_TYPES, "JWT", None)
+                if self.audiences
+                else ACCESS_TOKEN_TYPES
+            ),
         )
 
     async def aclose(self) -> None:
@@ -99,6 +127,8 @@ class ExternalJwtVerifier:
 
     async def verify(self, credential: Credential) -> Verified:
         claims = await self.jwt.claims(credential.value)
+        if any(name in claims for name in ID_TOKEN_CLAIMS):
+            raise CredentialError("An ID token is not an access token.")
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
         if not self.audiences and (audience is None or self.mcp_resource in audiences):
@@ -117,7 +147,8 @@ class ExternalJwtVerifier:
             user_id=user.id,
             client_id=_text(claims.get("client_id")) or _text(claims.get("azp")),
             # A token that names API scopes gets those; any other acts as its
-            # user, as a sign-in through the provider would.
+            # user, as a sign-in through the provider would, but never with
+            # the admin role: another party's token does not run this server.
             scopes=named or USER_SCOPES,
             expires_at=float(claims["exp"]),
             issuer=self.issuer,

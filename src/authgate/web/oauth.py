@@ -256,7 +256,10 @@ async def register(request: Request, services: ServicesDep) -> Response:
     return render(answer)
 
 
-@router.api_route(endpoints.USERINFO, methods=["GET", "POST"], response_model=None)
+# One route per method: a route with both gives /openapi.json one operation id
+# twice (a warning, an error under pytest).
+@router.get(endpoints.USERINFO, response_model=None, operation_id="userinfo_get")
+@router.post(endpoints.USERINFO, response_model=None, operation_id="userinfo_post")
 async def userinfo_endpoint(request: Request, services: ServicesDep) -> Response:
     """OIDC UserInfo (OIDC Core §5.3), for an access token with ``openid``."""
     principal = getattr(request.state, "principal", None)

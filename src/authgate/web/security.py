@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from authgate.config import Settings, is_loopback
+from authgate.config import Settings
 from authgate.errors import Forbidden
 
 SESSION_COOKIE = "ag_session"
@@ -25,11 +25,73 @@ CSRF_COOKIE = "ag_csrf"
 CSRF_HEADER = "x-csrf-token"
 REFRESH_PATH = "/api/v1/auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: RFC 6265bis cookie name prefixes: a browser keeps a cookie so named only
+#: if it is Secure, has ``Path=/`` and no ``Domain``, so no sibling or parent
+#: domain (and no plain-http page) can plant one: no session fixation, and no
+#: cookie whose value an attacker knows for a form token to be bound to.
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """The name a cookie goes by: ``__Host-`` first when cookies are Secure
+    (an https public URL); the plain name on http, where browsers refuse it."""
+    return HOST_PREFIX + name if settings.secure_cookies else name
+
+
+def read_cookie(request: Request, settings: Settings, name: str) -> str | None:
+    """Only the name :func:`cookie_name` gives: on https a plain-named cookie
+    (which anyone on a sibling domain can set) is not read."""
+    return request.cookies.get(cookie_name(settings, name))
+
+
+def set_cookie(
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    httponly: bool,
+    samesite: Literal["lax", "strict"],
+    path: str = "/",
+) -> None:
+    """``path`` scopes the cookie on http only: ``__Host-`` needs ``Path=/``."""
+    response.set_cookie(
+        cookie_name(settings, name),
+        value,
+        max_age=max_age,
+        httponly=httponly,
+        samesite=samesite,
+        secure=settings.secure_cookies,
+        path="/" if settings.secure_cookies else path,
+    )
+
+
+def delete_cookie(
+    response: Response, settings: Settings, name: str, *, path: str = "/"
+) -> None:
+    response.delete_cookie(
+        cookie_name(settings, name),
+        path="/" if settings.secure_cookies else path,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def csrf_token(key: bytes, session_token: str) -> str:
     digest = hmac.new(key, session_token.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _matches(presented: str, expected: str) -> bool:
+    """Constant-time equality of text as bytes: ``compare_digest`` refuses a
+    ``str`` with non-ASCII characters (a header such as ``é``) with a
+    ``TypeError``, which would be a 500 instead of a refusal."""
+    return secrets.compare_digest(
+        presented.encode("utf-8", "surrogatepass"),
+        expected.encode("utf-8", "surrogatepass"),
+    )
 
 
 def _origin(url: str) -> str:
@@ -49,11 +111,9 @@ def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
         return
     if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
-    session_token = request.cookies.get(SESSION_COOKIE, "")
+    session_token = read_cookie(request, settings, SESSION_COOKIE) or ""
     presented = request.headers.get(CSRF_HEADER, "")
-    if not presented or not secrets.compare_digest(
-        presented, csrf_token(key, session_token)
-    ):
+    if not presented or not _matches(presented, csrf_token(key, session_token)):
         raise Forbidden("Missing or wrong CSRF token.")
 
 
@@ -65,9 +125,7 @@ def check_form(
     cookie), so a cross-site page can neither forge nor replay it."""
     if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
-    if not bound_to or not secrets.compare_digest(
-        presented.encode(), csrf_token(key, bound_to).encode()
-    ):
+    if not bound_to or not _matches(presented, csrf_token(key, bound_to)):
         raise Forbidden("The form has expired or was not sent from this site.")
 
 
@@ -80,25 +138,24 @@ def set_session_cookies(
     refresh_token: str | None,
 ) -> None:
     max_age = int(settings.session_max_lifetime.total_seconds())
-    secure = settings.secure_cookies
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         SESSION_COOKIE,
         session_token,
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=secure,
-        path="/",
     )
     # Readable by the page's script on purpose: it sends it back as X-CSRF-Token.
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         CSRF_COOKIE,
         csrf,
         max_age=max_age,
         httponly=False,
         samesite="lax",
-        secure=secure,
-        path="/",
     )
     if refresh_token is not None:
         set_refresh_cookie(response, settings, refresh_token)
@@ -107,13 +164,14 @@ def set_session_cookies(
 def set_refresh_cookie(
     response: Response, settings: Settings, refresh_token: str
 ) -> None:
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         REFRESH_COOKIE,
         refresh_token,
         max_age=int(settings.refresh_token_expiry.total_seconds()),
         httponly=True,
         samesite="strict",
-        secure=settings.secure_cookies,
         path=REFRESH_PATH,
     )
 
@@ -124,7 +182,7 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
         (CSRF_COOKIE, "/"),
         (REFRESH_COOKIE, REFRESH_PATH),
     ):
-        response.delete_cookie(name, path=path, secure=settings.secure_cookies)
+        delete_cookie(response, settings, name, path=path)
 
 
 _HEADERS = [
@@ -134,7 +192,6 @@ _HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-_DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityMiddleware:
@@ -142,19 +199,18 @@ class SecurityMiddleware:
     carry a token, a hard limit on request body size (413), and no NUL in the
     URL (400).
 
-    With ``public_host`` (single-user mode) only requests naming a loopback
-    host or that host get through. Every request there is the
-    owner, so a site whose name an attacker points at 127.0.0.1 (DNS
-    rebinding) would otherwise read and change everything as the same origin
-    as its own pages; its requests carry its own name in ``Host``.
+    Only requests whose ``Host`` names one of ``hosts`` (any port) get
+    through, 421 otherwise. A site whose name an attacker points at this
+    server (DNS rebinding) is the same origin as its own pages, so the
+    browser lets its script read the answers and post with cookies set for
+    that name; its requests carry its own name in ``Host``. On loopback that
+    reaches dev login, ``/metrics`` and, in single-user mode, everything.
     """
 
-    def __init__(
-        self, app: Any, *, max_body_bytes: int, public_host: str | None = None
-    ) -> None:
+    def __init__(self, app: Any, *, max_body_bytes: int, hosts: frozenset[str]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.public_host = public_host
+        self.hosts = frozenset(name.encode("idna") for name in hosts)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -162,9 +218,7 @@ class SecurityMiddleware:
             return
         path: str = scope["path"]
         request_headers = dict(scope["headers"])
-        if self.public_host is not None and not _local_host(
-            request_headers.get(b"host", b""), self.public_host
-        ):
+        if _host_name(request_headers.get(b"host", b"")) not in self.hosts:
             await _refuse(send, 421, "misdirected_request", "Unknown host name.")
             return
         if b"%00" in scope.get("raw_path", b"") or b"%00" in scope.get(
@@ -207,10 +261,7 @@ class SecurityMiddleware:
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 headers += [h for h in _HEADERS if h[0] not in names]
-                if (
-                    not path.startswith(_DOCS_PATHS)
-                    and b"content-security-policy" not in names
-                ):
+                if b"content-security-policy" not in names:
                     headers.append(_API_CSP)
                 if (
                     path.startswith(("/api/", "/oauth/", "/bo/"))
@@ -231,9 +282,12 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _local_host(host: bytes, public: str) -> bool:
-    name = urlsplit("//" + host.decode("latin-1")).hostname or ""
-    return is_loopback(name) or name == public
+def _host_name(host: bytes) -> bytes:
+    """The name in a ``Host`` header, without port, IPv6 brackets or trailing
+    dot, in lower case: bytes operations only, as it runs on every request."""
+    bracketed = host.startswith(b"[")
+    name = host[1 : host.find(b"]")] if bracketed else host.partition(b":")[0]
+    return name.rstrip(b".").lower()
 
 
 async def _too_large(send: Any) -> None:

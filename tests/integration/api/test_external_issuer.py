@@ -21,7 +21,7 @@ import pytest
 
 from authgate.app import create_app
 from authgate.config import Settings
-from authgate.domain.jwt import issue_access_token
+from authgate.domain.jwt import issue_access_token, issue_id_token
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.support import db
 from tests.support.actions import Actions, Login
@@ -238,3 +238,53 @@ def test_an_audience_list_admits_only_its_audiences(downstream, issuer):
     refused(me(server, issuer.person.access_token))  # for the issuer's own API
     assert me(server, issuer.mint(subject, audience=API)).status_code == 200
     assert me(server, issuer.mint(subject, audience=[API, "x"])).status_code == 200
+
+
+def id_token(issuer: Issuer, subject: str, **extra: Any) -> str:
+    """An ID token the issuer would give another app that signs people in."""
+    values: dict[str, Any] = {
+        "issuer": issuer.url,
+        "subject": subject,
+        "client_id": "another-app",
+        "ttl": timedelta(minutes=5),
+        **extra,
+    }
+    ring = issuer.server.app.state.services.keys.ring
+    return issue_id_token(ring, **values)
+
+
+def test_id_tokens_are_refused(downstream, issuer):
+    server = downstream()
+    link(server, issuer)
+    subject = subject_of(issuer.person)
+    refused(me(server, id_token(issuer, subject, nonce="n-1")))
+    # Typed JWT, not at+jwt: with no audiences set, another app's token.
+    refused(me(server, id_token(issuer, subject)))
+    # ID-token claims in an at+jwt token.
+    for claim in ("nonce", "at_hash", "c_hash"):
+        refused(me(server, issuer.mint(subject, extra={claim: "x"})))
+    assert me(server, issuer.mint(subject)).status_code == 200
+
+
+def test_with_audiences_a_jwt_typed_token_passes_but_no_id_token(downstream, issuer):
+    server = downstream(api_oauth_audiences=[API])
+    link(server, issuer)
+    subject = subject_of(issuer.person)
+    # An issuer that types its access tokens "JWT" (most do).
+    assert me(server, id_token(issuer, subject, client_id=API)).status_code == 200
+    refused(me(server, id_token(issuer, subject, client_id=API, nonce="n-1")))
+    refused(me(server, id_token(issuer, subject, client_id=API, access_token="at")))
+    refused(me(server, id_token(issuer, subject, claims={"c_hash": "x"})))
+
+
+def test_an_external_token_is_never_an_administrators(downstream, issuer):
+    server = downstream()
+    account = link(server, issuer)
+    assert account["is_admin"]  # the first account here
+    subject = subject_of(issuer.person)
+    for scope in ("read write", "read write admin"):
+        answer = httpx.get(
+            f"{server.url}/api/v1/admin/users",
+            headers={"Authorization": f"Bearer {issuer.mint(subject, scope=scope)}"},
+        )
+        error(answer, 403, "forbidden")

@@ -89,7 +89,8 @@ def test_cookies_are_secure_when_configured(start_server):
         response = login(http, name, PASSWORD)
     assert response.status_code == 200, response.text
     cookies = cookie_attributes(response)
-    for name in ("ag_session", "ag_csrf", "ag_refresh"):
+    # Secure cookies are __Host- cookies (tests/integration/api/test_host_cookies.py).
+    for name in ("__Host-ag_session", "__Host-ag_csrf", "__Host-ag_refresh"):
         assert "secure" in cookies[name], name
 
 
@@ -101,7 +102,8 @@ def test_cookies_are_secure_by_default_behind_an_https_public_url(start_server):
         response = login(http, name, PASSWORD)
     assert response.status_code == 200, response.text
     cookies = cookie_attributes(response)
-    for name in ("ag_session", "ag_csrf", "ag_refresh"):
+    # __Host- cookies on https (tests/integration/api/test_host_cookies.py).
+    for name in ("__Host-ag_session", "__Host-ag_csrf", "__Host-ag_refresh"):
         assert "secure" in cookies[name], name
 
 

@@ -173,37 +173,41 @@ def test_an_invite_accepted_twice_at_once_makes_one_membership(
 
 
 def test_an_org_invite_registered_twice_at_once_makes_one_account(
-    actions, client, server, database_url
+    start_server, database_url
 ):
-    owner = actions.user()
-    org = actions.make_org(owner)["id"]
-    for _ in range(ROUNDS):
-        email = f"{random_name()}@example.com"
-        code = actions.org_invite(owner, org, email, "viewer")["code"]
-        names = [random_name(), random_name()]
+    # Only where org invites make accounts (by default they do not).
+    server = start_server(org_invites_create_accounts=True)
+    with server.client() as client:
+        actions = Actions(client)
+        owner = actions.user()
+        org = actions.make_org(owner)["id"]
+        for _ in range(ROUNDS):
+            email = f"{random_name()}@example.com"
+            code = actions.org_invite(owner, org, email, "viewer")["code"]
+            names = [random_name(), random_name()]
 
-        responses = race(
-            server,
-            *(
-                send(
-                    "POST",
-                    "/api/v1/auth/register",
-                    None,
-                    {"username": n, "password": PASSWORD, "invite_code": code},
-                )
-                for n in names
-            ),
-        )
-        statuses = sorted(r.status_code for r in responses)
-        assert statuses[0] == 201, [r.text for r in responses]
-        assert statuses[1] in (403, 409), [r.text for r in responses]
-        joined = [n for n, r in zip(names, responses, strict=True) if r.is_success]
-        assert db.user(database_url, joined[0]).email == email
-        lost = [n for n in names if n not in joined]
-        assert db.user(database_url, lost[0]) is None
-        roles = members(client, org, owner)
-        assert roles[joined[0]] == "viewer"
-        assert lost[0] not in roles
+            responses = race(
+                server,
+                *(
+                    send(
+                        "POST",
+                        "/api/v1/auth/register",
+                        None,
+                        {"username": n, "password": PASSWORD, "invite_code": code},
+                    )
+                    for n in names
+                ),
+            )
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses[0] == 201, [r.text for r in responses]
+            assert statuses[1] in (403, 409), [r.text for r in responses]
+            joined = [n for n, r in zip(names, responses, strict=True) if r.is_success]
+            assert db.user(database_url, joined[0]).email == email
+            lost = [n for n in names if n not in joined]
+            assert db.user(database_url, lost[0]) is None
+            roles = members(client, org, owner)
+            assert roles[joined[0]] == "viewer"
+            assert lost[0] not in roles
 
 
 def test_a_role_lost_while_waiting_for_the_lock_counts(

@@ -544,28 +544,31 @@ def test_revoking_an_invite(actions, client):
     assert events.count("invite.revoked") == 1
 
 
-def test_registering_with_an_org_invite_creates_the_member(
-    actions, client, database_url
-):
-    owner = actions.user()
-    org = actions.make_org(owner)
-    email = random_email()
-    code = actions.org_invite(owner, org["id"], email, "viewer")["code"]
-    name = random_name()
-    # Another address is refused, and creates nothing.
-    response = actions.register(name, invite_code=code, email=random_email())
-    error(response, 403, "forbidden")
-    assert db.user(database_url, name) is None
-    response = actions.register(name, invite_code=code)
-    assert response.status_code == 201, response.text
-    assert response.json()["email"] == email
-    joiner = actions.login(name)
-    assert me(client, joiner.bearer)["org_id"] == org["id"]
-    listed = client.get("/api/v1/orgs", headers=joiner.bearer).json()["items"]
-    assert [(o["id"], o["role"]) for o in listed] == [(org["id"], "viewer")]
-    # The code is spent: neither registration nor acceptance takes it again.
-    error(actions.register(random_name(), invite_code=code), 403, "forbidden")
-    error(accept(client, joiner, code), 403, "forbidden")
+def test_registering_with_an_org_invite_creates_the_member(start_server, database_url):
+    """Where the instance lets org invites make accounts
+    (``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS``; by default they do not:
+    ``tests/integration/api/test_org_invites_make_no_accounts.py``)."""
+    with start_server(org_invites_create_accounts=True).client() as client:
+        actions = Actions(client)
+        owner = actions.user()
+        org = actions.make_org(owner)
+        email = random_email()
+        code = actions.org_invite(owner, org["id"], email, "viewer")["code"]
+        name = random_name()
+        # Another address is refused, and creates nothing.
+        response = actions.register(name, invite_code=code, email=random_email())
+        error(response, 403, "forbidden")
+        assert db.user(database_url, name) is None
+        response = actions.register(name, invite_code=code)
+        assert response.status_code == 201, response.text
+        assert response.json()["email"] == email
+        joiner = actions.login(name)
+        assert me(client, joiner.bearer)["org_id"] == org["id"]
+        listed = client.get("/api/v1/orgs", headers=joiner.bearer).json()["items"]
+        assert [(o["id"], o["role"]) for o in listed] == [(org["id"], "viewer")]
+        # The code is spent: neither registration nor acceptance takes it again.
+        error(actions.register(random_name(), invite_code=code), 403, "forbidden")
+        error(accept(client, joiner, code), 403, "forbidden")
 
 
 # --- the org a request acts in ----------------------------------------------

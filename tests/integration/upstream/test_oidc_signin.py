@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from authgate.util import clock
+from tests.support import db
 from tests.support.actions import Actions, random_email, random_name
 from tests.support.live import LiveServer
 from tests.support.upstream import (
@@ -187,6 +188,27 @@ def test_an_invite_lets_a_new_person_in_once(start, issuer):
     assert me(http)["is_admin"] is False
     again, _ = sign_in(server, person(issuer), invite=code)
     refused(again, "invite_invalid")
+
+
+def test_an_org_invite_makes_no_account_on_an_invite_only_instance(
+    start, issuer, database_url
+):
+    server = start()
+    actions = Actions(server.client())
+    owner = actions.user()
+    org = actions.make_org(owner)["id"]
+    email = random_email()
+    code = actions.org_invite(owner, org, email)["code"]
+    users = db.count_users(database_url)
+    response, _ = sign_in(server, person(issuer, email=email), invite=code)
+    refused(response, "org_invite_needs_account")
+    assert db.count_users(database_url) == users
+    # Where the instance lets org invites make accounts, the same link does
+    # (a second server on the same database, with the setting).
+    allowing = start(org_invites_create_accounts=True)
+    response, http = sign_in(allowing, person(issuer, email=email), invite=code)
+    assert response.status_code == 303, response.text
+    assert [o["id"] for o in http.get("/api/v1/orgs").json()["items"]] == [org]
 
 
 def test_open_registration_needs_no_invite(start, issuer):

@@ -27,6 +27,25 @@ from authgate.oauth.client_metadata import (
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("224.0.0.1", False),
+        # IPv4 reached through IPv6: mapped, compatible, NAT64, 6to4, Teredo.
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:169.254.169.254", False),
+        ("::ffff:93.184.216.34", True),
+        ("::127.0.0.1", False),
+        ("::10.0.0.1", False),
+        ("::a9fe:a9fe", False),
+        ("64:ff9b::a00:1", False),
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::5db8:d822", True),
+        ("64:ff9b:1::a00:1", False),
+        ("64:ff9b:1::5db8:d822", False),
+        ("2002:a00:1::1", False),
+        ("2002:7f00:1::1", False),
+        ("2002:a9fe:a9fe::1", False),
+        ("2002:5db8:d822::1", True),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo, 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo, 127.0.0.1
     ],
 )
 def test_only_public_addresses(address, allowed):

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -92,7 +92,16 @@ class CredentialRepo:
             )
         return ids
 
-    async def touch(self, credential_id: str, at: datetime) -> None:
-        await self._s.execute(
-            update(Row).where(Row.id == credential_id).values(last_used_at=at)
+    async def mark_used(
+        self, credential_id: str, at: datetime, *, unless_since: datetime
+    ) -> bool:
+        # One conditional UPDATE: of instances racing, one sees a row changed.
+        result = await self._s.execute(
+            update(Row)
+            .where(
+                Row.id == credential_id,
+                or_(Row.last_used_at.is_(None), Row.last_used_at < unless_since),
+            )
+            .values(last_used_at=at)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -139,7 +139,7 @@ async def authorize_decision(
             services.derived_key("csrf"),
             services.settings,
             presented=fields.get("csrf_token", ""),
-            bound_to=form_binding(request),
+            bound_to=form_binding(request, services.settings),
         )
     except Forbidden as exc:
         return error_page(exc.description, status=403)

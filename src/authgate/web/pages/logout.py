@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import sessions
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import CsrfField, Viewer, form_viewer, signed_in
-from authgate.web.security import SESSION_COOKIE, clear_session_cookies
+from authgate.web.security import SESSION_COOKIE, clear_session_cookies, read_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -28,7 +28,7 @@ async def logout(
             await sessions.sign_out(
                 tx,
                 session_id=viewer.principal.session_id,
-                session_token=request.cookies.get(SESSION_COOKIE),
+                session_token=read_cookie(request, services.settings, SESSION_COOKIE),
                 refresh_token=None,
                 client=client,
             )

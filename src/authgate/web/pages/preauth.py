@@ -2,7 +2,8 @@
 register, forgot password.
 
 There is no session to bind a CSRF token to yet, so a form's token is an HMAC
-of a random pre-session cookie (``ag_login``, scoped to the page's own path):
+of a random pre-session cookie (``ag_login``, scoped to the page's own path on
+http; ``__Host-ag_login`` on https, which needs ``Path=/``):
 a cross-site page can neither read that cookie nor compute the token (login
 CSRF, OWASP), and a token copied from another browser is worthless without it.
 """
@@ -15,7 +16,13 @@ from fastapi.responses import HTMLResponse
 
 from authgate.errors import Forbidden
 from authgate.web.pages.render import error_page, page
-from authgate.web.security import check_form, csrf_token
+from authgate.web.security import (
+    check_form,
+    csrf_token,
+    delete_cookie,
+    read_cookie,
+    set_cookie,
+)
 from authgate.web.services import Services
 
 COOKIE = "ag_login"
@@ -37,20 +44,22 @@ def form_page(
 ) -> HTMLResponse:
     """``template`` with ``csrf_token`` for its form, and the cookie it is
     bound to (kept when the browser already has one, so two tabs both work)."""
-    nonce = request.cookies.get(COOKIE) or secrets.token_urlsafe(32)
+    settings = services.settings
+    nonce = read_cookie(request, settings, COOKIE) or secrets.token_urlsafe(32)
     response = page(
         template,
         status=status,
         csrf_token=csrf_token(_key(services), nonce),
         **context,
     )
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         COOKIE,
         nonce,
         max_age=COOKIE_AGE,
         httponly=True,
         samesite="lax",
-        secure=services.settings.secure_cookies,
         path=path,
     )
     return response
@@ -65,7 +74,7 @@ def refusal(request: Request, services: Services, presented: str) -> Response | 
             _key(services),
             services.settings,
             presented=presented,
-            bound_to=request.cookies.get(COOKIE, ""),
+            bound_to=read_cookie(request, services.settings, COOKIE) or "",
         )
     except Forbidden as exc:
         return error_page(exc.description, status=403)
@@ -74,4 +83,4 @@ def refusal(request: Request, services: Services, presented: str) -> Response | 
 
 def forget(response: Response, services: Services, *, path: str) -> None:
     """Drop the pre-session cookie once the form has done its work."""
-    response.delete_cookie(COOKIE, path=path, secure=services.settings.secure_cookies)
+    delete_cookie(response, services.settings, COOKIE, path=path)

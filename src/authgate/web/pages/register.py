@@ -1,9 +1,10 @@
 """``/register``: create a local account in the browser.
 
 The first person creates the administrator account with no code; later people
-bring an invite code (an instance invite from an administrator, or an
-organization's invite, which also joins them to it) unless registration is
-open (``AUTHGATE_ALLOW_REGISTRATION``). The rules are the API's
+bring an invite code (an instance invite from an administrator, or, where
+``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` allows it, an organization's invite,
+which also joins them to it) unless registration is open
+(``AUTHGATE_ALLOW_REGISTRATION``). The rules are the API's
 (``register_account``), allowlist included; the new account is signed in at
 once, with the same session as a password sign-in.
 """

@@ -56,12 +56,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from authgate.config import Settings
 from authgate.domain import clients
 from authgate.domain.users import User
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.web.deps import ServicesDep
-from authgate.web.security import SESSION_COOKIE, check_form, csrf_token
+from authgate.web.security import SESSION_COOKIE, check_form, csrf_token, read_cookie
 from authgate.web.services import Services
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -191,12 +192,14 @@ def signed_in(request: Request) -> Principal | None:
 def form_token(request: Request, services: Services) -> str:
     """The CSRF token of a signed-in page's forms: an HMAC of the session token
     (single-user mode has none; its forms rely on the origin check)."""
-    return csrf_token(services.derived_key("csrf"), form_binding(request))
+    return csrf_token(
+        services.derived_key("csrf"), form_binding(request, services.settings)
+    )
 
 
-def form_binding(request: Request) -> str:
+def form_binding(request: Request, settings: Settings) -> str:
     """What a signed-in page's form token is bound to."""
-    return request.cookies.get(SESSION_COOKIE) or "local"
+    return read_cookie(request, settings, SESSION_COOKIE) or "local"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -266,7 +269,7 @@ async def form_viewer(
             services.derived_key("csrf"),
             services.settings,
             presented=presented,
-            bound_to=form_binding(request),
+            bound_to=form_binding(request, services.settings),
         )
     except Forbidden as exc:
         return error_page(exc.description, status=403)

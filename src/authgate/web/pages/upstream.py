@@ -40,6 +40,7 @@ from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages import login as login_page
 from authgate.web.pages import preauth
 from authgate.web.pages.render import error_page, page, safe_next
+from authgate.web.security import delete_cookie, read_cookie, set_cookie
 from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -88,7 +89,9 @@ async def start(
         issued_at=clock.now(),
     )
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(
+    set_cookie(
+        response,
+        settings,
         COOKIE,
         seal(services.derived_key(STATE_KEY_PURPOSE), state),
         max_age=int(LIFETIME.total_seconds()),
@@ -96,7 +99,6 @@ async def start(
         httponly=True,
         # Lax: the provider's redirect back is a top-level cross-site GET.
         samesite="lax",
-        secure=settings.secure_cookies,
     )
     return response
 
@@ -117,7 +119,7 @@ async def callback(
     try:
         login = open_sealed(
             services.derived_key(STATE_KEY_PURPOSE),
-            request.cookies.get(COOKIE),
+            read_cookie(request, services.settings, COOKIE),
             now=clock.now(),
         )
         if login.provider != name:
@@ -164,6 +166,7 @@ async def callback(
     policy = identities.Policy(
         allowlist=services.allowlist,
         allow_registration=services.settings.allow_registration,
+        org_invites_create_accounts=services.settings.org_invites_create_accounts,
     )
     try:
         async with services.db.transaction() as tx:
@@ -244,10 +247,4 @@ async def _refused(
 
 
 def _clear_state(response: Response, services: Services) -> None:
-    response.delete_cookie(
-        COOKIE,
-        path=COOKIE_PATH,
-        secure=services.settings.secure_cookies,
-        httponly=True,
-        samesite="lax",
-    )
+    delete_cookie(response, services.settings, COOKIE, path=COOKIE_PATH)

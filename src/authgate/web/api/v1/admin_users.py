@@ -161,7 +161,8 @@ async def change_user(
                 client=client,
             )
         changed = await tx.users.get(user.id)
-    assert changed is not None  # noqa: S101 - read in the same transaction
+    if changed is None:
+        raise NotFound(NO_USER)
     return user_out(changed)
 
 

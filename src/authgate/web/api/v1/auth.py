@@ -31,6 +31,7 @@ from authgate.web.security import (
     SESSION_COOKIE,
     clear_session_cookies,
     csrf_token,
+    read_cookie,
     set_refresh_cookie,
     set_session_cookies,
 )
@@ -154,7 +155,10 @@ async def register_account(
     refusal by the allowlist is recorded after the rollback, then raised."""
     settings = services.settings
     rules = registration.Rules(
-        invite_code, settings.allow_registration, services.allowlist
+        invite_code,
+        settings.allow_registration,
+        services.allowlist,
+        org_invites_create_accounts=settings.org_invites_create_accounts,
     )
     try:
         # Admitted first (read-only), hashed with no transaction open, then
@@ -282,8 +286,8 @@ async def refresh(
     org: RequestedOrg = None,
 ) -> TokenOut:
     settings = services.settings
-    presented = (body.refresh_token if body else None) or request.cookies.get(
-        REFRESH_COOKIE
+    presented = (body.refresh_token if body else None) or read_cookie(
+        request, settings, REFRESH_COOKIE
     )
     if not presented:
         raise InvalidToken("Send a refresh_token.")
@@ -359,9 +363,9 @@ async def logout(
         await sessions.sign_out(
             tx,
             session_id=principal.session_id if principal else None,
-            session_token=request.cookies.get(SESSION_COOKIE),
+            session_token=read_cookie(request, services.settings, SESSION_COOKIE),
             refresh_token=(body.refresh_token if body else None)
-            or request.cookies.get(REFRESH_COOKIE),
+            or read_cookie(request, services.settings, REFRESH_COOKIE),
             client=client,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
