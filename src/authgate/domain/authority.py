@@ -116,6 +116,10 @@ def require(holder: Holder, power: Power) -> str:
     if power is Power.ADMIN:
         if not holder.user_is_admin:
             raise Forbidden("This needs an instance administrator.")
+        if holder.foreign:
+            raise Forbidden(
+                "A token from another issuer never administers this server."
+            )
         raise InsufficientScope(
             "Administration needs a first-party sign-in, or a token with the "
             "admin scope (an API key never reaches it)."
