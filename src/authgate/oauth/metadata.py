@@ -4,7 +4,6 @@ Provider Metadata (OIDC Discovery §3) and Protected Resource Metadata
 configured in them but the issuer (or a resource's URL)."""
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from authgate.domain import clients
 from authgate.domain.signing_keys import ID_TOKEN_ALG
@@ -14,7 +13,6 @@ from authgate.oauth.server import (
     DEVICE_AUTHORIZATION,
     INTROSPECT,
     JWKS,
-    PROTECTED_RESOURCE_METADATA,
     REGISTER,
     REVOKE,
     TOKEN,
@@ -70,9 +68,3 @@ def protected_resource(server: Server, resource: str) -> dict[str, Any]:
         "scopes_supported": list(clients.SUPPORTED_SCOPES),
         "bearer_methods_supported": ["header"],
     }
-
-
-def protected_resource_path(resource: str) -> str:
-    """Where RFC 9728 §3.1 puts a resource's metadata on this host: the
-    well-known prefix, then the resource's path (none for the API itself)."""
-    return PROTECTED_RESOURCE_METADATA + urlsplit(resource).path.rstrip("/")

@@ -2,7 +2,6 @@
 double-click selection, which is why GitHub-style tokens use it)."""
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_INDEX = {c: i for i, c in enumerate(ALPHABET)}
 
 
 def encode(data: bytes, width: int = 0) -> str:
@@ -17,7 +16,3 @@ def encode(data: bytes, width: int = 0) -> str:
 
 def encode_int(number: int, width: int) -> str:
     return encode(number.to_bytes(max(1, (number.bit_length() + 7) // 8), "big"), width)
-
-
-def is_base62(text: str) -> bool:
-    return all(c in _INDEX for c in text)
