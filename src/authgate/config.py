@@ -7,7 +7,6 @@ by concern.
 """
 
 import inspect
-import ipaddress
 import json
 import logging
 import re
@@ -23,6 +22,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authgate.util.addresses import parse_networks
 from authgate.util.durations import format_duration, parse_duration
+from authgate.util.loopback import NAMES as LOOPBACK_NAMES
+from authgate.util.loopback import is_loopback
 
 log = logging.getLogger("authgate")
 
@@ -573,23 +574,10 @@ def _secure_or_loopback(url: str) -> bool:
     )
 
 
-#: What a browser on this machine calls a server bound to loopback.
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-
-
 def _host_name(name: str) -> str:
     """A host name as ``Host`` compares it: lower case, no IPv6 brackets, no
     trailing dot."""
     return name.strip("[]").rstrip(".").lower()
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def is_absolute_uri(uri: str) -> bool:

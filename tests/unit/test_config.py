@@ -4,7 +4,8 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from authgate.config import Settings, is_loopback
+from authgate.config import Settings
+from authgate.util.loopback import is_loopback
 
 SECRET = "x" * 32
 

@@ -32,7 +32,7 @@ from authgate.errors import (
     InvalidRedirectUri,
     NotFound,
 )
-from authgate.util import clock, tokens
+from authgate.util import clock, loopback, tokens
 from authgate.util.ids import new_id
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ NAME_MAX = 100
 URI_MAX = 2048
 CLIENT_ID_MAX = 255
 MAX_REDIRECT_URIS = 20
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "localhost"})
+#: The loopback names as a URI writes them (IPv6 in brackets).
+LOOPBACK_HOSTS = frozenset(f"[{n}]" if ":" in n else n for n in loopback.NAMES)
 #: Compared against when the client id is unknown, so the answer takes as long.
 _DUMMY_HASH = "0" * 64
 

@@ -39,7 +39,7 @@ from authgate.domain import clients
 from authgate.domain.clients import Client
 from authgate.errors import AuthgateError
 from authgate.oauth.errors import InvalidClient
-from authgate.util import clock
+from authgate.util import clock, loopback
 
 MAX_BYTES = 5 * 1024  #: a document is a few hundred bytes; 5 KB is generous
 TIMEOUT = 5.0  #: seconds for the whole fetch: resolution, connection, body
@@ -133,7 +133,7 @@ def check_url(
         raise MetadataRefused("is not a valid URL") from None
     host = (parts.hostname or "").lower()
     if parts.scheme == "http":
-        if not (allow_insecure_loopback and host in ("127.0.0.1", "::1", "localhost")):
+        if not (allow_insecure_loopback and host in loopback.NAMES):
             raise MetadataRefused("must be an https URL")
     elif parts.scheme != "https":
         raise MetadataRefused("must be an https URL")

@@ -10,8 +10,8 @@ production cannot open it.
 
 from collections.abc import Mapping
 
-from authgate.config import Settings, is_loopback
-from authgate.util.loopback import local_request
+from authgate.config import Settings
+from authgate.util.loopback import is_loopback, local_request
 
 WARNING = (
     "AUTHGATE_DEV_LOGIN_ENABLED is on: anyone on this machine can sign in as "

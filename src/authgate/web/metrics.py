@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from authgate import __version__
-from authgate.config import Settings, is_loopback
+from authgate.config import Settings
 from authgate.domain.audit import Action, AuditEvent
 from authgate.errors import AuthgateError, Forbidden, Unauthenticated
 from authgate.guard import Principal, VerificationCache
-from authgate.util.loopback import local_request
+from authgate.util.loopback import is_loopback, local_request
 
 #: ``Content-Type`` of the text exposition format.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
