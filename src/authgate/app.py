@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if external is not None:
             await external.aclose()
         services.geo.close()
+        await services.keys.settled()
         await services.db.close()
 
     app = FastAPI(

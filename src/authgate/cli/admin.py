@@ -122,6 +122,7 @@ def run(work: Callable[["Services"], Awaitable[T]]) -> T:
             await services.keys.load()
             return await work(services)
         finally:
+            await services.keys.settled()
             await services.db.close()
 
     settings = load_settings()

@@ -65,6 +65,12 @@ class Keys:
         self._reloading.add(task)
         task.add_done_callback(self._reloading.discard)
 
+    async def settled(self) -> None:
+        """Wait for the reloads under way, so none reads the database after it
+        closes (an ``admin rotate-keys`` command schedules one as it commits)."""
+        if self._reloading:
+            await asyncio.gather(*self._reloading, return_exceptions=True)
+
     async def _reload(self) -> None:
         try:
             async with self._lock:

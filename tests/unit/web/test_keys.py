@@ -33,3 +33,24 @@ def test_an_unknown_kid_reloads_at_most_once_per_interval(monkeypatch):
     now[0] += KEY_RELOAD_INTERVAL
     anyio.run(flood)
     assert len(loads) == 2
+
+
+def test_settled_waits_for_a_reload_under_way(monkeypatch):
+    """A rotation schedules a reload as it commits; the CLI and the server's
+    shutdown wait for it before closing the database, or its read lands on a
+    closed pool and a closed loop (a traceback after `admin rotate-keys`)."""
+    keys = Keys(db=None, cipher=None, retention=timedelta(minutes=20))  # type: ignore[arg-type]
+    finished: list[bool] = []
+
+    async def load() -> None:
+        await anyio.sleep(0.05)
+        finished.append(True)
+
+    monkeypatch.setattr(keys, "load", load)
+
+    async def rotate_then_close() -> None:
+        keys.reload_soon()
+        await keys.settled()
+        assert finished == [True]
+
+    anyio.run(rotate_then_close)
