@@ -22,12 +22,26 @@ from authgate.guard import GuardMiddleware
 from authgate.oauth.client_metadata import ClientMetadataResolver
 from authgate.oauth.resources import Resources
 from authgate.oauth.server import Server
+from authgate.server.external_tokens import ExternalJwtVerifier
+from authgate.server.fanout import InvalidationFeed
+from authgate.server.forwarded import ForwardedMiddleware
+from authgate.server.geo import GeoLocator
+from authgate.server.metrics import CountingCache, Metrics, MetricsMiddleware
+from authgate.server.org_context import OrgContext
+from authgate.server.principals import (
+    CredentialVerifier,
+    LocalOwner,
+    ServerJwtVerifier,
+    SessionVerifier,
+)
+from authgate.server.ratelimit import RateLimiter
+from authgate.server.services import Keys, Services
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util import hkdf, redact
 from authgate.util.addresses import parse_networks
-from authgate.web import api_docs, bo, errors, oauth, ops
+from authgate.web import api_docs, backoffice, errors, ops
 from authgate.web.api.v1 import (
     access_tokens,
     admin_audit,
@@ -43,27 +57,14 @@ from authgate.web.api.v1 import (
     sessions,
 )
 from authgate.web.api.v1 import dev_login as dev_login_api
-from authgate.web.external_tokens import ExternalJwtVerifier
-from authgate.web.fanout import InvalidationFeed
-from authgate.web.forwarded import ForwardedMiddleware
-from authgate.web.geo import GeoLocator
-from authgate.web.metrics import CountingCache, Metrics, MetricsMiddleware
-from authgate.web.org_context import OrgContext
+from authgate.web.authorization_server import consent, device, endpoints
 from authgate.web.pages import admin as admin_pages
-from authgate.web.pages import consent, device, forgot, login, logout, register
+from authgate.web.pages import forgot, login, logout, register
 from authgate.web.pages import orgs as org_pages
 from authgate.web.pages import settings as settings_pages
 from authgate.web.pages import upstream as upstream_pages
-from authgate.web.principals import (
-    CredentialVerifier,
-    LocalOwner,
-    ServerJwtVerifier,
-    SessionVerifier,
-)
-from authgate.web.ratelimit import RateLimiter
 from authgate.web.routing import PathIndex
 from authgate.web.security import SESSION_COOKIE, SecurityMiddleware, cookie_name
-from authgate.web.services import Keys, Services
 
 log = logging.getLogger("authgate")
 
@@ -196,7 +197,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(ops.router)
     app.include_router(auth.router, prefix="/api/v1")
     app.include_router(me.router, prefix="/api/v1")
-    app.include_router(oauth.router)
+    app.include_router(endpoints.router)
     for router in (
         access_tokens.router,
         api_keys.router,
@@ -211,7 +212,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     ):
         app.include_router(router, prefix="/api/v1")
     if settings.backoffice_api_key is not None:
-        app.include_router(bo.router)
+        app.include_router(backoffice.router)
     for page in (
         login.router,
         logout.router,

@@ -10,7 +10,7 @@ from authgate.cli import output
 
 if TYPE_CHECKING:
     from authgate.domain.context import ClientInfo
-    from authgate.web.services import Services
+    from authgate.server.services import Services
 
 T = TypeVar("T")
 

@@ -5,5 +5,5 @@ server's configuration (:class:`authgate.oauth.server.Server`) and an
 :class:`authgate.oauth.requests.OAuthRequest`, and give back an
 :class:`authgate.oauth.requests.OAuthResponse` (errors included, so that state a
 refusal must keep, such as a revoked family or a slowed-down device, commits).
-``authgate.web.oauth`` is the one adapter onto HTTP.
+``authgate.web.authorization_server.endpoints`` is the one adapter onto HTTP.
 """

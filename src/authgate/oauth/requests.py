@@ -1,4 +1,5 @@
-"""The request and response values ``authgate.web.oauth`` adapts to and from.
+"""The request and response values the HTTP adapter
+(``authgate.web.authorization_server.endpoints``) adapts to and from.
 
 Parameters keep every value they were given, because RFC 6749 §3.1 refuses a
 parameter sent twice (``invalid_request``) while RFC 8707 §2 lets ``resource``

@@ -19,11 +19,11 @@ from authgate.domain.credentials import Parent
 from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
+from authgate.server.org_context import HEADER
+from authgate.server.principals import holder
+from authgate.server.services import Services
 from authgate.util.addresses import limit_key
-from authgate.web.org_context import HEADER
-from authgate.web.principals import holder
 from authgate.web.security import SAFE_METHODS, check_csrf, same_origin
-from authgate.web.services import Services
 
 
 async def get_services(request: Request) -> Services:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate import upstream
-from authgate.web import metrics
+from authgate.server import metrics
 from authgate.web.deps import ServicesDep
 from authgate.web.errors import error_response
 

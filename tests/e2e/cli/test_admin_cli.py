@@ -20,9 +20,9 @@ import jwt
 import pytest
 
 from authgate.domain.clients import CLI_CLIENT_ID
+from authgate.server import services as web_services
 from authgate.storage.db import Database, Tx
 from authgate.util import tokens
-from authgate.web import services as web_services
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.support.actions import PASSWORD, Actions
 from tests.support.cli import oauth_session, refresh_grant

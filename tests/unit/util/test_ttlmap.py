@@ -1,8 +1,8 @@
 import anyio
 
+from authgate.server.org_context import OrgContext
 from authgate.util import ttlmap
 from authgate.util.ttlmap import TtlMap
-from authgate.web.org_context import OrgContext
 
 
 def test_kept_for_its_ttl(monkeypatch):

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Form, Request, Response
 
 from authgate.domain import recovery
 from authgate.errors import AuthgateError
+from authgate.server.services import Services
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.pages.render import page
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.domain import users
+from authgate.server.services import Services
 from authgate.web.api.v1.auth import open_session, session_response
+from authgate.web.authorization_server import consent
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
-from authgate.web.pages import consent, preauth, upstream
+from authgate.web.pages import preauth, upstream
 from authgate.web.pages.render import (
     Viewer,
     current_viewer,
@@ -25,7 +27,6 @@ from authgate.web.pages.render import (
     signed_in,
     viewer_page,
 )
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

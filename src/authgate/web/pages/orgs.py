@@ -21,6 +21,7 @@ from authgate.domain.invites import Invite
 from authgate.domain.permissions import Action, Role, allowed
 from authgate.domain.stores import Stores
 from authgate.errors import AuthgateError, Conflict, Forbidden, InvalidRequest
+from authgate.server.services import Services
 from authgate.web.api.v1.orgs import ACCEPT_PAGE, access, invite_url
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
@@ -31,7 +32,6 @@ from authgate.web.pages.render import (
     error_page,
     viewer_page,
 )
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from authgate.errors import Forbidden
+from authgate.server.services import Services
 from authgate.web.pages.render import error_page, page
 from authgate.web.security import (
     check_form,
@@ -23,7 +24,6 @@ from authgate.web.security import (
     read_cookie,
     set_cookie,
 )
-from authgate.web.services import Services
 
 COOKIE = "ag_login"
 COOKIE_AGE = 3600

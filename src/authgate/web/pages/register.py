@@ -15,11 +15,11 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthgateError
+from authgate.server.services import Services
 from authgate.web.api.v1.auth import open_session, register_account, session_response
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.pages.render import signed_in
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -61,9 +61,9 @@ from authgate.domain import clients
 from authgate.domain.users import User
 from authgate.errors import Forbidden
 from authgate.guard import Principal
+from authgate.server.services import Services
 from authgate.web.deps import ServicesDep
 from authgate.web.security import SESSION_COOKIE, check_form, csrf_token, read_cookie
-from authgate.web.services import Services
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _env = Environment(

@@ -23,6 +23,7 @@ from authgate import upstream
 from authgate.domain import identities, replay
 from authgate.domain.context import ClientInfo
 from authgate.errors import NotFound, SignInRefused
+from authgate.server.services import Services
 from authgate.upstream import dev_login
 from authgate.upstream.base import Flow, UpstreamError
 from authgate.upstream.state import (
@@ -41,7 +42,6 @@ from authgate.web.pages import login as login_page
 from authgate.web.pages import preauth
 from authgate.web.pages.render import error_page, page, safe_next
 from authgate.web.security import delete_cookie, read_cookie, set_cookie
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 dev_router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from authgate.domain import access_tokens, credentials, orgs
 from authgate.guard import Principal
+from authgate.server.org_context import keep_in
 from authgate.util import clock
 from authgate.web.deps import (
     BoundOrg,
@@ -17,7 +18,6 @@ from authgate.web.deps import (
     ServicesDep,
     revoking,
 )
-from authgate.web.org_context import keep_in
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/access-tokens", tags=["access tokens"])

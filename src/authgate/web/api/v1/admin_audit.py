@@ -9,9 +9,9 @@ from pydantic import AwareDatetime
 
 from authgate.domain.audit import AuditQuery
 from authgate.errors import InvalidRequest
+from authgate.server.services import Services
 from authgate.web.deps import Admin, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
-from authgate.web.services import Services
 
 router = APIRouter(prefix="/admin/audit", tags=["admin"])
 

@@ -10,6 +10,7 @@ from authgate.domain import api_keys, credentials, orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
 from authgate.guard import Principal
+from authgate.server.org_context import HEADER, keep_in
 from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import (
@@ -20,7 +21,6 @@ from authgate.web.deps import (
     ServicesDep,
     revoking,
 )
-from authgate.web.org_context import HEADER, keep_in
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])

@@ -22,9 +22,10 @@ from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership
 from authgate.domain.stores import Stores
 from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
+from authgate.server.principals import USER_SCOPES
+from authgate.server.services import Services
 from authgate.util import tokens
 from authgate.web.deps import Client, ServicesDep, rate_limit
-from authgate.web.principals import USER_SCOPES
 from authgate.web.schemas import RequestBody, ResponseBody
 from authgate.web.security import (
     REFRESH_COOKIE,
@@ -35,7 +36,6 @@ from authgate.web.security import (
     set_refresh_cookie,
     set_session_cookies,
 )
-from authgate.web.services import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

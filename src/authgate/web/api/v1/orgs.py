@@ -13,10 +13,10 @@ from authgate.domain import orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
 from authgate.guard import Principal
+from authgate.server.services import Services
 from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
 from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
-from authgate.web.services import Services
 
 router = APIRouter(tags=["organizations"])
 

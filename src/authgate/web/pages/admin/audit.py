@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Response
 from authgate.domain import users
 from authgate.domain.audit import Action, AuditQuery
 from authgate.errors import AuthgateError, InvalidRequest
+from authgate.server.services import Services
 from authgate.web.api.v1.admin_audit import AuditOut, audit_page
 from authgate.web.deps import ServicesDep
 from authgate.web.pages.admin.gate import (
@@ -25,7 +26,6 @@ from authgate.web.pages.admin.gate import (
     usernames,
 )
 from authgate.web.pages.render import PageRoute
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import ImmutableMultiDict
 
 from authgate.domain.stores import Stores
+from authgate.server.services import Services
 from authgate.web.pages.render import (
     FormViewer,
     PageViewer,
@@ -26,7 +27,6 @@ from authgate.web.pages.render import (
     viewer_page,
 )
 from authgate.web.schemas import storable
-from authgate.web.services import Services
 
 NOT_ADMIN = "This page is for instance administrators."
 NOT_TEXT = "The form holds characters that are not text (such as NUL)."

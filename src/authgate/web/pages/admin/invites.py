@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import invites
 from authgate.errors import AuthgateError, InvalidRequest
+from authgate.server.services import Services
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
@@ -22,7 +23,6 @@ from authgate.web.pages.admin.gate import (
     usernames,
 )
 from authgate.web.pages.render import PageRoute, Viewer
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

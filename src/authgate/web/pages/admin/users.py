@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import users
 from authgate.domain.users import User
 from authgate.errors import AuthgateError
+from authgate.server.services import Services
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.admin.gate import (
     PAGE_SIZE,
@@ -27,7 +28,6 @@ from authgate.web.pages.admin.gate import (
     console_page,
 )
 from authgate.web.pages.render import PageRoute, Viewer, error_page
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

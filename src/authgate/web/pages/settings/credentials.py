@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from authgate.domain import authority, credentials
 from authgate.errors import NotFound
+from authgate.server.principals import holder
+from authgate.server.services import Services
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
     FormViewer,
@@ -21,8 +23,6 @@ from authgate.web.pages.render import (
     error_page,
     viewer_page,
 )
-from authgate.web.principals import holder
-from authgate.web.services import Services
 
 CredentialId = Annotated[str, Path(max_length=64)]
 

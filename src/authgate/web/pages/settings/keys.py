@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Response
 from authgate.domain import api_keys, credentials
 from authgate.domain.permissions import Action, allowed
 from authgate.errors import AuthgateError
+from authgate.server.services import Services
 from authgate.web.api.v1.api_keys import key_org
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
@@ -23,7 +24,6 @@ from authgate.web.pages.render import (
     viewer_page,
 )
 from authgate.web.pages.settings.credentials import CredentialPage, ceiling
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

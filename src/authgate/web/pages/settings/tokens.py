@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Response
 
 from authgate.domain import access_tokens, credentials
 from authgate.errors import AuthgateError
+from authgate.server.services import Services
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
     FormViewer,
@@ -21,7 +22,6 @@ from authgate.web.pages.render import (
     viewer_page,
 )
 from authgate.web.pages.settings.credentials import CredentialPage, ceiling
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

@@ -1,4 +1,4 @@
-"""``authgate.web.metrics``: the exposition a strict parser accepts, bounded
+"""``authgate.server.metrics``: the exposition a strict parser accepts, bounded
 labels, and who may read ``/metrics``."""
 
 import pytest
@@ -6,14 +6,14 @@ from pydantic import ValidationError
 
 from authgate.config import Settings
 from authgate.domain.audit import Action, AuditEvent
-from authgate.util import clock
-from authgate.web.metrics import (
+from authgate.server.metrics import (
     Counter,
     CountingCache,
     Histogram,
     Metrics,
     refusal,
 )
+from authgate.util import clock
 from tests.support import prometheus
 
 TOKEN = "metrics-token-0123456789abcdefghijklmnop"

@@ -17,15 +17,15 @@ from authgate.domain.users import User
 from authgate.errors import InvalidCredentials
 from authgate.guard import VerificationCache
 from authgate.oauth.server import Server
+from authgate.server.fanout import InvalidationFeed
+from authgate.server.geo import GeoLocator
+from authgate.server.metrics import Metrics
+from authgate.server.org_context import OrgContext
+from authgate.server.ratelimit import RateLimiter
 from authgate.storage.db import Database
 from authgate.upstream.base import Provider
 from authgate.util import hkdf
 from authgate.util.ttlmap import TtlMap
-from authgate.web.fanout import InvalidationFeed
-from authgate.web.geo import GeoLocator
-from authgate.web.metrics import Metrics
-from authgate.web.org_context import OrgContext
-from authgate.web.ratelimit import RateLimiter
 
 log = logging.getLogger("authgate")
 
@@ -106,7 +106,7 @@ class Services:
     #: request; evicted by the same revocation fan-out as credentials.
     users: TtlMap[User] = field(default_factory=lambda: TtlMap(ttl=60.0))
     feed: InvalidationFeed | None = None
-    #: Request-rate limits (``web/ratelimit.py``); shared through Redis when set.
+    #: Request-rate limits (``server/ratelimit.py``); shared through Redis when set.
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: The upstream identity provider for web sign-in, if one is configured.
     upstream: Provider | None = None

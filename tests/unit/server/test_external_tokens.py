@@ -5,7 +5,7 @@ never name the accounts another provider linked."""
 import pytest
 
 from authgate.config import Settings
-from authgate.web.external_tokens import OWN_LINKS, link_provider
+from authgate.server.external_tokens import OWN_LINKS, link_provider
 
 ISSUER = "https://login.example.com"
 

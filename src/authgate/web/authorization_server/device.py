@@ -14,6 +14,7 @@ from authgate.domain.grants import DeviceCode
 from authgate.errors import AuthgateError, Forbidden
 from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
+from authgate.server.services import Services
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages.render import (
     AskingClient,
@@ -27,7 +28,6 @@ from authgate.web.pages.render import (
     signed_in,
 )
 from authgate.web.security import check_form
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

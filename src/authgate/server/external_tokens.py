@@ -43,8 +43,8 @@ from authgate.guard import (
     Principal,
     Verified,
 )
-from authgate.web.principals import USER_SCOPES, with_roles
-from authgate.web.services import Services
+from authgate.server.principals import USER_SCOPES, with_roles
+from authgate.server.services import Services
 
 log = logging.getLogger("authgate")
 

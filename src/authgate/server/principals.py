@@ -21,8 +21,8 @@ from authgate.guard import (
     principal_from_claims,
 )
 from authgate.oauth.issuance import GRANT_CLAIM
+from authgate.server.services import Services
 from authgate.util import clock, tokens
-from authgate.web.services import Services
 
 #: Scopes of the first-party tokens a sign-in gives: everything the user may do.
 USER_SCOPES = frozenset({"read", "write"})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from authgate.web.geo import GeoLocator
+from authgate.server.geo import GeoLocator
 from tests.support.geoip import LONDON, LONDON_IP, SWEDEN_IP, city_db, country_db
 
 

@@ -37,9 +37,9 @@ from authgate.oauth.errors import (
     OAuthError,
 )
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
+from authgate.server.services import Services
 from authgate.util.addresses import limit_key
 from authgate.web.deps import TOO_MANY, ServicesDep, get_client, held, over_limit
-from authgate.web.services import Services
 
 router = APIRouter(tags=["oauth"])
 

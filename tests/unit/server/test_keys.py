@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import anyio
 
-from authgate.web import services as services_module
-from authgate.web.services import KEY_RELOAD_INTERVAL, Keys
+from authgate.server import services as services_module
+from authgate.server.services import KEY_RELOAD_INTERVAL, Keys
 
 
 def test_an_unknown_kid_reloads_at_most_once_per_interval(monkeypatch):

@@ -18,6 +18,7 @@ from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizationRequest, AuthorizeError
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
+from authgate.server.services import Services
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
     asking_client,
@@ -31,7 +32,6 @@ from authgate.web.pages.render import (
     signed_in,
 )
 from authgate.web.security import check_form
-from authgate.web.services import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
