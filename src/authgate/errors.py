@@ -21,17 +21,30 @@
 Each class carries the ``error`` code and HTTP status it renders as, so the
 domain can say what went wrong without knowing about HTTP. The authorization
 server's RFC errors (``authgate.oauth.errors.OAuthError`` and one subclass per
-RFC error code) hang off ``AuthgateError`` too, so one handler renders both.
+RFC error code) hang off ``AuthgateError`` too, so one handler renders both;
+``invalid_request``, ``invalid_token`` and ``insufficient_scope`` mean the same
+in both worlds and are defined once, here.
 """
+
+from collections.abc import Mapping
 
 
 class AuthgateError(Exception):
+    """``headers`` are the response headers an error needs beside its body (a
+    ``WWW-Authenticate`` challenge, RFC 6750 §3 and RFC 6749 §5.2)."""
+
     code = "server_error"
     status = 500
     default_description = "The server could not complete the request."
 
-    def __init__(self, description: str | None = None) -> None:
+    def __init__(
+        self,
+        description: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.description = description or self.default_description
+        self.headers: dict[str, str] = dict(headers or {})
         super().__init__(self.description)
 
 
@@ -121,5 +134,5 @@ class RateLimited(AuthgateError):
     default_description = "Too many requests; try again later."
 
     def __init__(self, description: str | None = None, retry_after: int = 60) -> None:
-        super().__init__(description)
+        super().__init__(description, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after

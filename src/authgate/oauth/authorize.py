@@ -26,11 +26,11 @@ from authgate.errors import AuthgateError
 from authgate.oauth import client_auth, pkce, scopes
 from authgate.oauth.client_metadata import Documents
 from authgate.oauth.errors import (
+    SPEC_ERRORS,
     AccessDenied,
     ConsentRequired,
     InvalidRequest,
     LoginRequired,
-    OAuthError,
     ServerError,
     UnauthorizedClient,
     UnsupportedResponseType,
@@ -61,7 +61,7 @@ class AuthorizeError(Exception):
     """A refused authorization request: sent to ``redirect_to`` when the client
     and its redirect URI were verified, else shown to the user."""
 
-    def __init__(self, error: OAuthError, redirect_to: str | None) -> None:
+    def __init__(self, error: AuthgateError, redirect_to: str | None) -> None:
         super().__init__(error.description)
         self.error = error
         self.redirect_to = redirect_to
@@ -107,7 +107,7 @@ def redirect_with(uri: str, params: dict[str, str | None]) -> str:
 
 
 def error_redirect(
-    server: Server, redirect_uri: str, state: str | None, error: OAuthError
+    server: Server, redirect_uri: str, state: str | None, error: AuthgateError
 ) -> str:
     return redirect_with(
         redirect_uri,
@@ -153,11 +153,11 @@ async def validate(
             stores, request, documents
         )
     except AuthgateError as exc:
-        error = exc if isinstance(exc, OAuthError) else InvalidRequest(exc.description)
+        error = exc if isinstance(exc, SPEC_ERRORS) else InvalidRequest(exc.description)
         raise AuthorizeError(error, None) from None
     try:
         state = request.get("state")
-    except OAuthError as exc:
+    except SPEC_ERRORS as exc:
         raise AuthorizeError(
             exc, error_redirect(server, redirect_uri, None, exc)
         ) from None
@@ -186,7 +186,7 @@ async def validate(
             prompt=tuple((request.get("prompt") or "").split()),
         )
     except AuthgateError as exc:
-        error = exc if isinstance(exc, OAuthError) else ServerError(exc.description)
+        error = exc if isinstance(exc, SPEC_ERRORS) else ServerError(exc.description)
         raise AuthorizeError(
             error, error_redirect(server, redirect_uri, state, error)
         ) from None

@@ -4,7 +4,6 @@ Each carries its ``error`` code and HTTP status, as ``authgate.errors`` classes
 do (these extend that tree, so one renderer serves both)::
 
     OAuthError                  400
-    ├── InvalidRequest          400 invalid_request            RFC 6749 §5.2
     ├── InvalidClient           401 invalid_client             RFC 6749 §5.2
     ├── InvalidGrant            400 invalid_grant              RFC 6749 §5.2
     ├── UnauthorizedClient      400 unauthorized_client        RFC 6749 §5.2
@@ -19,37 +18,30 @@ do (these extend that tree, so one renderer serves both)::
     ├── SlowDown                400 slow_down                  RFC 8628 §3.5
     ├── ExpiredToken            400 expired_token              RFC 8628 §3.5
     ├── UnsupportedTokenType    400 unsupported_token_type     RFC 7009 §2.2.1
-    ├── InvalidToken            401 invalid_token              RFC 6750 §3.1
-    ├── InsufficientScope       403 insufficient_scope         RFC 6750 §3.1
     ├── LoginRequired           400 login_required             OIDC Core §3.1.2.6
     └── ConsentRequired         400 consent_required           OIDC Core §3.1.2.6
 
-RFC 7591's ``invalid_redirect_uri`` and ``invalid_client_metadata`` are raised by
-the domain (client registration rules live there) and re-exported here.
+``invalid_request`` (RFC 6749 §5.2), ``invalid_token`` and ``insufficient_scope``
+(RFC 6750 §3.1) mean the same outside OAuth, so they are ``authgate.errors``'
+classes, re-exported here with RFC 7591's ``invalid_redirect_uri`` and
+``invalid_client_metadata``. ``SPEC_ERRORS`` is every error an OAuth endpoint
+renders as itself; anything else becomes ``invalid_request`` or ``server_error``.
 """
 
-from collections.abc import Mapping
-
-from authgate.errors import AuthgateError, InvalidClientMetadata, InvalidRedirectUri
+from authgate.errors import (
+    AuthgateError,
+    InsufficientScope,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    InvalidRequest,
+    InvalidToken,
+)
 
 
 class OAuthError(AuthgateError):
     code = "invalid_request"
     status = 400
     default_description = "The request is not valid."
-
-    def __init__(
-        self,
-        description: str | None = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.headers: dict[str, str] = dict(headers or {})
-
-
-class InvalidRequest(OAuthError):
-    code = "invalid_request"
 
 
 class InvalidClient(OAuthError):
@@ -130,18 +122,6 @@ class UnsupportedTokenType(OAuthError):
     default_description = "This token type cannot be revoked here."
 
 
-class InvalidToken(OAuthError):
-    code = "invalid_token"
-    status = 401
-    default_description = "The access token is invalid, expired or revoked."
-
-
-class InsufficientScope(OAuthError):
-    code = "insufficient_scope"
-    status = 403
-    default_description = "The access token lacks the scope this needs."
-
-
 class LoginRequired(OAuthError):
     code = "login_required"
     default_description = "The user is not signed in."
@@ -152,7 +132,10 @@ class ConsentRequired(OAuthError):
     default_description = "The user has not approved this client."
 
 
+SPEC_ERRORS = (OAuthError, InvalidRequest, InvalidToken, InsufficientScope)
+
 __all__ = [
+    "SPEC_ERRORS",
     "AccessDenied",
     "AuthorizationPending",
     "ConsentRequired",

@@ -12,7 +12,7 @@ from typing import Any
 
 from authgate.domain.context import NO_CLIENT, ClientInfo
 from authgate.errors import AuthgateError
-from authgate.oauth.errors import InvalidRequest, OAuthError
+from authgate.oauth.errors import InvalidRequest
 
 #: RFC 6749 §5.1: token responses must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -75,7 +75,7 @@ class OAuthResponse:
 
     @classmethod
     def error(cls, exc: AuthgateError) -> "OAuthResponse":
-        headers = {**NO_STORE, **(exc.headers if isinstance(exc, OAuthError) else {})}
+        headers = {**NO_STORE, **exc.headers}
         return cls(
             {"error": exc.code, "error_description": exc.description},
             exc.status,

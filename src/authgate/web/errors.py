@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from authgate.errors import AuthgateError, RateLimited
+from authgate.errors import AuthgateError
 
 log = logging.getLogger("authgate")
 
@@ -64,11 +64,7 @@ def _describe(errors: list[Any]) -> str:
 async def _authgate_error(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, AuthgateError):  # registered for it alone
         raise exc
-    # OAuth errors may carry a challenge (WWW-Authenticate, RFC 6749 §5.2).
-    headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
-    return error_response(exc.status, exc.code, exc.description, headers or None)
+    return error_response(exc.status, exc.code, exc.description, exc.headers or None)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

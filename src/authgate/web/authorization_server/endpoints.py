@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from authgate.config import Settings
 from authgate.domain import authority
-from authgate.errors import InsufficientScope, RateLimited
+from authgate.errors import RateLimited
 from authgate.oauth import (
     client_auth,
     device,
@@ -31,10 +31,11 @@ from authgate.oauth import (
 from authgate.oauth import server as endpoints
 from authgate.oauth.client_metadata import Documents
 from authgate.oauth.errors import (
+    SPEC_ERRORS,
+    InsufficientScope,
     InvalidClient,
     InvalidRequest,
     InvalidToken,
-    OAuthError,
 )
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
 from authgate.server.services import Services
@@ -97,7 +98,7 @@ def _budget_key(request: OAuthRequest) -> str | None:
     public client's, which anyone may name, per client and address."""
     try:
         presented = client_auth.presented(request)
-    except OAuthError:
+    except SPEC_ERRORS:
         return None
     if presented.client_id is None:
         return None
@@ -159,7 +160,7 @@ async def _client_endpoint(
     out."""
     try:
         oauth_request = await read_form(request)
-    except OAuthError as exc:
+    except SPEC_ERRORS as exc:
         return render(OAuthResponse.error(exc))
     await _admit(services, oauth_request, budget)
     documents = await _documents(services, oauth_request)
@@ -273,7 +274,7 @@ async def userinfo_endpoint(request: Request, services: ServicesDep) -> Response
             claims = await userinfo.claims(
                 tx, user_id=principal.user_id, scopes=principal.scopes
             )
-    except OAuthError as exc:
+    except SPEC_ERRORS as exc:
         return render(OAuthResponse.error(exc))
     return JSONResponse(claims, headers={"Cache-Control": "no-store"})
 
