@@ -1,20 +1,17 @@
 """Settings: one typed object, built once by ``main()``/``create_app()``, passed down.
 
 Every field reads ``AUTHGATE_<NAME>`` from the environment or a ``.env`` file, and
-its description is what ``docs/configuration.md`` says about it (a test keeps the
-two in step). Groups are kept flat, as the environment names are, and ordered
-by concern.
+its description and :class:`Group` are what ``docs/configuration.md`` says about
+it (``tests/unit/test_configuration_doc.py`` generates the page and keeps the two
+in step). Groups are kept flat, as the environment names are, and ordered by
+concern.
 """
 
-import inspect
+import enum
 import json
-import logging
-import re
-import sys
-import types
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, PlainSerializer, SecretStr, model_validator
@@ -24,8 +21,6 @@ from authgate.util.addresses import parse_networks
 from authgate.util.durations import format_duration, parse_duration
 from authgate.util.loopback import NAMES as LOOPBACK_NAMES
 from authgate.util.loopback import is_loopback
-
-log = logging.getLogger("authgate")
 
 
 def _duration(value: Any) -> Any:
@@ -52,36 +47,52 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
 ]
 
+TextList = Annotated[list[str], NoDecode, BeforeValidator(_text_list)]
+
+
+class Group(enum.StrEnum):
+    """The headings of ``docs/configuration.md``, in its order. Each field
+    carries its group as ``Annotated`` metadata: the environment names stay
+    flat, so the grouping is documentation, not nesting."""
+
+    SERVER = "Server"
+    ACCOUNTS = "Accounts"
+    SESSIONS_AND_TOKENS = "Sessions and tokens"
+    OAUTH = "OAuth authorization server"
+    OTHER_ISSUER = "Tokens from another issuer on the API"
+    SCALE_OUT = "Scale-out"
+    UPSTREAM = "Upstream sign-in"
+    INTEGRATIONS = "Integrations"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUTHGATE_", env_file=".env", extra="ignore", frozen=True
     )
 
-    # -- Server
-    host: str = Field("127.0.0.1", description="Address `authgate serve` binds to.")
-    port: int = Field(
+    host: Annotated[str, Group.SERVER] = Field(
+        "127.0.0.1", description="Address `authgate serve` binds to."
+    )
+    port: Annotated[int, Group.SERVER] = Field(
         8000, ge=0, le=65535, description="Port `authgate serve` binds to."
     )
-    public_url: str | None = Field(
+    public_url: Annotated[str | None, Group.SERVER] = Field(
         None,
         description="The issuer and the base of every URL the server prints. "
         "Default: `http://{host}:{port}`.",
     )
-    trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = (
-        Field(
-            default_factory=list,
-            description="Reverse proxies (addresses or CIDR blocks, comma-separated) "
-            "whose `X-Forwarded-For` names the client; from any other peer the "
-            "header is ignored. Empty: the peer is the client.",
-        )
+    trusted_proxies: Annotated[TextList, Group.SERVER] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or CIDR blocks, comma-separated) "
+        "whose `X-Forwarded-For` names the client; from any other peer the "
+        "header is ignored. Empty: the peer is the client.",
     )
-    api_docs_enabled: bool = Field(
+    api_docs_enabled: Annotated[bool, Group.SERVER] = Field(
         True,
         description="`false` removes the API's interactive documentation "
         "(`/docs`, `/redoc`); `/openapi.json` stays.",
     )
-    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = Field(
+    allowed_hosts: Annotated[TextList, Group.SERVER] = Field(
         default_factory=list,
         description="More host names a request may name in `Host` "
         "(comma-separated, no port), beside the public URL's host and, when "
@@ -89,192 +100,188 @@ class Settings(BaseSettings):
         "Any other host is refused (421), so a site whose name an attacker "
         "points at this server (DNS rebinding) gets nothing.",
     )
-    data_dir: Path = Field(
+    data_dir: Annotated[Path, Group.SERVER] = Field(
         Path(".authgate"),
         description="Where the embedded SQLite database and the generated dev "
         "secret live.",
     )
-    database_url: str | None = Field(
+    database_url: Annotated[str | None, Group.SERVER] = Field(
         None,
         description="SQLAlchemy async URL, e.g. "
         "`postgresql+asyncpg://user:pw@host/db`. "
         "Default: SQLite file `authgate.db` in the data dir.",
     )
-    secret_key: SecretStr | None = Field(
+    secret_key: Annotated[SecretStr | None, Group.SERVER] = Field(
         None,
         description="At least 32 characters; every key Authgate needs (signing-key "
         "encryption, cookies, CSRF) is derived from it with HKDF. Unset: one is "
         "generated into the data dir (development only).",
     )
-    max_body_bytes: int = Field(
+    max_body_bytes: Annotated[int, Group.SERVER] = Field(
         1_048_576, ge=1024, description="Largest request body accepted (bytes)."
     )
-    log_level: str = Field("INFO", description="Python logging level.")
+    log_level: Annotated[str, Group.SERVER] = Field(
+        "INFO", description="Python logging level."
+    )
 
-    # -- Accounts
-    auth_enabled: bool = Field(
+    auth_enabled: Annotated[bool, Group.ACCOUNTS] = Field(
         True,
         description="`false` makes every request the local owner (single-user mode); "
         "refused unless the server binds to loopback.",
     )
-    allow_registration: bool = Field(
+    allow_registration: Annotated[bool, Group.ACCOUNTS] = Field(
         False, description="`true` lets anyone register without an invite code."
     )
-    org_invites_create_accounts: bool = Field(
+    org_invites_create_accounts: Annotated[bool, Group.ACCOUNTS] = Field(
         False,
         description="`true` lets an organization invite create an account for "
         "the invited address on an invite-only instance; by default it only adds "
         "an existing account (accepted signed in), so members who may invite "
         "cannot bring in people no administrator admitted.",
     )
-    password_min_length: int = Field(
+    password_min_length: Annotated[int, Group.ACCOUNTS] = Field(
         12, ge=8, le=64, description="Shortest password accepted (OWASP ASVS 2.1.1)."
     )
-    max_login_attempts: int = Field(
+    max_login_attempts: Annotated[int, Group.ACCOUNTS] = Field(
         5,
         ge=1,
         description="Failed logins within the lockout window that lock an account; "
         "as many failed password re-checks (password change, recovery key) lock "
         "those re-checks for the signed-in account.",
     )
-    lockout_duration_minutes: int = Field(
+    lockout_duration_minutes: Annotated[int, Group.ACCOUNTS] = Field(
         15, ge=1, description="How long a locked account stays locked."
     )
-    rate_limit_enabled: bool = Field(
+    rate_limit_enabled: Annotated[bool, Group.ACCOUNTS] = Field(
         True,
         description="Request-rate limits (per address, per OAuth client, per person "
         "entering device codes); `false` for test rigs. Account lockout (sign-in and "
         "password re-checks) stays on regardless.",
     )
-    login_rate_limit_per_minute: int = Field(
+    login_rate_limit_per_minute: Annotated[int, Group.ACCOUNTS] = Field(
         30,
         ge=1,
         description="Sign-in, registration, recovery and password re-check "
         "requests per minute from one address (an IPv6 /64), and failed OAuth "
         "client authentications from one address.",
     )
-    oauth_register_rate_limit_per_minute: int = Field(
+    oauth_register_rate_limit_per_minute: Annotated[int, Group.ACCOUNTS] = Field(
         20,
         ge=1,
         description="Dynamic client registrations (`/oauth/register`) per minute "
         "from one address.",
     )
-    oauth_token_rate_limit_per_minute: int = Field(
+    oauth_token_rate_limit_per_minute: Annotated[int, Group.ACCOUNTS] = Field(
         600,
         ge=1,
         description="`/oauth/token` requests per minute per confidential client "
         "(a public client's, which anyone can name, per client and address).",
     )
-    device_authorization_rate_limit_per_minute: int = Field(
+    device_authorization_rate_limit_per_minute: Annotated[int, Group.ACCOUNTS] = Field(
         30,
         ge=1,
         description="`/oauth/device_authorization` requests per minute per "
         "confidential client (a public client's per client and address).",
     )
-    user_code_rate_limit_per_minute: int = Field(
+    user_code_rate_limit_per_minute: Annotated[int, Group.ACCOUNTS] = Field(
         20,
         ge=1,
         description="Device user codes looked up on `/device` per minute, from one "
         "address and, separately, by one person (RFC 8628 §5.1).",
     )
-    argon2_time_cost: int = Field(
+    argon2_time_cost: Annotated[int, Group.ACCOUNTS] = Field(
         2, ge=1, description="Argon2id iterations (OWASP: 2)."
     )
-    argon2_memory_kib: int = Field(
+    argon2_memory_kib: Annotated[int, Group.ACCOUNTS] = Field(
         19456, ge=1024, description="Argon2id memory in KiB (OWASP: 19 MiB)."
     )
 
-    # -- Sessions and tokens
-    token_prefix: str = Field(
+    token_prefix: Annotated[str, Group.SESSIONS_AND_TOKENS] = Field(
         "ag",
         pattern=r"^[a-z][a-z0-9]{0,15}$",
         description="First part of every opaque token (`ag_pat_…`).",
     )
-    jwt_expiry: Duration = Field(
+    jwt_expiry: Annotated[Duration, Group.SESSIONS_AND_TOKENS] = Field(
         timedelta(minutes=15), description="Access token (JWT) lifetime, e.g. `15m`."
     )
-    refresh_token_expiry: Duration = Field(
+    refresh_token_expiry: Annotated[Duration, Group.SESSIONS_AND_TOKENS] = Field(
         timedelta(days=7),
         description="A refresh token unused this long expires; each use gives a "
         "new one, e.g. `7d`.",
     )
-    refresh_token_max_lifetime: Duration = Field(
+    refresh_token_max_lifetime: Annotated[Duration, Group.SESSIONS_AND_TOKENS] = Field(
         timedelta(days=90),
         description="No refresh token outlives its sign-in (or OAuth grant) by "
         "more than this, however often it is used; then the person signs in "
         "again.",
     )
-    session_idle_timeout: Duration = Field(
+    session_idle_timeout: Annotated[Duration, Group.SESSIONS_AND_TOKENS] = Field(
         timedelta(days=7),
         description="A session unused this long ends; every use slides it forward.",
     )
-    session_max_lifetime: Duration = Field(
+    session_max_lifetime: Annotated[Duration, Group.SESSIONS_AND_TOKENS] = Field(
         timedelta(days=30),
         description="A session ends this long after sign-in, used or not.",
     )
-    cookie_secure: bool | None = Field(
+    cookie_secure: Annotated[bool | None, Group.SESSIONS_AND_TOKENS] = Field(
         None,
         description="Mark cookies `Secure`. Default: when the public URL is https.",
     )
-    pat_max_days: int = Field(
+    pat_max_days: Annotated[int, Group.SESSIONS_AND_TOKENS] = Field(
         365,
         ge=1,
         le=3650,
         description="Longest lifetime a personal access token may have.",
     )
-    allow_query_api_keys: bool = Field(
+    allow_query_api_keys: Annotated[bool, Group.SESSIONS_AND_TOKENS] = Field(
         False,
         description="Accept API keys as `?api_key=` (for clients that cannot set "
         "headers); the value is redacted from every log line.",
     )
-    token_cache_size: int = Field(
+    token_cache_size: Annotated[int, Group.SESSIONS_AND_TOKENS] = Field(
         10_000,
         ge=0,
         description="Verified credentials kept in memory so repeat requests skip the "
         "signature check and the database; `0` disables the cache.",
     )
 
-    # -- OAuth authorization server
-    mcp_resource_uri: str | None = Field(
+    mcp_resource_uri: Annotated[str | None, Group.OAUTH] = Field(
         None,
         description="An MCP server's resource URI (RFC 8707): OAuth clients may ask "
         "for tokens whose audience it is, and its protected-resource metadata "
         "(RFC 9728) is published at "
         "`/.well-known/oauth-protected-resource/<its path>`.",
     )
-    extra_resources: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = (
-        Field(
-            default_factory=list,
-            description="More resource URIs OAuth clients may ask tokens for "
-            "(comma-separated); the API itself (`{public_url}`) always is one.",
-        )
+    extra_resources: Annotated[TextList, Group.OAUTH] = Field(
+        default_factory=list,
+        description="More resource URIs OAuth clients may ask tokens for "
+        "(comma-separated); the API itself (`{public_url}`) always is one.",
     )
-    open_client_registration: Literal["none", "loopback", "https"] = Field(
+    open_client_registration: Annotated[
+        Literal["none", "loopback", "https"], Group.OAUTH
+    ] = Field(
         "loopback",
         description="Who may register OAuth clients at `/oauth/register` without an "
         "administrator's token: `loopback` public native clients whose redirect "
         "URIs are all loopback (RFC 8252), `https` those plus claimed https "
         "redirect URIs, `none` nobody.",
     )
-    client_metadata_domains: Annotated[
-        list[str], NoDecode, BeforeValidator(_text_list)
-    ] = Field(
+    client_metadata_domains: Annotated[TextList, Group.OAUTH] = Field(
         default_factory=list,
         description="Hosts (and their subdomains) whose Client ID Metadata Documents "
         "are trusted, comma-separated; empty: any public https host.",
     )
-    client_metadata_allow_insecure_loopback: bool = Field(
+    client_metadata_allow_insecure_loopback: Annotated[bool, Group.OAUTH] = Field(
         False,
         description="Accept `http://127.0.0.1…` Client ID Metadata Document URLs. "
         "For test rigs only: never in production.",
     )
-    device_code_expiry: Duration = Field(
+    device_code_expiry: Annotated[Duration, Group.OAUTH] = Field(
         timedelta(minutes=10),
         description="How long a device authorization (RFC 8628) waits for approval.",
     )
 
-    # -- Tokens from another issuer on the API
-    api_oauth_issuer: str | None = Field(
+    api_oauth_issuer: Annotated[str | None, Group.OTHER_ISSUER] = Field(
         None,
         description="Another OAuth/OpenID issuer whose JWTs `/api/v1/*` also "
         "accepts as bearer tokens (native and mobile apps that sign in with the "
@@ -284,18 +291,15 @@ class Settings(BaseSettings):
         "(as upstream sign-in links them); an unknown one gets an account only "
         "when `AUTHGATE_ALLOW_REGISTRATION` is true. https, or http on loopback.",
     )
-    api_oauth_audiences: Annotated[list[str], NoDecode, BeforeValidator(_text_list)] = (
-        Field(
-            default_factory=list,
-            description="Audiences accepted from `AUTHGATE_API_OAUTH_ISSUER` "
-            "(comma-separated; a token naming any one passes). Empty: any audience "
-            "except `AUTHGATE_MCP_RESOURCE_URI`, so tokens minted for the MCP server "
-            "stay there.",
-        )
+    api_oauth_audiences: Annotated[TextList, Group.OTHER_ISSUER] = Field(
+        default_factory=list,
+        description="Audiences accepted from `AUTHGATE_API_OAUTH_ISSUER` "
+        "(comma-separated; a token naming any one passes). Empty: any audience "
+        "except `AUTHGATE_MCP_RESOURCE_URI`, so tokens minted for the MCP server "
+        "stay there.",
     )
 
-    # -- Scale-out
-    redis_url: str | None = Field(
+    redis_url: Annotated[str | None, Group.SCALE_OUT] = Field(
         None,
         description="Redis for instant revocation fan-out between instances and "
         "one shared rate-limit budget (e.g. `redis://localhost:6379/0`). Without "
@@ -303,9 +307,10 @@ class Settings(BaseSettings):
         "does) and each instance limits rates on its own.",
     )
 
-    # -- Upstream sign-in
     auth_provider: Annotated[
-        Literal["workos", "oidc"] | None, BeforeValidator(_empty_is_none)
+        Literal["workos", "oidc"] | None,
+        BeforeValidator(_empty_is_none),
+        Group.UPSTREAM,
     ] = Field(
         None,
         description="Web sign-in through an identity provider: `workos`, `oidc`, or "
@@ -314,63 +319,61 @@ class Settings(BaseSettings):
         "`AUTHGATE_OIDC_ISSUER_URL` is, else none (local accounts and dev login "
         "only). `/readyz` names the one in use.",
     )
-    oidc_issuer_url: str | None = Field(
+    oidc_issuer_url: Annotated[str | None, Group.UPSTREAM] = Field(
         None,
         description="The OpenID Connect issuer (Keycloak realm, Authentik, Zitadel, "
         "Dex, Auth0, Google, another Authgate…); its discovery document is read "
         "from `{issuer}/.well-known/openid-configuration`. https, or http on "
         "loopback.",
     )
-    oidc_client_id: str | None = Field(
+    oidc_client_id: Annotated[str | None, Group.UPSTREAM] = Field(
         None, description="Authgate's client id at the OIDC issuer."
     )
-    oidc_client_secret: SecretStr | None = Field(
+    oidc_client_secret: Annotated[SecretStr | None, Group.UPSTREAM] = Field(
         None,
         description="Authgate's client secret at the OIDC issuer; unset for a "
         "public client (PKCE only).",
     )
-    oidc_redirect_uri: str | None = Field(
+    oidc_redirect_uri: Annotated[str | None, Group.UPSTREAM] = Field(
         None,
         description="The redirect URI registered at the issuer. Default: "
         "`{public_url}/auth/callback`.",
     )
-    oidc_scopes: str = Field(
+    oidc_scopes: Annotated[str, Group.UPSTREAM] = Field(
         "openid email profile",
         description="Scopes asked of the OIDC issuer (space-separated; `openid` "
         "is required).",
     )
-    oidc_display_name: str | None = Field(
+    oidc_display_name: Annotated[str | None, Group.UPSTREAM] = Field(
         None,
         description="What the button on `/login` says after “Sign in with”. "
         "Default: the issuer's host name.",
     )
-    workos_client_id: str | None = Field(
+    workos_client_id: Annotated[str | None, Group.UPSTREAM] = Field(
         None, description="The WorkOS client id (`client_…`)."
     )
-    workos_api_key: SecretStr | None = Field(
+    workos_api_key: Annotated[SecretStr | None, Group.UPSTREAM] = Field(
         None,
         description="The WorkOS API key (`sk_…`), sent as the client secret when "
         "exchanging codes.",
     )
-    workos_api_base_url: str = Field(
+    workos_api_base_url: Annotated[str, Group.UPSTREAM] = Field(
         "https://api.workos.com",
         description="Where the WorkOS API is; point it at another host such as the "
         "local stand-in (`authgate.upstream.stub`). https, or http on loopback.",
     )
-    workos_redirect_uri: str | None = Field(
+    workos_redirect_uri: Annotated[str | None, Group.UPSTREAM] = Field(
         None,
         description="The redirect URI configured in WorkOS. Default: "
         "`{public_url}/auth/callback`.",
     )
-    signin_allowed_emails: Annotated[
-        list[str], NoDecode, BeforeValidator(_text_list)
-    ] = Field(
+    signin_allowed_emails: Annotated[TextList, Group.UPSTREAM] = Field(
         default_factory=list,
         description="Who may sign in through a provider or register: addresses "
         "and `@domain` entries, comma-separated (a provider's address counts "
         "only when it verified it). Empty: anyone.",
     )
-    dev_login_enabled: bool = Field(
+    dev_login_enabled: Annotated[bool, Group.UPSTREAM] = Field(
         False,
         description="`true` enables `POST /api/v1/auth/dev/login` (sign in as any "
         "username, no password) and its button on `/login`, only while the "
@@ -378,18 +381,17 @@ class Settings(BaseSettings):
         "only.",
     )
 
-    # -- Integrations
-    geoip_db: Path | None = Field(
+    geoip_db: Annotated[Path | None, Group.INTEGRATIONS] = Field(
         None,
         description="MaxMind-format (`.mmdb`) city or country database; session "
         "lists then show a location for each IP.",
     )
-    backoffice_api_key: SecretStr | None = Field(
+    backoffice_api_key: Annotated[SecretStr | None, Group.INTEGRATIONS] = Field(
         None,
         description="Enables `/bo/*` (the operators' back office), opened only by "
         "`Authorization: Bearer <this key>`. Unset: `/bo/*` does not exist.",
     )
-    metrics_token: SecretStr | None = Field(
+    metrics_token: Annotated[SecretStr | None, Group.INTEGRATIONS] = Field(
         None,
         description="At least 32 characters; `/metrics` (Prometheus) then needs "
         "`Authorization: Bearer <this token>`. Unset: `/metrics` answers only on a "
@@ -583,125 +585,3 @@ def _host_name(name: str) -> str:
 def is_absolute_uri(uri: str) -> bool:
     parts = urlsplit(uri)
     return bool(parts.scheme and parts.netloc) and "#" not in uri
-
-
-# -- The reference in docs/configuration.md ----------------------------------
-
-REFERENCE_COMMAND = "./dev python -m authgate.config > docs/configuration.md"
-
-_GROUP = re.compile(r"^\s+# -- (?P<name>.+?)\s*$")
-_FIELD = re.compile(r"^\s{4}(?P<name>[a-z_][a-z0-9_]*)\s*:")
-
-
-def setting_groups() -> dict[str, list[str]]:
-    """Field names under each ``# -- Group`` comment of :class:`Settings`, in
-    class order (fields before the first comment fall under ``General``)."""
-    groups: dict[str, list[str]] = {}
-    current = "General"
-    for line in inspect.getsource(Settings).splitlines():
-        if header := _GROUP.match(line):
-            current = header["name"]
-        elif (field := _FIELD.match(line)) and field["name"] in Settings.model_fields:
-            groups.setdefault(current, []).append(field["name"])
-    return groups
-
-
-def env_name(name: str) -> str:
-    alias = Settings.model_fields[name].alias
-    return alias.upper() if alias else f"AUTHGATE_{name.upper()}"
-
-
-def _type_text(annotation: Any) -> str:
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
-        return _type_text(args[0])
-    if get_origin(annotation) is Literal:
-        return "one of " + ", ".join(f"`{a}`" for a in get_args(annotation))
-    if get_origin(annotation) is list:
-        return "list (comma-separated)"
-    known = {
-        bool: "boolean",
-        int: "integer",
-        str: "string",
-        Path: "path",
-        SecretStr: "secret",
-        timedelta: "duration (`90s`, `15m`, `7d`)",
-    }
-    return known.get(annotation, getattr(annotation, "__name__", str(annotation)))
-
-
-def _bounds(name: str) -> str:
-    low = high = None
-    for rule in Settings.model_fields[name].metadata:
-        low = getattr(rule, "ge", low)
-        high = getattr(rule, "le", high)
-    if low is not None and high is not None:
-        return f" {low}..{high}"
-    if low is not None:
-        return f" ≥ {low}"
-    return f" ≤ {high}" if high is not None else ""
-
-
-def _default_text(name: str) -> str:
-    field = Settings.model_fields[name]
-    value = field.get_default(call_default_factory=True)
-    if value is None:
-        return "unset"
-    if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
-    if isinstance(value, timedelta):
-        return f"`{format_duration(value)}`"
-    if isinstance(value, list):
-        return f"`{','.join(map(str, value))}`" if value else "empty"
-    return f"`{value}`"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def settings_reference() -> str:
-    """``docs/configuration.md``: every setting, grouped as in :class:`Settings`."""
-    lines = [
-        "# Configuration",
-        "",
-        "<!-- Generated from authgate.config.Settings; do not edit by hand.",
-        f"     Regenerate: {REFERENCE_COMMAND} -->",
-        "",
-        "Every setting is an environment variable (or a line in a `.env` file in "
-        "the working directory). Booleans take `true`/`false`; durations take "
-        "seconds or `90s`, `15m`, `12h`, `7d`, `2w`; lists are comma-separated.",
-        "",
-        "This page is generated from the field descriptions in "
-        "`src/authgate/config.py`; after changing a setting, regenerate it with",
-        "",
-        "```sh",
-        REFERENCE_COMMAND,
-        "```",
-        "",
-        "(`tests/unit/test_configuration_doc.py` fails until you do).",
-    ]
-    for group, names in setting_groups().items():
-        lines += [
-            "",
-            f"## {group}",
-            "",
-            "| Variable | Type | Default | Description |",
-            "|---|---|---|---|",
-        ]
-        for name in names:
-            field = Settings.model_fields[name]
-            kind = _type_text(field.annotation) + _bounds(name)
-            lines.append(
-                f"| `{env_name(name)}` | {_cell(kind)} | {_cell(_default_text(name))}"
-                f" | {_cell(field.description or '')} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def main() -> None:
-    sys.stdout.write(settings_reference())
-
-
-if __name__ == "__main__":
-    main()
