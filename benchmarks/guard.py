@@ -1,8 +1,9 @@
 """What the guard costs a host app: its protected endpoint over its open one,
 measured side by side in one run.
 
-Run with ``.venv/bin/python benchmarks/guard.py`` (``--duration``, ``--only`` as
-for ``benchmarks/run.py``, whose servers, load generator and report it uses).
+Run with ``.venv/bin/python benchmarks/guard.py`` (``--duration``, ``--warmup``,
+``--concurrency`` as for ``benchmarks/run.py``, whose servers, load generator
+and report it uses).
 
 The host is ``examples/fastapi_app/app.py`` under ``uvicorn`` (one process, no
 access log) in a subprocess, trusting an ``authgate serve`` subprocess that is

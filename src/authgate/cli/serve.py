@@ -5,7 +5,7 @@ from typing import Any
 
 #: How uvicorn runs Authgate, here and in the tests' live servers. No proxy
 #: headers: AUTHGATE_TRUSTED_PROXIES decides whose X-Forwarded-For counts
-#: (web/forwarded.py); uvicorn's own default trusts any loopback peer.
+#: (server/forwarded.py); uvicorn's own default trusts any loopback peer.
 UVICORN_OPTIONS: dict[str, Any] = {"server_header": False, "proxy_headers": False}
 
 

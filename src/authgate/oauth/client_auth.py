@@ -8,8 +8,9 @@ endpoints (RFC 6749 §2.3, OAuth 2.1 §2.4, RFC 7591 §2 method names).
   redirect URI and the refresh token's binding stand in for a secret.
 
 Secrets are 256-bit minted values, so comparing their SHA-256 digests in
-constant time is enough (no slow KDF: DESIGN.md). A confidential client may use
-either secret method; a client with a secret must present it.
+constant time is enough (a slow KDF protects what can be guessed, and 256
+random bits cannot). A confidential client may use either secret method; a
+client with a secret must present it.
 """
 
 import base64

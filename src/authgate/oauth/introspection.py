@@ -1,6 +1,6 @@
 """Token introspection (RFC 7662), for resource servers that cannot verify a
-token themselves: every confidential client may ask (DESIGN.md), public
-clients may not (§2.1: the endpoint must be protected).
+token themselves: every confidential client may ask, public clients
+may not (§2.1: the endpoint must be protected).
 
 It answers for every credential Authgate issues: JWT access tokens (signature,
 expiry, revocation, the user and session still alive), personal access tokens

@@ -2,7 +2,7 @@
 the key a rate limit counts it under.
 
 Pure functions, so the rules are tested without a server: the middleware in
-``web/forwarded.py`` applies :func:`client_address` once per request and every
+``server/forwarded.py`` applies :func:`client_address` once per request and every
 reader of the address (rate limits, audit, sessions) sees its answer.
 """
 

@@ -1,7 +1,8 @@
 """Opaque token format ``{prefix}_{kind}_{random}{checksum}``.
 
 - ``random``: 32 bytes from ``secrets`` as 43 base62 characters (256 bits), so a
-  plain SHA-256 is a safe way to store it (no slow KDF needed, DESIGN.md).
+  plain SHA-256 is a safe way to store it (a slow KDF protects what can be
+  guessed, and 256 random bits cannot).
 - ``checksum``: CRC32 of everything before it, 6 base62 characters, so secret
   scanners (and our own parser) reject typos and look-alikes offline, without a
   database round trip.
