@@ -6,7 +6,7 @@ from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.errors import InvalidRequest
 
 
-def test_empty_is_open():
+def test_empty_is_open() -> None:
     assert OPEN.open
     assert Allowlist.parse([]).open
     assert Allowlist.parse(["", "  "]).open
@@ -14,7 +14,7 @@ def test_empty_is_open():
     assert OPEN.allows(None)
 
 
-def test_addresses_and_domains():
+def test_addresses_and_domains() -> None:
     allowed = Allowlist.parse(["Alice@Example.com", "@corp.example"])
     assert not allowed.open
     assert allowed.allows("alice@example.com")
@@ -36,12 +36,12 @@ def test_addresses_and_domains():
         "no-at-sign",
     ],
 )
-def test_everything_else_is_refused(email):
+def test_everything_else_is_refused(email: str | None) -> None:
     allowed = Allowlist.parse(["alice@example.com", "@corp.example"])
     assert not allowed.allows(email)
 
 
 @pytest.mark.parametrize("entry", ["example.com", "@", "alice@", "@nodot", "a b@c.d"])
-def test_malformed_entries_are_refused(entry):
+def test_malformed_entries_are_refused(entry: str) -> None:
     with pytest.raises(InvalidRequest, match="neither an email address"):
         Allowlist.parse([entry])

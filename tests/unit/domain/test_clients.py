@@ -1,15 +1,23 @@
 """Redirect-URI rules (OAuth 2.1 §2.3.1, RFC 8252 §7-8) and client secrets."""
 
 import dataclasses
-from types import SimpleNamespace
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
-from authgate.domain import clients
+from authgate.domain import audit, clients, grants, refresh_tokens
 from authgate.domain.clients import redirect_kind, redirect_uri_matches
-from authgate.errors import InvalidClientMetadata, InvalidRedirectUri
+from authgate.domain.passwords import Hasher
+from authgate.errors import (
+    Conflict,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    NotFound,
+)
 from authgate.util import tokens
+from tests.support.memory import MemoryStores
+from tests.unit.domain.conftest import ACCESS_TTL, CLIENT
+from tests.unit.domain.conftest import register as register_user
 
 
 @pytest.mark.parametrize(
@@ -23,7 +31,7 @@ from authgate.util import tokens
         ("com.example.app:/oauth2redirect", "private_use"),
     ],
 )
-def test_accepted_redirect_uris(uri, kind):
+def test_accepted_redirect_uris(uri: str, kind: str) -> None:
     assert redirect_kind(uri) == kind
 
 
@@ -45,7 +53,7 @@ def test_accepted_redirect_uris(uri, kind):
         "https://app.example.com:99999/cb",
     ],
 )
-def test_refused_redirect_uris(uri):
+def test_refused_redirect_uris(uri: str) -> None:
     with pytest.raises(InvalidRedirectUri):
         redirect_kind(uri)
 
@@ -70,11 +78,11 @@ def test_refused_redirect_uris(uri):
         ("http://127.0.0.1/cb?a=1", "http://127.0.0.1:5/cb?a=1", True),
     ],
 )
-def test_matching(registered, presented, matches):
+def test_matching(registered: str, presented: str, matches: bool) -> None:
     assert redirect_uri_matches(registered, presented) is matches
 
 
-def test_grant_types_and_defaults():
+def test_grant_types_and_defaults() -> None:
     assert clients.check_grant_types(["device_code"], public=True) == (
         clients.DEVICE_CODE,
     )
@@ -89,7 +97,7 @@ def test_grant_types_and_defaults():
     ]
 
 
-def test_secret_comparison():
+def test_secret_comparison() -> None:
     secret = tokens.mint("ag", "cs")
     client = clients.Client(
         id="cl_1",
@@ -105,33 +113,94 @@ def test_secret_comparison():
     assert not clients.secret_matches(None, secret)
 
 
-class _Stores:
-    """Just the client store, holding one row that claims the CLI's id (as a
-    hand-edited database might)."""
-
-    def __init__(self) -> None:
-        impostor = dataclasses.replace(
-            clients.CLI_CLIENT,
-            name="Impostor",
-            redirect_uris=("https://evil.example/cb",),
-            registration="dynamic",
-        )
-        self.clients = SimpleNamespace(get=self._get, all=self._all)
-        self._rows = {impostor.id: impostor}
-
-    async def _get(self, client_id: str) -> clients.Client | None:
-        return self._rows.get(client_id)
-
-    async def _all(self) -> list[clients.Client]:
-        return list(self._rows.values())
-
-
 @pytest.mark.anyio
-async def test_the_built_in_client_wins_over_any_stored_row():
-    stores: Any = _Stores()
+async def test_the_built_in_client_wins_over_any_stored_row(
+    stores: MemoryStores,
+) -> None:
+    # One row claiming the CLI's id, as a hand-edited database might hold.
+    impostor = dataclasses.replace(
+        clients.CLI_CLIENT,
+        name="Impostor",
+        redirect_uris=("https://evil.example/cb",),
+        registration="dynamic",
+    )
+    await stores.clients.add(impostor)
     assert await clients.find(stores, clients.CLI_CLIENT_ID) is clients.CLI_CLIENT
     assert await clients.find(stores, "x" * (clients.CLIENT_ID_MAX + 1)) is None
     assert (await clients.listed(stores))[0] is clients.CLI_CLIENT
+
+
+async def register(
+    stores: MemoryStores, *, public: bool
+) -> tuple[clients.Client, str | None]:
+    return await clients.create(
+        stores,
+        prefix="ag",
+        name=" My app ",
+        redirect_uris=["http://127.0.0.1/cb"],
+        grant_types=None,
+        public=public,
+        registration="dynamic",
+        created_by=None,
+        client=CLIENT,
+    )
+
+
+@pytest.mark.anyio
+async def test_a_confidential_client_gets_a_secret_shown_once(
+    stores: MemoryStores,
+) -> None:
+    client, secret = await register(stores, public=False)
+    assert secret is not None
+    assert client.secret_hash == tokens.digest(secret)
+    assert clients.secret_matches(await clients.find(stores, client.id), secret)
+    assert (client.name, client.registered_from) == ("My app", CLIENT.ip)
+    public, no_secret = await register(stores, public=True)
+    assert (public.auth_method, no_secret) == ("none", None)
+    assert stores.audit.actions() == [audit.Action.CLIENT_REGISTERED] * 2
+
+
+@pytest.mark.anyio
+async def test_deleting_a_client_revokes_what_it_holds(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register_user(stores, hasher, "alice")
+    client, _ = await register(stores, public=True)
+    await grants.give_consent(
+        stores,
+        user_id=alice.id,
+        client_id=client.id,
+        scopes=["read"],
+        resources=[],
+        client=CLIENT,
+    )
+    issued = await refresh_tokens.issue(
+        stores,
+        prefix="ag",
+        lifetime=refresh_tokens.Lifetime(idle=timedelta(days=1), max=timedelta(days=2)),
+        user_id=alice.id,
+        client_id=client.id,
+    )
+    await clients.delete(
+        stores, client.id, access_ttl=ACCESS_TTL, actor_id=None, client=CLIENT
+    )
+    assert await clients.find(stores, client.id) is None
+    assert stores.refresh_tokens.rows[issued.token.id].revoked_at is not None
+    assert await stores.consents.list_for_user(alice.id) == []
+    # Its live access tokens name it (``client_id``) and their grant (``gid``).
+    assert set(stores.revocations.rows) == {client.id, issued.token.family_id}
+    with pytest.raises(NotFound):
+        await clients.delete(
+            stores, client.id, access_ttl=ACCESS_TTL, actor_id=None, client=CLIENT
+        )
+    with pytest.raises(Conflict):
+        await clients.delete(
+            stores,
+            clients.CLI_CLIENT_ID,
+            access_ttl=ACCESS_TTL,
+            actor_id=None,
+            client=CLIENT,
+        )
 
 
 @pytest.mark.parametrize(
@@ -145,11 +214,13 @@ async def test_the_built_in_client_wins_over_any_stored_row():
         ("https://127.0.0.1/callback", False),
     ],
 )
-def test_the_cli_redirects_on_every_loopback_host_and_port(uri, accepted):
+def test_the_cli_redirects_on_every_loopback_host_and_port(
+    uri: str, accepted: bool
+) -> None:
     assert clients.CLI_CLIENT.accepts_redirect(uri) is accepted
 
 
-def test_the_cli_client_never_gets_admin_and_is_never_remembered():
+def test_the_cli_client_never_gets_admin_and_is_never_remembered() -> None:
     cli = clients.CLI_CLIENT
     assert "admin" not in cli.allowed_scopes()
     assert cli.public

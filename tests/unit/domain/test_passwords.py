@@ -1,9 +1,8 @@
 import asyncio
 import time
-from typing import Any
 
 import pytest
-from argon2 import PasswordHasher, Type
+from argon2 import Parameters, PasswordHasher, Type, extract_parameters
 
 from authgate.domain import passwords
 from authgate.domain.passwords import MAX_LENGTH, Hasher, check_policy
@@ -12,7 +11,7 @@ from authgate.errors import WeakPassword
 GOOD = "correct horse battery staple"
 
 
-def test_policy_accepts_a_good_password():
+def test_policy_accepts_a_good_password() -> None:
     check_policy(GOOD, min_length=12, username="alice")
 
 
@@ -28,22 +27,22 @@ def test_policy_accepts_a_good_password():
         ("my name is ALICE123!", "username"),
     ],
 )
-def test_policy_refuses(password, message):
+def test_policy_refuses(password: str, message: str) -> None:
     with pytest.raises(WeakPassword, match=message):
         check_policy(password, min_length=12, username="alice123")
 
 
-def test_min_length_is_the_setting():
+def test_min_length_is_the_setting() -> None:
     check_policy("abcdefgh-xyz", min_length=12)
     with pytest.raises(WeakPassword, match="at least 13"):
         check_policy("abcdefgh-xyz", min_length=13)
 
 
-def test_max_length_boundary():
+def test_max_length_boundary() -> None:
     check_policy("ab" * (MAX_LENGTH // 2), min_length=12)
 
 
-def test_length_counts_characters_after_nfc_normalisation():
+def test_length_counts_characters_after_nfc_normalisation() -> None:
     # "é" written as "e" + combining acute: 12 code points, 6 characters
     decomposed = "e\u0301" * 6
     with pytest.raises(WeakPassword, match="at least 12"):
@@ -51,19 +50,14 @@ def test_length_counts_characters_after_nfc_normalisation():
     check_policy("é" * 12, min_length=12)
 
 
-def test_no_username_no_username_rule():
+def test_no_username_no_username_rule() -> None:
     check_policy("alice-in-wonderland", min_length=12, username=None)
     with pytest.raises(WeakPassword):
         check_policy("alice-in-wonderland", min_length=12, username="alice")
 
 
-@pytest.fixture(scope="module")
-def hasher() -> Hasher:
-    return Hasher(time_cost=1, memory_kib=1024)
-
-
 @pytest.mark.anyio
-async def test_hash_is_argon2id_and_verifies(hasher):
+async def test_hash_is_argon2id_and_verifies(hasher: Hasher) -> None:
     hashed = await hasher.hash(GOOD)
     assert hashed.startswith("$argon2id$")
     assert GOOD not in hashed
@@ -74,12 +68,14 @@ async def test_hash_is_argon2id_and_verifies(hasher):
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("stored", [None, "", "not-a-hash", "$argon2id$v=19$broken"])
-async def test_verify_without_a_usable_hash_is_false(hasher, stored):
+async def test_verify_without_a_usable_hash_is_false(
+    hasher: Hasher, stored: str | None
+) -> None:
     assert await hasher.verify(stored, GOOD) is False
 
 
 @pytest.mark.anyio
-async def test_verify_none_still_costs_a_hash(hasher):
+async def test_verify_none_still_costs_a_hash(hasher: Hasher) -> None:
     # an unknown user is checked against a dummy hash, not answered at once
     hashed = await hasher.hash(GOOD)
     called: list[str] = []
@@ -100,7 +96,7 @@ async def test_verify_none_still_costs_a_hash(hasher):
 
 
 @pytest.mark.anyio
-async def test_needs_rehash_when_parameters_change():
+async def test_needs_rehash_when_parameters_change() -> None:
     old = Hasher(time_cost=1, memory_kib=1024)
     new = Hasher(time_cost=2, memory_kib=2048)
     hashed = await old.hash(GOOD)
@@ -112,7 +108,7 @@ async def test_needs_rehash_when_parameters_change():
 
 
 @pytest.mark.anyio
-async def test_a_stronger_hash_is_never_rehashed_down():
+async def test_a_stronger_hash_is_never_rehashed_down() -> None:
     """Instances with old and new settings side by side must not rewrite each
     other's hashes on every login."""
     old = Hasher(time_cost=1, memory_kib=1024)
@@ -123,7 +119,7 @@ async def test_a_stronger_hash_is_never_rehashed_down():
     assert more_memory.needs_rehash(await Hasher(3, 2048).hash(GOOD))  # less memory
 
 
-def test_an_unreadable_or_foreign_hash_needs_rehash():
+def test_an_unreadable_or_foreign_hash_needs_rehash() -> None:
     hasher = Hasher(time_cost=1, memory_kib=1024)
     assert hasher.needs_rehash("not a hash")
     argon2i = PasswordHasher(time_cost=3, memory_cost=4096, type=Type.I).hash(GOOD)
@@ -131,7 +127,7 @@ def test_an_unreadable_or_foreign_hash_needs_rehash():
 
 
 @pytest.mark.anyio
-async def test_hashing_does_not_block_the_event_loop():
+async def test_hashing_does_not_block_the_event_loop() -> None:
     slow = Hasher(time_cost=3, memory_kib=32768)
     ticks = 0
 
@@ -156,18 +152,19 @@ async def test_hashing_does_not_block_the_event_loop():
 
 
 @pytest.mark.anyio
-async def test_the_rehash_check_parses_each_parameter_set_once(monkeypatch):
+async def test_the_rehash_check_parses_each_parameter_set_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """It runs on the event loop at every login: the second hash made with the
     same parameters is judged without parsing, and another set still is."""
     hasher = Hasher(time_cost=2, memory_kib=2048)
     same = [await hasher.hash(GOOD), await hasher.hash("another good passphrase")]
     weaker = await Hasher(time_cost=1, memory_kib=2048).hash(GOOD)
     parsed: list[str] = []
-    real = passwords.extract_parameters
 
-    def counted(password_hash: str) -> Any:
+    def counted(password_hash: str) -> Parameters:
         parsed.append(password_hash)
-        return real(password_hash)
+        return extract_parameters(password_hash)
 
     monkeypatch.setattr(passwords, "extract_parameters", counted)
     assert [hasher.needs_rehash(h) for h in same] == [False, False]

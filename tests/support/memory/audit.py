@@ -1,0 +1,35 @@
+"""The audit log."""
+
+from dataclasses import replace
+
+from authgate.domain.audit import AuditEvent, AuditQuery
+
+
+class MemoryAudit:
+    def __init__(self) -> None:
+        #: every event, oldest first, numbered from 1 as the table's key is
+        self.events: list[AuditEvent] = []
+
+    async def add(self, event: AuditEvent) -> None:
+        self.events.append(replace(event, id=len(self.events) + 1))
+
+    async def query(self, query: AuditQuery) -> list[AuditEvent]:
+        def wanted(event: AuditEvent) -> bool:
+            assert event.id is not None
+            return (
+                (
+                    not query.user_id
+                    or query.user_id in (event.actor_id, event.target_id)
+                )
+                and (not query.action or event.action == query.action)
+                and (not query.org_id or event.org_id == query.org_id)
+                and (not query.since or event.at >= query.since)
+                and (not query.until or event.at < query.until)
+                and (query.before_id is None or event.id < query.before_id)
+            )
+
+        return [e for e in reversed(self.events) if wanted(e)][: query.limit]
+
+    def actions(self) -> list[str]:
+        """The actions recorded, oldest first: what most tests look at."""
+        return [e.action for e in self.events]
