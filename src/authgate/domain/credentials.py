@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from authgate.domain import audit, sessions
+from authgate.domain import audit
 from authgate.domain.context import ClientInfo
 from authgate.errors import Forbidden, InvalidRequest, InvalidToken, NotFound
 from authgate.util import clock, tokens
@@ -261,44 +261,3 @@ async def record_use(
             target_id=used.id,
             org_id=used.org_id,
         )
-
-
-async def revoke_everything(
-    stores: "Stores",
-    user_id: str,
-    *,
-    actor_id: str | None,
-    access_ttl: timedelta,
-    client: ClientInfo,
-) -> dict[str, int]:
-    """End every login (sessions, OAuth grants) and revoke every token and key
-    of a user (back office)."""
-    if await stores.users.get(user_id) is None:
-        raise NotFound("No such user.")
-    revoked = await stores.credentials.revoke_all_for_user(user_id, clock.now())
-    ended = await sessions.end_logins(
-        stores,
-        user_id,
-        reason="admin_revoke",
-        actor_id=actor_id,
-        access_ttl=access_ttl,
-        client=client,
-    )
-    stores.invalidate(user_id, *revoked)
-    await audit.record(
-        stores,
-        audit.Action.CREDENTIALS_REVOKED,
-        client,
-        actor_id=actor_id,
-        target_id=user_id,
-        details={
-            "credentials": revoked,
-            "sessions": len(ended.sessions),
-            "grants": len(ended.grants),
-        },
-    )
-    return {
-        "credentials": len(revoked),
-        "sessions": len(ended.sessions),
-        "grants": len(ended.grants),
-    }
