@@ -12,10 +12,11 @@ stolen family cannot be kept alive forever by refreshing it.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from authgate.domain import audit, sessions
 from authgate.domain.context import ClientInfo
+from authgate.domain.refresh_families import RefreshToken
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
 
@@ -31,53 +32,6 @@ class Lifetime:
 
     def expiry(self, family_started_at: datetime, now: datetime) -> datetime:
         return min(now + self.idle, family_started_at + self.max)
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshToken:
-    id: str
-    family_id: str
-    user_id: str
-    created_at: datetime
-    expires_at: datetime
-    #: when the first token of the family was issued (the sign-in or grant)
-    family_created_at: datetime
-    session_id: str | None = None
-    client_id: str | None = None
-    scope: str = ""
-    audience: str | None = None
-    used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-class RefreshTokenStore(Protocol):
-    async def add(self, token: RefreshToken, token_hash: str) -> None: ...
-
-    async def by_hash(self, token_hash: str) -> RefreshToken | None: ...
-
-    async def mark_used(self, token_id: str, at: datetime) -> bool:
-        """Atomically retire an unused token; ``False`` when it was already used."""
-
-    async def revoke_family(self, family_id: str, at: datetime) -> int: ...
-
-    async def revoke_for_client(self, client_id: str, at: datetime) -> list[str]:
-        """Revoke every live token issued to an OAuth client; the families hit."""
-
-    async def revoke_for_user(
-        self,
-        user_id: str,
-        at: datetime,
-        *,
-        client_id: str | None = None,
-        keep_session: str | None = None,
-    ) -> list[str]:
-        """Revoke every live token of the user (only those issued to
-        ``client_id`` when given; none bound to session ``keep_session``); the
-        OAuth families hit (first-party ones die with their sessions)."""
-
-    async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
-        """The unused, unrevoked, unexpired token of each of the user's OAuth
-        families (one per family), newest first."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from authgate.domain.lockout import LockoutStore
     from authgate.domain.orgs import OrgStore
     from authgate.domain.recovery import RecoveryKeyStore
-    from authgate.domain.refresh_tokens import RefreshTokenStore
+    from authgate.domain.refresh_families import RefreshTokenStore
     from authgate.domain.replay import ReplayStore
     from authgate.domain.revocations import RevocationStore
     from authgate.domain.sessions import SessionStore
