@@ -12,17 +12,15 @@ stolen family cannot be kept alive forever by refreshing it.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeGuard
+from typing import Protocol, TypeGuard
 
-from authgate.domain import audit, sessions
+from authgate.domain import audit, invalidation, sessions
 from authgate.domain.context import ClientInfo
-from authgate.domain.refresh_families import RefreshToken
+from authgate.domain.refresh_families import RefreshToken, RefreshTokenStore
+from authgate.domain.sessions import SessionStore
+from authgate.domain.users import User, UserStore
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
-    from authgate.domain.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +38,17 @@ class Issued:
     secret: str  #: the ``ag_rt_…`` value, shown only now
 
 
+class Tx(audit.Tx, invalidation.Tx, Protocol):
+    @property
+    def refresh_tokens(self) -> RefreshTokenStore: ...
+    @property
+    def sessions(self) -> SessionStore: ...
+    @property
+    def users(self) -> UserStore: ...
+
+
 async def issue(
-    stores: "Stores",
+    stores: Tx,
     *,
     prefix: str,
     lifetime: Lifetime,
@@ -87,11 +94,11 @@ def issued_to(
 class Rotation:
     successor: Issued
     #: the token's user, checked active (callers need not read it again)
-    user: "User"
+    user: User
 
 
 async def rotate(
-    stores: "Stores",
+    stores: Tx,
     current: RefreshToken | None,
     *,
     client_id: str | None,
@@ -146,9 +153,7 @@ async def rotate(
     return Rotation(successor, user)
 
 
-async def _revoke_family(
-    stores: "Stores", token: RefreshToken, client: ClientInfo
-) -> None:
+async def _revoke_family(stores: Tx, token: RefreshToken, client: ClientInfo) -> None:
     now = clock.now()
     await stores.refresh_tokens.revoke_family(token.family_id, now)
     if token.session_id and await stores.sessions.revoke(
