@@ -2,16 +2,11 @@
 expiring (at most ``AUTHGATE_PAT_MAX_DAYS``), optionally narrowed by scopes."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from authgate.domain import credentials
 from authgate.domain.context import ClientInfo
 from authgate.errors import Forbidden, InvalidRequest
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
-
 
 #: What a token may be allowed to do. ``admin`` reaches the administration
 #: endpoints, for an administrator's token only (``authority``).
@@ -35,7 +30,7 @@ def check_scopes(scopes: list[str] | None) -> tuple[str, ...]:
 
 
 async def create(
-    stores: "Stores",
+    stores: credentials.Tx,
     *,
     prefix: str,
     user_id: str,

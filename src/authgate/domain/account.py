@@ -15,18 +15,15 @@ one checked.
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from authgate.domain import audit, lockout, sessions
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import ClientInfo
 from authgate.domain.passwords import Hasher
-from authgate.domain.users import User, normalize_email
+from authgate.domain.users import User, UserStore, normalize_email
 from authgate.errors import Conflict, Forbidden, InvalidCredentials, RateLimited
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 WRONG_PASSWORD = "The current password is wrong."  # noqa: S105 - a message
 TAKEN = "That email address belongs to another account."
@@ -41,6 +38,11 @@ class Confirmed:
     user: User
 
 
+class Tx(sessions.Tx, lockout.Tx, Protocol):
+    @property
+    def users(self) -> UserStore: ...
+
+
 def recheck_key(user_id: str) -> str:
     """The lockout counter of an account's password re-checks: apart from its
     sign-in counter (keyed by username, which never holds a colon), so a
@@ -48,7 +50,7 @@ def recheck_key(user_id: str) -> str:
     return f"recheck:{user_id}"
 
 
-async def check_recheck_open(stores: "Stores", user_id: str) -> None:
+async def check_recheck_open(stores: Tx, user_id: str) -> None:
     """Refuse (429) while the account's password re-checks are locked.
 
     A stolen session must not become a password oracle: every guess at the
@@ -70,7 +72,7 @@ async def confirm_password(hasher: Hasher, user: User, password: str) -> Confirm
 
 
 async def recheck_failed(
-    stores: "Stores", policy: lockout.Policy, user: User, *, client: ClientInfo
+    stores: Tx, policy: lockout.Policy, user: User, *, client: ClientInfo
 ) -> None:
     """Count and audit a wrong password given to a re-check, in its own
     transaction (the request that made it fails)."""
@@ -92,7 +94,7 @@ async def recheck_failed(
         )
 
 
-async def reconfirm(stores: "Stores", confirmed: Confirmed) -> User:
+async def reconfirm(stores: Tx, confirmed: Confirmed) -> User:
     """The user again, inside the write transaction: refused as a wrong
     password if the password changed (or the account went) since the check,
     and refused while re-checks are locked (a right guess racing wrong ones
@@ -107,7 +109,7 @@ async def reconfirm(stores: "Stores", confirmed: Confirmed) -> User:
 
 
 async def change_email(
-    stores: "Stores",
+    stores: Tx,
     user: User,
     email: str | None,
     *,
@@ -139,7 +141,7 @@ async def change_email(
 
 
 async def change_password(
-    stores: "Stores",
+    stores: Tx,
     confirmed: Confirmed,
     new_hash: str,
     *,

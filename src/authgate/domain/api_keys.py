@@ -2,15 +2,12 @@
 asked, owned by an organization when created in one (else by their creator)."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from authgate.domain import credentials
 from authgate.domain.context import ClientInfo
 from authgate.errors import InvalidRequest
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 Permission = Literal["read", "write"]
 MAX_DAYS = 3650
@@ -23,7 +20,7 @@ def permission_of(scopes: tuple[str, ...]) -> Permission:
 
 
 async def create(
-    stores: "Stores",
+    stores: credentials.Tx,
     *,
     prefix: str,
     user_id: str,

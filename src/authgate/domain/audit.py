@@ -4,13 +4,10 @@ they record, so an event is logged exactly when its change happened."""
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from authgate.domain.context import ClientInfo
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 
 class Action(enum.StrEnum):
@@ -100,8 +97,13 @@ class AuditStore(Protocol):
         the cursor."""
 
 
+class Tx(Protocol):
+    @property
+    def audit(self) -> AuditStore: ...
+
+
 async def record(
-    stores: "Stores",
+    stores: Tx,
     action: Action,
     client: ClientInfo,
     *,

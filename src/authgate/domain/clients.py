@@ -20,12 +20,14 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from authgate.domain import audit, revocations
 from authgate.domain.access_tokens import SCOPES as API_SCOPES
 from authgate.domain.context import ClientInfo
+from authgate.domain.grants import ConsentStore
+from authgate.domain.refresh_families import RefreshTokenStore
 from authgate.errors import (
     Conflict,
     InvalidClientMetadata,
@@ -34,9 +36,6 @@ from authgate.errors import (
 )
 from authgate.util import clock, loopback, tokens
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type name
@@ -175,7 +174,16 @@ class ClientStore(Protocol):
         """``False`` when there was no such client."""
 
 
-async def find(stores: "Stores", client_id: str) -> Client | None:
+class Tx(audit.Tx, revocations.Tx, Protocol):
+    @property
+    def clients(self) -> ClientStore: ...
+    @property
+    def consents(self) -> ConsentStore: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenStore: ...
+
+
+async def find(stores: Tx, client_id: str) -> Client | None:
     """The client with this id: built in, else registered. Every lookup by id
     goes through here, so a built-in client is known everywhere and no stored
     row can stand in for one."""
@@ -187,7 +195,7 @@ async def find(stores: "Stores", client_id: str) -> Client | None:
     return await stores.clients.get(client_id)
 
 
-async def listed(stores: "Stores") -> list[Client]:
+async def listed(stores: Tx) -> list[Client]:
     """Every client, built-in ones first, then registered ones newest first."""
     return [*BUILT_IN.values(), *await stores.clients.all()]
 
@@ -341,7 +349,7 @@ def default_grant_types(*, public: bool, redirect_uris: tuple[str, ...]) -> list
 
 
 async def create(
-    stores: "Stores",
+    stores: Tx,
     *,
     prefix: str,
     name: str,
@@ -412,7 +420,7 @@ def secret_matches(client: Client | None, secret: str) -> bool:
 
 
 async def delete(
-    stores: "Stores",
+    stores: Tx,
     client_id: str,
     *,
     access_ttl: timedelta,

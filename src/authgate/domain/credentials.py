@@ -7,16 +7,13 @@ Only the SHA-256 of a secret is stored; the secret is shown once, at creation.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
-from authgate.domain import audit, sessions
+from authgate.domain import audit, invalidation
 from authgate.domain.context import ClientInfo
 from authgate.errors import Forbidden, InvalidRequest, InvalidToken, NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 CredentialKind = Literal["pat", "key"]
 NAME_MAX = 100
@@ -118,6 +115,11 @@ class CredentialStore(Protocol):
         later; whether it was set (under concurrent calls, by one of them)."""
 
 
+class Tx(audit.Tx, invalidation.Tx, Protocol):
+    @property
+    def credentials(self) -> CredentialStore: ...
+
+
 def check_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > NAME_MAX or not cleaned.isprintable():
@@ -126,7 +128,7 @@ def check_name(name: str) -> str:
 
 
 async def issue(
-    stores: "Stores",
+    stores: Tx,
     *,
     kind: CredentialKind,
     prefix: str,
@@ -164,7 +166,7 @@ async def issue(
 
 
 async def revoke(
-    stores: "Stores",
+    stores: Tx,
     credential_id: str,
     *,
     kind: CredentialKind,
@@ -221,7 +223,7 @@ class Presented:
         )
 
 
-async def present(stores: "Stores", secret: str) -> Presented:
+async def present(stores: Tx, secret: str) -> Presented:
     """The live credential a secret names, or the refusal to raise once the
     use is recorded. Expired and revoked ones are refused with a reason the
     caller can act on."""
@@ -239,9 +241,7 @@ async def present(stores: "Stores", secret: str) -> Presented:
     return Presented(credential, answer, now)
 
 
-async def record_use(
-    stores: "Stores", presented: Presented, client: ClientInfo
-) -> None:
+async def record_use(stores: Tx, presented: Presented, client: ClientInfo) -> None:
     """The write :attr:`Presented.to_record` asks for: ``last_used_at``, and for
     a revoked credential an audit entry too, in the same transaction and only
     when this call moved ``last_used_at`` (so only one of many instances
@@ -261,44 +261,3 @@ async def record_use(
             target_id=used.id,
             org_id=used.org_id,
         )
-
-
-async def revoke_everything(
-    stores: "Stores",
-    user_id: str,
-    *,
-    actor_id: str | None,
-    access_ttl: timedelta,
-    client: ClientInfo,
-) -> dict[str, int]:
-    """End every login (sessions, OAuth grants) and revoke every token and key
-    of a user (back office)."""
-    if await stores.users.get(user_id) is None:
-        raise NotFound("No such user.")
-    revoked = await stores.credentials.revoke_all_for_user(user_id, clock.now())
-    ended = await sessions.end_logins(
-        stores,
-        user_id,
-        reason="admin_revoke",
-        actor_id=actor_id,
-        access_ttl=access_ttl,
-        client=client,
-    )
-    stores.invalidate(user_id, *revoked)
-    await audit.record(
-        stores,
-        audit.Action.CREDENTIALS_REVOKED,
-        client,
-        actor_id=actor_id,
-        target_id=user_id,
-        details={
-            "credentials": revoked,
-            "sessions": len(ended.sessions),
-            "grants": len(ended.grants),
-        },
-    )
-    return {
-        "credentials": len(revoked),
-        "sessions": len(ended.sessions),
-        "grants": len(ended.grants),
-    }

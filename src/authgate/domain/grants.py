@@ -21,16 +21,14 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from authgate.domain import audit, revocations
 from authgate.domain.context import ClientInfo
+from authgate.domain.refresh_families import RefreshTokenStore
 from authgate.errors import NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 #: OAuth 2.1 §4.1.2: a short lifetime; ten minutes at most, one is plenty.
 CODE_TTL = timedelta(seconds=60)
@@ -93,7 +91,7 @@ class AuthorizationCodeStore(Protocol):
 
 
 async def issue_code(
-    stores: "Stores",
+    stores: "Tx",
     *,
     prefix: str,
     client_id: str,
@@ -133,12 +131,12 @@ async def issue_code(
     return code, secret
 
 
-async def find_code(stores: "Stores", secret: str) -> AuthorizationCode | None:
+async def find_code(stores: "Tx", secret: str) -> AuthorizationCode | None:
     return await stores.authorization_codes.by_hash(tokens.digest(secret))
 
 
 async def redeem_code(
-    stores: "Stores", code: AuthorizationCode, *, client: ClientInfo
+    stores: "Tx", code: AuthorizationCode, *, client: ClientInfo
 ) -> bool:
     """Use the code up; ``False`` when it already was (a replay: the caller
     must then call :func:`code_replayed` and commit)."""
@@ -158,7 +156,7 @@ async def redeem_code(
 
 
 async def code_replayed(
-    stores: "Stores",
+    stores: "Tx",
     code: AuthorizationCode,
     *,
     access_ttl: timedelta,
@@ -178,9 +176,7 @@ async def code_replayed(
     )
 
 
-async def revoke_grant(
-    stores: "Stores", grant_id: str, *, access_ttl: timedelta
-) -> int:
+async def revoke_grant(stores: "Tx", grant_id: str, *, access_ttl: timedelta) -> int:
     """Revoke a grant's refresh family and access tokens; refresh tokens revoked.
 
     The newest access token of the grant was issued no later than now, so
@@ -192,7 +188,7 @@ async def revoke_grant(
 
 
 async def revoke_user_grants(
-    stores: "Stores",
+    stores: "Tx",
     user_id: str,
     *,
     client_id: str | None = None,
@@ -323,7 +319,7 @@ class StartedDevice:
 
 
 async def start_device(
-    stores: "Stores",
+    stores: "Tx",
     *,
     prefix: str,
     client_id: str,
@@ -349,7 +345,7 @@ async def start_device(
     return StartedDevice(device=device, device_code=secret, user_code=user_code)
 
 
-async def pending_device(stores: "Stores", user_code: str) -> DeviceCode | None:
+async def pending_device(stores: "Tx", user_code: str) -> DeviceCode | None:
     """The device authorization a user code names, while it awaits a decision."""
     code = normalize_user_code(user_code)
     if code is None:
@@ -365,7 +361,7 @@ async def pending_device(stores: "Stores", user_code: str) -> DeviceCode | None:
 
 
 async def decide_device(
-    stores: "Stores",
+    stores: "Tx",
     device: DeviceCode,
     *,
     user_id: str,
@@ -391,12 +387,12 @@ async def decide_device(
     return True
 
 
-async def find_device(stores: "Stores", device_code: str) -> DeviceCode | None:
+async def find_device(stores: "Tx", device_code: str) -> DeviceCode | None:
     return await stores.device_codes.by_device_code_hash(tokens.digest(device_code))
 
 
 async def poll_device(
-    stores: "Stores", device: DeviceCode, *, client: ClientInfo
+    stores: "Tx", device: DeviceCode, *, client: ClientInfo
 ) -> tuple[Poll, DeviceCode]:
     """One poll of the token endpoint (RFC 8628 §3.4-3.5), and the code as it
     now stands. Polls are recorded even when refused, so the caller commits
@@ -467,8 +463,34 @@ class ConsentStore(Protocol):
         """``False`` when the user had no consent for the client."""
 
 
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ClientNames(Protocol):
+    """The one read grants make of the client store (``clients.ClientStore``
+    is one): naming a client on a person's lists. The client rules sit above
+    grants, since deleting a client revokes what it was granted."""
+
+    async def get(self, client_id: str) -> Named | None: ...
+
+
+class Tx(audit.Tx, revocations.Tx, Protocol):
+    @property
+    def authorization_codes(self) -> AuthorizationCodeStore: ...
+    @property
+    def device_codes(self) -> DeviceCodeStore: ...
+    @property
+    def consents(self) -> ConsentStore: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenStore: ...
+    @property
+    def clients(self) -> ClientNames: ...
+
+
 async def remembered(
-    stores: "Stores",
+    stores: Tx,
     *,
     user_id: str,
     client_id: str,
@@ -481,7 +503,7 @@ async def remembered(
 
 
 async def give_consent(
-    stores: "Stores",
+    stores: Tx,
     *,
     user_id: str,
     client_id: str,
@@ -519,7 +541,7 @@ async def give_consent(
 
 
 async def refuse_consent(
-    stores: "Stores", *, user_id: str, client_id: str, client: ClientInfo
+    stores: Tx, *, user_id: str, client_id: str, client: ClientInfo
 ) -> None:
     await audit.record(
         stores,
@@ -542,14 +564,14 @@ class AuthorizedApp:
     last_used_at: datetime | None
 
 
-async def client_name(stores: "Stores", client_id: str) -> str:
+async def client_name(stores: Tx, client_id: str) -> str:
     """What to call a client on a person's lists: its registered name, or its
     id (a client metadata document's URL) when it is not stored."""
     found = await stores.clients.get(client_id)
     return found.name if found else client_id
 
 
-async def authorized_apps(stores: "Stores", user_id: str) -> list[AuthorizedApp]:
+async def authorized_apps(stores: Tx, user_id: str) -> list[AuthorizedApp]:
     heads = await stores.refresh_tokens.live_heads(user_id, clock.now())
     last_used: dict[str, datetime] = {}
     for head in heads:  # newest first: the first of each client is its last use
@@ -567,7 +589,7 @@ async def authorized_apps(stores: "Stores", user_id: str) -> list[AuthorizedApp]
 
 
 async def withdraw_consent(
-    stores: "Stores",
+    stores: Tx,
     *,
     user_id: str,
     client_id: str,

@@ -34,7 +34,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from authgate.domain import audit, invites, orgs, registration
 from authgate.domain.allowlist import Allowlist
@@ -45,9 +45,6 @@ from authgate.domain.users import User, normalize_email, normalize_username
 from authgate.errors import Forbidden, InvalidRequest, SignInRefused
 from authgate.util import clock
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +90,11 @@ class IdentityStore(Protocol):
         """Insert; raise ``Conflict`` when the organization is linked already."""
 
 
+class Tx(orgs.Tx, Protocol):
+    @property
+    def identities(self) -> IdentityStore: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     allowlist: Allowlist
@@ -114,7 +116,7 @@ class SignedIn:
 
 
 async def sign_in(
-    stores: "Stores",
+    stores: Tx,
     identity: UpstreamIdentity,
     policy: Policy,
     *,
@@ -180,7 +182,7 @@ async def sign_in(
 
 
 async def record_refusal(
-    stores: "Stores",
+    stores: Tx,
     provider: str,
     reason: str,
     client: ClientInfo,
@@ -202,7 +204,7 @@ async def record_refusal(
 DEV = "dev"
 
 
-async def dev_account(stores: "Stores", username: str, client: ClientInfo) -> User:
+async def dev_account(stores: Tx, username: str, client: ClientInfo) -> User:
     """Dev login's account: the user named ``username``, or a new password-less
     one (the administrator, if it is the first). The web layer allows this
     only on loopback (``authgate.upstream.dev_login``)."""
@@ -248,7 +250,7 @@ def _email(raw: str | None) -> str | None:
 
 
 async def _link(
-    stores: "Stores",
+    stores: Tx,
     identity: UpstreamIdentity,
     user_id: str,
     email: str | None,
@@ -278,7 +280,7 @@ async def _link(
 
 
 async def _create(
-    stores: "Stores",
+    stores: Tx,
     identity: UpstreamIdentity,
     email: str | None,
     policy: Policy,
@@ -366,7 +368,7 @@ def username_base(hint: str | None) -> str | None:
     return name if len(name) >= 2 else None
 
 
-async def unique_username(stores: "Stores", hints: list[str | None]) -> str:
+async def unique_username(stores: Tx, hints: list[str | None]) -> str:
     """The first usable hint, made unique with a number (``alice-2``)."""
     base = next((b for b in map(username_base, hints) if b), "user")
     if await stores.users.by_username(base) is None:
@@ -379,7 +381,7 @@ async def unique_username(stores: "Stores", hints: list[str | None]) -> str:
 
 
 async def _join_org(
-    stores: "Stores", identity: UpstreamIdentity, user_id: str, client: ClientInfo
+    stores: Tx, identity: UpstreamIdentity, user_id: str, client: ClientInfo
 ) -> Membership:
     provider, external_id = identity.provider, identity.org_id or ""
     now = clock.now()
@@ -426,7 +428,7 @@ async def _join_org(
     return Membership(org=org, user_id=user_id, role=Role.MEMBER, created_at=now)
 
 
-async def _free_slug(stores: "Stores", base: str) -> str:
+async def _free_slug(stores: Tx, base: str) -> str:
     base = base[:40].strip("-") or "org"
     candidate = base
     number = 2

@@ -3,16 +3,13 @@ register on an invite-only instance."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from authgate.domain import audit
 from authgate.domain.context import ClientInfo
 from authgate.errors import Forbidden, InvalidRequest, NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 MAX_DAYS = 365
 
@@ -58,8 +55,13 @@ class InviteStore(Protocol):
     async def revoke(self, invite_id: str, at: datetime) -> bool: ...
 
 
+class Tx(audit.Tx, Protocol):
+    @property
+    def invites(self) -> InviteStore: ...
+
+
 async def create(
-    stores: "Stores",
+    stores: Tx,
     *,
     prefix: str,
     created_by: str | None,
@@ -100,16 +102,14 @@ async def create(
 _UNUSABLE = "That invite code is invalid, used or expired."
 
 
-async def find_usable(stores: "Stores", code: str) -> Invite:
+async def find_usable(stores: Tx, code: str) -> Invite:
     invite = await stores.invites.by_code_hash(tokens.digest(code.strip()))
     if invite is None or invite.status != "unused":
         raise Forbidden(_UNUSABLE)
     return invite
 
 
-async def consume(
-    stores: "Stores", invite: Invite, user_id: str, client: ClientInfo
-) -> None:
+async def consume(stores: Tx, invite: Invite, user_id: str, client: ClientInfo) -> None:
     # The conditional update makes a code good for exactly one account even when
     # two registrations race with it.
     if not await stores.invites.mark_used(invite.id, user_id, clock.now()):
@@ -125,7 +125,7 @@ async def consume(
 
 
 async def revoke(
-    stores: "Stores",
+    stores: Tx,
     invite_id: str,
     *,
     actor_id: str,

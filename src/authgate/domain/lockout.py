@@ -7,12 +7,9 @@ atomically, so the limit holds across instances and concurrent attempts.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +42,12 @@ class LockoutStore(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
-async def record_failure(stores: "Stores", policy: Policy, key: str) -> bool:
+class Tx(Protocol):
+    @property
+    def lockout(self) -> LockoutStore: ...
+
+
+async def record_failure(stores: Tx, policy: Policy, key: str) -> bool:
     """Count a failure; ``True`` when this failure locked the account."""
     now = clock.now()
     count = await stores.lockout.add_failure(key, now, policy.duration)

@@ -11,18 +11,16 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from authgate.domain import audit, invites
+from authgate.domain import audit, invalidation, invites
 from authgate.domain.context import ClientInfo
+from authgate.domain.credentials import CredentialStore
 from authgate.domain.permissions import Action, Role, require, require_owner_for
-from authgate.domain.users import normalize_email
+from authgate.domain.users import UserStore, normalize_email
 from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from authgate.util import clock
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 NAME_MAX = 100
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
@@ -90,13 +88,22 @@ class OrgStore(Protocol):
     async def member_ids(self, org_id: str) -> list[str]: ...
 
 
+class Tx(invites.Tx, invalidation.Tx, Protocol):
+    @property
+    def orgs(self) -> OrgStore: ...
+    @property
+    def credentials(self) -> CredentialStore: ...
+    @property
+    def users(self) -> UserStore: ...
+
+
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
     return slug or "org"
 
 
-async def free_slug(stores: "Stores", base: str) -> str:
+async def free_slug(stores: Tx, base: str) -> str:
     """``base``, or ``base-2``, ``base-3``… when taken, so that an org named
     but given no slug is never refused for a slug its creator did not choose
     (two names of no ASCII letters both make ``org``)."""
@@ -140,7 +147,7 @@ def check_role(role: str) -> Role:
 
 
 async def create(
-    stores: "Stores", *, user_id: str, name: str, slug: str | None, client: ClientInfo
+    stores: Tx, *, user_id: str, name: str, slug: str | None, client: ClientInfo
 ) -> Membership:
     """A new organization with its creator as owner (and their default org
     if they had none)."""
@@ -169,7 +176,7 @@ async def create(
 
 
 async def acting(
-    stores: "Stores", org_id: str, user_id: str, *, read_only: bool = False
+    stores: Tx, org_id: str, user_id: str, *, read_only: bool = False
 ) -> Membership | None:
     """The membership a credential of ``user_id`` acts with in an org, or
     ``None`` when the user is not (or no longer) a member. A read-only
@@ -181,7 +188,7 @@ async def acting(
 
 
 async def access(
-    stores: "Stores", id_or_slug: str, user_id: str, *, read_only: bool = False
+    stores: Tx, id_or_slug: str, user_id: str, *, read_only: bool = False
 ) -> Membership:
     """The caller's membership in an org; not a member and no such org look
     alike (404), so ids and slugs can't be probed."""
@@ -204,9 +211,7 @@ def claims(membership: Membership | None) -> dict[str, str | list[str]]:
     return {"org": membership.org.id, "roles": [membership.role]}
 
 
-async def set_default(
-    stores: "Stores", user_id: str, id_or_slug: str | None
-) -> str | None:
+async def set_default(stores: Tx, user_id: str, id_or_slug: str | None) -> str | None:
     """Choose the org a request acts in when it names none (``None``: no org).
     Only one of the user's own orgs can be chosen."""
     org_id = (await access(stores, id_or_slug, user_id)).org.id if id_or_slug else None
@@ -215,13 +220,13 @@ async def set_default(
     return org_id
 
 
-async def members(stores: "Stores", membership: Membership) -> list[Member]:
+async def members(stores: Tx, membership: Membership) -> list[Member]:
     require(membership.role, Action.READ_MEMBERS)
     return await stores.orgs.members(membership.org.id)
 
 
 async def update(
-    stores: "Stores",
+    stores: Tx,
     membership: Membership,
     *,
     name: str | None,
@@ -246,7 +251,7 @@ async def update(
     return Org(id=org.id, slug=new_slug, name=new_name, created_at=org.created_at)
 
 
-async def delete(stores: "Stores", membership: Membership, client: ClientInfo) -> None:
+async def delete(stores: Tx, membership: Membership, client: ClientInfo) -> None:
     require(membership.role, Action.DELETE)
     org = membership.org
     members = await stores.orgs.member_ids(org.id)
@@ -265,7 +270,7 @@ async def delete(stores: "Stores", membership: Membership, client: ClientInfo) -
 
 
 async def change_role(
-    stores: "Stores",
+    stores: Tx,
     membership: Membership,
     user_id: str,
     role: str,
@@ -297,7 +302,7 @@ async def change_role(
 
 
 async def remove_member(
-    stores: "Stores", membership: Membership, user_id: str, client: ClientInfo
+    stores: Tx, membership: Membership, user_id: str, client: ClientInfo
 ) -> None:
     """Remove a member; anyone may remove themselves (leave)."""
     org = membership.org
@@ -327,7 +332,7 @@ async def remove_member(
     )
 
 
-async def _lock(stores: "Stores", membership: Membership) -> Membership:
+async def _lock(stores: Tx, membership: Membership) -> Membership:
     """Lock the org, then read the actor's membership again: a change that held
     the lock first (say, demoting the actor) counts, as if run one after the
     other. (Only read-write callers get here, so no read-only cap is lost.)"""
@@ -338,13 +343,13 @@ async def _lock(stores: "Stores", membership: Membership) -> Membership:
     return current
 
 
-async def _keep_an_owner(stores: "Stores", org_id: str) -> None:
+async def _keep_an_owner(stores: Tx, org_id: str) -> None:
     if await stores.orgs.count_owners(org_id) <= 1:
         raise Conflict("An organization needs an owner: make someone else owner first.")
 
 
 async def invite(
-    stores: "Stores",
+    stores: Tx,
     membership: Membership,
     *,
     email: str,
@@ -370,14 +375,14 @@ async def invite(
     )
 
 
-async def invites_of(stores: "Stores", membership: Membership) -> list[invites.Invite]:
+async def invites_of(stores: Tx, membership: Membership) -> list[invites.Invite]:
     """The org's invites, newest first; seen by those who may invite."""
     require(membership.role, Action.INVITE)
     return await stores.invites.all(membership.org.id)
 
 
 async def revoke_invite(
-    stores: "Stores", membership: Membership, invite_id: str, client: ClientInfo
+    stores: Tx, membership: Membership, invite_id: str, client: ClientInfo
 ) -> None:
     require(membership.role, Action.INVITE)
     await invites.revoke(
@@ -390,7 +395,7 @@ async def revoke_invite(
 
 
 async def accept(
-    stores: "Stores", code: str, *, user_id: str, email: str | None, client: ClientInfo
+    stores: Tx, code: str, *, user_id: str, email: str | None, client: ClientInfo
 ) -> Membership:
     """Join the org an invite is for."""
     invite, _org = await invite_for(stores, code, email=email)
@@ -398,7 +403,7 @@ async def accept(
 
 
 async def decline(
-    stores: "Stores", code: str, *, user_id: str, email: str | None, client: ClientInfo
+    stores: Tx, code: str, *, user_id: str, email: str | None, client: ClientInfo
 ) -> Org:
     """Turn an invite down: it is revoked (and audited as such), so the link
     cannot be used afterwards by anyone."""
@@ -410,7 +415,7 @@ async def decline(
 
 
 async def invite_for(
-    stores: "Stores", code: str, *, email: str | None
+    stores: Tx, code: str, *, email: str | None
 ) -> tuple[invites.Invite, Org]:
     """The usable org invite a code names, and its org. The invite names an
     email address: only the account with that address may see or answer it."""
@@ -426,7 +431,7 @@ async def invite_for(
 
 
 async def join(
-    stores: "Stores", invite: invites.Invite, user_id: str, client: ClientInfo
+    stores: Tx, invite: invites.Invite, user_id: str, client: ClientInfo
 ) -> Membership:
     """Consume an org invite and add its membership (the caller checked who may)."""
     if invite.org_id is None or invite.role is None:

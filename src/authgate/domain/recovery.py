@@ -13,7 +13,6 @@ from authgate.util import clock, tokens
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from authgate.domain.stores import Stores
 
 #: Same answer for an unknown user, a wrong key and a used key.
 REFUSED = "Invalid username or recovery key."
@@ -27,8 +26,13 @@ class RecoveryKeyStore(Protocol):
         """Atomically delete the user's key if it has this hash; ``True`` if so."""
 
 
+class Tx(account.Tx, users.Tx, Protocol):
+    @property
+    def recovery_keys(self) -> RecoveryKeyStore: ...
+
+
 async def issue(
-    stores: "Stores",
+    stores: Tx,
     confirmed: account.Confirmed,
     *,
     prefix: str,
@@ -49,7 +53,7 @@ async def issue(
 
 
 async def recover(
-    stores: "Stores",
+    stores: Tx,
     hasher: Hasher,
     *,
     username: str,

@@ -12,16 +12,15 @@ stolen family cannot be kept alive forever by refreshing it.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeGuard
+from typing import Protocol, TypeGuard
 
-from authgate.domain import audit, sessions
+from authgate.domain import audit, invalidation, sessions
 from authgate.domain.context import ClientInfo
+from authgate.domain.refresh_families import RefreshToken, RefreshTokenStore
+from authgate.domain.sessions import SessionStore
+from authgate.domain.users import User, UserStore
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
-    from authgate.domain.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,60 +33,22 @@ class Lifetime:
 
 
 @dataclass(frozen=True, slots=True)
-class RefreshToken:
-    id: str
-    family_id: str
-    user_id: str
-    created_at: datetime
-    expires_at: datetime
-    #: when the first token of the family was issued (the sign-in or grant)
-    family_created_at: datetime
-    session_id: str | None = None
-    client_id: str | None = None
-    scope: str = ""
-    audience: str | None = None
-    used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-class RefreshTokenStore(Protocol):
-    async def add(self, token: RefreshToken, token_hash: str) -> None: ...
-
-    async def by_hash(self, token_hash: str) -> RefreshToken | None: ...
-
-    async def mark_used(self, token_id: str, at: datetime) -> bool:
-        """Atomically retire an unused token; ``False`` when it was already used."""
-
-    async def revoke_family(self, family_id: str, at: datetime) -> int: ...
-
-    async def revoke_for_client(self, client_id: str, at: datetime) -> list[str]:
-        """Revoke every live token issued to an OAuth client; the families hit."""
-
-    async def revoke_for_user(
-        self,
-        user_id: str,
-        at: datetime,
-        *,
-        client_id: str | None = None,
-        keep_session: str | None = None,
-    ) -> list[str]:
-        """Revoke every live token of the user (only those issued to
-        ``client_id`` when given; none bound to session ``keep_session``); the
-        OAuth families hit (first-party ones die with their sessions)."""
-
-    async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
-        """The unused, unrevoked, unexpired token of each of the user's OAuth
-        families (one per family), newest first."""
-
-
-@dataclass(frozen=True, slots=True)
 class Issued:
     token: RefreshToken
     secret: str  #: the ``ag_rt_…`` value, shown only now
 
 
+class Tx(audit.Tx, invalidation.Tx, Protocol):
+    @property
+    def refresh_tokens(self) -> RefreshTokenStore: ...
+    @property
+    def sessions(self) -> SessionStore: ...
+    @property
+    def users(self) -> UserStore: ...
+
+
 async def issue(
-    stores: "Stores",
+    stores: Tx,
     *,
     prefix: str,
     lifetime: Lifetime,
@@ -133,11 +94,11 @@ def issued_to(
 class Rotation:
     successor: Issued
     #: the token's user, checked active (callers need not read it again)
-    user: "User"
+    user: User
 
 
 async def rotate(
-    stores: "Stores",
+    stores: Tx,
     current: RefreshToken | None,
     *,
     client_id: str | None,
@@ -192,9 +153,7 @@ async def rotate(
     return Rotation(successor, user)
 
 
-async def _revoke_family(
-    stores: "Stores", token: RefreshToken, client: ClientInfo
-) -> None:
+async def _revoke_family(stores: Tx, token: RefreshToken, client: ClientInfo) -> None:
     now = clock.now()
     await stores.refresh_tokens.revoke_family(token.family_id, now)
     if token.session_id and await stores.sessions.revoke(

@@ -11,16 +11,12 @@ no administrator admitted.
 """
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from authgate.domain import invites, orgs, users
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import ClientInfo
 from authgate.errors import Forbidden, SignInRefused
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
-
 
 #: One answer whatever the address: it must not tell whether an account exists.
 ORG_INVITE_NEEDS_ACCOUNT = (
@@ -37,6 +33,9 @@ class Rules:
     allow_registration: bool
     allowlist: Allowlist = OPEN
     org_invites_create_accounts: bool = False
+
+
+class Tx(orgs.Tx, users.Tx, Protocol): ...
 
 
 def may_create_account(
@@ -57,7 +56,7 @@ def may_create_account(
 
 
 async def admit(
-    stores: "Stores", rules: Rules, email: str | None
+    stores: Tx, rules: Rules, email: str | None
 ) -> tuple[bool, "invites.Invite | None", str | None]:
     """Whether this registration may go ahead: (first account?, the invite it
     uses, the address it gets). Run once read-only before the password is
@@ -97,7 +96,7 @@ async def admit(
 
 
 async def register(
-    stores: "Stores", account: users.NewAccount, rules: Rules, *, client: ClientInfo
+    stores: Tx, account: users.NewAccount, rules: Rules, *, client: ClientInfo
 ) -> users.User:
     """In the write transaction: admit again (an invite may have been used
     meanwhile), then store the account made by ``users.prepare``."""

@@ -8,12 +8,9 @@ expired anyway.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from authgate.util import clock, tokens
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 
 class ReplayStore(Protocol):
@@ -25,7 +22,12 @@ class ReplayStore(Protocol):
         """Forget digests that expired before ``before``; how many."""
 
 
-async def use_once(stores: "Stores", value: str, expires_at: datetime) -> bool:
+class Tx(Protocol):
+    @property
+    def replay(self) -> ReplayStore: ...
+
+
+async def use_once(stores: Tx, value: str, expires_at: datetime) -> bool:
     """``True`` the first time ``value`` is used, ``False`` on every replay."""
     await stores.replay.purge(clock.now())
     return await stores.replay.claim(tokens.digest(value), expires_at)

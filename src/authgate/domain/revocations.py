@@ -12,12 +12,10 @@ A row is kept only as long as a token it could refuse might live.
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from authgate.domain import invalidation
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 
 class RevocationStore(Protocol):
@@ -32,7 +30,12 @@ class RevocationStore(Protocol):
         """Forget records that ended before ``before``; how many."""
 
 
-async def revoke(stores: "Stores", *ids: str, until: datetime) -> None:
+class Tx(invalidation.Tx, Protocol):
+    @property
+    def revocations(self) -> RevocationStore: ...
+
+
+async def revoke(stores: Tx, *ids: str, until: datetime) -> None:
     """Refuse every access token naming one of ``ids`` (as ``jti``, ``gid`` or
     ``client_id``) until ``until``, and evict their cached verifications."""
     await stores.revocations.prune(clock.now())
@@ -41,6 +44,6 @@ async def revoke(stores: "Stores", *ids: str, until: datetime) -> None:
     stores.invalidate(*ids)
 
 
-async def is_revoked(stores: "Stores", ids: Iterable[str]) -> bool:
+async def is_revoked(stores: Tx, ids: Iterable[str]) -> bool:
     wanted = [i for i in ids if i]
     return bool(wanted) and await stores.revocations.any_revoked(wanted, clock.now())

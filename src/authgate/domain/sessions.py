@@ -7,7 +7,7 @@ so a person at work is never signed out mid-task.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from authgate.domain import audit, grants
 from authgate.domain.context import ClientInfo
@@ -15,9 +15,6 @@ from authgate.errors import NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
 from authgate.util.useragent import device_label
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 #: ``last_active_at`` is written at most this often per session, so a busy
 #: session costs no database write per request.
@@ -75,6 +72,11 @@ class SessionStore(Protocol):
         """Revoke every live session of the user but ``keep``; the ids revoked."""
 
 
+class Tx(grants.Tx, Protocol):
+    @property
+    def sessions(self) -> SessionStore: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Started:
     session: Session
@@ -82,7 +84,7 @@ class Started:
 
 
 async def start(
-    stores: "Stores",
+    stores: Tx,
     policy: Policy,
     *,
     user_id: str,
@@ -116,7 +118,7 @@ async def start(
     return Started(session=session, token=token)
 
 
-async def resolve(stores: "Stores", policy: Policy, token: str) -> Session | None:
+async def resolve(stores: Tx, policy: Policy, token: str) -> Session | None:
     """The live session a cookie token names. Read-only, so a flood of unknown
     tokens never takes the database's write lock; :func:`touch` slides the
     idle deadline when :func:`due_for_touch` says so."""
@@ -131,12 +133,12 @@ def due_for_touch(session: Session) -> bool:
     return clock.now() - session.last_active_at >= TOUCH_INTERVAL
 
 
-async def touch(stores: "Stores", session: Session) -> None:
+async def touch(stores: Tx, session: Session) -> None:
     await stores.sessions.touch(session.id, clock.now())
 
 
 async def revoke(
-    stores: "Stores",
+    stores: Tx,
     session_id: str,
     *,
     user_id: str,
@@ -159,9 +161,7 @@ async def revoke(
         )
 
 
-async def live_for_user(
-    stores: "Stores", policy: Policy, user_id: str
-) -> list[Session]:
+async def live_for_user(stores: Tx, policy: Policy, user_id: str) -> list[Session]:
     """The user's sessions still alive now, newest activity first."""
     now = clock.now()
     found = await stores.sessions.list_for_user(user_id)
@@ -177,7 +177,7 @@ class Ended:
 
 
 async def end_logins(
-    stores: "Stores",
+    stores: Tx,
     user_id: str,
     *,
     keep: str | None = None,
@@ -227,7 +227,7 @@ class AppLogin:
     last_active_at: datetime  #: its last refresh
 
 
-async def app_logins(stores: "Stores", user_id: str) -> list[AppLogin]:
+async def app_logins(stores: Tx, user_id: str) -> list[AppLogin]:
     """The person's live OAuth logins, most recently refreshed first."""
     heads = await stores.refresh_tokens.live_heads(user_id, clock.now())
     return [
@@ -243,7 +243,7 @@ async def app_logins(stores: "Stores", user_id: str) -> list[AppLogin]:
 
 
 async def end_login(
-    stores: "Stores",
+    stores: Tx,
     login_id: str,
     *,
     user_id: str,
@@ -268,7 +268,7 @@ async def end_login(
 
 
 async def sign_out(
-    stores: "Stores",
+    stores: Tx,
     *,
     session_id: str | None,
     session_token: str | None,

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import jwt
 from cryptography.exceptions import InvalidTag
@@ -22,13 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from authgate.domain import audit
+from authgate.domain import audit, invalidation
 from authgate.domain.context import ClientInfo
 from authgate.errors import AuthgateError
 from authgate.util import clock
-
-if TYPE_CHECKING:
-    from authgate.domain.stores import Stores
 
 ACCESS_TOKEN_ALG = "ES256"  # noqa: S105 - an algorithm name
 ID_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm name
@@ -59,6 +56,11 @@ class KeyStore(Protocol):
 
     async def retire_active(self, alg: str, at: datetime) -> list[str]:
         """Retire the active key(s) of ``alg``; the kids retired."""
+
+
+class Tx(audit.Tx, invalidation.Tx, Protocol):
+    @property
+    def signing_keys(self) -> KeyStore: ...
 
 
 class KeyCipher:
@@ -161,7 +163,7 @@ class KeyRing:
         return {"keys": [dict(k.public_jwk) for k in self.published]}
 
 
-async def ensure(stores: "Stores", cipher: KeyCipher) -> None:
+async def ensure(stores: Tx, cipher: KeyCipher) -> None:
     """Generate any missing active key (first start)."""
     active = {k.alg for k in await stores.signing_keys.all() if k.retired_at is None}
     for alg in ALGORITHMS:
@@ -170,7 +172,7 @@ async def ensure(stores: "Stores", cipher: KeyCipher) -> None:
 
 
 async def rotate(
-    stores: "Stores",
+    stores: Tx,
     cipher: KeyCipher,
     *,
     actor_id: str | None,

@@ -1,73 +1,41 @@
 """The unit of work a use case runs in: every store, in one transaction.
 
 ``storage.db.Database.transaction()`` yields an object of this shape; use cases
-take it and never commit. ``invalidate`` names credentials, sessions or users
-whose cached verifications must be dropped once the transaction commits (on
-this instance at once, on the others through the revocation fan-out).
+take it and never commit. It sits on top of the domain: each domain module
+declares its own ``Tx``, the stores its use cases touch (``audit.Tx`` has
+``audit``; ``sessions.Tx`` adds ``sessions`` to the ``grants.Tx`` of the grants
+it ends; and so on up), so a module imports only those below it. ``Stores`` is
+the union of the topmost ones, so mypy checks it satisfies each of them.
 """
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from authgate.domain.audit import AuditStore
-    from authgate.domain.backoffice import BackOfficeStore
-    from authgate.domain.clients import ClientStore
-    from authgate.domain.credentials import CredentialStore
-    from authgate.domain.grants import (
-        AuthorizationCodeStore,
-        ConsentStore,
-        DeviceCodeStore,
-    )
-    from authgate.domain.identities import IdentityStore
-    from authgate.domain.invites import InviteStore
-    from authgate.domain.lockout import LockoutStore
-    from authgate.domain.orgs import OrgStore
-    from authgate.domain.recovery import RecoveryKeyStore
-    from authgate.domain.refresh_tokens import RefreshTokenStore
-    from authgate.domain.replay import ReplayStore
-    from authgate.domain.revocations import RevocationStore
-    from authgate.domain.sessions import SessionStore
-    from authgate.domain.signing_keys import KeyStore
-    from authgate.domain.users import UserStore
+from authgate.domain import (
+    clients,
+    identities,
+    recovery,
+    refresh_tokens,
+    registration,
+    replay,
+    signing_keys,
+)
+from authgate.domain.backoffice import BackOfficeStore
 
 
-class Stores(Protocol):
+class Stores(
+    identities.Tx,
+    recovery.Tx,
+    registration.Tx,
+    refresh_tokens.Tx,
+    clients.Tx,
+    signing_keys.Tx,
+    replay.Tx,
+    Protocol,
+):
     @property
-    def users(self) -> "UserStore": ...
-    @property
-    def sessions(self) -> "SessionStore": ...
-    @property
-    def refresh_tokens(self) -> "RefreshTokenStore": ...
-    @property
-    def lockout(self) -> "LockoutStore": ...
-    @property
-    def invites(self) -> "InviteStore": ...
-    @property
-    def signing_keys(self) -> "KeyStore": ...
-    @property
-    def audit(self) -> "AuditStore": ...
-    @property
-    def credentials(self) -> "CredentialStore": ...
-    @property
-    def recovery_keys(self) -> "RecoveryKeyStore": ...
-    @property
-    def backoffice(self) -> "BackOfficeStore": ...
-    @property
-    def orgs(self) -> "OrgStore": ...
-    @property
-    def identities(self) -> "IdentityStore": ...
-    @property
-    def replay(self) -> "ReplayStore": ...
-    @property
-    def clients(self) -> "ClientStore": ...
-    @property
-    def authorization_codes(self) -> "AuthorizationCodeStore": ...
-    @property
-    def device_codes(self) -> "DeviceCodeStore": ...
-    @property
-    def consents(self) -> "ConsentStore": ...
-    @property
-    def revocations(self) -> "RevocationStore": ...
+    def clients(self) -> clients.ClientStore:
+        """The whole store (``grants.Tx`` names only the read it makes)."""
 
-    def invalidate(self, *tags: str) -> None:
-        """Drop cached verifications tagged with these ids after commit."""
+    @property
+    def backoffice(self) -> BackOfficeStore:
+        """Read only by the back office's HTTP API, which has no use case."""

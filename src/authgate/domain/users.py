@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from authgate.domain import audit, credentials, lockout, sessions
+from authgate.domain import audit, lockout, sessions
 from authgate.domain.context import ClientInfo
+from authgate.domain.credentials import CredentialStore
 from authgate.domain.passwords import Hasher, check_policy
-from authgate.domain.stores import Stores
 from authgate.errors import Conflict, InvalidRequest, NotFound
 from authgate.util import clock
 from authgate.util.ids import new_id
@@ -85,6 +85,13 @@ class UserStore(Protocol):
         case; ``%`` and ``_`` match themselves)."""
 
 
+class Tx(sessions.Tx, lockout.Tx, Protocol):
+    @property
+    def users(self) -> UserStore: ...
+    @property
+    def credentials(self) -> CredentialStore: ...
+
+
 def normalize_username(raw: str) -> str:
     """NFKC + casefold so ``ALICE`` and ``alice`` are one account (ASVS 2.1 unicode)."""
     name = unicodedata.normalize("NFKC", raw).casefold().strip()
@@ -135,7 +142,7 @@ async def prepare(
 
 
 async def add(
-    stores: Stores,
+    stores: Tx,
     account: NewAccount,
     *,
     is_admin: bool,
@@ -180,7 +187,7 @@ class SignIn:
     new_hash: str | None = None
 
 
-async def begin_sign_in(stores: Stores, username: str) -> SignIn:
+async def begin_sign_in(stores: Tx, username: str) -> SignIn:
     """Step 1, read-only: whom the username names."""
     try:
         key = normalize_username(username)
@@ -201,7 +208,7 @@ async def check_password(hasher: Hasher, attempt: SignIn, password: str) -> Sign
 
 
 async def finish_sign_in(
-    stores: Stores, policy: lockout.Policy, attempt: SignIn, *, client: ClientInfo
+    stores: Tx, policy: lockout.Policy, attempt: SignIn, *, client: ClientInfo
 ) -> User | None:
     """Step 3, in the write transaction: the user when the password was right
     and the account is usable, else ``None``.
@@ -271,7 +278,7 @@ async def hash_password(
 
 
 async def replace_password(
-    stores: Stores,
+    stores: Tx,
     user: User,
     password_hash: str,
     *,
@@ -304,7 +311,7 @@ async def replace_password(
 LOCAL_OWNER = "owner"
 
 
-async def local_owner(stores: Stores) -> User:
+async def local_owner(stores: Tx) -> User:
     """Single-user mode's owner: the first administrator, or a password-less
     ``owner`` account made on first use (nobody can sign in as it; every
     request simply is it)."""
@@ -323,7 +330,7 @@ async def local_owner(stores: Stores) -> User:
 
 
 async def set_active(
-    stores: Stores,
+    stores: Tx,
     user_id: str,
     active: bool,
     *,
@@ -361,7 +368,7 @@ async def set_active(
 
 
 async def disable(
-    stores: Stores,
+    stores: Tx,
     user_id: str,
     *,
     actor_id: str | None,
@@ -375,13 +382,54 @@ async def disable(
     await set_active(
         stores, user_id, False, actor_id=actor_id, access_ttl=access_ttl, client=client
     )
-    await credentials.revoke_everything(
+    await revoke_everything(
         stores, user_id, actor_id=actor_id, access_ttl=access_ttl, client=client
     )
 
 
+async def revoke_everything(
+    stores: Tx,
+    user_id: str,
+    *,
+    actor_id: str | None,
+    access_ttl: timedelta,
+    client: ClientInfo,
+) -> dict[str, int]:
+    """End every login (sessions, OAuth grants) and revoke every token and key
+    of a user (back office)."""
+    if await stores.users.get(user_id) is None:
+        raise NotFound("No such user.")
+    revoked = await stores.credentials.revoke_all_for_user(user_id, clock.now())
+    ended = await sessions.end_logins(
+        stores,
+        user_id,
+        reason="admin_revoke",
+        actor_id=actor_id,
+        access_ttl=access_ttl,
+        client=client,
+    )
+    stores.invalidate(user_id, *revoked)
+    await audit.record(
+        stores,
+        audit.Action.CREDENTIALS_REVOKED,
+        client,
+        actor_id=actor_id,
+        target_id=user_id,
+        details={
+            "credentials": revoked,
+            "sessions": len(ended.sessions),
+            "grants": len(ended.grants),
+        },
+    )
+    return {
+        "credentials": len(revoked),
+        "sessions": len(ended.sessions),
+        "grants": len(ended.grants),
+    }
+
+
 async def set_admin(
-    stores: Stores,
+    stores: Tx,
     user_id: str,
     is_admin: bool,
     *,
@@ -411,7 +459,7 @@ LAST_ADMIN = (
 )
 
 
-async def _keep_an_admin(stores: Stores, user_id: str) -> None:
+async def _keep_an_admin(stores: Tx, user_id: str) -> None:
     """Refuse to disable or demote the last active administrator. The admins'
     rows are locked first, so when two admins demote each other at once the
     second sees the first's change and is refused."""

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from authgate.domain import credentials, users
+from authgate.domain import users
 from authgate.errors import Unauthenticated
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
@@ -149,7 +149,7 @@ async def revoke_credentials(
     user_id: UserId, services: ServicesDep, client: Client
 ) -> dict[str, int]:
     async with services.db.transaction() as tx:
-        return await credentials.revoke_everything(
+        return await users.revoke_everything(
             tx,
             user_id,
             actor_id=None,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authgate.domain.invites import Invite
-from authgate.domain.refresh_tokens import RefreshToken
+from authgate.domain.refresh_families import RefreshToken
 from authgate.domain.sessions import Session
 from authgate.domain.users import User
 from authgate.storage.db import Database, Tx

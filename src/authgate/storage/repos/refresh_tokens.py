@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authgate.domain.refresh_tokens import RefreshToken
+from authgate.domain.refresh_families import RefreshToken
 from authgate.storage.base import table
 from authgate.storage.models.sessions import RefreshTokenRow as Row
 
