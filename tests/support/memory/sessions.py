@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import datetime
 
-from authgate.domain.refresh_tokens import RefreshToken
+from authgate.domain.refresh_families import RefreshToken
 from authgate.domain.sessions import Session
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from authgate.domain import audit, credentials
+from authgate.domain import audit, credentials, users
 from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, InvalidRequest, InvalidToken, NotFound
 from authgate.util import clock
@@ -163,13 +163,13 @@ async def test_revoke_everything(stores: MemoryStores, hasher: Hasher) -> None:
     alice = await register(stores, hasher, "alice")
     pat, _ = await issue(stores, alice.id)
     key, _ = await issue(stores, alice.id, kind="key")
-    counts = await credentials.revoke_everything(
+    counts = await users.revoke_everything(
         stores, alice.id, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
     )
     assert counts == {"credentials": 2, "sessions": 0, "grants": 0}
     assert {alice.id, pat.id, key.id} <= set(stores.invalidated)
     assert stores.audit.events[-1].action == audit.Action.CREDENTIALS_REVOKED
     with pytest.raises(NotFound):
-        await credentials.revoke_everything(
+        await users.revoke_everything(
             stores, "usr_missing", actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
         )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from authgate.domain import audit, refresh_tokens, sessions, users
+from authgate.domain import audit, refresh_families, refresh_tokens, sessions, users
 from authgate.domain.passwords import Hasher
 from authgate.util import clock, tokens
 from tests.support.memory import MemoryStores
@@ -150,7 +150,7 @@ async def test_a_family_never_outlives_its_cap(
 
 
 def test_issued_to() -> None:
-    token = refresh_tokens.RefreshToken(
+    token = refresh_families.RefreshToken(
         id="rt_1",
         family_id="rt_1",
         user_id="usr_1",
