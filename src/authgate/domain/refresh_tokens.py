@@ -1,22 +1,43 @@
-"""Rotating refresh tokens (RFC 6749 §10.4, OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
+"""Rotating refresh tokens (RFC 6749 §6 and §10.4, OAuth 2.1 §4.3.1,
+RFC 9700 §4.14.2).
 
 Each use returns a new token and retires the old one. The tokens issued from
-one sign-in form a family; presenting a retired token means two parties hold
-it, so the whole family (and the session it belongs to) is revoked and the
-reuse is audited.
+one sign-in or grant form a family; presenting a retired token means two
+parties hold it, so the whole family (its session, and an OAuth grant's access
+tokens) is revoked and the reuse is audited.
 
 A family lives at most :attr:`Lifetime.max` from its sign-in, however often it
 rotates: each token expires after the idle lifetime, never past that cap, so a
 stolen family cannot be kept alive forever by refreshing it.
+
+Both refresh endpoints (``/oauth/token`` and ``/api/v1/auth/refresh``) use a
+token the same way, in one transaction, the checks in this order::
+
+    present(secret, client_id)
+      ├─ Refused(UNKNOWN | WRONG_CLIENT)                   nothing written
+      └─ Presented ─► rotate
+                        ├─ Refused(REVOKED | EXPIRED | USER_INACTIVE
+                        │          | SESSION_GONE)         nothing written
+                        ├─ Refused(REUSED)                 family revoked, audited
+                        └─ Rotated                         retired, successor issued
+
+The binding to the client comes first (RFC 6749 §6), so a token sent by
+another client, or to the other endpoint, is neither used up nor taken for
+reuse: whoever holds someone else's token cannot revoke their family with it.
+Between the two steps the OAuth grant checks the scope and audience asked for
+against the token's, so a refused narrowing leaves the token usable.
+Refusals are returned, not raised: the caller commits, so a reuse's
+revocation sticks, and then answers with its own error.
 """
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeGuard
+from typing import Protocol
 
-from authgate.domain import audit, invalidation, sessions
+from authgate.domain import audit, grants, invalidation, sessions
 from authgate.domain.context import ClientInfo
-from authgate.domain.refresh_families import RefreshToken, RefreshTokenStore
+from authgate.domain.refresh_families import RefreshToken
 from authgate.domain.sessions import SessionStore
 from authgate.domain.users import User, UserStore
 from authgate.util import clock, tokens
@@ -38,9 +59,7 @@ class Issued:
     secret: str  #: the ``ag_rt_…`` value, shown only now
 
 
-class Tx(audit.Tx, invalidation.Tx, Protocol):
-    @property
-    def refresh_tokens(self) -> RefreshTokenStore: ...
+class Tx(grants.Tx, invalidation.Tx, Protocol):
     @property
     def sessions(self) -> SessionStore: ...
     @property
@@ -82,60 +101,95 @@ async def issue(
     return Issued(token=token, secret=secret)
 
 
-def issued_to(
-    token: RefreshToken | None, client_id: str | None
-) -> TypeGuard[RefreshToken]:
-    """Whether ``token`` exists and belongs to ``client_id`` (``None``: the
-    first-party sign-in's)."""
-    return token is not None and token.client_id == client_id
+class Refusal(enum.Enum):
+    """Why a presented refresh token gave no successor."""
+
+    UNKNOWN = "unknown"  #: no token has this secret
+    #: issued to another OAuth client, or to an OAuth client while presented to
+    #: the first-party endpoint, or the other way round
+    WRONG_CLIENT = "wrong_client"
+    REVOKED = "revoked"  #: sign-out, a withdrawn grant, an earlier reuse
+    EXPIRED = "expired"
+    USER_INACTIVE = "user_inactive"  #: its user is disabled or gone
+    SESSION_GONE = "session_gone"  #: the session it is bound to has ended
+    #: already rotated out: the family was revoked just now, and audited
+    REUSED = "reused"
 
 
 @dataclass(frozen=True, slots=True)
-class Rotation:
+class Refused:
+    reason: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """A token found by its secret and issued to the client presenting it.
+
+    :func:`rotate` takes nothing else, so every caller checks the binding
+    first."""
+
+    token: RefreshToken
+
+
+@dataclass(frozen=True, slots=True)
+class Rotated:
     successor: Issued
     #: the token's user, checked active (callers need not read it again)
     user: User
 
 
+async def present(
+    stores: Tx, secret: str, *, client_id: str | None
+) -> Presented | Refused:
+    """The token whose secret ``client_id`` presents (``None``: the
+    first-party ``/api/v1/auth/refresh``), if it was issued to that client.
+    Reads only."""
+    token = await stores.refresh_tokens.by_hash(tokens.digest(secret))
+    if token is None:
+        return Refused(Refusal.UNKNOWN)
+    if token.client_id != client_id:
+        return Refused(Refusal.WRONG_CLIENT)
+    return Presented(token)
+
+
 async def rotate(
     stores: Tx,
-    current: RefreshToken | None,
+    presented: Presented,
     *,
-    client_id: str | None,
     prefix: str,
     lifetime: Lifetime,
     session_policy: sessions.Policy,
+    access_ttl: timedelta,
     client: ClientInfo,
-) -> Rotation | None:
-    """The successor of ``current`` (the presented token, as the caller looked
-    it up by digest), or ``None`` when it cannot be used.
+) -> Rotated | Refused:
+    """Retire the presented token and issue its successor, or say why not.
 
-    ``client_id`` is the OAuth client presenting it (``None`` for the
-    first-party ``/api/v1/auth/refresh``): a token issued to anyone else is
-    refused before anything is written, so presenting it at the wrong endpoint
-    neither uses it up nor passes for its reuse.
-
-    Reuse revokes the family and its session; the caller must commit even when
-    this returns ``None`` so that revocation sticks. A token bound to a session
-    dies with it (sign-out, revocation, expiry).
-    """
+    A token already retired is a reuse (RFC 9700 §4.14.2): its family is
+    revoked here, with its session and, for an OAuth family, every access
+    token of the grant (remembered ``access_ttl``, the longest one lives).
+    The retirement is atomic, so of two concurrent uses of one token exactly
+    one is rotated and the other is refused as a reuse."""
+    current = presented.token
     now = clock.now()
-    if not issued_to(current, client_id):
-        return None
-    if current.revoked_at is not None or current.expires_at <= now:
-        return None
+    if current.revoked_at is not None:
+        return Refused(Refusal.REVOKED)
+    if current.expires_at <= now:
+        return Refused(Refusal.EXPIRED)
     user = await stores.users.get(current.user_id)
     if user is None or not user.active:
-        return None
+        return Refused(Refusal.USER_INACTIVE)
     if current.session_id is not None:
         session = await stores.sessions.get(current.session_id)
         if session is None or not session.alive(session_policy, now):
-            return None
+            return Refused(Refusal.SESSION_GONE)
+    elif current.client_id is None:
+        # A first-party token is only ever issued with its session.
+        return Refused(Refusal.SESSION_GONE)
     if current.used_at is not None or not await stores.refresh_tokens.mark_used(
         current.id, now
     ):
-        await _revoke_family(stores, current, client)
-        return None
+        await _revoke_family(stores, current, access_ttl=access_ttl, client=client)
+        return Refused(Refusal.REUSED)
     if current.session_id is not None:
         await stores.sessions.touch(current.session_id, now)
     successor = await issue(
@@ -150,12 +204,23 @@ async def rotate(
         scope=current.scope,
         audience=current.audience,
     )
-    return Rotation(successor, user)
+    return Rotated(successor, user)
 
 
-async def _revoke_family(stores: Tx, token: RefreshToken, client: ClientInfo) -> None:
+async def _revoke_family(
+    stores: Tx,
+    token: RefreshToken,
+    *,
+    access_ttl: timedelta,
+    client: ClientInfo,
+) -> None:
     now = clock.now()
-    await stores.refresh_tokens.revoke_family(token.family_id, now)
+    if token.client_id is None:
+        # First-party access tokens name the session (``sid``), revoked below.
+        await stores.refresh_tokens.revoke_family(token.family_id, now)
+    else:
+        # An OAuth family is its grant: the access tokens name it (``gid``).
+        await grants.revoke_grant(stores, token.family_id, access_ttl=access_ttl)
     if token.session_id and await stores.sessions.revoke(
         token.session_id, now, "refresh_reuse"
     ):

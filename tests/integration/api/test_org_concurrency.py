@@ -5,9 +5,7 @@ membership. Each race is run a few times, with both requests released
 together from warmed-up connections."""
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,7 +15,7 @@ from authgate.storage.repos.orgs import OrgRepo
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, Login, random_name
 from tests.support.asserts import error
-from tests.support.live import LiveServer
+from tests.support.race import Request, race
 
 ROUNDS = 4
 
@@ -25,31 +23,6 @@ ROUNDS = 4
 @pytest.fixture
 def server(start_server):
     return start_server(rate_limit_enabled=False)
-
-
-Request = Callable[[httpx.Client], httpx.Response]
-
-
-def race(server: LiveServer, *requests: Request) -> list[httpx.Response]:
-    """Send ``requests`` at the same moment, each on its own connection."""
-    barrier = threading.Barrier(len(requests))
-    results: list[Any] = [None] * len(requests)
-
-    def run(index: int, request: Request) -> None:
-        with server.client() as http:
-            http.get("/healthz")  # connect before the start line
-            barrier.wait(timeout=30)
-            results[index] = request(http)
-
-    threads = [
-        threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(isinstance(r, httpx.Response) for r in results), results
-    return results
 
 
 def send(method: str, path: str, login: Login | None, body: Any = None) -> Request:

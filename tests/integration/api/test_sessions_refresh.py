@@ -8,6 +8,7 @@ from authgate.util import clock, tokens
 from tests.support.actions import Actions, Login, random_name
 from tests.support.asserts import error
 from tests.support.live import LiveServer
+from tests.support.race import race
 from tests.support.tamper import mangle
 
 ME = "/api/v1/me"
@@ -187,6 +188,19 @@ def test_reusing_a_refresh_token_revokes_the_whole_session(server, actions):
         events[0]["actor_id"]
         == me(server, **by_bearer(admin.access_token)).json()["id"]
     )
+
+
+def test_two_uses_at_once_rotate_once_and_revoke_the_session(server, actions):
+    signed_in = actions.admin()
+    body = {"refresh_token": signed_in.refresh_token}
+    responses = race(server, *[lambda http: http.post(REFRESH, json=body)] * 2)
+    assert sorted(r.status_code for r in responses) == [200, 401]
+    won, lost = sorted(responses, key=lambda r: r.status_code)
+    error(lost, 401, "invalid_token")
+    # The loser's use was a reuse: the session ends, the winner's tokens too.
+    error(refresh(server, won.json()["refresh_token"]), 401, "invalid_token")
+    error(me(server, **by_bearer(won.json()["access_token"])), 401, "invalid_token")
+    error(me(server, **by_cookie(signed_in)), 401, "invalid_token")
 
 
 def test_refresh_with_the_cookie(server):

@@ -6,6 +6,7 @@ import pytest
 from authlib.integrations.base_client import OAuthError
 
 from tests.support.asserts import error
+from tests.support.race import race
 
 
 def me(server, token):
@@ -39,6 +40,28 @@ def test_reuse_revokes_the_family_and_its_access_tokens(
     with pytest.raises(OAuthError):
         client.refresh_token(refresh_token=second["refresh_token"])
     assert me(server, second["access_token"]).status_code == 401
+
+
+def test_two_uses_at_once_rotate_once_and_revoke_the_family(
+    server, public_client, code_flow
+):
+    _client, token = code_flow(public_client["client_id"])
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": public_client["client_id"],
+        "refresh_token": token["refresh_token"],
+    }
+    responses = race(server, *[lambda http: http.post("/oauth/token", data=form)] * 2)
+    assert sorted(r.status_code for r in responses) == [200, 400]
+    won, lost = sorted(responses, key=lambda r: r.status_code)
+    error(lost, 400, "invalid_grant")
+    # The loser's use was a reuse: the winner's new tokens are revoked too.
+    with server.client() as http:
+        again = http.post(
+            "/oauth/token", data={**form, "refresh_token": won.json()["refresh_token"]}
+        )
+    error(again, 400, "invalid_grant")
+    assert me(server, won.json()["access_token"]).status_code == 401
 
 
 def test_refresh_after_revocation_is_refused(meta, public_client, code_flow):

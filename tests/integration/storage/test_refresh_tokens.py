@@ -127,3 +127,38 @@ async def test_revoking_a_users_tokens_catches_a_rotation_in_flight(db):
             found = await tx.refresh_tokens.by_hash(token_hash)
             assert found is not None
             assert found.revoked_at is not None
+
+
+async def test_a_reuse_racing_the_rotation_revokes_its_successor(db):
+    """Two uses of one token, both read before either writes: the rotation
+    retires it first; the other's ``mark_used`` waits for that commit and
+    fails, and the family revocation it then makes catches the successor
+    (``domain.refresh_tokens.rotate`` relies on both)."""
+    alice = await add_user(db)
+    first, first_hash = refresh_token(alice.id, client_id="app")
+    async with db.transaction() as tx:
+        await tx.refresh_tokens.add(first, first_hash)
+    successor, successor_hash = refresh_token(
+        alice.id, client_id="app", family_id=first.id
+    )
+    rotating = asyncio.Event()
+
+    async def rotate() -> None:
+        async with db.transaction() as tx:
+            assert await tx.refresh_tokens.mark_used(first.id, T0)
+            await tx.refresh_tokens.add(successor, successor_hash)
+            rotating.set()
+            await asyncio.sleep(0.5)  # uncommitted while the reuse waits
+
+    async def reuse() -> int:
+        await rotating.wait()
+        async with db.transaction() as tx:
+            assert not await tx.refresh_tokens.mark_used(first.id, T0)
+            return await tx.refresh_tokens.revoke_family(first.id, T0)
+
+    _, revoked = await asyncio.gather(rotate(), reuse())
+    assert revoked == 2
+    async with db.read() as tx:
+        found = await tx.refresh_tokens.by_hash(successor_hash)
+        assert found is not None
+        assert found.revoked_at is not None

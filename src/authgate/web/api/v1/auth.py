@@ -24,7 +24,6 @@ from authgate.domain.stores import Stores
 from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
 from authgate.server.principals import USER_SCOPES
 from authgate.server.services import Services
-from authgate.util import tokens
 from authgate.web.deps import Client, ServicesDep, rate_limit
 from authgate.web.schemas import RequestBody, ResponseBody
 from authgate.web.security import (
@@ -101,7 +100,7 @@ def _tokens(
     services: Services,
     *,
     user_id: str,
-    session_id: str,
+    session_id: str | None,
     refresh: str,
     org: Membership | None,
 ) -> TokenOut:
@@ -286,34 +285,39 @@ async def refresh(
     org: RequestedOrg = None,
 ) -> TokenOut:
     settings = services.settings
-    presented = (body.refresh_token if body else None) or read_cookie(
+    secret = (body.refresh_token if body else None) or read_cookie(
         request, settings, REFRESH_COOKIE
     )
-    if not presented:
+    if not secret:
         raise InvalidToken("Send a refresh_token.")
     async with services.db.transaction() as tx:
-        rotation = await refresh_tokens.rotate(
-            tx,
-            await tx.refresh_tokens.by_hash(tokens.digest(presented)),
-            client_id=None,
-            prefix=settings.token_prefix,
-            lifetime=services.refresh_lifetime,
-            session_policy=services.session_policy,
-            client=client,
+        presented = await refresh_tokens.present(tx, secret, client_id=None)
+        outcome = (
+            presented
+            if isinstance(presented, refresh_tokens.Refused)
+            else await refresh_tokens.rotate(
+                tx,
+                presented,
+                prefix=settings.token_prefix,
+                lifetime=services.refresh_lifetime,
+                session_policy=services.session_policy,
+                access_ttl=settings.jwt_expiry,
+                client=client,
+            )
         )
-        successor = rotation.successor if rotation else None
         # Refused inside the transaction, so the rotation is undone and the
         # presented refresh token stays the live one.
         membership = (
-            await orgs.access(tx, org, successor.token.user_id)
-            if org and successor
+            await orgs.access(tx, org, outcome.user.id)
+            if org and isinstance(outcome, refresh_tokens.Rotated)
             else None
         )
     # Raised after the commit, so a reused token's family stays revoked.
-    if successor is None or successor.token.session_id is None:
+    if isinstance(outcome, refresh_tokens.Refused):
         raise InvalidToken(
             "The refresh token is invalid, expired, revoked or already used."
         )
+    successor = outcome.successor
     set_refresh_cookie(response, settings, successor.secret)
     services.metrics.token_issued("refresh_token")
     return _tokens(
