@@ -1,8 +1,8 @@
 """``/login``: the sign-in page.
 
-The form posts back here; the password is checked by the same steps as the
-API's login (``domain.users`` sign-in: lockout, audit, constant-time
-refusals), and the session opens with the same ``open_session`` and cookies.
+The form posts back here; the password is checked by the API's own sign-in
+(``server.signin.with_password``: lockout, audit, constant-time refusals),
+and the session travels in the same cookies (``web.session_cookies``).
 
 The form's CSRF token is bound to a pre-session cookie (``preauth``). ``next``
 is followed only when it is a path on this site. The page links to
@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import users
+from authgate.server import signin
 from authgate.server.services import Services
-from authgate.web.api.v1.auth import open_session, session_response
+from authgate.web import session_cookies
 from authgate.web.authorization_server import consent
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth, upstream
@@ -115,16 +115,7 @@ async def login_submit(
             ),
             wait,
         )
-    # The same three steps as the API's login (argon2 outside any transaction).
-    async with services.db.read() as tx:
-        attempt = await users.begin_sign_in(tx, username)
-    attempt = await users.check_password(services.hasher, attempt, password)
-    async with services.db.transaction() as tx:
-        user = await users.finish_sign_in(
-            tx, services.lockout_policy, attempt, client=client
-        )
-        opened = await open_session(tx, services, user.id, client) if user else None
-    # Refused after the commit, so the failure count and audit entry are kept.
+    opened = await signin.with_password(services, client, username, password)
     if opened is None:
         return await _form(
             services,
@@ -135,6 +126,6 @@ async def login_submit(
             status=401,
         )
     response = RedirectResponse(target, status_code=303)
-    session_response(services, opened, response)
+    session_cookies.send(response, services, opened)
     preauth.forget(response, services, path=PATH)
     return response

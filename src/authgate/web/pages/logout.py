@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.domain import sessions
+from authgate.web import session_cookies
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import CsrfField, Viewer, form_viewer, signed_in
-from authgate.web.security import SESSION_COOKIE, clear_session_cookies, read_cookie
+from authgate.web.security import SESSION_COOKIE, read_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -34,5 +35,5 @@ async def logout(
             )
     # Signed out already (or the session ended): only the cookies are left.
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookies(response, services.settings)
+    session_cookies.clear(response, services.settings)
     return response

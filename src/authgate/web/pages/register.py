@@ -5,7 +5,7 @@ bring an invite code (an instance invite from an administrator, or, where
 ``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` allows it, an organization's invite,
 which also joins them to it) unless registration is open
 (``AUTHGATE_ALLOW_REGISTRATION``). The rules are the API's
-(``register_account``), allowlist included; the new account is signed in at
+(``server.signup``), allowlist included; the new account is signed in at
 once, with the same session as a password sign-in.
 """
 
@@ -15,8 +15,10 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthgateError
+from authgate.server import signin
 from authgate.server.services import Services
-from authgate.web.api.v1.auth import open_session, register_account, session_response
+from authgate.server.signup import register_account
+from authgate.web import session_cookies
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.pages.render import signed_in
@@ -107,8 +109,8 @@ async def register_submit(
             request, services, values=values, error=exc.description, status=exc.status
         )
     async with services.db.transaction() as tx:
-        opened = await open_session(tx, services, user.id, client)
+        opened = await signin.open_session(tx, services, user.id, client)
     response = RedirectResponse(WELCOME, status_code=303)
-    session_response(services, opened, response)
+    session_cookies.send(response, services, opened)
     preauth.forget(response, services, path=PATH)
     return response

@@ -23,6 +23,7 @@ from authgate import upstream
 from authgate.domain import identities, replay
 from authgate.domain.context import ClientInfo
 from authgate.errors import NotFound, SignInRefused
+from authgate.server import signin
 from authgate.server.services import Services
 from authgate.upstream import dev_login
 from authgate.upstream.base import Flow, UpstreamError
@@ -36,7 +37,7 @@ from authgate.upstream.state import (
     seal,
 )
 from authgate.util import clock
-from authgate.web.api.v1.auth import open_session, session_response
+from authgate.web import session_cookies
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages import login as login_page
 from authgate.web.pages import preauth
@@ -163,19 +164,10 @@ async def callback(
     except UpstreamError as exc:
         return await _refused(services, client, name, exc.reason, exc.description)
 
-    policy = identities.Policy(
-        allowlist=services.allowlist,
-        allow_registration=services.settings.allow_registration,
-        org_invites_create_accounts=services.settings.org_invites_create_accounts,
-    )
     try:
-        async with services.db.transaction() as tx:
-            result = await identities.sign_in(
-                tx, identity, policy, invite_code=login.invite, client=client
-            )
-            opened = await open_session(
-                tx, services, result.user.id, client, method=name
-            )
+        opened = await signin.with_identity(
+            services, client, identity, invite_code=login.invite, method=name
+        )
     except SignInRefused as exc:
         return await _refused(
             services,
@@ -187,7 +179,7 @@ async def callback(
             subject=identity.subject,
         )
     response = RedirectResponse(login.next, status_code=303)
-    session_response(services, opened, response)
+    session_cookies.send(response, services, opened)
     _clear_state(response, services)
     return response
 
@@ -210,15 +202,11 @@ async def dev_login_submit(
     if refused is not None:
         return refused
     try:
-        async with services.db.transaction() as tx:
-            user = await identities.dev_account(tx, username, client)
-            opened = await open_session(
-                tx, services, user.id, client, method=identities.DEV
-            )
+        opened = await signin.as_developer(services, client, username)
     except SignInRefused as exc:
         return error_page(exc.description, status=403)
     response = RedirectResponse(safe_next(next_) or login_page.HOME, status_code=303)
-    session_response(services, opened, response)
+    session_cookies.send(response, services, opened)
     return response
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import sessions
 from authgate.errors import NotFound
+from authgate.web import session_cookies
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
     FormViewer,
@@ -22,7 +23,6 @@ from authgate.web.pages.render import (
     error_page,
     viewer_page,
 )
-from authgate.web.security import clear_session_cookies
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -89,7 +89,7 @@ async def revoke_session(
         return error_page(exc.description, status=404)
     if session_id == viewer.principal.session_id:
         response = RedirectResponse("/login", status_code=303)
-        clear_session_cookies(response, services.settings)
+        session_cookies.clear(response, services.settings)
         return response
     return RedirectResponse(PATH, status_code=303)
 
