@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate.server import signin
 from authgate.server.services import Services
-from authgate.web import session_cookies
+from authgate.web import paths, session_cookies
 from authgate.web.authorization_server import consent
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth, upstream
@@ -29,11 +29,6 @@ from authgate.web.pages.render import (
 )
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-PATH = "/login"
-#: Where a sign-in without ``next`` lands: the person's Settings, where their
-#: sessions and authorized apps are one click away.
-HOME = "/settings"
 
 
 async def _form(
@@ -52,7 +47,7 @@ async def _form(
         request,
         services,
         "auth/login.html",
-        path=PATH,
+        path=paths.LOGIN,
         status=status,
         form_targets=[client_origin] if client_origin else [],
         next=next_url,
@@ -63,7 +58,7 @@ async def _form(
     )
 
 
-@router.get("/login", response_model=None)
+@router.get(paths.LOGIN, response_model=None)
 async def login_page(
     request: Request,
     services: ServicesDep,
@@ -87,7 +82,7 @@ async def login_page(
     return await _form(services, request, next_url=target or "")
 
 
-@router.post("/login", response_model=None)
+@router.post(paths.LOGIN, response_model=None)
 async def login_submit(
     request: Request,
     services: ServicesDep,
@@ -100,7 +95,7 @@ async def login_submit(
     refused = preauth.refusal(request, services, csrf_token_)
     if refused is not None:
         return refused
-    target = safe_next(next_) or HOME
+    target = safe_next(next_) or paths.HOME
     # The same per-IP bucket as the API's login: one budget per address.
     wait = await over_limit(services, client, "login")
     if wait is not None:
@@ -127,5 +122,5 @@ async def login_submit(
         )
     response = RedirectResponse(target, status_code=303)
     session_cookies.send(response, services, opened)
-    preauth.forget(response, services, path=PATH)
+    preauth.forget(response, services, path=paths.LOGIN)
     return response

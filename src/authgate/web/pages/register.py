@@ -18,16 +18,12 @@ from authgate.errors import AuthgateError
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.server.signup import register_account
-from authgate.web import session_cookies
+from authgate.web import paths, session_cookies
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.pages.render import signed_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-PATH = "/register"
-#: Where a new account lands: its own settings.
-WELCOME = "/settings/profile"
 
 
 async def _form(
@@ -45,7 +41,7 @@ async def _form(
         request,
         services,
         "auth/register.html",
-        path=PATH,
+        path=paths.REGISTER,
         status=status,
         first=first,
         invite_needed=not first and not settings.allow_registration,
@@ -56,19 +52,19 @@ async def _form(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.REGISTER, response_model=None)
 async def register_page(
     request: Request,
     services: ServicesDep,
     invite: Annotated[str, Query(max_length=256)] = "",
 ) -> Response:
     if signed_in(request) is not None:
-        return RedirectResponse(WELCOME, status_code=303)
+        return RedirectResponse(paths.WELCOME, status_code=303)
     values = {"username": "", "email": "", "invite_code": invite}
     return await _form(request, services, values=values)
 
 
-@router.post(PATH, response_model=None)
+@router.post(paths.REGISTER, response_model=None)
 async def register_submit(
     request: Request,
     services: ServicesDep,
@@ -110,7 +106,7 @@ async def register_submit(
         )
     async with services.db.transaction() as tx:
         opened = await signin.open_session(tx, services, user.id, client)
-    response = RedirectResponse(WELCOME, status_code=303)
+    response = RedirectResponse(paths.WELCOME, status_code=303)
     session_cookies.send(response, services, opened)
-    preauth.forget(response, services, path=PATH)
+    preauth.forget(response, services, path=paths.REGISTER)
     return response

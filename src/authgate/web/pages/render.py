@@ -62,6 +62,7 @@ from authgate.domain.users import User
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.deps import ServicesDep
 from authgate.web.security import SESSION_COOKIE, check_form, csrf_token, read_cookie
 
@@ -87,6 +88,8 @@ def _when(value: datetime | None, empty: str = "—") -> str:
 
 
 _env.filters["when"] = _when
+#: Templates link to pages by name: ``href="{{ paths.LOGIN }}"``.
+_env.globals["paths"] = paths
 
 #: What each scope lets an application do, in words a person reads.
 SCOPE_TEXT = {
@@ -218,7 +221,9 @@ def safe_next(target: str | None) -> str | None:
 def login_redirect(request: Request) -> RedirectResponse:
     """Off to sign in, then back to this very page."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
+    return RedirectResponse(
+        f"{paths.LOGIN}?" + urlencode({"next": here}), status_code=303
+    )
 
 
 def origin_of(uri: str) -> str | None:

@@ -37,9 +37,8 @@ from authgate.upstream.state import (
     seal,
 )
 from authgate.util import clock
-from authgate.web import session_cookies
+from authgate.web import paths, session_cookies
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages import login as login_page
 from authgate.web.pages import preauth
 from authgate.web.pages.render import error_page, page, safe_next
 from authgate.web.security import delete_cookie, read_cookie, set_cookie
@@ -62,12 +61,12 @@ def login_choices(services: Services, next_url: str) -> dict[str, Any]:
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
     return {
         "provider_label": provider.label if provider else None,
-        "provider_url": f"/login/provider{query}" if provider else None,
+        "provider_url": f"{paths.LOGIN_PROVIDER}{query}" if provider else None,
         "dev_login": dev_login.available(services.settings),
     }
 
 
-@router.get("/login/provider", response_model=None)
+@router.get(paths.LOGIN_PROVIDER, response_model=None)
 async def start(
     services: ServicesDep,
     next: str | None = None,
@@ -85,7 +84,7 @@ async def start(
     state = LoginState(
         provider=provider.name,
         flow=flow,
-        next=safe_next(next) or login_page.HOME,
+        next=safe_next(next) or paths.HOME,
         invite=invite.strip()[:256] if invite and invite.strip() else None,
         issued_at=clock.now(),
     )
@@ -104,7 +103,7 @@ async def start(
     return response
 
 
-@router.get("/auth/callback", response_model=None)
+@router.get(upstream.CALLBACK_PATH, response_model=None)
 async def callback(
     request: Request,
     services: ServicesDep,
@@ -184,7 +183,7 @@ async def callback(
     return response
 
 
-@dev_router.post("/login/dev", response_model=None)
+@dev_router.post(paths.LOGIN_DEV, response_model=None)
 async def dev_login_submit(
     request: Request,
     services: ServicesDep,
@@ -205,7 +204,7 @@ async def dev_login_submit(
         opened = await signin.as_developer(services, client, username)
     except SignInRefused as exc:
         return error_page(exc.description, status=403)
-    response = RedirectResponse(safe_next(next_) or login_page.HOME, status_code=303)
+    response = RedirectResponse(safe_next(next_) or paths.HOME, status_code=303)
     session_cookies.send(response, services, opened)
     return response
 

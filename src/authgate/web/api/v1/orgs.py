@@ -3,17 +3,16 @@
 import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
-from authgate.config import Settings
 from authgate.domain import orgs
 from authgate.domain.permissions import Action, require
 from authgate.domain.stores import Stores
 from authgate.guard import Principal
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
 from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
@@ -21,8 +20,6 @@ from authgate.web.schemas import Page, RequestBody, ResponseBody
 router = APIRouter(tags=["organizations"])
 
 #: The page an org invite's link opens (``web/pages/orgs.py``).
-ACCEPT_PAGE = "/settings/orgs/accept"
-
 OrgRef = Annotated[str, Path(max_length=64, description="Organization id or slug.")]
 UserRef = Annotated[str, Path(max_length=64)]
 
@@ -90,10 +87,6 @@ def org_out(membership: orgs.Membership) -> OrgOut:
         role=membership.role,
         created_at=org.created_at,
     )
-
-
-def invite_url(settings: Settings, code: str) -> str:
-    return f"{settings.issuer}{ACCEPT_PAGE}?{urlencode({'code': code})}"
 
 
 def _user(caller: Any) -> str:
@@ -230,7 +223,7 @@ async def invite_member(
     return InviteCreated(
         id=invite.id,
         code=code,
-        url=invite_url(services.settings, code),
+        url=paths.invite_url(services.settings, code),
         expires_at=invite.expires_at,
     )
 

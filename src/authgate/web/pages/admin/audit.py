@@ -17,6 +17,7 @@ from authgate.domain import users
 from authgate.domain.audit import Action, AuditQuery
 from authgate.errors import AuthgateError, InvalidRequest
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.api.v1.admin_audit import AuditOut, audit_page
 from authgate.web.deps import ServicesDep
 from authgate.web.pages.admin.gate import (
@@ -152,7 +153,7 @@ def _details(entry: AuditOut) -> list[tuple[str, str]]:
     return shown
 
 
-@router.get("/admin/audit", response_model=None)
+@router.get(paths.ADMIN_AUDIT, response_model=None)
 async def audit_log(
     viewer: AdminViewer,
     services: ServicesDep,

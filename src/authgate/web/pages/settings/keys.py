@@ -14,6 +14,7 @@ from authgate.domain import api_keys, credentials
 from authgate.domain.permissions import Action, allowed
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.api.v1.api_keys import key_org
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.render import (
@@ -27,10 +28,9 @@ from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-PATH = "/settings/keys"
 PAGE = CredentialPage(
     kind="key",
-    path=PATH,
+    path=paths.SETTINGS_KEYS,
     section="keys",
     back_label="Back to API keys",
     missing="No such API key.",
@@ -73,12 +73,12 @@ async def _list(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_KEYS, response_model=None)
 async def keys_page(viewer: PageViewer, services: ServicesDep) -> Response:
     return await _list(viewer, services)
 
 
-@router.post(PATH, response_model=None)
+@router.post(paths.SETTINGS_KEYS, response_model=None)
 async def create_key(
     viewer: FormViewer,
     services: ServicesDep,
