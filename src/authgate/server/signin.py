@@ -9,6 +9,7 @@ web framework.
 """
 
 from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlsplit
 
 from authgate.domain import identities, orgs, refresh_tokens, sessions, users
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
@@ -17,6 +18,10 @@ from authgate.domain.identities import UpstreamIdentity
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership
 from authgate.domain.stores import Stores
+from authgate.oauth import authorize
+from authgate.oauth.authorize import AuthorizeError
+from authgate.oauth.requests import OAuthRequest
+from authgate.oauth.server import AUTHORIZE
 from authgate.server.principals import USER_SCOPES
 from authgate.server.services import Services
 
@@ -139,3 +144,30 @@ def access_token(
         session_id=session_id,
         org=org,
     ).token
+
+
+async def continues_to(services: Services, next_url: str) -> str | None:
+    """When a sign-in form will continue to ``next_url`` and that is an
+    authorization request, the redirect URI of the client it may end at.
+
+    With consent already given, ``/oauth/authorize`` answers the signed-in
+    browser with a redirect straight to the client, and browsers hold every
+    redirect after a form post to the posting page's CSP ``form-action``, so
+    the sign-in page must allow it. Only a valid request counts (a registered
+    client and redirect URI), so a crafted ``next`` widens nothing."""
+    parts = urlsplit(next_url)
+    if parts.path != AUTHORIZE:
+        return None
+    oauth_request = OAuthRequest.from_pairs(
+        parse_qsl(parts.query, keep_blank_values=True)
+    )
+    client_ids = oauth_request.params.get("client_id", ())
+    documents = await services.oauth.documents.prefetch(
+        client_ids[0] if client_ids else None
+    )
+    async with services.db.read() as tx:
+        try:
+            req = await authorize.validate(tx, services.oauth, oauth_request, documents)
+        except AuthorizeError:
+            return None
+    return req.redirect_uri

@@ -7,7 +7,7 @@ Paths are public (bookmarks, links in invite emails): changing one is a
 breaking change.
 """
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authgate.config import Settings
 
@@ -53,3 +53,16 @@ def invite_url(settings: Settings, code: str) -> str:
     """The link an org invite is shared as (the API returns it, the org page
     shows it)."""
     return f"{settings.issuer}{ORG_INVITE_ACCEPT}?{urlencode({'code': code})}"
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site; ``None`` for anything that
+    could leave it (absolute URLs, ``//host``, ``/\\host``, control characters)."""
+    if not target or len(target) > 4096 or not target.startswith("/"):
+        return None
+    if target.startswith(("//", "/\\")) or any(c in target for c in "\\\r\n\t"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

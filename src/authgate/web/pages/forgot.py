@@ -17,7 +17,7 @@ from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
-from authgate.web.pages.render import page
+from authgate.web.render import page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

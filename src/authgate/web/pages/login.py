@@ -17,16 +17,12 @@ from fastapi.responses import RedirectResponse
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.web import paths, session_cookies
-from authgate.web.authorization_server import consent
+from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth, upstream
-from authgate.web.pages.render import (
-    Viewer,
-    current_viewer,
-    safe_next,
-    signed_in,
-    viewer_page,
-)
+from authgate.web.pages.viewer import Viewer, current_viewer, viewer_page
+from authgate.web.paths import safe_next
+from authgate.web.render import origin_of
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -42,7 +38,8 @@ async def _form(
 ) -> Response:
     # Signing in on the way to a client that already has consent ends in a
     # redirect to that client, which the browser holds to this page's CSP.
-    client_origin = await consent.redirect_source(services, next_url)
+    redirect_uri = await signin.continues_to(services, next_url)
+    client_origin = origin_of(redirect_uri) if redirect_uri else None
     return preauth.form_page(
         request,
         services,

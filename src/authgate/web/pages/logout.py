@@ -10,8 +10,9 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import sessions
 from authgate.web import paths, session_cookies
+from authgate.web.browser import signed_in
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import CsrfField, Viewer, form_viewer, signed_in
+from authgate.web.pages.viewer import CsrfField, Viewer, form_viewer
 from authgate.web.security import SESSION_COOKIE, read_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -21,18 +21,18 @@ from authgate.domain.invites import Invite
 from authgate.domain.permissions import Action, Role, allowed
 from authgate.domain.stores import Stores
 from authgate.errors import AuthgateError, Conflict, Forbidden, InvalidRequest
+from authgate.server import org_context
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.api.v1.orgs import access
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
-    error_page,
     viewer_page,
 )
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -237,7 +237,7 @@ async def _org_page(
 ) -> Response:
     try:
         async with services.db.read() as tx:
-            membership = await access(tx, ref, viewer.principal)
+            membership = await org_context.access(tx, ref, viewer.principal)
             members = await orgs.members(tx, membership)
             may_invite = allowed(membership.role, Action.INVITE)
             found = await orgs.invites_of(tx, membership) if may_invite else []
@@ -294,7 +294,7 @@ async def _change(
     other (not allowed, no such org or member) is the error page."""
     try:
         async with services.db.transaction() as tx:
-            membership = await access(tx, ref, viewer.principal)
+            membership = await org_context.access(tx, ref, viewer.principal)
             await change(tx, membership)
     except _INLINE as exc:
         return await _org_page(
@@ -322,7 +322,7 @@ async def invite_member(
         async with services.db.transaction() as tx:
             created = await orgs.invite(
                 tx,
-                await access(tx, org, viewer.principal),
+                await org_context.access(tx, org, viewer.principal),
                 email=email,
                 role=role,
                 prefix=services.settings.token_prefix,

@@ -19,9 +19,9 @@ from authgate.server import signin
 from authgate.server.services import Services
 from authgate.server.signup import register_account
 from authgate.web import paths, session_cookies
+from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
-from authgate.web.pages.render import signed_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

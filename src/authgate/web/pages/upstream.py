@@ -40,7 +40,8 @@ from authgate.util import clock
 from authgate.web import paths, session_cookies
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages import preauth
-from authgate.web.pages.render import error_page, page, safe_next
+from authgate.web.paths import safe_next
+from authgate.web.render import error_page, page
 from authgate.web.security import delete_cookie, read_cookie, set_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -23,7 +23,7 @@ from authgate.web.pages.admin.gate import (
     console_page,
     usernames,
 )
-from authgate.web.pages.render import PageRoute, Viewer
+from authgate.web.pages.viewer import PageRoute, Viewer
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

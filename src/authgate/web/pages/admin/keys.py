@@ -18,7 +18,7 @@ from authgate.web.pages.admin.gate import (
     admin_transaction,
     console_page,
 )
-from authgate.web.pages.render import PageRoute
+from authgate.web.pages.viewer import PageRoute
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

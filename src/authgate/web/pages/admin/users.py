@@ -28,7 +28,8 @@ from authgate.web.pages.admin.gate import (
     admin_transaction,
     console_page,
 )
-from authgate.web.pages.render import PageRoute, Viewer, error_page
+from authgate.web.pages.viewer import PageRoute, Viewer
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

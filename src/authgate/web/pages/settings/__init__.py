@@ -1,7 +1,7 @@
 """``/settings/…``: a signed-in person's own account, one module per section
 (profile, sessions, authorized apps, tokens, keys, security; organizations
 live beside them).
-Every section renders through ``render.viewer_page`` into
+Every section renders through ``viewer.viewer_page`` into
 ``templates/settings/layout.html``, which draws the section navigation."""
 
 from fastapi import APIRouter

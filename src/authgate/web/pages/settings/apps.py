@@ -12,13 +12,8 @@ from authgate.domain import clients, grants
 from authgate.errors import NotFound
 from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
-    FormViewer,
-    PageRoute,
-    PageViewer,
-    error_page,
-    viewer_page,
-)
+from authgate.web.pages.viewer import FormViewer, PageRoute, PageViewer, viewer_page
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

@@ -13,18 +13,18 @@ from fastapi import APIRouter, Form, Response
 from authgate.domain import api_keys, credentials
 from authgate.domain.permissions import Action, allowed
 from authgate.errors import AuthgateError
+from authgate.server.org_context import key_org
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.api.v1.api_keys import key_org
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
+from authgate.web.pages.settings.credentials import CredentialPage, ceiling
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

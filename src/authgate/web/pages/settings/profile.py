@@ -13,7 +13,7 @@ from authgate.domain import account, users
 from authgate.errors import AuthgateError, RateLimited
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
-from authgate.web.pages.render import (
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,

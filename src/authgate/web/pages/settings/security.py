@@ -14,14 +14,14 @@ from authgate.domain import recovery
 from authgate.errors import AuthgateError, RateLimited
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
-from authgate.web.pages.render import (
+from authgate.web.pages.settings.credentials import shown_once
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import shown_once
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 

@@ -15,14 +15,14 @@ from authgate.errors import AuthgateError
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
+from authgate.web.pages.settings.credentials import CredentialPage, ceiling
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
