@@ -5,7 +5,8 @@ it (:func:`open_session`, in the caller's transaction), so the API and the
 pages sign in through this one module. How the result travels (a JSON body,
 cookies, a redirect) is the web layer's (``web.session_cookies``): this is the
 strategy half of fastapi-users' transport/strategy split, and it imports no
-web framework.
+web framework. Where the browser goes once signed in stays the page's to
+decide; :func:`continues_to` only tells it which client that may reach.
 """
 
 from dataclasses import dataclass, replace

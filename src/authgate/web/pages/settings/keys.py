@@ -3,7 +3,7 @@
 A key is read-only or read-write, and belongs to one of the person's
 organizations (where their role allows creating keys) or to them alone. Its
 secret is shown once; revoking asks for confirmation on a page of its own.
-The rules are the API's (``domain.api_keys``, ``api_keys.key_org``).
+The rules are the API's (``domain.api_keys``, ``server.org_context.key_org``).
 """
 
 from typing import Annotated, get_args
