@@ -13,8 +13,10 @@ repeat request.
 
 import dataclasses
 
+from authgate.domain import orgs
 from authgate.domain.orgs import Membership
-from authgate.domain.permissions import Role
+from authgate.domain.permissions import Action, Role, require
+from authgate.domain.stores import Stores
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.storage.db import Database
@@ -31,6 +33,24 @@ def keep_in(bound: str | None, org_id: str | None) -> str | None:
     if org_id is not None and org_id != bound:
         raise Forbidden("This credential is bound to another organization.")
     return bound
+
+
+async def access(tx: Stores, ref: str, caller: Principal) -> Membership:
+    """The caller's membership in the org a path names (id or slug), with no
+    more rights than its credential carries: a read-only one acts as a viewer."""
+    return await orgs.access(
+        tx, ref, caller.user_id or "", read_only=not caller.has_scope("write")
+    )
+
+
+async def key_org(tx: Stores, ref: str | None, user_id: str) -> str | None:
+    """The org a new API key belongs to: the one named in the body or the
+    ``X-Organization-Id`` header, where the user may create keys."""
+    if not ref:
+        return None
+    membership = await orgs.access(tx, ref, user_id)
+    require(membership.role, Action.CREATE_API_KEY)
+    return membership.org.id
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -21,9 +21,7 @@ from authgate.errors import Forbidden
 
 SESSION_COOKIE = "ag_session"
 REFRESH_COOKIE = "ag_refresh"
-CSRF_COOKIE = "ag_csrf"
 CSRF_HEADER = "x-csrf-token"
-REFRESH_PATH = "/api/v1/auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: RFC 6265bis cookie name prefixes: a browser keeps a cookie so named only
 #: if it is Secure, has ``Path=/`` and no ``Domain``, so no sibling or parent
@@ -127,62 +125,6 @@ def check_form(
         raise Forbidden("Cross-site request refused (origin check).")
     if not bound_to or not _matches(presented, csrf_token(key, bound_to)):
         raise Forbidden("The form has expired or was not sent from this site.")
-
-
-def set_session_cookies(
-    response: Response,
-    settings: Settings,
-    *,
-    session_token: str,
-    csrf: str,
-    refresh_token: str | None,
-) -> None:
-    max_age = int(settings.session_max_lifetime.total_seconds())
-    set_cookie(
-        response,
-        settings,
-        SESSION_COOKIE,
-        session_token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-    )
-    # Readable by the page's script on purpose: it sends it back as X-CSRF-Token.
-    set_cookie(
-        response,
-        settings,
-        CSRF_COOKIE,
-        csrf,
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-    )
-    if refresh_token is not None:
-        set_refresh_cookie(response, settings, refresh_token)
-
-
-def set_refresh_cookie(
-    response: Response, settings: Settings, refresh_token: str
-) -> None:
-    set_cookie(
-        response,
-        settings,
-        REFRESH_COOKIE,
-        refresh_token,
-        max_age=int(settings.refresh_token_expiry.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        path=REFRESH_PATH,
-    )
-
-
-def clear_session_cookies(response: Response, settings: Settings) -> None:
-    for name, path in (
-        (SESSION_COOKIE, "/"),
-        (CSRF_COOKIE, "/"),
-        (REFRESH_COOKIE, REFRESH_PATH),
-    ):
-        delete_cookie(response, settings, name, path=path)
 
 
 _HEADERS = [

@@ -1,13 +1,9 @@
 import pytest
 
 from authgate.domain.clients import CLI_CLIENT
-from authgate.web.pages.render import (
-    asking_client,
-    origin_of,
-    page,
-    safe_next,
-    scope_lines,
-)
+from authgate.web.authorization_server.asking import asking_client, scope_lines
+from authgate.web.paths import safe_next
+from authgate.web.render import origin_of, page
 
 
 @pytest.mark.parametrize(

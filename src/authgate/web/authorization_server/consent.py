@@ -8,8 +8,6 @@ full, so approval re-validates everything, plus the session-bound CSRF token;
 the answer is a 303 to the client's redirect URI.
 """
 
-from urllib.parse import parse_qsl, urlsplit
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -19,18 +17,10 @@ from authgate.oauth.authorize import AuthorizationRequest, AuthorizeError
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
 from authgate.server.services import Services
+from authgate.web.authorization_server.asking import asking_client, scope_lines
+from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
-    asking_client,
-    error_page,
-    form_binding,
-    form_token,
-    login_redirect,
-    origin_of,
-    page,
-    scope_lines,
-    signed_in,
-)
+from authgate.web.render import error_page, origin_of, page
 from authgate.web.security import check_form
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -65,32 +55,6 @@ async def _consent_page(
         csrf_token=form_token(request, services),
         fields=req.form_fields(),
     )
-
-
-async def redirect_source(services: Services, next_url: str) -> str | None:
-    """When a sign-in form will continue to ``next_url`` and that is an
-    authorization request, the CSP source of the client it may end at.
-
-    With consent already given, ``/oauth/authorize`` answers the signed-in
-    browser with a redirect straight to the client, and browsers hold every
-    redirect after a form post to the posting page's ``form-action``. Only a
-    valid request counts (a registered client and redirect URI), so a crafted
-    ``next`` widens nothing."""
-    parts = urlsplit(next_url)
-    if parts.path != AUTHORIZE:
-        return None
-    oauth_request = OAuthRequest.from_pairs(
-        parse_qsl(parts.query, keep_blank_values=True)
-    )
-    documents = await services.oauth.documents.prefetch(
-        _first(oauth_request, "client_id")
-    )
-    async with services.db.read() as tx:
-        try:
-            req = await authorize.validate(tx, services.oauth, oauth_request, documents)
-        except AuthorizeError:
-            return None
-    return origin_of(req.redirect_uri)
 
 
 @router.get(AUTHORIZE, response_model=None)

@@ -15,18 +15,14 @@ from authgate.errors import AuthgateError, Forbidden
 from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
 from authgate.server.services import Services
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
-from authgate.web.pages.render import (
+from authgate.web.authorization_server.asking import (
     AskingClient,
     asking_client,
-    error_page,
-    form_binding,
-    form_token,
-    login_redirect,
-    page,
     scope_lines,
-    signed_in,
 )
+from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
+from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.render import error_page, page
 from authgate.web.security import check_form
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

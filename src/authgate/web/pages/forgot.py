@@ -14,13 +14,12 @@ from fastapi import APIRouter, Form, Request, Response
 from authgate.domain import recovery
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
-from authgate.web.pages.render import page
+from authgate.web.render import page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-PATH = "/forgot"
 
 
 def _form(
@@ -35,7 +34,7 @@ def _form(
         request,
         services,
         "auth/forgot.html",
-        path=PATH,
+        path=paths.FORGOT,
         status=status,
         done=False,
         username=username,
@@ -44,12 +43,12 @@ def _form(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.FORGOT, response_model=None)
 async def forgot_page(request: Request, services: ServicesDep) -> Response:
     return _form(request, services)
 
 
-@router.post(PATH, response_model=None)
+@router.post(paths.FORGOT, response_model=None)
 async def forgot_submit(
     request: Request,
     services: ServicesDep,
@@ -95,5 +94,5 @@ async def forgot_submit(
             request, services, username=username, error=recovery.REFUSED, status=400
         )
     response = page("auth/forgot.html", done=True)
-    preauth.forget(response, services, path=PATH)
+    preauth.forget(response, services, path=paths.FORGOT)
     return response

@@ -1,8 +1,8 @@
 """``/login``: the sign-in page.
 
-The form posts back here; the password is checked by the same steps as the
-API's login (``domain.users`` sign-in: lockout, audit, constant-time
-refusals), and the session opens with the same ``open_session`` and cookies.
+The form posts back here; the password is checked by the API's own sign-in
+(``server.signin.with_password``: lockout, audit, constant-time refusals),
+and the session travels in the same cookies (``web.session_cookies``).
 
 The form's CSRF token is bound to a pre-session cookie (``preauth``). ``next``
 is followed only when it is a path on this site. The page links to
@@ -14,26 +14,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import users
+from authgate.server import signin
 from authgate.server.services import Services
-from authgate.web.api.v1.auth import open_session, session_response
-from authgate.web.authorization_server import consent
+from authgate.web import paths, session_cookies
+from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth, upstream
-from authgate.web.pages.render import (
-    Viewer,
-    current_viewer,
-    safe_next,
-    signed_in,
-    viewer_page,
-)
+from authgate.web.pages.viewer import Viewer, current_viewer, viewer_page
+from authgate.web.paths import safe_next
+from authgate.web.render import origin_of
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-PATH = "/login"
-#: Where a sign-in without ``next`` lands: the person's Settings, where their
-#: sessions and authorized apps are one click away.
-HOME = "/settings"
 
 
 async def _form(
@@ -47,12 +38,13 @@ async def _form(
 ) -> Response:
     # Signing in on the way to a client that already has consent ends in a
     # redirect to that client, which the browser holds to this page's CSP.
-    client_origin = await consent.redirect_source(services, next_url)
+    redirect_uri = await signin.continues_to(services, next_url)
+    client_origin = origin_of(redirect_uri) if redirect_uri else None
     return preauth.form_page(
         request,
         services,
         "auth/login.html",
-        path=PATH,
+        path=paths.LOGIN,
         status=status,
         form_targets=[client_origin] if client_origin else [],
         next=next_url,
@@ -63,7 +55,7 @@ async def _form(
     )
 
 
-@router.get("/login", response_model=None)
+@router.get(paths.LOGIN, response_model=None)
 async def login_page(
     request: Request,
     services: ServicesDep,
@@ -87,7 +79,7 @@ async def login_page(
     return await _form(services, request, next_url=target or "")
 
 
-@router.post("/login", response_model=None)
+@router.post(paths.LOGIN, response_model=None)
 async def login_submit(
     request: Request,
     services: ServicesDep,
@@ -100,7 +92,7 @@ async def login_submit(
     refused = preauth.refusal(request, services, csrf_token_)
     if refused is not None:
         return refused
-    target = safe_next(next_) or HOME
+    target = safe_next(next_) or paths.HOME
     # The same per-IP bucket as the API's login: one budget per address.
     wait = await over_limit(services, client, "login")
     if wait is not None:
@@ -115,16 +107,7 @@ async def login_submit(
             ),
             wait,
         )
-    # The same three steps as the API's login (argon2 outside any transaction).
-    async with services.db.read() as tx:
-        attempt = await users.begin_sign_in(tx, username)
-    attempt = await users.check_password(services.hasher, attempt, password)
-    async with services.db.transaction() as tx:
-        user = await users.finish_sign_in(
-            tx, services.lockout_policy, attempt, client=client
-        )
-        opened = await open_session(tx, services, user.id, client) if user else None
-    # Refused after the commit, so the failure count and audit entry are kept.
+    opened = await signin.with_password(services, client, username, password)
     if opened is None:
         return await _form(
             services,
@@ -135,6 +118,6 @@ async def login_submit(
             status=401,
         )
     response = RedirectResponse(target, status_code=303)
-    session_response(services, opened, response)
-    preauth.forget(response, services, path=PATH)
+    session_cookies.send(response, services, opened)
+    preauth.forget(response, services, path=paths.LOGIN)
     return response

@@ -9,14 +9,16 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.domain import sessions
+from authgate.web import paths, session_cookies
+from authgate.web.browser import signed_in
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import CsrfField, Viewer, form_viewer, signed_in
-from authgate.web.security import SESSION_COOKIE, clear_session_cookies, read_cookie
+from authgate.web.pages.viewer import CsrfField, Viewer, form_viewer
+from authgate.web.security import SESSION_COOKIE, read_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@router.post("/logout", response_model=None)
+@router.post(paths.LOGOUT, response_model=None)
 async def logout(
     request: Request, services: ServicesDep, client: Client, csrf_token: CsrfField = ""
 ) -> Response:
@@ -33,6 +35,6 @@ async def logout(
                 client=client,
             )
     # Signed out already (or the session ended): only the cookies are left.
-    response = RedirectResponse("/login", status_code=303)
-    clear_session_cookies(response, services.settings)
+    response = RedirectResponse(paths.LOGIN, status_code=303)
+    session_cookies.clear(response, services.settings)
     return response

@@ -21,21 +21,21 @@ from authgate.domain.invites import Invite
 from authgate.domain.permissions import Action, Role, allowed
 from authgate.domain.stores import Stores
 from authgate.errors import AuthgateError, Conflict, Forbidden, InvalidRequest
+from authgate.server import org_context
 from authgate.server.services import Services
-from authgate.web.api.v1.orgs import ACCEPT_PAGE, access, invite_url
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
-    error_page,
     viewer_page,
 )
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-ORGS_PAGE = "/settings/orgs"
 #: Generous bounds: anything within them reaches the domain, whose refusal
 #: is shown inline in plain words (the inputs carry the real limits).
 Text = Annotated[str, Form(max_length=1024)]
@@ -60,7 +60,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _org_url(org: orgs.Org) -> str:
-    return f"{ORGS_PAGE}/{org.slug}"
+    return f"{paths.SETTINGS_ORGS}/{org.slug}"
 
 
 def _rows(role: str, viewer_id: str, members: list[orgs.Member]) -> list[MemberRow]:
@@ -112,12 +112,12 @@ async def _list_page(
     )
 
 
-@router.get(ORGS_PAGE, response_model=None)
+@router.get(paths.SETTINGS_ORGS, response_model=None)
 async def list_orgs(viewer: PageViewer, services: ServicesDep) -> Response:
     return await _list_page(services, viewer)
 
 
-@router.post(ORGS_PAGE, response_model=None)
+@router.post(paths.SETTINGS_ORGS, response_model=None)
 async def create_org(
     viewer: FormViewer,
     services: ServicesDep,
@@ -145,7 +145,7 @@ async def create_org(
     return RedirectResponse(_org_url(created.org), status_code=303)
 
 
-@router.post(f"{ORGS_PAGE}/default", response_model=None)
+@router.post(f"{paths.SETTINGS_ORGS}/default", response_model=None)
 async def choose_default(
     viewer: FormViewer,
     services: ServicesDep,
@@ -156,7 +156,7 @@ async def choose_default(
             await orgs.set_default(tx, viewer.user.id, org or None)
     except AuthgateError as exc:
         return error_page(exc.description, status=exc.status)
-    return RedirectResponse(ORGS_PAGE, status_code=303)
+    return RedirectResponse(paths.SETTINGS_ORGS, status_code=303)
 
 
 # -- an invite's link: /settings/orgs/accept (before /{org}, which would take it)
@@ -175,7 +175,7 @@ def _invite_page(
     )
 
 
-@router.get(ACCEPT_PAGE, response_model=None)
+@router.get(paths.ORG_INVITE_ACCEPT, response_model=None)
 async def invite_answer_page(
     # Signed out, the person signs in and comes back here, code and all.
     viewer: PageViewer,
@@ -197,7 +197,7 @@ async def invite_answer_page(
     )
 
 
-@router.post(ACCEPT_PAGE, response_model=None)
+@router.post(paths.ORG_INVITE_ACCEPT, response_model=None)
 async def answer_invite(
     viewer: FormViewer,
     services: ServicesDep,
@@ -237,7 +237,7 @@ async def _org_page(
 ) -> Response:
     try:
         async with services.db.read() as tx:
-            membership = await access(tx, ref, viewer.principal)
+            membership = await org_context.access(tx, ref, viewer.principal)
             members = await orgs.members(tx, membership)
             may_invite = allowed(membership.role, Action.INVITE)
             found = await orgs.invites_of(tx, membership) if may_invite else []
@@ -263,7 +263,7 @@ async def _org_page(
                 "email": created[0].email,
                 "role": created[0].role,
                 "code": created[1],
-                "url": invite_url(services.settings, created[1]),
+                "url": paths.invite_url(services.settings, created[1]),
                 "expires": _when(created[0].expires_at),
             }
             if created
@@ -272,7 +272,7 @@ async def _org_page(
     )
 
 
-@router.get(f"{ORGS_PAGE}/{{org}}", response_model=None)
+@router.get(f"{paths.SETTINGS_ORGS}/{{org}}", response_model=None)
 async def org_page(viewer: PageViewer, services: ServicesDep, org: Ref) -> Response:
     return await _org_page(services, viewer, org)
 
@@ -294,7 +294,7 @@ async def _change(
     other (not allowed, no such org or member) is the error page."""
     try:
         async with services.db.transaction() as tx:
-            membership = await access(tx, ref, viewer.principal)
+            membership = await org_context.access(tx, ref, viewer.principal)
             await change(tx, membership)
     except _INLINE as exc:
         return await _org_page(
@@ -309,7 +309,7 @@ async def _change(
     return RedirectResponse(then or _org_url(membership.org), status_code=303)
 
 
-@router.post(f"{ORGS_PAGE}/{{org}}/invites", response_model=None)
+@router.post(f"{paths.SETTINGS_ORGS}/{{org}}/invites", response_model=None)
 async def invite_member(
     viewer: FormViewer,
     services: ServicesDep,
@@ -322,7 +322,7 @@ async def invite_member(
         async with services.db.transaction() as tx:
             created = await orgs.invite(
                 tx,
-                await access(tx, org, viewer.principal),
+                await org_context.access(tx, org, viewer.principal),
                 email=email,
                 role=role,
                 prefix=services.settings.token_prefix,
@@ -343,7 +343,9 @@ async def invite_member(
     return await _org_page(services, viewer, org, created=created)
 
 
-@router.post(f"{ORGS_PAGE}/{{org}}/invites/{{invite_id}}/revoke", response_model=None)
+@router.post(
+    f"{paths.SETTINGS_ORGS}/{{org}}/invites/{{invite_id}}/revoke", response_model=None
+)
 async def revoke_invite(
     viewer: FormViewer,
     services: ServicesDep,
@@ -360,7 +362,9 @@ async def revoke_invite(
     )
 
 
-@router.post(f"{ORGS_PAGE}/{{org}}/members/{{user_id}}/role", response_model=None)
+@router.post(
+    f"{paths.SETTINGS_ORGS}/{{org}}/members/{{user_id}}/role", response_model=None
+)
 async def change_role(
     viewer: FormViewer,
     services: ServicesDep,
@@ -378,7 +382,9 @@ async def change_role(
     )
 
 
-@router.post(f"{ORGS_PAGE}/{{org}}/members/{{user_id}}/remove", response_model=None)
+@router.post(
+    f"{paths.SETTINGS_ORGS}/{{org}}/members/{{user_id}}/remove", response_model=None
+)
 async def remove_member(
     viewer: FormViewer,
     services: ServicesDep,
@@ -395,7 +401,7 @@ async def remove_member(
     )
 
 
-@router.post(f"{ORGS_PAGE}/{{org}}/leave", response_model=None)
+@router.post(f"{paths.SETTINGS_ORGS}/{{org}}/leave", response_model=None)
 async def leave(
     viewer: FormViewer,
     services: ServicesDep,
@@ -408,5 +414,5 @@ async def leave(
         org,
         lambda tx, m: orgs.remove_member(tx, m, m.user_id, client),
         place="leave",
-        then=ORGS_PAGE,
+        then=paths.SETTINGS_ORGS,
     )

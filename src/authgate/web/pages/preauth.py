@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from authgate.errors import Forbidden
 from authgate.server.services import Services
-from authgate.web.pages.render import error_page, page
+from authgate.web.render import error_page, page
 from authgate.web.security import (
     check_form,
     csrf_token,

@@ -5,7 +5,7 @@ bring an invite code (an instance invite from an administrator, or, where
 ``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` allows it, an organization's invite,
 which also joins them to it) unless registration is open
 (``AUTHGATE_ALLOW_REGISTRATION``). The rules are the API's
-(``register_account``), allowlist included; the new account is signed in at
+(``server.signup``), allowlist included; the new account is signed in at
 once, with the same session as a password sign-in.
 """
 
@@ -15,17 +15,15 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthgateError
+from authgate.server import signin
 from authgate.server.services import Services
-from authgate.web.api.v1.auth import open_session, register_account, session_response
+from authgate.server.signup import register_account
+from authgate.web import paths, session_cookies
+from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
-from authgate.web.pages.render import signed_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-PATH = "/register"
-#: Where a new account lands: its own settings.
-WELCOME = "/settings/profile"
 
 
 async def _form(
@@ -43,7 +41,7 @@ async def _form(
         request,
         services,
         "auth/register.html",
-        path=PATH,
+        path=paths.REGISTER,
         status=status,
         first=first,
         invite_needed=not first and not settings.allow_registration,
@@ -54,19 +52,19 @@ async def _form(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.REGISTER, response_model=None)
 async def register_page(
     request: Request,
     services: ServicesDep,
     invite: Annotated[str, Query(max_length=256)] = "",
 ) -> Response:
     if signed_in(request) is not None:
-        return RedirectResponse(WELCOME, status_code=303)
+        return RedirectResponse(paths.WELCOME, status_code=303)
     values = {"username": "", "email": "", "invite_code": invite}
     return await _form(request, services, values=values)
 
 
-@router.post(PATH, response_model=None)
+@router.post(paths.REGISTER, response_model=None)
 async def register_submit(
     request: Request,
     services: ServicesDep,
@@ -107,8 +105,8 @@ async def register_submit(
             request, services, values=values, error=exc.description, status=exc.status
         )
     async with services.db.transaction() as tx:
-        opened = await open_session(tx, services, user.id, client)
-    response = RedirectResponse(WELCOME, status_code=303)
-    session_response(services, opened, response)
-    preauth.forget(response, services, path=PATH)
+        opened = await signin.open_session(tx, services, user.id, client)
+    response = RedirectResponse(paths.WELCOME, status_code=303)
+    session_cookies.send(response, services, opened)
+    preauth.forget(response, services, path=paths.REGISTER)
     return response

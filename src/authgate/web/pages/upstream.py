@@ -23,6 +23,7 @@ from authgate import upstream
 from authgate.domain import identities, replay
 from authgate.domain.context import ClientInfo
 from authgate.errors import NotFound, SignInRefused
+from authgate.server import signin
 from authgate.server.services import Services
 from authgate.upstream import dev_login
 from authgate.upstream.base import Flow, UpstreamError
@@ -36,11 +37,11 @@ from authgate.upstream.state import (
     seal,
 )
 from authgate.util import clock
-from authgate.web.api.v1.auth import open_session, session_response
+from authgate.web import paths, session_cookies
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages import login as login_page
 from authgate.web.pages import preauth
-from authgate.web.pages.render import error_page, page, safe_next
+from authgate.web.paths import safe_next
+from authgate.web.render import error_page, page
 from authgate.web.security import delete_cookie, read_cookie, set_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -61,12 +62,12 @@ def login_choices(services: Services, next_url: str) -> dict[str, Any]:
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
     return {
         "provider_label": provider.label if provider else None,
-        "provider_url": f"/login/provider{query}" if provider else None,
+        "provider_url": f"{paths.LOGIN_PROVIDER}{query}" if provider else None,
         "dev_login": dev_login.available(services.settings),
     }
 
 
-@router.get("/login/provider", response_model=None)
+@router.get(paths.LOGIN_PROVIDER, response_model=None)
 async def start(
     services: ServicesDep,
     next: str | None = None,
@@ -84,7 +85,7 @@ async def start(
     state = LoginState(
         provider=provider.name,
         flow=flow,
-        next=safe_next(next) or login_page.HOME,
+        next=safe_next(next) or paths.HOME,
         invite=invite.strip()[:256] if invite and invite.strip() else None,
         issued_at=clock.now(),
     )
@@ -103,7 +104,7 @@ async def start(
     return response
 
 
-@router.get("/auth/callback", response_model=None)
+@router.get(upstream.CALLBACK_PATH, response_model=None)
 async def callback(
     request: Request,
     services: ServicesDep,
@@ -163,19 +164,10 @@ async def callback(
     except UpstreamError as exc:
         return await _refused(services, client, name, exc.reason, exc.description)
 
-    policy = identities.Policy(
-        allowlist=services.allowlist,
-        allow_registration=services.settings.allow_registration,
-        org_invites_create_accounts=services.settings.org_invites_create_accounts,
-    )
     try:
-        async with services.db.transaction() as tx:
-            result = await identities.sign_in(
-                tx, identity, policy, invite_code=login.invite, client=client
-            )
-            opened = await open_session(
-                tx, services, result.user.id, client, method=name
-            )
+        opened = await signin.with_identity(
+            services, client, identity, invite_code=login.invite, method=name
+        )
     except SignInRefused as exc:
         return await _refused(
             services,
@@ -187,12 +179,12 @@ async def callback(
             subject=identity.subject,
         )
     response = RedirectResponse(login.next, status_code=303)
-    session_response(services, opened, response)
+    session_cookies.send(response, services, opened)
     _clear_state(response, services)
     return response
 
 
-@dev_router.post("/login/dev", response_model=None)
+@dev_router.post(paths.LOGIN_DEV, response_model=None)
 async def dev_login_submit(
     request: Request,
     services: ServicesDep,
@@ -210,15 +202,11 @@ async def dev_login_submit(
     if refused is not None:
         return refused
     try:
-        async with services.db.transaction() as tx:
-            user = await identities.dev_account(tx, username, client)
-            opened = await open_session(
-                tx, services, user.id, client, method=identities.DEV
-            )
+        opened = await signin.as_developer(services, client, username)
     except SignInRefused as exc:
         return error_page(exc.description, status=403)
-    response = RedirectResponse(safe_next(next_) or login_page.HOME, status_code=303)
-    session_response(services, opened, response)
+    response = RedirectResponse(safe_next(next_) or paths.HOME, status_code=303)
+    session_cookies.send(response, services, opened)
     return response
 
 

@@ -1,31 +1,18 @@
 """The audit log: ``GET /api/v1/admin/audit`` for instance administrators (an
 org's own log, for its admins, is ``GET /api/v1/orgs/{org}/audit``)."""
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from authgate.domain.audit import AuditQuery
 from authgate.errors import InvalidRequest
-from authgate.server.services import Services
+from authgate.web.audit_log import AuditOut, audit_page
 from authgate.web.deps import Admin, ServicesDep
-from authgate.web.schemas import Page, ResponseBody
+from authgate.web.schemas import Page
 
 router = APIRouter(prefix="/admin/audit", tags=["admin"])
-
-
-class AuditOut(ResponseBody):
-    id: int
-    action: str
-    at: datetime
-    actor_id: str | None
-    target_id: str | None
-    org_id: str | None
-    ip: str | None
-    user_agent: str | None
-    details: dict[str, Any]
 
 
 def audit_filters(
@@ -51,27 +38,6 @@ def audit_filters(
 
 
 AuditFilters = Annotated[AuditQuery, Depends(audit_filters)]
-
-
-async def audit_page(services: Services, query: AuditQuery) -> Page[AuditOut]:
-    async with services.db.transaction() as tx:
-        events = await tx.audit.query(query)
-    items = [
-        AuditOut(
-            id=e.id or 0,
-            action=e.action,
-            at=e.at,
-            actor_id=e.actor_id,
-            target_id=e.target_id,
-            org_id=e.org_id,
-            ip=e.ip,
-            user_agent=e.user_agent,
-            details=e.details,
-        )
-        for e in events
-    ]
-    next_cursor = str(items[-1].id) if len(items) == query.limit else None
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("")

@@ -6,11 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
-from authgate.domain import api_keys, credentials, orgs
-from authgate.domain.permissions import Action, require
-from authgate.domain.stores import Stores
+from authgate.domain import api_keys, credentials
 from authgate.guard import Principal
-from authgate.server.org_context import HEADER, keep_in
+from authgate.server.org_context import HEADER, keep_in, key_org
 from authgate.util import clock
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import (
@@ -87,16 +85,6 @@ async def create_key(
             parent=minter.parent,
         )
     return KeyCreated(**key_out(key).model_dump(), token=secret)
-
-
-async def key_org(tx: Stores, ref: str | None, user_id: str) -> str | None:
-    """The org a new key belongs to: the one named in the body or the
-    ``X-Organization-Id`` header, where the user may create keys."""
-    if not ref:
-        return None
-    membership = await orgs.access(tx, ref, user_id)
-    require(membership.role, Action.CREATE_API_KEY)
-    return membership.org.id
 
 
 @router.get("")

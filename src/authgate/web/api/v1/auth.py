@@ -1,40 +1,21 @@
 """Local sign-in: register, login, refresh, logout."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import Field
 
-from authgate.domain import (
-    identities,
-    orgs,
-    recovery,
-    refresh_tokens,
-    registration,
-    sessions,
-    users,
-)
-from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
-from authgate.domain.context import ClientInfo
-from authgate.domain.jwt import issue_access_token
+from authgate.domain import orgs, recovery, refresh_tokens, sessions, users
 from authgate.domain.orgs import Membership
-from authgate.domain.stores import Stores
-from authgate.errors import InvalidCredentials, InvalidToken, SignInRefused
-from authgate.server.principals import USER_SCOPES
+from authgate.errors import InvalidCredentials, InvalidToken
+from authgate.server import signin
 from authgate.server.services import Services
+from authgate.server.signup import register_account
+from authgate.web import session_cookies
 from authgate.web.deps import Client, ServicesDep, rate_limit
 from authgate.web.schemas import RequestBody, ResponseBody
-from authgate.web.security import (
-    REFRESH_COOKIE,
-    SESSION_COOKIE,
-    clear_session_cookies,
-    csrf_token,
-    read_cookie,
-    set_refresh_cookie,
-    set_session_cookies,
-)
+from authgate.web.security import REFRESH_COOKIE, SESSION_COOKIE, read_cookie
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -104,21 +85,11 @@ def _tokens(
     refresh: str,
     org: Membership | None,
 ) -> TokenOut:
-    settings = services.settings
-    access = issue_access_token(
-        services.keys.ring,
-        issuer=settings.issuer,
-        subject=user_id,
-        audience=settings.api_resource,
-        client_id=FIRST_PARTY_CLIENT_ID,
-        scope=" ".join(sorted(USER_SCOPES)),
-        ttl=settings.jwt_expiry,
-        session_id=session_id,
-        org=org,
-    )
     return TokenOut(
-        access_token=access.token,
-        expires_in=int(settings.jwt_expiry.total_seconds()),
+        access_token=signin.access_token(
+            services, user_id=user_id, session_id=session_id, org=org
+        ),
+        expires_in=int(services.settings.jwt_expiry.total_seconds()),
         refresh_token=refresh,
     )
 
@@ -140,48 +111,6 @@ async def register(body: RegisterIn, services: ServicesDep, client: Client) -> U
     return user_out(user)
 
 
-async def register_account(
-    services: Services,
-    client: ClientInfo,
-    *,
-    username: str,
-    password: str,
-    email: str | None,
-    invite_code: str | None,
-) -> users.User:
-    """Registration as the API and the ``/register`` page both do it, with this
-    instance's rules (first user, invites, open registration, allowlist). A
-    refusal by the allowlist is recorded after the rollback, then raised."""
-    settings = services.settings
-    rules = registration.Rules(
-        invite_code,
-        settings.allow_registration,
-        services.allowlist,
-        org_invites_create_accounts=settings.org_invites_create_accounts,
-    )
-    try:
-        # Admitted first (read-only), hashed with no transaction open, then
-        # admitted again and written: no refused request costs an argon2 hash,
-        # and no hash holds the database write lock.
-        async with services.db.read() as tx:
-            await registration.admit(tx, rules, email)
-        account = await users.prepare(
-            services.hasher,
-            username=username,
-            password=password,
-            email=email,
-            min_length=settings.password_min_length,
-        )
-        async with services.db.transaction() as tx:
-            return await registration.register(tx, account, rules, client=client)
-    except SignInRefused as refused:
-        async with services.db.transaction() as tx:
-            await identities.record_refusal(
-                tx, "local", refused.reason, client, email=email
-            )
-        raise
-
-
 @router.post("/login", dependencies=[rate_limit("login")])
 async def login(
     body: LoginIn,
@@ -190,88 +119,30 @@ async def login(
     response: Response,
     org: RequestedOrg = None,
 ) -> TokenOut:
-    # The argon2 check runs between the look-up and the write transaction, so
-    # logins do not hold (on SQLite: queue on) the database write lock for it.
-    async with services.db.read() as tx:
-        attempt = await users.begin_sign_in(tx, body.username)
-    attempt = await users.check_password(services.hasher, attempt, body.password)
-    async with services.db.transaction() as tx:
-        user = await users.finish_sign_in(
-            tx, services.lockout_policy, attempt, client=client
-        )
-        if user is not None:
-            membership = await orgs.access(tx, org, user.id) if org else None
-            opened = await open_session(tx, services, user.id, client)
-    # Raised after the commit, so the failure count and audit entry are kept.
-    if user is None:
+    opened = await signin.with_password(
+        services, client, body.username, body.password, org=org
+    )
+    if opened is None:
         raise InvalidCredentials
     services.metrics.token_issued("password")
-    return session_response(services, opened, response, org=membership)
-
-
-@dataclass(frozen=True, slots=True)
-class Opened:
-    """A session just started and the refresh token bound to it."""
-
-    started: sessions.Started
-    refresh_token: str
-
-
-async def open_session(
-    stores: Stores,
-    services: Services,
-    user_id: str,
-    client: ClientInfo,
-    *,
-    method: str | None = None,
-) -> Opened:
-    """What every sign-in ends with (password, dev login, upstream provider),
-    in the caller's transaction: a session and its refresh token."""
-    settings = services.settings
-    started = await sessions.start(
-        stores,
-        services.session_policy,
-        user_id=user_id,
-        prefix=settings.token_prefix,
-        client=client,
-        method=method,
-    )
-    refresh = await refresh_tokens.issue(
-        stores,
-        prefix=settings.token_prefix,
-        lifetime=services.refresh_lifetime,
-        user_id=user_id,
-        session_id=started.session.id,
-    )
-    return Opened(started=started, refresh_token=refresh.secret)
+    return session_response(services, opened, response)
 
 
 def session_response(
-    services: Services,
-    opened: Opened,
-    response: Response,
-    *,
-    org: Membership | None = None,
+    services: Services, opened: signin.Opened, response: Response
 ) -> TokenOut:
-    """The sign-in's answer, after the commit: an access token (acting in
-    ``org`` when one was asked for), the refresh token and the CSRF token in
+    """The API's answer to a sign-in, after the commit: an access token (acting
+    in the org the sign-in asked for), the refresh token and the CSRF token in
     the body, the session cookies on ``response``."""
-    session = opened.started
+    session = opened.started.session
     out = _tokens(
         services,
-        user_id=session.session.user_id,
-        session_id=session.session.id,
+        user_id=session.user_id,
+        session_id=session.id,
         refresh=opened.refresh_token,
-        org=org,
+        org=opened.org,
     )
-    out.csrf_token = csrf_token(services.derived_key("csrf"), session.token)
-    set_session_cookies(
-        response,
-        services.settings,
-        session_token=session.token,
-        csrf=out.csrf_token,
-        refresh_token=opened.refresh_token,
-    )
+    out.csrf_token = session_cookies.send(response, services, opened)
     return out
 
 
@@ -318,7 +189,7 @@ async def refresh(
             "The refresh token is invalid, expired, revoked or already used."
         )
     successor = outcome.successor
-    set_refresh_cookie(response, settings, successor.secret)
+    session_cookies.send_refresh(response, settings, successor.secret)
     services.metrics.token_issued("refresh_token")
     return _tokens(
         services,
@@ -373,5 +244,5 @@ async def logout(
             client=client,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    clear_session_cookies(response, services.settings)
+    session_cookies.clear(response, services.settings)
     return response

@@ -8,10 +8,10 @@ is the password login's: the same body, the same cookies, from the same code.
 
 from fastapi import APIRouter, Request, Response
 
-from authgate.domain import identities
 from authgate.errors import NotFound
+from authgate.server import signin
 from authgate.upstream import dev_login
-from authgate.web.api.v1.auth import TokenOut, Username, open_session, session_response
+from authgate.web.api.v1.auth import TokenOut, Username, session_response
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.schemas import RequestBody
 
@@ -33,9 +33,5 @@ async def login(
     """Development only: sign in as ``username``, made on first use."""
     if not dev_login.allows(services.settings, client.ip, request.headers):
         raise NotFound("Not found.")
-    async with services.db.transaction() as tx:
-        user = await identities.dev_account(tx, body.username, client)
-        opened = await open_session(
-            tx, services, user.id, client, method=identities.DEV
-        )
+    opened = await signin.as_developer(services, client, body.username)
     return session_response(services, opened, response)

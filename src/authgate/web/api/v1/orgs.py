@@ -3,26 +3,24 @@
 import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
-from authgate.config import Settings
 from authgate.domain import orgs
 from authgate.domain.permissions import Action, require
-from authgate.domain.stores import Stores
 from authgate.guard import Principal
+from authgate.server import org_context
 from authgate.server.services import Services
-from authgate.web.api.v1.admin_audit import AuditFilters, AuditOut, audit_page
+from authgate.web import paths
+from authgate.web.api.v1.admin_audit import AuditFilters
+from authgate.web.audit_log import AuditOut, audit_page
 from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(tags=["organizations"])
 
 #: The page an org invite's link opens (``web/pages/orgs.py``).
-ACCEPT_PAGE = "/settings/orgs/accept"
-
 OrgRef = Annotated[str, Path(max_length=64, description="Organization id or slug.")]
 UserRef = Annotated[str, Path(max_length=64)]
 
@@ -92,27 +90,15 @@ def org_out(membership: orgs.Membership) -> OrgOut:
     )
 
 
-def invite_url(settings: Settings, code: str) -> str:
-    return f"{settings.issuer}{ACCEPT_PAGE}?{urlencode({'code': code})}"
-
-
 def _user(caller: Any) -> str:
     return str(caller.user_id or "")
-
-
-async def access(tx: Stores, ref: str, caller: Principal) -> orgs.Membership:
-    """The caller's membership in the org the path names, with no more rights
-    than its credential carries: a read-only one acts as a viewer."""
-    return await orgs.access(
-        tx, ref, _user(caller), read_only=not caller.has_scope("write")
-    )
 
 
 async def _membership(
     services: Services, ref: str, caller: Principal
 ) -> orgs.Membership:
     async with services.db.transaction() as tx:
-        return await access(tx, ref, caller)
+        return await org_context.access(tx, ref, caller)
 
 
 @router.get("/orgs")
@@ -143,7 +129,7 @@ async def update_org(
     org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, client: Client
 ) -> OrgOut:
     async with services.db.transaction() as tx:
-        membership = await access(tx, org, caller)
+        membership = await org_context.access(tx, org, caller)
         updated = await orgs.update(
             tx, membership, name=body.name, slug=body.slug, client=client
         )
@@ -155,7 +141,7 @@ async def delete_org(
     org: OrgRef, caller: ManagesAccount, services: ServicesDep, client: Client
 ) -> Response:
     async with services.db.transaction() as tx:
-        await orgs.delete(tx, await access(tx, org, caller), client)
+        await orgs.delete(tx, await org_context.access(tx, org, caller), client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -164,7 +150,7 @@ async def list_members(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[MemberOut]:
     async with services.db.transaction() as tx:
-        found = await orgs.members(tx, await access(tx, org, caller))
+        found = await orgs.members(tx, await org_context.access(tx, org, caller))
     return Page(
         items=[
             MemberOut(
@@ -185,7 +171,7 @@ async def change_role(
     client: Client,
 ) -> MemberOut:
     async with services.db.transaction() as tx:
-        membership = await access(tx, org, caller)
+        membership = await org_context.access(tx, org, caller)
         member = await orgs.change_role(tx, membership, user_id, body.role, client)
     return MemberOut(
         user_id=member.user_id,
@@ -204,7 +190,7 @@ async def remove_member(
     client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
-        membership = await access(tx, org, caller)
+        membership = await org_context.access(tx, org, caller)
         await orgs.remove_member(tx, membership, user_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -218,7 +204,7 @@ async def invite_member(
     client: Client,
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
-        membership = await access(tx, org, caller)
+        membership = await org_context.access(tx, org, caller)
         invite, code = await orgs.invite(
             tx,
             membership,
@@ -230,7 +216,7 @@ async def invite_member(
     return InviteCreated(
         id=invite.id,
         code=code,
-        url=invite_url(services.settings, code),
+        url=paths.invite_url(services.settings, code),
         expires_at=invite.expires_at,
     )
 
@@ -240,7 +226,7 @@ async def list_org_invites(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[OrgInviteOut]:
     async with services.db.transaction() as tx:
-        found = await orgs.invites_of(tx, await access(tx, org, caller))
+        found = await orgs.invites_of(tx, await org_context.access(tx, org, caller))
     return Page(
         items=[
             OrgInviteOut(
@@ -267,7 +253,9 @@ async def revoke_org_invite(
     client: Client,
 ) -> Response:
     async with services.db.transaction() as tx:
-        await orgs.revoke_invite(tx, await access(tx, org, caller), invite_id, client)
+        await orgs.revoke_invite(
+            tx, await org_context.access(tx, org, caller), invite_id, client
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -292,7 +280,7 @@ async def org_audit(
     org: OrgRef, caller: Caller, services: ServicesDep, query: AuditFilters
 ) -> Page[AuditOut]:
     async with services.db.transaction() as tx:
-        membership = await access(tx, org, caller)
+        membership = await org_context.access(tx, org, caller)
         require(membership.role, Action.READ_AUDIT)
     return await audit_page(
         services, dataclasses.replace(query, org_id=membership.org.id)

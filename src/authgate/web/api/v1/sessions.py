@@ -5,10 +5,10 @@ from datetime import datetime
 from fastapi import APIRouter, Response, status
 
 from authgate.domain import sessions
+from authgate.web import session_cookies
 from authgate.web.api.v1.access_tokens import CredentialId
 from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
-from authgate.web.security import clear_session_cookies
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -83,7 +83,7 @@ async def revoke_session(
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if session_id == caller.session_id:
-        clear_session_cookies(response, services.settings)
+        session_cookies.clear(response, services.settings)
     return response
 
 
@@ -102,5 +102,5 @@ async def revoke_all_sessions(
             access_ttl=services.settings.jwt_expiry,
             client=client,
         )
-    clear_session_cookies(response, services.settings)
+    session_cookies.clear(response, services.settings)
     return Revoked(revoked=len(ended.sessions) + len(ended.grants))

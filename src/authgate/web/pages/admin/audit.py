@@ -1,6 +1,6 @@
 """``/admin/audit``: the audit log, filtered by user, event, organization and
 time, newest first, paged by the same cursor as ``GET /api/v1/admin/audit``
-(whose ``audit_page`` this calls).
+(both list through ``web.audit_log.audit_page``).
 
 People type what they know: a username (or a ``usr_…`` id), an org's slug
 (or id), and times in UTC; each entry reads as words (who did what to whom,
@@ -17,7 +17,8 @@ from authgate.domain import users
 from authgate.domain.audit import Action, AuditQuery
 from authgate.errors import AuthgateError, InvalidRequest
 from authgate.server.services import Services
-from authgate.web.api.v1.admin_audit import AuditOut, audit_page
+from authgate.web import paths
+from authgate.web.audit_log import AuditOut, audit_page
 from authgate.web.deps import ServicesDep
 from authgate.web.pages.admin.gate import (
     PAGE_SIZE,
@@ -25,7 +26,7 @@ from authgate.web.pages.admin.gate import (
     console_page,
     usernames,
 )
-from authgate.web.pages.render import PageRoute
+from authgate.web.pages.viewer import PageRoute
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -152,7 +153,7 @@ def _details(entry: AuditOut) -> list[tuple[str, str]]:
     return shown
 
 
-@router.get("/admin/audit", response_model=None)
+@router.get(paths.ADMIN_AUDIT, response_model=None)
 async def audit_log(
     viewer: AdminViewer,
     services: ServicesDep,

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import clients
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
@@ -22,7 +23,7 @@ from authgate.web.pages.admin.gate import (
     console_page,
     usernames,
 )
-from authgate.web.pages.render import PageRoute, Viewer
+from authgate.web.pages.viewer import PageRoute, Viewer
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -87,7 +88,7 @@ async def _page(
     )
 
 
-@router.get("/admin/clients", response_model=None)
+@router.get(paths.ADMIN_CLIENTS, response_model=None)
 async def list_clients(
     request: Request, viewer: AdminViewer, services: ServicesDep
 ) -> Response:
@@ -95,7 +96,7 @@ async def list_clients(
     return await _page(services, viewer, done=done)
 
 
-@router.post("/admin/clients", response_model=None)
+@router.post(paths.ADMIN_CLIENTS, response_model=None)
 async def create_client(
     viewer: AdminForm,
     services: ServicesDep,
@@ -134,7 +135,7 @@ async def create_client(
     return await _page(services, viewer, created=created)
 
 
-@router.post("/admin/clients/delete", response_model=None)
+@router.post(f"{paths.ADMIN_CLIENTS}/delete", response_model=None)
 async def delete_client(
     viewer: AdminForm,
     services: ServicesDep,
@@ -154,4 +155,4 @@ async def delete_client(
             )
     except AuthgateError as exc:
         return await _page(services, viewer, error=exc.description, status=exc.status)
-    return RedirectResponse("/admin/clients?done=deleted", status_code=303)
+    return RedirectResponse(f"{paths.ADMIN_CLIENTS}?done=deleted", status_code=303)

@@ -3,7 +3,7 @@
 Only instance administrators: a signed-out visitor goes to ``/login?next=…``
 and back, a signed-in person without the role gets a 403 page. A form post
 must also come from this origin with the viewer's form token
-(``render.FormViewer``), and the role is read again from the database inside
+(``viewer.FormViewer``), and the role is read again from the database inside
 the transaction that makes the change: a role revoked a moment ago, on any
 instance, never carries a change through.
 """
@@ -18,14 +18,14 @@ from starlette.datastructures import ImmutableMultiDict
 
 from authgate.domain.stores import Stores
 from authgate.server.services import Services
-from authgate.web.pages.render import (
+from authgate.web.pages.viewer import (
     FormViewer,
     PageViewer,
     Refused,
     Viewer,
-    error_page,
     viewer_page,
 )
+from authgate.web.render import error_page
 from authgate.web.schemas import storable
 
 NOT_ADMIN = "This page is for instance administrators."
@@ -58,10 +58,10 @@ async def _admin_form(request: Request, viewer: FormViewer) -> Viewer:
     return _admin(viewer, await request.form())
 
 
-#: The administrator viewing a console page (``render.PageViewer``, and the
-#: role); the route's router needs ``route_class=render.PageRoute``.
+#: The administrator viewing a console page (``viewer.PageViewer``, and the
+#: role); the route's router needs ``route_class=viewer.PageRoute``.
 AdminViewer = Annotated[Viewer, Depends(_admin_page)]
-#: The administrator posting a console form (``render.FormViewer``, and the
+#: The administrator posting a console form (``viewer.FormViewer``, and the
 #: role).
 AdminForm = Annotated[Viewer, Depends(_admin_form)]
 
@@ -72,7 +72,7 @@ async def admin_transaction(
 ) -> AsyncIterator[Stores]:
     """One transaction for one console action, opened only while the viewer is
     still an active administrator: one who lost the role (or the account)
-    since the page was shown gets the 403 page (``render.Refused``, answered
+    since the page was shown gets the 403 page (``viewer.Refused``, answered
     by the route), whatever the action would have caught."""
     async with services.db.transaction() as tx:
         user = await tx.users.get(viewer.user.id)

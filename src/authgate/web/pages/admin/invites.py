@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import invites
 from authgate.errors import AuthgateError, InvalidRequest
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
@@ -22,7 +23,7 @@ from authgate.web.pages.admin.gate import (
     console_page,
     usernames,
 )
-from authgate.web.pages.render import PageRoute, Viewer
+from authgate.web.pages.viewer import PageRoute, Viewer
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -68,7 +69,7 @@ async def _page(
     )
 
 
-@router.get("/admin/invites", response_model=None)
+@router.get(paths.ADMIN_INVITES, response_model=None)
 async def list_invites(
     request: Request, viewer: AdminViewer, services: ServicesDep
 ) -> Response:
@@ -87,7 +88,7 @@ def _days(text: str) -> int | None:
     return int(text)
 
 
-@router.post("/admin/invites", response_model=None)
+@router.post(paths.ADMIN_INVITES, response_model=None)
 async def create_invite(
     viewer: AdminForm,
     services: ServicesDep,
@@ -114,7 +115,7 @@ async def create_invite(
     return await _page(services, viewer, created=created)
 
 
-@router.post("/admin/invites/{invite_id}/revoke", response_model=None)
+@router.post(f"{paths.ADMIN_INVITES}/{{invite_id}}/revoke", response_model=None)
 async def revoke_invite(
     viewer: AdminForm,
     services: ServicesDep,
@@ -126,4 +127,4 @@ async def revoke_invite(
             await invites.revoke(tx, invite_id, actor_id=viewer.user.id, client=client)
     except AuthgateError as exc:
         return await _page(services, viewer, error=exc.description, status=exc.status)
-    return RedirectResponse("/admin/invites?done=revoked", status_code=303)
+    return RedirectResponse(f"{paths.ADMIN_INVITES}?done=revoked", status_code=303)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import signing_keys
 from authgate.util import clock
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
@@ -17,7 +18,7 @@ from authgate.web.pages.admin.gate import (
     admin_transaction,
     console_page,
 )
-from authgate.web.pages.render import PageRoute
+from authgate.web.pages.viewer import PageRoute
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -27,7 +28,7 @@ DONE = {
 }
 
 
-@router.get("/admin/keys", response_model=None)
+@router.get(paths.ADMIN_KEYS, response_model=None)
 async def list_keys(
     request: Request, viewer: AdminViewer, services: ServicesDep
 ) -> Response:
@@ -55,7 +56,7 @@ async def list_keys(
     )
 
 
-@router.post("/admin/keys/rotate", response_model=None)
+@router.post(f"{paths.ADMIN_KEYS}/rotate", response_model=None)
 async def rotate_keys(
     viewer: AdminForm, services: ServicesDep, client: Client
 ) -> Response:
@@ -66,4 +67,4 @@ async def rotate_keys(
     # This instance signs with the new keys at once (the other instances
     # reload theirs through the invalidation feed).
     await services.keys.load()
-    return RedirectResponse("/admin/keys?done=rotated", status_code=303)
+    return RedirectResponse(f"{paths.ADMIN_KEYS}?done=rotated", status_code=303)

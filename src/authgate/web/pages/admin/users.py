@@ -19,6 +19,7 @@ from authgate.domain import users
 from authgate.domain.users import User
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
 from authgate.web.pages.admin.gate import (
     PAGE_SIZE,
@@ -27,7 +28,8 @@ from authgate.web.pages.admin.gate import (
     admin_transaction,
     console_page,
 )
-from authgate.web.pages.render import PageRoute, Viewer, error_page
+from authgate.web.pages.viewer import PageRoute, Viewer
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -51,12 +53,12 @@ async def _user(services: Services, user_id: str) -> User | None:
         return await tx.users.get(user_id)
 
 
-@router.get("/admin", response_model=None)
+@router.get(paths.ADMIN, response_model=None)
 async def console_home() -> Response:
-    return RedirectResponse("/admin/users", status_code=303)
+    return RedirectResponse(paths.ADMIN_USERS, status_code=303)
 
 
-@router.get("/admin/users", response_model=None)
+@router.get(paths.ADMIN_USERS, response_model=None)
 async def list_users(
     request: Request,
     viewer: AdminViewer,
@@ -102,12 +104,12 @@ def _new_user_form(
     )
 
 
-@router.get("/admin/users/new", response_model=None)
+@router.get(f"{paths.ADMIN_USERS}/new", response_model=None)
 async def new_user(viewer: AdminViewer) -> Response:
     return _new_user_form(viewer)
 
 
-@router.post("/admin/users", response_model=None)
+@router.post(paths.ADMIN_USERS, response_model=None)
 async def create_user(
     viewer: AdminForm,
     services: ServicesDep,
@@ -138,7 +140,9 @@ async def create_user(
             error=exc.description,
             status=exc.status,
         )
-    return RedirectResponse(f"/admin/users/{user.id}?done=created", status_code=303)
+    return RedirectResponse(
+        f"{paths.ADMIN_USERS}/{user.id}?done=created", status_code=303
+    )
 
 
 def _user_page(
@@ -162,7 +166,7 @@ def _user_page(
     )
 
 
-@router.get("/admin/users/{user_id}", response_model=None)
+@router.get(f"{paths.ADMIN_USERS}/{{user_id}}", response_model=None)
 async def show_user(
     request: Request, viewer: AdminViewer, services: ServicesDep, user_id: UserId
 ) -> Response:
@@ -219,10 +223,12 @@ async def _change(
         return _user_page(
             services, viewer, current, error=exc.description, status=exc.status
         )
-    return RedirectResponse(f"/admin/users/{user_id}?done={done}", status_code=303)
+    return RedirectResponse(
+        f"{paths.ADMIN_USERS}/{user_id}?done={done}", status_code=303
+    )
 
 
-@router.post("/admin/users/{user_id}/disable", response_model=None)
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/disable", response_model=None)
 async def disable_user(
     viewer: AdminForm,
     services: ServicesDep,
@@ -232,7 +238,7 @@ async def disable_user(
     return await _change(viewer, services, client, user_id, done="disabled")
 
 
-@router.post("/admin/users/{user_id}/enable", response_model=None)
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/enable", response_model=None)
 async def enable_user(
     viewer: AdminForm,
     services: ServicesDep,
@@ -242,7 +248,7 @@ async def enable_user(
     return await _change(viewer, services, client, user_id, done="enabled")
 
 
-@router.post("/admin/users/{user_id}/grant-admin", response_model=None)
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/grant-admin", response_model=None)
 async def grant_admin(
     viewer: AdminForm,
     services: ServicesDep,
@@ -252,7 +258,7 @@ async def grant_admin(
     return await _change(viewer, services, client, user_id, done="granted")
 
 
-@router.post("/admin/users/{user_id}/revoke-admin", response_model=None)
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/revoke-admin", response_model=None)
 async def revoke_admin(
     viewer: AdminForm,
     services: ServicesDep,
@@ -262,7 +268,7 @@ async def revoke_admin(
     return await _change(viewer, services, client, user_id, done="revoked")
 
 
-@router.post("/admin/users/{user_id}/password", response_model=None)
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/password", response_model=None)
 async def reset_password(
     viewer: AdminForm,
     services: ServicesDep,

@@ -1,12 +1,13 @@
 """``/settings/…``: a signed-in person's own account, one module per section
 (profile, sessions, authorized apps, tokens, keys, security; organizations
 live beside them).
-Every section renders through ``render.viewer_page`` into
+Every section renders through ``viewer.viewer_page`` into
 ``templates/settings/layout.html``, which draws the section navigation."""
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
+from authgate.web import paths
 from authgate.web.pages.settings import (
     apps,
     keys,
@@ -19,9 +20,9 @@ from authgate.web.pages.settings import (
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@router.get("/settings", response_model=None)
+@router.get(paths.SETTINGS, response_model=None)
 async def settings_home() -> RedirectResponse:
-    return RedirectResponse("/settings/profile", status_code=303)
+    return RedirectResponse(paths.SETTINGS_PROFILE, status_code=303)
 
 
 for section in (profile, sessions, apps, tokens, keys, security):

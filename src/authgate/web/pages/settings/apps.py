@@ -10,28 +10,22 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import clients, grants
 from authgate.errors import NotFound
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
-    FormViewer,
-    PageRoute,
-    PageViewer,
-    error_page,
-    viewer_page,
-)
+from authgate.web.pages.viewer import FormViewer, PageRoute, PageViewer, viewer_page
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-PATH = "/settings/apps"
 
-
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_APPS, response_model=None)
 async def apps_page(viewer: PageViewer, services: ServicesDep) -> Response:
     async with services.db.read() as tx:
         found = await grants.authorized_apps(tx, viewer.user.id)
     return viewer_page(viewer, "settings/apps.html", section="apps", apps=found)
 
 
-@router.post(f"{PATH}/revoke", response_model=None)
+@router.post(f"{paths.SETTINGS_APPS}/revoke", response_model=None)
 async def revoke_app(
     viewer: FormViewer,
     services: ServicesDep,
@@ -49,4 +43,4 @@ async def revoke_app(
             )
     except NotFound as exc:
         return error_page(exc.description, status=404)
-    return RedirectResponse(PATH, status_code=303)
+    return RedirectResponse(paths.SETTINGS_APPS, status_code=303)

@@ -16,13 +16,8 @@ from authgate.errors import NotFound
 from authgate.server.principals import holder
 from authgate.server.services import Services
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
-    FormViewer,
-    PageViewer,
-    Viewer,
-    error_page,
-    viewer_page,
-)
+from authgate.web.pages.viewer import FormViewer, PageViewer, Viewer, viewer_page
+from authgate.web.render import error_page
 
 CredentialId = Annotated[str, Path(max_length=64)]
 
@@ -88,7 +83,7 @@ class CredentialPage:
 
     def add_revoke_routes(self, router: APIRouter) -> None:
         """``GET {path}/{id}/revoke``, the confirmation, and ``POST`` to it,
-        the revocation, on ``router`` (a ``render.PageRoute`` router)."""
+        the revocation, on ``router`` (a ``viewer.PageRoute`` router)."""
 
         @router.get(f"{self.path}/{{credential_id}}/revoke", response_model=None)
         async def confirm_revoke(

@@ -3,7 +3,7 @@
 A key is read-only or read-write, and belongs to one of the person's
 organizations (where their role allows creating keys) or to them alone. Its
 secret is shown once; revoking asks for confirmation on a page of its own.
-The rules are the API's (``domain.api_keys``, ``api_keys.key_org``).
+The rules are the API's (``domain.api_keys``, ``server.org_context.key_org``).
 """
 
 from typing import Annotated, get_args
@@ -13,24 +13,24 @@ from fastapi import APIRouter, Form, Response
 from authgate.domain import api_keys, credentials
 from authgate.domain.permissions import Action, allowed
 from authgate.errors import AuthgateError
+from authgate.server.org_context import key_org
 from authgate.server.services import Services
-from authgate.web.api.v1.api_keys import key_org
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
+from authgate.web.pages.settings.credentials import CredentialPage, ceiling
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-PATH = "/settings/keys"
 PAGE = CredentialPage(
     kind="key",
-    path=PATH,
+    path=paths.SETTINGS_KEYS,
     section="keys",
     back_label="Back to API keys",
     missing="No such API key.",
@@ -73,12 +73,12 @@ async def _list(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_KEYS, response_model=None)
 async def keys_page(viewer: PageViewer, services: ServicesDep) -> Response:
     return await _list(viewer, services)
 
 
-@router.post(PATH, response_model=None)
+@router.post(paths.SETTINGS_KEYS, response_model=None)
 async def create_key(
     viewer: FormViewer,
     services: ServicesDep,

@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import account, users
 from authgate.errors import AuthgateError, RateLimited
+from authgate.web import paths
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
-from authgate.web.pages.render import (
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
@@ -22,7 +23,6 @@ from authgate.web.pages.render import (
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-PATH = "/settings/profile"
 #: What a finished change says, keyed by the ``done`` query value it lands with.
 DONE = {
     "email": "Your email address is saved.",
@@ -51,7 +51,7 @@ def _profile(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_PROFILE, response_model=None)
 async def profile_page(
     viewer: PageViewer,
     done: Annotated[str, Query(max_length=16)] = "",
@@ -59,7 +59,7 @@ async def profile_page(
     return _profile(viewer, done=done)
 
 
-@router.post(f"{PATH}/email", response_model=None)
+@router.post(f"{paths.SETTINGS_PROFILE}/email", response_model=None)
 async def change_email(
     viewer: FormViewer,
     services: ServicesDep,
@@ -75,10 +75,10 @@ async def change_email(
         return _profile(
             viewer, email=email, failed=("email", exc.description), status=exc.status
         )
-    return RedirectResponse(f"{PATH}?done=email", status_code=303)
+    return RedirectResponse(f"{paths.SETTINGS_PROFILE}?done=email", status_code=303)
 
 
-@router.post(f"{PATH}/password", response_model=None)
+@router.post(f"{paths.SETTINGS_PROFILE}/password", response_model=None)
 async def change_password(
     viewer: FormViewer,
     services: ServicesDep,
@@ -123,4 +123,4 @@ async def change_password(
         )
     except AuthgateError as exc:
         return _profile(viewer, failed=("password", exc.description), status=exc.status)
-    return RedirectResponse(f"{PATH}?done=password", status_code=303)
+    return RedirectResponse(f"{paths.SETTINGS_PROFILE}?done=password", status_code=303)

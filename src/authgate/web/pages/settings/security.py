@@ -12,19 +12,18 @@ from fastapi import APIRouter, Form, Response
 
 from authgate.domain import recovery
 from authgate.errors import AuthgateError, RateLimited
+from authgate.web import paths
 from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
-from authgate.web.pages.render import (
+from authgate.web.pages.settings.credentials import shown_once
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import shown_once
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
-
-PATH = "/settings/security"
 
 
 def _security(viewer: Viewer, error: str | None = None, status: int = 200) -> Response:
@@ -33,12 +32,12 @@ def _security(viewer: Viewer, error: str | None = None, status: int = 200) -> Re
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_SECURITY, response_model=None)
 async def security_page(viewer: PageViewer) -> Response:
     return _security(viewer)
 
 
-@router.post(f"{PATH}/recovery-key", response_model=None)
+@router.post(f"{paths.SETTINGS_SECURITY}/recovery-key", response_model=None)
 async def new_recovery_key(
     viewer: FormViewer,
     services: ServicesDep,
@@ -64,6 +63,6 @@ async def new_recovery_key(
         title="Recovery key created",
         what="Your recovery key",
         secret=key,
-        back=PATH,
+        back=paths.SETTINGS_SECURITY,
         back_label="Back to security",
     )

@@ -14,23 +14,17 @@ from fastapi.responses import RedirectResponse
 
 from authgate.domain import sessions
 from authgate.errors import NotFound
+from authgate.web import paths, session_cookies
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
-    FormViewer,
-    PageRoute,
-    PageViewer,
-    error_page,
-    viewer_page,
-)
-from authgate.web.security import clear_session_cookies
+from authgate.web.pages.viewer import FormViewer, PageRoute, PageViewer, viewer_page
+from authgate.web.render import error_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-PATH = "/settings/sessions"
 SessionId = Annotated[str, Path(max_length=64)]
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_SESSIONS, response_model=None)
 async def sessions_page(viewer: PageViewer, services: ServicesDep) -> Response:
     async with services.db.read() as tx:
         found = await sessions.live_for_user(
@@ -69,7 +63,7 @@ async def sessions_page(viewer: PageViewer, services: ServicesDep) -> Response:
     )
 
 
-@router.post(f"{PATH}/{{session_id}}/revoke", response_model=None)
+@router.post(f"{paths.SETTINGS_SESSIONS}/{{session_id}}/revoke", response_model=None)
 async def revoke_session(
     viewer: FormViewer,
     services: ServicesDep,
@@ -88,13 +82,13 @@ async def revoke_session(
     except NotFound as exc:
         return error_page(exc.description, status=404)
     if session_id == viewer.principal.session_id:
-        response = RedirectResponse("/login", status_code=303)
-        clear_session_cookies(response, services.settings)
+        response = RedirectResponse(paths.LOGIN, status_code=303)
+        session_cookies.clear(response, services.settings)
         return response
-    return RedirectResponse(PATH, status_code=303)
+    return RedirectResponse(paths.SETTINGS_SESSIONS, status_code=303)
 
 
-@router.post(f"{PATH}/revoke-others", response_model=None)
+@router.post(f"{paths.SETTINGS_SESSIONS}/revoke-others", response_model=None)
 async def revoke_others(
     viewer: FormViewer, services: ServicesDep, client: Client
 ) -> Response:
@@ -108,4 +102,4 @@ async def revoke_others(
             access_ttl=services.settings.jwt_expiry,
             client=client,
         )
-    return RedirectResponse(PATH, status_code=303)
+    return RedirectResponse(paths.SETTINGS_SESSIONS, status_code=303)

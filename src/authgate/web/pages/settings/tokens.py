@@ -13,22 +13,22 @@ from fastapi import APIRouter, Form, Response
 from authgate.domain import access_tokens, credentials
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
+from authgate.web import paths
 from authgate.web.deps import Client, ServicesDep
-from authgate.web.pages.render import (
+from authgate.web.pages.settings.credentials import CredentialPage, ceiling
+from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
     Viewer,
     viewer_page,
 )
-from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
-PATH = "/settings/tokens"
 PAGE = CredentialPage(
     kind="pat",
-    path=PATH,
+    path=paths.SETTINGS_TOKENS,
     section="tokens",
     back_label="Back to access tokens",
     missing="No such token.",
@@ -76,12 +76,12 @@ async def _list(
     )
 
 
-@router.get(PATH, response_model=None)
+@router.get(paths.SETTINGS_TOKENS, response_model=None)
 async def tokens_page(viewer: PageViewer, services: ServicesDep) -> Response:
     return await _list(viewer, services)
 
 
-@router.post(PATH, response_model=None)
+@router.post(paths.SETTINGS_TOKENS, response_model=None)
 async def create_token(
     viewer: FormViewer,
     services: ServicesDep,

@@ -1,0 +1,36 @@
+"""Every page path ``web.paths`` names is where a page route lives, so a
+redirect or a template link built from it cannot point nowhere."""
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+from authgate.web import paths
+from authgate.web.pages import admin, forgot, login, logout, orgs, register, upstream
+from authgate.web.pages import settings as settings_pages
+
+ROUTERS: list[APIRouter] = [
+    admin.router,
+    forgot.router,
+    login.router,
+    logout.router,
+    orgs.router,
+    register.router,
+    settings_pages.router,
+    upstream.router,
+    upstream.dev_router,
+]
+
+
+def test_every_page_path_is_a_route() -> None:
+    routed = {
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    }
+    named = {
+        value
+        for name, value in vars(paths).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    assert named - routed == set()
