@@ -43,7 +43,6 @@ from authgate.util import hkdf, redact
 from authgate.util.addresses import parse_networks
 from authgate.web import api_docs, backoffice, errors, ops
 from authgate.web.api.v1 import (
-    access_tokens,
     admin_audit,
     admin_clients,
     admin_invites,
@@ -53,6 +52,7 @@ from authgate.web.api.v1 import (
     authorized_apps,
     me,
     orgs,
+    personal_tokens,
     recovery,
     sessions,
 )
@@ -199,7 +199,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(me.router, prefix="/api/v1")
     app.include_router(endpoints.router)
     for router in (
-        access_tokens.router,
+        personal_tokens.router,
         api_keys.router,
         sessions.router,
         authorized_apps.router,

@@ -24,9 +24,9 @@ from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from authgate.domain import audit, revocations
-from authgate.domain.access_tokens import SCOPES as API_SCOPES
 from authgate.domain.context import ClientInfo
 from authgate.domain.grants import ConsentStore
+from authgate.domain.personal_tokens import SCOPES as API_SCOPES
 from authgate.domain.refresh_families import RefreshTokenStore
 from authgate.errors import (
     Conflict,

@@ -8,7 +8,6 @@ access token can hold) and OpenID Connect's ``openid``, ``profile`` and
 the server pick a default), never ``admin``.
 """
 
-from authgate.domain.access_tokens import DEFAULT_SCOPES
 from authgate.domain.clients import (
     ADMIN_SCOPE,
     ADMIN_SCOPE_REFUSED,
@@ -16,6 +15,7 @@ from authgate.domain.clients import (
     SUPPORTED_SCOPES,
     Client,
 )
+from authgate.domain.personal_tokens import DEFAULT_SCOPES
 from authgate.oauth.errors import InvalidScope
 
 _SCOPE_TOKEN = frozenset(

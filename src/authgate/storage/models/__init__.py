@@ -6,11 +6,11 @@ from authgate.storage.models import (
     identities,
     invalidations,
     invites,
-    keys,
     oauth,
     orgs,
     replay,
     sessions,
+    signing_keys,
     users,
 )
 
@@ -20,10 +20,10 @@ __all__ = [
     "identities",
     "invalidations",
     "invites",
-    "keys",
     "oauth",
     "orgs",
     "replay",
     "sessions",
+    "signing_keys",
     "users",
 ]

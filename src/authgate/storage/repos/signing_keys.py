@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.signing_keys import SigningKey
-from authgate.storage.models.keys import SigningKeyRow as Row
+from authgate.storage.models.signing_keys import SigningKeyRow as Row
 
 
 def _value(row: Row) -> SigningKey:

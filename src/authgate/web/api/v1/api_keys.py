@@ -10,7 +10,7 @@ from authgate.domain import api_keys, credentials
 from authgate.guard import Principal
 from authgate.server.org_context import HEADER, keep_in, key_org
 from authgate.util import clock
-from authgate.web.api.v1.access_tokens import CredentialId
+from authgate.web.api.v1.personal_tokens import CredentialId
 from authgate.web.deps import (
     BoundOrg,
     Caller,

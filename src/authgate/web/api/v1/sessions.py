@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from authgate.domain import sessions
 from authgate.web import session_cookies
-from authgate.web.api.v1.access_tokens import CredentialId
+from authgate.web.api.v1.personal_tokens import CredentialId
 from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
 

@@ -7,8 +7,8 @@ form of the console share.
 
 from fastapi import APIRouter
 
-from authgate.web.pages.admin import audit, clients, invites, keys, users
+from authgate.web.pages.admin import audit, clients, invites, signing_keys, users
 
 router = APIRouter(include_in_schema=False)
-for part in (users, invites, audit, clients, keys):
+for part in (users, invites, audit, clients, signing_keys):
     router.include_router(part.router)

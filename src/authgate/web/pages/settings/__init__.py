@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from authgate.web import paths
 from authgate.web.pages.settings import (
+    api_keys,
     apps,
-    keys,
     profile,
     security,
     sessions,
@@ -25,5 +25,5 @@ async def settings_home() -> RedirectResponse:
     return RedirectResponse(paths.SETTINGS_PROFILE, status_code=303)
 
 
-for section in (profile, sessions, apps, tokens, keys, security):
+for section in (profile, sessions, apps, tokens, api_keys, security):
     router.include_router(section.router)

@@ -3,14 +3,14 @@
 Creating one shows its secret once, on the answer to the form (never in a
 URL, never again); only its hash is kept. Revoking asks for confirmation on
 a page of its own, so it works without JavaScript. The rules are the API's
-(``domain.access_tokens``, ``domain.credentials``).
+(``domain.personal_tokens``, ``domain.credentials``).
 """
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Response
 
-from authgate.domain import access_tokens, credentials
+from authgate.domain import credentials, personal_tokens
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
 from authgate.web import paths
@@ -64,13 +64,13 @@ async def _list(
         status=status,
         section="tokens",
         tokens=found,
-        scopes=[s for s in access_tokens.SCOPES if s in givable],
+        scopes=[s for s in personal_tokens.SCOPES if s in givable],
         max_days=max_days,
         values=values
         or {
             "name": "",
             "days": str(min(DEFAULT_DAYS, max_days)),
-            "scopes": access_tokens.DEFAULT_SCOPES,
+            "scopes": personal_tokens.DEFAULT_SCOPES,
         },
         error=error,
     )
@@ -88,7 +88,7 @@ async def create_token(
     client: Client,
     name: Annotated[str, Form(max_length=credentials.NAME_MAX * 2)] = "",
     expires_in_days: Annotated[str, Form(max_length=8)] = "",
-    scopes: Annotated[list[str], Form(max_length=len(access_tokens.SCOPES))] = [],  # noqa: B006 - FastAPI copies defaults
+    scopes: Annotated[list[str], Form(max_length=len(personal_tokens.SCOPES))] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     values: dict[str, object] = {
         "name": name,
@@ -99,7 +99,7 @@ async def create_token(
     try:
         days = parse_days(expires_in_days, max_days)
         async with services.db.transaction() as tx:
-            token, secret = await access_tokens.create(
+            token, secret = await personal_tokens.create(
                 tx,
                 prefix=services.settings.token_prefix,
                 user_id=viewer.user.id,

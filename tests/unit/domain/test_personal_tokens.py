@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from authgate.domain import access_tokens, credentials
+from authgate.domain import credentials, personal_tokens
 from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, InvalidRequest
 from authgate.util import clock
@@ -15,7 +15,7 @@ from tests.unit.domain.conftest import CLIENT, register
 pytestmark = pytest.mark.anyio
 
 PERSON = credentials.Parent(scopes=frozenset({"read", "write"}))
-ADMIN = credentials.Parent(scopes=frozenset(access_tokens.SCOPES))
+ADMIN = credentials.Parent(scopes=frozenset(personal_tokens.SCOPES))
 
 
 async def create(
@@ -26,7 +26,7 @@ async def create(
     scopes: list[str] | None = None,
     parent: credentials.Parent = PERSON,
 ) -> credentials.Credential:
-    credential, _ = await access_tokens.create(
+    credential, _ = await personal_tokens.create(
         stores,
         prefix="ag",
         user_id=user_id,
@@ -42,12 +42,12 @@ async def create(
 
 
 def test_scopes() -> None:
-    assert access_tokens.check_scopes(None) == ("read", "write")
-    assert access_tokens.check_scopes(["write", "read"]) == ("read", "write")
+    assert personal_tokens.check_scopes(None) == ("read", "write")
+    assert personal_tokens.check_scopes(["write", "read"]) == ("read", "write")
     with pytest.raises(InvalidRequest, match="Unknown scope: delete"):
-        access_tokens.check_scopes(["read", "delete"])
+        personal_tokens.check_scopes(["read", "delete"])
     with pytest.raises(InvalidRequest, match="at least one"):
-        access_tokens.check_scopes([])
+        personal_tokens.check_scopes([])
 
 
 async def test_a_token_always_expires_within_the_maximum(

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import Field
 
-from authgate.domain import access_tokens, credentials, orgs
+from authgate.domain import credentials, orgs, personal_tokens
 from authgate.guard import Principal
 from authgate.server.org_context import keep_in
 from authgate.util import clock
@@ -73,7 +73,7 @@ async def create_token(
     """The secret is in this response only; it is never shown again."""
     ref = body.org or bound
     async with services.db.transaction() as tx:
-        token, secret = await access_tokens.create(
+        token, secret = await personal_tokens.create(
             tx,
             prefix=services.settings.token_prefix,
             user_id=minter.user_id,
