@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 from authgate.cli import output
 
 if TYPE_CHECKING:
-    from authgate.domain.context import ClientInfo
+    from authgate.domain.context import Peer
     from authgate.server.services import Services
 
 T = TypeVar("T")
@@ -134,10 +134,10 @@ def run(work: Callable[["Services"], Awaitable[T]]) -> T:
         raise SystemExit(1) from None
 
 
-def cli_client() -> "ClientInfo":
-    from authgate.domain.context import ClientInfo
+def cli_peer() -> "Peer":
+    from authgate.domain.context import Peer
 
-    return ClientInfo(user_agent="authgate-cli")
+    return Peer(user_agent="authgate-cli")
 
 
 def _password(from_stdin: bool) -> str:
@@ -167,7 +167,7 @@ def create_user(args: argparse.Namespace) -> int:
         )
         async with services.db.transaction() as tx:
             return await users.add(
-                tx, account, is_admin=args.admin, actor_id=None, client=cli_client()
+                tx, account, is_admin=args.admin, actor_id=None, peer=cli_peer()
             )
 
     user = run(work)
@@ -205,7 +205,7 @@ def reset_password(args: argparse.Namespace) -> int:
                 password_hash,
                 actor_id=None,
                 access_ttl=services.settings.jwt_expiry,
-                client=cli_client(),
+                peer=cli_peer(),
             )
 
     run(work)
@@ -226,7 +226,7 @@ def invite_create(args: argparse.Namespace) -> int:
                 prefix=services.settings.token_prefix,
                 created_by=None,
                 expires_in_days=args.expires_in_days,
-                client=cli_client(),
+                peer=cli_peer(),
             )
         return code
 
@@ -250,7 +250,7 @@ def create_client(args: argparse.Namespace) -> int:
                 public=args.public,
                 scope=args.scope,
                 created_by=None,
-                client=cli_client(),
+                peer=cli_peer(),
             )
 
     client, secret = run(work)
@@ -280,7 +280,7 @@ def rotate_keys(_args: argparse.Namespace) -> int:
     async def work(services: "Services") -> list[str]:
         async with services.db.transaction() as tx:
             return await signing_keys.rotate(
-                tx, services.keys.cipher, actor_id=None, client=cli_client()
+                tx, services.keys.cipher, actor_id=None, peer=cli_peer()
             )
 
     output.success("New signing keys: " + ", ".join(run(work)))

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from authgate.domain import audit, lockout, sessions
 from authgate.domain.allowlist import OPEN, Allowlist
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User, UserStore, normalize_email
 from authgate.errors import Conflict, Forbidden, InvalidCredentials, RateLimited
@@ -72,7 +72,7 @@ async def confirm_password(hasher: Hasher, user: User, password: str) -> Confirm
 
 
 async def recheck_failed(
-    stores: Tx, policy: lockout.Policy, user: User, *, client: ClientInfo
+    stores: Tx, policy: lockout.Policy, user: User, *, peer: Peer
 ) -> None:
     """Count and audit a wrong password given to a re-check, in its own
     transaction (the request that made it fails)."""
@@ -80,7 +80,7 @@ async def recheck_failed(
     await audit.record(
         stores,
         audit.Action.PASSWORD_RECHECK_FAILED,
-        client,
+        peer,
         actor_id=user.id,
         target_id=user.id,
     )
@@ -88,7 +88,7 @@ async def recheck_failed(
         await audit.record(
             stores,
             audit.Action.ACCOUNT_LOCKED,
-            client,
+            peer,
             target_id=user.id,
             details={"username": user.username, "reason": "password_recheck"},
         )
@@ -113,7 +113,7 @@ async def change_email(
     user: User,
     email: str | None,
     *,
-    client: ClientInfo,
+    peer: Peer,
     allowlist: Allowlist = OPEN,
 ) -> str | None:
     """Set (or, with an empty value, remove) the address; the one kept. The
@@ -133,7 +133,7 @@ async def change_email(
     await audit.record(
         stores,
         audit.Action.EMAIL_CHANGED,
-        client,
+        peer,
         actor_id=user.id,
         target_id=user.id,
     )
@@ -147,7 +147,7 @@ async def change_password(
     *,
     session_id: str | None,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> list[str]:
     """Store the new hash (made by ``users.hash_password``) and end every login
     but the session ``session_id`` (the one asking): other sessions and every
@@ -163,13 +163,13 @@ async def change_password(
             reason="password_changed",
             actor_id=user.id,
             access_ttl=access_ttl,
-            client=client,
+            peer=peer,
         )
     ).sessions
     await audit.record(
         stores,
         audit.Action.PASSWORD_CHANGED,
-        client,
+        peer,
         actor_id=user.id,
         target_id=user.id,
         details={"sessions_ended": len(ended)},

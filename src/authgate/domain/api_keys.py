@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Literal
 
 from authgate.domain import credentials
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import InvalidRequest
 from authgate.util import clock
 
@@ -28,7 +28,7 @@ async def create(
     permission: Permission,
     expires_in_days: int | None,
     org_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
     parent: credentials.Parent,
 ) -> tuple[credentials.Credential, str]:
     """``parent``: the credential making this key, its ceiling (a key made
@@ -49,5 +49,5 @@ async def create(
         scopes=scopes,
         expires_at=expires_at,
         org_id=org_id,
-        client=client,
+        peer=peer,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.util import clock
 
 
@@ -105,7 +105,7 @@ class Tx(Protocol):
 async def record(
     stores: Tx,
     action: Action,
-    client: ClientInfo,
+    peer: Peer,
     *,
     actor_id: str | None = None,
     target_id: str | None = None,
@@ -119,8 +119,8 @@ async def record(
             actor_id=actor_id,
             target_id=target_id,
             org_id=org_id,
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
+            ip=peer.ip,
+            user_agent=(peer.user_agent or "")[:512] or None,
             details=details or {},
         )
     )

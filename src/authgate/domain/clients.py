@@ -24,7 +24,7 @@ from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from authgate.domain import audit, revocations
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.grants import ConsentStore
 from authgate.domain.personal_tokens import SCOPES as API_SCOPES
 from authgate.domain.refresh_families import RefreshTokenStore
@@ -361,7 +361,7 @@ async def create(
     registration: Literal["admin", "dynamic"] = "admin",
     created_by: str | None,
     client_uri: str | None = None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> tuple[Client, str | None]:
     """Register a client; its secret (confidential clients only) is shown once."""
     uris = check_redirect_uris(redirect_uris)
@@ -391,13 +391,13 @@ async def create(
         registration=registration,
         created_by=created_by,
         client_uri=check_client_uri(client_uri),
-        registered_from=client.ip if registration == "dynamic" else None,
+        registered_from=peer.ip if registration == "dynamic" else None,
     )
     await stores.clients.add(registered)
     await audit.record(
         stores,
         audit.Action.CLIENT_REGISTERED,
-        client,
+        peer,
         actor_id=created_by,
         target_id=registered.id,
         details={
@@ -425,7 +425,7 @@ async def delete(
     *,
     access_ttl: timedelta,
     actor_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Remove a client with everything it holds: its refresh tokens and the
     consents given to it are revoked, and its live access tokens are refused
@@ -442,7 +442,7 @@ async def delete(
     await audit.record(
         stores,
         audit.Action.CLIENT_DELETED,
-        client,
+        peer,
         actor_id=actor_id,
         target_id=client_id,
         details={"refresh_families_revoked": len(families)},

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class ClientInfo:
+class Peer:
     ip: str | None = None
     user_agent: str | None = None
 
 
-NO_CLIENT = ClientInfo()
+NO_PEER = Peer()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from authgate.domain import audit, invalidation
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import Forbidden, InvalidRequest, InvalidToken, NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
@@ -137,7 +137,7 @@ async def issue(
     scopes: tuple[str, ...],
     expires_at: datetime | None,
     org_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> tuple[Credential, str]:
     """A new credential and its secret (shown once; only the hash is stored)."""
     secret = tokens.mint(prefix, kind)
@@ -156,7 +156,7 @@ async def issue(
     await audit.record(
         stores,
         _ACTIONS[kind][0],
-        client,
+        peer,
         actor_id=user_id,
         target_id=credential.id,
         org_id=org_id,
@@ -171,7 +171,7 @@ async def revoke(
     *,
     kind: CredentialKind,
     user_id: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Revoke one of the user's own credentials; anyone else's id is not found."""
     credential = await stores.credentials.get(credential_id)
@@ -182,7 +182,7 @@ async def revoke(
         await audit.record(
             stores,
             _ACTIONS[kind][1],
-            client,
+            peer,
             actor_id=user_id,
             target_id=credential_id,
             org_id=credential.org_id,
@@ -241,7 +241,7 @@ async def present(stores: Tx, secret: str) -> Presented:
     return Presented(credential, answer, now)
 
 
-async def record_use(stores: Tx, presented: Presented, client: ClientInfo) -> None:
+async def record_use(stores: Tx, presented: Presented, peer: Peer) -> None:
     """The write :attr:`Presented.to_record` asks for: ``last_used_at``, and for
     a revoked credential an audit entry too, in the same transaction and only
     when this call moved ``last_used_at`` (so only one of many instances
@@ -256,7 +256,7 @@ async def record_use(stores: Tx, presented: Presented, client: ClientInfo) -> No
         await audit.record(
             stores,
             audit.Action.CREDENTIAL_USED_AFTER_REVOKE,
-            client,
+            peer,
             actor_id=used.user_id,
             target_id=used.id,
             org_id=used.org_id,

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, revocations
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.refresh_families import RefreshTokenStore
 from authgate.errors import NotFound
 from authgate.util import clock, tokens
@@ -101,7 +101,7 @@ async def issue_code(
     scope: str,
     resources: Iterable[str],
     nonce: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> tuple[AuthorizationCode, str]:
     """A new authorization code and its secret (only the digest is stored)."""
     now = clock.now()
@@ -123,7 +123,7 @@ async def issue_code(
     await audit.record(
         stores,
         audit.Action.CODE_ISSUED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=code.id,
         details={"client_id": client_id, "scope": scope, "resource": code.resource},
@@ -135,9 +135,7 @@ async def find_code(stores: "Tx", secret: str) -> AuthorizationCode | None:
     return await stores.authorization_codes.by_hash(tokens.digest(secret))
 
 
-async def redeem_code(
-    stores: "Tx", code: AuthorizationCode, *, client: ClientInfo
-) -> bool:
+async def redeem_code(stores: "Tx", code: AuthorizationCode, *, peer: Peer) -> bool:
     """Use the code up; ``False`` when it already was (a replay: the caller
     must then call :func:`code_replayed` and commit)."""
     if code.used_at is not None:
@@ -147,7 +145,7 @@ async def redeem_code(
     await audit.record(
         stores,
         audit.Action.CODE_REDEEMED,
-        client,
+        peer,
         actor_id=code.user_id,
         target_id=code.id,
         details={"client_id": code.client_id},
@@ -160,7 +158,7 @@ async def code_replayed(
     code: AuthorizationCode,
     *,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """RFC 6749 §4.1.2 / OAuth 2.1 §4.1.3: a code presented twice revokes every
     token it issued: the refresh family, and (by its grant id) the access
@@ -169,7 +167,7 @@ async def code_replayed(
     await audit.record(
         stores,
         audit.Action.CODE_REPLAYED,
-        client,
+        peer,
         actor_id=code.user_id,
         target_id=code.id,
         details={"client_id": code.client_id},
@@ -366,7 +364,7 @@ async def decide_device(
     *,
     user_id: str,
     approve: bool,
-    client: ClientInfo,
+    peer: Peer,
 ) -> bool:
     """Record the user's decision; ``False`` when the code was decided meanwhile."""
     status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
@@ -375,7 +373,7 @@ async def decide_device(
     await audit.record(
         stores,
         audit.Action.DEVICE_APPROVED if approve else audit.Action.DEVICE_DENIED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=device.id,
         details={
@@ -392,7 +390,7 @@ async def find_device(stores: "Tx", device_code: str) -> DeviceCode | None:
 
 
 async def poll_device(
-    stores: "Tx", device: DeviceCode, *, client: ClientInfo
+    stores: "Tx", device: DeviceCode, *, peer: Peer
 ) -> tuple[Poll, DeviceCode]:
     """One poll of the token endpoint (RFC 8628 §3.4-3.5), and the code as it
     now stands. Polls are recorded even when refused, so the caller commits
@@ -410,7 +408,7 @@ async def poll_device(
         await audit.record(
             stores,
             audit.Action.DEVICE_CODE_REDEEMED,
-            client,
+            peer,
             actor_id=device.user_id,
             target_id=device.id,
             details={"client_id": device.client_id},
@@ -509,7 +507,7 @@ async def give_consent(
     client_id: str,
     scopes: Iterable[str],
     resources: Iterable[str],
-    client: ClientInfo,
+    peer: Peer,
 ) -> Consent:
     """Remember an approval, adding to what the user allowed the client before."""
     now = clock.now()
@@ -532,7 +530,7 @@ async def give_consent(
     await audit.record(
         stores,
         audit.Action.CONSENT_GRANTED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=client_id,
         details={"scope": " ".join(scopes), "resource": " ".join(resources)},
@@ -541,12 +539,12 @@ async def give_consent(
 
 
 async def refuse_consent(
-    stores: Tx, *, user_id: str, client_id: str, client: ClientInfo
+    stores: Tx, *, user_id: str, client_id: str, peer: Peer
 ) -> None:
     await audit.record(
         stores,
         audit.Action.CONSENT_DENIED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=client_id,
     )
@@ -594,7 +592,7 @@ async def withdraw_consent(
     user_id: str,
     client_id: str,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Forget what the person allowed the client and revoke every token it
     holds for them: its refresh families, and its access tokens (by grant id,
@@ -608,7 +606,7 @@ async def withdraw_consent(
     await audit.record(
         stores,
         audit.Action.CONSENT_WITHDRAWN,
-        client,
+        peer,
         actor_id=user_id,
         target_id=client_id,
         details={"grants": families},

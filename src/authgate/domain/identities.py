@@ -38,7 +38,7 @@ from typing import Protocol
 
 from authgate.domain import audit, invites, orgs, registration
 from authgate.domain.allowlist import Allowlist
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.orgs import Membership, Org, check_name, slugify
 from authgate.domain.permissions import Role
 from authgate.domain.users import User, normalize_email, normalize_username
@@ -121,7 +121,7 @@ async def sign_in(
     policy: Policy,
     *,
     invite_code: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> SignedIn:
     """Whose account this upstream identity is (see the module docstring);
     raises :class:`SignInRefused` with the reason the audit log records."""
@@ -157,7 +157,7 @@ async def sign_in(
                 "or verify the address with your provider first.",
             )
         if existing is not None:
-            await _link(stores, identity, existing.id, email, client)
+            await _link(stores, identity, existing.id, email, peer)
             result = SignedIn(user=existing, linked=True)
         elif not policy.create_accounts:
             raise SignInRefused(
@@ -170,13 +170,13 @@ async def sign_in(
                 email if verified else None,
                 policy,
                 invite_code,
-                client,
+                peer,
             )
             result = SignedIn(user=user, created=True, linked=True)
     if not result.user.active:
         raise SignInRefused("account_disabled", "This account is disabled.")
     if identity.org_id:
-        membership = await _join_org(stores, identity, result.user.id, client)
+        membership = await _join_org(stores, identity, result.user.id, peer)
         result = SignedIn(result.user, result.created, result.linked, membership)
     return result
 
@@ -185,7 +185,7 @@ async def record_refusal(
     stores: Tx,
     provider: str,
     reason: str,
-    client: ClientInfo,
+    peer: Peer,
     *,
     email: str | None = None,
     subject: str | None = None,
@@ -197,14 +197,14 @@ async def record_refusal(
         details["email"] = email
     if subject:
         details["subject"] = subject
-    await audit.record(stores, audit.Action.LOGIN_REFUSED, client, details=details)
+    await audit.record(stores, audit.Action.LOGIN_REFUSED, peer, details=details)
 
 
 #: The provider name dev login signs in with.
 DEV = "dev"
 
 
-async def dev_account(stores: Tx, username: str, client: ClientInfo) -> User:
+async def dev_account(stores: Tx, username: str, peer: Peer) -> User:
     """Dev login's account: the user named ``username``, or a new password-less
     one (the administrator, if it is the first). The web layer allows this
     only on loopback (``authgate.upstream.dev_login``)."""
@@ -224,7 +224,7 @@ async def dev_account(stores: Tx, username: str, client: ClientInfo) -> User:
         await audit.record(
             stores,
             audit.Action.USER_CREATED,
-            client,
+            peer,
             actor_id=user.id,
             target_id=user.id,
             details={"username": name, "is_admin": first, "provider": DEV},
@@ -234,7 +234,7 @@ async def dev_account(stores: Tx, username: str, client: ClientInfo) -> User:
     await audit.record(
         stores,
         audit.Action.DEV_LOGIN,
-        client,
+        peer,
         actor_id=user.id,
         target_id=user.id,
         details={"provider": DEV, "username": name},
@@ -254,7 +254,7 @@ async def _link(
     identity: UpstreamIdentity,
     user_id: str,
     email: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     await stores.identities.add(
         ExternalIdentity(
@@ -268,7 +268,7 @@ async def _link(
     await audit.record(
         stores,
         audit.Action.IDENTITY_LINKED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=user_id,
         details={
@@ -285,7 +285,7 @@ async def _create(
     email: str | None,
     policy: Policy,
     invite_code: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> User:
     """A just-in-time account, under the same rule as registration: the first
     person, anyone with an invite, or anyone when registration is open."""
@@ -336,7 +336,7 @@ async def _create(
     await audit.record(
         stores,
         audit.Action.USER_CREATED,
-        client,
+        peer,
         actor_id=user.id,
         target_id=user.id,
         details={
@@ -345,11 +345,11 @@ async def _create(
             "provider": identity.provider,
         },
     )
-    await _link(stores, identity, user.id, email, client)
+    await _link(stores, identity, user.id, email, peer)
     if invite is not None and invite.org_id is not None:
-        await orgs.join(stores, invite, user.id, client)
+        await orgs.join(stores, invite, user.id, peer)
     elif invite is not None:
-        await invites.consume(stores, invite, user.id, client)
+        await invites.consume(stores, invite, user.id, peer)
     return user
 
 
@@ -381,7 +381,7 @@ async def unique_username(stores: Tx, hints: list[str | None]) -> str:
 
 
 async def _join_org(
-    stores: Tx, identity: UpstreamIdentity, user_id: str, client: ClientInfo
+    stores: Tx, identity: UpstreamIdentity, user_id: str, peer: Peer
 ) -> Membership:
     provider, external_id = identity.provider, identity.org_id or ""
     now = clock.now()
@@ -400,7 +400,7 @@ async def _join_org(
         await audit.record(
             stores,
             audit.Action.ORG_CREATED,
-            client,
+            peer,
             actor_id=user_id,
             target_id=org.id,
             org_id=org.id,
@@ -419,7 +419,7 @@ async def _join_org(
     await audit.record(
         stores,
         audit.Action.MEMBER_JOINED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=user_id,
         org_id=org.id,

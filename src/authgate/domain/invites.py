@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import Forbidden, InvalidRequest, NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
@@ -66,7 +66,7 @@ async def create(
     prefix: str,
     created_by: str | None,
     expires_in_days: int | None,
-    client: ClientInfo,
+    peer: Peer,
     org_id: str | None = None,
     email: str | None = None,
     role: str | None = None,
@@ -90,7 +90,7 @@ async def create(
     await audit.record(
         stores,
         audit.Action.INVITE_CREATED,
-        client,
+        peer,
         actor_id=created_by,
         target_id=invite.id,
         org_id=org_id,
@@ -109,7 +109,7 @@ async def find_usable(stores: Tx, code: str) -> Invite:
     return invite
 
 
-async def consume(stores: Tx, invite: Invite, user_id: str, client: ClientInfo) -> None:
+async def consume(stores: Tx, invite: Invite, user_id: str, peer: Peer) -> None:
     # The conditional update makes a code good for exactly one account even when
     # two registrations race with it.
     if not await stores.invites.mark_used(invite.id, user_id, clock.now()):
@@ -117,7 +117,7 @@ async def consume(stores: Tx, invite: Invite, user_id: str, client: ClientInfo) 
     await audit.record(
         stores,
         audit.Action.INVITE_USED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=invite.id,
         org_id=invite.org_id,
@@ -129,7 +129,7 @@ async def revoke(
     invite_id: str,
     *,
     actor_id: str,
-    client: ClientInfo,
+    peer: Peer,
     org_id: str | None = None,
 ) -> None:
     """Revoke an unused invite of the instance, or of the org ``org_id``."""
@@ -143,7 +143,7 @@ async def revoke(
     await audit.record(
         stores,
         audit.Action.INVITE_REVOKED,
-        client,
+        peer,
         actor_id=actor_id,
         target_id=invite_id,
         org_id=org_id,

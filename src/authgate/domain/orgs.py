@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from authgate.domain import audit, invalidation, invites
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.credentials import CredentialStore
 from authgate.domain.permissions import Action, Role, require, require_owner_for
 from authgate.domain.users import UserStore, normalize_email
@@ -147,7 +147,7 @@ def check_role(role: str) -> Role:
 
 
 async def create(
-    stores: Tx, *, user_id: str, name: str, slug: str | None, client: ClientInfo
+    stores: Tx, *, user_id: str, name: str, slug: str | None, peer: Peer
 ) -> Membership:
     """A new organization with its creator as owner (and their default org
     if they had none)."""
@@ -166,7 +166,7 @@ async def create(
     await audit.record(
         stores,
         audit.Action.ORG_CREATED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=org.id,
         org_id=org.id,
@@ -231,7 +231,7 @@ async def update(
     *,
     name: str | None,
     slug: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> Org:
     require(membership.role, Action.UPDATE)
     org = membership.org
@@ -242,7 +242,7 @@ async def update(
     await audit.record(
         stores,
         audit.Action.ORG_UPDATED,
-        client,
+        peer,
         actor_id=membership.user_id,
         target_id=org.id,
         org_id=org.id,
@@ -251,7 +251,7 @@ async def update(
     return Org(id=org.id, slug=new_slug, name=new_name, created_at=org.created_at)
 
 
-async def delete(stores: Tx, membership: Membership, client: ClientInfo) -> None:
+async def delete(stores: Tx, membership: Membership, peer: Peer) -> None:
     require(membership.role, Action.DELETE)
     org = membership.org
     members = await stores.orgs.member_ids(org.id)
@@ -261,7 +261,7 @@ async def delete(stores: Tx, membership: Membership, client: ClientInfo) -> None
     await audit.record(
         stores,
         audit.Action.ORG_DELETED,
-        client,
+        peer,
         actor_id=membership.user_id,
         target_id=org.id,
         org_id=org.id,
@@ -274,7 +274,7 @@ async def change_role(
     membership: Membership,
     user_id: str,
     role: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> Member:
     new_role = check_role(role)
     require(membership.role, Action.CHANGE_ROLE)
@@ -292,7 +292,7 @@ async def change_role(
     await audit.record(
         stores,
         audit.Action.MEMBER_ROLE_CHANGED,
-        client,
+        peer,
         actor_id=membership.user_id,
         target_id=user_id,
         org_id=org.id,
@@ -302,7 +302,7 @@ async def change_role(
 
 
 async def remove_member(
-    stores: Tx, membership: Membership, user_id: str, client: ClientInfo
+    stores: Tx, membership: Membership, user_id: str, peer: Peer
 ) -> None:
     """Remove a member; anyone may remove themselves (leave)."""
     org = membership.org
@@ -325,7 +325,7 @@ async def remove_member(
     await audit.record(
         stores,
         audit.Action.MEMBER_LEFT if leaving else audit.Action.MEMBER_REMOVED,
-        client,
+        peer,
         actor_id=membership.user_id,
         target_id=user_id,
         org_id=org.id,
@@ -355,7 +355,7 @@ async def invite(
     email: str,
     role: str,
     prefix: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> tuple[invites.Invite, str]:
     new_role = check_role(role)
     require(membership.role, Action.INVITE)
@@ -368,7 +368,7 @@ async def invite(
         prefix=prefix,
         created_by=membership.user_id,
         expires_in_days=INVITE_DAYS,
-        client=client,
+        peer=peer,
         org_id=membership.org.id,
         email=address,
         role=new_role,
@@ -382,35 +382,33 @@ async def invites_of(stores: Tx, membership: Membership) -> list[invites.Invite]
 
 
 async def revoke_invite(
-    stores: Tx, membership: Membership, invite_id: str, client: ClientInfo
+    stores: Tx, membership: Membership, invite_id: str, peer: Peer
 ) -> None:
     require(membership.role, Action.INVITE)
     await invites.revoke(
         stores,
         invite_id,
         actor_id=membership.user_id,
-        client=client,
+        peer=peer,
         org_id=membership.org.id,
     )
 
 
 async def accept(
-    stores: Tx, code: str, *, user_id: str, email: str | None, client: ClientInfo
+    stores: Tx, code: str, *, user_id: str, email: str | None, peer: Peer
 ) -> Membership:
     """Join the org an invite is for."""
     invite, _org = await invite_for(stores, code, email=email)
-    return await join(stores, invite, user_id, client)
+    return await join(stores, invite, user_id, peer)
 
 
 async def decline(
-    stores: Tx, code: str, *, user_id: str, email: str | None, client: ClientInfo
+    stores: Tx, code: str, *, user_id: str, email: str | None, peer: Peer
 ) -> Org:
     """Turn an invite down: it is revoked (and audited as such), so the link
     cannot be used afterwards by anyone."""
     invite, org = await invite_for(stores, code, email=email)
-    await invites.revoke(
-        stores, invite.id, actor_id=user_id, client=client, org_id=org.id
-    )
+    await invites.revoke(stores, invite.id, actor_id=user_id, peer=peer, org_id=org.id)
     return org
 
 
@@ -431,7 +429,7 @@ async def invite_for(
 
 
 async def join(
-    stores: Tx, invite: invites.Invite, user_id: str, client: ClientInfo
+    stores: Tx, invite: invites.Invite, user_id: str, peer: Peer
 ) -> Membership:
     """Consume an org invite and add its membership (the caller checked who may)."""
     if invite.org_id is None or invite.role is None:
@@ -440,7 +438,7 @@ async def join(
     org = await stores.orgs.find(invite.org_id)
     if org is None:
         raise Forbidden("The organization no longer exists.")
-    await invites.consume(stores, invite, user_id, client)
+    await invites.consume(stores, invite, user_id, peer)
     now = clock.now()
     if not await stores.orgs.add_member(org.id, user_id, invite.role, now):
         raise Conflict("You are already a member of this organization.")
@@ -449,7 +447,7 @@ async def join(
     await audit.record(
         stores,
         audit.Action.MEMBER_JOINED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=user_id,
         org_id=org.id,

@@ -4,7 +4,7 @@ expiring (at most ``AUTHGATE_PAT_MAX_DAYS``), optionally narrowed by scopes."""
 from datetime import timedelta
 
 from authgate.domain import credentials
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import Forbidden, InvalidRequest
 from authgate.util import clock
 
@@ -39,7 +39,7 @@ async def create(
     max_days: int,
     scopes: list[str] | None,
     org_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
     parent: credentials.Parent,
 ) -> tuple[credentials.Credential, str]:
     """``parent``: the credential making this one, its ceiling."""
@@ -61,5 +61,5 @@ async def create(
         scopes=granted,
         expires_at=expires_at,
         org_id=org_id,
-        client=client,
+        peer=peer,
     )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.domain import account, audit, users
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher, check_policy
 from authgate.errors import InvalidRequest
 from authgate.util import clock, tokens
@@ -36,7 +36,7 @@ async def issue(
     confirmed: account.Confirmed,
     *,
     prefix: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> str:
     """A new recovery key for a person who has just given their password."""
     user = await account.reconfirm(stores, confirmed)
@@ -45,7 +45,7 @@ async def issue(
     await audit.record(
         stores,
         audit.Action.RECOVERY_KEY_CREATED,
-        client,
+        peer,
         actor_id=user.id,
         target_id=user.id,
     )
@@ -61,7 +61,7 @@ async def recover(
     new_password: str,
     min_length: int,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> bool:
     """Reset the password with the recovery key, consuming it and ending every
     session; ``False`` when refused (the caller commits the audit entry, then
@@ -79,13 +79,13 @@ async def recover(
         await audit.record(
             stores,
             audit.Action.RECOVERY_FAILED,
-            client,
+            peer,
             actor_id=user.id if user else None,
             details={"username": name},
         )
         return False
     await audit.record(
-        stores, audit.Action.RECOVERY_USED, client, actor_id=user.id, target_id=user.id
+        stores, audit.Action.RECOVERY_USED, peer, actor_id=user.id, target_id=user.id
     )
     # Hashed inside the transaction, unlike elsewhere: only a valid, single-use
     # key gets this far, so no caller can hold the write lock at will.
@@ -98,6 +98,6 @@ async def recover(
         password_hash,
         actor_id=user.id,
         access_ttl=access_ttl,
-        client=client,
+        peer=peer,
     )
     return True

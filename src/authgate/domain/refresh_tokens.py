@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, grants, invalidation, sessions
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.refresh_families import RefreshToken
 from authgate.domain.sessions import SessionStore
 from authgate.domain.users import User, UserStore
@@ -160,7 +160,7 @@ async def rotate(
     lifetime: Lifetime,
     session_policy: sessions.Policy,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> Rotated | Refused:
     """Retire the presented token and issue its successor, or say why not.
 
@@ -188,7 +188,7 @@ async def rotate(
     if current.used_at is not None or not await stores.refresh_tokens.mark_used(
         current.id, now
     ):
-        await _revoke_family(stores, current, access_ttl=access_ttl, client=client)
+        await _revoke_family(stores, current, access_ttl=access_ttl, peer=peer)
         return Refused(Refusal.REUSED)
     if current.session_id is not None:
         await stores.sessions.touch(current.session_id, now)
@@ -212,7 +212,7 @@ async def _revoke_family(
     token: RefreshToken,
     *,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     now = clock.now()
     if token.client_id is None:
@@ -228,7 +228,7 @@ async def _revoke_family(
     await audit.record(
         stores,
         audit.Action.REFRESH_REUSED,
-        client,
+        peer,
         actor_id=token.user_id,
         target_id=token.family_id,
         details={"session_id": token.session_id, "client_id": token.client_id},

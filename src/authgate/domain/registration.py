@@ -15,7 +15,7 @@ from typing import Protocol
 
 from authgate.domain import invites, orgs, users
 from authgate.domain.allowlist import OPEN, Allowlist
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import Forbidden, SignInRefused
 
 #: One answer whatever the address: it must not tell whether an account exists.
@@ -96,7 +96,7 @@ async def admit(
 
 
 async def register(
-    stores: Tx, account: users.NewAccount, rules: Rules, *, client: ClientInfo
+    stores: Tx, account: users.NewAccount, rules: Rules, *, peer: Peer
 ) -> users.User:
     """In the write transaction: admit again (an invite may have been used
     meanwhile), then store the account made by ``users.prepare``."""
@@ -106,10 +106,10 @@ async def register(
         dataclasses.replace(account, email=email),
         is_admin=first,
         actor_id=None,
-        client=client,
+        peer=peer,
     )
     if invite is not None and invite.org_id is not None:
-        await orgs.join(stores, invite, user.id, client)
+        await orgs.join(stores, invite, user.id, peer)
     elif invite is not None:
-        await invites.consume(stores, invite, user.id, client)
+        await invites.consume(stores, invite, user.id, peer)
     return user

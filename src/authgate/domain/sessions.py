@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, grants
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import NotFound
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
@@ -89,7 +89,7 @@ async def start(
     *,
     user_id: str,
     prefix: str,
-    client: ClientInfo,
+    peer: Peer,
     method: str | None = None,
 ) -> Started:
     """A new session. ``method`` says how the person signed in (``oidc``,
@@ -102,15 +102,15 @@ async def start(
         created_at=now,
         last_active_at=now,
         expires_at=now + policy.max_lifetime,
-        ip=client.ip,
-        user_agent=(client.user_agent or "")[:512] or None,
-        device=device_label(client.user_agent),
+        ip=peer.ip,
+        user_agent=(peer.user_agent or "")[:512] or None,
+        device=device_label(peer.user_agent),
     )
     await stores.sessions.add(session, tokens.digest(token))
     await audit.record(
         stores,
         audit.Action.LOGIN_SUCCEEDED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=session.id,
         details={"method": method} if method else None,
@@ -143,7 +143,7 @@ async def revoke(
     *,
     user_id: str,
     reason: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """End one of the user's own sessions; another user's id is simply not found."""
     session = await stores.sessions.get(session_id)
@@ -154,7 +154,7 @@ async def revoke(
         await audit.record(
             stores,
             audit.Action.LOGOUT if reason == "logout" else audit.Action.SESSION_REVOKED,
-            client,
+            peer,
             actor_id=user_id,
             target_id=session_id,
             details={"reason": reason},
@@ -184,7 +184,7 @@ async def end_logins(
     reason: str,
     actor_id: str | None,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> Ended:
     """End every login of the person but the session ``keep`` (the one asking,
     if it stays): sessions, every refresh family, and the access tokens those
@@ -206,7 +206,7 @@ async def end_logins(
         await audit.record(
             stores,
             audit.Action.SESSION_REVOKED,
-            client,
+            peer,
             actor_id=actor_id or user_id,
             target_id=user_id,
             details={"reason": reason, "sessions": ended, "grants": families},
@@ -248,19 +248,19 @@ async def end_login(
     *,
     user_id: str,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """End one of the person's logins by the id the sessions list gives: a
     session, or an OAuth login, whose refresh family and access tokens are
     revoked together. Another person's id is simply not found."""
     if login_id not in {a.id for a in await app_logins(stores, user_id)}:
-        await revoke(stores, login_id, user_id=user_id, reason="revoked", client=client)
+        await revoke(stores, login_id, user_id=user_id, reason="revoked", peer=peer)
         return
     await grants.revoke_grant(stores, login_id, access_ttl=access_ttl)
     await audit.record(
         stores,
         audit.Action.SESSION_REVOKED,
-        client,
+        peer,
         actor_id=user_id,
         target_id=login_id,
         details={"reason": "revoked"},
@@ -273,7 +273,7 @@ async def sign_out(
     session_id: str | None,
     session_token: str | None,
     refresh_token: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """End the session named by whichever of these the caller holds (in this
     order). Unknown or already-ended sessions are not an error: signing out is
@@ -290,5 +290,5 @@ async def sign_out(
         )
     if session is not None and session.revoked_at is None:
         await revoke(
-            stores, session.id, user_id=session.user_id, reason="logout", client=client
+            stores, session.id, user_id=session.user_id, reason="logout", peer=peer
         )

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from authgate.domain import audit, invalidation
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import AuthgateError
 from authgate.util import clock
 
@@ -176,7 +176,7 @@ async def rotate(
     cipher: KeyCipher,
     *,
     actor_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> list[str]:
     """Retire the active keys and make new ones; the new kids."""
     now = clock.now()
@@ -191,7 +191,7 @@ async def rotate(
     await audit.record(
         stores,
         audit.Action.KEYS_ROTATED,
-        client,
+        peer,
         actor_id=actor_id,
         details={"new": new_kids, "retired": retired},
     )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, lockout, sessions
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.credentials import CredentialStore
 from authgate.domain.passwords import Hasher, check_policy
 from authgate.errors import Conflict, InvalidRequest, NotFound
@@ -147,7 +147,7 @@ async def add(
     *,
     is_admin: bool,
     actor_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> User:
     """Step 2, in the write transaction: store the account and audit it."""
     if await stores.users.by_username(account.username) is not None:
@@ -164,7 +164,7 @@ async def add(
     await audit.record(
         stores,
         audit.Action.USER_CREATED,
-        client,
+        peer,
         actor_id=actor_id or user.id,
         target_id=user.id,
         details={"username": account.username, "is_admin": is_admin},
@@ -208,7 +208,7 @@ async def check_password(hasher: Hasher, attempt: SignIn, password: str) -> Sign
 
 
 async def finish_sign_in(
-    stores: Tx, policy: lockout.Policy, attempt: SignIn, *, client: ClientInfo
+    stores: Tx, policy: lockout.Policy, attempt: SignIn, *, peer: Peer
 ) -> User | None:
     """Step 3, in the write transaction: the user when the password was right
     and the account is usable, else ``None``.
@@ -238,7 +238,7 @@ async def finish_sign_in(
         await audit.record(
             stores,
             audit.Action.LOGIN_FAILED,
-            client,
+            peer,
             actor_id=user.id if user else None,
             details={"username": key, "reason": _reason(user, ok, locked)},
         )
@@ -246,7 +246,7 @@ async def finish_sign_in(
             await audit.record(
                 stores,
                 audit.Action.ACCOUNT_LOCKED,
-                client,
+                peer,
                 target_id=user.id if user else None,
                 details={"username": key},
             )
@@ -284,7 +284,7 @@ async def replace_password(
     *,
     actor_id: str | None,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Store a hash made by :func:`hash_password` and end every login (sessions
     and OAuth grants): a stolen session or refresh token dies with the old
@@ -297,12 +297,12 @@ async def replace_password(
         reason="password_reset",
         actor_id=actor_id,
         access_ttl=access_ttl,
-        client=client,
+        peer=peer,
     )
     await audit.record(
         stores,
         audit.Action.PASSWORD_RESET,
-        client,
+        peer,
         actor_id=actor_id or user.id,
         target_id=user.id,
     )
@@ -336,7 +336,7 @@ async def set_active(
     *,
     actor_id: str | None,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Disable or enable an account. A disabled user's sessions, tokens and keys
     stop working at once: every verifier checks the user, and the cached
@@ -356,12 +356,12 @@ async def set_active(
             reason="disabled",
             actor_id=actor_id,
             access_ttl=access_ttl,
-            client=client,
+            peer=peer,
         )
     await audit.record(
         stores,
         audit.Action.USER_ENABLED if active else audit.Action.USER_DISABLED,
-        client,
+        peer,
         actor_id=actor_id,
         target_id=user_id,
     )
@@ -373,17 +373,17 @@ async def disable(
     *,
     actor_id: str | None,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Disable an account and revoke everything it holds (sessions, tokens,
     keys), as the admin console and the admin API do: enabled again, the
     account starts afresh, holding nothing from before. (The back office keeps
     the two steps apart.)"""
     await set_active(
-        stores, user_id, False, actor_id=actor_id, access_ttl=access_ttl, client=client
+        stores, user_id, False, actor_id=actor_id, access_ttl=access_ttl, peer=peer
     )
     await revoke_everything(
-        stores, user_id, actor_id=actor_id, access_ttl=access_ttl, client=client
+        stores, user_id, actor_id=actor_id, access_ttl=access_ttl, peer=peer
     )
 
 
@@ -393,7 +393,7 @@ async def revoke_everything(
     *,
     actor_id: str | None,
     access_ttl: timedelta,
-    client: ClientInfo,
+    peer: Peer,
 ) -> dict[str, int]:
     """End every login (sessions, OAuth grants) and revoke every token and key
     of a user (back office)."""
@@ -406,13 +406,13 @@ async def revoke_everything(
         reason="admin_revoke",
         actor_id=actor_id,
         access_ttl=access_ttl,
-        client=client,
+        peer=peer,
     )
     stores.invalidate(user_id, *revoked)
     await audit.record(
         stores,
         audit.Action.CREDENTIALS_REVOKED,
-        client,
+        peer,
         actor_id=actor_id,
         target_id=user_id,
         details={
@@ -434,7 +434,7 @@ async def set_admin(
     is_admin: bool,
     *,
     actor_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> None:
     """Grant or revoke instance administration. The user's cached
     verifications carry the role, so they are evicted: the change holds from
@@ -447,7 +447,7 @@ async def set_admin(
     await audit.record(
         stores,
         audit.Action.ADMIN_GRANTED if is_admin else audit.Action.ADMIN_REVOKED,
-        client,
+        peer,
         actor_id=actor_id,
         target_id=user_id,
     )

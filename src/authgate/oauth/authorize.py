@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authgate.domain import authority, clients, grants
 from authgate.domain.clients import Client
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import AuthgateError
 from authgate.oauth import client_auth, pkce, scopes
 from authgate.oauth.client_metadata import Documents
@@ -206,7 +206,7 @@ async def _issue(
     req: AuthorizationRequest,
     *,
     user_id: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> str:
     _code, secret = await grants.issue_code(
         stores,
@@ -218,7 +218,7 @@ async def _issue(
         scope=" ".join(req.scopes),
         resources=req.resources,
         nonce=req.nonce,
-        client=client,
+        peer=peer,
     )
     return redirect_with(
         req.redirect_uri, {"code": secret, "state": req.state, "iss": server.issuer}
@@ -231,7 +231,7 @@ async def without_consent_page(
     req: AuthorizationRequest,
     *,
     user_id: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> str | None:
     """The redirect when no page is needed: the user approved all of this
     before (unless ``prompt=consent`` asks again, or the client is built in and
@@ -245,7 +245,7 @@ async def without_consent_page(
         resources=req.resources,
     )
     if known and req.client.remembers_consent and "consent" not in req.prompt:
-        return await _issue(stores, server, req, user_id=user_id, client=client)
+        return await _issue(stores, server, req, user_id=user_id, peer=peer)
     if "none" in req.prompt:
         return error_redirect(server, req.redirect_uri, req.state, ConsentRequired())
     return None
@@ -257,7 +257,7 @@ async def approve(
     req: AuthorizationRequest,
     *,
     user_id: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> str:
     # What the person could not give (``admin``, from a non-administrator)
     # is neither remembered nor put in the code.
@@ -276,9 +276,9 @@ async def approve(
         client_id=req.client.id,
         scopes=req.scopes,
         resources=req.resources,
-        client=client,
+        peer=peer,
     )
-    return await _issue(stores, server, req, user_id=user_id, client=client)
+    return await _issue(stores, server, req, user_id=user_id, peer=peer)
 
 
 async def deny(
@@ -287,10 +287,10 @@ async def deny(
     req: AuthorizationRequest,
     *,
     user_id: str,
-    client: ClientInfo,
+    peer: Peer,
 ) -> str:
     await grants.refuse_consent(
-        stores, user_id=user_id, client_id=req.client.id, client=client
+        stores, user_id=user_id, client_id=req.client.id, peer=peer
     )
     return error_redirect(
         server, req.redirect_uri, req.state, AccessDenied("The user denied access.")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from authgate.domain import clients
 from authgate.domain.clients import AUTH_METHODS, AuthMethod
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import AuthgateError, InvalidClientMetadata, InvalidRedirectUri
 from authgate.oauth.errors import InvalidToken
 from authgate.oauth.requests import OAuthResponse
@@ -87,7 +87,7 @@ async def register(
     body: Any,
     *,
     admin_id: str | None,
-    client: ClientInfo,
+    peer: Peer,
 ) -> OAuthResponse:
     """Register a client from RFC 7591 metadata; ``admin_id`` when an
     administrator's bearer token came with the request."""
@@ -124,7 +124,7 @@ async def register(
             registration="admin" if admin_id else "dynamic",
             created_by=admin_id,
             client_uri=_text(body, "client_uri"),
-            client=client,
+            peer=peer,
         )
     except AuthgateError as exc:
         return OAuthResponse.error(exc)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from authgate.domain.context import NO_CLIENT, ClientInfo
+from authgate.domain.context import NO_PEER, Peer
 from authgate.errors import AuthgateError
 from authgate.oauth.errors import InvalidRequest
 
@@ -25,7 +25,7 @@ class OAuthRequest:
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: The ``Authorization`` header, as sent.
     authorization: str | None = None
-    client: ClientInfo = NO_CLIENT
+    peer: Peer = NO_PEER
 
     @classmethod
     def from_pairs(
@@ -33,12 +33,12 @@ class OAuthRequest:
         pairs: Iterable[tuple[str, str]],
         *,
         authorization: str | None = None,
-        client: ClientInfo = NO_CLIENT,
+        peer: Peer = NO_PEER,
     ) -> "OAuthRequest":
         params: dict[str, list[str]] = {}
         for name, value in pairs:
             params.setdefault(name, []).append(value)
-        return cls({k: tuple(v) for k, v in params.items()}, authorization, client)
+        return cls({k: tuple(v) for k, v in params.items()}, authorization, peer)
 
     def get(self, name: str) -> str | None:
         """The one value of ``name``; ``None`` when absent or empty."""

@@ -45,7 +45,7 @@ async def _revoke_jwt(
     await audit.record(
         stores,
         audit.Action.TOKEN_REVOKED,
-        request.client,
+        request.peer,
         actor_id=None if subject == client.id else subject,
         target_id=jti,
         details={"client_id": client.id, "token_type": "access_token"},
@@ -64,7 +64,7 @@ async def _revoke_refresh(
     await audit.record(
         stores,
         audit.Action.TOKEN_REVOKED,
-        request.client,
+        request.peer,
         actor_id=found.user_id,
         target_id=found.family_id,
         details={"client_id": client.id, "token_type": "refresh_token"},

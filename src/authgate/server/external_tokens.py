@@ -29,7 +29,7 @@ import jwt
 from authgate import upstream
 from authgate.config import Settings
 from authgate.domain import identities
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
 from authgate.domain.users import User
 from authgate.errors import SignInRefused
@@ -134,7 +134,7 @@ class ExternalJwtVerifier:
         if not self.audiences and (audience is None or self.mcp_resource in audiences):
             raise CredentialError("The token is not meant for this API.")
         user = await self._user(
-            claims, ClientInfo(ip=credential.ip, user_agent=credential.user_agent)
+            claims, Peer(ip=credential.ip, user_agent=credential.user_agent)
         )
         scope = claims.get("scope")
         named = (
@@ -159,7 +159,7 @@ class ExternalJwtVerifier:
             tags=(user.id,),
         )
 
-    async def _user(self, claims: dict[str, Any], client: ClientInfo) -> User:
+    async def _user(self, claims: dict[str, Any], peer: Peer) -> User:
         settings = self.services.settings
         identity = UpstreamIdentity(
             provider=self.provider,
@@ -177,7 +177,7 @@ class ExternalJwtVerifier:
         try:
             async with self.services.db.transaction() as tx:
                 signed_in = await identities.sign_in(
-                    tx, identity, policy, invite_code=None, client=client
+                    tx, identity, policy, invite_code=None, peer=peer
                 )
         except SignInRefused as exc:
             # One answer for every refusal: it must not tell a caller whether

@@ -8,7 +8,7 @@ from typing import ClassVar
 from authgate.config import Settings
 from authgate.domain import authority, credentials, revocations, sessions
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID, FIRST_PARTY_CLIENTS
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.credentials import Credential as Cred
 from authgate.domain.users import User, local_owner
 from authgate.guard import (
@@ -230,7 +230,7 @@ class CredentialVerifier:
                 await credentials.record_use(
                     tx,
                     presented,
-                    ClientInfo(ip=credential.ip, user_agent=credential.user_agent),
+                    Peer(ip=credential.ip, user_agent=credential.user_agent),
                 )
         if not isinstance(found, Cred):
             raise CredentialError(found.description)

@@ -11,7 +11,7 @@ from authgate.config import Settings
 from authgate.domain import account, lockout, refresh_tokens, sessions, signing_keys
 from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User
 from authgate.errors import InvalidCredentials
@@ -168,7 +168,7 @@ class Services:
         return found
 
     async def confirm_password(
-        self, user: User, password: str, client: ClientInfo
+        self, user: User, password: str, peer: Peer
     ) -> Confirmed:
         """The person's current password, checked against their hash as stored
         now (a cached copy may hold an older one), with no transaction open;
@@ -181,7 +181,5 @@ class Services:
             return await account.confirm_password(self.hasher, fresh, password)
         except InvalidCredentials:
             async with self.db.transaction() as tx:
-                await account.recheck_failed(
-                    tx, self.lockout_policy, fresh, client=client
-                )
+                await account.recheck_failed(tx, self.lockout_policy, fresh, peer=peer)
             raise

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from authgate.domain import identities, orgs, refresh_tokens, sessions, users
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership
@@ -41,7 +41,7 @@ async def open_session(
     stores: Stores,
     services: Services,
     user_id: str,
-    client: ClientInfo,
+    peer: Peer,
     *,
     method: str | None = None,
 ) -> Opened:
@@ -53,7 +53,7 @@ async def open_session(
         services.session_policy,
         user_id=user_id,
         prefix=settings.token_prefix,
-        client=client,
+        peer=peer,
         method=method,
     )
     refresh = await refresh_tokens.issue(
@@ -68,7 +68,7 @@ async def open_session(
 
 async def with_password(
     services: Services,
-    client: ClientInfo,
+    peer: Peer,
     username: str,
     password: str,
     *,
@@ -86,18 +86,18 @@ async def with_password(
     attempt = await users.check_password(services.hasher, attempt, password)
     async with services.db.transaction() as tx:
         user = await users.finish_sign_in(
-            tx, services.lockout_policy, attempt, client=client
+            tx, services.lockout_policy, attempt, peer=peer
         )
         if user is None:
             return None
         membership = await orgs.access(tx, org, user.id) if org else None
-        opened = await open_session(tx, services, user.id, client)
+        opened = await open_session(tx, services, user.id, peer)
     return replace(opened, org=membership)
 
 
 async def with_identity(
     services: Services,
-    client: ClientInfo,
+    peer: Peer,
     identity: UpstreamIdentity,
     *,
     invite_code: str | None,
@@ -114,17 +114,17 @@ async def with_identity(
     )
     async with services.db.transaction() as tx:
         result = await identities.sign_in(
-            tx, identity, policy, invite_code=invite_code, client=client
+            tx, identity, policy, invite_code=invite_code, peer=peer
         )
-        return await open_session(tx, services, result.user.id, client, method=method)
+        return await open_session(tx, services, result.user.id, peer, method=method)
 
 
-async def as_developer(services: Services, client: ClientInfo, username: str) -> Opened:
+async def as_developer(services: Services, peer: Peer, username: str) -> Opened:
     """Dev login: ``username``'s session, the account made on first use. The
     web layer offers this only on loopback (``authgate.upstream.dev_login``)."""
     async with services.db.transaction() as tx:
-        user = await identities.dev_account(tx, username, client)
-        return await open_session(tx, services, user.id, client, method=identities.DEV)
+        user = await identities.dev_account(tx, username, peer)
+        return await open_session(tx, services, user.id, peer, method=identities.DEV)
 
 
 def access_token(

@@ -3,14 +3,14 @@ invites, open registration, allowlist), for the API and the ``/register``
 page alike."""
 
 from authgate.domain import identities, registration, users
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import SignInRefused
 from authgate.server.services import Services
 
 
 async def register_account(
     services: Services,
-    client: ClientInfo,
+    peer: Peer,
     *,
     username: str,
     password: str,
@@ -39,10 +39,10 @@ async def register_account(
             min_length=settings.password_min_length,
         )
         async with services.db.transaction() as tx:
-            return await registration.register(tx, account, rules, client=client)
+            return await registration.register(tx, account, rules, peer=peer)
     except SignInRefused as refused:
         async with services.db.transaction() as tx:
             await identities.record_refusal(
-                tx, "local", refused.reason, client, email=email
+                tx, "local", refused.reason, peer, email=email
             )
         raise

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
 
 ProviderName = Literal["workos", "oidc"]
@@ -70,9 +70,7 @@ class Provider(Protocol):
         """Where to send the browser to sign in (raise :class:`UpstreamError`)."""
         ...
 
-    async def identity(
-        self, code: str, flow: Flow, client: ClientInfo
-    ) -> UpstreamIdentity:
+    async def identity(self, code: str, flow: Flow, peer: Peer) -> UpstreamIdentity:
         """Exchange the callback's code and check what comes back; raise
         :class:`UpstreamError` when anything does not hold."""
         ...

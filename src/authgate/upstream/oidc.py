@@ -41,7 +41,7 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
 from authgate.upstream.base import Flow, ProviderName, UpstreamError
 from authgate.util import clock
@@ -142,7 +142,7 @@ class OidcProvider:
         self,
         code: str,
         flow: Flow,
-        client: ClientInfo,  # noqa: ARG002 - the Protocol's; WorkOS uses it
+        peer: Peer,  # noqa: ARG002 - the Protocol's; WorkOS uses it
     ) -> UpstreamIdentity:
         metadata = await self.metadata()
         try:

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
 from authgate.upstream.base import Flow, ProviderName, UpstreamError
 
@@ -67,9 +67,7 @@ class WorkOSProvider:
         )
         return f"{self.api_base_url}{AUTHORIZE_PATH}?{query}"
 
-    async def identity(
-        self, code: str, flow: Flow, client: ClientInfo
-    ) -> UpstreamIdentity:
+    async def identity(self, code: str, flow: Flow, peer: Peer) -> UpstreamIdentity:
         body: dict[str, Any] = {
             "client_id": self.client_id,
             "client_secret": self._api_key,
@@ -77,10 +75,10 @@ class WorkOSProvider:
             "code": code,
             "code_verifier": flow.code_verifier,
         }
-        if client.ip:
-            body["ip_address"] = client.ip
-        if client.user_agent:
-            body["user_agent"] = client.user_agent
+        if peer.ip:
+            body["ip_address"] = peer.ip
+        if peer.user_agent:
+            body["user_agent"] = peer.user_agent
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             try:
                 response = await http.post(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from authgate.domain import users
 from authgate.errors import Unauthenticated
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
 
 
@@ -117,7 +117,7 @@ async def stats(services: ServicesDep) -> dict[str, int]:
 
 
 @router.post("/users/{user_id}/disable")
-async def disable_user(user_id: UserId, services: ServicesDep, client: Client) -> Done:
+async def disable_user(user_id: UserId, services: ServicesDep, peer: PeerDep) -> Done:
     async with services.db.transaction() as tx:
         await users.set_active(
             tx,
@@ -125,13 +125,13 @@ async def disable_user(user_id: UserId, services: ServicesDep, client: Client) -
             False,
             actor_id=None,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     return Done(id=user_id, status="disabled")
 
 
 @router.post("/users/{user_id}/enable")
-async def enable_user(user_id: UserId, services: ServicesDep, client: Client) -> Done:
+async def enable_user(user_id: UserId, services: ServicesDep, peer: PeerDep) -> Done:
     async with services.db.transaction() as tx:
         await users.set_active(
             tx,
@@ -139,14 +139,14 @@ async def enable_user(user_id: UserId, services: ServicesDep, client: Client) ->
             True,
             actor_id=None,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     return Done(id=user_id, status="enabled")
 
 
 @router.post("/users/{user_id}/revoke-credentials")
 async def revoke_credentials(
-    user_id: UserId, services: ServicesDep, client: Client
+    user_id: UserId, services: ServicesDep, peer: PeerDep
 ) -> dict[str, int]:
     async with services.db.transaction() as tx:
         return await users.revoke_everything(
@@ -154,5 +154,5 @@ async def revoke_credentials(
             user_id,
             actor_id=None,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )

@@ -14,7 +14,7 @@ from fastapi import Depends, Request, Response
 from authgate.config import Settings
 from authgate.domain import authority
 from authgate.domain.authority import Power
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.credentials import Parent
 from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
@@ -36,10 +36,10 @@ async def get_settings(request: Request) -> Settings:
     return services.settings
 
 
-async def get_client(request: Request) -> ClientInfo:
+async def get_peer(request: Request) -> Peer:
     """Who sent the request: ``ForwardedMiddleware`` has already put the
     client's address (not a trusted proxy's) in the scope."""
-    return ClientInfo(
+    return Peer(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
@@ -146,7 +146,7 @@ async def get_bound_org(
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-Client = Annotated[ClientInfo, Depends(get_client)]
+PeerDep = Annotated[Peer, Depends(get_peer)]
 Caller = Annotated[Principal, Depends(get_caller)]
 #: Instance administration (``authority.Power.ADMIN``).
 Admin = Annotated[Principal, Depends(requiring(Power.ADMIN))]
@@ -163,7 +163,7 @@ TOO_MANY = "Too many attempts; try again in a minute."
 
 
 async def over_limit(
-    services: Services, client: ClientInfo, bucket: str, per_minute: int | None = None
+    services: Services, peer: Peer, bucket: str, per_minute: int | None = None
 ) -> int | None:
     """Count one request from the client's address (an IPv6 /64) against
     ``bucket`` (the API and the pages share each bucket); the seconds to wait
@@ -173,7 +173,7 @@ async def over_limit(
         return None
     return await services.limiter.hit(
         bucket,
-        limit_key(client.ip),
+        limit_key(peer.ip),
         per_minute or settings.login_rate_limit_per_minute,
     )
 
@@ -187,8 +187,8 @@ def retry_after(response: Response, wait: int) -> Response:
 def rate_limit(bucket: str) -> Any:
     """A dependency limiting requests per client address for one endpoint group."""
 
-    async def check(services: ServicesDep, client: Client) -> None:
-        wait = await over_limit(services, client, bucket)
+    async def check(services: ServicesDep, peer: PeerDep) -> None:
+        wait = await over_limit(services, peer, bucket)
         if wait is not None:
             raise RateLimited(TOO_MANY, retry_after=wait)
 

@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 
 from authgate.app import KEY_RETENTION_MARGIN, create_app
 from authgate.domain import signing_keys
-from authgate.domain.context import NO_CLIENT
+from authgate.domain.context import NO_PEER
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, random_email, random_name
 from tests.support.browser import MARKS
@@ -285,7 +285,7 @@ class UpstreamAuthgate:
 
         async def rotate(tx: Any) -> list[Any]:
             await signing_keys.rotate(
-                tx, services.keys.cipher, actor_id=None, client=NO_CLIENT
+                tx, services.keys.cipher, actor_id=None, client=NO_PEER
             )
             return list(await tx.signing_keys.all())
 

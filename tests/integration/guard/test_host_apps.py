@@ -17,7 +17,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 
 from authgate.domain import signing_keys
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership, Org
 from tests.integration.guard.conftest import Authgate, Host, authgate_for, hosts_for
@@ -173,7 +173,7 @@ def test_key_rotation_without_restarting_the_host(tmp_path, sqlite_template):
             services = authgate.services
             async with services.db.transaction() as tx:
                 await signing_keys.rotate(
-                    tx, services.keys.cipher, actor_id=None, client=ClientInfo()
+                    tx, services.keys.cipher, actor_id=None, client=Peer()
                 )
             await services.keys.load()
 

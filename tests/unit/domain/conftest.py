@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 
 from authgate.domain import lockout, sessions, users
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
 from tests.support.memory import MemoryStores
 
 #: Who the use cases are told is asking.
-CLIENT = ClientInfo(ip="192.0.2.1", user_agent="Mozilla/5.0 (X11; Linux) Firefox/130")
+PEER = Peer(ip="192.0.2.1", user_agent="Mozilla/5.0 (X11; Linux) Firefox/130")
 #: How long an access token lives: revocations are remembered this long.
 ACCESS_TTL = timedelta(minutes=15)
 SESSION_POLICY = sessions.Policy(
@@ -43,6 +43,4 @@ async def register(
     account = await users.prepare(
         hasher, username=username, password=PASSWORD, email=email, min_length=8
     )
-    return await users.add(
-        stores, account, is_admin=is_admin, actor_id=None, client=CLIENT
-    )
+    return await users.add(stores, account, is_admin=is_admin, actor_id=None, peer=PEER)

@@ -10,9 +10,9 @@ from authgate.errors import Conflict, Forbidden, InvalidCredentials, RateLimited
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
-    CLIENT,
     LOCKOUT_POLICY,
     PASSWORD,
+    PEER,
     SESSION_POLICY,
     register,
 )
@@ -35,7 +35,7 @@ async def test_rechecks_lock_apart_from_sign_in(
     alice = await register(stores, hasher, "alice")
     confirmed = await account.confirm_password(hasher, alice, PASSWORD)
     for _ in range(LOCKOUT_POLICY.max_attempts):
-        await account.recheck_failed(stores, LOCKOUT_POLICY, alice, client=CLIENT)
+        await account.recheck_failed(stores, LOCKOUT_POLICY, alice, peer=PEER)
     assert await stores.lockout.find("alice") is None  # sign-in is not blocked
     with pytest.raises(RateLimited):
         await account.check_recheck_open(stores, alice.id)
@@ -48,7 +48,7 @@ async def test_a_right_password_restarts_the_count(
     stores: MemoryStores, hasher: Hasher
 ) -> None:
     alice = await register(stores, hasher, "alice")
-    await account.recheck_failed(stores, LOCKOUT_POLICY, alice, client=CLIENT)
+    await account.recheck_failed(stores, LOCKOUT_POLICY, alice, peer=PEER)
     confirmed = await account.confirm_password(hasher, alice, PASSWORD)
     await account.reconfirm(stores, confirmed)
     assert await stores.lockout.find(account.recheck_key(alice.id)) is None
@@ -71,7 +71,7 @@ async def test_changing_the_password_keeps_this_session_only(
     here, there = [
         (
             await sessions.start(
-                stores, SESSION_POLICY, user_id=alice.id, prefix="ag", client=CLIENT
+                stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
             )
         ).session
         for _ in range(2)
@@ -84,7 +84,7 @@ async def test_changing_the_password_keeps_this_session_only(
         new_hash,
         session_id=here.id,
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
     assert ended == [there.id]
     assert [s.id for s in await stores.sessions.list_for_user(alice.id)] == [here.id]
@@ -100,10 +100,10 @@ async def test_two_accounts_never_share_an_address_whatever_its_case(
     await register(stores, hasher, "alice", email="alice@example.com")
     bob = await register(stores, hasher, "bob")
     with pytest.raises(Conflict):
-        await account.change_email(stores, bob, "ALICE@example.com", client=CLIENT)
-    assert await account.change_email(
-        stores, bob, "Bob@Example.com", client=CLIENT
-    ) == ("Bob@example.com")
+        await account.change_email(stores, bob, "ALICE@example.com", peer=PEER)
+    assert await account.change_email(stores, bob, "Bob@Example.com", peer=PEER) == (
+        "Bob@example.com"
+    )
     assert bob.id in stores.invalidated
     assert stores.audit.events[-1].action == audit.Action.EMAIL_CHANGED
 
@@ -115,16 +115,16 @@ async def test_the_allowlist_holds_for_email_changes(
     allowlist = Allowlist.parse(["@example.com"])
     with pytest.raises(Forbidden):
         await account.change_email(
-            stores, bob, "bob@example.org", client=CLIENT, allowlist=allowlist
+            stores, bob, "bob@example.org", peer=PEER, allowlist=allowlist
         )
     with pytest.raises(Forbidden):  # nor removed
-        await account.change_email(stores, bob, "", client=CLIENT, allowlist=allowlist)
+        await account.change_email(stores, bob, "", peer=PEER, allowlist=allowlist)
 
 
 async def test_an_unchanged_address_writes_nothing(
     stores: MemoryStores, hasher: Hasher
 ) -> None:
     bob = await register(stores, hasher, "bob", email="bob@example.com")
-    await account.change_email(stores, bob, "bob@example.com", client=CLIENT)
+    await account.change_email(stores, bob, "bob@example.com", peer=PEER)
     assert stores.audit.actions() == [audit.Action.USER_CREATED]
     assert stores.invalidated == []

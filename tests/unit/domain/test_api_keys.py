@@ -9,7 +9,7 @@ from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, InvalidRequest
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT, register
+from tests.unit.domain.conftest import PEER, register
 
 pytestmark = pytest.mark.anyio
 
@@ -32,7 +32,7 @@ async def create(
         permission=permission,
         expires_in_days=days,
         org_id="org_1",
-        client=CLIENT,
+        peer=PEER,
         parent=parent,
     )
     assert secret.startswith("ag_key_")

@@ -16,7 +16,7 @@ from authgate.errors import (
 )
 from authgate.util import tokens
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import ACCESS_TTL, CLIENT
+from tests.unit.domain.conftest import ACCESS_TTL, PEER
 from tests.unit.domain.conftest import register as register_user
 
 
@@ -142,7 +142,7 @@ async def register(
         public=public,
         registration="dynamic",
         created_by=None,
-        client=CLIENT,
+        peer=PEER,
     )
 
 
@@ -154,7 +154,7 @@ async def test_a_confidential_client_gets_a_secret_shown_once(
     assert secret is not None
     assert client.secret_hash == tokens.digest(secret)
     assert clients.secret_matches(await clients.find(stores, client.id), secret)
-    assert (client.name, client.registered_from) == ("My app", CLIENT.ip)
+    assert (client.name, client.registered_from) == ("My app", PEER.ip)
     public, no_secret = await register(stores, public=True)
     assert (public.auth_method, no_secret) == ("none", None)
     assert stores.audit.actions() == [audit.Action.CLIENT_REGISTERED] * 2
@@ -172,7 +172,7 @@ async def test_deleting_a_client_revokes_what_it_holds(
         client_id=client.id,
         scopes=["read"],
         resources=[],
-        client=CLIENT,
+        peer=PEER,
     )
     issued = await refresh_tokens.issue(
         stores,
@@ -182,7 +182,7 @@ async def test_deleting_a_client_revokes_what_it_holds(
         client_id=client.id,
     )
     await clients.delete(
-        stores, client.id, access_ttl=ACCESS_TTL, actor_id=None, client=CLIENT
+        stores, client.id, access_ttl=ACCESS_TTL, actor_id=None, peer=PEER
     )
     assert await clients.find(stores, client.id) is None
     assert stores.refresh_tokens.rows[issued.token.id].revoked_at is not None
@@ -191,7 +191,7 @@ async def test_deleting_a_client_revokes_what_it_holds(
     assert set(stores.revocations.rows) == {client.id, issued.token.family_id}
     with pytest.raises(NotFound):
         await clients.delete(
-            stores, client.id, access_ttl=ACCESS_TTL, actor_id=None, client=CLIENT
+            stores, client.id, access_ttl=ACCESS_TTL, actor_id=None, peer=PEER
         )
     with pytest.raises(Conflict):
         await clients.delete(
@@ -199,7 +199,7 @@ async def test_deleting_a_client_revokes_what_it_holds(
             clients.CLI_CLIENT_ID,
             access_ttl=ACCESS_TTL,
             actor_id=None,
-            client=CLIENT,
+            peer=PEER,
         )
 
 

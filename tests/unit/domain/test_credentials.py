@@ -10,7 +10,7 @@ from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, InvalidRequest, InvalidToken, NotFound
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import ACCESS_TTL, CLIENT, register
+from tests.unit.domain.conftest import ACCESS_TTL, PEER, register
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,7 @@ async def issue(
         scopes=("read",),
         expires_at=expires_at,
         org_id=None,
-        client=CLIENT,
+        peer=PEER,
     )
 
 
@@ -82,7 +82,7 @@ async def test_expired_and_revoked_secrets_are_refused_with_their_reason(
     _, expiring_secret = await issue(stores, alice.id, expires_at=clock.now() + DAY)
     revoked, revoked_secret = await issue(stores, alice.id)
     await credentials.revoke(
-        stores, revoked.id, kind="pat", user_id=alice.id, client=CLIENT
+        stores, revoked.id, kind="pat", user_id=alice.id, peer=PEER
     )
     clock.advance(DAY.total_seconds())
     answers = [
@@ -103,12 +103,12 @@ async def test_use_is_written_at_most_once_a_minute(
     credential, secret = await issue(stores, alice.id)
     first = await credentials.present(stores, secret)
     assert first.to_record
-    await credentials.record_use(stores, first, CLIENT)
+    await credentials.record_use(stores, first, PEER)
     assert not (await credentials.present(stores, secret)).to_record
     clock.advance(credentials.TOUCH_INTERVAL.total_seconds())
     later = await credentials.present(stores, secret)
     assert later.to_record
-    await credentials.record_use(stores, later, CLIENT)
+    await credentials.record_use(stores, later, PEER)
     stored = await stores.credentials.get(credential.id)
     assert stored is not None
     assert stored.last_used_at == later.at
@@ -120,20 +120,20 @@ async def test_use_of_a_revoked_secret_is_audited_at_first_then_sparingly(
     alice = await register(stores, hasher, "alice")
     credential, secret = await issue(stores, alice.id)
     await credentials.record_use(
-        stores, await credentials.present(stores, secret), CLIENT
+        stores, await credentials.present(stores, secret), PEER
     )
     await credentials.revoke(
-        stores, credential.id, kind="pat", user_id=alice.id, client=CLIENT
+        stores, credential.id, kind="pat", user_id=alice.id, peer=PEER
     )
     for _ in range(3):  # the first use after revocation is always audited
         await credentials.record_use(
-            stores, await credentials.present(stores, secret), CLIENT
+            stores, await credentials.present(stores, secret), PEER
         )
     used = audit.Action.CREDENTIAL_USED_AFTER_REVOKE
     assert stores.audit.actions().count(used) == 1
     clock.advance(credentials.TOUCH_INTERVAL.total_seconds())
     await credentials.record_use(
-        stores, await credentials.present(stores, secret), CLIENT
+        stores, await credentials.present(stores, secret), PEER
     )
     assert stores.audit.actions().count(used) == 2
 
@@ -146,14 +146,14 @@ async def test_only_the_owner_revokes_and_only_their_kind(
     credential, _ = await issue(stores, alice.id)
     with pytest.raises(NotFound, match="token"):
         await credentials.revoke(
-            stores, credential.id, kind="pat", user_id=bob.id, client=CLIENT
+            stores, credential.id, kind="pat", user_id=bob.id, peer=PEER
         )
     with pytest.raises(NotFound, match="API key"):
         await credentials.revoke(
-            stores, credential.id, kind="key", user_id=alice.id, client=CLIENT
+            stores, credential.id, kind="key", user_id=alice.id, peer=PEER
         )
     await credentials.revoke(
-        stores, credential.id, kind="pat", user_id=alice.id, client=CLIENT
+        stores, credential.id, kind="pat", user_id=alice.id, peer=PEER
     )
     assert stores.invalidated == [credential.id]
     assert stores.audit.events[-1].action == audit.Action.PAT_REVOKED
@@ -164,12 +164,12 @@ async def test_revoke_everything(stores: MemoryStores, hasher: Hasher) -> None:
     pat, _ = await issue(stores, alice.id)
     key, _ = await issue(stores, alice.id, kind="key")
     counts = await users.revoke_everything(
-        stores, alice.id, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+        stores, alice.id, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
     )
     assert counts == {"credentials": 2, "sessions": 0, "grants": 0}
     assert {alice.id, pat.id, key.id} <= set(stores.invalidated)
     assert stores.audit.events[-1].action == audit.Action.CREDENTIALS_REVOKED
     with pytest.raises(NotFound):
         await users.revoke_everything(
-            stores, "usr_missing", actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+            stores, "usr_missing", actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
         )

@@ -10,7 +10,7 @@ from authgate.domain.passwords import Hasher
 from authgate.errors import NotFound
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import ACCESS_TTL, CLIENT, register
+from tests.unit.domain.conftest import ACCESS_TTL, PEER, register
 
 LIFETIME = refresh_tokens.Lifetime(idle=timedelta(days=1), max=timedelta(days=30))
 
@@ -53,7 +53,7 @@ async def issue_code(
         scope="openid read",
         resources=["https://api.example", "https://mcp.example"],
         nonce=None,
-        client=CLIENT,
+        peer=PEER,
     )
 
 
@@ -64,11 +64,11 @@ async def test_a_code_is_redeemed_once(stores: MemoryStores, hasher: Hasher) -> 
     assert code.resources == ("https://api.example", "https://mcp.example")
     found = await grants.find_code(stores, secret)
     assert found == code
-    assert await grants.redeem_code(stores, code, client=CLIENT) is True
-    assert await grants.redeem_code(stores, code, client=CLIENT) is False
+    assert await grants.redeem_code(stores, code, peer=PEER) is True
+    assert await grants.redeem_code(stores, code, peer=PEER) is False
     used = await grants.find_code(stores, secret)
     assert used is not None
-    assert await grants.redeem_code(stores, used, client=CLIENT) is False
+    assert await grants.redeem_code(stores, used, peer=PEER) is False
     assert stores.audit.actions().count(audit.Action.CODE_REDEEMED) == 1
 
 
@@ -78,7 +78,7 @@ async def test_a_replayed_code_revokes_what_it_issued(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     code, _ = await issue_code(stores, alice.id)
-    await grants.redeem_code(stores, code, client=CLIENT)
+    await grants.redeem_code(stores, code, peer=PEER)
     issued = await refresh_tokens.issue(
         stores,
         prefix="ag",
@@ -88,7 +88,7 @@ async def test_a_replayed_code_revokes_what_it_issued(
         family_created_at=clock.now(),
         client_id="cl_app",
     )
-    await grants.code_replayed(stores, code, access_ttl=ACCESS_TTL, client=CLIENT)
+    await grants.code_replayed(stores, code, access_ttl=ACCESS_TTL, peer=PEER)
     token = stores.refresh_tokens.rows[issued.token.id]
     assert token.revoked_at is not None
     assert code.id in stores.revocations.rows  # its access tokens (``gid``)
@@ -116,7 +116,7 @@ async def test_ending_a_users_grants_covers_codes_without_refresh_tokens(
     app, _ = await issue_code(stores, alice.id)
     other, _ = await issue_code(stores, alice.id, client_id="cl_other")
     for code in (app, other):
-        await grants.redeem_code(stores, code, client=CLIENT)
+        await grants.redeem_code(stores, code, peer=PEER)
     families = await grants.revoke_user_grants(
         stores, alice.id, client_id="cl_app", access_ttl=ACCESS_TTL
     )
@@ -138,7 +138,7 @@ async def start_device(stores: MemoryStores) -> grants.StartedDevice:
 async def poll(stores: MemoryStores, started: grants.StartedDevice) -> grants.Poll:
     device = await grants.find_device(stores, started.device_code)
     assert device is not None
-    result, _ = await grants.poll_device(stores, device, client=CLIENT)
+    result, _ = await grants.poll_device(stores, device, peer=PEER)
     return result
 
 
@@ -157,10 +157,10 @@ async def test_device_polling(stores: MemoryStores, hasher: Hasher) -> None:
     pending = await grants.pending_device(stores, typed)
     assert pending is not None
     assert await grants.decide_device(
-        stores, pending, user_id=alice.id, approve=True, client=CLIENT
+        stores, pending, user_id=alice.id, approve=True, peer=PEER
     )
     assert not await grants.decide_device(
-        stores, pending, user_id=alice.id, approve=False, client=CLIENT
+        stores, pending, user_id=alice.id, approve=False, peer=PEER
     )
     assert await grants.pending_device(stores, typed) is None
     assert await poll(stores, started) is grants.Poll.APPROVED
@@ -177,7 +177,7 @@ async def test_a_denied_or_expired_device_code(
     pending = await grants.pending_device(stores, denied.user_code)
     assert pending is not None
     await grants.decide_device(
-        stores, pending, user_id=alice.id, approve=False, client=CLIENT
+        stores, pending, user_id=alice.id, approve=False, peer=PEER
     )
     assert await poll(stores, denied) is grants.Poll.DENIED
     expiring = await start_device(stores)
@@ -206,7 +206,7 @@ async def test_consent_widens_and_covers(stores: MemoryStores, hasher: Hasher) -
         client_id="cl_app",
         scopes=["openid", "read"],
         resources=["https://api.example"],
-        client=CLIENT,
+        peer=PEER,
     )
     clock.advance(60)
     widened = await grants.give_consent(
@@ -215,7 +215,7 @@ async def test_consent_widens_and_covers(stores: MemoryStores, hasher: Hasher) -
         client_id="cl_app",
         scopes=["read", "write"],
         resources=[],
-        client=CLIENT,
+        peer=PEER,
     )
     assert (widened.scope, widened.resource) == (
         "openid read write",
@@ -240,7 +240,7 @@ async def test_withdrawing_consent_revokes_the_clients_tokens(
         client_id="cl_app",
         scopes=["read"],
         resources=[],
-        client=CLIENT,
+        peer=PEER,
     )
     app = await refresh_tokens.issue(
         stores, prefix="ag", lifetime=LIFETIME, user_id=alice.id, client_id="cl_app"
@@ -253,7 +253,7 @@ async def test_withdrawing_consent_revokes_the_clients_tokens(
         user_id=alice.id,
         client_id="cl_app",
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
     assert stores.refresh_tokens.rows[app.token.id].revoked_at is not None
     assert stores.refresh_tokens.rows[other.token.id].revoked_at is None
@@ -264,5 +264,5 @@ async def test_withdrawing_consent_revokes_the_clients_tokens(
             user_id=alice.id,
             client_id="cl_app",
             access_ttl=ACCESS_TTL,
-            client=CLIENT,
+            peer=PEER,
         )

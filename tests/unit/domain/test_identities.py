@@ -11,7 +11,7 @@ from authgate.domain.passwords import Hasher
 from authgate.domain.users import normalize_username
 from authgate.errors import SignInRefused
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT, register
+from tests.unit.domain.conftest import PEER, register
 
 OPEN_POLICY = identities.Policy(allowlist=OPEN, allow_registration=True)
 CLOSED_POLICY = identities.Policy(allowlist=OPEN, allow_registration=False)
@@ -44,7 +44,7 @@ async def sign_in(
     invite_code: str | None = None,
 ) -> identities.SignedIn:
     return await identities.sign_in(
-        stores, identity, policy, invite_code=invite_code, client=CLIENT
+        stores, identity, policy, invite_code=invite_code, peer=PEER
     )
 
 
@@ -130,7 +130,7 @@ async def test_invite_only_instances_want_an_invite(
         "invite_invalid"
     )
     _, code = await invites.create(
-        stores, prefix="ag", created_by=root.id, expires_in_days=1, client=CLIENT
+        stores, prefix="ag", created_by=root.id, expires_in_days=1, peer=PEER
     )
     result = await sign_in(stores, upstream(), CLOSED_POLICY, code)
     assert result.created

@@ -6,7 +6,7 @@ from authgate.domain import audit, invites
 from authgate.errors import Forbidden, InvalidRequest, NotFound
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT
+from tests.unit.domain.conftest import PEER
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +19,7 @@ async def create(
         prefix="ag",
         created_by=None,
         expires_in_days=days,
-        client=CLIENT,
+        peer=PEER,
         org_id=org_id,
     )
 
@@ -28,11 +28,11 @@ async def test_a_code_is_good_for_one_account(stores: MemoryStores) -> None:
     invite, code = await create(stores)
     assert code.startswith("ag_inv_")
     assert await invites.find_usable(stores, f" {code} ") == invite
-    await invites.consume(stores, invite, "usr_1", CLIENT)
+    await invites.consume(stores, invite, "usr_1", PEER)
     with pytest.raises(Forbidden):
         await invites.find_usable(stores, code)
     with pytest.raises(Forbidden):  # a registration racing with the same code
-        await invites.consume(stores, invite, "usr_2", CLIENT)
+        await invites.consume(stores, invite, "usr_2", PEER)
     assert stores.audit.actions() == [
         audit.Action.INVITE_CREATED,
         audit.Action.INVITE_USED,
@@ -63,17 +63,15 @@ async def test_expiry_is_bounded(stores: MemoryStores, days: int) -> None:
 async def test_revoke_only_within_its_scope(stores: MemoryStores) -> None:
     invite, code = await create(stores, org_id="org_1")
     with pytest.raises(NotFound):  # not an instance invite
-        await invites.revoke(stores, invite.id, actor_id="usr_1", client=CLIENT)
+        await invites.revoke(stores, invite.id, actor_id="usr_1", peer=PEER)
     with pytest.raises(NotFound):
         await invites.revoke(
-            stores, invite.id, actor_id="usr_1", client=CLIENT, org_id="org_2"
+            stores, invite.id, actor_id="usr_1", peer=PEER, org_id="org_2"
         )
-    await invites.revoke(
-        stores, invite.id, actor_id="usr_1", client=CLIENT, org_id="org_1"
-    )
+    await invites.revoke(stores, invite.id, actor_id="usr_1", peer=PEER, org_id="org_1")
     with pytest.raises(Forbidden):
         await invites.find_usable(stores, code)
     with pytest.raises(NotFound):  # no longer unused
         await invites.revoke(
-            stores, invite.id, actor_id="usr_1", client=CLIENT, org_id="org_1"
+            stores, invite.id, actor_id="usr_1", peer=PEER, org_id="org_1"
         )

@@ -7,15 +7,13 @@ from authgate.domain.orgs import Membership
 from authgate.domain.passwords import Hasher
 from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT, register
+from tests.unit.domain.conftest import PEER, register
 
 pytestmark = pytest.mark.anyio
 
 
 async def create(stores: MemoryStores, owner: users.User, name: str) -> Membership:
-    return await orgs.create(
-        stores, user_id=owner.id, name=name, slug=None, client=CLIENT
-    )
+    return await orgs.create(stores, user_id=owner.id, name=name, slug=None, peer=PEER)
 
 
 async def member(
@@ -29,10 +27,10 @@ async def member(
         email=f"{username}@example.com",
         role=role,
         prefix="ag",
-        client=CLIENT,
+        peer=PEER,
     )
     return await orgs.accept(
-        stores, code, user_id=person.id, email=person.email, client=CLIENT
+        stores, code, user_id=person.id, email=person.email, peer=PEER
     )
 
 
@@ -81,11 +79,11 @@ async def test_members_and_viewers_cannot_run_the_org(
     carol = await member(stores, hasher, acme, "carol", "viewer")
     for actor in (bob, carol):
         with pytest.raises(Forbidden):
-            await orgs.update(stores, actor, name="Mine", slug=None, client=CLIENT)
+            await orgs.update(stores, actor, name="Mine", slug=None, peer=PEER)
         with pytest.raises(Forbidden):
-            await orgs.change_role(stores, actor, carol.user_id, "admin", CLIENT)
+            await orgs.change_role(stores, actor, carol.user_id, "admin", PEER)
         with pytest.raises(Forbidden):
-            await orgs.remove_member(stores, actor, acme.user_id, CLIENT)
+            await orgs.remove_member(stores, actor, acme.user_id, PEER)
     assert len(await orgs.members(stores, carol)) == 3
 
 
@@ -95,13 +93,13 @@ async def test_an_admin_cannot_touch_owners_nor_make_one(
     admin = await member(stores, hasher, acme, "admin1", "admin")
     bob = await member(stores, hasher, acme, "bob", "member")
     with pytest.raises(Forbidden):
-        await orgs.change_role(stores, admin, bob.user_id, "owner", CLIENT)
+        await orgs.change_role(stores, admin, bob.user_id, "owner", PEER)
     with pytest.raises(Forbidden):
-        await orgs.change_role(stores, admin, acme.user_id, "member", CLIENT)
+        await orgs.change_role(stores, admin, acme.user_id, "member", PEER)
     with pytest.raises(Forbidden):
-        await orgs.remove_member(stores, admin, acme.user_id, CLIENT)
+        await orgs.remove_member(stores, admin, acme.user_id, PEER)
     with pytest.raises(Forbidden):
-        await orgs.delete(stores, admin, CLIENT)
+        await orgs.delete(stores, admin, PEER)
     with pytest.raises(Forbidden):
         await orgs.invite(
             stores,
@@ -109,9 +107,9 @@ async def test_an_admin_cannot_touch_owners_nor_make_one(
             email="x@example.com",
             role="owner",
             prefix="ag",
-            client=CLIENT,
+            peer=PEER,
         )
-    changed = await orgs.change_role(stores, admin, bob.user_id, "viewer", CLIENT)
+    changed = await orgs.change_role(stores, admin, bob.user_id, "viewer", PEER)
     assert changed.role == "viewer"
     assert stores.audit.events[-1].details == {"from": "member", "to": "viewer"}
 
@@ -120,11 +118,11 @@ async def test_the_last_owner_stays(
     stores: MemoryStores, hasher: Hasher, acme: Membership
 ) -> None:
     with pytest.raises(Conflict, match="needs an owner"):
-        await orgs.change_role(stores, acme, acme.user_id, "admin", CLIENT)
+        await orgs.change_role(stores, acme, acme.user_id, "admin", PEER)
     with pytest.raises(Conflict):
-        await orgs.remove_member(stores, acme, acme.user_id, CLIENT)  # leaving
+        await orgs.remove_member(stores, acme, acme.user_id, PEER)  # leaving
     other = await member(stores, hasher, acme, "other", "owner")
-    await orgs.change_role(stores, other, acme.user_id, "member", CLIENT)
+    await orgs.change_role(stores, other, acme.user_id, "member", PEER)
     assert await stores.orgs.count_owners(acme.org.id) == 1
 
 
@@ -133,9 +131,9 @@ async def test_a_demoted_actor_is_judged_on_their_new_role(
 ) -> None:
     admin = await member(stores, hasher, acme, "admin1", "admin")
     bob = await member(stores, hasher, acme, "bob", "member")
-    await orgs.change_role(stores, acme, admin.user_id, "member", CLIENT)
+    await orgs.change_role(stores, acme, admin.user_id, "member", PEER)
     with pytest.raises(Forbidden):  # ``admin`` still says admin: re-read
-        await orgs.remove_member(stores, admin, bob.user_id, CLIENT)
+        await orgs.remove_member(stores, admin, bob.user_id, PEER)
 
 
 async def test_anyone_may_leave_and_their_default_is_cleared(
@@ -145,7 +143,7 @@ async def test_anyone_may_leave_and_their_default_is_cleared(
     user = await stores.users.get(carol.user_id)
     assert user is not None
     assert user.default_org_id == acme.org.id
-    await orgs.remove_member(stores, carol, carol.user_id, CLIENT)
+    await orgs.remove_member(stores, carol, carol.user_id, PEER)
     user = await stores.users.get(carol.user_id)
     assert user is not None
     assert user.default_org_id is None
@@ -162,19 +160,17 @@ async def test_an_invite_is_for_its_address_only(
         email="Carol@Example.com",
         role="member",
         prefix="ag",
-        client=CLIENT,
+        peer=PEER,
     )
     with pytest.raises(Forbidden, match="another email address"):
-        await orgs.accept(stores, code, user_id=bob.id, email=bob.email, client=CLIENT)
+        await orgs.accept(stores, code, user_id=bob.id, email=bob.email, peer=PEER)
     carol = await register(stores, hasher, "carol", email="carol@EXAMPLE.com")
     joined = await orgs.accept(
-        stores, code, user_id=carol.id, email=carol.email, client=CLIENT
+        stores, code, user_id=carol.id, email=carol.email, peer=PEER
     )
     assert joined.role == "member"
     with pytest.raises(Forbidden):  # used up
-        await orgs.accept(
-            stores, code, user_id=carol.id, email=carol.email, client=CLIENT
-        )
+        await orgs.accept(stores, code, user_id=carol.id, email=carol.email, peer=PEER)
 
 
 async def test_a_declined_invite_is_revoked(
@@ -182,11 +178,11 @@ async def test_a_declined_invite_is_revoked(
 ) -> None:
     bob = await register(stores, hasher, "bob", email="bob@example.com")
     _, code = await orgs.invite(
-        stores, acme, email="bob@example.com", role="member", prefix="ag", client=CLIENT
+        stores, acme, email="bob@example.com", role="member", prefix="ag", peer=PEER
     )
-    await orgs.decline(stores, code, user_id=bob.id, email=bob.email, client=CLIENT)
+    await orgs.decline(stores, code, user_id=bob.id, email=bob.email, peer=PEER)
     with pytest.raises(Forbidden):
-        await orgs.accept(stores, code, user_id=bob.id, email=bob.email, client=CLIENT)
+        await orgs.accept(stores, code, user_id=bob.id, email=bob.email, peer=PEER)
     assert await stores.orgs.membership(acme.org.id, bob.id) is None
 
 
@@ -195,11 +191,11 @@ async def test_a_member_cannot_join_twice(
 ) -> None:
     bob = await member(stores, hasher, acme, "bob", "member")
     _, code = await orgs.invite(
-        stores, acme, email="bob@example.com", role="admin", prefix="ag", client=CLIENT
+        stores, acme, email="bob@example.com", role="admin", prefix="ag", peer=PEER
     )
     with pytest.raises(Conflict, match="already a member"):
         await orgs.accept(
-            stores, code, user_id=bob.user_id, email="bob@example.com", client=CLIENT
+            stores, code, user_id=bob.user_id, email="bob@example.com", peer=PEER
         )
 
 
@@ -216,9 +212,9 @@ async def test_deleting_revokes_the_orgs_keys_and_evicts_its_members(
         scopes=("read",),
         expires_at=None,
         org_id=acme.org.id,
-        client=CLIENT,
+        peer=PEER,
     )
-    await orgs.delete(stores, acme, CLIENT)
+    await orgs.delete(stores, acme, PEER)
     assert await stores.orgs.find(acme.org.id) is None
     assert await stores.credentials.list_for_user(bob.user_id, "key") == []
     assert {acme.org.id, acme.user_id, bob.user_id, key.id} <= set(stores.invalidated)

@@ -10,7 +10,7 @@ from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, InvalidRequest
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT, register
+from tests.unit.domain.conftest import PEER, register
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +35,7 @@ async def create(
         max_days=90,
         scopes=scopes,
         org_id=None,
-        client=CLIENT,
+        peer=PEER,
         parent=parent,
     )
     return credential

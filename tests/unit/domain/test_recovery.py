@@ -9,8 +9,8 @@ from authgate.errors import WeakPassword
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
-    CLIENT,
     PASSWORD,
+    PEER,
     SESSION_POLICY,
     register,
 )
@@ -31,7 +31,7 @@ async def recover(
         new_password=password,
         min_length=8,
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
 
 
@@ -39,7 +39,7 @@ async def issue(stores: MemoryStores, hasher: Hasher) -> str:
     alice = await stores.users.by_username("alice")
     assert alice is not None
     confirmed = await account.confirm_password(hasher, alice, PASSWORD)
-    return await recovery.issue(stores, confirmed, prefix="ag", client=CLIENT)
+    return await recovery.issue(stores, confirmed, prefix="ag", peer=PEER)
 
 
 async def test_a_key_resets_the_password_once(
@@ -47,7 +47,7 @@ async def test_a_key_resets_the_password_once(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", client=CLIENT
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
     )
     key = await issue(stores, hasher)
     assert key.startswith("ag_rec_")

@@ -12,7 +12,7 @@ import pytest
 
 from authgate.domain import refresh_families, refresh_tokens, revocations, sessions
 from authgate.domain.audit import Action, AuditQuery
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.domain.refresh_tokens import Refusal, Refused, Rotated
 from authgate.domain.users import User
 from authgate.storage.db import Database, Tx
@@ -27,7 +27,7 @@ SESSIONS = sessions.Policy(
     idle_timeout=timedelta(days=1), max_lifetime=timedelta(days=30)
 )
 ACCESS_TTL = timedelta(minutes=15)
-CLIENT = ClientInfo(ip="192.0.2.1", user_agent="test")
+PEER = Peer(ip="192.0.2.1", user_agent="test")
 APP = "cli_app"
 
 
@@ -61,7 +61,7 @@ async def first_party(db: Database, user: User) -> refresh_tokens.Issued:
     """A sign-in's refresh token, bound to its session."""
     async with db.transaction() as tx:
         started = await sessions.start(
-            tx, SESSIONS, user_id=user.id, prefix=PREFIX, client=CLIENT
+            tx, SESSIONS, user_id=user.id, prefix=PREFIX, peer=PEER
         )
         return await refresh_tokens.issue(
             tx,
@@ -100,7 +100,7 @@ async def use(tx: Tx, secret: str, client_id: str | None) -> Rotated | Refused:
         lifetime=LIFETIME,
         session_policy=SESSIONS,
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
 
 
@@ -280,7 +280,7 @@ async def test_a_family_never_outlives_its_cap(db: Database, user: User) -> None
                 lifetime=lifetime,
                 session_policy=SESSIONS,
                 access_ttl=ACCESS_TTL,
-                client=CLIENT,
+                peer=PEER,
             )
         assert isinstance(outcome, Rotated)
         secret = outcome.successor.secret
@@ -299,6 +299,6 @@ async def test_ending_logins_stops_rotation(db: Database, user: User) -> None:
             reason="revoke_all",
             actor_id=user.id,
             access_ttl=ACCESS_TTL,
-            client=CLIENT,
+            peer=PEER,
         )
     assert await refresh(db, issued.secret, APP) == Refused(Refusal.REVOKED)

@@ -10,7 +10,7 @@ from authgate.domain.allowlist import Allowlist
 from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, SignInRefused
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT, PASSWORD, register
+from tests.unit.domain.conftest import PASSWORD, PEER, register
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,7 @@ async def sign_up(
     account = await users.prepare(
         hasher, username=username, password=PASSWORD, email=email, min_length=8
     )
-    return await registration.register(stores, account, rules, client=CLIENT)
+    return await registration.register(stores, account, rules, peer=PEER)
 
 
 async def test_the_first_account_is_the_administrator(
@@ -47,7 +47,7 @@ async def test_an_instance_invite_admits_one_account(
 ) -> None:
     root = await sign_up(stores, hasher, "root")
     invite, code = await invites.create(
-        stores, prefix="ag", created_by=root.id, expires_in_days=7, client=CLIENT
+        stores, prefix="ag", created_by=root.id, expires_in_days=7, peer=PEER
     )
     rules = registration.Rules(invite_code=code, allow_registration=False)
     alice = await sign_up(stores, hasher, "alice", rules)
@@ -60,11 +60,9 @@ async def test_an_instance_invite_admits_one_account(
 
 async def org_invite_code(stores: MemoryStores, hasher: Hasher) -> str:
     root = await register(stores, hasher, "root", is_admin=True)
-    acme = await orgs.create(
-        stores, user_id=root.id, name="Acme", slug=None, client=CLIENT
-    )
+    acme = await orgs.create(stores, user_id=root.id, name="Acme", slug=None, peer=PEER)
     _, code = await orgs.invite(
-        stores, acme, email="bob@example.com", role="member", prefix="ag", client=CLIENT
+        stores, acme, email="bob@example.com", role="member", prefix="ag", peer=PEER
     )
     return code
 

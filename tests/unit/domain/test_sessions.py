@@ -9,7 +9,7 @@ from authgate.domain.passwords import Hasher
 from authgate.errors import NotFound
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import ACCESS_TTL, CLIENT, SESSION_POLICY, register
+from tests.unit.domain.conftest import ACCESS_TTL, PEER, SESSION_POLICY, register
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +18,7 @@ LIFETIME = refresh_tokens.Lifetime(idle=timedelta(days=7), max=timedelta(days=30
 
 async def start(stores: MemoryStores, user_id: str) -> sessions.Started:
     return await sessions.start(
-        stores, SESSION_POLICY, user_id=user_id, prefix="ag", client=CLIENT
+        stores, SESSION_POLICY, user_id=user_id, prefix="ag", peer=PEER
     )
 
 
@@ -29,7 +29,7 @@ async def test_a_session_records_where_it_was_started(
     started = await start(stores, alice.id)
     assert started.token.startswith("ag_ses_")
     assert (started.session.ip, started.session.device) == (
-        CLIENT.ip,
+        PEER.ip,
         "Firefox/Linux",
     )
     assert stores.audit.events[-1].action == audit.Action.LOGIN_SUCCEEDED
@@ -76,16 +76,16 @@ async def test_revoking_anothers_session_is_not_found(
     session = (await start(stores, alice.id)).session
     with pytest.raises(NotFound):
         await sessions.revoke(
-            stores, session.id, user_id=bob.id, reason="revoked", client=CLIENT
+            stores, session.id, user_id=bob.id, reason="revoked", peer=PEER
         )
     await sessions.revoke(
-        stores, session.id, user_id=alice.id, reason="revoked", client=CLIENT
+        stores, session.id, user_id=alice.id, reason="revoked", peer=PEER
     )
     assert stores.invalidated == [session.id]
     assert stores.audit.events[-1].action == audit.Action.SESSION_REVOKED
     # Revoking it again changes nothing and writes nothing.
     await sessions.revoke(
-        stores, session.id, user_id=alice.id, reason="revoked", client=CLIENT
+        stores, session.id, user_id=alice.id, reason="revoked", peer=PEER
     )
     assert stores.invalidated == [session.id]
     assert stores.audit.actions().count(audit.Action.SESSION_REVOKED) == 1
@@ -105,7 +105,7 @@ async def test_sign_out_by_refresh_token_and_twice(
             session_id=None,
             session_token="ag_ses_unknown",
             refresh_token=issued.secret,
-            client=CLIENT,
+            peer=PEER,
         )
     assert await sessions.live_for_user(stores, SESSION_POLICY, alice.id) == []
     assert stores.audit.actions().count(audit.Action.LOGOUT) == 1
@@ -127,7 +127,7 @@ async def test_ending_logins_keeps_one_session_and_revokes_oauth_grants(
         reason="password_changed",
         actor_id=alice.id,
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
     assert ended == sessions.Ended(sessions=[there.id], grants=[app.token.family_id])
     assert [s.id for s in await stores.sessions.list_for_user(alice.id)] == [here.id]
@@ -151,7 +151,7 @@ async def test_ending_no_logins_writes_nothing(
         reason="revoke_all",
         actor_id=None,
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
     assert stores.audit.actions() == [audit.Action.USER_CREATED]
 
@@ -168,10 +168,10 @@ async def test_app_logins_are_listed_and_ended_like_sessions(
     assert (login.id, login.device) == (app.token.family_id, "cl_app")
     with pytest.raises(NotFound):  # another person's login id
         await sessions.end_login(
-            stores, login.id, user_id=bob.id, access_ttl=ACCESS_TTL, client=CLIENT
+            stores, login.id, user_id=bob.id, access_ttl=ACCESS_TTL, peer=PEER
         )
     await sessions.end_login(
-        stores, login.id, user_id=alice.id, access_ttl=ACCESS_TTL, client=CLIENT
+        stores, login.id, user_id=alice.id, access_ttl=ACCESS_TTL, peer=PEER
     )
     assert await sessions.app_logins(stores, alice.id) == []
     assert login.id in stores.revocations.rows

@@ -10,7 +10,7 @@ from authgate.domain import audit, signing_keys
 from authgate.domain.signing_keys import KeyCipher, KeyRing, WrongSecret
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import CLIENT
+from tests.unit.domain.conftest import PEER
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +42,7 @@ async def test_rotation_signs_with_new_keys_and_publishes_the_old_a_while(
 ) -> None:
     await signing_keys.ensure(stores, cipher)
     old = {k.alg: k.kid for k in await stores.signing_keys.all()}
-    new = await signing_keys.rotate(stores, cipher, actor_id=None, client=CLIENT)
+    new = await signing_keys.rotate(stores, cipher, actor_id=None, peer=PEER)
     assert stores.invalidated == [signing_keys.RING]
     assert stores.audit.events[-1].action == audit.Action.KEYS_ROTATED
     assert stores.audit.events[-1].details["new"] == new
@@ -58,7 +58,7 @@ async def test_rotation_signs_with_new_keys_and_publishes_the_old_a_while(
 
 async def test_published_until(stores: MemoryStores, cipher: KeyCipher) -> None:
     await signing_keys.ensure(stores, cipher)
-    await signing_keys.rotate(stores, cipher, actor_id=None, client=CLIENT)
+    await signing_keys.rotate(stores, cipher, actor_id=None, peer=PEER)
     for key in await stores.signing_keys.all():
         until = signing_keys.published_until(key, RETENTION)
         assert until == (key.retired_at + RETENTION if key.retired_at else None)

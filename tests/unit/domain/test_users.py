@@ -11,9 +11,9 @@ from authgate.util import clock
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
-    CLIENT,
     LOCKOUT_POLICY,
     PASSWORD,
+    PEER,
     SESSION_POLICY,
     register,
 )
@@ -26,7 +26,7 @@ async def sign_in(
 ) -> users.User | None:
     attempt = await users.begin_sign_in(stores, username)
     checked = await users.check_password(hasher, attempt, password)
-    return await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, client=CLIENT)
+    return await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, peer=PEER)
 
 
 def test_usernames_are_one_account_whatever_their_case() -> None:
@@ -102,7 +102,7 @@ async def test_a_password_changed_between_the_steps_voids_the_check(
     attempt = await users.begin_sign_in(stores, "alice")
     checked = await users.check_password(hasher, attempt, PASSWORD)
     await stores.users.set_password_hash(alice.id, await hasher.hash("another one!"))
-    found = await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, client=CLIENT)
+    found = await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, peer=PEER)
     assert found is None
 
 
@@ -114,7 +114,7 @@ async def test_an_outdated_hash_is_replaced_at_sign_in(
     attempt = await users.begin_sign_in(stores, "alice")
     checked = await users.check_password(stronger, attempt, PASSWORD)
     assert checked.new_hash is not None
-    await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, client=CLIENT)
+    await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, peer=PEER)
     assert await stores.users.get(alice.id) == replace(
         alice, password_hash=checked.new_hash
     )
@@ -126,7 +126,7 @@ async def test_a_disabled_account_cannot_sign_in(
     await register(stores, hasher, "root", is_admin=True)
     alice = await register(stores, hasher, "alice")
     await users.set_active(
-        stores, alice.id, False, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+        stores, alice.id, False, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
     )
     assert await sign_in(stores, hasher, "alice", PASSWORD) is None
     assert stores.audit.events[-1].details["reason"] == "disabled"
@@ -137,17 +137,17 @@ async def test_disabling_ends_every_login_and_evicts_the_user(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     started = await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", client=CLIENT
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
     )
     await users.set_active(
-        stores, alice.id, False, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+        stores, alice.id, False, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
     )
     assert await stores.sessions.list_for_user(alice.id) == []
     assert alice.id in stores.invalidated
     assert started.session.id in stores.invalidated
     assert stores.audit.actions()[-1] == audit.Action.USER_DISABLED
     await users.set_active(
-        stores, alice.id, True, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+        stores, alice.id, True, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
     )
     assert await stores.sessions.list_for_user(alice.id) == []  # none come back
 
@@ -165,10 +165,10 @@ async def test_disable_also_revokes_tokens_and_keys(
         scopes=("read",),
         expires_at=None,
         org_id=None,
-        client=CLIENT,
+        peer=PEER,
     )
     await users.disable(
-        stores, alice.id, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+        stores, alice.id, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
     )
     assert await stores.credentials.list_for_user(alice.id, "pat") == []
     assert pat.id in stores.invalidated
@@ -179,14 +179,14 @@ async def test_the_last_active_admin_stays(
 ) -> None:
     root = await register(stores, hasher, "root", is_admin=True)
     with pytest.raises(Conflict, match="last active administrator"):
-        await users.set_admin(stores, root.id, False, actor_id=None, client=CLIENT)
+        await users.set_admin(stores, root.id, False, actor_id=None, peer=PEER)
     with pytest.raises(Conflict):
         await users.set_active(
-            stores, root.id, False, actor_id=None, access_ttl=ACCESS_TTL, client=CLIENT
+            stores, root.id, False, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
         )
     other = await register(stores, hasher, "other")
-    await users.set_admin(stores, other.id, True, actor_id=root.id, client=CLIENT)
-    await users.set_admin(stores, root.id, False, actor_id=other.id, client=CLIENT)
+    await users.set_admin(stores, other.id, True, actor_id=root.id, peer=PEER)
+    await users.set_admin(stores, root.id, False, actor_id=other.id, peer=PEER)
     demoted = await stores.users.get(root.id)
     assert demoted is not None
     assert not demoted.is_admin
@@ -195,7 +195,7 @@ async def test_the_last_active_admin_stays(
 
 async def test_unknown_users_are_not_found(stores: MemoryStores) -> None:
     with pytest.raises(NotFound):
-        await users.set_admin(stores, "usr_x", True, actor_id=None, client=CLIENT)
+        await users.set_admin(stores, "usr_x", True, actor_id=None, peer=PEER)
 
 
 async def test_single_user_mode_owner_is_made_once(stores: MemoryStores) -> None:
@@ -213,7 +213,7 @@ async def test_replacing_a_password_ends_every_login(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", client=CLIENT
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
     )
     await users.replace_password(
         stores,
@@ -221,7 +221,7 @@ async def test_replacing_a_password_ends_every_login(
         await hasher.hash("a new password"),
         actor_id=None,
         access_ttl=ACCESS_TTL,
-        client=CLIENT,
+        peer=PEER,
     )
     assert await stores.sessions.list_for_user(alice.id) == []
     assert stores.audit.actions()[-2:] == [

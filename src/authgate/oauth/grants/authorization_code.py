@@ -33,7 +33,7 @@ async def grant(
         raise InvalidGrant("The authorization code is invalid or expired.")
     if code.used_at is not None:
         await grants.code_replayed(
-            stores, code, access_ttl=server.access_token_ttl, client=request.client
+            stores, code, access_ttl=server.access_token_ttl, peer=request.peer
         )
         raise InvalidGrant(REPLAYED)
     if code.expires_at <= clock.now():
@@ -46,9 +46,9 @@ async def grant(
     if not pkce.verify(verifier, code.code_challenge):
         raise InvalidGrant("The PKCE code_verifier does not match the challenge.")
     resources = server.resources.narrow(code.resources, request.all("resource"))
-    if not await grants.redeem_code(stores, code, client=request.client):
+    if not await grants.redeem_code(stores, code, peer=request.peer):
         await grants.code_replayed(
-            stores, code, access_ttl=server.access_token_ttl, client=request.client
+            stores, code, access_ttl=server.access_token_ttl, peer=request.peer
         )
         raise InvalidGrant(REPLAYED)
     user = await issuance.active_user(stores, code.user_id)

@@ -33,7 +33,7 @@ async def grant(
     if device is None or device.client_id != client.id:
         raise InvalidGrant("The device code is invalid.")
     resources = server.resources.narrow(device.resources, request.all("resource"))
-    outcome, device = await grants.poll_device(stores, device, client=request.client)
+    outcome, device = await grants.poll_device(stores, device, peer=request.peer)
     if outcome is Poll.PENDING:
         raise AuthorizationPending
     if outcome is Poll.SLOW_DOWN:

@@ -41,7 +41,7 @@ async def grant(
         lifetime=server.refresh_lifetime,
         session_policy=server.session_policy,
         access_ttl=server.access_token_ttl,
-        client=request.client,
+        peer=request.peer,
     )
     if isinstance(outcome, refresh_tokens.Refused):
         raise InvalidGrant(

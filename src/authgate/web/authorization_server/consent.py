@@ -19,7 +19,7 @@ from authgate.oauth.server import AUTHORIZE
 from authgate.server.services import Services
 from authgate.web.authorization_server.asking import asking_client, scope_lines
 from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.render import error_page, origin_of, page
 from authgate.web.security import check_form
 
@@ -59,10 +59,10 @@ async def _consent_page(
 
 @router.get(AUTHORIZE, response_model=None)
 async def authorize_page(
-    request: Request, services: ServicesDep, client: Client
+    request: Request, services: ServicesDep, peer: PeerDep
 ) -> Response:
     oauth_request = OAuthRequest.from_pairs(
-        request.query_params.multi_items(), client=client
+        request.query_params.multi_items(), peer=peer
     )
     server = services.oauth
     documents = await server.documents.prefetch(_first(oauth_request, "client_id"))
@@ -80,7 +80,7 @@ async def authorize_page(
                 else login_redirect(request)
             )
         target = await authorize.without_consent_page(
-            tx, server, req, user_id=principal.user_id, client=client
+            tx, server, req, user_id=principal.user_id, peer=peer
         )
     if target is not None:
         return RedirectResponse(target, status_code=303)
@@ -89,7 +89,7 @@ async def authorize_page(
 
 @router.post(AUTHORIZE, response_model=None)
 async def authorize_decision(
-    request: Request, services: ServicesDep, client: Client
+    request: Request, services: ServicesDep, peer: PeerDep
 ) -> Response:
     principal = signed_in(request)
     if principal is None or principal.user_id is None:
@@ -111,7 +111,7 @@ async def authorize_decision(
     if decision not in ("approve", "deny"):
         return error_page("Choose Approve or Deny.")
     oauth_request = OAuthRequest.from_pairs(
-        [(k, v) for k, v in pairs if k in authorize.FORWARDED], client=client
+        [(k, v) for k, v in pairs if k in authorize.FORWARDED], peer=peer
     )
     server = services.oauth
     documents = await server.documents.prefetch(_first(oauth_request, "client_id"))
@@ -121,5 +121,5 @@ async def authorize_decision(
         except AuthorizeError as exc:
             return _refused(exc)
         decide = authorize.approve if decision == "approve" else authorize.deny
-        target = await decide(tx, server, req, user_id=principal.user_id, client=client)
+        target = await decide(tx, server, req, user_id=principal.user_id, peer=peer)
     return RedirectResponse(target, status_code=303)

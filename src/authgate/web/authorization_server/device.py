@@ -21,7 +21,7 @@ from authgate.web.authorization_server.asking import (
     scope_lines,
 )
 from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.render import error_page, page
 from authgate.web.security import check_form
 
@@ -43,13 +43,13 @@ def _entry(
 
 
 async def _limited(
-    services: Services, client: Client, user_code: str, user_id: str
+    services: Services, peer: PeerDep, user_code: str, user_id: str
 ) -> Response | None:
     """Count one code lookup against the address and against the person; the
     429 page when either has made too many. Per person too, since one account
     may guess from many addresses (RFC 8628 §5.1)."""
     per_minute = services.settings.user_code_rate_limit_per_minute
-    wait = await over_limit(services, client, "user-code", per_minute)
+    wait = await over_limit(services, peer, "user-code", per_minute)
     if wait is None and services.settings.rate_limit_enabled:
         wait = await services.limiter.hit("user-code-person", user_id, per_minute)
     if wait is None:
@@ -94,7 +94,7 @@ async def _confirm(
 
 @router.get(DEVICE_PAGE, response_model=None)
 async def device_page(
-    request: Request, services: ServicesDep, client: Client
+    request: Request, services: ServicesDep, peer: PeerDep
 ) -> Response:
     principal = signed_in(request)
     if principal is None or principal.user_id is None:
@@ -102,7 +102,7 @@ async def device_page(
     user_code = request.query_params.get("user_code", "").strip()[:32]
     if not user_code:
         return _entry()
-    limited = await _limited(services, client, user_code, principal.user_id)
+    limited = await _limited(services, peer, user_code, principal.user_id)
     if limited is not None:
         return limited
     device = await _pending(services, user_code)
@@ -113,7 +113,7 @@ async def device_page(
 
 @router.post(DEVICE_PAGE, response_model=None)
 async def device_decision(
-    request: Request, services: ServicesDep, client: Client
+    request: Request, services: ServicesDep, peer: PeerDep
 ) -> Response:
     principal = signed_in(request)
     if principal is None or principal.user_id is None:
@@ -134,7 +134,7 @@ async def device_decision(
     if decision not in ("approve", "deny"):
         return error_page("Choose Approve or Deny.")
     user_code = fields.get("user_code", "")[:32]
-    limited = await _limited(services, client, user_code, principal.user_id)
+    limited = await _limited(services, peer, user_code, principal.user_id)
     if limited is not None:
         return limited
     async with services.db.transaction() as tx:
@@ -144,7 +144,7 @@ async def device_decision(
             device,
             user_id=principal.user_id,
             approve=decision == "approve",
-            client=client,
+            peer=peer,
         )
     if not decided:
         return _entry(user_code, INVALID, status=400)

@@ -40,7 +40,7 @@ from authgate.oauth.errors import (
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
 from authgate.server.services import Services
 from authgate.util.addresses import limit_key
-from authgate.web.deps import TOO_MANY, ServicesDep, get_client, held, over_limit
+from authgate.web.deps import TOO_MANY, ServicesDep, get_peer, held, over_limit
 
 router = APIRouter(tags=["oauth"])
 
@@ -68,7 +68,7 @@ async def read_form(request: Request) -> OAuthRequest:
     return OAuthRequest.from_pairs(
         pairs,
         authorization=request.headers.get("authorization"),
-        client=await get_client(request),
+        peer=await get_peer(request),
     )
 
 
@@ -103,7 +103,7 @@ def _budget_key(request: OAuthRequest) -> str | None:
     if presented.client_id is None:
         return None
     if presented.method == "none":
-        return f"{presented.client_id} {limit_key(request.client.ip)}"
+        return f"{presented.client_id} {limit_key(request.peer.ip)}"
     return presented.client_id
 
 
@@ -117,7 +117,7 @@ async def _admit(
     if not settings.rate_limit_enabled:
         return
     limiter = services.limiter
-    address = limit_key(request.client.ip)
+    address = limit_key(request.peer.ip)
     wait = await limiter.peek(
         _AUTH_FAILURES, address, settings.login_rate_limit_per_minute
     )
@@ -144,7 +144,7 @@ async def _charge(
     if answer.body.get("error") == InvalidClient.code:
         await limiter.hit(
             _AUTH_FAILURES,
-            limit_key(request.client.ip),
+            limit_key(request.peer.ip),
             settings.login_rate_limit_per_minute,
         )
         return
@@ -218,10 +218,10 @@ async def register(request: Request, services: ServicesDep) -> Response:
     which any site can make a browser send) must carry ``write``: registering
     is a change, and a read-only token is meant to change nothing. Each
     address registers at most ``oauth_register_rate_limit_per_minute``."""
-    client = await get_client(request)
+    peer = await get_peer(request)
     wait = await over_limit(
         services,
-        client,
+        peer,
         "oauth-register",
         services.settings.oauth_register_rate_limit_per_minute,
     )
@@ -252,7 +252,7 @@ async def register(request: Request, services: ServicesDep) -> Response:
             services.oauth,
             body,
             admin_id=admin_id,
-            client=client,
+            peer=peer,
         )
     return render(answer)
 

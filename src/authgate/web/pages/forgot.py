@@ -15,7 +15,7 @@ from authgate.domain import recovery
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.render import page
 
@@ -52,7 +52,7 @@ async def forgot_page(request: Request, services: ServicesDep) -> Response:
 async def forgot_submit(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     username: Annotated[str, Form(max_length=256)] = "",
     recovery_key: Annotated[str, Form(max_length=256)] = "",
     new_password: Annotated[str, Form(max_length=1024)] = "",
@@ -61,7 +61,7 @@ async def forgot_submit(
     refused = preauth.refusal(request, services, csrf_token)
     if refused is not None:
         return refused
-    wait = await over_limit(services, client, "recover")
+    wait = await over_limit(services, peer, "recover")
     if wait is not None:
         return retry_after(
             _form(
@@ -83,7 +83,7 @@ async def forgot_submit(
                 new_password=new_password,
                 min_length=services.settings.password_min_length,
                 access_ttl=services.settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
     except AuthgateError as exc:  # the new password breaks the policy
         return _form(

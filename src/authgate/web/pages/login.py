@@ -18,7 +18,7 @@ from authgate.server import signin
 from authgate.server.services import Services
 from authgate.web import paths, session_cookies
 from authgate.web.browser import signed_in
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth, upstream
 from authgate.web.pages.viewer import Viewer, current_viewer, viewer_page
 from authgate.web.paths import safe_next
@@ -83,7 +83,7 @@ async def login_page(
 async def login_submit(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     username: Annotated[str, Form(max_length=256)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token", max_length=256)] = "",
@@ -94,7 +94,7 @@ async def login_submit(
         return refused
     target = safe_next(next_) or paths.HOME
     # The same per-IP bucket as the API's login: one budget per address.
-    wait = await over_limit(services, client, "login")
+    wait = await over_limit(services, peer, "login")
     if wait is not None:
         return retry_after(
             await _form(
@@ -107,7 +107,7 @@ async def login_submit(
             ),
             wait,
         )
-    opened = await signin.with_password(services, client, username, password)
+    opened = await signin.with_password(services, peer, username, password)
     if opened is None:
         return await _form(
             services,

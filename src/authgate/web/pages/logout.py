@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import sessions
 from authgate.web import paths, session_cookies
 from authgate.web.browser import signed_in
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.viewer import CsrfField, Viewer, form_viewer
 from authgate.web.security import SESSION_COOKIE, read_cookie
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 @router.post(paths.LOGOUT, response_model=None)
 async def logout(
-    request: Request, services: ServicesDep, client: Client, csrf_token: CsrfField = ""
+    request: Request, services: ServicesDep, peer: PeerDep, csrf_token: CsrfField = ""
 ) -> Response:
     if signed_in(request) is not None:
         viewer = await form_viewer(request, services, csrf_token)
@@ -32,7 +32,7 @@ async def logout(
                 session_id=viewer.principal.session_id,
                 session_token=read_cookie(request, services.settings, SESSION_COOKIE),
                 refresh_token=None,
-                client=client,
+                peer=peer,
             )
     # Signed out already (or the session ended): only the cookies are left.
     response = RedirectResponse(paths.LOGIN, status_code=303)

@@ -24,7 +24,7 @@ from authgate.errors import AuthgateError, Conflict, Forbidden, InvalidRequest
 from authgate.server import org_context
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
@@ -121,7 +121,7 @@ async def list_orgs(viewer: PageViewer, services: ServicesDep) -> Response:
 async def create_org(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     name: Text = "",
     slug: Text = "",
 ) -> Response:
@@ -132,7 +132,7 @@ async def create_org(
                 user_id=viewer.user.id,
                 name=name,
                 slug=slug.strip() or None,
-                client=client,
+                peer=peer,
             )
     except _INLINE as exc:
         return await _list_page(
@@ -201,7 +201,7 @@ async def invite_answer_page(
 async def answer_invite(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     code: Annotated[str, Form(max_length=256)] = "",
     decision: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
@@ -211,7 +211,7 @@ async def answer_invite(
     try:
         async with services.db.transaction() as tx:
             answered = await answer(
-                tx, code, user_id=viewer.user.id, email=viewer.user.email, client=client
+                tx, code, user_id=viewer.user.id, email=viewer.user.email, peer=peer
             )
     except AuthgateError as exc:
         return _invite_page(
@@ -313,7 +313,7 @@ async def _change(
 async def invite_member(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     org: Ref,
     email: Text = "",
     role: Text = "",
@@ -326,7 +326,7 @@ async def invite_member(
                 email=email,
                 role=role,
                 prefix=services.settings.token_prefix,
-                client=client,
+                peer=peer,
             )
     except _INLINE as exc:
         return await _org_page(
@@ -349,7 +349,7 @@ async def invite_member(
 async def revoke_invite(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     org: Ref,
     invite_id: Ref,
 ) -> Response:
@@ -357,7 +357,7 @@ async def revoke_invite(
         services,
         viewer,
         org,
-        lambda tx, m: orgs.revoke_invite(tx, m, invite_id, client),
+        lambda tx, m: orgs.revoke_invite(tx, m, invite_id, peer),
         place="invites",
     )
 
@@ -368,7 +368,7 @@ async def revoke_invite(
 async def change_role(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     org: Ref,
     user_id: Ref,
     role: Text = "",
@@ -377,7 +377,7 @@ async def change_role(
         services,
         viewer,
         org,
-        lambda tx, m: orgs.change_role(tx, m, user_id, role, client),
+        lambda tx, m: orgs.change_role(tx, m, user_id, role, peer),
         place="members",
     )
 
@@ -388,7 +388,7 @@ async def change_role(
 async def remove_member(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     org: Ref,
     user_id: Ref,
 ) -> Response:
@@ -396,7 +396,7 @@ async def remove_member(
         services,
         viewer,
         org,
-        lambda tx, m: orgs.remove_member(tx, m, user_id, client),
+        lambda tx, m: orgs.remove_member(tx, m, user_id, peer),
         place="members",
     )
 
@@ -405,14 +405,14 @@ async def remove_member(
 async def leave(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     org: Ref,
 ) -> Response:
     return await _change(
         services,
         viewer,
         org,
-        lambda tx, m: orgs.remove_member(tx, m, m.user_id, client),
+        lambda tx, m: orgs.remove_member(tx, m, m.user_id, peer),
         place="leave",
         then=paths.SETTINGS_ORGS,
     )

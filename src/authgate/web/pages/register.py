@@ -20,7 +20,7 @@ from authgate.server.services import Services
 from authgate.server.signup import register_account
 from authgate.web import paths, session_cookies
 from authgate.web.browser import signed_in
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -68,7 +68,7 @@ async def register_page(
 async def register_submit(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     username: Annotated[str, Form(max_length=256)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -79,7 +79,7 @@ async def register_submit(
     if refused is not None:
         return refused
     values = {"username": username, "email": email, "invite_code": invite_code}
-    wait = await over_limit(services, client, "register")
+    wait = await over_limit(services, peer, "register")
     if wait is not None:
         return retry_after(
             await _form(
@@ -94,7 +94,7 @@ async def register_submit(
     try:
         user = await register_account(
             services,
-            client,
+            peer,
             username=username,
             password=password,
             email=email.strip() or None,
@@ -105,7 +105,7 @@ async def register_submit(
             request, services, values=values, error=exc.description, status=exc.status
         )
     async with services.db.transaction() as tx:
-        opened = await signin.open_session(tx, services, user.id, client)
+        opened = await signin.open_session(tx, services, user.id, peer)
     response = RedirectResponse(paths.WELCOME, status_code=303)
     session_cookies.send(response, services, opened)
     preauth.forget(response, services, path=paths.REGISTER)

@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse
 
 from authgate import upstream
 from authgate.domain import identities, replay
-from authgate.domain.context import ClientInfo
+from authgate.domain.context import Peer
 from authgate.errors import NotFound, SignInRefused
 from authgate.server import signin
 from authgate.server.services import Services
@@ -38,7 +38,7 @@ from authgate.upstream.state import (
 )
 from authgate.util import clock
 from authgate.web import paths, session_cookies
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages import preauth
 from authgate.web.paths import safe_next
 from authgate.web.render import error_page, page
@@ -108,7 +108,7 @@ async def start(
 async def callback(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
@@ -131,7 +131,7 @@ async def callback(
             )
         check_state(login, state)
     except UpstreamError as exc:
-        return await _refused(services, client, name, exc.reason, exc.description)
+        return await _refused(services, peer, name, exc.reason, exc.description)
 
     # Single use, committed before the code is exchanged: a replayed cookie and
     # callback URL are refused here, whatever the provider would say.
@@ -142,7 +142,7 @@ async def callback(
     if not first_use:
         return await _refused(
             services,
-            client,
+            peer,
             name,
             "state_replayed",
             "This sign-in link was already used. Start again from the sign-in page.",
@@ -152,7 +152,7 @@ async def callback(
         cancelled = error == "access_denied"
         return await _refused(
             services,
-            client,
+            peer,
             name,
             "provider_error" if error else "code_missing",
             f"The sign-in was cancelled at {provider.label}."
@@ -160,18 +160,18 @@ async def callback(
             else f"{provider.label} did not complete the sign-in ({shown}).",
         )
     try:
-        identity = await provider.identity(code, login.flow, client)
+        identity = await provider.identity(code, login.flow, peer)
     except UpstreamError as exc:
-        return await _refused(services, client, name, exc.reason, exc.description)
+        return await _refused(services, peer, name, exc.reason, exc.description)
 
     try:
         opened = await signin.with_identity(
-            services, client, identity, invite_code=login.invite, method=name
+            services, peer, identity, invite_code=login.invite, method=name
         )
     except SignInRefused as exc:
         return await _refused(
             services,
-            client,
+            peer,
             name,
             exc.reason,
             exc.description,
@@ -188,7 +188,7 @@ async def callback(
 async def dev_login_submit(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     username: Annotated[str, Form(max_length=256)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token", max_length=256)] = "",
     next_: Annotated[str, Form(alias="next", max_length=4096)] = "",
@@ -196,13 +196,13 @@ async def dev_login_submit(
     """The dev-login button on ``/login``: the API's dev login, for a form
     (the page runs no script, so it cannot post JSON)."""
     settings = services.settings
-    if not dev_login.allows(settings, client.ip, request.headers):
+    if not dev_login.allows(settings, peer.ip, request.headers):
         raise NotFound("Not found.")
     refused = preauth.refusal(request, services, csrf_token_)
     if refused is not None:
         return refused
     try:
-        opened = await signin.as_developer(services, client, username)
+        opened = await signin.as_developer(services, peer, username)
     except SignInRefused as exc:
         return error_page(exc.description, status=403)
     response = RedirectResponse(safe_next(next_) or paths.HOME, status_code=303)
@@ -212,7 +212,7 @@ async def dev_login_submit(
 
 async def _refused(
     services: Services,
-    client: ClientInfo,
+    peer: Peer,
     provider: str,
     reason: str,
     description: str,
@@ -222,7 +222,7 @@ async def _refused(
 ) -> Response:
     async with services.db.transaction() as tx:
         await identities.record_refusal(
-            tx, provider, reason, client, email=email, subject=subject
+            tx, provider, reason, peer, email=email, subject=subject
         )
     response = page(
         "auth/refused.html",

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from authgate.domain import clients
-from authgate.web.deps import Admin, Client, ServicesDep
+from authgate.web.deps import Admin, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/admin/clients", tags=["admin"])
@@ -71,7 +71,7 @@ async def list_clients(_admin: Admin, services: ServicesDep) -> Page[ClientOut]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_client(
-    body: ClientIn, admin: Admin, services: ServicesDep, client: Client
+    body: ClientIn, admin: Admin, services: ServicesDep, peer: PeerDep
 ) -> ClientCreated:
     """Register a client; a confidential client's secret is shown only now."""
     async with services.db.transaction() as tx:
@@ -84,7 +84,7 @@ async def create_client(
             public=body.public,
             scope=body.scope,
             created_by=admin.user_id,
-            client=client,
+            peer=peer,
         )
     return ClientCreated(**client_out(registered).model_dump(), client_secret=secret)
 
@@ -94,7 +94,7 @@ async def delete_client(
     client_id: Annotated[str, Field(max_length=clients.CLIENT_ID_MAX)],
     admin: Admin,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     """Delete a client: its refresh tokens and consents are revoked, and its
     access tokens refused from now on."""
@@ -104,6 +104,6 @@ async def delete_client(
             client_id,
             access_ttl=services.settings.jwt_expiry,
             actor_id=admin.user_id,
-            client=client,
+            peer=peer,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from authgate.domain import invites
-from authgate.web.deps import Admin, Client, ServicesDep
+from authgate.web.deps import Admin, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(prefix="/admin/invites", tags=["admin"])
@@ -35,7 +35,7 @@ class InviteOut(ResponseBody):
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_invite(
-    admin: Admin, services: ServicesDep, client: Client, body: InviteIn | None = None
+    admin: Admin, services: ServicesDep, peer: PeerDep, body: InviteIn | None = None
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
         invite, code = await invites.create(
@@ -43,7 +43,7 @@ async def create_invite(
             prefix=services.settings.token_prefix,
             created_by=admin.user_id,
             expires_in_days=body.expires_in_days if body else None,
-            client=client,
+            peer=peer,
         )
     return InviteCreated(id=invite.id, code=code, expires_at=invite.expires_at)
 
@@ -73,8 +73,8 @@ async def revoke_invite(
     invite_id: Annotated[str, Field(max_length=64)],
     admin: Admin,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     async with services.db.transaction() as tx:
-        await invites.revoke(tx, invite_id, actor_id=admin.subject, client=client)
+        await invites.revoke(tx, invite_id, actor_id=admin.subject, peer=peer)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, StrictBool
 
 from authgate.domain import users
 from authgate.errors import InvalidRequest, NotFound
-from authgate.web.deps import Admin, Client, ServicesDep
+from authgate.web.deps import Admin, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody, Storable
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
@@ -99,7 +99,7 @@ async def get_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> Use
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_user(
-    body: UserIn, admin: Admin, services: ServicesDep, client: Client
+    body: UserIn, admin: Admin, services: ServicesDep, peer: PeerDep
 ) -> UserOut:
     """A local account, as ``authgate admin create-user`` makes one."""
     account = await users.prepare(
@@ -115,7 +115,7 @@ async def create_user(
             account,
             is_admin=body.is_admin,
             actor_id=admin.user_id,
-            client=client,
+            peer=peer,
         )
     return user_out(user)
 
@@ -126,7 +126,7 @@ async def change_user(
     body: UserChange,
     admin: Admin,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> UserOut:
     """Grant or revoke administration, disable or enable, in one transaction:
     refused as a whole (the last active administrator: 409), nothing changes.
@@ -146,19 +146,17 @@ async def change_user(
                 True,
                 actor_id=actor,
                 access_ttl=services.settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
         if body.is_admin is not None and body.is_admin != user.is_admin:
-            await users.set_admin(
-                tx, user.id, body.is_admin, actor_id=actor, client=client
-            )
+            await users.set_admin(tx, user.id, body.is_admin, actor_id=actor, peer=peer)
         if body.active is False and user.active:
             await users.disable(
                 tx,
                 user.id,
                 actor_id=actor,
                 access_ttl=services.settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
         changed = await tx.users.get(user.id)
     if changed is None:
@@ -172,7 +170,7 @@ async def reset_password(
     body: PasswordIn,
     admin: Admin,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     """Set a new password and end every session of the account, as
     ``authgate admin reset-password`` does."""
@@ -197,6 +195,6 @@ async def reset_password(
             password_hash,
             actor_id=admin.user_id,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,8 +14,8 @@ from authgate.web.api.v1.personal_tokens import CredentialId
 from authgate.web.deps import (
     BoundOrg,
     Caller,
-    Client,
     Minting,
+    PeerDep,
     ServicesDep,
     revoking,
 )
@@ -66,7 +66,7 @@ async def create_key(
     body: KeyIn,
     minter: Minting,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     request: Request,
     bound: BoundOrg,
 ) -> KeyCreated:
@@ -81,7 +81,7 @@ async def create_key(
             permission=body.permission,
             expires_in_days=body.expires_in_days,
             org_id=keep_in(bound, await key_org(tx, ref, minter.user_id)),
-            client=client,
+            peer=peer,
             parent=minter.parent,
         )
     return KeyCreated(**key_out(key).model_dump(), token=secret)
@@ -99,10 +99,10 @@ async def revoke_key(
     key_id: CredentialId,
     caller: Annotated[Principal, Depends(revoking("key_id"))],
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     async with services.db.transaction() as tx:
         await credentials.revoke(
-            tx, key_id, kind="key", user_id=caller.user_id or "", client=client
+            tx, key_id, kind="key", user_id=caller.user_id or "", peer=peer
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

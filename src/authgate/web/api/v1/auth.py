@@ -13,7 +13,7 @@ from authgate.server import signin
 from authgate.server.services import Services
 from authgate.server.signup import register_account
 from authgate.web import session_cookies
-from authgate.web.deps import Client, ServicesDep, rate_limit
+from authgate.web.deps import PeerDep, ServicesDep, rate_limit
 from authgate.web.schemas import RequestBody, ResponseBody
 from authgate.web.security import REFRESH_COOKIE, SESSION_COOKIE, read_cookie
 
@@ -99,10 +99,10 @@ def _tokens(
     status_code=status.HTTP_201_CREATED,
     dependencies=[rate_limit("register")],
 )
-async def register(body: RegisterIn, services: ServicesDep, client: Client) -> UserOut:
+async def register(body: RegisterIn, services: ServicesDep, peer: PeerDep) -> UserOut:
     user = await register_account(
         services,
-        client,
+        peer,
         username=body.username,
         password=body.password,
         email=body.email,
@@ -115,12 +115,12 @@ async def register(body: RegisterIn, services: ServicesDep, client: Client) -> U
 async def login(
     body: LoginIn,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     response: Response,
     org: RequestedOrg = None,
 ) -> TokenOut:
     opened = await signin.with_password(
-        services, client, body.username, body.password, org=org
+        services, peer, body.username, body.password, org=org
     )
     if opened is None:
         raise InvalidCredentials
@@ -150,7 +150,7 @@ def session_response(
 async def refresh(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     response: Response,
     body: RefreshIn | None = None,
     org: RequestedOrg = None,
@@ -173,7 +173,7 @@ async def refresh(
                 lifetime=services.refresh_lifetime,
                 session_policy=services.session_policy,
                 access_ttl=settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
         )
         # Refused inside the transaction, so the rotation is undone and the
@@ -205,7 +205,7 @@ async def refresh(
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[rate_limit("recover")],
 )
-async def recover(body: RecoverIn, services: ServicesDep, client: Client) -> Response:
+async def recover(body: RecoverIn, services: ServicesDep, peer: PeerDep) -> Response:
     """Reset a forgotten password with a recovery key; every session ends."""
     settings = services.settings
     async with services.db.transaction() as tx:
@@ -217,7 +217,7 @@ async def recover(body: RecoverIn, services: ServicesDep, client: Client) -> Res
             new_password=body.new_password,
             min_length=settings.password_min_length,
             access_ttl=settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     if not done:
         raise InvalidCredentials(recovery.REFUSED)
@@ -228,7 +228,7 @@ async def recover(body: RecoverIn, services: ServicesDep, client: Client) -> Res
 async def logout(
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     body: RefreshIn | None = None,
 ) -> Response:
     """Ends the session named by the caller's credential, session cookie or
@@ -241,7 +241,7 @@ async def logout(
             session_token=read_cookie(request, services.settings, SESSION_COOKIE),
             refresh_token=(body.refresh_token if body else None)
             or read_cookie(request, services.settings, REFRESH_COOKIE),
-            client=client,
+            peer=peer,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     session_cookies.clear(response, services.settings)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from authgate.domain import clients, grants
-from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
+from authgate.web.deps import Caller, ManagesAccount, PeerDep, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
 
 router = APIRouter(prefix="/authorized-apps", tags=["authorized apps"])
@@ -46,7 +46,7 @@ async def list_apps(caller: Caller, services: ServicesDep) -> Page[AppOut]:
 
 @router.delete("/{client_id:path}", status_code=status.HTTP_204_NO_CONTENT)
 async def withdraw(
-    client_id: ClientId, caller: ManagesAccount, services: ServicesDep, client: Client
+    client_id: ClientId, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> Response:
     """The person's own act: an application's token withdraws no consent
     (``authority.Power.ACCOUNT``)."""
@@ -56,6 +56,6 @@ async def withdraw(
             user_id=caller.user_id or "",
             client_id=client_id,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

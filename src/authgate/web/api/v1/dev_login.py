@@ -12,7 +12,7 @@ from authgate.errors import NotFound
 from authgate.server import signin
 from authgate.upstream import dev_login
 from authgate.web.api.v1.auth import TokenOut, Username, session_response
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.schemas import RequestBody
 
 router = APIRouter(prefix="/auth/dev", tags=["auth"])
@@ -27,11 +27,11 @@ async def login(
     body: DevLoginIn,
     request: Request,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     response: Response,
 ) -> TokenOut:
     """Development only: sign in as ``username``, made on first use."""
-    if not dev_login.allows(services.settings, client.ip, request.headers):
+    if not dev_login.allows(services.settings, peer.ip, request.headers):
         raise NotFound("Not found.")
-    opened = await signin.as_developer(services, client, body.username)
+    opened = await signin.as_developer(services, peer, body.username)
     return session_response(services, opened, response)

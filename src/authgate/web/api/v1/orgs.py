@@ -15,7 +15,7 @@ from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.api.v1.admin_audit import AuditFilters
 from authgate.web.audit_log import AuditOut, audit_page
-from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
+from authgate.web.deps import Caller, ManagesAccount, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
 router = APIRouter(tags=["organizations"])
@@ -110,11 +110,11 @@ async def list_orgs(caller: Caller, services: ServicesDep) -> Page[OrgOut]:
 
 @router.post("/orgs", status_code=status.HTTP_201_CREATED)
 async def create_org(
-    body: OrgIn, caller: Caller, services: ServicesDep, client: Client
+    body: OrgIn, caller: Caller, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
     async with services.db.transaction() as tx:
         membership = await orgs.create(
-            tx, user_id=_user(caller), name=body.name, slug=body.slug, client=client
+            tx, user_id=_user(caller), name=body.name, slug=body.slug, peer=peer
         )
     return org_out(membership)
 
@@ -126,22 +126,22 @@ async def get_org(org: OrgRef, caller: Caller, services: ServicesDep) -> OrgOut:
 
 @router.patch("/orgs/{org}")
 async def update_org(
-    org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, client: Client
+    org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
     async with services.db.transaction() as tx:
         membership = await org_context.access(tx, org, caller)
         updated = await orgs.update(
-            tx, membership, name=body.name, slug=body.slug, client=client
+            tx, membership, name=body.name, slug=body.slug, peer=peer
         )
     return org_out(dataclasses.replace(membership, org=updated))
 
 
 @router.delete("/orgs/{org}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_org(
-    org: OrgRef, caller: ManagesAccount, services: ServicesDep, client: Client
+    org: OrgRef, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> Response:
     async with services.db.transaction() as tx:
-        await orgs.delete(tx, await org_context.access(tx, org, caller), client)
+        await orgs.delete(tx, await org_context.access(tx, org, caller), peer)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -168,11 +168,11 @@ async def change_role(
     body: RoleIn,
     caller: ManagesAccount,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> MemberOut:
     async with services.db.transaction() as tx:
         membership = await org_context.access(tx, org, caller)
-        member = await orgs.change_role(tx, membership, user_id, body.role, client)
+        member = await orgs.change_role(tx, membership, user_id, body.role, peer)
     return MemberOut(
         user_id=member.user_id,
         username=member.username,
@@ -187,11 +187,11 @@ async def remove_member(
     user_id: UserRef,
     caller: ManagesAccount,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     async with services.db.transaction() as tx:
         membership = await org_context.access(tx, org, caller)
-        await orgs.remove_member(tx, membership, user_id, client)
+        await orgs.remove_member(tx, membership, user_id, peer)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -201,7 +201,7 @@ async def invite_member(
     body: InviteIn,
     caller: ManagesAccount,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
         membership = await org_context.access(tx, org, caller)
@@ -211,7 +211,7 @@ async def invite_member(
             email=body.email,
             role=body.role,
             prefix=services.settings.token_prefix,
-            client=client,
+            peer=peer,
         )
     return InviteCreated(
         id=invite.id,
@@ -250,18 +250,18 @@ async def revoke_org_invite(
     invite_id: UserRef,
     caller: ManagesAccount,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     async with services.db.transaction() as tx:
         await orgs.revoke_invite(
-            tx, await org_context.access(tx, org, caller), invite_id, client
+            tx, await org_context.access(tx, org, caller), invite_id, peer
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/org-invites/accept")
 async def accept_invite(
-    body: AcceptIn, caller: ManagesAccount, services: ServicesDep, client: Client
+    body: AcceptIn, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
     user = await services.user(_user(caller))
     async with services.db.transaction() as tx:
@@ -270,7 +270,7 @@ async def accept_invite(
             body.code,
             user_id=_user(caller),
             email=user.email if user else None,
-            client=client,
+            peer=peer,
         )
     return org_out(membership)
 

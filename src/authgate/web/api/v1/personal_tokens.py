@@ -13,8 +13,8 @@ from authgate.util import clock
 from authgate.web.deps import (
     BoundOrg,
     Caller,
-    Client,
     Minting,
+    PeerDep,
     ServicesDep,
     revoking,
 )
@@ -67,7 +67,7 @@ async def create_token(
     body: TokenIn,
     minter: Minting,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     bound: BoundOrg,
 ) -> TokenCreated:
     """The secret is in this response only; it is never shown again."""
@@ -85,7 +85,7 @@ async def create_token(
                 bound,
                 (await orgs.access(tx, ref, minter.user_id)).org.id if ref else None,
             ),
-            client=client,
+            peer=peer,
             parent=minter.parent,
         )
     return TokenCreated(**token_out(token).model_dump(), token=secret)
@@ -103,10 +103,10 @@ async def revoke_token(
     token_id: CredentialId,
     caller: Annotated[Principal, Depends(revoking("token_id"))],
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     async with services.db.transaction() as tx:
         await credentials.revoke(
-            tx, token_id, kind="pat", user_id=caller.user_id or "", client=client
+            tx, token_id, kind="pat", user_id=caller.user_id or "", peer=peer
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from authgate.domain import recovery
 from authgate.errors import Forbidden
-from authgate.web.deps import ChangesSignIn, Client, ServicesDep, rate_limit
+from authgate.web.deps import ChangesSignIn, PeerDep, ServicesDep, rate_limit
 from authgate.web.schemas import RequestBody, ResponseBody
 
 router = APIRouter(prefix="/recovery-key", tags=["recovery"])
@@ -26,16 +26,16 @@ class RecoveryKeyOut(ResponseBody):
     "", status_code=status.HTTP_201_CREATED, dependencies=[rate_limit("recovery-key")]
 )
 async def create_recovery_key(
-    body: RecoveryKeyIn, caller: ChangesSignIn, services: ServicesDep, client: Client
+    body: RecoveryKeyIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> RecoveryKeyOut:
     """A new one-time recovery key (shown once), replacing any previous one.
     Asks for the current password, so a stolen session alone cannot make one."""
     user = await services.user(caller.user_id) if caller.user_id else None
     if user is None:
         raise Forbidden("Recovery keys are made by a signed-in person.")
-    confirmed = await services.confirm_password(user, body.password, client)
+    confirmed = await services.confirm_password(user, body.password, peer)
     async with services.db.transaction() as tx:
         key = await recovery.issue(
-            tx, confirmed, prefix=services.settings.token_prefix, client=client
+            tx, confirmed, prefix=services.settings.token_prefix, peer=peer
         )
     return RecoveryKeyOut(recovery_key=key)

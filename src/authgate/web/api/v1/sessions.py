@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from authgate.domain import sessions
 from authgate.web import session_cookies
 from authgate.web.api.v1.personal_tokens import CredentialId
-from authgate.web.deps import Caller, Client, ManagesAccount, ServicesDep
+from authgate.web.deps import Caller, ManagesAccount, PeerDep, ServicesDep
 from authgate.web.schemas import Page, ResponseBody
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -70,7 +70,7 @@ async def revoke_session(
     session_id: CredentialId,
     caller: ManagesAccount,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
 ) -> Response:
     """End a session, or an OAuth login with its refresh and access tokens."""
     async with services.db.transaction() as tx:
@@ -79,7 +79,7 @@ async def revoke_session(
             session_id,
             user_id=caller.user_id or "",
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if session_id == caller.session_id:
@@ -89,7 +89,7 @@ async def revoke_session(
 
 @router.post("/revoke-all")
 async def revoke_all_sessions(
-    caller: ManagesAccount, services: ServicesDep, client: Client, response: Response
+    caller: ManagesAccount, services: ServicesDep, peer: PeerDep, response: Response
 ) -> Revoked:
     """Ends every login of the caller, this one included: sessions with their
     refresh tokens, and every OAuth grant (refresh and access tokens)."""
@@ -100,7 +100,7 @@ async def revoke_all_sessions(
             reason="revoke_all",
             actor_id=caller.subject,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     session_cookies.clear(response, services.settings)
     return Revoked(revoked=len(ended.sessions) + len(ended.grants))

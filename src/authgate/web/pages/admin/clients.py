@@ -15,7 +15,7 @@ from authgate.domain import clients
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
     AdminViewer,
@@ -100,7 +100,7 @@ async def list_clients(
 async def create_client(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     name: Annotated[str, Form(max_length=clients.NAME_MAX * 4)] = "",
     redirect_uris: Annotated[str, Form(max_length=clients.URI_MAX * 21)] = "",
     kind: Annotated[str, Form(max_length=16)] = "confidential",
@@ -119,7 +119,7 @@ async def create_client(
                 public=kind == "public",
                 scope=scope,
                 created_by=viewer.user.id,
-                client=client,
+                peer=peer,
             )
     except AuthgateError as exc:
         form = ClientForm(
@@ -139,7 +139,7 @@ async def create_client(
 async def delete_client(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     client_id: Annotated[str, Form(max_length=clients.CLIENT_ID_MAX)] = "",
 ) -> Response:
     """The id travels in the form: a client registered by its metadata
@@ -151,7 +151,7 @@ async def delete_client(
                 client_id,
                 access_ttl=services.settings.jwt_expiry,
                 actor_id=viewer.user.id,
-                client=client,
+                peer=peer,
             )
     except AuthgateError as exc:
         return await _page(services, viewer, error=exc.description, status=exc.status)

@@ -15,7 +15,7 @@ from authgate.domain import invites
 from authgate.errors import AuthgateError, InvalidRequest
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
     AdminViewer,
@@ -92,7 +92,7 @@ def _days(text: str) -> int | None:
 async def create_invite(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     expires_in_days: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     try:
@@ -102,7 +102,7 @@ async def create_invite(
                 prefix=services.settings.token_prefix,
                 created_by=viewer.user.id,
                 expires_in_days=_days(expires_in_days),
-                client=client,
+                peer=peer,
             )
     except AuthgateError as exc:
         return await _page(
@@ -119,12 +119,12 @@ async def create_invite(
 async def revoke_invite(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     invite_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
     try:
         async with admin_transaction(services, viewer) as tx:
-            await invites.revoke(tx, invite_id, actor_id=viewer.user.id, client=client)
+            await invites.revoke(tx, invite_id, actor_id=viewer.user.id, peer=peer)
     except AuthgateError as exc:
         return await _page(services, viewer, error=exc.description, status=exc.status)
     return RedirectResponse(f"{paths.ADMIN_INVITES}?done=revoked", status_code=303)

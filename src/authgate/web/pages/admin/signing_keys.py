@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import signing_keys
 from authgate.util import clock
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.admin.gate import (
     AdminForm,
     AdminViewer,
@@ -58,11 +58,11 @@ async def list_keys(
 
 @router.post(f"{paths.ADMIN_KEYS}/rotate", response_model=None)
 async def rotate_keys(
-    viewer: AdminForm, services: ServicesDep, client: Client
+    viewer: AdminForm, services: ServicesDep, peer: PeerDep
 ) -> Response:
     async with admin_transaction(services, viewer) as tx:
         await signing_keys.rotate(
-            tx, services.keys.cipher, actor_id=viewer.user.id, client=client
+            tx, services.keys.cipher, actor_id=viewer.user.id, peer=peer
         )
     # This instance signs with the new keys at once (the other instances
     # reload theirs through the invalidation feed).

@@ -20,7 +20,7 @@ from authgate.domain.users import User
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.admin.gate import (
     PAGE_SIZE,
     AdminForm,
@@ -113,7 +113,7 @@ async def new_user(viewer: AdminViewer) -> Response:
 async def create_user(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     username: Text = "",
     email: Text = "",
     password: Text = "",
@@ -129,7 +129,7 @@ async def create_user(
         )
         async with admin_transaction(services, viewer) as tx:
             user = await users.add(
-                tx, account, is_admin=is_admin, actor_id=viewer.user.id, client=client
+                tx, account, is_admin=is_admin, actor_id=viewer.user.id, peer=peer
             )
     except AuthgateError as exc:
         return _new_user_form(
@@ -180,7 +180,7 @@ async def show_user(
 async def _change(
     viewer: Viewer,
     services: Services,
-    client: Client,
+    peer: PeerDep,
     user_id: str,
     *,
     done: str,
@@ -197,15 +197,15 @@ async def _change(
                 return error_page(NO_USER, status=404)
             if done == "disabled":
                 await users.disable(
-                    tx, user.id, actor_id=actor_id, access_ttl=ttl, client=client
+                    tx, user.id, actor_id=actor_id, access_ttl=ttl, peer=peer
                 )
             elif done == "enabled":
                 await users.set_active(
-                    tx, user.id, True, actor_id=actor_id, access_ttl=ttl, client=client
+                    tx, user.id, True, actor_id=actor_id, access_ttl=ttl, peer=peer
                 )
             elif done in ("granted", "revoked"):
                 await users.set_admin(
-                    tx, user.id, done == "granted", actor_id=actor_id, client=client
+                    tx, user.id, done == "granted", actor_id=actor_id, peer=peer
                 )
             else:
                 await users.replace_password(
@@ -214,7 +214,7 @@ async def _change(
                     password_hash,
                     actor_id=actor_id,
                     access_ttl=ttl,
-                    client=client,
+                    peer=peer,
                 )
     except AuthgateError as exc:
         current = await _user(services, user_id)
@@ -232,47 +232,47 @@ async def _change(
 async def disable_user(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     user_id: UserId,
 ) -> Response:
-    return await _change(viewer, services, client, user_id, done="disabled")
+    return await _change(viewer, services, peer, user_id, done="disabled")
 
 
 @router.post(f"{paths.ADMIN_USERS}/{{user_id}}/enable", response_model=None)
 async def enable_user(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     user_id: UserId,
 ) -> Response:
-    return await _change(viewer, services, client, user_id, done="enabled")
+    return await _change(viewer, services, peer, user_id, done="enabled")
 
 
 @router.post(f"{paths.ADMIN_USERS}/{{user_id}}/grant-admin", response_model=None)
 async def grant_admin(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     user_id: UserId,
 ) -> Response:
-    return await _change(viewer, services, client, user_id, done="granted")
+    return await _change(viewer, services, peer, user_id, done="granted")
 
 
 @router.post(f"{paths.ADMIN_USERS}/{{user_id}}/revoke-admin", response_model=None)
 async def revoke_admin(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     user_id: UserId,
 ) -> Response:
-    return await _change(viewer, services, client, user_id, done="revoked")
+    return await _change(viewer, services, peer, user_id, done="revoked")
 
 
 @router.post(f"{paths.ADMIN_USERS}/{{user_id}}/password", response_model=None)
 async def reset_password(
     viewer: AdminForm,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     user_id: UserId,
     password: Text = "",
 ) -> Response:
@@ -292,5 +292,5 @@ async def reset_password(
             services, viewer, user, error=exc.description, status=exc.status
         )
     return await _change(
-        viewer, services, client, user_id, done="password", password_hash=password_hash
+        viewer, services, peer, user_id, done="password", password_hash=password_hash
     )

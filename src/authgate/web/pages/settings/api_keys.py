@@ -16,7 +16,7 @@ from authgate.errors import AuthgateError
 from authgate.server.org_context import key_org
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 from authgate.web.pages.viewer import (
     FormViewer,
@@ -82,7 +82,7 @@ async def keys_page(viewer: PageViewer, services: ServicesDep) -> Response:
 async def create_key(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     name: Annotated[str, Form(max_length=credentials.NAME_MAX * 2)] = "",
     permission: Annotated[str, Form(max_length=8)] = "read",
     org: Annotated[str, Form(max_length=64)] = "",
@@ -106,7 +106,7 @@ async def create_key(
                 permission="write" if permission == "write" else "read",
                 expires_in_days=None,
                 org_id=await key_org(tx, org or None, viewer.user.id),
-                client=client,
+                peer=peer,
                 parent=ceiling(services, viewer),
             )
     except AuthgateError as exc:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import clients, grants
 from authgate.errors import NotFound
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.viewer import FormViewer, PageRoute, PageViewer, viewer_page
 from authgate.web.render import error_page
 
@@ -29,7 +29,7 @@ async def apps_page(viewer: PageViewer, services: ServicesDep) -> Response:
 async def revoke_app(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     client_id: Annotated[str, Form(max_length=clients.URI_MAX)] = "",
 ) -> Response:
     try:
@@ -39,7 +39,7 @@ async def revoke_app(
                 user_id=viewer.user.id,
                 client_id=client_id,
                 access_ttl=services.settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
     except NotFound as exc:
         return error_page(exc.description, status=404)

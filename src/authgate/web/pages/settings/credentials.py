@@ -15,7 +15,7 @@ from authgate.domain import authority, credentials
 from authgate.errors import NotFound
 from authgate.server.principals import holder
 from authgate.server.services import Services
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.viewer import FormViewer, PageViewer, Viewer, viewer_page
 from authgate.web.render import error_page
 
@@ -113,7 +113,7 @@ class CredentialPage:
         async def revoke(
             viewer: FormViewer,
             services: ServicesDep,
-            client: Client,
+            peer: PeerDep,
             credential_id: CredentialId,
         ) -> Response:
             try:
@@ -123,7 +123,7 @@ class CredentialPage:
                         credential_id,
                         kind=self.kind,
                         user_id=viewer.user.id,
-                        client=client,
+                        peer=peer,
                     )
             except NotFound as exc:
                 return error_page(exc.description, status=404)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import account, users
 from authgate.errors import AuthgateError, RateLimited
 from authgate.web import paths
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
@@ -63,13 +63,13 @@ async def profile_page(
 async def change_email(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
     try:
         async with services.db.transaction() as tx:
             await account.change_email(
-                tx, viewer.user, email, client=client, allowlist=services.allowlist
+                tx, viewer.user, email, peer=peer, allowlist=services.allowlist
             )
     except AuthgateError as exc:
         return _profile(
@@ -82,7 +82,7 @@ async def change_email(
 async def change_password(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     current_password: Annotated[str, Form(max_length=1024)] = "",
     new_password: Annotated[str, Form(max_length=1024)] = "",
     confirm_password: Annotated[str, Form(max_length=1024)] = "",
@@ -92,15 +92,13 @@ async def change_password(
             viewer, failed=("password", "The new passwords do not match."), status=400
         )
     # Each try checks a password: the same per-address budget as signing in.
-    wait = await over_limit(services, client, "login")
+    wait = await over_limit(services, peer, "login")
     if wait is not None:
         return retry_after(
             _profile(viewer, failed=("password", TOO_MANY), status=429), wait
         )
     try:
-        confirmed = await services.confirm_password(
-            viewer.user, current_password, client
-        )
+        confirmed = await services.confirm_password(viewer.user, current_password, peer)
         new_hash = await users.hash_password(
             services.hasher,
             new_password,
@@ -114,7 +112,7 @@ async def change_password(
                 new_hash,
                 session_id=viewer.principal.session_id,
                 access_ttl=services.settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
     except RateLimited as exc:
         return retry_after(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Response
 from authgate.domain import recovery
 from authgate.errors import AuthgateError, RateLimited
 from authgate.web import paths
-from authgate.web.deps import TOO_MANY, Client, ServicesDep, over_limit, retry_after
+from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.settings.credentials import shown_once
 from authgate.web.pages.viewer import (
     FormViewer,
@@ -41,17 +41,17 @@ async def security_page(viewer: PageViewer) -> Response:
 async def new_recovery_key(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    wait = await over_limit(services, client, "recovery-key")
+    wait = await over_limit(services, peer, "recovery-key")
     if wait is not None:
         return retry_after(_security(viewer, TOO_MANY, 429), wait)
     try:
-        confirmed = await services.confirm_password(viewer.user, password, client)
+        confirmed = await services.confirm_password(viewer.user, password, peer)
         async with services.db.transaction() as tx:
             key = await recovery.issue(
-                tx, confirmed, prefix=services.settings.token_prefix, client=client
+                tx, confirmed, prefix=services.settings.token_prefix, peer=peer
             )
     except RateLimited as exc:
         return retry_after(_security(viewer, exc.description, 429), exc.retry_after)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import sessions
 from authgate.errors import NotFound
 from authgate.web import paths, session_cookies
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.viewer import FormViewer, PageRoute, PageViewer, viewer_page
 from authgate.web.render import error_page
 
@@ -67,7 +67,7 @@ async def sessions_page(viewer: PageViewer, services: ServicesDep) -> Response:
 async def revoke_session(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     session_id: SessionId,
 ) -> Response:
     try:
@@ -77,7 +77,7 @@ async def revoke_session(
                 session_id,
                 user_id=viewer.user.id,
                 access_ttl=services.settings.jwt_expiry,
-                client=client,
+                peer=peer,
             )
     except NotFound as exc:
         return error_page(exc.description, status=404)
@@ -90,7 +90,7 @@ async def revoke_session(
 
 @router.post(f"{paths.SETTINGS_SESSIONS}/revoke-others", response_model=None)
 async def revoke_others(
-    viewer: FormViewer, services: ServicesDep, client: Client
+    viewer: FormViewer, services: ServicesDep, peer: PeerDep
 ) -> Response:
     async with services.db.transaction() as tx:
         await sessions.end_logins(
@@ -100,6 +100,6 @@ async def revoke_others(
             reason="revoke_others",
             actor_id=viewer.user.id,
             access_ttl=services.settings.jwt_expiry,
-            client=client,
+            peer=peer,
         )
     return RedirectResponse(paths.SETTINGS_SESSIONS, status_code=303)

@@ -14,7 +14,7 @@ from authgate.domain import credentials, personal_tokens
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.deps import Client, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 from authgate.web.pages.viewer import (
     FormViewer,
@@ -85,7 +85,7 @@ async def tokens_page(viewer: PageViewer, services: ServicesDep) -> Response:
 async def create_token(
     viewer: FormViewer,
     services: ServicesDep,
-    client: Client,
+    peer: PeerDep,
     name: Annotated[str, Form(max_length=credentials.NAME_MAX * 2)] = "",
     expires_in_days: Annotated[str, Form(max_length=8)] = "",
     scopes: Annotated[list[str], Form(max_length=len(personal_tokens.SCOPES))] = [],  # noqa: B006 - FastAPI copies defaults
@@ -108,7 +108,7 @@ async def create_token(
                 max_days=max_days,
                 scopes=scopes,
                 org_id=None,
-                client=client,
+                peer=peer,
                 parent=ceiling(services, viewer),
             )
     except ValueError as exc:
