@@ -285,7 +285,7 @@ class UpstreamAuthgate:
 
         async def rotate(tx: Any) -> list[Any]:
             await signing_keys.rotate(
-                tx, services.keys.cipher, actor_id=None, client=NO_PEER
+                tx, services.keys.cipher, actor_id=None, peer=NO_PEER
             )
             return list(await tx.signing_keys.all())
 

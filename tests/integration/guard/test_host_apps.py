@@ -173,7 +173,7 @@ def test_key_rotation_without_restarting_the_host(tmp_path, sqlite_template):
             services = authgate.services
             async with services.db.transaction() as tx:
                 await signing_keys.rotate(
-                    tx, services.keys.cipher, actor_id=None, client=Peer()
+                    tx, services.keys.cipher, actor_id=None, peer=Peer()
                 )
             await services.keys.load()
 

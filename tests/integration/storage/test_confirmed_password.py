@@ -27,11 +27,11 @@ async def test_a_password_changed_since_the_check_voids_it(db):
     with pytest.raises(InvalidCredentials):
         async with db.transaction() as tx:
             await account.change_password(
-                tx, checked, NEW_HASH, session_id=None, access_ttl=TTL, client=NO_PEER
+                tx, checked, NEW_HASH, session_id=None, access_ttl=TTL, peer=NO_PEER
             )
     with pytest.raises(InvalidCredentials):
         async with db.transaction() as tx:
-            await recovery.issue(tx, checked, prefix="ag", client=NO_PEER)
+            await recovery.issue(tx, checked, prefix="ag", peer=NO_PEER)
 
     async with db.read() as tx:
         current = await tx.users.get(alice.id)
@@ -49,7 +49,7 @@ async def test_an_unchanged_password_lets_the_write_through(db):
             NEW_HASH,
             session_id=None,
             access_ttl=TTL,
-            client=NO_PEER,
+            peer=NO_PEER,
         )
     assert ended == []
     async with db.read() as tx:

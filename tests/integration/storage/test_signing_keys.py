@@ -108,7 +108,7 @@ async def test_rotation_keeps_the_old_key_published_until_retention_ends(db):
         await signing_keys.ensure(tx, keys)
         old_kid = next(k.kid for k in await tx.signing_keys.all() if k.alg == "ES256")
     async with db.transaction() as tx:
-        new_kids = await signing_keys.rotate(tx, keys, actor_id=None, client=NO_PEER)
+        new_kids = await signing_keys.rotate(tx, keys, actor_id=None, peer=NO_PEER)
         stored = await tx.signing_keys.all()
     retention = timedelta(minutes=20)
     ring = signing_keys.KeyRing(stored, keys, retention)

@@ -179,7 +179,7 @@ async def test_two_admins_demoting_each_other_leave_one(db):
     async def demote(tx: Tx) -> str:
         target = next(targets)
         try:
-            await users.set_admin(tx, target, False, actor_id=None, client=NO_PEER)
+            await users.set_admin(tx, target, False, actor_id=None, peer=NO_PEER)
         except Conflict:
             return "refused"
         return "demoted"
@@ -195,11 +195,11 @@ async def test_the_last_admin_is_neither_demoted_nor_disabled(db):
     await add_user(db, is_admin=True, disabled_at=T0)  # a disabled one counts not
     with pytest.raises(Conflict, match="last active administrator"):
         async with db.transaction() as tx:
-            await users.set_admin(tx, only.id, False, actor_id=None, client=NO_PEER)
+            await users.set_admin(tx, only.id, False, actor_id=None, peer=NO_PEER)
     with pytest.raises(Conflict, match="last active administrator"):
         async with db.transaction() as tx:
             await users.set_active(
-                tx, only.id, False, actor_id=None, access_ttl=TTL, client=NO_PEER
+                tx, only.id, False, actor_id=None, access_ttl=TTL, peer=NO_PEER
             )
     async with db.transaction() as tx:
         assert await tx.users.get(only.id) == only
@@ -207,5 +207,5 @@ async def test_the_last_admin_is_neither_demoted_nor_disabled(db):
         other = user(is_admin=True)
         await tx.users.add(other)
         await users.set_active(
-            tx, other.id, False, actor_id=None, access_ttl=TTL, client=NO_PEER
+            tx, other.id, False, actor_id=None, access_ttl=TTL, peer=NO_PEER
         )
