@@ -95,35 +95,48 @@ async def test_a_revoked_token_is_not_marked_used(db):
         assert not await tx.refresh_tokens.mark_used(value.id, T0)
 
 
+class HeldRotation:
+    """A user's token and a rotation of it that, once ``started`` is set,
+    stays uncommitted for half a second: what a concurrent writer must wait
+    for."""
+
+    def __init__(self, db, user_id: str) -> None:
+        self.db = db
+        self.first, self.first_hash = refresh_token(user_id, client_id="app")
+        self.successor, self.successor_hash = refresh_token(
+            user_id, client_id="app", family_id=self.first.id
+        )
+        self.started = asyncio.Event()
+
+    async def add(self) -> "HeldRotation":
+        async with self.db.transaction() as tx:
+            await tx.refresh_tokens.add(self.first, self.first_hash)
+        return self
+
+    async def rotate(self) -> None:
+        async with self.db.transaction() as tx:
+            assert await tx.refresh_tokens.mark_used(self.first.id, T0)
+            await tx.refresh_tokens.add(self.successor, self.successor_hash)
+            self.started.set()
+            await asyncio.sleep(0.5)
+
+
 async def test_revoking_a_users_tokens_catches_a_rotation_in_flight(db):
     """A rotation holds its token until it commits the successor; revoking
     every token of the user waits for it and revokes the successor too (on
     PostgreSQL a plain UPDATE would not see a row committed while it waited)."""
     alice = await add_user(db)
-    first, first_hash = refresh_token(alice.id, client_id="app")
-    async with db.transaction() as tx:
-        await tx.refresh_tokens.add(first, first_hash)
-    successor, successor_hash = refresh_token(
-        alice.id, client_id="app", family_id=first.id
-    )
-    rotating = asyncio.Event()
-
-    async def rotate() -> None:
-        async with db.transaction() as tx:
-            assert await tx.refresh_tokens.mark_used(first.id, T0)
-            await tx.refresh_tokens.add(successor, successor_hash)
-            rotating.set()
-            await asyncio.sleep(0.5)  # uncommitted while the revocation waits
+    held = await HeldRotation(db, alice.id).add()
 
     async def revoke() -> list[str]:
-        await rotating.wait()
+        await held.started.wait()
         async with db.transaction() as tx:
             return await tx.refresh_tokens.revoke_for_user(alice.id, T0)
 
-    _, families = await asyncio.gather(rotate(), revoke())
-    assert families == [first.id]
+    _, families = await asyncio.gather(held.rotate(), revoke())
+    assert families == [held.first.id]
     async with db.read() as tx:
-        for token_hash in (first_hash, successor_hash):
+        for token_hash in (held.first_hash, held.successor_hash):
             found = await tx.refresh_tokens.by_hash(token_hash)
             assert found is not None
             assert found.revoked_at is not None
@@ -135,30 +148,17 @@ async def test_a_reuse_racing_the_rotation_revokes_its_successor(db):
     fails, and the family revocation it then makes catches the successor
     (``domain.refresh_tokens.rotate`` relies on both)."""
     alice = await add_user(db)
-    first, first_hash = refresh_token(alice.id, client_id="app")
-    async with db.transaction() as tx:
-        await tx.refresh_tokens.add(first, first_hash)
-    successor, successor_hash = refresh_token(
-        alice.id, client_id="app", family_id=first.id
-    )
-    rotating = asyncio.Event()
-
-    async def rotate() -> None:
-        async with db.transaction() as tx:
-            assert await tx.refresh_tokens.mark_used(first.id, T0)
-            await tx.refresh_tokens.add(successor, successor_hash)
-            rotating.set()
-            await asyncio.sleep(0.5)  # uncommitted while the reuse waits
+    held = await HeldRotation(db, alice.id).add()
 
     async def reuse() -> int:
-        await rotating.wait()
+        await held.started.wait()
         async with db.transaction() as tx:
-            assert not await tx.refresh_tokens.mark_used(first.id, T0)
-            return await tx.refresh_tokens.revoke_family(first.id, T0)
+            assert not await tx.refresh_tokens.mark_used(held.first.id, T0)
+            return await tx.refresh_tokens.revoke_family(held.first.id, T0)
 
-    _, revoked = await asyncio.gather(rotate(), reuse())
+    _, revoked = await asyncio.gather(held.rotate(), reuse())
     assert revoked == 2
     async with db.read() as tx:
-        found = await tx.refresh_tokens.by_hash(successor_hash)
+        found = await tx.refresh_tokens.by_hash(held.successor_hash)
         assert found is not None
         assert found.revoked_at is not None
