@@ -6,6 +6,17 @@ named entries from its caches. A wake-up makes that immediate: PostgreSQL's
 NOTIFY (sent at commit), or a Redis publish when ``AUTHGATE_REDIS_URL`` is
 set; without either (SQLite), a poll every second bounds the delay. Because
 the outbox is the source of truth, a lost wake-up only costs that second.
+
+The tail misses nothing. Rows do not commit in id order on PostgreSQL, so the
+feed does not stand at "the highest id read": it stands at a transaction
+horizon, the ``xmin`` of a snapshot, below which every writer has ended, and
+re-reads the rows of the transactions above it until the horizon passes them,
+remembering those it has applied (``storage.repos.invalidations``). That is
+exact, with no timing assumption; the alternative, re-reading a window of the
+last T seconds, is only complete while no writer stays open longer than T, a
+bound nothing here enforces. The price is a long transaction anywhere on the
+server (a backup, a stuck session) holding the horizon back: the feed then
+re-reads the rows committed since it began on each poll, applying none twice.
 """
 
 import asyncio
@@ -17,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from authgate.storage.db import NOTIFY_CHANNEL, Database
+from authgate.storage.repos.invalidations import Position
 from authgate.util import clock
 
 log = logging.getLogger("authgate")
@@ -37,13 +49,13 @@ class InvalidationFeed:
         self._redis_url = redis_url
         self._redis: Any = None
         self._wake = asyncio.Event()
-        self._last_id = 0
+        self._position = Position()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: Any = None
 
     async def start(self) -> None:
         async with self._db.read() as tx:
-            self._last_id = await tx.invalidations.last_id()
+            self._position = await tx.invalidations.end()
         if self._redis_url:
             import redis.asyncio
 
@@ -75,12 +87,14 @@ class InvalidationFeed:
                 log.warning("could not publish an invalidation wake-up to Redis")
 
     async def catch_up(self) -> None:
-        """Apply every outbox row not seen yet."""
+        """Apply every outbox row committed since the last call (since
+        ``start``; before it, every row). Should applying one fail, they are
+        all applied again next time: eviction is idempotent."""
         async with self._db.read() as tx:
-            rows = await tx.invalidations.since(self._last_id)
-        for row_id, tags in rows:
+            rows, position = await tx.invalidations.after(self._position)
+        for tags in rows:
             self._apply(tags)
-            self._last_id = row_id
+        self._position = position
 
     async def _run(self) -> None:
         pruned = time.monotonic()
