@@ -293,3 +293,45 @@ def test_clients_registered_before_0007_have_no_recorded_address(empty_url):
         empty_url,
         lambda c: {col["name"] for col in sa.inspect(c).get_columns("oauth_clients")},
     )
+
+
+def _outbox(*columns: str) -> Any:
+    return sa.table(
+        "invalidations",
+        sa.column("id"),
+        sa.column("tags", sa.JSON),
+        sa.column("at", UTCDateTime()),
+        *(sa.column(name) for name in columns),
+    )
+
+
+def test_the_outbox_keeps_its_rows_and_stamps_each_new_one(empty_url):
+    """0009: the outbox's rows survive (SQLite rebuilds the table); a new row
+    gets an id above every id ever used, even once the highest is pruned, and
+    on PostgreSQL the id of its writer's transaction, though the insert does
+    not name the column (as an instance of the previous release writes it)."""
+    upgrade(empty_url, "0008")
+    at = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+    def insert(connection: Connection) -> None:
+        rows = [{"tags": ["ses_1"], "at": at}, {"tags": ["ses_2"], "at": at}]
+        connection.execute(sa.insert(_outbox()), rows)
+        connection.commit()
+
+    on(empty_url, insert)
+    upgrade(empty_url)
+
+    def prune_the_highest_and_insert(connection: Connection) -> list[Any]:
+        outbox = _outbox("xact_id")
+        connection.execute(sa.delete(outbox).where(outbox.c.id == 2))
+        connection.execute(sa.insert(outbox).values(tags=["ses_3"], at=at))
+        connection.commit()
+        query = sa.select(outbox.c.id, outbox.c.tags, outbox.c.xact_id)
+        return [tuple(row) for row in connection.execute(query.order_by("id"))]
+
+    (old_id, old_tags, old_xact), (new_id, new_tags, new_xact) = on(
+        empty_url, prune_the_highest_and_insert
+    )
+    assert (old_id, old_tags, old_xact) == (1, ["ses_1"], None)
+    assert (new_id, new_tags) == (3, ["ses_3"])
+    assert (new_xact is not None) == empty_url.startswith("postgresql")

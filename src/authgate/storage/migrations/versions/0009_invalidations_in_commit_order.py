@@ -33,15 +33,12 @@ def upgrade() -> None:
         recreate="always" if sqlite else "auto",
         table_kwargs={"sqlite_autoincrement": True},
     ) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "xact_id",
-                sa.BigInteger(),
-                nullable=True,
-                server_default=None if sqlite else XACT_ID,
-            )
-        )
+        batch_op.add_column(sa.Column("xact_id", sa.BigInteger(), nullable=True))
         batch_op.create_index("ix_invalidations_xact_id", ["xact_id"], unique=False)
+    if not sqlite:
+        # Set apart from adding the column, so that the rows already there
+        # keep NULL rather than the id of this migration's transaction.
+        op.alter_column("invalidations", "xact_id", server_default=XACT_ID)
 
 
 def downgrade() -> None:
