@@ -2,6 +2,7 @@
 the others (outbox + NOTIFY on PostgreSQL, + Redis when configured, a 1 s poll
 on SQLite), and changes made by `authgate admin` reach a running server."""
 
+import asyncio
 import os
 import time
 
@@ -55,11 +56,54 @@ def test_revocation_through_redis(start_server):
     assert delay < 0.9
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_revocation_committed_out_of_order_reaches_a_running_server(
+    start_server, database_url
+):
+    """A logout whose outbox row took a lower id than another revocation's,
+    but committed after it (issue #17): the server's feed has already read
+    past the higher id when the logout commits, and still drops the token."""
+    import jwt
+
+    server = start_server(**SHARED)
+    with server.client() as client:
+        login = Actions(client).admin()
+        assert client.get("/api/v1/me", headers=login.bearer).status_code == 200
+        claims = jwt.decode(login.access_token, options={"verify_signature": False})
+        asyncio.run(_log_out_slowly(database_url, claims["sid"]))
+        delay = _refused_within(client, login.bearer, 5.0)
+    assert delay is not None, "the server kept accepting a revoked session's token"
+    assert delay < 0.9
+
+
+async def _log_out_slowly(database_url: str, session_id: str) -> None:
+    """What a logout's transaction writes, committed only after a later
+    revocation has committed and the server has read it."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from authgate.storage.db import NOTIFY_CHANNEL, Database, Tx
+    from authgate.util import clock
+
+    db = Database(database_url)
+    try:
+        async with AsyncSession(db.engine) as session:
+            await session.begin()
+            logout = Tx(session)
+            await logout.sessions.revoke(session_id, clock.now(), "logout")
+            await logout.invalidations.add([session_id], clock.now())  # lower id
+            async with db.transaction() as later:
+                later.invalidate("ses_another")  # higher id, committed first
+            await asyncio.sleep(1.5)  # woken by its NOTIFY, the feed reads it
+            await session.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
+            await session.commit()
+    finally:
+        await db.close()
+
+
 def test_without_the_feed_the_other_instance_would_keep_the_token(start_server):
     """The control: with B's feed stopped, B's cache keeps the revoked token,
     which is exactly what the fan-out exists to prevent."""
-    import asyncio
-
     a, b = start_server(**SHARED), start_server(**SHARED)
     services = b.app.state.services
     with a.client() as on_a, b.client() as on_b:
