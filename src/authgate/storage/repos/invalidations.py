@@ -19,7 +19,17 @@ first statement to its commit), so there the horizon is simply the next id;
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Subquery,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -27,9 +37,6 @@ from authgate.storage.base import table
 from authgate.storage.models.invalidations import InvalidationRow as Row
 
 _INSERT = insert(table(Row))
-#: The oldest transaction still running as this statement starts: every older
-#: one has ended, and a later statement sees all it committed.
-_XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 @dataclass(frozen=True)
@@ -51,25 +58,32 @@ class InvalidationRepo:
 
     async def end(self) -> Position:
         """Past every row committed now: where a new reader starts."""
-        _, position = await self.after(Position(await self._horizon()))
+        horizon = self._horizon()
+        _, position = await self.after(
+            Position(int(await self._s.scalar(select(horizon.c.horizon)) or 0))
+        )
         return position
 
     async def after(self, position: Position) -> tuple[list[list[str]], Position]:
         """The tags of each row committed since ``position`` (in id order), and
-        the position past them. The horizon is taken before the rows are read,
-        so every transaction below it has ended before they are."""
-        horizon = max(position.horizon, await self._horizon())
+        the position past them. One statement reads the new horizon and the
+        rows, so both come from one snapshot: every transaction below that
+        horizon had ended when it was taken, and its rows are among these."""
+        horizon = self._horizon()
         key = self._key()
         rows = (
             await self._s.execute(
-                select(Row.id, Row.tags, key)
-                .where(key >= position.horizon)
+                select(horizon.c.horizon, Row.id, Row.tags, key)
+                .select_from(horizon.outerjoin(Row, key >= position.horizon))
                 .order_by(Row.id)
             )
         ).all()
-        fresh = [list(tags) for row_id, tags, _ in rows if row_id not in position.seen]
-        seen = frozenset(row_id for row_id, _, k in rows if k >= horizon)
-        return fresh, Position(horizon, seen)
+        # Never back: a prune of every row takes SQLite's max(id) with it.
+        new = max(position.horizon, int(rows[0].horizon))
+        found = [(row_id, tags, k) for _, row_id, tags, k in rows if row_id is not None]
+        fresh = [list(tags) for row_id, tags, _ in found if row_id not in position.seen]
+        seen = frozenset(row_id for row_id, _, k in found if k >= new)
+        return fresh, Position(new, seen)
 
     async def prune(self, before: datetime) -> None:
         await self._s.execute(delete(Row).where(Row.at < before))
@@ -84,7 +98,15 @@ class InvalidationRepo:
             return Row.xact_id  # type: ignore[return-value]
         return Row.id
 
-    async def _horizon(self) -> int:
+    def _horizon(self) -> Subquery:
+        """One row: the key below which every row has committed, if at all.
+        PostgreSQL: the oldest transaction still running when the statement's
+        snapshot was taken (``xmin``; xid8 casts to bigint only through text).
+        SQLite: the next id, since its writers commit in id order."""
+        horizon: ColumnElement[int]
         if self._postgres():
-            return int(await self._s.scalar(_XMIN) or 0)
-        return int(await self._s.scalar(select(func.max(Row.id))) or 0) + 1
+            xmin = func.pg_snapshot_xmin(func.pg_current_snapshot())
+            horizon = cast(cast(xmin, Text), BigInteger)
+        else:
+            horizon = func.coalesce(func.max(Row.id), 0) + 1
+        return select(horizon.label("horizon")).subquery("horizon")
