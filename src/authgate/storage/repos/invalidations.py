@@ -28,5 +28,7 @@ class InvalidationRepo:
         )
         return [(int(i), list(t)) for i, t in rows]
 
-    async def prune(self, before: datetime) -> None:
-        await self._s.execute(delete(Row).where(Row.at < before))
+    async def prune(self, before: datetime, limit: int) -> int:
+        batch = select(Row.id).where(Row.at < before).limit(limit)
+        result = await self._s.execute(delete(Row).where(Row.id.in_(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
