@@ -3,10 +3,11 @@ without bound.
 
 A row is deleted once nothing it could still decide remains, plus a margin
 (:data:`GRACE`) so that a value presented a little late is still recognised
-for what it was rather than being unknown. The rules, by store:
+for what it was rather than being unknown. The rules, by what the rows hold
+(the store, where its name differs):
 
 ================== =============================================== ==============
-store              kept while it matters, until                    by
+rows               kept while it matters, until                    by
 ================== =============================================== ==============
 refresh_tokens     its family's max lifetime has passed since the  this job
                    sign-in or grant + GRACE (revoked and used
@@ -19,15 +20,16 @@ authorization_     expiry + ``grants.CODE_RETENTION``, so a late   each new code
 codes              replay still revokes what the code issued       and this job
 device_codes       expiry + ``grants.CODE_RETENTION``              each new code,
                                                                    and this job
-replay (used       the value's own expiry: it is refused as        each use, and
-values)            expired after that                              this job
+used_values        the value's own expiry: it is refused as        each use, and
+(``replay``)       expired after that                              this job
 revocations        the last access token it refuses has expired    each revocation,
                                                                    and this job
-lockout (failed    its failure window and any lock have ended:     this job
-sign-ins)          a stale record counts as none
+login_failures     its failure window and any lock have ended:     this job
+(``lockout``)      a stale record counts as none
 invalidations      the feed's retention: every live instance has   this job
 (outbox)           read it
-audit              ``AUTHGATE_AUDIT_RETENTION`` (default: kept)    this job
+audit_events       ``AUTHGATE_AUDIT_RETENTION`` (default: kept)    this job
+(``audit``)
 ================== =============================================== ==============
 
 Users, orgs, memberships, clients, consents, credentials, invites, recovery
@@ -70,7 +72,7 @@ class Tx(sessions.Tx, lockout.Tx, replay.Tx, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Pruned:
-    #: rows deleted, by store name
+    #: rows deleted, by what they held (the names of the tables, mostly)
     counts: dict[str, int]
     #: a batched store was full: run another batch
     more: bool
@@ -86,13 +88,17 @@ async def prune(stores: Tx, policy: Policy, *, limit: int = BATCH) -> Pruned:
             now - policy.refresh_max_lifetime - GRACE, limit
         ),
         "sessions": await stores.sessions.prune(now - GRACE, limit),
-        "lockout": await stores.lockout.prune(now - policy.lockout_window, limit),
+        "login_failures": await stores.lockout.prune(
+            now - policy.lockout_window, limit
+        ),
         "invalidations": await stores.invalidations.prune(
             now - policy.outbox_retention, limit
         ),
     }
     if policy.audit_retention is not None:
-        batched["audit"] = await stores.audit.prune(now - policy.audit_retention, limit)
+        batched["audit_events"] = await stores.audit.prune(
+            now - policy.audit_retention, limit
+        )
     counts = batched | await _small(stores, now)
     return Pruned(counts, more=any(n >= limit for n in batched.values()))
 
@@ -103,6 +109,6 @@ async def _small(stores: Tx, now: datetime) -> dict[str, int]:
     return {
         "authorization_codes": await stores.authorization_codes.prune(codes_before),
         "device_codes": await stores.device_codes.prune(codes_before),
-        "replay": await stores.replay.purge(now),
+        "used_values": await stores.replay.purge(now),
         "revocations": await stores.revocations.prune(now),
     }

@@ -88,9 +88,9 @@ async def test_login_failures_go_once_their_window_and_lock_are_over(
     for _ in range(LOCKOUT_POLICY.max_attempts):
         await lockout.record_failure(stores, LOCKOUT_POLICY, "alice")
     await lockout.record_failure(stores, LOCKOUT_POLICY, "bob")
-    assert (await prune(stores))["lockout"] == 0
+    assert (await prune(stores))["login_failures"] == 0
     advance(LOCKOUT_POLICY.duration * 2)
-    assert (await prune(stores))["lockout"] == 2
+    assert (await prune(stores))["login_failures"] == 2
     assert await stores.lockout.find("alice") is None
 
 
@@ -124,7 +124,7 @@ async def test_codes_used_values_and_revocations_go_when_they_expire(
     advance(grants.CODE_RETENTION + DAY)
     counts = await prune(stores)
     assert [counts[s] for s in ("authorization_codes", "device_codes")] == [1, 1]
-    assert [counts[s] for s in ("replay", "revocations")] == [1, 1]
+    assert [counts[s] for s in ("used_values", "revocations")] == [1, 1]
 
 
 async def test_the_outbox_is_kept_for_the_feeds_retention(
@@ -141,7 +141,7 @@ async def test_the_audit_log_is_kept_by_default(
 ) -> None:
     await register(stores, hasher, "alice")
     advance(timedelta(days=3650))
-    assert "audit" not in await prune(stores)
+    assert "audit_events" not in await prune(stores)
     assert len(stores.audit.events) == 1
 
 
@@ -157,7 +157,7 @@ async def test_audit_retention_deletes_only_older_events(
         outbox_retention=POLICY.outbox_retention,
         audit_retention=timedelta(days=30),
     )
-    assert (await prune(stores, policy))["audit"] == 1
+    assert (await prune(stores, policy))["audit_events"] == 1
     assert len(stores.audit.events) == 1
 
 
@@ -166,6 +166,6 @@ async def test_a_full_batch_asks_for_another(stores: MemoryStores) -> None:
         await lockout.record_failure(stores, LOCKOUT_POLICY, name)
     advance(LOCKOUT_POLICY.duration * 2)
     first = await housekeeping.prune(stores, POLICY, limit=2)
-    assert (first.counts["lockout"], first.more) == (2, True)
+    assert (first.counts["login_failures"], first.more) == (2, True)
     second = await housekeeping.prune(stores, POLICY, limit=2)
-    assert (second.counts["lockout"], second.more) == (1, False)
+    assert (second.counts["login_failures"], second.more) == (1, False)
