@@ -26,6 +26,8 @@ from authgate.server.external_tokens import ExternalJwtVerifier
 from authgate.server.fanout import InvalidationFeed
 from authgate.server.forwarded import ForwardedMiddleware
 from authgate.server.geo import GeoLocator
+from authgate.server.housekeeping import Housekeeper
+from authgate.server.housekeeping import policy as housekeeping_policy
 from authgate.server.metrics import CountingCache, Metrics, MetricsMiddleware
 from authgate.server.org_context import OrgContext
 from authgate.server.principals import (
@@ -161,6 +163,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     settings = settings or Settings()
     services = build_services(settings)
     external = ExternalJwtVerifier(services) if settings.api_oauth_issuer else None
+    housekeeper = Housekeeper(
+        services.db,
+        housekeeping_policy(settings),
+        settings.housekeeping_interval,
+        services.metrics.pruned,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -170,7 +178,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         feed = services.feed
         if feed is not None:
             await feed.start()
+        housekeeper.start()
         yield
+        await housekeeper.stop()
         if feed is not None:
             await feed.stop()
         await services.limiter.aclose()

@@ -123,6 +123,21 @@ class Settings(BaseSettings):
     log_level: Annotated[str, Group.SERVER] = Field(
         "INFO", description="Python logging level."
     )
+    housekeeping_interval: Annotated[Duration, Group.SERVER] = Field(
+        timedelta(hours=1),
+        gt=timedelta(0),
+        description="How often the server deletes expired sessions, refresh "
+        "tokens, codes and other rows that no longer matter (one instance at a "
+        "time); `authgate admin prune` does it on demand.",
+    )
+    audit_retention: Annotated[
+        Duration | None, BeforeValidator(_empty_is_none), Group.SERVER
+    ] = Field(
+        None,
+        gt=timedelta(0),
+        description="Audit events older than this are deleted, e.g. `365d`. "
+        "Default: kept forever.",
+    )
 
     auth_enabled: Annotated[bool, Group.ACCOUNTS] = Field(
         True,

@@ -7,7 +7,7 @@ import difflib
 import types
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import SecretStr
 
@@ -38,6 +38,8 @@ def env_name(name: str) -> str:
 
 
 def _type_text(annotation: Any) -> str:
+    if get_origin(annotation) is Annotated:  # a Duration inside ``| None``
+        return _type_text(get_args(annotation)[0])
     args = [a for a in get_args(annotation) if a is not type(None)]
     if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
         return _type_text(args[0])

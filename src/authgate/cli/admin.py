@@ -96,6 +96,15 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="New signing keys; old ones stay published until their tokens expire.",
     ).set_defaults(run=rotate_keys)
 
+    prune_parser = sub.add_parser(
+        "prune",
+        help="Delete expired sessions, tokens, codes and other rows that no "
+        "longer matter, now (the server does it every "
+        "AUTHGATE_HOUSEKEEPING_INTERVAL).",
+    )
+    prune_parser.add_argument("--json", action="store_true", help="Print JSON.")
+    prune_parser.set_defaults(run=prune)
+
 
 def _days(text: str) -> int:
     try:
@@ -284,4 +293,26 @@ def rotate_keys(_args: argparse.Namespace) -> int:
             )
 
     output.success("New signing keys: " + ", ".join(run(work)))
+    return 0
+
+
+def prune(args: argparse.Namespace) -> int:
+    from authgate.server import housekeeping
+
+    async def work(services: "Services") -> dict[str, int] | None:
+        rules = housekeeping.policy(services.settings)
+        return await housekeeping.run(services.db, rules)
+
+    counts = run(work)
+    if counts is None:
+        # Not a failure: the other instance is doing this very job.
+        output.warning("Another instance is pruning right now; nothing done.")
+        return 0
+    if args.json:
+        output.as_json(counts)
+        return 0
+    output.table(
+        [{"store": store, "deleted": str(n)} for store, n in counts.items()],
+        [("store", "STORE"), ("deleted", "DELETED")],
+    )
     return 0

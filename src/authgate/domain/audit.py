@@ -1,5 +1,6 @@
 """The audit log: append-only events, written in the transaction of the change
-they record, so an event is logged exactly when its change happened."""
+they record, so an event is logged exactly when its change happened. Nothing
+edits or deletes one but the retention setting (``domain.housekeeping``)."""
 
 import enum
 from dataclasses import dataclass, field
@@ -95,6 +96,10 @@ class AuditStore(Protocol):
     async def query(self, query: AuditQuery) -> list[AuditEvent]:
         """Newest first; ``user_id`` matches actor or target; ``before_id`` is
         the cursor."""
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` events (oldest first) recorded before
+        ``before``: the retention setting, the only deletion; how many."""
 
 
 class Tx(Protocol):

@@ -6,7 +6,16 @@ changes one names its ids; they are dropped once its transaction commits: on
 this instance at once, on the others through the invalidation feed.
 """
 
+from datetime import datetime
 from typing import Protocol
+
+
+class Outbox(Protocol):
+    """Where the invalidations of committed transactions wait for every
+    instance's feed to read them."""
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` entries written before ``before``; how many."""
 
 
 class Tx(Protocol):

@@ -41,6 +41,10 @@ class LockoutStore(Protocol):
 
     async def clear(self, key: str) -> None: ...
 
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` records whose failure window started, and
+        whose lock (if any) ended, before ``before``; how many."""
+
 
 class Tx(Protocol):
     @property

@@ -56,3 +56,7 @@ class RefreshTokenStore(Protocol):
     async def live_heads(self, user_id: str, at: datetime) -> list[RefreshToken]:
         """The unused, unrevoked, unexpired token of each of the user's OAuth
         families (one per family), newest first."""
+
+    async def prune(self, family_started_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` tokens of families started before
+        ``family_started_before`` (used, revoked or not); how many."""

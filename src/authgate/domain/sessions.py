@@ -71,6 +71,10 @@ class SessionStore(Protocol):
     ) -> list[str]:
         """Revoke every live session of the user but ``keep``; the ids revoked."""
 
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` sessions (revoked or not) that expired before
+        ``before``, with their refresh tokens; how many sessions."""
+
 
 class Tx(grants.Tx, Protocol):
     @property

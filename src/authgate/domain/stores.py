@@ -12,11 +12,11 @@ from typing import Protocol
 
 from authgate.domain import (
     clients,
+    housekeeping,
     identities,
     recovery,
     refresh_tokens,
     registration,
-    replay,
     signing_keys,
 )
 from authgate.domain.backoffice import BackOfficeStore
@@ -29,7 +29,7 @@ class Stores(
     refresh_tokens.Tx,
     clients.Tx,
     signing_keys.Tx,
-    replay.Tx,
+    housekeeping.Tx,
     Protocol,
 ):
     @property

@@ -22,21 +22,19 @@ re-reads the rows committed since it began on each poll, applying none twice.
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from authgate.storage.db import NOTIFY_CHANNEL, Database
 from authgate.storage.repos.invalidations import Position
-from authgate.util import clock
 
 log = logging.getLogger("authgate")
 
 POLL_SECONDS = 1.0
-#: Outbox rows older than this are deleted: every live instance has read them.
+#: Outbox rows older than this are deleted (by ``server.housekeeping``): every
+#: live instance has read them.
 RETENTION = timedelta(minutes=10)
-PRUNE_EVERY = 60.0
 REDIS_CHANNEL = "authgate:invalidations"
 
 
@@ -97,17 +95,12 @@ class InvalidationFeed:
         self._position = position
 
     async def _run(self) -> None:
-        pruned = time.monotonic()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
             try:
                 await self.catch_up()
-                if time.monotonic() - pruned > PRUNE_EVERY:
-                    pruned = time.monotonic()
-                    async with self._db.transaction() as tx:
-                        await tx.invalidations.prune(clock.now() - RETENTION)
             except Exception:
                 log.exception("invalidation feed failed; retrying")
 

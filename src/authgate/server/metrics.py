@@ -4,7 +4,8 @@ What is counted: HTTP requests (method, route template, status class) and
 their duration; sign-ins by outcome and every audited event by action, both
 taken from the audit events a transaction committed (so a sign-in counts
 whichever page, API or provider it came through, and only once it happened);
-tokens issued by grant type; the verification cache's hits, misses and size.
+tokens issued by grant type; the verification cache's hits, misses and size;
+rows the housekeeping job deleted, by store.
 
 Collecting costs a few dictionary updates per request and no I/O. Everything
 is updated on the event loop's thread (the middleware, the after-commit hook,
@@ -175,6 +176,11 @@ class Metrics:
             "Audit events committed, by action.",
             ("action",),
         )
+        self.pruned_rows = Counter(
+            "authgate_pruned_rows_total",
+            "Rows the housekeeping job deleted on this instance, by store.",
+            ("store",),
+        )
         for outcome in LOGIN_OUTCOMES:
             self.logins.inc(outcome, amount=0)
         for grant in GRANT_TYPES.values():
@@ -191,6 +197,7 @@ class Metrics:
             self.logins,
             self.tokens,
             self.audit,
+            self.pruned_rows,
             _CacheCounter(
                 "authgate_verification_cache_hits_total",
                 "Credential checks answered from the verification cache.",
@@ -228,6 +235,11 @@ class Metrics:
             elif event.action == Action.LOGIN_FAILED:
                 locked = event.details.get("reason") == "locked"
                 self.logins.inc("locked" if locked else "failure")
+
+    def pruned(self, counts: Mapping[str, int]) -> None:
+        """After a housekeeping run (store names are a closed set)."""
+        for store, count in counts.items():
+            self.pruned_rows.inc(store, amount=count)
 
     def render(self) -> str:
         lines = [

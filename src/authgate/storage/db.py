@@ -103,6 +103,19 @@ class Tx:
     def invalidate(self, *tags: str) -> None:
         self.invalidated.extend(tags)
 
+    async def exclusive(self, key: int) -> bool:
+        """Whether this transaction, until it ends, is the only one holding
+        ``key``; never waits. PostgreSQL: a transaction-level advisory lock.
+        SQLite: always, since a write transaction holds the file's write lock
+        from its start (``BEGIN IMMEDIATE``), so every other writer, in any
+        process, waits for it to end."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        locked = await self.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
+        )
+        return bool(locked)
+
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):

@@ -19,11 +19,13 @@ import httpx
 import jwt
 import pytest
 
+from authgate.domain.audit import AuditEvent
 from authgate.domain.clients import CLI_CLIENT_ID
 from authgate.server import services as web_services
 from authgate.storage.db import Database, Tx
 from authgate.util import tokens
 from tests.conftest import FAST_ARGON2, SECRET
+from tests.integration.storage import factories
 from tests.support.actions import PASSWORD, Actions
 from tests.support.cli import oauth_session, refresh_grant
 
@@ -454,3 +456,33 @@ def test_python_dash_m_authgate_help():
     assert result.stdout.lower().startswith("usage: authgate")
     for command in ("serve", "db", "admin"):
         assert command in result.stdout
+
+
+def test_prune_deletes_what_expired_and_prints_the_counts(cli, database_url):
+    now = datetime.now(UTC)
+    alice = factories.user(created_at=now)
+    old, old_hash = factories.session(
+        alice.id, created_at=now, last_active_at=now, expires_at=now - timedelta(days=2)
+    )
+    live, live_hash = factories.session(alice.id, created_at=now, last_active_at=now)
+
+    async def add(tx: Tx) -> None:
+        await tx.users.add(alice)
+        await tx.sessions.add(old, old_hash)
+        await tx.sessions.add(live, live_hash)
+        for days in (40, 10):
+            at = now - timedelta(days=days)
+            await tx.audit.add(AuditEvent(action="login.succeeded", at=at))
+
+    in_db(database_url, add)
+    env = {"AUTHGATE_AUDIT_RETENTION": "30d"}
+    counts = json.loads(ok(cli("admin", "prune", "--json", env=env)))
+    assert (counts["sessions"], counts["audit_events"]) == (1, 1)
+
+    async def sessions(tx: Tx) -> list[str]:
+        return [s.id for s in await tx.sessions.list_for_user(alice.id)]
+
+    assert in_db(database_url, sessions) == [live.id]
+    table = ok(cli("admin", "prune")).splitlines()
+    assert table[0].split() == ["STORE", "DELETED"]
+    assert ["sessions", "0"] in [row.split() for row in table]

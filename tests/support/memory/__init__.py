@@ -6,8 +6,8 @@ uniqueness rules, ordering, ``None`` when missing and expiry comparisons);
 ``tests/unit/domain/test_stores_contract.py`` runs one suite against both, so
 the two cannot drift apart. What a database gives and these do not: rollback
 (a :class:`MemoryStores` is one transaction that always commits) and foreign
-keys beyond the few the domain relies on (an org's cascade, a membership of a
-missing user).
+keys beyond the few the domain relies on (an org's cascade, a session's
+refresh tokens, a membership of a missing user).
 """
 
 from tests.support.memory.stores import MemoryStores

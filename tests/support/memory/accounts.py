@@ -141,6 +141,17 @@ class MemoryLockout:
     async def clear(self, key: str) -> None:
         self.rows.pop(key, None)
 
+    async def prune(self, before: datetime, limit: int) -> int:
+        gone = [
+            key
+            for key, row in self.rows.items()
+            if row.window_started_at < before
+            and (row.locked_until is None or row.locked_until < before)
+        ][:limit]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
 
 class MemoryRecoveryKeys:
     def __init__(self) -> None:

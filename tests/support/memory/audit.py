@@ -1,6 +1,7 @@
 """The audit log."""
 
 from dataclasses import replace
+from datetime import datetime
 
 from authgate.domain.audit import AuditEvent, AuditQuery
 
@@ -9,9 +10,11 @@ class MemoryAudit:
     def __init__(self) -> None:
         #: every event, oldest first, numbered from 1 as the table's key is
         self.events: list[AuditEvent] = []
+        self._last_id = 0
 
     async def add(self, event: AuditEvent) -> None:
-        self.events.append(replace(event, id=len(self.events) + 1))
+        self._last_id += 1
+        self.events.append(replace(event, id=self._last_id))
 
     async def query(self, query: AuditQuery) -> list[AuditEvent]:
         def wanted(event: AuditEvent) -> bool:
@@ -29,6 +32,12 @@ class MemoryAudit:
             )
 
         return [e for e in reversed(self.events) if wanted(e)][: query.limit]
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        gone = {e.id for e in self.events if e.at < before}
+        gone = set(sorted(gone, key=lambda i: i or 0)[:limit])
+        self.events = [e for e in self.events if e.id not in gone]
+        return len(gone)
 
     def actions(self) -> list[str]:
         """The actions recorded, oldest first: what most tests look at."""

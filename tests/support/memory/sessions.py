@@ -1,5 +1,6 @@
 """Sessions and the refresh tokens that continue them."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -8,7 +9,9 @@ from authgate.domain.sessions import Session
 
 
 class MemorySessions:
-    def __init__(self) -> None:
+    def __init__(self, refresh_tokens: "MemoryRefreshTokens") -> None:
+        #: its tokens go with a deleted session, as ON DELETE CASCADE does
+        self._refresh_tokens = refresh_tokens
         self.rows: dict[str, Session] = {}
         self.hashes: dict[str, str] = {}  #: token hash → session id
         self.reasons: dict[str, str] = {}  #: session id → why it was revoked
@@ -56,6 +59,15 @@ class MemorySessions:
         for session_id in ids:
             await self.revoke(session_id, at, reason)
         return ids
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        gone = [s.id for s in self.rows.values() if s.expires_at < before][:limit]
+        for session_id in gone:
+            del self.rows[session_id]
+            self.reasons.pop(session_id, None)
+        self.hashes = {h: i for h, i in self.hashes.items() if i not in gone}
+        self._refresh_tokens.forget(lambda t: t.session_id in gone)
+        return len(gone)
 
 
 class MemoryRefreshTokens:
@@ -132,3 +144,15 @@ class MemoryRefreshTokens:
             and t.expires_at > at
         ]
         return sorted(heads, key=lambda t: t.created_at, reverse=True)
+
+    async def prune(self, family_started_before: datetime, limit: int) -> int:
+        old = [
+            t for t in self.rows.values() if t.family_created_at < family_started_before
+        ]
+        gone = {t.id for t in old[:limit]}
+        self.forget(lambda t: t.id in gone)
+        return len(gone)
+
+    def forget(self, which: Callable[[RefreshToken], bool]) -> None:
+        self.rows = {i: t for i, t in self.rows.items() if not which(t)}
+        self.hashes = {h: i for h, i in self.hashes.items() if i in self.rows}

@@ -9,6 +9,7 @@ from tests.support.memory.accounts import (
 from tests.support.memory.audit import MemoryAudit
 from tests.support.memory.backoffice import MemoryBackOffice
 from tests.support.memory.credentials import MemoryCredentials
+from tests.support.memory.invalidations import MemoryOutbox
 from tests.support.memory.oauth import (
     MemoryAuthorizationCodes,
     MemoryClients,
@@ -31,8 +32,8 @@ class MemoryStores:
 
     def __init__(self) -> None:
         self.users = MemoryUsers()
-        self.sessions = MemorySessions()
         self.refresh_tokens = MemoryRefreshTokens()
+        self.sessions = MemorySessions(self.refresh_tokens)
         self.lockout = MemoryLockout()
         self.invites = MemoryInvites()
         self.signing_keys = MemorySigningKeys()
@@ -50,7 +51,9 @@ class MemoryStores:
         self.device_codes = MemoryDeviceCodes()
         self.consents = MemoryConsents()
         self.revocations = MemoryRevocations()
+        self.invalidations = MemoryOutbox()
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:
         self.invalidated.extend(tags)
+        self.invalidations.add(tags)

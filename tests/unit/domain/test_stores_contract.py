@@ -630,6 +630,63 @@ async def test_replay_claims_once(stores: Stores) -> None:
     assert await stores.replay.claim("d" * 64, T0 + HOUR) is True
 
 
+# -- Housekeeping ---------------------------------------------------------------
+
+
+async def test_pruning_sessions_takes_their_refresh_tokens(stores: Stores) -> None:
+    alice = await add_user(stores)
+    old, old_hash = session(alice.id, expires_at=T0)
+    live, live_hash = session(alice.id, expires_at=T0 + 2 * HOUR)
+    await stores.sessions.add(old, old_hash)
+    await stores.sessions.add(live, live_hash)
+    token, token_hash = refresh_token(alice.id, session_id=old.id)
+    await stores.refresh_tokens.add(token, token_hash)
+    assert await stores.sessions.prune(T0, 10) == 0
+    assert await stores.sessions.prune(T0 + HOUR, 10) == 1
+    assert await stores.sessions.get(old.id) is None
+    assert await stores.sessions.by_token_hash(old_hash) is None
+    assert await stores.refresh_tokens.by_hash(token_hash) is None
+    assert await stores.sessions.get(live.id) == live
+
+
+async def test_pruning_refresh_tokens_goes_by_family_start(stores: Stores) -> None:
+    alice = await add_user(stores)
+    kept, kept_hash = refresh_token(alice.id, family_created_at=T0 + HOUR)
+    await stores.refresh_tokens.add(kept, kept_hash)
+    hashes = []
+    for _ in range(3):
+        old, old_hash = refresh_token(alice.id, revoked_at=T0)
+        await stores.refresh_tokens.add(old, old_hash)
+        hashes.append(old_hash)
+    assert await stores.refresh_tokens.prune(T0, 10) == 0
+    assert await stores.refresh_tokens.prune(T0 + HOUR, 2) == 2  # a batch
+    assert await stores.refresh_tokens.prune(T0 + HOUR, 2) == 1
+    assert [await stores.refresh_tokens.by_hash(h) for h in hashes] == [None] * 3
+    assert await stores.refresh_tokens.by_hash(kept_hash) is not None
+
+
+async def test_pruning_login_failures_keeps_windows_and_locks(stores: Stores) -> None:
+    await stores.lockout.add_failure("stale", T0, HOUR)
+    await stores.lockout.add_failure("locked", T0, HOUR)
+    await stores.lockout.lock("locked", T0 + 2 * HOUR)
+    await stores.lockout.add_failure("recent", T0 + HOUR, HOUR)
+    assert await stores.lockout.prune(T0 + HOUR, 10) == 1
+    assert await stores.lockout.find("stale") is None
+    assert await stores.lockout.find("recent") is not None
+    assert await stores.lockout.find("locked") is not None
+    assert await stores.lockout.prune(T0 + 3 * HOUR, 10) == 2
+
+
+async def test_pruning_audit_events_oldest_first(stores: Stores) -> None:
+    for at in (T0, T0 + HOUR, T0 + 2 * HOUR):
+        await stores.audit.add(AuditEvent(action="login.succeeded", at=at))
+    assert await stores.audit.prune(T0, 10) == 0
+    assert await stores.audit.prune(T0 + 2 * HOUR, 1) == 1
+    kept = await stores.audit.query(AuditQuery())
+    assert [e.at for e in kept] == [T0 + 2 * HOUR, T0 + HOUR]
+    assert await stores.audit.prune(T0 + 2 * HOUR, 10) == 1
+
+
 # -- Keys, audit, back office --------------------------------------------------
 
 

@@ -88,6 +88,16 @@ def test_labels_come_from_closed_sets():
     )
 
 
+def test_housekeeping_counts_rows_deleted_by_store():
+    metrics = Metrics(CountingCache())
+    metrics.pruned({"sessions": 3, "audit": 0})
+    metrics.pruned({"sessions": 2})
+    parsed = prometheus.parse(metrics.render())
+    pruned = "authgate_pruned_rows_total"
+    assert prometheus.value(parsed, pruned, store="sessions") == 5
+    assert prometheus.value(parsed, pruned, store="audit") == 0
+
+
 def test_the_cache_counts_hits_and_misses():
     cache = CountingCache()
     metrics = Metrics(cache)

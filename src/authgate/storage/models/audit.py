@@ -8,7 +8,8 @@ from authgate.storage.base import Base
 
 
 class AuditRow(Base):
-    """Append-only: the application only ever inserts here."""
+    """Append-only: the application inserts here, and deletes only what
+    ``AUTHGATE_AUDIT_RETENTION`` has let go (``domain.housekeeping``)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (

@@ -1,4 +1,6 @@
-from sqlalchemy import insert, or_, select
+from datetime import datetime
+
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.audit import AuditEvent, AuditQuery
@@ -63,3 +65,8 @@ class AuditRepo:
         if query.before_id is not None:
             statement = statement.where(Row.id < query.before_id)
         return [_value(r) for r in await self._s.scalars(statement)]
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        batch = select(Row.id).where(Row.at < before).order_by(Row.id).limit(limit)
+        result = await self._s.execute(delete(Row).where(Row.id.in_(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -85,8 +85,10 @@ class InvalidationRepo:
         seen = frozenset(row_id for row_id, _, k in found if k >= new)
         return fresh, Position(new, seen)
 
-    async def prune(self, before: datetime) -> None:
-        await self._s.execute(delete(Row).where(Row.at < before))
+    async def prune(self, before: datetime, limit: int) -> int:
+        batch = select(Row.id).where(Row.at < before).limit(limit)
+        result = await self._s.execute(delete(Row).where(Row.id.in_(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def _postgres(self) -> bool:
         return self._s.get_bind().dialect.name == "postgresql"

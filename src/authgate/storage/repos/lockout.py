@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,3 +54,15 @@ class LockoutRepo:
 
     async def clear(self, key: str) -> None:
         await self._s.execute(delete(Row).where(Row.username == key))
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        batch = (
+            select(Row.username)
+            .where(
+                Row.window_started_at < before,
+                or_(Row.locked_until.is_(None), Row.locked_until < before),
+            )
+            .limit(limit)
+        )
+        result = await self._s.execute(delete(Row).where(Row.username.in_(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.refresh_families import RefreshToken
@@ -139,3 +139,12 @@ class RefreshTokenRepo:
             .order_by(Row.created_at.desc())
         )
         return [_value(row) for row in rows]
+
+    async def prune(self, family_started_before: datetime, limit: int) -> int:
+        batch = (
+            select(Row.id)
+            .where(Row.family_created_at < family_started_before)
+            .limit(limit)
+        )
+        result = await self._s.execute(delete(Row).where(Row.id.in_(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.sessions import Session
@@ -99,3 +99,11 @@ class SessionRepo:
                 .values(revoked_at=at, revoked_reason=reason)
             )
         return ids
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        # Their refresh tokens go too: ON DELETE CASCADE.
+        batch = select(SessionRow.id).where(SessionRow.expires_at < before).limit(limit)
+        result = await self._s.execute(
+            delete(SessionRow).where(SessionRow.id.in_(batch))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
