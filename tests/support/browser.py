@@ -20,7 +20,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 from tests.support.actions import PASSWORD
 from tests.support.live import LiveServer
@@ -71,7 +77,7 @@ NODE_PROJECT = ROOT / "tests" / "e2e" / "browser"
 AXE = NODE_PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 #: Screenshots are taken at one size, so they change only when a page does.
-SCREENSHOT_VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT_VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 #: What fails the check: axe's two worst impact levels.
 BLOCKING = ("serious", "critical")
 
