@@ -27,7 +27,7 @@ def event(action: Action, **details: object) -> AuditEvent:
     return AuditEvent(action=action.value, at=clock.now(), details=details)
 
 
-def test_label_values_are_escaped_so_they_read_back_as_written():
+def test_label_values_are_escaped_so_they_read_back_as_written() -> None:
     counter = Counter("odd_total", "Help with a \\ and a\nline feed.", ("text",))
     for text in ('a "quoted" word', "back\\slash", "two\nlines", "ünïcode"):
         counter.inc(text)
@@ -38,7 +38,7 @@ def test_label_values_are_escaped_so_they_read_back_as_written():
         assert prometheus.value(parsed, "odd_total", text=text) == 1
 
 
-def test_a_histogram_is_cumulative_and_a_bound_is_inclusive():
+def test_a_histogram_is_cumulative_and_a_bound_is_inclusive() -> None:
     histogram = Histogram("wait_seconds", "Waits.", ("kind",), (0.1, 1.0))
     for seconds in (0.05, 0.1, 0.5, 1.0, 7.0):
         histogram.observe(seconds, "x")
@@ -51,7 +51,7 @@ def test_a_histogram_is_cumulative_and_a_bound_is_inclusive():
     assert prometheus.value(parsed, "wait_seconds_sum", kind="x") == pytest.approx(8.65)
 
 
-def test_labels_come_from_closed_sets():
+def test_labels_come_from_closed_sets() -> None:
     metrics = Metrics(CountingCache())
     metrics.request("BREW", "/coffee/{pot}", 418, 0.01)
     metrics.request("GET", "unmatched", 404, 0.01)
@@ -88,7 +88,7 @@ def test_labels_come_from_closed_sets():
     )
 
 
-def test_the_cache_counts_hits_and_misses():
+def test_the_cache_counts_hits_and_misses() -> None:
     cache = CountingCache()
     metrics = Metrics(cache)
     assert cache.get("absent") is None
@@ -98,7 +98,7 @@ def test_the_cache_counts_hits_and_misses():
     assert prometheus.value(parsed, "authgate_verification_cache_entries") == 0
 
 
-def test_a_short_token_is_refused_at_start():
+def test_a_short_token_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="at least 32 characters"):
         settings(metrics_token="too-short")
 
@@ -116,7 +116,7 @@ def test_a_short_token_is_refused_at_start():
         "Bearer",
     ],
 )
-def test_with_a_token_only_the_token_opens(header):
+def test_with_a_token_only_the_token_opens(header: str | None) -> None:
     configured = settings(metrics_token=TOKEN)
     headers = {} if header is None else {"authorization": header}
     refused = refusal(configured, headers, "127.0.0.1")
@@ -126,13 +126,13 @@ def test_with_a_token_only_the_token_opens(header):
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
-def test_the_token_opens_from_anywhere(scheme):
+def test_the_token_opens_from_anywhere(scheme: str) -> None:
     configured = settings(metrics_token=TOKEN, host="0.0.0.0")  # noqa: S104
     headers = {"authorization": f"{scheme} {TOKEN}", "x-forwarded-for": "192.0.2.1"}
     assert refusal(configured, headers, "203.0.113.9") is None
 
 
-def test_without_a_token_only_local_callers_of_a_loopback_bind():
+def test_without_a_token_only_local_callers_of_a_loopback_bind() -> None:
     loopback = settings()
     assert refusal(loopback, {}, "127.0.0.1") is None
     assert refusal(loopback, {}, "::1") is None
