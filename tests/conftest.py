@@ -20,7 +20,7 @@ from tests.support.postgres import Cluster
 
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
 #: Cheap argon2 for speed; tests about hashing parameters set their own.
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
+FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
 
 MakeSettings = Callable[..., Settings]
 
