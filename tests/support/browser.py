@@ -16,13 +16,15 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
+from playwright._impl._api_structures import SetCookieParam
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Cookie,
     Page,
     ViewportSize,
     sync_playwright,
@@ -185,3 +187,10 @@ def open_signed_in(
     page = contexts(**options).new_page()
     sign_in(page, server, username, path)
     return page
+
+
+def settable(*cookies: Cookie) -> list[SetCookieParam]:
+    """Cookies read from a context, to add to one: the same dictionaries,
+    which Playwright types apart (``SetCookieParam``, not re-exported, has
+    every field optional) though ``add_cookies`` takes what ``cookies`` gave."""
+    return cast(list[SetCookieParam], list(cookies))
