@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions
 from tests.support.oauth import DEVICE_GRANT, Browser, audit_events
@@ -61,7 +62,7 @@ def test_device_redemption_is_audited(
     meta: dict[str, Any],
     actions: Actions,
     browser: Browser,
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     database_url: str,
 ) -> None:
     device = actions.make_client(public=True, grant_types=["device_code"])

@@ -11,6 +11,7 @@ import httpx
 import jwt
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions, Login
 from tests.support.asserts import error
@@ -106,7 +107,7 @@ def refused_everything_but_reading(
 def test_a_dynamic_client_named_like_the_cli_gets_no_account_through_device(
     server: LiveServer,
     meta: dict[str, Any],
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     actions: Actions,
     client: httpx.Client,
 ) -> None:
@@ -153,7 +154,7 @@ def test_a_dynamic_client_cannot_ask_for_admin(
     meta: dict[str, Any],
     start: Callable[..., Any],
     receiver: LoopbackReceiver,
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     browser: Browser,
 ) -> None:
     refused = httpx.post(
@@ -191,7 +192,7 @@ def test_a_dynamic_client_cannot_ask_for_admin(
 def test_an_admin_created_client_with_admin_granted_by_an_admin_administers(
     server: LiveServer,
     meta: dict[str, Any],
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     actions: Actions,
     client: httpx.Client,
 ) -> None:
@@ -231,7 +232,7 @@ def test_an_admin_created_client_with_admin_granted_by_an_admin_administers(
 def test_admin_approved_by_a_non_admin_is_dropped(
     server: LiveServer,
     meta: dict[str, Any],
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     actions: Actions,
     client: httpx.Client,
     browser: Browser,
@@ -278,7 +279,7 @@ def test_the_admin_scope_with_the_code_flow_of_an_admin_created_client(
 
 
 def test_a_client_credentials_grant_never_gets_admin(
-    actions: Actions, authlib: Callable[..., Any]
+    actions: Actions, authlib: Callable[..., OAuth2Client]
 ) -> None:
     made = actions.make_client(grant_types=["client_credentials"])
     app = authlib(made["client_id"], made["client_secret"])

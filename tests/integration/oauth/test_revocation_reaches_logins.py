@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from authgate.util import clock
 from tests.integration.oauth.conftest import MCP_RESOURCE
@@ -35,7 +36,9 @@ def server(start_server: Callable[..., LiveServer]) -> LiveServer:
 
 
 @pytest.fixture
-def resource_server(actions: Actions, authlib: Callable[..., Any]) -> Any:
+def resource_server(
+    actions: Actions, authlib: Callable[..., OAuth2Client]
+) -> OAuth2Client:
     """A confidential client, as a resource server introspecting tokens."""
     registered = actions.make_client(grant_types=["client_credentials"])
     return authlib(registered["client_id"], registered["client_secret"])
@@ -47,7 +50,7 @@ def me(server: LiveServer, token: str) -> httpx.Response:
     )
 
 
-def active(meta: dict[str, Any], resource_server: Any, token: str) -> bool:
+def active(meta: dict[str, Any], resource_server: OAuth2Client, token: str) -> bool:
     response = resource_server.introspect_token(
         meta["introspection_endpoint"], token=token
     )
@@ -80,7 +83,7 @@ def grant(
 
 
 def assert_alive(
-    server: LiveServer, meta: dict[str, Any], resource_server: Any, g: Grant
+    server: LiveServer, meta: dict[str, Any], resource_server: OAuth2Client, g: Grant
 ) -> None:
     assert me(server, g.token["access_token"]).status_code == 200  # now cached
     assert active(meta, resource_server, g.token["access_token"])
@@ -89,7 +92,7 @@ def assert_alive(
 
 
 def assert_dead(
-    server: LiveServer, meta: dict[str, Any], resource_server: Any, g: Grant
+    server: LiveServer, meta: dict[str, Any], resource_server: OAuth2Client, g: Grant
 ) -> None:
     assert me(server, g.token["access_token"]).status_code == 401
     assert not active(meta, resource_server, g.token["access_token"])
@@ -200,7 +203,7 @@ def test_every_account_action_ends_the_oauth_grants(
     actions: Actions,
     user: Login,
     grant: Callable[[], Grant],
-    resource_server: Any,
+    resource_server: OAuth2Client,
     database_url: str,
 ) -> None:
     user_id(actions, user)  # read before the action may end the user's login
@@ -258,7 +261,7 @@ def test_enabling_again_brings_no_grant_back(
     actions: Actions,
     user: Login,
     grant: Callable[[], Grant],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     uid = user_id(actions, user)
     g = grant()
@@ -277,7 +280,7 @@ def test_a_password_change_keeps_the_session_that_made_it(
     actions: Actions,
     user: Login,
     grant: Callable[[], Grant],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     g = grant()
     change_password(server, actions, user)
@@ -293,7 +296,7 @@ def test_oauth_logins_are_listed_among_sessions(
     user: Login,
     grant: Callable[[], Grant],
     public_client: dict[str, Any],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     g = grant()
     g.refresh()
@@ -322,7 +325,7 @@ def test_revoking_an_oauth_login_kills_its_refresh_and_access_tokens(
     actions: Actions,
     user: Login,
     grant: Callable[[], Grant],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     g = grant()
     assert_alive(server, meta, resource_server, g)
@@ -350,7 +353,7 @@ def test_a_refresh_family_ends_at_its_absolute_lifetime(
     actions: Actions,
     user: Login,
     grant: Callable[[], Grant],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     g = grant()
     # Refreshing every few days keeps it under the 7-day idle lifetime...
@@ -389,7 +392,7 @@ def test_an_oauth_refresh_token_is_not_consumed_at_the_first_party_endpoint(
     actions: Actions,
     user: Login,
     grant: Callable[[], Grant],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     g = grant()
     sent = actions.client.post(
@@ -406,7 +409,7 @@ def test_a_first_party_refresh_token_is_not_consumed_at_the_token_endpoint(
     actions: Actions,
     user: Login,
     public_client: dict[str, Any],
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
 ) -> None:
     client = authlib(public_client["client_id"])
     with pytest.raises(OAuthError):
@@ -425,7 +428,7 @@ def test_authorized_apps_are_listed_and_withdrawn(
     grant: Callable[[], Grant],
     public_client: dict[str, Any],
     receiver: LoopbackReceiver,
-    resource_server: Any,
+    resource_server: OAuth2Client,
     database_url: str,
 ) -> None:
     g = grant()
@@ -479,7 +482,7 @@ def test_a_grant_without_refresh_tokens_is_ended_too(
     user: Login,
     receiver: LoopbackReceiver,
     code_flow: Callable[..., Any],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     """A client without the refresh grant has no family to revoke: its access
     token is refused by the id of the code it came from."""

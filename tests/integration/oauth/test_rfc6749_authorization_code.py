@@ -10,6 +10,7 @@ import jwt
 import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from authgate.util import clock
 from tests.support.actions import Actions, Login
@@ -372,7 +373,7 @@ def test_confidential_client_authenticates_with_basic_or_post(
     receiver: LoopbackReceiver,
     browser: Browser,
     server: LiveServer,
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
 ) -> None:
     registered = actions.make_client(redirect_uris=[receiver.registered])
     assert registered["client_secret"]

@@ -8,6 +8,7 @@ import httpx
 import jwt
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions
 from tests.support.asserts import error
@@ -24,7 +25,7 @@ def test_client_credentials(
     server: LiveServer,
     meta: dict[str, Any],
     service: dict[str, Any],
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
 ) -> None:
     client = authlib(service["client_id"], service["client_secret"])
     token = client.fetch_token(grant_type="client_credentials")
@@ -43,7 +44,7 @@ def test_client_credentials(
 
 
 def test_client_secret_post(
-    meta: dict[str, Any], service: dict[str, Any], authlib: Callable[..., Any]
+    meta: dict[str, Any], service: dict[str, Any], authlib: Callable[..., OAuth2Client]
 ) -> None:
     client = authlib(
         service["client_id"],
@@ -54,7 +55,7 @@ def test_client_secret_post(
 
 
 def test_scope_beyond_the_clients_is_refused(
-    service: dict[str, Any], authlib: Callable[..., Any]
+    service: dict[str, Any], authlib: Callable[..., OAuth2Client]
 ) -> None:
     client = authlib(service["client_id"], service["client_secret"])
     with pytest.raises(OAuthError) as refused:
@@ -63,7 +64,7 @@ def test_scope_beyond_the_clients_is_refused(
 
 
 def test_openid_scope_is_refused_without_a_user(
-    actions: Actions, authlib: Callable[..., Any]
+    actions: Actions, authlib: Callable[..., OAuth2Client]
 ) -> None:
     registered = actions.make_client(grant_types=["client_credentials"])
     client = authlib(registered["client_id"], registered["client_secret"])

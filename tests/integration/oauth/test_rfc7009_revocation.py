@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions
 from tests.support.asserts import error
@@ -74,7 +75,7 @@ def test_another_clients_token_is_not_revoked(
     public_client: dict[str, Any],
     receiver: LoopbackReceiver,
     code_flow: Callable[..., Any],
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
 ) -> None:
     _client, token = code_flow(public_client["client_id"])
     other = actions.make_client(public=True, redirect_uris=[receiver.registered])
@@ -119,7 +120,7 @@ def test_revoking_a_client_credentials_token(
     server: LiveServer,
     meta: dict[str, Any],
     actions: Actions,
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
 ) -> None:
     service = actions.make_client(grant_types=["client_credentials"])
     client = authlib(service["client_id"], service["client_secret"])

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions
 from tests.support.asserts import error
@@ -143,7 +144,7 @@ def test_closed_registration_needs_an_admin(
 
 
 def test_an_admin_registers_a_confidential_client(
-    meta: dict[str, Any], actions: Actions, authlib: Callable[..., Any]
+    meta: dict[str, Any], actions: Actions, authlib: Callable[..., OAuth2Client]
 ) -> None:
     admin = actions.admin()
     response = register(

@@ -16,7 +16,9 @@ from tests.support.oauth import LoopbackReceiver
 
 
 @pytest.fixture
-def resource_server(actions: Actions, authlib: Callable[..., Any]) -> Any:
+def resource_server(
+    actions: Actions, authlib: Callable[..., OAuth2Client]
+) -> OAuth2Client:
     """A confidential client, as a resource server would hold."""
     registered = actions.make_client(grant_types=["client_credentials"])
     return authlib(registered["client_id"], registered["client_secret"])
@@ -34,7 +36,7 @@ def test_jwt_access_token(
     meta: dict[str, Any],
     public_client: dict[str, Any],
     code_flow: Callable[..., Any],
-    resource_server: Any,
+    resource_server: OAuth2Client,
     user: Login,
 ) -> None:
     _client, token = code_flow(public_client["client_id"], scope="openid read")
@@ -55,9 +57,9 @@ def test_refresh_token_only_to_its_own_client(
     actions: Actions,
     public_client: dict[str, Any],
     code_flow: Callable[..., Any],
-    resource_server: Any,
+    resource_server: OAuth2Client,
     receiver: LoopbackReceiver,
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     user: Login,
 ) -> None:
     # Public clients may not introspect; a confidential client that owns the
@@ -79,7 +81,7 @@ def test_personal_access_tokens_and_api_keys(
     meta: dict[str, Any],
     actions: Actions,
     user: Login,
-    resource_server: Any,
+    resource_server: OAuth2Client,
     server: LiveServer,
 ) -> None:
     pat = actions.make_pat(user, scopes=["read"])
@@ -103,7 +105,7 @@ def test_personal_access_tokens_and_api_keys(
 
 
 def test_first_party_session_token(
-    meta: dict[str, Any], user: Login, resource_server: Any
+    meta: dict[str, Any], user: Login, resource_server: OAuth2Client
 ) -> None:
     answer = introspect(meta, resource_server, user.access_token)
     assert answer["active"] is True
@@ -115,7 +117,7 @@ def test_first_party_session_token(
     "token", ["garbage", "a.b.c", "ag_pat_" + "A" * 49, "eyJ0eXAiOiJKV1QifQ.e30.x"]
 )
 def test_unknown_tokens_are_inactive(
-    meta: dict[str, Any], resource_server: Any, token: str
+    meta: dict[str, Any], resource_server: OAuth2Client, token: str
 ) -> None:
     assert introspect(meta, resource_server, token) == {"active": False}
 
@@ -124,7 +126,7 @@ def test_expired_jwt_is_inactive(
     meta: dict[str, Any],
     public_client: dict[str, Any],
     code_flow: Callable[..., Any],
-    resource_server: Any,
+    resource_server: OAuth2Client,
 ) -> None:
     _client, token = code_flow(public_client["client_id"])
     clock.advance(16 * 60)

@@ -33,7 +33,9 @@ def device_client(actions: Actions) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(authlib: Callable[..., Any], device_client: dict[str, Any]) -> Any:
+def app(
+    authlib: Callable[..., OAuth2Client], device_client: dict[str, Any]
+) -> OAuth2Client:
     """The device's app: Authlib's, public."""
     return authlib(device_client["client_id"])
 
@@ -83,7 +85,11 @@ def poll(
 
 
 def test_device_flow(
-    server: LiveServer, meta: dict[str, Any], app: Any, browser: Browser, user: Login
+    server: LiveServer,
+    meta: dict[str, Any],
+    app: OAuth2Client,
+    browser: Browser,
+    user: Login,
 ) -> None:
     started = authorize_device(meta, app, scope="read write")
     assert USER_CODE.match(started["user_code"])
@@ -129,7 +135,9 @@ def test_device_flow(
     assert again.value.error == "invalid_grant"
 
 
-def test_polling_too_fast_slows_the_client_down(meta: dict[str, Any], app: Any) -> None:
+def test_polling_too_fast_slows_the_client_down(
+    meta: dict[str, Any], app: OAuth2Client
+) -> None:
     started = authorize_device(meta, app)
     device_code = started["device_code"]
     with pytest.raises(OAuthError) as first:
@@ -150,7 +158,7 @@ def test_polling_too_fast_slows_the_client_down(meta: dict[str, Any], app: Any) 
     assert patient.value.error == "authorization_pending"
 
 
-def test_denied(meta: dict[str, Any], app: Any, browser: Browser) -> None:
+def test_denied(meta: dict[str, Any], app: OAuth2Client, browser: Browser) -> None:
     started = authorize_device(meta, app)
     done = browser.decide_device(started["user_code"], "deny")
     assert "denied" in done.text
@@ -162,7 +170,7 @@ def test_denied(meta: dict[str, Any], app: Any, browser: Browser) -> None:
     assert page.status_code == 400
 
 
-def test_expired(meta: dict[str, Any], app: Any, browser: Browser) -> None:
+def test_expired(meta: dict[str, Any], app: OAuth2Client, browser: Browser) -> None:
     started = authorize_device(meta, app)
     clock.advance(started["expires_in"] + 1)
     with pytest.raises(OAuthError) as expired:
@@ -172,7 +180,7 @@ def test_expired(meta: dict[str, Any], app: Any, browser: Browser) -> None:
 
 
 def test_device_code_of_another_client(
-    actions: Actions, meta: dict[str, Any], app: Any
+    actions: Actions, meta: dict[str, Any], app: OAuth2Client
 ) -> None:
     started = authorize_device(meta, app)
     other = actions.make_client(public=True, grant_types=["device_code"])
@@ -198,7 +206,7 @@ def test_client_without_the_device_grant(
 
 
 def test_the_page_needs_a_signed_in_user(
-    server: LiveServer, meta: dict[str, Any], app: Any
+    server: LiveServer, meta: dict[str, Any], app: OAuth2Client
 ) -> None:
     started = authorize_device(meta, app)
     with Browser(server.url) as anonymous:
@@ -208,7 +216,7 @@ def test_the_page_needs_a_signed_in_user(
 
 
 def test_the_decision_needs_the_csrf_token(
-    server: LiveServer, meta: dict[str, Any], app: Any, browser: Browser
+    server: LiveServer, meta: dict[str, Any], app: OAuth2Client, browser: Browser
 ) -> None:
     started = authorize_device(meta, app)
     forged = browser.http.post(

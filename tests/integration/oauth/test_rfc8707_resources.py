@@ -9,6 +9,7 @@ import httpx
 import jwt
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.integration.oauth.conftest import MCP_RESOURCE
 from tests.support.actions import Actions
@@ -163,7 +164,7 @@ def test_client_credentials_resource_allowlist(
 
 
 def test_client_credentials_for_the_mcp_server(
-    meta: dict[str, Any], actions: Actions, authlib: Callable[..., Any]
+    meta: dict[str, Any], actions: Actions, authlib: Callable[..., OAuth2Client]
 ) -> None:
     service = actions.make_client(grant_types=["client_credentials"])
     client = authlib(service["client_id"], service["client_secret"])
@@ -172,7 +173,7 @@ def test_client_credentials_for_the_mcp_server(
 
 
 def test_extra_resources_are_allowed(
-    start_server: Callable[..., LiveServer], authlib: Callable[..., Any]
+    start_server: Callable[..., LiveServer], authlib: Callable[..., OAuth2Client]
 ) -> None:
     extra = "https://reports.example.com"
     server = start_server(extra_resources=f"{extra}, https://other.example.com/x")
@@ -188,7 +189,7 @@ def test_extra_resources_are_allowed(
 def test_device_grant_with_a_resource(
     meta: dict[str, Any],
     actions: Actions,
-    authlib: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
     browser: Browser,
 ) -> None:
     device = actions.make_client(public=True, grant_types=["device_code"])
