@@ -274,7 +274,7 @@ def mint_access_tokens(
 
     assert running.account is not None
     account = running.account
-    settings = Settings(_env_file=None, **running.settings)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **running.settings)
     services = build_services(settings)
 
     async def load_ring() -> None:

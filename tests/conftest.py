@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authgate.config import Settings
 from authgate.util import clock
@@ -18,24 +20,24 @@ from tests.support.postgres import Cluster
 
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
 #: Cheap argon2 for speed; tests about hashing parameters set their own.
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
+FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
 
 MakeSettings = Callable[..., Settings]
 
 
 @pytest.fixture(scope="session")
-def _rsa_keys() -> list[Any]:
+def _rsa_keys() -> list[rsa.RSAPrivateKey]:
     return []
 
 
 @pytest.fixture(autouse=True)
-def _pooled_rsa_keys(_rsa_keys: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def _pooled_rsa_keys(
+    _rsa_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The RSA signing keys of the servers a test starts come from a pool made
     once per session: one costs 0.1-0.9 s to generate, and servers start
     about a thousand times. Within one test every key is still a new one."""
     from types import SimpleNamespace
-
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     from authgate.domain import signing_keys
 
@@ -116,7 +118,7 @@ def make_settings(tmp_path: Path, database_url: str) -> MakeSettings:
             **FAST_ARGON2,
             **overrides,
         }
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return make
 
@@ -148,13 +150,13 @@ def server(start_server: Callable[..., LiveServer]) -> LiveServer:
 
 
 @pytest.fixture
-def client(server: LiveServer) -> Iterator[Any]:
+def client(server: LiveServer) -> Iterator[httpx.Client]:
     with server.client() as http:
         yield http
 
 
 @pytest.fixture
-def actions(client: Any) -> Actions:
+def actions(client: httpx.Client) -> Actions:
     return Actions(client)
 
 

@@ -1,6 +1,6 @@
 """Assertions the API suites share."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -21,3 +21,14 @@ def error(response: httpx.Response, status: int, code: str | None = None) -> Any
     for leak in ("Traceback", 'File "', ".py", "/src/", "site-packages"):
         assert leak not in response.text, response.text
     return body
+
+
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """``value``, which a lookup must have found: narrows ``X | None`` for the
+    type checker, and a ``None`` fails here rather than as an AttributeError
+    further on."""
+    assert value is not None
+    return value

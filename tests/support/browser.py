@@ -16,11 +16,19 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright._impl._api_structures import SetCookieParam
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Cookie,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 from tests.support.actions import PASSWORD
 from tests.support.live import LiveServer
@@ -71,7 +79,7 @@ NODE_PROJECT = ROOT / "tests" / "e2e" / "browser"
 AXE = NODE_PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 #: Screenshots are taken at one size, so they change only when a page does.
-SCREENSHOT_VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT_VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 #: What fails the check: axe's two worst impact levels.
 BLOCKING = ("serious", "critical")
 
@@ -179,3 +187,10 @@ def open_signed_in(
     page = contexts(**options).new_page()
     sign_in(page, server, username, path)
     return page
+
+
+def settable(*cookies: Cookie) -> list[SetCookieParam]:
+    """Cookies read from a context, to add to one: the same dictionaries,
+    which Playwright types apart (``SetCookieParam``, not re-exported, has
+    every field optional) though ``add_cookies`` takes what ``cookies`` gave."""
+    return cast(list[SetCookieParam], list(cookies))

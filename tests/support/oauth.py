@@ -165,8 +165,10 @@ class Browser:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: "_Listener"
+
     def do_GET(self) -> None:
-        self.server.received.append(self.path)  # type: ignore[attr-defined]
+        self.server.received.append(self.path)
         body = b"You can close this window."
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -176,6 +178,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *_args: Any) -> None:
         pass
+
+
+class _Listener(HTTPServer):
+    """A loopback HTTP server that keeps the paths requested of it."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.received: list[str] = []
 
 
 @dataclass
@@ -207,12 +217,11 @@ class LoopbackReceiver:
 
 @contextmanager
 def loopback_receiver() -> Iterator[LoopbackReceiver]:
-    httpd = HTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.received = []  # type: ignore[attr-defined]
+    httpd = _Listener()
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LoopbackReceiver(httpd.server_address[1], httpd.received)  # type: ignore[attr-defined]
+        yield LoopbackReceiver(httpd.server_address[1], httpd.received)
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -19,7 +19,7 @@ import authlib.deprecate  # noqa: F401 - resets the filter for its warnings...
 warnings.simplefilter("ignore")  # ...so silence them after it
 if True:  # imports after the filter
     import flask
-    import oidc_provider_mock
+    import oidc_provider_mock  # type: ignore[import-untyped]  # no stubs exist
     import werkzeug.serving
     from authlib import jose
 
@@ -28,7 +28,7 @@ def main() -> None:
     # Authlib resets the filter for its own deprecations on import.
     warnings.simplefilter("ignore")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = oidc_provider_mock.app()
+    app: flask.Flask = oidc_provider_mock.app()
 
     @app.post("/_test/rotate-keys")
     def rotate_keys() -> tuple[str, int]:

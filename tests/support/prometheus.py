@@ -117,7 +117,7 @@ def _sample(line: str, number: int) -> tuple[str, Labels, float]:
 
 
 def _quoted(rest: str, number: int) -> tuple[str, str]:
-    out = []
+    out: list[str] = []
     index = 0
     while index < len(rest):
         char = rest[index]

@@ -1,5 +1,8 @@
 import os
 import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -8,18 +11,18 @@ from authgate.config import Settings
 
 
 @pytest.fixture
-def no_umask():
+def no_umask() -> Iterator[None]:
     """Prove the file is private by its own mode, not thanks to the umask."""
     previous = os.umask(0)
     yield
     os.umask(previous)
 
 
-def settings(tmp_path, **values) -> Settings:
+def settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path / "data", **values)
 
 
-def test_generated_dev_secret_is_private(tmp_path, no_umask):
+def test_generated_dev_secret_is_private(tmp_path: Path, no_umask: None) -> None:
     secret = server_secret(settings(tmp_path))
     path = tmp_path / "data" / "secret_key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -27,14 +30,14 @@ def test_generated_dev_secret_is_private(tmp_path, no_umask):
     assert path.read_text().strip().encode() == secret
 
 
-def test_generated_dev_secret_is_kept(tmp_path):
+def test_generated_dev_secret_is_kept(tmp_path: Path) -> None:
     first = server_secret(settings(tmp_path))
     assert server_secret(settings(tmp_path)) == first
     other = tmp_path / "other"
     assert server_secret(Settings(_env_file=None, data_dir=other)) != first
 
 
-def test_configured_secret_is_used_and_nothing_written(tmp_path):
+def test_configured_secret_is_used_and_nothing_written(tmp_path: Path) -> None:
     secret = "configured-secret-0123456789abcdef"
     assert server_secret(settings(tmp_path, secret_key=secret)) == secret.encode()
     assert not (tmp_path / "data" / "secret_key").exists()

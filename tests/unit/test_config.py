@@ -1,5 +1,7 @@
 import os
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -11,18 +13,18 @@ SECRET = "x" * 32
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch, tmp_path):
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("AUTHGATE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
-def make(**values) -> Settings:
+def make(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def test_defaults():
+def test_defaults() -> None:
     settings = make()
     assert settings.host == "127.0.0.1"
     assert settings.port == 8000
@@ -45,11 +47,11 @@ def test_defaults():
         ("1h30m", timedelta(minutes=90)),
     ],
 )
-def test_durations(text, expected):
+def test_durations(text: int | str, expected: timedelta) -> None:
     assert make(jwt_expiry=text).jwt_expiry == expected
 
 
-def test_durations_from_the_environment(monkeypatch):
+def test_durations_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHGATE_JWT_EXPIRY", "5m")
     monkeypatch.setenv("AUTHGATE_REFRESH_TOKEN_EXPIRY", "30d")
     settings = make()
@@ -57,23 +59,25 @@ def test_durations_from_the_environment(monkeypatch):
     assert settings.refresh_token_expiry == timedelta(days=30)
 
 
-def test_bad_duration_is_refused():
+def test_bad_duration_is_refused() -> None:
     with pytest.raises(ValidationError, match="not a duration"):
         make(jwt_expiry="15 minutes")
 
 
-def test_durations_serialise_back_to_text():
+def test_durations_serialise_back_to_text() -> None:
     dumped = make(jwt_expiry="900").model_dump(mode="json")
     assert dumped["jwt_expiry"] == "15m"
 
 
-def test_short_secret_key_is_refused():
+def test_short_secret_key_is_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32 characters"):
         make(secret_key="x" * 31)
-    assert make(secret_key=SECRET).secret_key.get_secret_value() == SECRET
+    secret_key = make(secret_key=SECRET).secret_key
+    assert secret_key is not None
+    assert secret_key.get_secret_value() == SECRET
 
 
-def test_secret_key_is_not_shown():
+def test_secret_key_is_not_shown() -> None:
     settings = make(secret_key=SECRET)
     assert SECRET not in repr(settings)
     assert SECRET not in str(settings.model_dump())
@@ -83,7 +87,7 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - only ever refused here
 
 
 @pytest.mark.parametrize("host", [ALL_INTERFACES, "::", "192.168.1.10", "example.com"])
-def test_single_user_mode_refused_off_loopback(host):
+def test_single_user_mode_refused_off_loopback(host: str) -> None:
     with pytest.raises(ValidationError, match="only allowed when the server binds"):
         make(auth_enabled=False, host=host)
     assert make(auth_enabled=True, host=host).host == host
@@ -92,16 +96,16 @@ def test_single_user_mode_refused_off_loopback(host):
 @pytest.mark.parametrize(
     "host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"]
 )
-def test_single_user_mode_allowed_on_loopback(host):
+def test_single_user_mode_allowed_on_loopback(host: str) -> None:
     assert make(auth_enabled=False, host=host).auth_enabled is False
     assert is_loopback(host)
 
 
-def test_issuer_follows_host_and_port():
+def test_issuer_follows_host_and_port() -> None:
     assert make(host="localhost", port=9000).issuer == "http://localhost:9000"
 
 
-def test_public_url_overrides_issuer_without_trailing_slash():
+def test_public_url_overrides_issuer_without_trailing_slash() -> None:
     settings = make(public_url="https://auth.example.com/", port=9000)
     assert settings.issuer == "https://auth.example.com"
     assert settings.api_resource == "https://auth.example.com"
@@ -110,13 +114,13 @@ def test_public_url_overrides_issuer_without_trailing_slash():
     )
 
 
-def test_secure_cookies_follow_the_scheme_unless_set():
+def test_secure_cookies_follow_the_scheme_unless_set() -> None:
     assert make(public_url="https://auth.example.com").secure_cookies is True
     assert make().secure_cookies is False
     assert make(cookie_secure=True).secure_cookies is True
 
 
-def test_database_defaults_to_sqlite_in_the_data_dir(tmp_path):
+def test_database_defaults_to_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     settings = make(data_dir=tmp_path / "data")
     assert (
         settings.sqlalchemy_url
@@ -127,12 +131,12 @@ def test_database_defaults_to_sqlite_in_the_data_dir(tmp_path):
 
 
 @pytest.mark.parametrize("prefix", ["AG", "1ag", "a_b", "", "a" * 17])
-def test_token_prefix_shape(prefix):
+def test_token_prefix_shape(prefix: str) -> None:
     with pytest.raises(ValidationError):
         make(token_prefix=prefix)
 
 
-def test_external_api_issuer_rules():
+def test_external_api_issuer_rules() -> None:
     mcp = "https://mcp.example.com/mcp"
     issuer = "https://issuer.example.com"
     assert make(api_oauth_issuer=issuer).api_oauth_audiences == []
@@ -149,12 +153,12 @@ def test_external_api_issuer_rules():
         make(api_oauth_audiences=["https://a"])
 
 
-def test_trusted_proxies_from_the_environment(monkeypatch):
+def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHGATE_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8 127.0.0.1")
     assert make().trusted_proxies == ["10.0.0.0/8", "fd00::/8", "127.0.0.1"]
     assert make(trusted_proxies=[]).trusted_proxies == []
 
 
-def test_a_malformed_trusted_proxy_is_refused_at_start():
+def test_a_malformed_trusted_proxy_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="AUTHGATE_TRUSTED_PROXIES"):
         make(trusted_proxies=["10.0.0.0/33"])

@@ -66,7 +66,7 @@ _UNREACHABLE = "The identity provider could not be reached. Try again in a momen
 _UNVERIFIED = "The identity provider's answer could not be verified."
 
 
-class _Client(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):  # type: ignore[misc]
+class _Client(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):
     """Authlib's framework-free async OIDC client (what its Starlette
     integration builds on, minus the server-side session: the flow's secrets
     live in the sealed state cookie instead)."""

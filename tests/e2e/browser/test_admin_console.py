@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from authgate.domain.audit import AuditEvent
 from authgate.domain.users import User
@@ -39,7 +39,7 @@ pytestmark = MARKS
 
 T = TypeVar("T")
 NEW_PASSWORD = "a brand new passphrase"
-PHONE = {"width": 375, "height": 740}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def signed_in_as(page: Page, server: LiveServer) -> str | None:
     """Whom the browser's session cookie stands for, by ``/api/v1/me``
     (Chromium shows the JSON as text)."""
     page.goto(f"{server.url}/api/v1/me")
-    body = json.loads(page.locator("body").inner_text())
+    body: dict[str, str | None] = json.loads(page.locator("body").inner_text())
     return body.get("username")
 
 
@@ -103,7 +103,9 @@ def admin(server: LiveServer, page: Page, actions: Actions) -> Page:
     return page
 
 
-def test_the_console_is_reached_from_the_header_and_navigated(server, actions, page):
+def test_the_console_is_reached_from_the_header_and_navigated(
+    server: LiveServer, actions: Actions, page: Page
+) -> None:
     # Signed out, /admin (the users page) sends the visitor to sign in and back.
     page.goto(f"{server.url}/admin")
     page.wait_for_url(f"{server.url}/login?next=%2Fadmin%2Fusers")
@@ -148,7 +150,7 @@ def test_the_console_is_reached_from_the_header_and_navigated(server, actions, p
     expect(page.get_by_role("link", name=actions.admin().username)).to_be_visible()
 
 
-def test_search_and_pages_of_users(server, admin):
+def test_search_and_pages_of_users(server: LiveServer, admin: Page) -> None:
     tag = new_id("t").lower()[-6:]
     names = sorted(f"member-{tag}-{n:02}" for n in range(30))
 
@@ -189,8 +191,11 @@ def test_search_and_pages_of_users(server, admin):
 
 
 def test_an_account_from_creation_to_disable_enable_and_new_password(
-    server, admin, contexts, http
-):
+    server: LiveServer,
+    admin: Page,
+    contexts: Callable[..., BrowserContext],
+    http: httpx.Client,
+) -> None:
     name = random_name("made")
     admin.get_by_role("link", name="Create user").click()
     expect(admin.get_by_role("heading", name="Create user")).to_be_visible()
@@ -245,7 +250,13 @@ def test_an_account_from_creation_to_disable_enable_and_new_password(
     assert signed_in_as(theirs, server) is None  # their session ended
 
 
-def test_granting_and_revoking_the_admin_role(server, admin, actions, contexts, http):
+def test_granting_and_revoking_the_admin_role(
+    server: LiveServer,
+    admin: Page,
+    actions: Actions,
+    contexts: Callable[..., BrowserContext],
+    http: httpx.Client,
+) -> None:
     member = actions.user()
     member_id = me(http, member.access_token).json()["id"]
     theirs = contexts().new_page()
@@ -282,8 +293,11 @@ def test_granting_and_revoking_the_admin_role(server, admin, actions, contexts, 
 
 
 def test_invites_created_copied_used_revoked_and_expired(
-    server, actions, contexts, http
-):
+    server: LiveServer,
+    actions: Actions,
+    contexts: Callable[..., BrowserContext],
+    http: httpx.Client,
+) -> None:
     context = contexts(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     sign_in(page, server, actions.admin().username, "/admin/invites")
@@ -340,7 +354,9 @@ def test_invites_created_copied_used_revoked_and_expired(
     expect_alert(page, "An invite expires in 1 to 365 days.")
 
 
-def test_an_invite_without_javascript(server, actions, contexts):
+def test_an_invite_without_javascript(
+    server: LiveServer, actions: Actions, contexts: Callable[..., BrowserContext]
+) -> None:
     page = contexts(java_script_enabled=False).new_page()
     sign_in(page, server, actions.admin().username, "/admin/invites")
     page.get_by_role("button", name="Create invite").click()
@@ -354,7 +370,9 @@ def test_an_invite_without_javascript(server, actions, contexts):
     assert actions.register(random_name(), invite_code=code).status_code == 201
 
 
-def test_the_audit_log_filtered_and_paged(server, actions, admin, http):
+def test_the_audit_log_filtered_and_paged(
+    server: LiveServer, actions: Actions, admin: Page, http: httpx.Client
+) -> None:
     admin_login = actions.admin()
     admin_id = me(http, admin_login.access_token).json()["id"]
     # 30 entries of one kind, three days old, so the log has pages.
@@ -428,7 +446,9 @@ def test_the_audit_log_filtered_and_paged(server, actions, admin, http):
     check_page(admin, "admin-audit-error")
 
 
-def test_oauth_clients_created_used_and_deleted(server, admin, http):
+def test_oauth_clients_created_used_and_deleted(
+    server: LiveServer, admin: Page, http: httpx.Client
+) -> None:
     admin.goto(f"{server.url}/admin/clients")
     # Refused inline, the form keeps what was typed.
     admin.get_by_label("Name", exact=True).fill("Billing service")
@@ -487,7 +507,9 @@ def test_oauth_clients_created_used_and_deleted(server, admin, http):
     assert refused.json()["error"] == "invalid_client"
 
 
-def test_rotating_the_signing_keys(server, admin, http):
+def test_rotating_the_signing_keys(
+    server: LiveServer, admin: Page, http: httpx.Client
+) -> None:
     before = {k["kid"] for k in http.get("/oauth/jwks").json()["keys"]}
     admin.goto(f"{server.url}/admin/keys")
     current = admin.locator("table").first.locator("tbody tr")
@@ -510,8 +532,8 @@ def test_rotating_the_signing_keys(server, admin, http):
 
 
 def test_a_non_admin_is_refused_and_a_forged_post_changes_nothing(
-    server, actions, contexts
-):
+    server: LiveServer, actions: Actions, contexts: Callable[..., BrowserContext]
+) -> None:
     actions.admin()
     member = actions.user()
     context = contexts()

@@ -5,6 +5,7 @@ CDN on the origin that holds an administrator's cookies.
 No axe check here, unlike the other pages: Swagger UI's own markup fails it
 (colour contrast, nested buttons), and it is not ours to change."""
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,7 +50,7 @@ def watch(page: Page, server: LiveServer) -> tuple[list[str], list[str]]:
     return elsewhere, violations
 
 
-def test_the_docs_load_nothing_from_elsewhere(server: LiveServer, page: Page):
+def test_the_docs_load_nothing_from_elsewhere(server: LiveServer, page: Page) -> None:
     elsewhere, violations = watch(page, server)
     answer = page.goto(f"{server.url}/docs")
     assert answer is not None
@@ -73,7 +74,7 @@ def test_the_docs_load_nothing_from_elsewhere(server: LiveServer, page: Page):
     assert all("cdn.redoc.ly" in v for v in violations), violations
 
 
-def test_the_setting_turns_them_off(start_server):
+def test_the_setting_turns_them_off(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(api_docs_enabled=False)
     with server.client() as http:
         for path in ("/docs", "/redoc", "/static/api-docs/swagger-ui-bundle.js"):

@@ -7,12 +7,14 @@ redirect that follows its form, so that last hop must be allowed there too."""
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from playwright.sync_api import BrowserContext
 
 from tests.support.actions import Actions
 from tests.support.browser import MARKS, fill_sign_in
+from tests.support.live import LiveServer
 from tests.support.oauth import loopback_receiver, query
 
 pytestmark = MARKS
@@ -48,8 +50,8 @@ def _sign_in(context: BrowserContext, url: str, username: str) -> str:
 
 
 def test_a_remembered_consent_reaches_the_client_after_sign_in(
-    contexts, server, actions: Actions
-):
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     user = actions.user()
     with loopback_receiver() as receiver:
         client = actions.make_client(public=True, redirect_uris=[receiver.registered])

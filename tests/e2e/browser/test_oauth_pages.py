@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 
 from tests.support.actions import Actions
 from tests.support.browser import MARKS, check_page, fill_sign_in, sign_in
+from tests.support.live import LiveServer
 from tests.support.oauth import loopback_receiver, query
 
 pytestmark = MARKS
@@ -45,7 +46,7 @@ def authorize_path(client_id: str, redirect_uri: str, scope: str) -> str:
     )
 
 
-def test_the_consent_page(page, server, actions: Actions):
+def test_the_consent_page(page: Page, server: LiveServer, actions: Actions) -> None:
     user = actions.user()
     with loopback_receiver() as receiver:
         client = actions.make_client(
@@ -78,7 +79,7 @@ def test_the_consent_page(page, server, actions: Actions):
     assert "code" in returned
 
 
-def test_the_device_page(page, server, actions: Actions):
+def test_the_device_page(page: Page, server: LiveServer, actions: Actions) -> None:
     user = actions.user()
     client = actions.make_client(
         name="Build box", public=True, grant_types=["device_code"]
@@ -110,7 +111,9 @@ def test_the_device_page(page, server, actions: Actions):
     assert token.json()["token_type"].lower() == "bearer"
 
 
-def test_a_dynamically_registered_client_is_unverified(page, server, actions):
+def test_a_dynamically_registered_client_is_unverified(
+    page: Page, server: LiveServer, actions: Actions
+) -> None:
     user = actions.user()
     with loopback_receiver() as receiver:
         registered = httpx.post(
@@ -133,7 +136,9 @@ def test_a_dynamically_registered_client_is_unverified(page, server, actions):
         check_page(page, "oauth-consent-unverified")
 
 
-def test_the_cli_on_the_device_page(page, server, actions: Actions):
+def test_the_cli_on_the_device_page(
+    page: Page, server: LiveServer, actions: Actions
+) -> None:
     """The built-in CLI is named as such, with no warning, and still needs the
     person's Approve."""
     user = actions.user()
@@ -154,7 +159,9 @@ def test_the_cli_on_the_device_page(page, server, actions: Actions):
     check_page(page, "device-confirm-cli")
 
 
-def test_a_dynamic_client_on_the_device_page(page, server, actions: Actions):
+def test_a_dynamic_client_on_the_device_page(
+    page: Page, server: LiveServer, actions: Actions
+) -> None:
     user = actions.user()
     registered = httpx.post(
         f"{server.url}/oauth/register",

@@ -9,16 +9,20 @@ Every form's token and origin checks, and each refusal in detail, are covered
 cheaper without a browser in tests/integration/pages/test_org_pages.py.
 """
 
-from playwright.sync_api import Locator, Page, expect
+from collections.abc import Callable
+
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from authgate.util import clock
-from tests.support.actions import random_email, random_name
+from tests.support.actions import Actions, random_email, random_name
 from tests.support.browser import (
     MARKS,
     check_page,
     fill_sign_in,
     open_signed_in,
+    settable,
 )
+from tests.support.live import LiveServer
 
 pytestmark = MARKS
 
@@ -36,7 +40,9 @@ def row(page: Page, username: str) -> Locator:
     return page.locator("tbody tr", has_text=username)
 
 
-def test_create_invite_accept_change_role_remove(contexts, server, actions):
+def test_create_invite_accept_change_role_remove(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     owner = actions.person()
     email = random_email()
     invitee = actions.person(email)
@@ -106,7 +112,9 @@ def test_create_invite_accept_change_role_remove(contexts, server, actions):
     check_page(second, "settings-org-not-found")
 
 
-def test_the_default_org_and_a_phone_without_javascript(contexts, server, actions):
+def test_the_default_org_and_a_phone_without_javascript(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     owner = actions.person()
     first = actions.make_org(owner, "First")
     second = actions.make_org(owner, "Second")
@@ -145,7 +153,7 @@ def test_the_default_org_and_a_phone_without_javascript(contexts, server, action
     # phone-sized, with script on: nothing wider than the screen, nothing
     # axe calls serious.
     phone = contexts(viewport=PHONE)
-    phone.add_cookies(page.context.cookies())
+    phone.add_cookies(settable(*page.context.cookies()))
     checked = phone.new_page()
     for path, name in [
         ("/settings/orgs", "settings-orgs-phone"),
@@ -160,8 +168,8 @@ def test_the_default_org_and_a_phone_without_javascript(contexts, server, action
 
 
 def test_a_member_sees_no_controls_and_a_forged_form_is_refused(
-    contexts, server, actions
-):
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     owner = actions.person()
     org = actions.make_org(owner)
     admin = actions.org_member(owner, org["slug"], "admin")
@@ -199,7 +207,9 @@ def test_a_member_sees_no_controls_and_a_forged_form_is_refused(
     assert admin.username in {m["username"] for m in members}
 
 
-def test_the_last_owner_cannot_leave(contexts, server, actions):
+def test_the_last_owner_cannot_leave(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     owner = actions.person()
     org = actions.make_org(owner)
     page = open_signed_in(
@@ -222,7 +232,9 @@ def test_the_last_owner_cannot_leave(contexts, server, actions):
     expect(mine_now).to_have_value("owner")
 
 
-def test_used_expired_and_misdirected_invites_are_refused(contexts, server, actions):
+def test_used_expired_and_misdirected_invites_are_refused(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     owner = actions.person()
     org = actions.make_org(owner)
     email = random_email()

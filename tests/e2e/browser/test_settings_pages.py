@@ -11,13 +11,14 @@ Each form's CSRF refusal and the rules in detail are covered cheaper without
 a browser in tests/integration/pages/test_settings_forms.py.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from authgate.util import clock
 from tests.support.actions import PASSWORD, Actions
@@ -61,7 +62,9 @@ def create_token(page: Page, name: str) -> str:
     return page.locator("#secret").inner_text().strip()
 
 
-def test_a_token_made_used_and_revoked(contexts, server, actions):
+def test_a_token_made_used_and_revoked(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     page = open_signed_in(contexts, server, login.username, "/settings/tokens")
     expect(page.get_by_role("link", name="Access tokens")).to_have_attribute(
@@ -102,7 +105,9 @@ def test_a_token_made_used_and_revoked(contexts, server, actions):
     assert refused.json()["error_description"] == "The token has been revoked."
 
 
-def test_a_token_made_without_javascript(contexts, server, actions):
+def test_a_token_made_without_javascript(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     page = open_signed_in(
         contexts, server, login.username, "/settings/tokens", java_script_enabled=False
@@ -119,7 +124,9 @@ def test_a_token_made_without_javascript(contexts, server, actions):
     assert me(server, secret).status_code == 401
 
 
-def test_a_session_revoked_elsewhere_ends_on_the_next_click(contexts, server, actions):
+def test_a_session_revoked_elsewhere_ends_on_the_next_click(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     laptop = open_signed_in(contexts, server, login.username, "/settings/sessions")
     phone = open_signed_in(
@@ -151,7 +158,9 @@ def test_a_session_revoked_elsewhere_ends_on_the_next_click(contexts, server, ac
     laptop.wait_for_url(f"{server.url}/settings/profile")
 
 
-def test_sign_out_all_other_sessions(contexts, server, actions):
+def test_sign_out_all_other_sessions(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     here = open_signed_in(contexts, server, login.username, "/settings/sessions")
     others = [
@@ -167,7 +176,9 @@ def test_sign_out_all_other_sessions(contexts, server, actions):
         page.wait_for_url(f"{server.url}/login?next=%2Fsettings%2Fsecurity")
 
 
-def test_changing_the_password_signs_out_the_other_browsers(contexts, server, actions):
+def test_changing_the_password_signs_out_the_other_browsers(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     page = open_signed_in(contexts, server, login.username, "/settings/profile")
     other = open_signed_in(contexts, server, login.username, "/settings/profile")
@@ -192,7 +203,9 @@ def test_changing_the_password_signs_out_the_other_browsers(contexts, server, ac
     actions.login(login.username, NEW_PASSWORD)
 
 
-def test_email_address(contexts, server, actions):
+def test_email_address(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     page = open_signed_in(contexts, server, login.username, "/settings/profile")
     taken = actions.register(invite_code=actions.invite(), email="taken@example.org")
@@ -210,7 +223,9 @@ def test_email_address(contexts, server, actions):
     expect(email).to_have_value(f"{login.username}@example.org")
 
 
-def test_api_keys_for_oneself_and_an_organization(contexts, server, actions):
+def test_api_keys_for_oneself_and_an_organization(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     org = actions.make_org(login, "Acme Keys")
     page = open_signed_in(contexts, server, login.username, "/settings/keys")
@@ -243,7 +258,9 @@ def test_api_keys_for_oneself_and_an_organization(contexts, server, actions):
     assert revoked.status_code == 401
 
 
-def test_a_recovery_key_made_and_used(contexts, server, actions):
+def test_a_recovery_key_made_and_used(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     page = open_signed_in(contexts, server, login.username, "/settings/security")
     check_page(page, "settings-security")
@@ -270,7 +287,9 @@ def test_a_recovery_key_made_and_used(contexts, server, actions):
     page.wait_for_url(f"{server.url}/login?next=%2Fsettings%2Fsecurity")
 
 
-def test_the_settings_pages_fit_a_phone(contexts, server, actions):
+def test_the_settings_pages_fit_a_phone(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     actions.make_pat(login)
     page = open_signed_in(
@@ -292,7 +311,9 @@ def test_the_settings_pages_fit_a_phone(contexts, server, actions):
         check_accessibility(page)
 
 
-def test_an_idle_session_ends_and_an_active_one_slides(contexts, start_server):
+def test_an_idle_session_ends_and_an_active_one_slides(
+    contexts: Callable[..., BrowserContext], start_server: Callable[..., LiveServer]
+) -> None:
     server = start_server(session_idle_timeout="30m")
     with server.client() as http:
         login = Actions(http).user()
@@ -310,7 +331,9 @@ def test_an_idle_session_ends_and_an_active_one_slides(contexts, start_server):
     page.wait_for_url(f"{server.url}/login?next=%2Fsettings%2Fsecurity")
 
 
-def test_a_token_made_with_the_keyboard_alone(contexts, server, actions):
+def test_a_token_made_with_the_keyboard_alone(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     """Focus moves through the form in reading order; no mouse needed."""
     login = actions.user()
     page = open_signed_in(contexts, server, login.username, "/settings/tokens")
@@ -359,7 +382,12 @@ def oauth_login(server: LiveServer, actions: Actions, login: Any) -> dict[str, A
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["js", "no-js"])
-def test_an_authorized_app_listed_and_withdrawn(contexts, server, actions, script):
+def test_an_authorized_app_listed_and_withdrawn(
+    contexts: Callable[..., BrowserContext],
+    server: LiveServer,
+    actions: Actions,
+    script: bool,
+) -> None:
     login = actions.user()
     granted = oauth_login(server, actions, login)
     name = granted["app"]["name"]

@@ -8,10 +8,11 @@ Each form's CSRF refusal and the rules in detail are covered cheaper without
 a browser in tests/integration/pages/test_signin_forms.py.
 """
 
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.support.actions import PASSWORD, Actions, random_name
 from tests.support.browser import (
@@ -20,6 +21,7 @@ from tests.support.browser import (
     fill_sign_in,
     screenshot,
 )
+from tests.support.live import LiveServer
 
 pytestmark = MARKS
 
@@ -28,7 +30,9 @@ REFUSED = "Invalid username or password."
 
 
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def page(request, contexts) -> Page:
+def page(
+    request: pytest.FixtureRequest, contexts: Callable[..., BrowserContext]
+) -> Page:
     """A page with JavaScript on, and again with it off: every flow works
     without script."""
     found = contexts(java_script_enabled=request.param).new_page()
@@ -47,7 +51,9 @@ def check(page: Page, name: str) -> None:
     screenshot(page, name)
 
 
-def test_the_first_person_creates_the_administrator(page, server):
+def test_the_first_person_creates_the_administrator(
+    page: Page, server: LiveServer
+) -> None:
     page.goto(f"{server.url}/login")
     check(page, "login")
     page.get_by_role("link", name="Create an account").click()
@@ -68,7 +74,9 @@ def test_the_first_person_creates_the_administrator(page, server):
     check(page, "settings-profile")
 
 
-def test_later_people_register_with_an_invite(page, server, actions):
+def test_later_people_register_with_an_invite(
+    page: Page, server: LiveServer, actions: Actions
+) -> None:
     actions.admin()
     page.goto(f"{server.url}/register")
     expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
@@ -95,7 +103,9 @@ def test_later_people_register_with_an_invite(page, server, actions):
     expect(header.get_by_role("link", name="Admin")).to_have_count(0)
 
 
-def test_a_wrong_password_and_a_locked_account_look_alike(contexts, start_server):
+def test_a_wrong_password_and_a_locked_account_look_alike(
+    contexts: Callable[..., BrowserContext], start_server: Callable[..., LiveServer]
+) -> None:
     server = start_server(max_login_attempts=3)
     with server.client() as http:
         actions = Actions(http)
@@ -118,7 +128,9 @@ def test_a_wrong_password_and_a_locked_account_look_alike(contexts, start_server
     assert wrong == unknown == locked == REFUSED
 
 
-def test_a_forgotten_password_is_reset_with_the_recovery_key(page, server, actions):
+def test_a_forgotten_password_is_reset_with_the_recovery_key(
+    page: Page, server: LiveServer, actions: Actions
+) -> None:
     login = actions.user()
     key = actions.client.post(
         "/api/v1/recovery-key", headers=login.bearer, json={"password": PASSWORD}
@@ -146,7 +158,12 @@ def test_a_forgotten_password_is_reset_with_the_recovery_key(page, server, actio
 @pytest.mark.parametrize(
     "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"]
 )
-def test_next_never_leaves_the_site(contexts, server, actions, target):
+def test_next_never_leaves_the_site(
+    contexts: Callable[..., BrowserContext],
+    server: LiveServer,
+    actions: Actions,
+    target: str,
+) -> None:
     name = actions.user().username
     page = contexts().new_page()
     page.goto(f"{server.url}/login?next={target}")
@@ -154,7 +171,9 @@ def test_next_never_leaves_the_site(contexts, server, actions, target):
     page.wait_for_url(f"{server.url}/settings/profile")
 
 
-def test_a_sign_in_without_next_lands_on_settings(page, server, actions):
+def test_a_sign_in_without_next_lands_on_settings(
+    page: Page, server: LiveServer, actions: Actions
+) -> None:
     """Sessions and authorized apps are one click away from where a sign-in
     lands."""
     name = actions.user().username
@@ -171,7 +190,9 @@ def test_a_sign_in_without_next_lands_on_settings(page, server, actions):
     expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
 
 
-def test_next_leads_back_to_the_page_asked_for(contexts, server, actions):
+def test_next_leads_back_to_the_page_asked_for(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
     name = actions.user().username
     page = contexts().new_page()
     page.goto(f"{server.url}/settings/tokens")
@@ -180,7 +201,7 @@ def test_next_leads_back_to_the_page_asked_for(contexts, server, actions):
     page.wait_for_url(f"{server.url}/settings/tokens")
 
 
-def test_sign_out(page, server, actions):
+def test_sign_out(page: Page, server: LiveServer, actions: Actions) -> None:
     name = actions.user().username
     page.goto(f"{server.url}/login?next=/settings/profile")
     fill_sign_in(page, name)
@@ -193,7 +214,9 @@ def test_sign_out(page, server, actions):
     page.wait_for_url(f"{server.url}/login?next=%2Fsettings%2Fprofile")
 
 
-def test_the_sign_in_pages_fit_a_phone(contexts, server):
+def test_the_sign_in_pages_fit_a_phone(
+    contexts: Callable[..., BrowserContext], server: LiveServer
+) -> None:
     page = contexts(viewport={"width": 375, "height": 740}).new_page()
     for path in ("/login", "/register", "/forgot"):
         page.goto(f"{server.url}{path}")

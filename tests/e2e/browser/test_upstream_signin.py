@@ -13,7 +13,7 @@ expired ID token, and the issuer rotating its keys between two sign-ins.
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,15 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from authgate.app import KEY_RETENTION_MARGIN, create_app
 from authgate.domain import signing_keys
 from authgate.domain.context import NO_PEER
+from tests.conftest import MakeSettings
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, random_email, random_name
-from tests.support.browser import MARKS
+from tests.support.browser import MARKS, settable
 from tests.support.live import LiveServer
 from tests.support.upstream import MockIssuer, mock_issuer, oidc_settings, query
 
@@ -81,7 +82,9 @@ def authorize_at_mock(page: Page, sub: str) -> None:
     page.get_by_role("button", name="Authorize").click()
 
 
-def sign_in_at_mock(page: Page, server: LiveServer, issuer: MockIssuer, sub: str):
+def sign_in_at_mock(
+    page: Page, server: LiveServer, issuer: MockIssuer, sub: str
+) -> None:
     to_mock(page, server, issuer)
     authorize_at_mock(page, sub)
 
@@ -94,7 +97,9 @@ def expect_refused(page: Page, reason: str) -> None:
 
 
 @pytest.fixture
-def downstream(start_server, issuer: MockIssuer) -> Any:
+def downstream(
+    start_server: Callable[..., LiveServer], issuer: MockIssuer
+) -> Callable[..., LiveServer]:
     def start(**overrides: Any) -> LiveServer:
         return start_server(
             **oidc_settings(issuer.url, oidc_display_name="Mock issuer"), **overrides
@@ -103,7 +108,9 @@ def downstream(start_server, issuer: MockIssuer) -> Any:
     return start
 
 
-def test_sign_in_makes_the_account_just_in_time(downstream, issuer, page):
+def test_sign_in_makes_the_account_just_in_time(
+    downstream: Callable[..., LiveServer], issuer: MockIssuer, page: Page
+) -> None:
     server = downstream()
     sub = mock_person(issuer, preferred_username="Marie.Curie")
     sign_in_at_mock(page, server, issuer, sub)
@@ -119,7 +126,12 @@ def test_sign_in_makes_the_account_just_in_time(downstream, issuer, page):
     expect(page.get_by_role("main").get_by_text("marie.curie")).to_be_visible()
 
 
-def test_a_verified_email_links_the_existing_account(downstream, issuer, page, http):
+def test_a_verified_email_links_the_existing_account(
+    downstream: Callable[..., LiveServer],
+    issuer: MockIssuer,
+    page: Page,
+    http: httpx.Client,
+) -> None:
     server = downstream(allow_registration=True)
     email = random_email()
     name = random_name()
@@ -131,7 +143,12 @@ def test_a_verified_email_links_the_existing_account(downstream, issuer, page, h
     assert account(page)["username"] == name
 
 
-def test_an_unverified_email_is_not_linked(downstream, issuer, page, http):
+def test_an_unverified_email_is_not_linked(
+    downstream: Callable[..., LiveServer],
+    issuer: MockIssuer,
+    page: Page,
+    http: httpx.Client,
+) -> None:
     server = downstream(allow_registration=True)
     email = random_email()
     http.base_url = server.url
@@ -143,7 +160,9 @@ def test_an_unverified_email_is_not_linked(downstream, issuer, page, http):
     assert me_as(page, server)["error"] == "unauthenticated"
 
 
-def test_the_allowlist_shows_a_refusal_page(downstream, issuer, page):
+def test_the_allowlist_shows_a_refusal_page(
+    downstream: Callable[..., LiveServer], issuer: MockIssuer, page: Page
+) -> None:
     server = downstream(signin_allowed_emails="@allowed.example")
     sub = mock_person(issuer, email="intruder@elsewhere.example")
     sign_in_at_mock(page, server, issuer, sub)
@@ -153,18 +172,28 @@ def test_the_allowlist_shows_a_refusal_page(downstream, issuer, page):
     )
 
 
-def test_a_tampered_state_cookie_is_refused(downstream, issuer, page, context):
+def test_a_tampered_state_cookie_is_refused(
+    downstream: Callable[..., LiveServer],
+    issuer: MockIssuer,
+    page: Page,
+    context: BrowserContext,
+) -> None:
     server = downstream()
     to_mock(page, server, issuer)
     [cookie] = [c for c in context.cookies() if c["name"] == "ag_upstream"]
     value = cookie["value"]
     cookie["value"] = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
-    context.add_cookies([cookie])
+    context.add_cookies(settable(cookie))
     authorize_at_mock(page, mock_person(issuer))
     expect_refused(page, "state_invalid")
 
 
-def test_a_replayed_sign_in_is_refused(downstream, issuer, page, context):
+def test_a_replayed_sign_in_is_refused(
+    downstream: Callable[..., LiveServer],
+    issuer: MockIssuer,
+    page: Page,
+    context: BrowserContext,
+) -> None:
     server = downstream()
     to_mock(page, server, issuer)
     [sealed] = [c for c in context.cookies() if c["name"] == "ag_upstream"]
@@ -174,12 +203,14 @@ def test_a_replayed_sign_in_is_refused(downstream, issuer, page, context):
     assert "username" in account(page)
 
     # Played back: the same cookie, the same callback URL.
-    context.add_cookies([sealed])
+    context.add_cookies(settable(sealed))
     page.goto(callback.value.url)
     expect_refused(page, "state_replayed")
 
 
-def test_a_wrong_nonce_is_refused(downstream, issuer, page):
+def test_a_wrong_nonce_is_refused(
+    downstream: Callable[..., LiveServer], issuer: MockIssuer, page: Page
+) -> None:
     server = downstream()
     to_mock(page, server, issuer)
     params = query(page.url)
@@ -189,7 +220,9 @@ def test_a_wrong_nonce_is_refused(downstream, issuer, page):
     expect_refused(page, "nonce_mismatch")
 
 
-def test_an_expired_id_token_is_refused(downstream, issuer, page):
+def test_an_expired_id_token_is_refused(
+    downstream: Callable[..., LiveServer], issuer: MockIssuer, page: Page
+) -> None:
     from authgate.util import clock
 
     server = downstream()
@@ -200,7 +233,9 @@ def test_an_expired_id_token_is_refused(downstream, issuer, page):
     expect_refused(page, "id_token_expired")
 
 
-def test_sign_in_survives_the_issuers_key_rotation(downstream, issuer, browser):
+def test_sign_in_survives_the_issuers_key_rotation(
+    downstream: Callable[..., LiveServer], issuer: MockIssuer, browser: Browser
+) -> None:
     server = downstream()
     sub = mock_person(issuer)
     first = browser.new_context()
@@ -304,7 +339,9 @@ class UpstreamAuthgate:
 
 
 @pytest.fixture
-def upstream_authgate(make_settings, sqlite_template, tmp_path) -> Iterator[Any]:
+def upstream_authgate(
+    make_settings: MakeSettings, sqlite_template: Path, tmp_path: Path
+) -> Iterator[UpstreamAuthgate]:
     database = tmp_path / "upstream" / "authgate.db"
     database.parent.mkdir()
     shutil.copy(sqlite_template, database)
@@ -325,7 +362,11 @@ def sign_in_at_authgate(page: Page, server: LiveServer, upstream: Any) -> None:
     page.wait_for_url(f"{server.url}/api/v1/me")
 
 
-def test_sign_in_through_another_authgate(start_server, upstream_authgate, page):
+def test_sign_in_through_another_authgate(
+    start_server: Callable[..., LiveServer],
+    upstream_authgate: UpstreamAuthgate,
+    page: Page,
+) -> None:
     discovery = httpx.get(
         f"{upstream_authgate.server.url}/.well-known/openid-configuration",
         timeout=30,
@@ -341,8 +382,11 @@ def test_sign_in_through_another_authgate(start_server, upstream_authgate, page)
 
 
 def test_another_authgate_rotating_its_keys(
-    start_server, upstream_authgate, page, context
-):
+    start_server: Callable[..., LiveServer],
+    upstream_authgate: UpstreamAuthgate,
+    page: Page,
+    context: BrowserContext,
+) -> None:
     server = start_server(**upstream_authgate.settings_for_downstream())
     sign_in_at_authgate(page, server, upstream_authgate)
     first = account(page)["id"]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -28,6 +28,7 @@ from tests.conftest import FAST_ARGON2, SECRET
 from tests.integration.storage import factories
 from tests.support.actions import PASSWORD, Actions
 from tests.support.cli import oauth_session, refresh_grant
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -131,7 +132,7 @@ def failed(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr
 
 
-def create_user(cli, name: str, *extra: str, password: str = PASSWORD) -> str:
+def create_user(cli: RunCli, name: str, *extra: str, password: str = PASSWORD) -> str:
     return ok(
         cli(
             "admin",
@@ -148,7 +149,9 @@ def me(http: httpx.Client, **headers: str) -> httpx.Response:
     return http.get("/api/v1/me", headers=headers)
 
 
-def test_create_user_then_sign_in_as_admin(cli, start_server):
+def test_create_user_then_sign_in_as_admin(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
     out = create_user(cli, "bob", "--admin", "--email", "bob@example.com")
     assert "bob" in out
     assert "admin" in out
@@ -172,7 +175,9 @@ def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
         time.sleep(0.1)
 
 
-def test_reset_password_changes_it_and_ends_sessions(cli, start_server):
+def test_reset_password_changes_it_and_ends_sessions(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
     server = start_server()
     with server.client() as http:
         assert Actions(http).register("bob").status_code == 201
@@ -219,7 +224,7 @@ def test_reset_password_changes_it_and_ends_sessions(cli, start_server):
 
 
 @SQLITE_ONLY
-def test_weak_password_is_a_one_line_error(cli, database_url):
+def test_weak_password_is_a_one_line_error(cli: RunCli, database_url: str) -> None:
     result = cli("admin", "create-user", "carol", "--password-stdin", input="short\n")
     error = failed(result)
     assert result.stdout == ""
@@ -236,7 +241,9 @@ def test_weak_password_is_a_one_line_error(cli, database_url):
 
 
 @SQLITE_ONLY  # the invite store itself is proven on both databases
-def test_invite_create_prints_only_a_code_that_registers(cli, start_server):
+def test_invite_create_prints_only_a_code_that_registers(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
     server = start_server()
     with server.client() as http:
         actions = Actions(http)
@@ -264,7 +271,9 @@ def test_invite_create_prints_only_a_code_that_registers(cli, start_server):
 
 @SQLITE_ONLY
 @pytest.mark.parametrize("days", ["0", "366", "-1", "soon"])
-def test_invite_with_a_bad_lifetime_fails_cleanly(cli, database_url, days):
+def test_invite_with_a_bad_lifetime_fails_cleanly(
+    cli: RunCli, database_url: str, days: str
+) -> None:
     result = cli("admin", "invite", "create", "--expires-in-days", days)
     error = failed(result)
     assert result.stdout == ""
@@ -273,7 +282,7 @@ def test_invite_with_a_bad_lifetime_fails_cleanly(cli, database_url, days):
     assert in_db(database_url, lambda tx: tx.invites.all()) == []
 
 
-def b64(data: dict) -> str:
+def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
@@ -281,7 +290,11 @@ def kid_of(token: str) -> str:
     return str(jwt.get_unverified_header(token)["kid"])
 
 
-def test_rotate_keys_on_a_running_server(cli, start_server, monkeypatch):
+def test_rotate_keys_on_a_running_server(
+    cli: RunCli,
+    start_server: Callable[..., LiveServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     server = start_server()
     with server.client() as http:
         actions = Actions(http)
@@ -332,12 +345,12 @@ def test_rotate_keys_on_a_running_server(cli, start_server, monkeypatch):
     [pytest.param("postgresql", marks=pytest.mark.postgres)],
     indirect=True,
 )
-def test_db_upgrade_on_postgresql(cli):
+def test_db_upgrade_on_postgresql(cli: RunCli) -> None:
     assert ok(cli("db", "upgrade")).strip() == "Database is up to date."
 
 
 @SQLITE_ONLY
-def test_db_upgrade_creates_the_embedded_database(cli, tmp_path):
+def test_db_upgrade_creates_the_embedded_database(cli: RunCli, tmp_path: Path) -> None:
     out = ok(cli("db", "upgrade", env={"AUTHGATE_DATABASE_URL": None}))
     assert out.strip() == "Database is up to date."
     url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'authgate.db'}"
@@ -351,7 +364,9 @@ def free_port() -> int:
 
 
 @SQLITE_ONLY
-def test_serve_starts_on_sqlite_and_answers_health_checks(cli_env, tmp_path):
+def test_serve_starts_on_sqlite_and_answers_health_checks(
+    cli_env: Callable[..., Env], tmp_path: Path
+) -> None:
     port = free_port()
     env = cli_env(AUTHGATE_DATABASE_URL=None, AUTHGATE_SECRET_KEY=None)
     log = (tmp_path / "serve.log").open("w+")
@@ -396,7 +411,7 @@ def test_serve_starts_on_sqlite_and_answers_health_checks(cli_env, tmp_path):
 
 
 @SQLITE_ONLY
-def test_serve_refuses_single_user_mode_on_all_interfaces(cli):
+def test_serve_refuses_single_user_mode_on_all_interfaces(cli: RunCli) -> None:
     result = cli(
         "serve",
         "--host",
@@ -434,8 +449,8 @@ def test_serve_refuses_single_user_mode_on_all_interfaces(cli):
     ],
 )
 def test_settings_errors_are_one_line_and_never_echo_the_secret(
-    cli, args, env, message
-):
+    cli: RunCli, args: tuple[str, ...], env: dict[str, str], message: str
+) -> None:
     secret = env.get("AUTHGATE_SECRET_KEY") or SECRET
     error = failed(cli(*args, env=env))
     lines = error.strip().splitlines()
@@ -444,7 +459,7 @@ def test_settings_errors_are_one_line_and_never_echo_the_secret(
     assert secret[:8] not in error
 
 
-def test_python_dash_m_authgate_help():
+def test_python_dash_m_authgate_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "authgate", "--help"],
         capture_output=True,
@@ -458,7 +473,9 @@ def test_python_dash_m_authgate_help():
         assert command in result.stdout
 
 
-def test_prune_deletes_what_expired_and_prints_the_counts(cli, database_url):
+def test_prune_deletes_what_expired_and_prints_the_counts(
+    cli: RunCli, database_url: str
+) -> None:
     now = datetime.now(UTC)
     alice = factories.user(created_at=now)
     old, old_hash = factories.session(

@@ -10,8 +10,10 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -61,7 +63,7 @@ def iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def store_oauth(cli: Cli, login: Login, **extra: object) -> None:
+def store_oauth(cli: Cli, login: Login, **extra: Any) -> None:
     """The OAuth fields a browser login leaves, with a real access token."""
     exp = jwt.decode(login.access_token, options={"verify_signature": False})["exp"]
     cli.store(
@@ -76,7 +78,9 @@ def store_oauth(cli: Cli, login: Login, **extra: object) -> None:
 # -- auth login --with-token and the credentials file -------------------------
 
 
-def test_login_with_token_stores_a_private_static_token(cli, actions, server):
+def test_login_with_token_stores_a_private_static_token(
+    cli: Cli, actions: Actions, server: LiveServer
+) -> None:
     """The main flow, on both databases."""
     alice = actions.user()
     pat = actions.make_pat(alice)["token"]
@@ -99,7 +103,12 @@ def test_login_with_token_stores_a_private_static_token(cli, actions, server):
 
 
 @SQLITE_ONLY
-def test_credentials_are_kept_per_server(cli, actions, server, start_server):
+def test_credentials_are_kept_per_server(
+    cli: Cli,
+    actions: Actions,
+    server: LiveServer,
+    start_server: Callable[..., LiveServer],
+) -> None:
     alice = actions.user()
     pat = actions.make_pat(alice)["token"]
     other = start_server()
@@ -113,7 +122,7 @@ def test_credentials_are_kept_per_server(cli, actions, server, start_server):
 
 
 @SQLITE_ONLY
-def test_login_with_a_bad_token_stores_nothing(cli):
+def test_login_with_a_bad_token_stores_nothing(cli: Cli) -> None:
     result = cli("auth", "login", "--with-token", input="ag_pat_notarealtoken\n")
     assert failed(result, 1)
     assert not cli.credentials_path.exists()
@@ -126,7 +135,7 @@ def test_login_with_a_bad_token_stores_nothing(cli):
 
 
 @SQLITE_ONLY
-def test_token_precedence(cli, actions):
+def test_token_precedence(cli: Cli, actions: Actions) -> None:
     """--token, then AUTHGATE_TOKEN, then the static auth_token, then OAuth."""
     flag_user, env_user, static_user, oauth_user = (actions.user() for _ in range(4))
     flag = actions.make_pat(flag_user)["token"]
@@ -165,7 +174,7 @@ def test_token_precedence(cli, actions):
 
 
 @SQLITE_ONLY
-def test_status_of_a_jwt(cli, actions, server):
+def test_status_of_a_jwt(cli: Cli, actions: Actions, server: LiveServer) -> None:
     alice = actions.user()
     token = alice.access_token
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
@@ -192,7 +201,7 @@ def test_status_of_a_jwt(cli, actions, server):
 
 
 @SQLITE_ONLY
-def test_status_of_a_stored_oauth_session(cli, actions):
+def test_status_of_a_stored_oauth_session(cli: Cli, actions: Actions) -> None:
     alice = actions.user()
     store_oauth(cli, alice, refresh_token=alice.refresh_token)
     exp = jwt.decode(alice.access_token, options={"verify_signature": False})["exp"]
@@ -207,7 +216,9 @@ def test_status_of_a_stored_oauth_session(cli, actions):
 
 
 @SQLITE_ONLY
-def test_status_of_an_expired_oauth_session_without_refresh_token(cli, actions):
+def test_status_of_an_expired_oauth_session_without_refresh_token(
+    cli: Cli, actions: Actions
+) -> None:
     alice = actions.user()
     store_oauth(cli, alice)
     cli.store(expires_at=int(time.time()) - 60)
@@ -225,7 +236,9 @@ def test_status_of_an_expired_oauth_session_without_refresh_token(cli, actions):
 
 
 @SQLITE_ONLY
-def test_status_of_a_jwt_that_expired(tmp_path, start_server, pycache):
+def test_status_of_a_jwt_that_expired(
+    tmp_path: Path, start_server: Callable[..., LiveServer], pycache: Path
+) -> None:
     server = start_server(jwt_expiry="2s")
     with server.client() as http:
         alice = Actions(http).user()
@@ -241,7 +254,7 @@ def test_status_of_a_jwt_that_expired(tmp_path, start_server, pycache):
 
 
 @SQLITE_ONLY
-def test_status_when_not_authenticated(cli):
+def test_status_when_not_authenticated(cli: Cli) -> None:
     result = cli("auth", "status")
     assert result.returncode == 1
     assert lines(result.stdout) == NOT_AUTHENTICATED
@@ -257,7 +270,7 @@ def test_status_when_not_authenticated(cli):
 
 
 @SQLITE_ONLY
-def test_status_of_a_revoked_token(cli, actions):
+def test_status_of_a_revoked_token(cli: Cli, actions: Actions) -> None:
     alice = actions.user()
     pat = actions.make_pat(alice)
     cli.ok("auth", "login", "--with-token", input=pat["token"] + "\n")
@@ -277,8 +290,8 @@ def test_status_of_a_revoked_token(cli, actions):
 
 
 def test_an_expired_oauth_token_is_refreshed_and_the_rotated_one_saved(
-    cli, actions, server
-):
+    cli: Cli, actions: Actions, server: LiveServer
+) -> None:
     alice = actions.user()
     session = oauth_session(server.url, alice)
     cli.store(**session)
@@ -305,7 +318,9 @@ def test_an_expired_oauth_token_is_refreshed_and_the_rotated_one_saved(
 
 
 @SQLITE_ONLY
-def test_an_expired_session_that_cannot_be_refreshed(cli, actions, server):
+def test_an_expired_session_that_cannot_be_refreshed(
+    cli: Cli, actions: Actions, server: LiveServer
+) -> None:
     alice = actions.user()
     session = oauth_session(server.url, alice)
     cli.store(**session)
@@ -327,7 +342,9 @@ def test_an_expired_session_that_cannot_be_refreshed(cli, actions, server):
 
 
 @SQLITE_ONLY
-def test_logout_revokes_the_session_and_keeps_the_static_token(cli, actions, server):
+def test_logout_revokes_the_session_and_keeps_the_static_token(
+    cli: Cli, actions: Actions, server: LiveServer
+) -> None:
     alice, bob = actions.user(), actions.user()
     pat = actions.make_pat(alice)["token"]
     cli.ok("auth", "login", "--with-token", input=pat + "\n")
@@ -349,7 +366,7 @@ def test_logout_revokes_the_session_and_keeps_the_static_token(cli, actions, ser
 
 
 @SQLITE_ONLY
-def test_logout_when_the_server_cannot_revoke(cli, actions):
+def test_logout_when_the_server_cannot_revoke(cli: Cli, actions: Actions) -> None:
     """The local session is dropped even if the server can't be told."""
     bob = actions.user()
     store_oauth(cli, bob, refresh_token=bob.refresh_token, client_id="cl_unknown")
@@ -367,7 +384,7 @@ def test_logout_when_the_server_cannot_revoke(cli, actions):
 
 
 @SQLITE_ONLY
-def test_logout_without_a_session(cli):
+def test_logout_without_a_session(cli: Cli) -> None:
     assert cli.ok("auth", "logout").startswith("No OAuth session")
 
 
@@ -379,7 +396,7 @@ def test_logout_without_a_session(cli):
     "command",
     [("whoami",), ("tokens", "list"), ("auth", "login", "--device")],
 )
-def test_unreachable_server(cli, command):
+def test_unreachable_server(cli: Cli, command: tuple[str, ...]) -> None:
     down = "http://127.0.0.1:9"
     result = cli(*command, "--server", down, "--token", "ag_pat_whatever")
     message = failed(result)
@@ -387,7 +404,7 @@ def test_unreachable_server(cli, command):
 
 
 @SQLITE_ONLY
-def test_api_error_is_one_line(cli, actions):
+def test_api_error_is_one_line(cli: Cli, actions: Actions) -> None:
     alice = actions.user()
     result = cli("tokens", "revoke", "pat_doesnotexist", "--token", alice.access_token)
     message = failed(result, 1)
@@ -395,7 +412,7 @@ def test_api_error_is_one_line(cli, actions):
 
 
 @SQLITE_ONLY
-def test_debug_shows_the_traceback(cli, actions):
+def test_debug_shows_the_traceback(cli: Cli, actions: Actions) -> None:
     alice = actions.user()
     args = ("tokens", "revoke", "pat_doesnotexist", "--token", alice.access_token)
     result = cli(*args, "--debug")
@@ -420,7 +437,8 @@ def run_on_terminal(
             stdin=subprocess.DEVNULL,
             env=cli.env(**env),
             cwd=cli.workdir,
-            **streams,
+            stdout=streams["stdout"],
+            stderr=streams["stderr"],
         )
         os.close(follower)
         chunks: list[bytes] = []
@@ -445,7 +463,9 @@ def run_on_terminal(
 
 
 @SQLITE_ONLY
-def test_colour_only_on_a_terminal_and_never_with_no_color(cli, actions):
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    cli: Cli, actions: Actions
+) -> None:
     alice = actions.user()
     args = ("tokens", "create", "ci", "--token", alice.access_token)
 
@@ -491,7 +511,9 @@ def imported(cli: Cli, *args: str) -> set[str]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_help_and_status_stay_light(tmp_path, actions, pycache):
+def test_help_and_status_stay_light(
+    tmp_path: Path, actions: Actions, pycache: Path
+) -> None:
     cli = Cli(tmp_path, "http://127.0.0.1:9", pycache)
     for args in (("--help",), ("auth", "--help"), ("auth", "status")):
         loaded = imported(cli, *args)

@@ -2,21 +2,27 @@
 client on the database a live server uses, and the client works."""
 
 import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.support.cli import Cli
+from tests.support.live import LiveServer
 from tests.support.oauth import discover, oauth_client
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def admin_cli(tmp_path, database_url):
+def admin_cli(
+    tmp_path: Path, database_url: str
+) -> Callable[..., subprocess.CompletedProcess[str]]:
     cli = Cli(tmp_path)
-    env = {
+    env: dict[str, str | None] = {
         "AUTHGATE_DATA_DIR": str(tmp_path / "data"),
         "AUTHGATE_SECRET_KEY": SECRET,
         "AUTHGATE_DATABASE_URL": database_url,
@@ -24,7 +30,7 @@ def admin_cli(tmp_path, database_url):
         "AUTHGATE_ARGON2_MEMORY_KIB": str(FAST_ARGON2["argon2_memory_kib"]),
     }
 
-    def run(*args: str):
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
         return cli(*args, env=env)
 
     return run
@@ -34,7 +40,9 @@ def lines(output: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in output.strip().splitlines())
 
 
-def test_confidential_client_prints_id_and_secret(admin_cli, server):
+def test_confidential_client_prints_id_and_secret(
+    admin_cli: Callable[..., subprocess.CompletedProcess[str]], server: LiveServer
+) -> None:
     result = admin_cli(
         "admin", "create-client", "Billing", "--grant", "client_credentials"
     )
@@ -47,7 +55,9 @@ def test_confidential_client_prints_id_and_secret(admin_cli, server):
         assert client.fetch_token(grant_type="client_credentials")["access_token"]
 
 
-def test_public_client_with_repeated_options_as_json(admin_cli, server):
+def test_public_client_with_repeated_options_as_json(
+    admin_cli: Callable[..., subprocess.CompletedProcess[str]], server: LiveServer
+) -> None:
     result = admin_cli(
         "admin",
         "create-client",
@@ -94,7 +104,9 @@ def test_public_client_with_repeated_options_as_json(admin_cli, server):
         ("--grant", "authorization_code"),  # without a redirect URI
     ],
 )
-def test_refused_registrations_fail_cleanly(admin_cli, args):
+def test_refused_registrations_fail_cleanly(
+    admin_cli: Callable[..., subprocess.CompletedProcess[str]], args: tuple[str, ...]
+) -> None:
     result = admin_cli("admin", "create-client", "Bad", *args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -101,7 +102,7 @@ class Running:
 
 
 @pytest.fixture
-def run(cli: Cli):
+def run(cli: Cli) -> Iterator[Callable[..., Running]]:
     """``run("auth", "login", "--device")``: start it; stopped after the test."""
     started: list[Running] = []
 
@@ -115,7 +116,9 @@ def run(cli: Cli):
         running.stop()
 
 
-def assert_signed_in(cli: Cli, result: subprocess.CompletedProcess[str], login: Login):
+def assert_signed_in(
+    cli: Cli, result: subprocess.CompletedProcess[str], login: Login
+) -> None:
     out = ok(result)
     assert f"✓ Successfully authenticated as {login.username} on {cli.server}!" in out
     entry = cli.entry()
@@ -135,7 +138,9 @@ def assert_signed_in(cli: Cli, result: subprocess.CompletedProcess[str], login: 
 # -- the device flow (RFC 8628) ------------------------------------------------
 
 
-def test_device_login(cli, run, server, alice):
+def test_device_login(
+    cli: Cli, run: Callable[..., Running], server: LiveServer, alice: Login
+) -> None:
     """The main flow, on both databases."""
     login = run("auth", "login", "--device")
     visit = login.expect(r"^Please visit: (\S+)$")
@@ -155,7 +160,9 @@ def test_device_login(cli, run, server, alice):
 
 
 @SQLITE_ONLY
-def test_device_login_denied(cli, run, server, alice):
+def test_device_login_denied(
+    cli: Cli, run: Callable[..., Running], server: LiveServer, alice: Login
+) -> None:
     login = run("auth", "login", "--device")
     code = login.expect(USER_CODE)[1]
 
@@ -171,7 +178,7 @@ def test_device_login_denied(cli, run, server, alice):
 # -- the loopback redirect (RFC 8252) ------------------------------------------
 
 
-def start_no_browser(run) -> tuple[Running, str, int]:
+def start_no_browser(run: Callable[..., Running]) -> tuple[Running, str, int]:
     """``auth login --no-browser`` up to where it waits: (the command, the URL
     it printed, the loopback port it listens on)."""
     login = run("auth", "login", "--no-browser")
@@ -191,7 +198,9 @@ def query(url: str) -> dict[str, str]:
 
 
 @SQLITE_ONLY
-def test_no_browser_login(cli, run, server, alice):
+def test_no_browser_login(
+    cli: Cli, run: Callable[..., Running], server: LiveServer, alice: Login
+) -> None:
     login, url, port = start_no_browser(run)
     asked = query(url)
     assert url.startswith(f"{server.url}/oauth/authorize?")
@@ -211,7 +220,9 @@ def test_no_browser_login(cli, run, server, alice):
 
 
 @SQLITE_ONLY
-def test_consent_denied(cli, run, server, alice):
+def test_consent_denied(
+    cli: Cli, run: Callable[..., Running], server: LiveServer, alice: Login
+) -> None:
     login, url, _port = start_no_browser(run)
     with Browser(server.url, alice) as browser:
         back = browser.authorize(url, "deny")
@@ -224,7 +235,9 @@ def test_consent_denied(cli, run, server, alice):
 
 
 @SQLITE_ONLY
-def test_a_callback_with_the_wrong_state_is_refused(cli, run, server, alice):
+def test_a_callback_with_the_wrong_state_is_refused(
+    cli: Cli, run: Callable[..., Running], server: LiveServer, alice: Login
+) -> None:
     """A code sent to the CLI by someone else's login (login CSRF) is not used."""
     login, url, _port = start_no_browser(run)
     with Browser(server.url, alice) as browser:
@@ -239,7 +252,7 @@ def test_a_callback_with_the_wrong_state_is_refused(cli, run, server, alice):
 
 
 @SQLITE_ONLY
-def test_login_times_out(cli):
+def test_login_times_out(cli: Cli) -> None:
     """No browser ever comes back: the wait ends (5 minutes; 2 s here)."""
     started = time.monotonic()
     result = cli(
@@ -260,7 +273,7 @@ def test_login_times_out(cli):
 
 
 @SQLITE_ONLY
-def test_no_browser_to_open(cli):
+def test_no_browser_to_open(cli: Cli) -> None:
     """The browser command fails: the URL and how to reach the CLI are printed."""
     result = cli(
         "auth",
@@ -278,7 +291,12 @@ def oauth_clients(database_url: str) -> list[dict[str, object]]:
 
 
 @SQLITE_ONLY
-def test_login_registers_no_client(tmp_path, start_server, pycache, database_url):
+def test_login_registers_no_client(
+    tmp_path: Path,
+    start_server: Callable[..., LiveServer],
+    pycache: Path,
+    database_url: str,
+) -> None:
     """The CLI is the server's built-in client: it signs in on a server where
     nobody may register, and no client row is ever written."""
     server = start_server(open_client_registration="none")
@@ -300,7 +318,9 @@ def test_login_registers_no_client(tmp_path, start_server, pycache, database_url
 
 
 @SQLITE_ONLY
-def test_a_client_id_saved_by_an_older_cli_is_ignored(cli, run, server, alice):
+def test_a_client_id_saved_by_an_older_cli_is_ignored(
+    cli: Cli, run: Callable[..., Running], server: LiveServer, alice: Login
+) -> None:
     """An older CLI registered its own client and saved its id: the new login
     uses the built-in client and forgets the old id."""
     cli.store(client_id="cl_registered_by_an_older_cli")
@@ -312,7 +332,7 @@ def test_a_client_id_saved_by_an_older_cli_is_ignored(cli, run, server, alice):
 
 
 @SQLITE_ONLY
-def test_not_an_oauth_server(cli, server):
+def test_not_an_oauth_server(cli: Cli, server: LiveServer) -> None:
     wrong = f"{server.url}/not-here"
     message = failed(cli("auth", "login", "--device", "--server", wrong), 1)
     assert message == (
@@ -362,7 +382,7 @@ with sync_playwright() as playwright:
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 @pytest.mark.timeout(200)
-def test_browser_login(cli, tmp_path, alice):
+def test_browser_login(cli: Cli, tmp_path: Path, alice: Login) -> None:
     script = tmp_path / "browser.py"
     script.write_text(BROWSER_SCRIPT.format(python=sys.executable, chromium=CHROMIUM))
     script.chmod(0o755)

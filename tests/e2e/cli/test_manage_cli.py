@@ -1,12 +1,14 @@
 """``authgate tokens | keys | sessions | org | whoami``: the management commands,
 as a person reads them (tables, ✓ lines) and as a script does (``--json``)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.support.actions import Actions, Login
+from tests.support.asserts import present
 from tests.support.cli import Cli, failed, oauth_session
 from tests.support.live import LiveServer
 
@@ -56,7 +58,7 @@ def whoami(cli: Cli, token: str) -> int:
 # -- tokens --------------------------------------------------------------------
 
 
-def test_tokens_create_list_revoke(cli, alice):
+def test_tokens_create_list_revoke(cli: Cli, alice: Login) -> None:
     result = cli("tokens", "create", "laptop", "--expires-in-days", "7")
     assert result.returncode == 0, result.stderr
     (created_line,) = result.stdout.strip().splitlines()
@@ -99,7 +101,7 @@ def test_tokens_create_list_revoke(cli, alice):
 
 
 @SQLITE_ONLY
-def test_keys_create_list_revoke(cli, alice, actions):
+def test_keys_create_list_revoke(cli: Cli, alice: Login, actions: Actions) -> None:
     result = cli("keys", "create", "deploy-bot", "--permission", "write")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("✓ API key created: ag_key_")
@@ -135,7 +137,7 @@ def test_keys_create_list_revoke(cli, alice, actions):
 
 
 @SQLITE_ONLY
-def test_sessions_list_revoke_and_revoke_all(cli, actions):
+def test_sessions_list_revoke_and_revoke_all(cli: Cli, actions: Actions) -> None:
     bob = actions.user()
     phone = actions.login(bob.username)
     laptop = actions.login(bob.username)
@@ -172,7 +174,9 @@ def test_sessions_list_revoke_and_revoke_all(cli, actions):
     assert len(cli.json("sessions", "list", "--token", pat)) == 1
 
 
-def test_the_cli_login_is_a_session_and_revoke_all_ends_it(cli, actions, server):
+def test_the_cli_login_is_a_session_and_revoke_all_ends_it(
+    cli: Cli, actions: Actions, server: LiveServer
+) -> None:
     """The CLI's OAuth login is listed as a session named after the client;
     ``revoke-all`` ends it with the rest, and the CLI, its access token and
     its refresh both refused, says to sign in again."""
@@ -197,7 +201,7 @@ def test_the_cli_login_is_a_session_and_revoke_all_ends_it(cli, actions, server)
 
 
 @SQLITE_ONLY
-def test_org_create_use_members_invite(cli, alice):
+def test_org_create_use_members_invite(cli: Cli, alice: Login) -> None:
     other = cli.json("org", "create", "Globex")  # the first becomes the default
     assert other["slug"] == "globex"
     assert other["role"] == "owner"
@@ -236,14 +240,16 @@ def test_org_create_use_members_invite(cli, alice):
     assert result.returncode == 0, result.stderr
     first, link = result.stdout.strip().splitlines()
     assert first == "✓ Invited bob@example.com as admin. Share this link:"
-    assert link.strip().startswith(cli.server)
+    assert link.strip().startswith(present(cli.server))
     invite = cli.json("org", "invite", "carol@example.com", "--org", "globex")
     assert invite["code"]
     assert invite["url"].startswith(cli.server)
 
 
 @SQLITE_ONLY
-def test_chosen_org_is_per_server(cli, alice, start_server):
+def test_chosen_org_is_per_server(
+    cli: Cli, alice: Login, start_server: Callable[..., LiveServer]
+) -> None:
     globex = cli.json("org", "create", "Globex")  # the default org
     acme = cli.json("org", "create", "Acme Corp")
     cli.ok("org", "use", "acme-corp")
@@ -254,11 +260,13 @@ def test_chosen_org_is_per_server(cli, alice, start_server):
     # no X-Organization-Id goes to the other server: its answer is the default
     assert cli.json("whoami", "--server", other.url)["org_id"] == globex["id"]
     assert "org" not in cli.entry(other.url)
-    assert cli.json("whoami", "--server", cli.server)["org_id"] == acme["id"]
+    assert cli.json("whoami", "--server", present(cli.server))["org_id"] == acme["id"]
 
 
 @SQLITE_ONLY
-def test_org_use_of_an_unknown_org_fails_and_keeps_the_choice(cli, alice):
+def test_org_use_of_an_unknown_org_fails_and_keeps_the_choice(
+    cli: Cli, alice: Login
+) -> None:
     cli.ok("org", "create", "Acme Corp")
     cli.ok("org", "use", "acme-corp")
     message = failed(cli("org", "use", "initech"), 1)
@@ -270,7 +278,7 @@ def test_org_use_of_an_unknown_org_fails_and_keeps_the_choice(cli, alice):
 
 
 @SQLITE_ONLY
-def test_whoami(cli, actions):
+def test_whoami(cli: Cli, actions: Actions) -> None:
     alice = actions.user()
     out = cli.ok("whoami", "--token", alice.access_token)
     assert out.strip() == f"{alice.username} via jwt"

@@ -38,7 +38,7 @@ def one(found: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
     return hits[0]
 
 
-def test_account_events_are_recorded_with_who_and_where(server: LiveServer):
+def test_account_events_are_recorded_with_who_and_where(server: LiveServer) -> None:
     with server.client(headers={"User-Agent": AGENT}) as http:
         actions = Actions(http)
         admin = actions.admin()
@@ -107,7 +107,7 @@ def test_account_events_are_recorded_with_who_and_where(server: LiveServer):
     assert all(abs(t - clock.now()) < timedelta(minutes=5) for t in times)
 
 
-def test_filter_by_user_and_by_action(actions, client):
+def test_filter_by_user_and_by_action(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     admin_id = user_id(client, admin)
     member = actions.user()
@@ -134,7 +134,7 @@ def test_filter_by_user_and_by_action(actions, client):
     assert events(client, admin, user="usr_nobody") == []
 
 
-def test_filter_by_time(actions, client):
+def test_filter_by_time(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     actions.invite()
     middle = clock.now() + timedelta(minutes=30)
@@ -167,7 +167,9 @@ def test_filter_by_time(actions, client):
     assert window == everything
 
 
-def test_cursor_pagination_walks_every_event_once(actions, client):
+def test_cursor_pagination_walks_every_event_once(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     for _ in range(3):
         actions.invite()
@@ -194,7 +196,9 @@ def test_cursor_pagination_walks_every_event_once(actions, client):
     assert len(set(seen)) == len(seen)
 
 
-def test_the_audit_log_is_for_administrators_only(server, actions, client):
+def test_the_audit_log_is_for_administrators_only(
+    server: LiveServer, actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     member = actions.user()
     error(client.get(AUDIT, headers=member.bearer), 403, "forbidden")

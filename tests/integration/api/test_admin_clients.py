@@ -1,14 +1,20 @@
 """``/api/v1/admin/clients``: administrators list, create and delete OAuth
 clients; deleting one revokes everything it holds."""
 
+from typing import Any
+
 import httpx
 import pytest
 
+from tests.support.actions import Actions
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.oauth import audit_events, discover, oauth_client
 
 
-def test_create_list_delete(server, actions, database_url):
+def test_create_list_delete(
+    server: LiveServer, actions: Actions, database_url: str
+) -> None:
     admin = actions.admin()
     created = actions.make_client(
         redirect_uris=["https://app.example.com/callback"], scope="openid read"
@@ -39,7 +45,9 @@ def test_create_list_delete(server, actions, database_url):
     assert created["client_secret"] not in str(audit_events(database_url))
 
 
-def test_deleting_a_client_kills_its_tokens(server, actions):
+def test_deleting_a_client_kills_its_tokens(
+    server: LiveServer, actions: Actions
+) -> None:
     service = actions.make_client(grant_types=["client_credentials"])
     meta = discover(server.url)
     with oauth_client(meta, service["client_id"], service["client_secret"]) as client:
@@ -69,7 +77,7 @@ def test_deleting_a_client_kills_its_tokens(server, actions):
     error(refused, 401, "invalid_client")
 
 
-def test_only_admins(server, actions):
+def test_only_admins(server: LiveServer, actions: Actions) -> None:
     user = actions.user()
     response = actions.client.get("/api/v1/admin/clients", headers=user.bearer)
     error(response, 403, "forbidden")
@@ -95,7 +103,7 @@ def test_only_admins(server, actions):
         ({"redirect_uris": "https://x.example/cb"}, "invalid_request"),
     ],
 )
-def test_refused_clients(actions, body, code):
+def test_refused_clients(actions: Actions, body: dict[str, Any], code: str) -> None:
     response = actions.client.post(
         "/api/v1/admin/clients",
         headers=actions.admin().bearer,

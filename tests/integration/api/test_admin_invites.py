@@ -3,11 +3,15 @@ invites; the code is shown once and never stored."""
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
 
 from authgate.util import clock
 from tests.support import db
-from tests.support.actions import random_name
+from tests.support.actions import Actions, Login, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 INVITES = "/api/v1/admin/invites"
 DAY = 86_400
@@ -17,13 +21,13 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def statuses(client, admin) -> dict[str, str]:
+def statuses(client: httpx.Client, admin: Login) -> dict[str, str]:
     response = client.get(INVITES, headers=admin.bearer)
     assert response.status_code == 200, response.text
     return {item["id"]: item["status"] for item in response.json()["items"]}
 
 
-def test_create_an_invite(actions, client):
+def test_create_an_invite(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     response = client.post(INVITES, headers=admin.bearer, json={"expires_in_days": 7})
     assert response.status_code == 201, response.text
@@ -46,6 +50,7 @@ def test_create_an_invite(actions, client):
     expected = clock.now() + timedelta(days=3)
     assert abs(at(camel.json()["expires_at"]) - expected) < timedelta(minutes=1)
 
+    days: object
     for days in (1, 365):
         response = client.post(
             INVITES, headers=admin.bearer, json={"expires_in_days": days}
@@ -59,7 +64,9 @@ def test_create_an_invite(actions, client):
     assert len(statuses(client, admin)) == 6  # only the valid ones were made
 
 
-def test_listing_shows_each_invite_status(actions, client):
+def test_listing_shows_each_invite_status(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     me = client.get("/api/v1/me", headers=admin.bearer).json()
 
@@ -108,7 +115,9 @@ def test_listing_shows_each_invite_status(actions, client):
     }
 
 
-def test_invites_are_for_administrators_only(server, actions, client):
+def test_invites_are_for_administrators_only(
+    server: LiveServer, actions: Actions, client: httpx.Client
+) -> None:
     user = actions.user()  # used one invite
     assert actions.invite()
     admin = actions.admin()
@@ -118,7 +127,7 @@ def test_invites_are_for_administrators_only(server, actions, client):
         ("GET", INVITES),
         ("DELETE", f"{INVITES}/{unused}"),
     ):
-        body = {"json": {}} if method == "POST" else {}
+        body: dict[str, Any] = {"json": {}} if method == "POST" else {}
         with server.client() as anonymous:
             error(anonymous.request(method, path, **body), 401, "unauthenticated")
         error(
@@ -128,7 +137,7 @@ def test_invites_are_for_administrators_only(server, actions, client):
     assert sorted(statuses(client, admin).values()) == ["unused", "used"]
 
 
-def test_the_invite_code_is_never_stored(actions, database_url):
+def test_the_invite_code_is_never_stored(actions: Actions, database_url: str) -> None:
     used = actions.invite()
     unused = actions.invite()
     assert actions.register(random_name(), invite_code=used).status_code == 201

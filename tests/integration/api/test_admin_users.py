@@ -55,7 +55,7 @@ def me(http: httpx.Client, login: Login) -> httpx.Response:
     return http.get("/api/v1/me", headers=login.bearer)
 
 
-def test_create_then_get_an_account(actions: Actions, client: httpx.Client):
+def test_create_then_get_an_account(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     admin_id = me(client, admin).json()["id"]
     name = random_name()
@@ -86,7 +86,7 @@ def test_create_then_get_an_account(actions: Actions, client: httpx.Client):
 
 def test_create_refuses_bad_input_and_writes_nothing(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     taken = create(client, admin)["username"]
     tag = random_name("bad")
@@ -114,7 +114,7 @@ def test_create_refuses_bad_input_and_writes_nothing(
     assert len(audit(client, admin, "user.created")) == 2  # the admin, `taken`
 
 
-def test_search_and_pages(actions: Actions, client: httpx.Client):
+def test_search_and_pages(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     tag = random_name("find")
     made = [create(client, admin, username=f"{tag}-{i}") for i in range(5)]
@@ -156,7 +156,7 @@ def test_search_and_pages(actions: Actions, client: httpx.Client):
 
 def test_disable_refuses_every_credential_at_once(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     user = actions.user()
     user_id = me(client, user).json()["id"]
@@ -194,7 +194,7 @@ def test_disable_refuses_every_credential_at_once(
 
 def test_grant_and_revoke_admin_hold_from_the_next_request(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     user = actions.user()
     user_id = me(client, user).json()["id"]
@@ -219,7 +219,7 @@ def test_grant_and_revoke_admin_hold_from_the_next_request(
     ]
 
 
-def test_the_last_active_admin_stays(actions: Actions, client: httpx.Client):
+def test_the_last_active_admin_stays(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     admin_id = me(client, admin).json()["id"]
     path = f"{USERS}/{admin_id}"
@@ -253,10 +253,11 @@ def test_the_last_active_admin_stays(actions: Actions, client: httpx.Client):
     )
 
 
-def test_change_refuses_bad_input(actions: Actions, client: httpx.Client):
+def test_change_refuses_bad_input(actions: Actions, client: httpx.Client) -> None:
     admin = actions.admin()
     target = create(client, admin)
     path = f"{USERS}/{target['id']}"
+    body: object
     for body in (
         {},
         {"is_admin": None},
@@ -279,7 +280,9 @@ def test_change_refuses_bad_input(actions: Actions, client: httpx.Client):
     error(client.get(f"{USERS}/{'x' * 65}", headers=admin.bearer), 400)
 
 
-def test_reset_password_ends_the_sessions(actions: Actions, client: httpx.Client):
+def test_reset_password_ends_the_sessions(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     user = actions.user()
     user_id = me(client, user).json()["id"]
@@ -315,7 +318,7 @@ def test_reset_password_ends_the_sessions(actions: Actions, client: httpx.Client
 
 def test_only_administrators_with_write_access(
     server: LiveServer, actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     target = create(client, admin)
     user = actions.user()
@@ -363,7 +366,9 @@ def test_only_administrators_with_write_access(
     assert len(audit(client, admin, "user.created")) == 3  # admin, target, user
 
 
-def test_text_no_database_holds_is_refused(actions: Actions, client: httpx.Client):
+def test_text_no_database_holds_is_refused(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     for params in ({"q": "a\x00b"}, {"cursor": "a\x00b"}):
         error(client.get(USERS, headers=admin.bearer, params=params), 400)

@@ -4,16 +4,20 @@ when the operator allows it, redacted from the logs), revoked at once."""
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 from uvicorn.logging import AccessFormatter
 
 from authgate.util import clock, redact, tokens
-from tests.support.actions import Actions
+from tests.conftest import MakeSettings
+from tests.support.actions import Actions, Login
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 #: For checks of the HTTP layer and settings alone; whatever touches storage
 #: runs on both databases.
@@ -32,13 +36,13 @@ KEY_FIELDS = {
 }
 
 
-def listed(actions: Actions, login) -> list[dict]:
+def listed(actions: Actions, login: Login) -> list[dict[str, Any]]:
     response = actions.client.get("/api/v1/api-keys", headers=login.bearer)
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
 
 
-def test_create_returns_the_secret_once(actions, client):
+def test_create_returns_the_secret_once(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     response = client.post(
         "/api/v1/api-keys",
@@ -72,7 +76,9 @@ def test_create_returns_the_secret_once(actions, client):
 
 
 @SQLITE_ONLY
-def test_permission_defaults_to_read_and_is_checked(actions, client):
+def test_permission_defaults_to_read_and_is_checked(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     assert actions.make_key(alice)["permission"] == "read"
     for permission in ("admin", "", "READ"):
@@ -85,7 +91,7 @@ def test_permission_defaults_to_read_and_is_checked(actions, client):
     assert len(listed(actions, alice)) == 1
 
 
-def test_an_expiry_only_when_asked(actions, client):
+def test_an_expiry_only_when_asked(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     key = actions.make_key(alice, expires_in_days=10)
     expires = datetime.fromisoformat(key["expires_at"])
@@ -95,7 +101,9 @@ def test_an_expiry_only_when_asked(actions, client):
     assert "expired" in error(response, 401, "invalid_token")["error_description"]
 
 
-def test_a_read_key_can_look_but_not_touch(actions, client):
+def test_a_read_key_can_look_but_not_touch(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     reader = actions.make_key(alice, permission="read")
     headers = Actions.bearer(reader["token"])
@@ -125,7 +133,7 @@ def test_a_read_key_can_look_but_not_touch(actions, client):
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
-def test_a_write_key_can_write(actions, client):
+def test_a_write_key_can_write(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     writer = actions.make_key(alice, permission="write")
     response = client.post(
@@ -139,7 +147,9 @@ def test_a_write_key_can_write(actions, client):
 
 
 @SQLITE_ONLY
-def test_accepted_as_bearer_and_x_api_key_not_in_the_query(server, actions):
+def test_accepted_as_bearer_and_x_api_key_not_in_the_query(
+    server: LiveServer, actions: Actions
+) -> None:
     alice = actions.user()
     key = actions.make_key(alice)
     with server.client() as fresh:  # no session cookie in the jar
@@ -155,7 +165,9 @@ def test_accepted_as_bearer_and_x_api_key_not_in_the_query(server, actions):
 
 
 @SQLITE_ONLY
-def test_the_query_parameter_only_when_allowed(start_server):
+def test_the_query_parameter_only_when_allowed(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(allow_query_api_keys=True)
     with server.client() as http:
         actions = Actions(http)
@@ -204,7 +216,9 @@ def access_log() -> Iterator[Capture]:
 
 
 @SQLITE_ONLY
-def test_a_query_key_never_reaches_the_access_log(start_server):
+def test_a_query_key_never_reaches_the_access_log(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(allow_query_api_keys=True)
     with server.client() as http:
         actions = Actions(http)
@@ -231,7 +245,7 @@ def test_a_query_key_never_reaches_the_access_log(start_server):
 
 
 @SQLITE_ONLY
-def test_create_app_installs_the_redacting_filter(make_settings):
+def test_create_app_installs_the_redacting_filter(make_settings: MakeSettings) -> None:
     from authgate.app import create_app
 
     names = ("uvicorn.access", "uvicorn.error", "authgate")
@@ -257,7 +271,9 @@ def test_create_app_installs_the_redacting_filter(make_settings):
                 logger.addFilter(found)
 
 
-def test_revoked_key_fails_on_the_very_next_request(actions, client):
+def test_revoked_key_fails_on_the_very_next_request(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     key = actions.make_key(alice, permission="write")
     headers = {"X-API-Key": key["token"]}
@@ -270,7 +286,7 @@ def test_revoked_key_fails_on_the_very_next_request(actions, client):
     assert listed(actions, alice) == []
 
 
-def test_a_write_key_can_revoke_itself(actions, client):
+def test_a_write_key_can_revoke_itself(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     key = actions.make_key(alice, permission="write")
     headers = Actions.bearer(key["token"])
@@ -279,7 +295,9 @@ def test_a_write_key_can_revoke_itself(actions, client):
     error(client.get("/api/v1/me", headers=headers), 401, "invalid_token")
 
 
-def test_one_user_cannot_see_or_revoke_anothers_keys(actions, client):
+def test_one_user_cannot_see_or_revoke_anothers_keys(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice, bob = actions.user(), actions.user()
     alices = actions.make_key(alice, permission="write")
     alices_pat = actions.make_pat(alice)
@@ -303,7 +321,9 @@ def test_one_user_cannot_see_or_revoke_anothers_keys(actions, client):
     assert [k["id"] for k in listed(actions, alice)] == [alices["id"]]
 
 
-def test_create_revoke_and_use_after_revoke_are_audited(actions, client):
+def test_create_revoke_and_use_after_revoke_are_audited(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     key = actions.make_key(alice, permission="write", name="audited key")
     client.delete(f"/api/v1/api-keys/{key['id']}", headers=alice.bearer)

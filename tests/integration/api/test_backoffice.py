@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from authgate.guard import VerificationCache
+from tests.conftest import MakeSettings
 from tests.support.actions import Actions, Login
 from tests.support.asserts import error
 from tests.support.live import LiveServer
@@ -84,7 +85,7 @@ def refresh_status(rig: Rig, login: Login) -> int:
 
 
 @SQLITE_ONLY
-def test_without_the_setting_there_is_no_back_office(server):
+def test_without_the_setting_there_is_no_back_office(server: LiveServer) -> None:
     with server.client() as http:
         for path in ("/bo/users", "/bo/stats"):
             error(http.get(path, headers=BO), 404)
@@ -92,14 +93,14 @@ def test_without_the_setting_there_is_no_back_office(server):
 
 
 @SQLITE_ONLY
-def test_a_short_key_is_refused_at_start(make_settings):
+def test_a_short_key_is_refused_at_start(make_settings: MakeSettings) -> None:
     with pytest.raises(ValidationError, match="at least 32 characters"):
         make_settings(backoffice_api_key="k" * 31)
     assert make_settings(backoffice_api_key="k" * 32).backoffice_api_key
 
 
 @SQLITE_ONLY
-def test_only_the_key_opens_it(rig):
+def test_only_the_key_opens_it(rig: Rig) -> None:
     login = rig.actions.user()
     pat = rig.actions.make_pat(login)["token"]
     key = rig.actions.make_key(login, permission="write")["token"]
@@ -125,7 +126,7 @@ def test_only_the_key_opens_it(rig):
 
 
 @SQLITE_ONLY
-def test_the_key_never_opens_the_api(rig):
+def test_the_key_never_opens_the_api(rig: Rig) -> None:
     rig.actions.user()
     for path in ("/api/v1/me", "/api/v1/sessions", "/api/v1/admin/audit"):
         response = rig.bo("GET", path)
@@ -134,7 +135,7 @@ def test_the_key_never_opens_the_api(rig):
         error(fresh.get("/api/v1/me", headers={"X-API-Key": BO_KEY}), 401)
 
 
-def test_users_are_listed_with_what_they_hold(rig):
+def test_users_are_listed_with_what_they_hold(rig: Rig) -> None:
     held = holdings(rig)
     rig.actions.make_pat(held.login)
     response = rig.bo("GET", "/bo/users")
@@ -162,7 +163,7 @@ def test_users_are_listed_with_what_they_hold(rig):
     assert after["items"][0]["id"] != first["items"][0]["id"]
 
 
-def test_stats_count_the_instance(rig):
+def test_stats_count_the_instance(rig: Rig) -> None:
     held = holdings(rig)
     rig.actions.make_key(held.login)
     stats = rig.bo("GET", "/bo/stats").json()
@@ -178,7 +179,7 @@ def test_stats_count_the_instance(rig):
     assert rig.bo("GET", "/bo/stats").json()["disabled_users"] == 1
 
 
-def test_disabling_a_user_stops_everything_at_once(rig):
+def test_disabling_a_user_stops_everything_at_once(rig: Rig) -> None:
     held = holdings(rig)
     bystander = holdings(rig)
     cache: VerificationCache = rig.server.app.state.services.cache
@@ -208,19 +209,19 @@ def test_disabling_a_user_stops_everything_at_once(rig):
 
     response = rig.bo("POST", f"/bo/users/{held.user_id}/enable")
     assert response.json() == {"id": held.user_id, "status": "enabled"}
-    assert rig.actions.login(held.login.username)
+    rig.actions.login(held.login.username)  # signs in again
     # Disabling ended every login for good (sessions, their JWTs and refresh
     # tokens); PATs and API keys are revoke-credentials' to end, so they
     # work again.
-    headers = held.headers()
-    assert rig.http.get("/api/v1/me", headers=headers.pop("jwt")).status_code == 401
+    by_kind = held.headers()
+    assert rig.http.get("/api/v1/me", headers=by_kind.pop("jwt")).status_code == 401
     assert cookie_status(rig, held.login) == 401
     assert refresh_status(rig, held.login) == 401
-    for kind, kept in headers.items():
+    for kind, kept in by_kind.items():
         assert rig.http.get("/api/v1/me", headers=kept).status_code == 200, kind
 
 
-def test_revoking_every_credential_of_a_user(rig):
+def test_revoking_every_credential_of_a_user(rig: Rig) -> None:
     held = holdings(rig)
     other_session = rig.actions.login(held.login.username)
     bystander = holdings(rig)
@@ -257,13 +258,13 @@ def test_revoking_every_credential_of_a_user(rig):
     assert held.key not in str(audit)
 
 
-def test_unknown_users_are_not_found(rig):
+def test_unknown_users_are_not_found(rig: Rig) -> None:
     rig.actions.user()
     for action in ("disable", "enable", "revoke-credentials"):
         error(rig.bo("POST", f"/bo/users/usr_doesnotexist/{action}"), 404, "not_found")
 
 
-def test_disable_and_enable_are_audited(rig):
+def test_disable_and_enable_are_audited(rig: Rig) -> None:
     held = holdings(rig)
     rig.bo("POST", f"/bo/users/{held.user_id}/disable")
     rig.bo("POST", f"/bo/users/{held.user_id}/enable")

@@ -62,7 +62,9 @@ def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def test_a_cached_credential_costs_no_database_round_trip(server, actions, kind):
+def test_a_cached_credential_costs_no_database_round_trip(
+    server: LiveServer, actions: Actions, kind: str
+) -> None:
     alice = actions.user()
     secret = make(actions, alice, kind)["token"]
     headers = Actions.bearer(secret)
@@ -84,7 +86,9 @@ def test_a_cached_credential_costs_no_database_round_trip(server, actions, kind)
     assert response.json()["username"] == alice.username
 
 
-def test_revocation_evicts_at_once(server, actions, kind):
+def test_revocation_evicts_at_once(
+    server: LiveServer, actions: Actions, kind: str
+) -> None:
     alice = actions.user()
     made = make(actions, alice, kind)
     headers = Actions.bearer(made["token"])
@@ -100,7 +104,9 @@ def test_revocation_evicts_at_once(server, actions, kind):
     assert cache(server).get(key) is None  # refusals are not cached
 
 
-def test_last_used_is_written_at_most_once_a_minute(server, actions, kind):
+def test_last_used_is_written_at_most_once_a_minute(
+    server: LiveServer, actions: Actions, kind: str
+) -> None:
     alice = actions.user()
     made = make(actions, alice, kind)
     headers = Actions.bearer(made["token"])

@@ -56,7 +56,7 @@ def when(text: str) -> datetime:
 
 def test_a_pat_reaches_admin_endpoints_only_with_the_admin_scope(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     plain = bearer(pat(client, admin.bearer))
     for path in ADMIN_GETS:
@@ -74,14 +74,14 @@ def test_a_pat_reaches_admin_endpoints_only_with_the_admin_scope(
 
 def test_a_token_asked_without_scopes_never_gets_admin(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     created = pat(client, actions.admin().bearer)
     assert created.json()["scopes"] == ["read", "write"]
 
 
 def test_only_an_administrator_gives_the_admin_scope(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin, user = actions.admin(), actions.user()
     refused = pat(client, user.bearer, scopes=["read", "admin"])
     error(refused, 403, "forbidden")
@@ -97,7 +97,7 @@ def test_only_an_administrator_gives_the_admin_scope(
 
 def test_an_admin_token_is_no_admin_once_its_person_is_not(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin, other = actions.admin(), actions.user()
     other_id = client.get("/api/v1/me", headers=other.bearer).json()["id"]
     promoted = client.patch(
@@ -115,7 +115,9 @@ def test_an_admin_token_is_no_admin_once_its_person_is_not(
     error(client.get("/api/v1/admin/users", headers=token), 403, "forbidden")
 
 
-def test_api_keys_never_reach_admin_endpoints(actions: Actions, client: httpx.Client):
+def test_api_keys_never_reach_admin_endpoints(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     for permission in ("read", "write"):
         headers = bearer(key(client, admin.bearer, permission=permission))
@@ -129,7 +131,7 @@ def test_api_keys_never_reach_admin_endpoints(actions: Actions, client: httpx.Cl
 
 def test_an_api_key_made_with_a_one_day_pat_ends_with_it(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     created = pat(client, admin.bearer, days=1)
     short = bearer(created)
@@ -152,7 +154,7 @@ def test_an_api_key_made_with_a_one_day_pat_ends_with_it(
 
 def test_an_api_key_has_no_more_permission_than_its_pat(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     user = actions.user()
     write_only = bearer(pat(client, user.bearer, scopes=["write"]))
     # A key's permission is read, or read and write: both need read.
@@ -167,7 +169,7 @@ def test_an_api_key_has_no_more_permission_than_its_pat(
 
 def test_a_read_only_credential_creates_nothing(
     server: LiveServer, actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     org = actions.make_org(admin)["id"]
     readers = [
@@ -200,7 +202,7 @@ def test_a_read_only_credential_creates_nothing(
 
 def test_api_keys_create_and_change_nothing_of_the_account(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     owner, member = actions.user(), actions.person()
     org = actions.make_org(owner)["id"]
     invite = actions.org_invite(owner, org, "someone@example.com")
@@ -228,7 +230,7 @@ def test_api_keys_create_and_change_nothing_of_the_account(
 
 def test_a_client_credentials_token_is_refused_with_403_not_500(
     server: LiveServer, actions: Actions, client: httpx.Client
-):
+) -> None:
     service = actions.make_client(
         grant_types=["client_credentials"], scope="read write admin"
     )
@@ -255,7 +257,7 @@ def test_a_client_credentials_token_is_refused_with_403_not_500(
 
 def test_first_party_sign_ins_do_everything(
     server: LiveServer, actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     refreshed = client.post(
         "/api/v1/auth/refresh", json={"refresh_token": admin.refresh_token}
@@ -306,7 +308,7 @@ def everything(http: httpx.Client, actions: Actions, headers: dict[str, str]) ->
 
 def test_registering_a_client_with_a_bearer_needs_write(
     actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     confidential = {
         "client_name": "Registered by a token",
@@ -334,7 +336,7 @@ def test_registering_a_client_with_a_bearer_needs_write(
 
 def test_a_bearer_token_never_reaches_a_page(
     server: LiveServer, actions: Actions, client: httpx.Client
-):
+) -> None:
     admin = actions.admin()
     token = admin.bearer
     with server.client() as fresh:  # no cookie in its jar

@@ -2,9 +2,10 @@
 must come from our own origin and carry the CSRF token; other credentials
 need neither."""
 
+import httpx
 import pytest
 
-from tests.support.actions import Login
+from tests.support.actions import Actions, Login
 from tests.support.asserts import error
 from tests.support.live import LiveServer
 
@@ -12,11 +13,11 @@ INVITES = "/api/v1/admin/invites"
 
 
 @pytest.fixture
-def admin(actions) -> Login:
+def admin(actions: Actions) -> Login:
     return actions.admin()
 
 
-def browser(server: LiveServer, signed_in: Login, **headers: str):
+def browser(server: LiveServer, signed_in: Login, **headers: str) -> httpx.Client:
     """A client holding only the admin's cookies, as a browser would."""
     http = server.client(headers=headers)
     http.cookies.set("ag_session", signed_in.cookies["ag_session"])
@@ -24,7 +25,9 @@ def browser(server: LiveServer, signed_in: Login, **headers: str):
     return http
 
 
-def test_unsafe_cookie_requests_need_our_origin_and_the_token(server, actions, admin):
+def test_unsafe_cookie_requests_need_our_origin_and_the_token(
+    server: LiveServer, actions: Actions, admin: Login
+) -> None:
     token = admin.body["csrf_token"]
     assert admin.cookies["ag_csrf"] == token  # the page's script reads it there
     other_session = actions.login(admin.username).body["csrf_token"]
@@ -60,7 +63,7 @@ def test_unsafe_cookie_requests_need_our_origin_and_the_token(server, actions, a
         assert http.post(INVITES, json={}).status_code == 201
 
 
-def test_bearer_requests_need_no_csrf_token(server, admin):
+def test_bearer_requests_need_no_csrf_token(server: LiveServer, admin: Login) -> None:
     with server.client(headers=admin.bearer) as http:
         assert http.post(INVITES, json={}).status_code == 201
     # Even with the session cookie beside it, the bearer token decides.

@@ -1,9 +1,22 @@
 """Credentials made with credentials: a leaked token must not become a
 longer-lived or stronger one, and only API keys may travel in a URL."""
 
+from collections.abc import Callable
+from typing import Any
 
-def _pat(client, headers, days, scopes=None):
-    body = {
+import httpx
+
+from tests.support.actions import Actions
+from tests.support.live import LiveServer
+
+
+def _pat(
+    client: httpx.Client,
+    headers: dict[str, str],
+    days: int,
+    scopes: list[str] | None = None,
+) -> httpx.Response:
+    body: dict[str, Any] = {
         "name": "t",
         "expires_in_days": days,
         **({"scopes": scopes} if scopes else {}),
@@ -11,7 +24,9 @@ def _pat(client, headers, days, scopes=None):
     return client.post("/api/v1/access-tokens", headers=headers, json=body)
 
 
-def test_a_token_cannot_make_a_longer_lived_token(actions, client):
+def test_a_token_cannot_make_a_longer_lived_token(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     short = _pat(client, admin.bearer, 1).json()["token"]
     with_short = {"Authorization": f"Bearer {short}"}
@@ -25,7 +40,9 @@ def test_a_token_cannot_make_a_longer_lived_token(actions, client):
     assert made.json()["expires_at"] <= ceiling
 
 
-def test_a_token_cannot_widen_its_scopes(actions, client):
+def test_a_token_cannot_widen_its_scopes(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     # A read-only token cannot write at all; a write-only subset is the ceiling.
     writer = _pat(client, admin.bearer, 5, ["write"]).json()["token"]
@@ -34,7 +51,9 @@ def test_a_token_cannot_widen_its_scopes(actions, client):
     assert _pat(client, headers, 1, ["write"]).status_code == 201
 
 
-def test_an_api_key_makes_no_credentials(actions, client):
+def test_an_api_key_makes_no_credentials(
+    actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     key = client.post(
         "/api/v1/api-keys",
@@ -47,7 +66,9 @@ def test_an_api_key_makes_no_credentials(actions, client):
     assert made.status_code == 403
 
 
-def test_only_api_keys_travel_in_the_query(start_server):
+def test_only_api_keys_travel_in_the_query(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(allow_query_api_keys=True)
     with server.client() as client:
         from tests.support.actions import Actions

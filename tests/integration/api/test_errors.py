@@ -5,15 +5,17 @@ status, never a stack trace, and leaves nothing half-written.
 traceback text or file paths on every response it is given."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import MakeSettings
 from tests.support import db
-from tests.support.actions import PASSWORD, random_name
+from tests.support.actions import PASSWORD, Actions, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
@@ -30,7 +32,7 @@ def post_json(http: httpx.Client, path: str, body: Any) -> httpx.Response:
 
 
 @pytest.fixture
-def open_client(start_server) -> Iterator[httpx.Client]:
+def open_client(start_server: Callable[..., LiveServer]) -> Iterator[httpx.Client]:
     """A client of a server where anyone may register (and failed sign-ins do
     not lock anyone out)."""
     server = start_server(allow_registration=True, max_login_attempts=1000)
@@ -38,7 +40,9 @@ def open_client(start_server) -> Iterator[httpx.Client]:
         yield http
 
 
-def test_a_body_that_is_not_a_json_object_is_400(open_client, database_url):
+def test_a_body_that_is_not_a_json_object_is_400(
+    open_client: httpx.Client, database_url: str
+) -> None:
     malformed = [
         b'{"username": "alice", "password": ',
         b"{username: alice}",
@@ -66,7 +70,9 @@ def test_a_body_that_is_not_a_json_object_is_400(open_client, database_url):
     assert db.count_users(database_url) == 0
 
 
-def test_wrong_missing_empty_or_huge_fields_are_400(open_client, database_url):
+def test_wrong_missing_empty_or_huge_fields_are_400(
+    open_client: httpx.Client, database_url: str
+) -> None:
     name = random_name()
     huge = "a" * 10_000
     credentials = [
@@ -97,7 +103,9 @@ def test_wrong_missing_empty_or_huge_fields_are_400(open_client, database_url):
     assert db.count_users(database_url) == 0
 
 
-def test_a_body_over_the_limit_is_413(start_server, database_url):
+def test_a_body_over_the_limit_is_413(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     server = start_server(max_body_bytes=2048, allow_registration=True)
     name = random_name()
     big = json.dumps({"username": name, "password": "p" * 3000}).encode()
@@ -132,7 +140,9 @@ ODD = {
 NOT_TEXT = ("\x00", "\ud800", "\udfff")
 
 
-def test_odd_unicode_is_a_4xx_never_a_500(open_client, database_url):
+def test_odd_unicode_is_a_4xx_never_a_500(
+    open_client: httpx.Client, database_url: str
+) -> None:
     for label, odd in ODD.items():
         for body in (
             {"username": f"ali{odd}ce", "password": PASSWORD},
@@ -174,7 +184,9 @@ def test_odd_unicode_is_a_4xx_never_a_500(open_client, database_url):
     assert response.status_code == 200, response.text
 
 
-def test_an_odd_invite_code_is_refused_not_a_500(actions, client, database_url):
+def test_an_odd_invite_code_is_refused_not_a_500(
+    actions: Actions, client: httpx.Client, database_url: str
+) -> None:
     actions.admin()
     for odd in ODD.values():
         for code in (odd, f"ag_inv_{odd}", f"{actions.invite()}{odd}"):
@@ -189,7 +201,9 @@ def test_an_odd_invite_code_is_refused_not_a_500(actions, client, database_url):
     assert db.count_users(database_url) == 1
 
 
-def test_nul_in_the_url_is_a_400_on_every_route(actions, client, database_url):
+def test_nul_in_the_url_is_a_400_on_every_route(
+    actions: Actions, client: httpx.Client, database_url: str
+) -> None:
     """PostgreSQL text cannot hold NUL: a path or query value carrying one
     would fail in the database. Refused at the edge instead, whatever route."""
     admin = actions.admin()
@@ -205,7 +219,9 @@ def test_nul_in_the_url_is_a_400_on_every_route(actions, client, database_url):
     assert client.get("/api/v1/admin/invites", headers=admin.bearer).status_code == 200
 
 
-def test_unknown_paths_wrong_methods_and_bad_credentials(actions, client):
+def test_unknown_paths_wrong_methods_and_bad_credentials(
+    actions: Actions, client: httpx.Client
+) -> None:
     for path in ("/nope", "/api/v1/nope", "/api/v2/me", "/api/v1/admin/invites/x/y"):
         error(client.get(path), 404, "not_found")
     for method, path in (
@@ -238,7 +254,9 @@ def test_unknown_paths_wrong_methods_and_bad_credentials(actions, client):
         error(response, status, code)
 
 
-def test_a_refused_registration_writes_nothing(actions, client, database_url):
+def test_a_refused_registration_writes_nothing(
+    actions: Actions, client: httpx.Client, database_url: str
+) -> None:
     admin = actions.admin()
     code = actions.invite()
     users = db.count_users(database_url)
@@ -274,7 +292,9 @@ def test_a_refused_registration_writes_nothing(actions, client, database_url):
     assert created_events() == 2
 
 
-def test_every_response_carries_the_security_headers(client, actions):
+def test_every_response_carries_the_security_headers(
+    client: httpx.Client, actions: Actions
+) -> None:
     login = actions.admin()
     for path, headers in (
         ("/healthz", {}),
@@ -293,7 +313,9 @@ def test_every_response_carries_the_security_headers(client, actions):
 
 
 @pytest.mark.anyio
-async def test_an_unexpected_exception_is_a_bare_500(make_settings, caplog):
+async def test_an_unexpected_exception_is_a_bare_500(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
     """A bug answers the documented shape with a fixed text: the exception's
     message and traceback go to the log, never to the caller."""
     import httpx

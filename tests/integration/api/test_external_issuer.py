@@ -86,7 +86,7 @@ def issuer(tmp_path: Path, sqlite_template: Path) -> Iterator[Issuer]:
     shutil.copy(sqlite_template, database)
 
     def make_app(url: str) -> Any:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             data_dir=database.parent / "data",
             database_url=f"sqlite+aiosqlite:///{database}",
@@ -156,7 +156,9 @@ def refused(response: httpx.Response) -> None:
     error(response, 401, "invalid_token")
 
 
-def test_the_issuers_token_acts_as_the_linked_account(downstream, issuer):
+def test_the_issuers_token_acts_as_the_linked_account(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream()
     account = link(server, issuer)
     # What the person's mobile app holds after signing in at the issuer.
@@ -169,8 +171,8 @@ def test_the_issuers_token_acts_as_the_linked_account(downstream, issuer):
 
 
 def test_an_unknown_subject_is_refused_and_no_account_made(
-    downstream, issuer, database_url
-):
+    downstream: Callable[..., LiveServer], issuer: Issuer, database_url: str
+) -> None:
     server = downstream()
     stranger = issuer.actions.user()  # has an account at the issuer only
     # Not even as the first account, which a sign-in would make an admin.
@@ -182,8 +184,8 @@ def test_an_unknown_subject_is_refused_and_no_account_made(
 
 
 def test_an_unknown_subject_signs_up_when_registration_is_open(
-    downstream, issuer, database_url
-):
+    downstream: Callable[..., LiveServer], issuer: Issuer, database_url: str
+) -> None:
     server = downstream(allow_registration=True)
     users = db.count_users(database_url)
     first = me(server, issuer.person.access_token)
@@ -196,7 +198,9 @@ def test_an_unknown_subject_signs_up_when_registration_is_open(
     assert db.count_users(database_url) == users + 1
 
 
-def test_a_token_for_the_mcp_server_is_refused(downstream, issuer):
+def test_a_token_for_the_mcp_server_is_refused(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream()
     link(server, issuer)
     subject = subject_of(issuer.person)
@@ -205,7 +209,9 @@ def test_a_token_for_the_mcp_server_is_refused(downstream, issuer):
     assert me(server, issuer.mint(subject)).status_code == 200
 
 
-def test_expired_and_not_yet_valid_tokens(downstream, issuer):
+def test_expired_and_not_yet_valid_tokens(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream()
     link(server, issuer)
     subject = subject_of(issuer.person)
@@ -214,7 +220,9 @@ def test_expired_and_not_yet_valid_tokens(downstream, issuer):
     refused(me(server, issuer.mint(subject, extra={"nbf": later})))
 
 
-def test_a_token_signed_with_another_key_is_refused(downstream, issuer):
+def test_a_token_signed_with_another_key_is_refused(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream()
     link(server, issuer)
     subject = subject_of(issuer.person)
@@ -231,7 +239,9 @@ def test_a_token_signed_with_another_key_is_refused(downstream, issuer):
     refused(me(server, forged))
 
 
-def test_an_audience_list_admits_only_its_audiences(downstream, issuer):
+def test_an_audience_list_admits_only_its_audiences(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream(api_oauth_audiences=[API])
     link(server, issuer)
     subject = subject_of(issuer.person)
@@ -253,7 +263,9 @@ def id_token(issuer: Issuer, subject: str, **extra: Any) -> str:
     return issue_id_token(ring, **values)
 
 
-def test_id_tokens_are_refused(downstream, issuer):
+def test_id_tokens_are_refused(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream()
     link(server, issuer)
     subject = subject_of(issuer.person)
@@ -266,7 +278,9 @@ def test_id_tokens_are_refused(downstream, issuer):
     assert me(server, issuer.mint(subject)).status_code == 200
 
 
-def test_with_audiences_a_jwt_typed_token_passes_but_no_id_token(downstream, issuer):
+def test_with_audiences_a_jwt_typed_token_passes_but_no_id_token(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream(api_oauth_audiences=[API])
     link(server, issuer)
     subject = subject_of(issuer.person)
@@ -277,7 +291,9 @@ def test_with_audiences_a_jwt_typed_token_passes_but_no_id_token(downstream, iss
     refused(me(server, id_token(issuer, subject, claims={"c_hash": "x"})))
 
 
-def test_an_external_token_is_never_an_administrators(downstream, issuer):
+def test_an_external_token_is_never_an_administrators(
+    downstream: Callable[..., LiveServer], issuer: Issuer
+) -> None:
     server = downstream()
     account = link(server, issuer)
     assert account["is_admin"]  # the first account here

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from authgate.app import create_app
+from tests.conftest import MakeSettings
 from tests.support.actions import PASSWORD, random_name
 
 pytestmark = [
@@ -21,7 +22,7 @@ URL = "https://auth.example.test"
 
 
 @pytest.fixture
-async def https(make_settings) -> AsyncIterator[httpx.AsyncClient]:
+async def https(make_settings: MakeSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(public_url=URL), migrate=False)
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -62,7 +63,9 @@ async def sign_in(http: httpx.AsyncClient) -> httpx.Response:
     return response
 
 
-async def test_api_cookies_are_host_cookies_and_only_they_are_read(https):
+async def test_api_cookies_are_host_cookies_and_only_they_are_read(
+    https: httpx.AsyncClient,
+) -> None:
     cookies = set_cookies(await sign_in(https))
     assert set(cookies) == {"__Host-ag_session", "__Host-ag_csrf", "__Host-ag_refresh"}
     for cookie in cookies.values():
@@ -100,7 +103,7 @@ async def test_api_cookies_are_host_cookies_and_only_they_are_read(https):
     assert (await https.get("/api/v1/me")).status_code == 401
 
 
-async def test_page_sign_in_uses_host_cookies(https):
+async def test_page_sign_in_uses_host_cookies(https: httpx.AsyncClient) -> None:
     name = random_name()
     registered = await https.post(
         "/api/v1/auth/register", json={"username": name, "password": PASSWORD}
@@ -138,7 +141,7 @@ async def test_page_sign_in_uses_host_cookies(https):
     assert (await https.get("/api/v1/me")).status_code == 401
 
 
-async def test_plain_names_on_http(make_settings):
+async def test_plain_names_on_http(make_settings: MakeSettings) -> None:
     app = create_app(make_settings(public_url="http://127.0.0.1:8000"), migrate=False)
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -4,12 +4,16 @@ host, so every request whose ``Host`` is not the public URL's host, a
 loopback name on a loopback bind, or one of ``AUTHGATE_ALLOWED_HOSTS`` is
 refused before anything runs."""
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 from pydantic import ValidationError
 
 from authgate.app import create_app
+from tests.conftest import MakeSettings
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -29,12 +33,14 @@ def refused(response: httpx.Response) -> None:
     error(response, 421, "misdirected_request")
 
 
-def test_a_rebound_host_name_is_refused_on_every_route(start_server):
+def test_a_rebound_host_name_is_refused_on_every_route(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(dev_login_enabled=True)
     port = server.url.rsplit(":", 1)[1]
     with server.client() as http:
         for host in REBOUND:
-            headers = {"Host": host.format(port=port).encode()}
+            headers = {b"Host": host.format(port=port).encode()}
             refused(http.post(DEV_LOGIN, json={"username": "x"}, headers=headers))
             for path in ("/metrics", "/healthz", "/login", "/api/v1/me", "/nowhere"):
                 refused(http.get(path, headers=headers))
@@ -47,7 +53,9 @@ def test_a_rebound_host_name_is_refused_on_every_route(start_server):
             assert signed_in.status_code == 200, (host, signed_in.text)
 
 
-def test_allowed_hosts_are_served_with_any_port(start_server):
+def test_allowed_hosts_are_served_with_any_port(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(allowed_hosts="auth.example, Other.Example")
     with server.client() as http:
         for host in ("auth.example", "auth.example:443", "other.example:8443"):
@@ -57,7 +65,7 @@ def test_allowed_hosts_are_served_with_any_port(start_server):
 
 
 @pytest.mark.anyio
-async def test_off_loopback_only_the_public_host(make_settings):
+async def test_off_loopback_only_the_public_host(make_settings: MakeSettings) -> None:
     settings = make_settings(
         host="0.0.0.0",  # noqa: S104 - a setting checked, nothing binds
         public_url="https://auth.example.test",
@@ -82,6 +90,8 @@ async def test_off_loopback_only_the_public_host(make_settings):
 @pytest.mark.parametrize(
     "value", ["http://auth.example", "auth.example:443", "auth.example/x", "::1"]
 )
-def test_allowed_hosts_are_bare_host_names(make_settings, value):
+def test_allowed_hosts_are_bare_host_names(
+    make_settings: MakeSettings, value: str
+) -> None:
     with pytest.raises(ValidationError, match="AUTHGATE_ALLOWED_HOSTS"):
         make_settings(allowed_hosts=[value])

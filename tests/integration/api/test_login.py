@@ -4,6 +4,7 @@ failure, lockout, timing, rehashing, rate limits, and the access token itself.""
 import re
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from authgate.util import clock
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 LOGIN = "/api/v1/auth/login"
 WRONG = "not the password, sorry"
@@ -46,7 +48,9 @@ def hash_parameters(password_hash: str) -> tuple[int, int]:
 # -- success: body and cookies
 
 
-def test_login_returns_tokens_and_sets_cookies(actions, client):
+def test_login_returns_tokens_and_sets_cookies(
+    actions: Actions, client: httpx.Client
+) -> None:
     name = random_name()
     assert actions.register(name).status_code == 201
     response = login(client, name, PASSWORD)
@@ -81,7 +85,9 @@ def test_login_returns_tokens_and_sets_cookies(actions, client):
     assert refresh["samesite"].lower() == "strict"
 
 
-def test_cookies_are_secure_when_configured(start_server):
+def test_cookies_are_secure_when_configured(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(cookie_secure=True)
     with server.client() as http:
         name = random_name()
@@ -94,7 +100,9 @@ def test_cookies_are_secure_when_configured(start_server):
         assert "secure" in cookies[name], name
 
 
-def test_cookies_are_secure_by_default_behind_an_https_public_url(start_server):
+def test_cookies_are_secure_by_default_behind_an_https_public_url(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(public_url="https://auth.example.test")
     with server.client() as http:
         name = random_name()
@@ -110,7 +118,9 @@ def test_cookies_are_secure_by_default_behind_an_https_public_url(start_server):
 # -- failures
 
 
-def test_every_failure_gives_the_same_answer(start_server):
+def test_every_failure_gives_the_same_answer(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(max_login_attempts=3)
     with server.client() as http:
         actions = Actions(http)
@@ -130,7 +140,9 @@ def test_every_failure_gives_the_same_answer(start_server):
         )
 
 
-def test_lockout_after_max_attempts_until_it_expires(actions, client):
+def test_lockout_after_max_attempts_until_it_expires(
+    actions: Actions, client: httpx.Client
+) -> None:
     name = random_name()
     assert actions.register(name).status_code == 201
     # Four failures (in any letter case: the counter is per normalised name)
@@ -152,7 +164,9 @@ def test_lockout_after_max_attempts_until_it_expires(actions, client):
     assert login(client, name, PASSWORD).status_code == 200
 
 
-def test_lockout_holds_across_instances(start_server):
+def test_lockout_holds_across_instances(
+    start_server: Callable[..., LiveServer],
+) -> None:
     first = start_server()
     second = start_server()  # the same database
     with first.client() as one, second.client() as two:
@@ -166,7 +180,9 @@ def test_lockout_holds_across_instances(start_server):
         error(login(two, name, PASSWORD), 401, "invalid_credentials")
 
 
-def test_unknown_user_costs_as_much_as_a_wrong_password(start_server):
+def test_unknown_user_costs_as_much_as_a_wrong_password(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(
         **OWASP_ARGON2, rate_limit_enabled=False, max_login_attempts=1000
     )
@@ -192,7 +208,9 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(start_server):
     assert 0.6 <= ratio <= 1.6, (ratio, wrong, unknown)
 
 
-def test_login_rehashes_a_password_with_old_parameters(start_server, database_url):
+def test_login_rehashes_a_password_with_old_parameters(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     old = start_server()  # argon2 time cost 1
     name = random_name()
     with old.client() as http:
@@ -211,7 +229,7 @@ def test_login_rehashes_a_password_with_old_parameters(start_server, database_ur
         assert db.user(database_url, name).password_hash == after
 
 
-def test_login_is_rate_limited_per_ip(start_server):
+def test_login_is_rate_limited_per_ip(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(rate_limit_enabled=True, login_rate_limit_per_minute=3)
     with server.client() as http:
         name = random_name()
@@ -223,7 +241,7 @@ def test_login_is_rate_limited_per_ip(start_server):
         assert 1 <= int(limited.headers["retry-after"]) <= 61
 
 
-def test_rate_limit_can_be_turned_off(start_server):
+def test_rate_limit_can_be_turned_off(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(rate_limit_enabled=False, login_rate_limit_per_minute=3)
     with server.client() as http:
         name = random_name()
@@ -247,7 +265,9 @@ def decode(token: str, jwks: dict[str, Any], issuer: str) -> dict[str, Any]:
     return claims
 
 
-def test_access_token_is_an_rfc9068_jwt(server, actions, client, database_url):
+def test_access_token_is_an_rfc9068_jwt(
+    server: LiveServer, actions: Actions, client: httpx.Client, database_url: str
+) -> None:
     first = actions.admin()
     jwks = client.get("/oauth/jwks").json()
     header = jwt.get_unverified_header(first.access_token)
@@ -278,7 +298,9 @@ def test_access_token_is_an_rfc9068_jwt(server, actions, client, database_url):
     assert again["sid"] != claims["sid"]
 
 
-def test_the_jwt_expiry_setting_is_honoured_and_enforced(start_server):
+def test_the_jwt_expiry_setting_is_honoured_and_enforced(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(jwt_expiry="5m")
     with server.client() as http:
         signed_in = Actions(http).admin()

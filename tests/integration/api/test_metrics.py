@@ -44,7 +44,9 @@ def moved(
     return count(scrape(http), name, **labels) - before
 
 
-def test_requests_are_counted_by_route_template(server: LiveServer, actions, client):
+def test_requests_are_counted_by_route_template(
+    server: LiveServer, actions: Actions, client: httpx.Client
+) -> None:
     admin = actions.admin()
     user_id = client.get("/api/v1/me", headers=admin.bearer).json()["id"]
     before = scrape(client)
@@ -90,7 +92,9 @@ def test_requests_are_counted_by_route_template(server: LiveServer, actions, cli
                 assert values["method"] in {"GET", "POST", "PATCH", "other"}, values
 
 
-def test_sign_ins_are_counted_by_outcome(start_server: Callable[..., LiveServer]):
+def test_sign_ins_are_counted_by_outcome(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(max_login_attempts=2)
     with server.client() as http:
         actions = Actions(http)
@@ -122,7 +126,9 @@ def test_sign_ins_are_counted_by_outcome(start_server: Callable[..., LiveServer]
     assert grew(audit, action="login.failed") == 4
 
 
-def test_tokens_are_counted_by_grant_type(actions: Actions, client: httpx.Client):
+def test_tokens_are_counted_by_grant_type(
+    actions: Actions, client: httpx.Client
+) -> None:
     user = actions.user()
     refresh = {"refresh_token": user.refresh_token}
 
@@ -156,7 +162,7 @@ def test_tokens_are_counted_by_grant_type(actions: Actions, client: httpx.Client
 
 def test_the_verification_cache_is_reported(
     server: LiveServer, actions: Actions, client: httpx.Client
-):
+) -> None:
     login = actions.login(actions.admin().username)  # a token never checked yet
 
     def me() -> None:
@@ -171,7 +177,7 @@ def test_the_verification_cache_is_reported(
         assert count(scrape(scraper), "authgate_verification_cache_entries") >= 1
 
 
-def test_the_token_guards_metrics(start_server: Callable[..., LiveServer]):
+def test_the_token_guards_metrics(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(metrics_token=TOKEN)
     with server.client() as http:
         for headers in (
@@ -197,7 +203,7 @@ def test_the_token_guards_metrics(start_server: Callable[..., LiveServer]):
 
 def test_without_a_token_only_from_this_machine(
     start_server: Callable[..., LiveServer],
-):
+) -> None:
     local = start_server()
     with local.client() as http:
         assert http.get("/metrics").status_code == 200

@@ -5,7 +5,7 @@ refusal with the error shape, never a 5xx."""
 import httpx
 import pytest
 
-from tests.support.actions import Login
+from tests.support.actions import Actions, Login
 from tests.support.live import LiveServer
 
 ODD = [
@@ -22,7 +22,7 @@ ODD = [
 
 
 @pytest.fixture
-def admin(actions) -> Login:
+def admin(actions: Actions) -> Login:
     return actions.admin()
 
 
@@ -32,12 +32,12 @@ def refusal(response: httpx.Response) -> None:
     assert set(response.json()) == {"error", "error_description"}, response.text
 
 
-def test_a_non_ascii_csrf_token_is_refused(server: LiveServer, admin: Login):
+def test_a_non_ascii_csrf_token_is_refused(server: LiveServer, admin: Login) -> None:
     with server.client(headers={"Origin": server.url}) as http:
         http.cookies.set("ag_session", admin.cookies["ag_session"])
         for value in ODD:
             answer = http.post(
-                "/api/v1/admin/invites", json={}, headers={"X-CSRF-Token": value}
+                "/api/v1/admin/invites", json={}, headers={b"X-CSRF-Token": value}
             )
             assert answer.status_code == 403, answer.text
             refusal(answer)
@@ -48,17 +48,17 @@ def test_a_non_ascii_csrf_token_is_refused(server: LiveServer, admin: Login):
 )
 def test_odd_credential_and_context_headers(
     server: LiveServer, admin: Login, header: str
-):
+) -> None:
     with server.client() as http:
         for value in ODD:
             for path in ("/api/v1/me", "/api/v1/orgs"):
-                headers = {header: value}
+                headers = {header.encode(): value}
                 if header == "Cookie":
-                    headers[header] = b"ag_session=" + value.replace(b" ", b"")
+                    headers[b"Cookie"] = b"ag_session=" + value.replace(b" ", b"")
                 if header == "X-Organization-Id":
-                    headers["Authorization"] = admin.bearer["Authorization"].encode()
+                    headers[b"Authorization"] = admin.bearer["Authorization"].encode()
                 refusal(http.get(path, headers=headers))
             posted = http.post(
-                "/api/v1/access-tokens", json={}, headers={header: value}
+                "/api/v1/access-tokens", json={}, headers={header.encode(): value}
             )
             refusal(posted)

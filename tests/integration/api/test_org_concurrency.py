@@ -6,6 +6,7 @@ together from warmed-up connections."""
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,13 +16,14 @@ from authgate.storage.repos.orgs import OrgRepo
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, Login, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.race import Request, race
 
 ROUNDS = 4
 
 
 @pytest.fixture
-def server(start_server):
+def server(start_server: Callable[..., LiveServer]) -> LiveServer:
     return start_server(rate_limit_enabled=False)
 
 
@@ -55,8 +57,8 @@ def members(client: httpx.Client, org: str, login: Login) -> dict[str, str]:
 
 
 def test_the_last_two_owners_stepping_down_at_once_leave_one(
-    actions, client, server, database_url
-):
+    actions: Actions, client: httpx.Client, server: LiveServer, database_url: str
+) -> None:
     for _ in range(ROUNDS):
         org, first, second = two_owners(actions)
         base = f"/api/v1/orgs/{org}/members"
@@ -78,8 +80,8 @@ def test_the_last_two_owners_stepping_down_at_once_leave_one(
 
 
 def test_the_last_two_owners_leaving_at_once_leave_one(
-    actions, client, server, database_url
-):
+    actions: Actions, client: httpx.Client, server: LiveServer, database_url: str
+) -> None:
     for _ in range(ROUNDS):
         org, first, second = two_owners(actions)
         base = f"/api/v1/orgs/{org}/members"
@@ -99,8 +101,8 @@ def test_the_last_two_owners_leaving_at_once_leave_one(
 
 
 def test_two_owners_demoting_each_other_at_once_leave_one(
-    actions, client, server, database_url
-):
+    actions: Actions, client: httpx.Client, server: LiveServer, database_url: str
+) -> None:
     """Whichever runs second is refused: either its owner was just demoted
     (403) or the other would be the last owner (409)."""
     for _ in range(ROUNDS):
@@ -119,8 +121,8 @@ def test_two_owners_demoting_each_other_at_once_leave_one(
 
 
 def test_an_invite_accepted_twice_at_once_makes_one_membership(
-    actions, client, server, database_url
-):
+    actions: Actions, client: httpx.Client, server: LiveServer, database_url: str
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     for _ in range(ROUNDS):
@@ -146,8 +148,8 @@ def test_an_invite_accepted_twice_at_once_makes_one_membership(
 
 
 def test_an_org_invite_registered_twice_at_once_makes_one_account(
-    start_server, database_url
-):
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     # Only where org invites make accounts (by default they do not).
     server = start_server(org_invites_create_accounts=True)
     with server.client() as client:
@@ -184,8 +186,11 @@ def test_an_org_invite_registered_twice_at_once_makes_one_account(
 
 
 def test_a_role_lost_while_waiting_for_the_lock_counts(
-    actions, client, server, monkeypatch
-):
+    actions: Actions,
+    client: httpx.Client,
+    server: LiveServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The actor's role is read again once the org is locked: an owner demoted
     by the request holding the lock may not go on to act as an owner."""
     original = OrgRepo.lock

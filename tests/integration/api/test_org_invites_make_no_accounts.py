@@ -3,18 +3,22 @@
 open or ``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` is set, so a member who may
 invite cannot bring in people no administrator admitted."""
 
+from collections.abc import Callable
+
+import httpx
 import pytest
 
 from tests.support import db
 from tests.support.actions import Actions, random_email, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_an_org_invite_creates_no_account_on_an_invite_only_instance(
-    actions, client, database_url
-):
+    actions: Actions, client: httpx.Client, database_url: str
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     stranger = random_email()
@@ -44,8 +48,8 @@ def test_an_org_invite_creates_no_account_on_an_invite_only_instance(
     "setting", [{"allow_registration": True}, {"org_invites_create_accounts": True}]
 )
 def test_open_registration_or_the_setting_let_it_create_the_account(
-    start_server, database_url, setting
-):
+    start_server: Callable[..., LiveServer], database_url: str, setting: dict[str, bool]
+) -> None:
     with start_server(**setting).client() as client:
         actions = Actions(client)
         owner = actions.user()

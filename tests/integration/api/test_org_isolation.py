@@ -4,6 +4,7 @@ org answers exactly like one that does not exist (404), a foreign org in
 ``X-Organization-Id`` is refused (403), and another person's tokens, keys and
 sessions are "not found"."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +13,11 @@ import pytest
 
 from tests.support.actions import Actions, Login, random_email
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 
 @pytest.fixture
-def server(start_server):
+def server(start_server: Callable[..., LiveServer]) -> LiveServer:
     return start_server(rate_limit_enabled=False)
 
 
@@ -89,7 +91,9 @@ def assert_b_untouched(client: httpx.Client, o: Orgs) -> None:
     assert [i["id"] for i in invites if i["status"] == "unused"] == [o.b_invite]
 
 
-def test_a_member_of_one_org_reaches_nothing_of_another(actions, client, two):
+def test_a_member_of_one_org_reaches_nothing_of_another(
+    actions: Actions, client: httpx.Client, two: Orgs
+) -> None:
     o = two
     credentials = {
         "jwt": o.alice.bearer,
@@ -126,7 +130,9 @@ def test_a_member_of_one_org_reaches_nothing_of_another(actions, client, two):
     assert all(k["org_id"] is None for k in keys + tokens["items"])
 
 
-def test_foreign_org_in_the_header_is_refused(actions, client, two):
+def test_foreign_org_in_the_header_is_refused(
+    actions: Actions, client: httpx.Client, two: Orgs
+) -> None:
     o = two
     pat = Actions.bearer(actions.make_pat(o.alice)["token"])
     key = Actions.bearer(actions.make_key(o.alice)["token"])
@@ -152,7 +158,9 @@ def test_foreign_org_in_the_header_is_refused(actions, client, two):
             assert response.json()["org_id"] == o.a["id"]
 
 
-def test_a_credential_bound_to_one_org_acts_in_no_other(actions, client, two):
+def test_a_credential_bound_to_one_org_acts_in_no_other(
+    actions: Actions, client: httpx.Client, two: Orgs
+) -> None:
     """Dave belongs to B and C; a key or token bound to C cannot act in B."""
     o = two
     dave = actions.org_member(o.bob, o.b["id"], "admin")
@@ -226,7 +234,9 @@ def assert_b_untouched_but_admin(client: httpx.Client, o: Orgs, admin: Login) ->
     }
 
 
-def test_other_peoples_tokens_keys_and_sessions_are_not_found(actions, client, two):
+def test_other_peoples_tokens_keys_and_sessions_are_not_found(
+    actions: Actions, client: httpx.Client, two: Orgs
+) -> None:
     o = two
     bob_pat = actions.make_pat(o.bob)
     bob_key = actions.make_key(o.bob, org=o.b["id"], permission="write")
@@ -259,7 +269,9 @@ def test_other_peoples_tokens_keys_and_sessions_are_not_found(actions, client, t
         assert me_with(client, headers)["id"] == o.bob_id
 
 
-def test_org_audit_shows_only_its_own_org(actions, client, two):
+def test_org_audit_shows_only_its_own_org(
+    actions: Actions, client: httpx.Client, two: Orgs
+) -> None:
     o = two
     actions.org_invite(o.alice, o.a["id"], random_email())
     base = f"/api/v1/orgs/{o.a['id']}/audit"
@@ -277,7 +289,9 @@ def test_org_audit_shows_only_its_own_org(actions, client, two):
     assert {"org.created", "invite.created"} <= actions_seen
 
 
-def test_instance_admins_read_every_orgs_audit_others_do_not(actions, client, two):
+def test_instance_admins_read_every_orgs_audit_others_do_not(
+    actions: Actions, client: httpx.Client, two: Orgs
+) -> None:
     o = two
     admin = actions.admin()
     response = client.get(

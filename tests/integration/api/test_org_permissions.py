@@ -20,6 +20,7 @@ import pytest
 from authgate.domain.permissions import TABLE, Action, Role, allowed, markdown_table
 from tests.support.actions import Actions, Login, random_email
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs" / "permissions.md"
@@ -41,7 +42,7 @@ Non-members are told the organization does not exist (`404`).
 
 
 @pytest.fixture
-def server(start_server):
+def server(start_server: Callable[..., LiveServer]) -> LiveServer:
     # Every world registers a few accounts: more than the per-IP limit allows.
     return start_server(rate_limit_enabled=False)
 
@@ -185,12 +186,14 @@ def check_denied_changed_nothing(client: httpx.Client, w: World) -> list[str]:
     return problems
 
 
-def test_every_action_has_an_endpoint_and_every_role_a_row():
+def test_every_action_has_an_endpoint_and_every_role_a_row() -> None:
     assert {action for _, _, action in CALLS} == set(Action)
     assert set(TABLE) == set(Role)
 
 
-def test_matrix_matches_the_permission_table(actions, client):
+def test_matrix_matches_the_permission_table(
+    actions: Actions, client: httpx.Client
+) -> None:
     creator = actions.user()
     mismatches: list[str] = []
     for by in ("id", "slug"):
@@ -226,7 +229,7 @@ def test_matrix_matches_the_permission_table(actions, client):
     assert not mismatches, "\n".join(mismatches)
 
 
-def test_allowed_calls_take_effect(actions, client):
+def test_allowed_calls_take_effect(actions: Actions, client: httpx.Client) -> None:
     """The matrix counts a 2xx as allowed; here the effects are real."""
     creator = actions.user()
     world = make_world(actions, creator, Role.ADMIN, "id")
@@ -253,7 +256,9 @@ def test_allowed_calls_take_effect(actions, client):
     error(client.get(owner_world.path(), headers=creator.bearer), 404, "not_found")
 
 
-def test_only_owners_grant_change_or_remove_the_owner_role(actions, client):
+def test_only_owners_grant_change_or_remove_the_owner_role(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     admin = actions.org_member(owner, org, "admin")
@@ -328,7 +333,9 @@ def test_only_owners_grant_change_or_remove_the_owner_role(actions, client):
     assert actions.org_invite(owner, org, random_email(), "owner")["code"]
 
 
-def test_the_last_owner_cannot_leave_or_be_demoted(actions, client):
+def test_the_last_owner_cannot_leave_or_be_demoted(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["slug"]
     admin = actions.org_member(owner, org, "admin")
@@ -357,7 +364,7 @@ def test_the_last_owner_cannot_leave_or_be_demoted(actions, client):
     error(client.get(base, headers=owner.bearer), 404, "not_found")
 
 
-def test_any_member_may_leave(actions, client):
+def test_any_member_may_leave(actions: Actions, client: httpx.Client) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     for role in ("admin", "member", "viewer"):
@@ -372,7 +379,9 @@ def test_any_member_may_leave(actions, client):
     assert [m["username"] for m in members.json()["items"]] == [owner.username]
 
 
-def test_a_read_only_credential_acts_as_a_viewer(actions, client):
+def test_a_read_only_credential_acts_as_a_viewer(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     base = f"/api/v1/orgs/{org}"
@@ -411,7 +420,7 @@ def render_docs() -> str:
     return DOCS_HEADER.format(command=REGENERATE) + markdown_table()
 
 
-def test_docs_permissions_md_is_up_to_date():
+def test_docs_permissions_md_is_up_to_date() -> None:
     current = DOCS.read_text() if DOCS.exists() else ""
     assert current == render_docs(), (
         f"docs/permissions.md is out of date; regenerate it with: {REGENERATE}"

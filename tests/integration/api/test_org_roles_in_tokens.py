@@ -9,6 +9,7 @@ import jwt
 
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.oauth import discover
 
 
@@ -25,7 +26,7 @@ def login_in(actions: Actions, user: Login, org: str | None) -> httpx.Response:
     )
 
 
-def test_a_login_in_an_org_carries_the_org_and_the_role(actions):
+def test_a_login_in_an_org_carries_the_org_and_the_role(actions: Actions) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     member = actions.org_member(owner, org["id"])
@@ -43,7 +44,7 @@ def test_a_login_in_an_org_carries_the_org_and_the_role(actions):
     assert "roles" not in plain
 
 
-def test_a_refresh_in_an_org_carries_it_too(actions):
+def test_a_refresh_in_an_org_carries_it_too(actions: Actions) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     refreshed = actions.client.post(
@@ -55,7 +56,7 @@ def test_a_refresh_in_an_org_carries_it_too(actions):
     assert claims(refreshed.json()["access_token"])["roles"] == ["owner"]
 
 
-def test_no_token_for_an_org_one_is_not_in(actions):
+def test_no_token_for_an_org_one_is_not_in(actions: Actions) -> None:
     """Refused like a wrong org anywhere else: 404, whether or not it exists;
     the refresh token presented stays the live one."""
     owner, stranger = actions.user(), actions.user()
@@ -75,7 +76,9 @@ def test_no_token_for_an_org_one_is_not_in(actions):
     assert again.status_code == 200, again.text
 
 
-def test_a_first_party_token_still_acts_in_any_of_the_persons_orgs(actions):
+def test_a_first_party_token_still_acts_in_any_of_the_persons_orgs(
+    actions: Actions,
+) -> None:
     """The org in a sign-in's token is for other apps: in Authgate the person
     keeps their full rights and picks an org per request."""
     owner = actions.user()
@@ -100,7 +103,9 @@ def introspect(server_url: str, actions: Actions, token: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def test_introspection_of_org_bound_credentials(server, actions):
+def test_introspection_of_org_bound_credentials(
+    server: LiveServer, actions: Actions
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     admin = actions.org_member(owner, org["id"], role="admin")
@@ -129,7 +134,7 @@ def test_introspection_of_org_bound_credentials(server, actions):
     assert introspect(server.url, actions, pat["token"]) == {"active": False}
 
 
-def test_introspection_of_a_jwt_in_an_org(server, actions):
+def test_introspection_of_a_jwt_in_an_org(server: LiveServer, actions: Actions) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     token = login_in(actions, owner, org["id"]).json()["access_token"]

@@ -2,6 +2,7 @@
 invites into them, the org a request acts in, and the audit trail of every
 membership change."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,12 +13,13 @@ from authgate.util import clock, tokens
 from tests.support import db
 from tests.support.actions import Actions, Login, random_email, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 DAY = 86_400
 
 
 @pytest.fixture
-def server(start_server):
+def server(start_server: Callable[..., LiveServer]) -> LiveServer:
     # Most tests register several accounts: more than the per-IP limit allows.
     return start_server(rate_limit_enabled=False)
 
@@ -64,7 +66,9 @@ def accept(client: httpx.Client, login: Login, code: str) -> httpx.Response:
 # --- organizations ----------------------------------------------------------
 
 
-def test_creating_an_org_makes_the_creator_its_owner(actions, client):
+def test_creating_an_org_makes_the_creator_its_owner(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     response = client.post(
         "/api/v1/orgs", headers=alice.bearer, json={"name": "  Acme Rockets  "}
@@ -95,7 +99,9 @@ def test_creating_an_org_makes_the_creator_its_owner(actions, client):
         )
 
 
-def test_orgs_lists_each_org_with_my_role(actions, client):
+def test_orgs_lists_each_org_with_my_role(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice, email = with_email(actions)
     bob = actions.user()
     theirs = actions.make_org(bob)
@@ -123,7 +129,7 @@ INVALID_SLUGS = [
 ]
 
 
-def test_invalid_slugs_are_refused(actions, client):
+def test_invalid_slugs_are_refused(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     org = actions.make_org(alice, slug="fine")
     for slug in INVALID_SLUGS:
@@ -145,7 +151,7 @@ def test_invalid_slugs_are_refused(actions, client):
     assert response.json()["slug"] == "acme"
 
 
-def test_slug_length_and_duplicates(actions, client):
+def test_slug_length_and_duplicates(actions: Actions, client: httpx.Client) -> None:
     alice, bob = actions.user(), actions.user()
     longest = "a" * 47 + "z"
     assert actions.make_org(alice, slug=longest)["slug"] == longest
@@ -182,7 +188,7 @@ ODD_NAMES = [
 ]
 
 
-def test_names_with_odd_unicode(actions, client):
+def test_names_with_odd_unicode(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     for name, slug in ODD_NAMES:
         org = actions.make_org(alice, name)
@@ -193,7 +199,9 @@ def test_names_with_odd_unicode(actions, client):
     assert [o["name"] for o in listed] == [name for name, _ in ODD_NAMES]
 
 
-def test_a_slug_made_from_a_name_never_collides(actions, client):
+def test_a_slug_made_from_a_name_never_collides(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice, bob = actions.user(), actions.user()
     slugs = [actions.make_org(alice, "Acme")["slug"] for _ in range(3)]
     slugs.append(actions.make_org(bob, "ACME!")["slug"])
@@ -223,7 +231,9 @@ BAD_NAMES = [
 ]
 
 
-def test_unprintable_or_empty_names_are_refused(actions, client):
+def test_unprintable_or_empty_names_are_refused(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     org = actions.make_org(alice, "Fine")
     for name in BAD_NAMES:
@@ -239,7 +249,9 @@ def test_unprintable_or_empty_names_are_refused(actions, client):
     assert [o["name"] for o in listed] == ["Fine"]
 
 
-def test_update_renames_and_moves_the_slug(actions, client):
+def test_update_renames_and_moves_the_slug(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     org = actions.make_org(alice, "Acme", slug="acme")
     response = client.patch(
@@ -271,7 +283,9 @@ def test_update_renames_and_moves_the_slug(actions, client):
     assert event["details"] == {"name": "Acme Rockets", "slug": "acme-rockets"}
 
 
-def test_deleting_an_org_revokes_its_bound_credentials(actions, client):
+def test_deleting_an_org_revokes_its_bound_credentials(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     org = actions.make_org(alice)
     member = actions.org_member(alice, org["id"], "member")
@@ -313,7 +327,7 @@ def test_deleting_an_org_revokes_its_bound_credentials(actions, client):
 # --- members ----------------------------------------------------------------
 
 
-def test_changing_a_role(actions, client):
+def test_changing_a_role(actions: Actions, client: httpx.Client) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     member = actions.org_member(owner, org, "member")
@@ -343,7 +357,9 @@ def test_changing_a_role(actions, client):
     assert roles(client, org, owner)[member.username] == "admin"
 
 
-def test_removing_a_member_ends_their_org_context_at_once(actions, client):
+def test_removing_a_member_ends_their_org_context_at_once(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     member = actions.org_member(owner, org["id"], "member")
@@ -379,7 +395,9 @@ def test_removing_a_member_ends_their_org_context_at_once(actions, client):
 # --- invites ----------------------------------------------------------------
 
 
-def test_an_invite_gives_a_single_use_code_and_url_for_7_days(actions, client, server):
+def test_an_invite_gives_a_single_use_code_and_url_for_7_days(
+    actions: Actions, client: httpx.Client, server: LiveServer
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     before = clock.now()
@@ -428,7 +446,7 @@ def test_an_invite_gives_a_single_use_code_and_url_for_7_days(actions, client, s
     assert listed["status"] == "used"
 
 
-def test_an_invite_expires_after_7_days(actions, client):
+def test_an_invite_expires_after_7_days(actions: Actions, client: httpx.Client) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     early, early_email = with_email(actions)
@@ -452,7 +470,9 @@ def test_an_invite_expires_after_7_days(actions, client):
     assert statuses == {early_email: "used", late_email: "expired"}
 
 
-def test_only_the_invited_address_may_accept(actions, client):
+def test_only_the_invited_address_may_accept(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     invited, email = with_email(actions)
@@ -468,8 +488,8 @@ def test_only_the_invited_address_may_accept(actions, client):
 
 
 def test_accepting_is_refused_for_bad_codes_and_existing_members(
-    actions, client, server
-):
+    actions: Actions, client: httpx.Client, server: LiveServer
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     joiner, email = with_email(actions)
@@ -493,7 +513,7 @@ def test_accepting_is_refused_for_bad_codes_and_existing_members(
     assert statuses == ["unused", "used"]
 
 
-def test_invite_input_is_checked(actions, client):
+def test_invite_input_is_checked(actions: Actions, client: httpx.Client) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     for body in (
@@ -512,7 +532,7 @@ def test_invite_input_is_checked(actions, client):
     )
 
 
-def test_revoking_an_invite(actions, client):
+def test_revoking_an_invite(actions: Actions, client: httpx.Client) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["id"]
     other_org = actions.make_org(owner)["id"]
@@ -544,7 +564,9 @@ def test_revoking_an_invite(actions, client):
     assert events.count("invite.revoked") == 1
 
 
-def test_registering_with_an_org_invite_creates_the_member(start_server, database_url):
+def test_registering_with_an_org_invite_creates_the_member(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     """Where the instance lets org invites make accounts
     (``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS``; by default they do not:
     ``tests/integration/api/test_org_invites_make_no_accounts.py``)."""
@@ -574,7 +596,9 @@ def test_registering_with_an_org_invite_creates_the_member(start_server, databas
 # --- the org a request acts in ----------------------------------------------
 
 
-def test_the_org_context(actions, client, server):
+def test_the_org_context(
+    actions: Actions, client: httpx.Client, server: LiveServer
+) -> None:
     alice = actions.user()
     assert me(client, alice.bearer)["org_id"] is None  # no org yet
     first = actions.make_org(alice)
@@ -634,7 +658,7 @@ def test_the_org_context(actions, client, server):
         error(response, 404, "not_found")
 
 
-def test_changing_the_default_org(actions, client):
+def test_changing_the_default_org(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     first = actions.make_org(alice)
     second = actions.make_org(alice)
@@ -680,7 +704,9 @@ def test_changing_the_default_org(actions, client):
 # --- the audit trail --------------------------------------------------------
 
 
-def test_every_membership_change_is_audited_with_its_org(actions, client):
+def test_every_membership_change_is_audited_with_its_org(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     owner_id = user_id(client, owner)
     org = actions.make_org(owner)["id"]
@@ -732,7 +758,9 @@ def test_every_membership_change_is_audited_with_its_org(actions, client):
     assert [e["id"] for e in response.json()["items"]] == [e["id"] for e in events]
 
 
-def test_org_audit_is_for_owners_and_admins(actions, client):
+def test_org_audit_is_for_owners_and_admins(
+    actions: Actions, client: httpx.Client
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)["slug"]
     admin = actions.org_member(owner, org, "admin")

@@ -129,8 +129,12 @@ def settings_recovery_key(
     ],
 )
 def test_writes_proceed_while_a_password_is_being_checked(
-    server, actions, client, request_, status
-):
+    server: LiveServer,
+    actions: Actions,
+    client: httpx.Client,
+    request_: Callable[[LiveServer, Actions, Login], Request],
+    status: int,
+) -> None:
     admin = actions.admin()
     send = request_(server, actions, admin)
     services = server.app.state.services

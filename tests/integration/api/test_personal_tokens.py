@@ -2,14 +2,18 @@
 expiring (at most ``AUTHGATE_PAT_MAX_DAYS``), optionally narrowed by scopes,
 revoked at once, and each person sees and manages only their own."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 
 from authgate.util import clock, tokens
 from tests.support import db
-from tests.support.actions import Actions, random_name
+from tests.support.actions import Actions, Login, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.tamper import mangle
 
 #: For checks of the HTTP layer and settings alone; whatever touches storage
@@ -30,17 +34,17 @@ LISTED = {
 }
 
 
-def me(actions: Actions, token: str):
+def me(actions: Actions, token: str) -> httpx.Response:
     return actions.client.get("/api/v1/me", headers=Actions.bearer(token))
 
 
-def listed(actions: Actions, login) -> list[dict]:
+def listed(actions: Actions, login: Login) -> list[dict[str, Any]]:
     response = actions.client.get("/api/v1/access-tokens", headers=login.bearer)
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
 
 
-def audit(actions: Actions, **query: str) -> list[dict]:
+def audit(actions: Actions, **query: str) -> list[dict[str, Any]]:
     response = actions.client.get(
         "/api/v1/admin/audit", headers=actions.admin().bearer, params=query
     )
@@ -48,7 +52,7 @@ def audit(actions: Actions, **query: str) -> list[dict]:
     return list(response.json()["items"])
 
 
-def test_create_returns_the_secret_once(actions, client):
+def test_create_returns_the_secret_once(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     before = clock.now()
     response = client.post(
@@ -87,7 +91,7 @@ def test_create_returns_the_secret_once(actions, client):
 
 
 @SQLITE_ONLY
-def test_a_pat_says_who_it_is(actions):
+def test_a_pat_says_who_it_is(actions: Actions) -> None:
     alice = actions.user()
     pat = actions.make_pat(alice)
     body = me(actions, pat["token"]).json()
@@ -96,7 +100,9 @@ def test_a_pat_says_who_it_is(actions):
 
 
 @SQLITE_ONLY
-def test_expires_in_days_is_accepted_in_camel_case(actions, client):
+def test_expires_in_days_is_accepted_in_camel_case(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     response = client.post(
         "/api/v1/access-tokens",
@@ -109,10 +115,12 @@ def test_expires_in_days_is_accepted_in_camel_case(actions, client):
 
 
 @SQLITE_ONLY
-def test_lifetime_is_required_and_capped_at_a_year_by_default(actions, client):
+def test_lifetime_is_required_and_capped_at_a_year_by_default(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
 
-    def create(**body: object):
+    def create(**body: object) -> httpx.Response:
         return client.post(
             "/api/v1/access-tokens",
             headers=alice.bearer,
@@ -129,7 +137,7 @@ def test_lifetime_is_required_and_capped_at_a_year_by_default(actions, client):
 
 
 @SQLITE_ONLY
-def test_the_cap_follows_pat_max_days(start_server):
+def test_the_cap_follows_pat_max_days(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(pat_max_days=30)
     with server.client() as http:
         actions = Actions(http)
@@ -144,7 +152,7 @@ def test_the_cap_follows_pat_max_days(start_server):
         assert "30" in body["error_description"]
 
 
-def test_scopes_narrow_a_token(actions, client):
+def test_scopes_narrow_a_token(actions: Actions, client: httpx.Client) -> None:
     alice = actions.user()
     reader = actions.make_pat(alice, scopes=["read"])
     assert reader["scopes"] == ["read"]
@@ -178,7 +186,9 @@ def test_scopes_narrow_a_token(actions, client):
 
 
 @SQLITE_ONLY
-def test_unknown_or_empty_scopes_are_refused(actions, client):
+def test_unknown_or_empty_scopes_are_refused(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     for scopes in (["sudo"], ["read", "openid"], [], "read"):
         response = client.post(
@@ -190,7 +200,9 @@ def test_unknown_or_empty_scopes_are_refused(actions, client):
     assert listed(actions, alice) == []
 
 
-def test_revoked_token_fails_on_the_very_next_request(actions, client):
+def test_revoked_token_fails_on_the_very_next_request(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     pat = actions.make_pat(alice)
     keep = actions.make_pat(alice)
@@ -203,7 +215,7 @@ def test_revoked_token_fails_on_the_very_next_request(actions, client):
     assert me(actions, keep["token"]).status_code == 200
 
 
-def test_expired_token_says_so(actions):
+def test_expired_token_says_so(actions: Actions) -> None:
     alice = actions.user()
     pat = actions.make_pat(alice, expires_in_days=1)
     clock.advance(DAY + 1)
@@ -214,7 +226,7 @@ def test_expired_token_says_so(actions):
 
 
 @SQLITE_ONLY
-def test_a_mangled_token_is_refused(actions):
+def test_a_mangled_token_is_refused(actions: Actions) -> None:
     alice = actions.user()
     secret = actions.make_pat(alice)["token"]
     flipped = mangle(secret)
@@ -222,7 +234,9 @@ def test_a_mangled_token_is_refused(actions):
     error(me(actions, secret + "x"), 401, "invalid_token")
 
 
-def test_one_user_cannot_see_or_revoke_anothers_tokens(actions, client):
+def test_one_user_cannot_see_or_revoke_anothers_tokens(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice, bob = actions.user(), actions.user()
     alices = actions.make_pat(alice)
     bobs = actions.make_pat(bob)
@@ -246,7 +260,9 @@ def test_one_user_cannot_see_or_revoke_anothers_tokens(actions, client):
     assert [t["id"] for t in listed(actions, alice)] == [alices["id"]]
 
 
-def test_create_revoke_and_use_after_revoke_are_audited(actions, client):
+def test_create_revoke_and_use_after_revoke_are_audited(
+    actions: Actions, client: httpx.Client
+) -> None:
     alice = actions.user()
     pat = actions.make_pat(alice, name="audited")
     client.delete(f"/api/v1/access-tokens/{pat['id']}", headers=alice.bearer)
@@ -271,7 +287,9 @@ def test_create_revoke_and_use_after_revoke_are_audited(actions, client):
     assert pat["token"][len("ag_pat_") :] not in response.text
 
 
-def test_no_table_holds_a_secret(actions, client, database_url):
+def test_no_table_holds_a_secret(
+    actions: Actions, client: httpx.Client, database_url: str
+) -> None:
     """After minting a PAT, an API key and a recovery key (and signing in), no
     column of any table holds a secret, only its digest."""
     alice = actions.user()

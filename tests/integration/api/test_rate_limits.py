@@ -7,12 +7,14 @@ Addresses other than 127.0.0.1 are only ever written into headers: every
 request goes to the loopback server."""
 
 import secrets
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.support.actions import PASSWORD, Actions, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.oauth import Browser
 from tests.support.pages import form_token, post, signed_in
 
@@ -52,7 +54,9 @@ def register_client(http: httpx.Client, address: str | None = None) -> httpx.Res
 
 
 @SQLITE_ONLY
-def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(start_server):
+def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(login_rate_limit_per_minute=3)
     with server.client() as http:
         for n in range(3):
@@ -61,7 +65,9 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(start_server):
 
 
 @SQLITE_ONLY
-def test_behind_a_trusted_proxy_each_client_has_its_own_budget(start_server):
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(login_rate_limit_per_minute=3, **PROXIED)
     with server.client() as http:
         for _ in range(3):
@@ -73,7 +79,9 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_budget(start_server):
 
 
 @SQLITE_ONLY
-def test_the_forwarded_address_is_the_one_sessions_and_audit_record(start_server):
+def test_the_forwarded_address_is_the_one_sessions_and_audit_record(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(**PROXIED)
     with server.client() as http:
         actions = Actions(http)
@@ -98,7 +106,9 @@ def test_the_forwarded_address_is_the_one_sessions_and_audit_record(start_server
 
 
 @SQLITE_ONLY
-def test_an_ipv6_slash_64_is_one_address(start_server):
+def test_an_ipv6_slash_64_is_one_address(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(login_rate_limit_per_minute=3, **PROXIED)
     with server.client() as http:
         for n in range(3):
@@ -108,7 +118,9 @@ def test_an_ipv6_slash_64_is_one_address(start_server):
 
 
 @SQLITE_ONLY
-def test_pages_over_the_limit_say_when_to_retry(start_server):
+def test_pages_over_the_limit_say_when_to_retry(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(login_rate_limit_per_minute=2)
     with server.client() as http:
         token = form_token(http, "/login")
@@ -120,7 +132,9 @@ def test_pages_over_the_limit_say_when_to_retry(start_server):
 
 
 @SQLITE_ONLY
-def test_dynamic_registration_is_limited_per_address(start_server):
+def test_dynamic_registration_is_limited_per_address(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(oauth_register_rate_limit_per_minute=2, **PROXIED)
     with server.client() as http:
         for _ in range(2):
@@ -141,7 +155,9 @@ def client_credentials(
 
 
 @SQLITE_ONLY
-def test_the_token_endpoint_is_limited_per_client(start_server):
+def test_the_token_endpoint_is_limited_per_client(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(oauth_token_rate_limit_per_minute=3, **PROXIED)
     with server.client() as http:
         actions = Actions(http)
@@ -157,7 +173,9 @@ def test_the_token_endpoint_is_limited_per_client(start_server):
 
 
 @SQLITE_ONLY
-def test_wrong_secrets_spend_the_senders_budget_not_the_clients(start_server):
+def test_wrong_secrets_spend_the_senders_budget_not_the_clients(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(
         login_rate_limit_per_minute=3, oauth_token_rate_limit_per_minute=3, **PROXIED
     )
@@ -175,7 +193,9 @@ def test_wrong_secrets_spend_the_senders_budget_not_the_clients(start_server):
 
 
 @SQLITE_ONLY
-def test_unknown_clients_are_limited_per_address(start_server):
+def test_unknown_clients_are_limited_per_address(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(login_rate_limit_per_minute=3, **PROXIED)
     with server.client() as http:
         for _ in range(3):
@@ -188,8 +208,8 @@ def test_unknown_clients_are_limited_per_address(start_server):
 
 @SQLITE_ONLY
 def test_device_authorization_is_limited_per_public_client_and_address(
-    start_server,
-):
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(device_authorization_rate_limit_per_minute=2, **PROXIED)
     with server.client() as http:
         device = Actions(http).make_client(public=True, grant_types=["device_code"])
@@ -209,7 +229,9 @@ def test_device_authorization_is_limited_per_public_client_and_address(
 
 
 @SQLITE_ONLY
-def test_user_codes_are_limited_per_person_across_addresses(start_server):
+def test_user_codes_are_limited_per_person_across_addresses(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(user_code_rate_limit_per_minute=3, **PROXIED)
     with (
         server.client() as http,
@@ -237,7 +259,9 @@ def new_recovery_key(
     )
 
 
-def test_password_rechecks_are_limited_per_account_and_audited(start_server):
+def test_password_rechecks_are_limited_per_account_and_audited(
+    start_server: Callable[..., LiveServer],
+) -> None:
     """From a new address each time and with per-address limits off: the
     account's budget still runs out, even for the right password, and each
     wrong guess is in the audit log."""
@@ -264,7 +288,9 @@ def test_password_rechecks_are_limited_per_account_and_audited(start_server):
 
 
 @SQLITE_ONLY
-def test_the_settings_pages_share_the_accounts_recheck_budget(start_server):
+def test_the_settings_pages_share_the_accounts_recheck_budget(
+    start_server: Callable[..., LiveServer],
+) -> None:
     """Wrong current passwords on the password form and the recovery-key form
     and through the API all count against one account."""
     server = start_server(rate_limit_enabled=False, max_login_attempts=3)

@@ -2,6 +2,7 @@
 replacing the previous one); ``POST /api/v1/auth/recover`` spends it to set a
 new password, ending every session. Refusals all look the same."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from authgate.util import tokens
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.tamper import mangle
 
 #: For checks of the HTTP layer and settings alone; whatever touches storage
@@ -43,7 +45,7 @@ def can_login(actions: Actions, username: str, password: str) -> bool:
     return response.status_code == 200
 
 
-def test_a_recovery_key_resets_the_password_once(actions):
+def test_a_recovery_key_resets_the_password_once(actions: Actions) -> None:
     alice = actions.user()
     key = make_key(actions, alice)
     parsed = tokens.parse(key)
@@ -62,14 +64,14 @@ def test_a_recovery_key_resets_the_password_once(actions):
 
 
 @SQLITE_ONLY
-def test_the_username_is_matched_like_at_sign_in(actions):
+def test_the_username_is_matched_like_at_sign_in(actions: Actions) -> None:
     alice = actions.user()
     key = make_key(actions, alice)
     assert recover(actions, f"  {alice.username.upper()} ", key).status_code == 204
     assert can_login(actions, alice.username, NEW_PASSWORD)
 
 
-def test_recovery_ends_every_session(server, actions):
+def test_recovery_ends_every_session(server: LiveServer, actions: Actions) -> None:
     alice = actions.user()
     other = actions.login(alice.username)
     for login in (alice, other):  # used, so cached
@@ -91,7 +93,7 @@ def test_recovery_ends_every_session(server, actions):
     assert [s["current"] for s in response.json()["items"]] == [True]
 
 
-def test_a_new_key_replaces_the_old_one(actions):
+def test_a_new_key_replaces_the_old_one(actions: Actions) -> None:
     alice = actions.user()
     old = make_key(actions, alice)
     new = make_key(actions, alice)
@@ -101,7 +103,7 @@ def test_a_new_key_replaces_the_old_one(actions):
     assert recover(actions, alice.username, new).status_code == 204
 
 
-def test_every_refusal_looks_the_same(actions):
+def test_every_refusal_looks_the_same(actions: Actions) -> None:
     alice, bob, carol = actions.user(), actions.user(), actions.user()
     alices = make_key(actions, alice)
     bobs = make_key(actions, bob)
@@ -134,7 +136,7 @@ def test_every_refusal_looks_the_same(actions):
     assert recover(actions, bob.username, bobs).status_code == 204
 
 
-def test_a_weak_new_password_costs_no_key(actions):
+def test_a_weak_new_password_costs_no_key(actions: Actions) -> None:
     alice = actions.user()
     key = make_key(actions, alice)
     for weak in ("short", "password1234", alice.username + "-long-enough"):
@@ -144,7 +146,9 @@ def test_a_weak_new_password_costs_no_key(actions):
 
 
 @SQLITE_ONLY
-def test_making_a_key_needs_the_current_password_and_a_person(server, actions):
+def test_making_a_key_needs_the_current_password_and_a_person(
+    server: LiveServer, actions: Actions
+) -> None:
     alice = actions.user()
     response = actions.client.post(
         "/api/v1/recovery-key",
@@ -173,7 +177,7 @@ def test_making_a_key_needs_the_current_password_and_a_person(server, actions):
 
 
 @SQLITE_ONLY
-def test_recovery_is_rate_limited(start_server):
+def test_recovery_is_rate_limited(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(rate_limit_enabled=True, login_rate_limit_per_minute=3)
     with server.client() as http:
         actions = Actions(http)
@@ -189,7 +193,7 @@ def test_recovery_is_rate_limited(start_server):
         assert can_login(actions, alice.username, PASSWORD)
 
 
-def test_recovery_is_audited_without_the_key(actions):
+def test_recovery_is_audited_without_the_key(actions: Actions) -> None:
     alice = actions.user()
     key = make_key(actions, alice)
     recover(actions, alice.username, tokens.mint("ag", "rec"))

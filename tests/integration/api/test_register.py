@@ -3,6 +3,7 @@ password rules."""
 
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from authgate.util import clock
@@ -32,7 +33,7 @@ def create_invite(actions: Actions, **body: object) -> dict[str, str]:
     return dict(response.json())
 
 
-def test_first_user_needs_no_invite_and_is_admin(actions):
+def test_first_user_needs_no_invite_and_is_admin(actions: Actions) -> None:
     name = random_name()
     response = actions.register(name, email="First@Example.COM")
     assert response.status_code == 201, response.text
@@ -44,7 +45,9 @@ def test_first_user_needs_no_invite_and_is_admin(actions):
     assert body["id"].startswith("usr_")
 
 
-def test_later_users_need_a_single_use_invite(actions, client):
+def test_later_users_need_a_single_use_invite(
+    actions: Actions, client: httpx.Client
+) -> None:
     actions.admin()
     error(actions.register(), 403, "forbidden")
     error(actions.register(invite_code="not-a-code"), 403, "forbidden")
@@ -64,7 +67,7 @@ def test_later_users_need_a_single_use_invite(actions, client):
     assert response.json()["is_admin"] is False
 
 
-def test_an_expired_invite_is_refused(actions):
+def test_an_expired_invite_is_refused(actions: Actions) -> None:
     fresh = create_invite(actions, expires_in_days=1)["code"]
     stale = create_invite(actions, expires_in_days=1)["code"]
     clock.advance(DAY - 60)
@@ -73,7 +76,7 @@ def test_an_expired_invite_is_refused(actions):
     error(actions.register(invite_code=stale), 403, "forbidden")
 
 
-def test_a_revoked_invite_is_refused(actions, client):
+def test_a_revoked_invite_is_refused(actions: Actions, client: httpx.Client) -> None:
     kept = create_invite(actions)
     revoked = create_invite(actions)
     response = client.delete(
@@ -84,7 +87,7 @@ def test_a_revoked_invite_is_refused(actions, client):
     assert actions.register(invite_code=kept["code"]).status_code == 201
 
 
-def test_open_registration_needs_no_invite(open_actions):
+def test_open_registration_needs_no_invite(open_actions: Actions) -> None:
     first = open_actions.register()
     second = open_actions.register()
     assert first.status_code == 201, first.text
@@ -93,7 +96,9 @@ def test_open_registration_needs_no_invite(open_actions):
     assert second.json()["is_admin"] is False
 
 
-def test_usernames_are_unique_across_case_and_unicode_forms(open_actions, database_url):
+def test_usernames_are_unique_across_case_and_unicode_forms(
+    open_actions: Actions, database_url: str
+) -> None:
     response = open_actions.register("Alice")
     assert response.status_code == 201, response.text
     assert response.json()["username"] == "alice"
@@ -114,7 +119,7 @@ def test_usernames_are_unique_across_case_and_unicode_forms(open_actions, databa
     assert db.count_users(database_url) == 3
 
 
-def test_password_policy(open_actions):
+def test_password_policy(open_actions: Actions) -> None:
     name = "carol"
     weak = {
         "too short": "x7#Kq9!mZ2p",  # 11 characters
@@ -152,7 +157,7 @@ BAD_USERNAMES = [
 ]
 
 
-def test_bad_usernames_are_refused(open_actions, database_url):
+def test_bad_usernames_are_refused(open_actions: Actions, database_url: str) -> None:
     for username in BAD_USERNAMES:
         response = open_actions.client.post(
             "/api/v1/auth/register", json={"username": username, "password": PASSWORD}
@@ -163,7 +168,9 @@ def test_bad_usernames_are_refused(open_actions, database_url):
     assert open_actions.register("al.ice_2-b").status_code == 201
 
 
-def test_a_refused_registration_costs_no_password_hash(actions, monkeypatch):
+def test_a_refused_registration_costs_no_password_hash(
+    actions: Actions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Admission is checked before the argon2 hash (and again when writing):
     requests without a usable invite cannot make the server hash for them."""
     from authgate.domain.passwords import Hasher

@@ -2,6 +2,7 @@
 credential, across instances: a flood of a revoked secret is not a flood of
 writes, and the first use after the revocation is always written."""
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -11,6 +12,7 @@ from authgate.util import clock
 from tests.support import db
 from tests.support.actions import Actions
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 USED = "credential.used_after_revoke"
 
@@ -23,8 +25,12 @@ def audited(database_url: str, credential_id: str) -> int:
 
 
 def test_a_revoked_credential_is_audited_once_a_minute_across_instances(
-    server, start_server, actions, client, database_url
-):
+    server: LiveServer,
+    start_server: Callable[..., LiveServer],
+    actions: Actions,
+    client: httpx.Client,
+    database_url: str,
+) -> None:
     other = start_server()  # a second instance on the same database
     alice = actions.user()
     pat, key = actions.make_pat(alice), actions.make_key(alice)

@@ -1,6 +1,8 @@
 """``/api/v1/sessions``: a person's own signed-in devices, and ending them one
 at a time or all at once."""
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.asserts import error
 from tests.support.geoip import LONDON, LONDON_IP, city_db
+from tests.support.live import LiveServer
 
 #: For checks of the HTTP layer and settings alone; whatever touches storage
 #: runs on both databases.
@@ -55,12 +58,12 @@ def refreshes(actions: Actions, login: Login) -> bool:
     return response.status_code == 200
 
 
-def cookie_works(server: Any, login: Login) -> bool:
+def cookie_works(server: LiveServer, login: Login) -> bool:
     with server.client(cookies=login.cookies) as browser:
         return browser.get("/api/v1/me").status_code == 200
 
 
-def test_lists_each_device_and_marks_the_current_one(actions):
+def test_lists_each_device_and_marks_the_current_one(actions: Actions) -> None:
     name = actions.user().username
     laptop = sign_in(actions, name, **{"User-Agent": CHROME_MAC})
     cli = sign_in(actions, name, **{"User-Agent": CLI})
@@ -84,7 +87,9 @@ def test_lists_each_device_and_marks_the_current_one(actions):
 
 
 @SQLITE_ONLY
-def test_current_is_known_from_the_cookie_too(server, actions):
+def test_current_is_known_from_the_cookie_too(
+    server: LiveServer, actions: Actions
+) -> None:
     name = actions.user().username
     browser = sign_in(actions, name, **{"User-Agent": CHROME_MAC})
     with server.client(cookies=browser.cookies) as http:
@@ -94,7 +99,9 @@ def test_current_is_known_from_the_cookie_too(server, actions):
     assert current["device"] == "Chrome/macOS"
 
 
-def test_location_comes_from_the_geoip_database(start_server, tmp_path):
+def test_location_comes_from_the_geoip_database(
+    start_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
     server = start_server(
         geoip_db=city_db(tmp_path / "city.mmdb"), trusted_proxies=["127.0.0.1"]
     )
@@ -111,7 +118,9 @@ def test_location_comes_from_the_geoip_database(start_server, tmp_path):
 
 
 @SQLITE_ONLY
-def test_a_broken_geoip_file_does_not_break_the_list(start_server, tmp_path):
+def test_a_broken_geoip_file_does_not_break_the_list(
+    start_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
     broken = tmp_path / "broken.mmdb"
     broken.write_bytes(b"not a database")
     server = start_server(geoip_db=broken, trusted_proxies=["127.0.0.1"])
@@ -123,7 +132,9 @@ def test_a_broken_geoip_file_does_not_break_the_list(start_server, tmp_path):
         assert {s["location"] for s in sessions(actions, login)} == {None}
 
 
-def test_ending_one_session_leaves_the_others(server, actions):
+def test_ending_one_session_leaves_the_others(
+    server: LiveServer, actions: Actions
+) -> None:
     name = actions.user().username
     phone = sign_in(actions, name)
     laptop = sign_in(actions, name)
@@ -150,7 +161,7 @@ def test_ending_one_session_leaves_the_others(server, actions):
     assert [e["target_id"] for e in audit] == [phone_id]
 
 
-def test_ending_the_current_session_signs_out(actions):
+def test_ending_the_current_session_signs_out(actions: Actions) -> None:
     login = sign_in(actions, actions.user().username)
     [current] = [s["id"] for s in sessions(actions, login) if s["current"]]
     response = actions.client.delete(
@@ -162,7 +173,9 @@ def test_ending_the_current_session_signs_out(actions):
     assert not refreshes(actions, login)
 
 
-def test_revoke_all_ends_every_session_and_its_refresh_tokens(server, actions):
+def test_revoke_all_ends_every_session_and_its_refresh_tokens(
+    server: LiveServer, actions: Actions
+) -> None:
     name = actions.user().username
     logins = [sign_in(actions, name) for _ in range(3)]
     for login in logins:
@@ -181,7 +194,9 @@ def test_revoke_all_ends_every_session_and_its_refresh_tokens(server, actions):
     assert [s["current"] for s in sessions(actions, fresh)] == [True]
 
 
-def test_one_user_cannot_see_or_end_anothers_sessions(server, actions):
+def test_one_user_cannot_see_or_end_anothers_sessions(
+    server: LiveServer, actions: Actions
+) -> None:
     alice, bob = actions.user(), actions.user()
     alices = {s["id"] for s in sessions(actions, alice)}
     bobs = {s["id"] for s in sessions(actions, bob)}

@@ -1,6 +1,8 @@
 """Sessions, ``POST /api/v1/auth/refresh`` and ``POST /api/v1/auth/logout``:
 what a sign-in gives, how long it lives, and how it ends."""
 
+from collections.abc import Callable
+
 import httpx
 import jwt
 
@@ -24,7 +26,7 @@ def refresh(server: LiveServer, token: str) -> httpx.Response:
 
 
 def me(server: LiveServer, **client_options: object) -> httpx.Response:
-    with server.client(**client_options) as http:  # type: ignore[arg-type]
+    with server.client(**client_options) as http:
         return http.get(ME)
 
 
@@ -36,7 +38,9 @@ def by_bearer(token: str) -> dict[str, object]:
     return {"headers": {"Authorization": f"Bearer {token}"}}
 
 
-def test_the_session_cookie_alone_authenticates(server, actions):
+def test_the_session_cookie_alone_authenticates(
+    server: LiveServer, actions: Actions
+) -> None:
     signed_in = actions.admin()
     response = me(server, **by_cookie(signed_in))
     assert response.status_code == 200, response.text
@@ -46,7 +50,9 @@ def test_the_session_cookie_alone_authenticates(server, actions):
     error(me(server, cookies={"ag_session": "ag_ses_forged"}), 401)
 
 
-def test_logout_ends_the_session_for_every_credential(server, actions):
+def test_logout_ends_the_session_for_every_credential(
+    server: LiveServer, actions: Actions
+) -> None:
     admin = actions.admin()
     # Three sessions of one user, signed out with each kind of credential.
     sessions = {
@@ -91,7 +97,7 @@ def test_logout_ends_the_session_for_every_credential(server, actions):
         assert http.post(LOGOUT).status_code == 204
 
 
-def test_a_session_ends_when_idle(start_server):
+def test_a_session_ends_when_idle(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(session_idle_timeout="10m", session_max_lifetime="1h")
     with server.client() as http:
         signed_in = Actions(http).admin()
@@ -106,7 +112,9 @@ def test_a_session_ends_when_idle(start_server):
     error(refresh(server, signed_in.refresh_token), 401, "invalid_token")
 
 
-def test_a_session_ends_at_its_absolute_lifetime(start_server):
+def test_a_session_ends_at_its_absolute_lifetime(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(session_idle_timeout="10m", session_max_lifetime="30m")
     with server.client() as http:
         signed_in = Actions(http).admin()
@@ -123,7 +131,7 @@ def test_a_session_ends_at_its_absolute_lifetime(start_server):
     error(refresh(server, token), 401, "invalid_token")
 
 
-def test_a_refresh_token_expires(start_server):
+def test_a_refresh_token_expires(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(refresh_token_expiry="1h")
     with server.client() as http:
         signed_in = Actions(http).admin()
@@ -132,7 +140,7 @@ def test_a_refresh_token_expires(start_server):
     assert me(server, **by_cookie(signed_in)).status_code == 200  # session lives on
 
 
-def test_refresh_rotates_the_token(server, actions):
+def test_refresh_rotates_the_token(server: LiveServer, actions: Actions) -> None:
     signed_in = actions.admin()
     first = refresh(server, signed_in.refresh_token)
     assert first.status_code == 200, first.text
@@ -156,7 +164,9 @@ def test_refresh_rotates_the_token(server, actions):
     error(refresh(server, signed_in.refresh_token), 401, "invalid_token")
 
 
-def test_reusing_a_refresh_token_revokes_the_whole_session(server, actions):
+def test_reusing_a_refresh_token_revokes_the_whole_session(
+    server: LiveServer, actions: Actions
+) -> None:
     admin = actions.admin()
     victim = actions.login(admin.username)  # a second session of the same user
     rotated = refresh(server, victim.refresh_token).json()
@@ -190,7 +200,9 @@ def test_reusing_a_refresh_token_revokes_the_whole_session(server, actions):
     )
 
 
-def test_two_uses_at_once_rotate_once_and_revoke_the_session(server, actions):
+def test_two_uses_at_once_rotate_once_and_revoke_the_session(
+    server: LiveServer, actions: Actions
+) -> None:
     signed_in = actions.admin()
     body = {"refresh_token": signed_in.refresh_token}
     responses = race(server, *[lambda http: http.post(REFRESH, json=body)] * 2)
@@ -203,7 +215,7 @@ def test_two_uses_at_once_rotate_once_and_revoke_the_session(server, actions):
     error(me(server, **by_cookie(signed_in)), 401, "invalid_token")
 
 
-def test_refresh_with_the_cookie(server):
+def test_refresh_with_the_cookie(server: LiveServer) -> None:
     name = random_name()
     with server.client() as browser:
         assert Actions(browser).register(name).status_code == 201
@@ -219,7 +231,9 @@ def test_refresh_with_the_cookie(server):
         error(stranger.post(REFRESH), 401, "invalid_token")
 
 
-def test_refresh_refuses_anything_but_a_live_refresh_token(server, actions):
+def test_refresh_refuses_anything_but_a_live_refresh_token(
+    server: LiveServer, actions: Actions
+) -> None:
     signed_in = actions.admin()
     session = signed_in.cookies["ag_session"]
     rt = signed_in.refresh_token

@@ -1,6 +1,9 @@
 """Single-user mode (``AUTHGATE_AUTH_ENABLED=false``): every request without a
 credential is the local owner, and only on a loopback bind."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -8,13 +11,16 @@ from authgate.config import Settings
 from tests.conftest import SECRET
 from tests.support.actions import Actions, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 
-def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, secret_key=SECRET, **values)  # type: ignore[call-arg]
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, secret_key=SECRET, **values)
 
 
-def test_without_auth_every_request_is_the_owner(start_server):
+def test_without_auth_every_request_is_the_owner(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(auth_enabled=False)
     with server.client() as http:
         first = http.get("/api/v1/me")
@@ -29,7 +35,9 @@ def test_without_auth_every_request_is_the_owner(start_server):
     assert invites.status_code == 200, invites.text
 
 
-def test_without_auth_other_sites_cannot_act_as_the_owner(start_server):
+def test_without_auth_other_sites_cannot_act_as_the_owner(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(auth_enabled=False)
     invites = "/api/v1/admin/invites"
     with server.client() as http:
@@ -46,7 +54,9 @@ def test_without_auth_other_sites_cannot_act_as_the_owner(start_server):
         assert http.post(invites, json={}).status_code == 201
 
 
-def test_without_auth_a_rebound_host_name_is_refused(start_server):
+def test_without_auth_a_rebound_host_name_is_refused(
+    start_server: Callable[..., LiveServer],
+) -> None:
     """DNS rebinding: a site the attacker points at 127.0.0.1 is, to the browser,
     the same origin as this server. Its requests name its host: refused before
     anything is read, however the Origin matches."""
@@ -67,7 +77,9 @@ def test_without_auth_a_rebound_host_name_is_refused(start_server):
             assert mine.status_code == 200, (host, mine.text)
 
 
-def test_the_owner_is_the_existing_administrator(start_server):
+def test_the_owner_is_the_existing_administrator(
+    start_server: Callable[..., LiveServer],
+) -> None:
     with start_server().client() as http:
         admin = random_name("admin")
         assert Actions(http).register(admin).status_code == 201
@@ -87,7 +99,7 @@ NOT_LOOPBACK = [
 
 
 @pytest.mark.parametrize("host", NOT_LOOPBACK)
-def test_single_user_mode_refuses_a_non_loopback_bind(host):
+def test_single_user_mode_refuses_a_non_loopback_bind(host: str) -> None:
     with pytest.raises(ValidationError, match="loopback"):
         settings(auth_enabled=False, host=host)
     assert settings(auth_enabled=True, host=host).auth_enabled is True
@@ -96,5 +108,5 @@ def test_single_user_mode_refuses_a_non_loopback_bind(host):
 @pytest.mark.parametrize(
     "host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"]
 )
-def test_single_user_mode_is_allowed_on_loopback(host):
+def test_single_user_mode_is_allowed_on_loopback(host: str) -> None:
     assert settings(auth_enabled=False, host=host).auth_enabled is False

@@ -4,7 +4,7 @@ idle deadline at most once a minute, a revoked credential's use. So a flood of
 made-up tokens never takes the database's write lock (on SQLite, one writer at
 a time for the whole server)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from authgate.util import clock, tokens
 from tests.support.actions import Actions
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 
 @contextmanager
@@ -34,7 +35,7 @@ def counting_writes(server: Any) -> Iterator[list[int]]:
 
 
 @pytest.fixture
-def uncached(start_server):
+def uncached(start_server: Callable[..., LiveServer]) -> LiveServer:
     """A server without the verification cache: every request verifies."""
     return start_server(token_cache_size=0)
 
@@ -45,7 +46,7 @@ def me(server: Any, **headers: str) -> Any:
 
 
 @pytest.mark.parametrize("kind", ["pat", "key", "ses"])
-def test_made_up_tokens_cost_no_write(uncached, kind):
+def test_made_up_tokens_cost_no_write(uncached: LiveServer, kind: str) -> None:
     with counting_writes(uncached) as writes:
         for _ in range(5):
             made_up = tokens.mint("ag", kind)
@@ -57,7 +58,7 @@ def test_made_up_tokens_cost_no_write(uncached, kind):
     assert writes == []
 
 
-def test_a_pat_is_touched_at_most_once_a_minute(uncached):
+def test_a_pat_is_touched_at_most_once_a_minute(uncached: LiveServer) -> None:
     with uncached.client() as http:
         actions = Actions(http)
         alice = actions.user()
@@ -74,7 +75,7 @@ def test_a_pat_is_touched_at_most_once_a_minute(uncached):
         assert len(writes) == 2
 
 
-def test_a_session_slides_at_most_once_a_minute(uncached):
+def test_a_session_slides_at_most_once_a_minute(uncached: LiveServer) -> None:
     with uncached.client() as http:
         alice = Actions(http).user()
     with (
@@ -90,7 +91,7 @@ def test_a_session_slides_at_most_once_a_minute(uncached):
         assert len(writes) == 1
 
 
-def test_a_revoked_pats_use_is_still_written_down(uncached):
+def test_a_revoked_pats_use_is_still_written_down(uncached: LiveServer) -> None:
     with uncached.client() as http:
         actions = Actions(http)
         alice = actions.user()

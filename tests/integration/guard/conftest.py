@@ -79,7 +79,7 @@ def start_authgate(
     def make_app(url: str) -> Any:
         from authgate.app import create_app
 
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             data_dir=tmp / "data",
             database_url=f"sqlite+aiosqlite:///{database}",

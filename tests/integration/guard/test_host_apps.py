@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,7 +71,7 @@ def assert_invalid_token(response: httpx.Response, host: Host) -> None:
     assert f'resource_metadata="{host.metadata}"' in challenge
 
 
-def test_valid_jwt_names_the_caller(authgate, host):
+def test_valid_jwt_names_the_caller(authgate: Authgate, host: Host) -> None:
     token = authgate.client_token(host.resource)
     response = call(host, token)
     assert response.status_code == 200, response.text
@@ -80,11 +81,11 @@ def test_valid_jwt_names_the_caller(authgate, host):
     assert body["scopes"] == ["read", "write"]
 
 
-def test_public_endpoint_needs_nothing(host):
+def test_public_endpoint_needs_nothing(host: Host) -> None:
     assert call(host, None, "/public").status_code == 200
 
 
-def test_no_credential_is_challenged_without_an_error_code(host):
+def test_no_credential_is_challenged_without_an_error_code(host: Host) -> None:
     # RFC 6750 §3.1: a request with no credential gets no error code, but the
     # challenge still points at the resource's metadata.
     response = call(host, None)
@@ -94,36 +95,36 @@ def test_no_credential_is_challenged_without_an_error_code(host):
     assert f'resource_metadata="{host.metadata}"' in challenge
 
 
-def test_metadata_names_authgate(authgate, host):
+def test_metadata_names_authgate(authgate: Authgate, host: Host) -> None:
     document = httpx.get(host.metadata).json()
     assert document["resource"] == host.resource
     assert document["authorization_servers"] == [authgate.url]
 
 
-def test_expired_jwt(authgate, host):
+def test_expired_jwt(authgate: Authgate, host: Host) -> None:
     token = mint(authgate, host, ttl=timedelta(seconds=-5))
     assert_invalid_token(call(host, token), host)
 
 
-def test_token_for_another_audience(authgate, host):
+def test_token_for_another_audience(authgate: Authgate, host: Host) -> None:
     token = authgate.client_token(authgate.url)  # a token for Authgate's API
     assert jwt.decode(token, options={"verify_signature": False})["aud"] == authgate.url
     assert_invalid_token(call(host, token), host)
 
 
-def test_token_from_another_issuer(authgate, host):
+def test_token_from_another_issuer(authgate: Authgate, host: Host) -> None:
     token = mint(authgate, host, issuer="https://evil.example")
     assert_invalid_token(call(host, token), host)
 
 
-def test_unsigned_token(authgate, host):
+def test_unsigned_token(authgate: Authgate, host: Host) -> None:
     claims = jwt.decode(mint(authgate, host), options={"verify_signature": False})
     kid = jwt.get_unverified_header(mint(authgate, host))["kid"]
     token = forge({"alg": "none", "typ": "at+jwt", "kid": kid}, claims, None)
     assert_invalid_token(call(host, token), host)
 
 
-def test_hs256_signed_with_the_public_key(authgate, host):
+def test_hs256_signed_with_the_public_key(authgate: Authgate, host: Host) -> None:
     # The classic confusion: HMAC with the published public key as the secret.
     genuine = mint(authgate, host)
     kid = jwt.get_unverified_header(genuine)["kid"]
@@ -138,7 +139,9 @@ def test_hs256_signed_with_the_public_key(authgate, host):
     assert call(host, genuine).status_code == 200
 
 
-def test_unknown_kid_flood_fetches_the_jwks_a_bounded_number_of_times(authgate, host):
+def test_unknown_kid_flood_fetches_the_jwks_a_bounded_number_of_times(
+    authgate: Authgate, host: Host
+) -> None:
     assert call(host, authgate.client_token(host.resource)).status_code == 200
     before = authgate.counting.hits[JWKS]
     claims = jwt.decode(mint(authgate, host), options={"verify_signature": False})
@@ -157,7 +160,9 @@ def test_unknown_kid_flood_fetches_the_jwks_a_bounded_number_of_times(authgate, 
     assert fetched <= 1 + elapsed / host.jwks_interval, (fetched, elapsed)
 
 
-def test_key_rotation_without_restarting_the_host(tmp_path, sqlite_template):
+def test_key_rotation_without_restarting_the_host(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
     # Its own Authgate: the other tests' hosts must not see the rotated keys.
     ports = {"starlette": free_port()}
     resources = [f"http://127.0.0.1:{ports['starlette']}"]
@@ -188,7 +193,7 @@ def test_key_rotation_without_restarting_the_host(tmp_path, sqlite_template):
         assert call(host, old).status_code == 200
 
 
-def test_pat_and_api_key_through_introspection(authgate, host):
+def test_pat_and_api_key_through_introspection(authgate: Authgate, host: Host) -> None:
     user = authgate.actions.user()
     pat = authgate.actions.make_pat(user, scopes=["read"])
     response = call(host, pat["token"])
@@ -204,7 +209,9 @@ def test_pat_and_api_key_through_introspection(authgate, host):
     assert response.json()["credential_id"] == key["id"]
 
 
-def test_revoked_pat_is_refused_within_the_cache_time(authgate, host):
+def test_revoked_pat_is_refused_within_the_cache_time(
+    authgate: Authgate, host: Host
+) -> None:
     user = authgate.actions.user()
     pat = authgate.actions.make_pat(user)
     assert call(host, pat["token"]).status_code == 200
@@ -219,7 +226,9 @@ def test_revoked_pat_is_refused_within_the_cache_time(authgate, host):
     assert_invalid_token(call(host, pat["token"]), host)
 
 
-def test_insufficient_scope_names_the_scope_needed(authgate, hosts):
+def test_insufficient_scope_names_the_scope_needed(
+    authgate: Authgate, hosts: dict[str, Host]
+) -> None:
     host = hosts["fastapi"]
     reader = authgate.client_token(host.resource, scope="read")
     refused = httpx.post(
@@ -245,7 +254,9 @@ def test_insufficient_scope_names_the_scope_needed(authgate, hosts):
     assert created.json() == {"created_by": authgate.client_id}
 
 
-def test_introspection_unreachable_fails_closed(tmp_path, sqlite_template):
+def test_introspection_unreachable_fails_closed(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
     ports = {"starlette": free_port(), "fastapi": free_port()}
     resources = [f"http://127.0.0.1:{port}" for port in ports.values()]
     with authgate_for(tmp_path, sqlite_template, resources) as authgate:
@@ -287,7 +298,9 @@ def membership(org: dict[str, Any], role: str) -> Membership:
     )
 
 
-def test_require_role_reads_the_org_role_of_a_jwt(authgate, hosts):
+def test_require_role_reads_the_org_role_of_a_jwt(
+    authgate: Authgate, hosts: dict[str, Host]
+) -> None:
     host = hosts["fastapi"]
     org = authgate.actions.make_org(authgate.actions.user())
     as_admin = mint(authgate, host, org=membership(org, "admin"))
@@ -301,7 +314,7 @@ def test_require_role_reads_the_org_role_of_a_jwt(authgate, hosts):
     assert call(host, bare, "/org/settings").status_code == 403
 
 
-def test_an_org_admin_is_not_an_instance_admin(authgate, host):
+def test_an_org_admin_is_not_an_instance_admin(authgate: Authgate, host: Host) -> None:
     """The org role goes to ``role``; ``roles`` (instance roles, which
     ``is_admin`` reads) never come from a token."""
     org = authgate.actions.make_org(authgate.actions.user())
@@ -312,7 +325,9 @@ def test_an_org_admin_is_not_an_instance_admin(authgate, host):
     assert body["roles"] == []
 
 
-def test_require_role_reads_the_org_role_by_introspection(authgate, hosts):
+def test_require_role_reads_the_org_role_by_introspection(
+    authgate: Authgate, hosts: dict[str, Host]
+) -> None:
     host = hosts["fastapi"]
     admin, member, org = org_admin_and_member(authgate)
     admin_pat = authgate.actions.make_pat(admin, org=org["id"])

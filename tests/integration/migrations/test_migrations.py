@@ -72,18 +72,18 @@ def model_tables() -> set[str]:
     return set(Base.metadata.tables)
 
 
-def test_there_is_one_head():
+def test_there_is_one_head() -> None:
     assert len(script("sqlite://").get_heads()) == 1
 
 
-def test_empty_to_head(empty_url):
+def test_empty_to_head(empty_url: str) -> None:
     assert tables(empty_url) == set()
     upgrade(empty_url)
     assert revision(empty_url) == script(empty_url).get_current_head()
     assert model_tables() <= tables(empty_url)
 
 
-def test_head_to_base_to_head(empty_url):
+def test_head_to_base_to_head(empty_url: str) -> None:
     upgrade(empty_url)
     downgrade(empty_url, "base")
     assert revision(empty_url) is None
@@ -93,7 +93,7 @@ def test_head_to_base_to_head(empty_url):
     assert model_tables() <= tables(empty_url)
 
 
-def test_every_revision_steps_up_and_down(empty_url):
+def test_every_revision_steps_up_and_down(empty_url: str) -> None:
     revisions = [r.revision for r in reversed(list(script(empty_url).walk_revisions()))]
     assert revisions[0] == FIRST_REVISION
     seen: list[set[str]] = [tables(empty_url)]
@@ -118,17 +118,17 @@ def _diff(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
-def test_models_match_the_migrations(database_url):
+def test_models_match_the_migrations(database_url: str) -> None:
     # database_url is migrated to head by the shipped migrations
     assert on(database_url, _diff) == []
 
 
-def test_models_match_a_fresh_upgrade(empty_url):
+def test_models_match_a_fresh_upgrade(empty_url: str) -> None:
     upgrade(empty_url)
     assert on(empty_url, _diff) == []
 
 
-def test_data_survives_upgrading_from_the_first_revision(empty_url):
+def test_data_survives_upgrading_from_the_first_revision(empty_url: str) -> None:
     upgrade(empty_url, FIRST_REVISION)
     created = datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     users = sa.table(
@@ -182,7 +182,7 @@ def run_db(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-def test_refresh_tokens_learn_when_their_family_started(empty_url):
+def test_refresh_tokens_learn_when_their_family_started(empty_url: str) -> None:
     """Migration 0008: each stored refresh token takes its family's start, the
     creation of the family's oldest token, so the absolute lifetime counts
     from the sign-in for tokens issued before the upgrade too."""
@@ -248,7 +248,9 @@ def test_refresh_tokens_learn_when_their_family_started(empty_url):
     }
 
 
-def test_clients_registered_before_0007_have_no_recorded_address(empty_url):
+def test_clients_registered_before_0007_have_no_recorded_address(
+    empty_url: str,
+) -> None:
     """0007 adds where a dynamic registration came from; clients registered
     before it keep working, with the address unknown."""
     upgrade(empty_url, "0006")
@@ -305,7 +307,7 @@ def _outbox(*columns: str) -> Any:
     )
 
 
-def test_the_outbox_keeps_its_rows_and_stamps_each_new_one(empty_url):
+def test_the_outbox_keeps_its_rows_and_stamps_each_new_one(empty_url: str) -> None:
     """0009: the outbox's rows survive (SQLite rebuilds the table); a new row
     gets an id above every id ever used, even once the highest is pruned, and
     on PostgreSQL the id of its writer's transaction, though the insert does

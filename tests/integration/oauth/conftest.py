@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions, Login
 from tests.support.documents import DocumentHost, document_host
@@ -47,12 +48,14 @@ def browser(server: LiveServer, user: Login) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def authlib(meta: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+def authlib(meta: dict[str, Any]) -> Iterator[Callable[..., OAuth2Client]]:
     """``authlib(client_id, secret=None, **kwargs)``: Authlib's OAuth2Client for
     this server, closed after the test."""
-    made: list[Any] = []
+    made: list[OAuth2Client] = []
 
-    def make(client_id: str, client_secret: str | None = None, **kwargs: Any) -> Any:
+    def make(
+        client_id: str, client_secret: str | None = None, **kwargs: Any
+    ) -> OAuth2Client:
         client = oauth_client(meta, client_id, client_secret, **kwargs)
         made.append(client)
         return client
@@ -79,7 +82,9 @@ def public_client(actions: Actions, receiver: LoopbackReceiver) -> dict[str, Any
 
 
 @pytest.fixture
-def start(meta: dict[str, Any], authlib: Callable[..., Any]) -> Callable[..., Any]:
+def start(
+    meta: dict[str, Any], authlib: Callable[..., OAuth2Client]
+) -> Callable[..., Any]:
     """``start(client_id, redirect_uri, **params)``: Authlib's client, its
     authorization URL and state, and the verifier it must send later."""
 

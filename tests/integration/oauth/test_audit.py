@@ -1,16 +1,26 @@
 """Everything the authorization server changes is audited, and no secret ends
 up in the log."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
-from tests.support.oauth import DEVICE_GRANT, audit_events
+from tests.support.actions import Actions
+from tests.support.oauth import DEVICE_GRANT, Browser, audit_events
 
 
 def test_the_flows_leave_a_trail(
-    meta, actions, public_client, code_flow, browser, database_url
-):
+    meta: dict[str, Any],
+    actions: Actions,
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+    browser: Browser,
+    database_url: str,
+) -> None:
     client, token = code_flow(public_client["client_id"])
     second = client.refresh_token(refresh_token=token["refresh_token"])
     with pytest.raises(OAuthError):
@@ -48,7 +58,13 @@ def test_the_flows_leave_a_trail(
         assert secret not in log
 
 
-def test_device_redemption_is_audited(meta, actions, browser, authlib, database_url):
+def test_device_redemption_is_audited(
+    meta: dict[str, Any],
+    actions: Actions,
+    browser: Browser,
+    authlib: Callable[..., OAuth2Client],
+    database_url: str,
+) -> None:
     device = actions.make_client(public=True, grant_types=["device_code"])
     started = httpx.post(
         meta["device_authorization_endpoint"], data={"client_id": device["client_id"]}

@@ -2,6 +2,9 @@
 signs in as. It works without registration, no registration or admin call can
 obtain or remove its id, and a person approves each of its sign-ins."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import jwt
 import pytest
@@ -9,14 +12,17 @@ import pytest
 from tests.support import db
 from tests.support.actions import Actions
 from tests.support.asserts import error
-from tests.support.documents import document
-from tests.support.oauth import Browser, discover, oauth_client, query
+from tests.support.documents import DocumentHost, document
+from tests.support.live import LiveServer
+from tests.support.oauth import Browser, LoopbackReceiver, discover, oauth_client, query
 
 CLI = "authgate-cli"
 CLI_SCOPE = "openid profile read write"
 
 
-def test_the_cli_client_needs_no_registration(code_flow, database_url):
+def test_the_cli_client_needs_no_registration(
+    code_flow: Callable[..., Any], database_url: str
+) -> None:
     _client, token = code_flow(CLI, scope=CLI_SCOPE)
     claims = jwt.decode(token["access_token"], options={"verify_signature": False})
     assert claims["client_id"] == CLI
@@ -24,7 +30,9 @@ def test_the_cli_client_needs_no_registration(code_flow, database_url):
     assert db.dump(database_url)["oauth_clients"] == []
 
 
-def test_the_cli_client_may_not_ask_beyond_its_scopes(start, receiver, browser):
+def test_the_cli_client_may_not_ask_beyond_its_scopes(
+    start: Callable[..., Any], receiver: LoopbackReceiver, browser: Browser
+) -> None:
     """It has the person's full rights through its tokens, but only the scopes
     it is built with (never ``admin``)."""
     _client, url, _state, _verifier = start(
@@ -34,7 +42,12 @@ def test_the_cli_client_may_not_ask_beyond_its_scopes(start, receiver, browser):
     assert answer["error"] == "invalid_scope"
 
 
-def test_a_cli_sign_in_is_approved_every_time(start, receiver, browser, code_flow):
+def test_a_cli_sign_in_is_approved_every_time(
+    start: Callable[..., Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    code_flow: Callable[..., Any],
+) -> None:
     """Consent to an ordinary client is remembered; to the CLI, whose tokens
     act with the person's full rights, never: a login someone else started
     (a phished link) always meets the person's Approve button."""
@@ -45,7 +58,9 @@ def test_a_cli_sign_in_is_approved_every_time(start, receiver, browser, code_flo
     assert "Unverified application" not in again.text
 
 
-def test_the_cli_client_on_any_loopback_port_and_host(meta, browser):
+def test_the_cli_client_on_any_loopback_port_and_host(
+    meta: dict[str, Any], browser: Browser
+) -> None:
     for redirect in ("http://127.0.0.1:51234/callback", "http://localhost:9/callback"):
         with oauth_client(meta, CLI, redirect_uri=redirect) as client:
             url, _state = client.create_authorization_url(
@@ -61,7 +76,12 @@ def test_the_cli_client_on_any_loopback_port_and_host(meta, browser):
     assert "redirect_uri" in refused.text
 
 
-def test_registration_cannot_take_the_cli_id(meta, browser, receiver, start):
+def test_registration_cannot_take_the_cli_id(
+    meta: dict[str, Any],
+    browser: Browser,
+    receiver: LoopbackReceiver,
+    start: Callable[..., Any],
+) -> None:
     """RFC 7591 §3.2.1: the server assigns the id; one in the body is ignored."""
     response = httpx.post(
         meta["registration_endpoint"],
@@ -85,13 +105,16 @@ def test_registration_cannot_take_the_cli_id(meta, browser, receiver, start):
 
 
 @pytest.fixture
-def trusting_server(start_server):
+def trusting_server(start_server: Callable[..., LiveServer]) -> LiveServer:
     return start_server(client_metadata_allow_insecure_loopback=True)
 
 
 def test_a_metadata_document_cannot_claim_the_cli_id(
-    trusting_server, host, receiver, actions
-):
+    trusting_server: LiveServer,
+    host: DocumentHost,
+    receiver: LoopbackReceiver,
+    actions: Actions,
+) -> None:
     """A document's ``client_id`` must be its own URL, so naming the CLI's id
     in it is refused, and no URL is ``authgate-cli``."""
     url = host.url("/authgate-cli")
@@ -113,7 +136,9 @@ def test_a_metadata_document_cannot_claim_the_cli_id(
     assert "Authgate CLI" not in refused.text
 
 
-def test_admins_see_the_cli_client_and_cannot_delete_it(actions, code_flow):
+def test_admins_see_the_cli_client_and_cannot_delete_it(
+    actions: Actions, code_flow: Callable[..., Any]
+) -> None:
     admin = actions.admin()
     listed = actions.client.get("/api/v1/admin/clients", headers=admin.bearer)
     [cli] = [i for i in listed.json()["items"] if i["client_id"] == CLI]

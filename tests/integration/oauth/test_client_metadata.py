@@ -16,17 +16,21 @@ from authlib.common.security import generate_token
 
 from tests.support.actions import Actions
 from tests.support.documents import DocumentHost, document
-from tests.support.oauth import Browser, discover, oauth_client
+from tests.support.live import LiveServer
+from tests.support.oauth import Browser, LoopbackReceiver, discover, oauth_client
 
 
 @pytest.fixture
-def trusting_server(start_server):
+def trusting_server(start_server: Callable[..., LiveServer]) -> LiveServer:
     return start_server(client_metadata_allow_insecure_loopback=True)
 
 
 def test_code_flow_with_a_metadata_document(
-    trusting_server, host: DocumentHost, receiver, user_login
-):
+    trusting_server: LiveServer,
+    host: DocumentHost,
+    receiver: LoopbackReceiver,
+    user_login: Callable[[Any], Any],
+) -> None:
     url = host.url("/client.json")
     host.serve("/client.json", document(url, receiver.registered))
     meta = discover(trusting_server.url)
@@ -65,8 +69,8 @@ def user_login() -> Callable[[Any], Any]:
 
 
 def test_insecure_loopback_documents_need_the_test_setting(
-    server, host: DocumentHost, receiver, browser
-):
+    server: LiveServer, host: DocumentHost, receiver: LoopbackReceiver, browser: Browser
+) -> None:
     url = host.serve(
         "/client.json", document(host.url("/client.json"), receiver.registered)
     )
@@ -87,8 +91,11 @@ def test_insecure_loopback_documents_need_the_test_setting(
 
 
 def test_redirect_uri_not_in_the_document(
-    trusting_server, host: DocumentHost, receiver, user_login
-):
+    trusting_server: LiveServer,
+    host: DocumentHost,
+    receiver: LoopbackReceiver,
+    user_login: Callable[[Any], Any],
+) -> None:
     url = host.url("/client.json")
     host.serve("/client.json", document(url, "http://127.0.0.1/other"))
     authorize = httpx.URL(

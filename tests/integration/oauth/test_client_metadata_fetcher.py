@@ -37,7 +37,7 @@ async def refused(resolve: ClientMetadataResolver, url: str) -> str:
     return str(caught.value)
 
 
-async def test_a_good_document(host: DocumentHost):
+async def test_a_good_document(host: DocumentHost) -> None:
     url = host.serve("/ok.json", document(host.url("/ok.json"), "http://127.0.0.1/cb"))
     client = await resolver().resolve(url)
     assert client.id == url
@@ -47,14 +47,14 @@ async def test_a_good_document(host: DocumentHost):
     assert client.registration == "metadata_document"
 
 
-async def test_http_is_refused_without_the_test_setting(host: DocumentHost):
+async def test_http_is_refused_without_the_test_setting(host: DocumentHost) -> None:
     url = host.serve("/ok.json", document(host.url("/ok.json"), "http://127.0.0.1/cb"))
     message = await refused(resolver(allow_insecure_loopback=False), url)
     assert "https" in message
     assert host.hits == []
 
 
-async def test_redirects_are_not_followed(host: DocumentHost):
+async def test_redirects_are_not_followed(host: DocumentHost) -> None:
     target = host.serve(
         "/ok.json", document(host.url("/ok.json"), "http://127.0.0.1/cb")
     )
@@ -77,12 +77,12 @@ async def test_redirects_are_not_followed(host: DocumentHost):
         "https://[::ffff:10.0.0.1]/client.json",
     ],
 )
-async def test_private_addresses_are_refused(url):
+async def test_private_addresses_are_refused(url: str) -> None:
     # Not even the test setting allows these: it covers plain http on loopback.
     assert "private" in await refused(resolver(), url)
 
 
-async def test_a_name_resolving_to_a_private_address_is_refused():
+async def test_a_name_resolving_to_a_private_address_is_refused() -> None:
     async def fake_dns(_host: str, _port: int) -> list[str]:
         return ["203.0.113.7", "10.1.2.3"]  # one public, one private: refused
 
@@ -91,20 +91,22 @@ async def test_a_name_resolving_to_a_private_address_is_refused():
     assert "private" in message
 
 
-async def test_oversized_documents_are_refused(host: DocumentHost):
+async def test_oversized_documents_are_refused(host: DocumentHost) -> None:
     url = host.url("/big.json")
     host.serve("/big.json", document(url, "http://127.0.0.1/cb", padding="x" * 6000))
     assert "larger" in await refused(resolver(), url)
 
 
-async def test_oversized_documents_without_a_length_are_refused(host: DocumentHost):
+async def test_oversized_documents_without_a_length_are_refused(
+    host: DocumentHost,
+) -> None:
     url = host.url("/stream.json")
     body = json.dumps(document(url, "http://127.0.0.1/cb", padding="x" * 6000))
     host.routes["/stream.json"] = Route(body=body.encode(), length=False)
     assert "larger" in await refused(resolver(), url)
 
 
-async def test_slow_documents_are_refused(host: DocumentHost):
+async def test_slow_documents_are_refused(host: DocumentHost) -> None:
     url = host.url("/slow.json")
     host.serve("/slow.json", document(url, "http://127.0.0.1/cb"), delay=1.5)
     started = time.monotonic()
@@ -112,7 +114,7 @@ async def test_slow_documents_are_refused(host: DocumentHost):
     assert time.monotonic() - started < 1.2
 
 
-async def test_client_id_must_be_the_documents_url(host: DocumentHost):
+async def test_client_id_must_be_the_documents_url(host: DocumentHost) -> None:
     url = host.url("/liar.json")
     host.serve(
         "/liar.json",
@@ -131,18 +133,20 @@ async def test_client_id_must_be_the_documents_url(host: DocumentHost):
         ({"grant_types": ["client_credentials"]}, "grant type"),
     ],
 )
-async def test_invalid_documents_are_refused(host: DocumentHost, extra, reason):
+async def test_invalid_documents_are_refused(
+    host: DocumentHost, extra: dict[str, Any], reason: str
+) -> None:
     url = host.url("/bad.json")
     host.serve("/bad.json", document(url, "http://127.0.0.1/cb", **extra))
     assert reason in await refused(resolver(), url)
 
 
-async def test_not_json_is_refused(host: DocumentHost):
+async def test_not_json_is_refused(host: DocumentHost) -> None:
     url = host.serve("/text", body=b"<html>hello</html>")
     assert "JSON" in await refused(resolver(), url)
 
 
-async def test_error_statuses_are_refused(host: DocumentHost):
+async def test_error_statuses_are_refused(host: DocumentHost) -> None:
     assert "404" in await refused(resolver(), host.url("/missing.json"))
 
 
@@ -157,17 +161,17 @@ async def test_error_statuses_are_refused(host: DocumentHost):
         "http://client.example.com/client.json",  # http beyond loopback
     ],
 )
-async def test_malformed_client_id_urls(url):
+async def test_malformed_client_id_urls(url: str) -> None:
     await refused(resolver(), url)
 
 
-async def test_trusted_domains():
+async def test_trusted_domains() -> None:
     policy = ClientMetadataResolver(domains=["example.com"])
     assert "trusts" in await refused(policy, "https://evil.test/client.json")
     assert "trusts" in await refused(policy, "https://notexample.com/client.json")
 
 
-async def test_cache_follows_cache_control(host: DocumentHost):
+async def test_cache_follows_cache_control(host: DocumentHost) -> None:
     resolve = resolver()
     url = host.url("/nostore.json")
     host.serve(

@@ -4,15 +4,18 @@ the ``admin`` scope, which only an administrator grants, and only to a client
 an administrator registered. Tokens are obtained the way the clients get them:
 Authlib through the consent page or ``/device``."""
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions, Login
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.oauth import DEVICE_GRANT, Browser, LoopbackReceiver, query
 
 # The rules live above storage; one database is enough.
@@ -102,8 +105,12 @@ def refused_everything_but_reading(
 
 
 def test_a_dynamic_client_named_like_the_cli_gets_no_account_through_device(
-    server, meta, authlib, actions: Actions, client: httpx.Client
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    authlib: Callable[..., OAuth2Client],
+    actions: Actions,
+    client: httpx.Client,
+) -> None:
     """The issue's attack: a client registered as "authgate-cli", approved
     once on /device by an administrator."""
     registered = register(
@@ -124,8 +131,13 @@ def test_a_dynamic_client_named_like_the_cli_gets_no_account_through_device(
 
 
 def test_a_dynamic_clients_code_flow_token_gets_no_account(
-    meta, code_flow, receiver: LoopbackReceiver, actions: Actions, client, user
-):
+    meta: dict[str, Any],
+    code_flow: Callable[..., Any],
+    receiver: LoopbackReceiver,
+    actions: Actions,
+    client: httpx.Client,
+    user: Login,
+) -> None:
     registered = register(
         meta,
         {
@@ -139,8 +151,12 @@ def test_a_dynamic_clients_code_flow_token_gets_no_account(
 
 
 def test_a_dynamic_client_cannot_ask_for_admin(
-    meta, start, receiver: LoopbackReceiver, authlib, browser: Browser
-):
+    meta: dict[str, Any],
+    start: Callable[..., Any],
+    receiver: LoopbackReceiver,
+    authlib: Callable[..., OAuth2Client],
+    browser: Browser,
+) -> None:
     refused = httpx.post(
         meta["registration_endpoint"],
         json={
@@ -174,8 +190,12 @@ def test_a_dynamic_client_cannot_ask_for_admin(
 
 
 def test_an_admin_created_client_with_admin_granted_by_an_admin_administers(
-    server, meta, authlib, actions: Actions, client: httpx.Client
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    authlib: Callable[..., OAuth2Client],
+    actions: Actions,
+    client: httpx.Client,
+) -> None:
     made = actions.make_client(
         public=True, grant_types=["device_code", "refresh_token"]
     )
@@ -210,8 +230,13 @@ def test_an_admin_created_client_with_admin_granted_by_an_admin_administers(
 
 
 def test_admin_approved_by_a_non_admin_is_dropped(
-    server, meta, authlib, actions: Actions, client: httpx.Client, browser: Browser
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    authlib: Callable[..., OAuth2Client],
+    actions: Actions,
+    client: httpx.Client,
+    browser: Browser,
+) -> None:
     made = actions.make_client(
         public=True, grant_types=["device_code", "refresh_token"]
     )
@@ -222,13 +247,18 @@ def test_admin_approved_by_a_non_admin_is_dropped(
     error(client.get("/api/v1/admin/users", headers=headers), 403, "forbidden")
 
 
-def test_discovery_lists_the_admin_scope(meta):
+def test_discovery_lists_the_admin_scope(meta: dict[str, Any]) -> None:
     assert "admin" in meta["scopes_supported"]
 
 
 def test_the_admin_scope_with_the_code_flow_of_an_admin_created_client(
-    server, meta, start, receiver: LoopbackReceiver, actions: Actions, client
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    start: Callable[..., Any],
+    receiver: LoopbackReceiver,
+    actions: Actions,
+    client: httpx.Client,
+) -> None:
     made = actions.make_client(
         public=True,
         redirect_uris=[receiver.registered],
@@ -248,7 +278,9 @@ def test_the_admin_scope_with_the_code_flow_of_an_admin_created_client(
     assert client.get("/api/v1/admin/users", headers=headers).status_code == 200
 
 
-def test_a_client_credentials_grant_never_gets_admin(actions: Actions, authlib):
+def test_a_client_credentials_grant_never_gets_admin(
+    actions: Actions, authlib: Callable[..., OAuth2Client]
+) -> None:
     made = actions.make_client(grant_types=["client_credentials"])
     app = authlib(made["client_id"], made["client_secret"])
     with pytest.raises(OAuthError) as refused:
@@ -258,8 +290,14 @@ def test_a_client_credentials_grant_never_gets_admin(actions: Actions, authlib):
 
 
 def test_admin_a_non_admin_approved_is_not_remembered(
-    meta, start, receiver: LoopbackReceiver, actions: Actions, client, browser, user
-):
+    meta: dict[str, Any],
+    start: Callable[..., Any],
+    receiver: LoopbackReceiver,
+    actions: Actions,
+    client: httpx.Client,
+    browser: Browser,
+    user: Login,
+) -> None:
     made = actions.make_client(
         public=True,
         redirect_uris=[receiver.registered],

@@ -2,6 +2,7 @@
 person's role there (``org``, ``roles``), looked up at each issuance, and a
 client's token acts in no other org."""
 
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -14,8 +15,11 @@ def claims(token: str) -> dict[str, Any]:
 
 
 def test_an_oauth_token_carries_the_default_org_and_role(
-    actions: Actions, user: Login, public_client, code_flow
-):
+    actions: Actions,
+    user: Login,
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+) -> None:
     org = actions.make_org(user)  # the first org becomes the default one
     client, token = code_flow(public_client["client_id"], scope="openid read write")
     got = claims(token["access_token"])
@@ -40,14 +44,19 @@ def test_an_oauth_token_carries_the_default_org_and_role(
 
 
 def test_a_read_only_oauth_token_acts_as_a_viewer(
-    actions: Actions, user: Login, public_client, code_flow
-):
+    actions: Actions,
+    user: Login,
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+) -> None:
     actions.make_org(user)
     _client, token = code_flow(public_client["client_id"], scope="openid read")
     assert claims(token["access_token"])["roles"] == ["viewer"]
 
 
-def test_no_org_no_claims(public_client, code_flow):
+def test_no_org_no_claims(
+    public_client: dict[str, Any], code_flow: Callable[..., Any]
+) -> None:
     _client, token = code_flow(public_client["client_id"], scope="read")
     got = claims(token["access_token"])
     assert "org" not in got

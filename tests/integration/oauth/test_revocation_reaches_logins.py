@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from authgate.util import clock
 from tests.integration.oauth.conftest import MCP_RESOURCE
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
-from tests.support.oauth import audit_events
+from tests.support.oauth import LoopbackReceiver, audit_events
 from tests.support.pages import Pages
 
 BO_KEY = "b" * 40
@@ -35,7 +36,9 @@ def server(start_server: Callable[..., LiveServer]) -> LiveServer:
 
 
 @pytest.fixture
-def resource_server(actions: Actions, authlib: Callable[..., Any]) -> Any:
+def resource_server(
+    actions: Actions, authlib: Callable[..., OAuth2Client]
+) -> OAuth2Client:
     """A confidential client, as a resource server introspecting tokens."""
     registered = actions.make_client(grant_types=["client_credentials"])
     return authlib(registered["client_id"], registered["client_secret"])
@@ -47,7 +50,7 @@ def me(server: LiveServer, token: str) -> httpx.Response:
     )
 
 
-def active(meta: dict[str, Any], resource_server: Any, token: str) -> bool:
+def active(meta: dict[str, Any], resource_server: OAuth2Client, token: str) -> bool:
     response = resource_server.introspect_token(
         meta["introspection_endpoint"], token=token
     )
@@ -80,7 +83,7 @@ def grant(
 
 
 def assert_alive(
-    server: LiveServer, meta: dict[str, Any], resource_server: Any, g: Grant
+    server: LiveServer, meta: dict[str, Any], resource_server: OAuth2Client, g: Grant
 ) -> None:
     assert me(server, g.token["access_token"]).status_code == 200  # now cached
     assert active(meta, resource_server, g.token["access_token"])
@@ -89,7 +92,7 @@ def assert_alive(
 
 
 def assert_dead(
-    server: LiveServer, meta: dict[str, Any], resource_server: Any, g: Grant
+    server: LiveServer, meta: dict[str, Any], resource_server: OAuth2Client, g: Grant
 ) -> None:
     assert me(server, g.token["access_token"]).status_code == 401
     assert not active(meta, resource_server, g.token["access_token"])
@@ -194,8 +197,15 @@ ACTIONS = {
 
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_every_account_action_ends_the_oauth_grants(
-    action, server, meta, actions, user, grant, resource_server, database_url
-):
+    action: str,
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    resource_server: OAuth2Client,
+    database_url: str,
+) -> None:
     user_id(actions, user)  # read before the action may end the user's login
     first, second = grant(), grant()
     assert_alive(server, meta, resource_server, first)
@@ -244,8 +254,15 @@ def test_every_account_action_ends_the_oauth_grants(
     ids=["admin_api", "backoffice"],
 )
 def test_enabling_again_brings_no_grant_back(
-    disable, enable, server, meta, actions, user, grant, resource_server
-):
+    disable: Callable[[Actions, str], httpx.Response],
+    enable: Callable[[Actions, str], httpx.Response],
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    resource_server: OAuth2Client,
+) -> None:
     uid = user_id(actions, user)
     g = grant()
     assert_alive(server, meta, resource_server, g)
@@ -258,8 +275,13 @@ def test_enabling_again_brings_no_grant_back(
 
 
 def test_a_password_change_keeps_the_session_that_made_it(
-    server, meta, actions, user, grant, resource_server
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    resource_server: OAuth2Client,
+) -> None:
     g = grant()
     change_password(server, actions, user)
     assert_dead(server, meta, resource_server, g)
@@ -268,8 +290,14 @@ def test_a_password_change_keeps_the_session_that_made_it(
 
 
 def test_oauth_logins_are_listed_among_sessions(
-    server, meta, actions, user, grant, public_client, resource_server
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    public_client: dict[str, Any],
+    resource_server: OAuth2Client,
+) -> None:
     g = grant()
     g.refresh()
     listed = actions.client.get("/api/v1/sessions", headers=user.bearer)
@@ -292,8 +320,13 @@ def test_oauth_logins_are_listed_among_sessions(
 
 
 def test_revoking_an_oauth_login_kills_its_refresh_and_access_tokens(
-    server, meta, actions, user, grant, resource_server
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    resource_server: OAuth2Client,
+) -> None:
     g = grant()
     assert_alive(server, meta, resource_server, g)
     listed = actions.client.get("/api/v1/sessions", headers=user.bearer).json()
@@ -315,8 +348,13 @@ def test_revoking_an_oauth_login_kills_its_refresh_and_access_tokens(
 
 
 def test_a_refresh_family_ends_at_its_absolute_lifetime(
-    server, meta, actions, user, grant, resource_server
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    resource_server: OAuth2Client,
+) -> None:
     g = grant()
     # Refreshing every few days keeps it under the 7-day idle lifetime...
     for _ in range(4):
@@ -331,8 +369,8 @@ def test_a_refresh_family_ends_at_its_absolute_lifetime(
 
 
 def test_a_first_party_refresh_family_ends_at_its_absolute_lifetime(
-    server, actions, user
-):
+    server: LiveServer, actions: Actions, user: Login
+) -> None:
     refresh = user.refresh_token
     for _ in range(4):
         clock.advance(6 * DAY)
@@ -349,8 +387,13 @@ def test_a_first_party_refresh_family_ends_at_its_absolute_lifetime(
 
 
 def test_an_oauth_refresh_token_is_not_consumed_at_the_first_party_endpoint(
-    server, meta, actions, user, grant, resource_server
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    resource_server: OAuth2Client,
+) -> None:
     g = grant()
     sent = actions.client.post(
         "/api/v1/auth/refresh", json={"refresh_token": g.token["refresh_token"]}
@@ -361,8 +404,13 @@ def test_an_oauth_refresh_token_is_not_consumed_at_the_first_party_endpoint(
 
 
 def test_a_first_party_refresh_token_is_not_consumed_at_the_token_endpoint(
-    server, meta, actions, user, public_client, authlib
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    public_client: dict[str, Any],
+    authlib: Callable[..., OAuth2Client],
+) -> None:
     client = authlib(public_client["client_id"])
     with pytest.raises(OAuthError):
         client.refresh_token(meta["token_endpoint"], refresh_token=user.refresh_token)
@@ -373,16 +421,16 @@ def test_a_first_party_refresh_token_is_not_consumed_at_the_token_endpoint(
 
 
 def test_authorized_apps_are_listed_and_withdrawn(
-    server,
-    meta,
-    actions,
-    user,
-    grant,
-    public_client,
-    receiver,
-    resource_server,
-    database_url,
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    grant: Callable[[], Grant],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    resource_server: OAuth2Client,
+    database_url: str,
+) -> None:
     g = grant()
     g.refresh()
     other = actions.make_client(
@@ -428,8 +476,14 @@ def test_authorized_apps_are_listed_and_withdrawn(
 
 
 def test_a_grant_without_refresh_tokens_is_ended_too(
-    server, meta, actions, user, receiver, code_flow, resource_server
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    user: Login,
+    receiver: LoopbackReceiver,
+    code_flow: Callable[..., Any],
+    resource_server: OAuth2Client,
+) -> None:
     """A client without the refresh grant has no family to revoke: its access
     token is refused by the id of the code it came from."""
     app = actions.make_client(

@@ -2,28 +2,32 @@
 RFC 9207), driven by Authlib's client and a signed-in browser, with the
 redirect received by a real loopback listener (RFC 8252 §7.3)."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import jwt
 import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from authgate.util import clock
 from tests.support.actions import Actions, Login
 from tests.support.asserts import error
 from tests.support.live import LiveServer
-from tests.support.oauth import Browser, audit_events, query
+from tests.support.oauth import Browser, LoopbackReceiver, audit_events, query
 
 
 def test_code_flow_with_pkce_and_loopback_redirect(
     server: LiveServer,
-    meta,
-    public_client,
-    receiver,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
     browser: Browser,
     user: Login,
-    start,
-):
+    start: Callable[..., Any],
+) -> None:
     client, url, state, verifier = start(
         public_client["client_id"],
         receiver.redirect_uri,
@@ -91,8 +95,12 @@ def test_code_flow_with_pkce_and_loopback_redirect(
 
 
 def test_remembered_consent_skips_the_page(
-    meta, public_client, receiver, browser: Browser, start
-):
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    start: Callable[..., Any],
+) -> None:
     _client, url, _state, _verifier = start(
         public_client["client_id"], receiver.redirect_uri, scope="read"
     )
@@ -113,8 +121,13 @@ def test_remembered_consent_skips_the_page(
 
 
 def test_deny_sends_access_denied_with_state_and_iss(
-    server, meta, public_client, receiver, browser: Browser, start
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    start: Callable[..., Any],
+) -> None:
     _client, url, state, _verifier = start(
         public_client["client_id"], receiver.redirect_uri
     )
@@ -126,8 +139,12 @@ def test_deny_sends_access_denied_with_state_and_iss(
 
 
 def test_signed_out_visitor_is_sent_to_login_and_back(
-    server, meta, public_client, receiver, start
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    start: Callable[..., Any],
+) -> None:
     _client, url, _state, _verifier = start(
         public_client["client_id"], receiver.redirect_uri
     )
@@ -140,8 +157,12 @@ def test_signed_out_visitor_is_sent_to_login_and_back(
 
 
 def test_approving_needs_the_csrf_token_and_our_origin(
-    meta, public_client, receiver, browser: Browser, start
-):
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    start: Callable[..., Any],
+) -> None:
     _client, url, _state, _verifier = start(
         public_client["client_id"], receiver.redirect_uri
     )
@@ -167,8 +188,12 @@ def test_approving_needs_the_csrf_token_and_our_origin(
     ],
 )
 def test_redirect_uri_must_match_exactly(
-    actions: Actions, meta, browser: Browser, presented, start
-):
+    actions: Actions,
+    meta: dict[str, Any],
+    browser: Browser,
+    presented: str,
+    start: Callable[..., Any],
+) -> None:
     registered = actions.make_client(
         public=True, redirect_uris=["https://app.example.com/callback"]
     )
@@ -181,8 +206,8 @@ def test_redirect_uri_must_match_exactly(
 
 
 def test_loopback_redirect_matches_on_any_port_but_nothing_else(
-    actions: Actions, meta, browser: Browser, start
-):
+    actions: Actions, meta: dict[str, Any], browser: Browser, start: Callable[..., Any]
+) -> None:
     registered = actions.make_client(
         public=True, redirect_uris=["http://127.0.0.1/callback"]
     )
@@ -198,7 +223,9 @@ def test_loopback_redirect_matches_on_any_port_but_nothing_else(
         assert browser.open(url).status_code == 400
 
 
-def test_unknown_client_gets_an_error_page(meta, browser: Browser, start):
+def test_unknown_client_gets_an_error_page(
+    meta: dict[str, Any], browser: Browser, start: Callable[..., Any]
+) -> None:
     _c, url, _s, _v = start("cl_doesnotexist", "http://127.0.0.1:5/cb")
     response = browser.open(url)
     assert response.status_code == 400
@@ -206,8 +233,13 @@ def test_unknown_client_gets_an_error_page(meta, browser: Browser, start):
 
 
 def test_errors_after_the_redirect_check_go_to_the_client(
-    server, meta, public_client, receiver, browser: Browser, start
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    start: Callable[..., Any],
+) -> None:
     client_id = public_client["client_id"]
     _c, url, state, _v = start(client_id, receiver.redirect_uri, scope="read sudo")
     answer = query(browser.open(url).headers["location"])
@@ -226,7 +258,14 @@ def test_errors_after_the_redirect_check_go_to_the_client(
 # -- The token request --------------------------------------------------------------
 
 
-def redeem(meta, client_id, code, verifier, redirect_uri, **extra):
+def redeem(
+    meta: dict[str, Any],
+    client_id: str,
+    code: str,
+    verifier: str,
+    redirect_uri: str,
+    **extra: str,
+) -> httpx.Response:
     return httpx.post(
         meta["token_endpoint"],
         data={
@@ -241,8 +280,14 @@ def redeem(meta, client_id, code, verifier, redirect_uri, **extra):
 
 
 def test_code_replay_is_refused_and_revokes_what_the_code_issued(
-    server, meta, public_client, receiver, browser: Browser, database_url, approved_code
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    database_url: str,
+    approved_code: Callable[..., Any],
+) -> None:
     client_id = public_client["client_id"]
     _c, code, verifier = approved_code(client_id)
     first = redeem(meta, client_id, code, verifier, receiver.redirect_uri)
@@ -274,8 +319,13 @@ def test_code_replay_is_refused_and_revokes_what_the_code_issued(
 
 
 def test_code_of_another_client_is_refused(
-    actions: Actions, meta, public_client, receiver, browser: Browser, approved_code
-):
+    actions: Actions,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    approved_code: Callable[..., Any],
+) -> None:
     other = actions.make_client(public=True, redirect_uris=[receiver.registered])
     _c, code, verifier = approved_code(public_client["client_id"])
     stolen = redeem(meta, other["client_id"], code, verifier, receiver.redirect_uri)
@@ -288,8 +338,12 @@ def test_code_of_another_client_is_refused(
 
 
 def test_redirect_uri_must_repeat_the_authorization_requests(
-    meta, public_client, receiver, browser: Browser, approved_code
-):
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    approved_code: Callable[..., Any],
+) -> None:
     client_id = public_client["client_id"]
     _c, code, verifier = approved_code(client_id)
     other_port = receiver.redirect_uri.replace(str(receiver.port), "1")
@@ -297,8 +351,12 @@ def test_redirect_uri_must_repeat_the_authorization_requests(
 
 
 def test_expired_code_is_refused(
-    meta, public_client, receiver, browser: Browser, approved_code
-):
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    approved_code: Callable[..., Any],
+) -> None:
     client_id = public_client["client_id"]
     _c, code, verifier = approved_code(client_id)
     clock.advance(61)
@@ -310,8 +368,13 @@ def test_expired_code_is_refused(
 
 
 def test_confidential_client_authenticates_with_basic_or_post(
-    actions: Actions, meta, receiver, browser: Browser, server, authlib
-):
+    actions: Actions,
+    meta: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    server: LiveServer,
+    authlib: Callable[..., OAuth2Client],
+) -> None:
     registered = actions.make_client(redirect_uris=[receiver.registered])
     assert registered["client_secret"]
     for method in ("client_secret_basic", "client_secret_post"):

@@ -1,21 +1,32 @@
 """The client credentials grant (RFC 6749 §4.4): a confidential client acting
 for itself; its tokens name no user."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import jwt
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
+from tests.support.actions import Actions
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 
 
 @pytest.fixture
-def service(actions):
+def service(actions: Actions) -> dict[str, Any]:
     """A confidential client allowed the client credentials grant only."""
     return actions.make_client(grant_types=["client_credentials"], scope="read")
 
 
-def test_client_credentials(server, meta, service, authlib):
+def test_client_credentials(
+    server: LiveServer,
+    meta: dict[str, Any],
+    service: dict[str, Any],
+    authlib: Callable[..., OAuth2Client],
+) -> None:
     client = authlib(service["client_id"], service["client_secret"])
     token = client.fetch_token(grant_type="client_credentials")
     assert "refresh_token" not in token
@@ -32,7 +43,9 @@ def test_client_credentials(server, meta, service, authlib):
     error(response, 403, "forbidden")
 
 
-def test_client_secret_post(meta, service, authlib):
+def test_client_secret_post(
+    meta: dict[str, Any], service: dict[str, Any], authlib: Callable[..., OAuth2Client]
+) -> None:
     client = authlib(
         service["client_id"],
         service["client_secret"],
@@ -41,14 +54,18 @@ def test_client_secret_post(meta, service, authlib):
     assert client.fetch_token(grant_type="client_credentials")["access_token"]
 
 
-def test_scope_beyond_the_clients_is_refused(service, authlib):
+def test_scope_beyond_the_clients_is_refused(
+    service: dict[str, Any], authlib: Callable[..., OAuth2Client]
+) -> None:
     client = authlib(service["client_id"], service["client_secret"])
     with pytest.raises(OAuthError) as refused:
         client.fetch_token(grant_type="client_credentials", scope="write")
     assert refused.value.error == "invalid_scope"
 
 
-def test_openid_scope_is_refused_without_a_user(actions, authlib):
+def test_openid_scope_is_refused_without_a_user(
+    actions: Actions, authlib: Callable[..., OAuth2Client]
+) -> None:
     registered = actions.make_client(grant_types=["client_credentials"])
     client = authlib(registered["client_id"], registered["client_secret"])
     with pytest.raises(OAuthError) as refused:
@@ -56,7 +73,9 @@ def test_openid_scope_is_refused_without_a_user(actions, authlib):
     assert refused.value.error == "invalid_scope"
 
 
-def test_wrong_secret_is_invalid_client_with_a_basic_challenge(meta, service):
+def test_wrong_secret_is_invalid_client_with_a_basic_challenge(
+    meta: dict[str, Any], service: dict[str, Any]
+) -> None:
     response = httpx.post(
         meta["token_endpoint"],
         data={"grant_type": "client_credentials"},
@@ -77,7 +96,7 @@ def test_wrong_secret_is_invalid_client_with_a_basic_challenge(meta, service):
     assert "www-authenticate" not in posted.headers
 
 
-def test_unknown_client_and_no_credentials(meta):
+def test_unknown_client_and_no_credentials(meta: dict[str, Any]) -> None:
     unknown = httpx.post(
         meta["token_endpoint"],
         data={"grant_type": "client_credentials"},
@@ -90,7 +109,9 @@ def test_unknown_client_and_no_credentials(meta):
     error(anonymous, 401, "invalid_client")
 
 
-def test_public_clients_cannot_use_it(meta, public_client):
+def test_public_clients_cannot_use_it(
+    meta: dict[str, Any], public_client: dict[str, Any]
+) -> None:
     response = httpx.post(
         meta["token_endpoint"],
         data={
@@ -101,7 +122,9 @@ def test_public_clients_cannot_use_it(meta, public_client):
     error(response, 400, "unauthorized_client")
 
 
-def test_a_grant_the_client_was_not_given(actions, meta):
+def test_a_grant_the_client_was_not_given(
+    actions: Actions, meta: dict[str, Any]
+) -> None:
     registered = actions.make_client(redirect_uris=["https://app.example.com/cb"])
     response = httpx.post(
         meta["token_endpoint"],
@@ -122,7 +145,9 @@ def test_a_grant_the_client_was_not_given(actions, meta):
         ),
     ],
 )
-def test_malformed_token_requests(meta, service, data, code):
+def test_malformed_token_requests(
+    meta: dict[str, Any], service: dict[str, Any], data: dict[str, Any], code: str
+) -> None:
     response = httpx.post(
         meta["token_endpoint"],
         data=data,
@@ -131,7 +156,9 @@ def test_malformed_token_requests(meta, service, data, code):
     error(response, 400, code)
 
 
-def test_a_json_body_is_answered_in_oauth_shape(meta, service):
+def test_a_json_body_is_answered_in_oauth_shape(
+    meta: dict[str, Any], service: dict[str, Any]
+) -> None:
     response = httpx.post(
         meta["token_endpoint"],
         json={"grant_type": "client_credentials"},

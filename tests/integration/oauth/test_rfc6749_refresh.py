@@ -1,21 +1,32 @@
 """Refresh tokens (RFC 6749 §6, OAuth 2.1 §4.3.1): rotation, reuse detection,
 revocation, binding to the client, narrowing."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
 
+from tests.support.actions import Actions, Login
 from tests.support.asserts import error
+from tests.support.live import LiveServer
+from tests.support.oauth import LoopbackReceiver
 from tests.support.race import race
 
 
-def me(server, token):
+def me(server: LiveServer, token: str) -> httpx.Response:
     return httpx.get(
         f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
     )
 
 
-def test_refresh_rotates(server, meta, public_client, code_flow):
+def test_refresh_rotates(
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+) -> None:
     client, first = code_flow(public_client["client_id"], scope="read write")
     second = client.refresh_token(refresh_token=first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
@@ -27,8 +38,11 @@ def test_refresh_rotates(server, meta, public_client, code_flow):
 
 
 def test_reuse_revokes_the_family_and_its_access_tokens(
-    server, meta, public_client, code_flow
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+) -> None:
     client, first = code_flow(public_client["client_id"])
     second = client.refresh_token(refresh_token=first["refresh_token"])
     assert me(server, second["access_token"]).status_code == 200
@@ -43,8 +57,8 @@ def test_reuse_revokes_the_family_and_its_access_tokens(
 
 
 def test_two_uses_at_once_rotate_once_and_revoke_the_family(
-    server, public_client, code_flow
-):
+    server: LiveServer, public_client: dict[str, Any], code_flow: Callable[..., Any]
+) -> None:
     _client, token = code_flow(public_client["client_id"])
     form = {
         "grant_type": "refresh_token",
@@ -64,7 +78,9 @@ def test_two_uses_at_once_rotate_once_and_revoke_the_family(
     assert me(server, won.json()["access_token"]).status_code == 401
 
 
-def test_refresh_after_revocation_is_refused(meta, public_client, code_flow):
+def test_refresh_after_revocation_is_refused(
+    meta: dict[str, Any], public_client: dict[str, Any], code_flow: Callable[..., Any]
+) -> None:
     client, token = code_flow(public_client["client_id"])
     client.revoke_token(
         meta["revocation_endpoint"],
@@ -77,8 +93,12 @@ def test_refresh_after_revocation_is_refused(meta, public_client, code_flow):
 
 
 def test_refresh_token_works_only_for_its_client(
-    actions, meta, public_client, receiver, code_flow
-):
+    actions: Actions,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    code_flow: Callable[..., Any],
+) -> None:
     _client, token = code_flow(public_client["client_id"])
     other = actions.make_client(public=True, redirect_uris=[receiver.registered])
     response = httpx.post(
@@ -92,7 +112,9 @@ def test_refresh_token_works_only_for_its_client(
     error(response, 400, "invalid_grant")
 
 
-def test_first_party_refresh_tokens_are_not_oauth_ones(meta, public_client, user):
+def test_first_party_refresh_tokens_are_not_oauth_ones(
+    meta: dict[str, Any], public_client: dict[str, Any], user: Login
+) -> None:
     response = httpx.post(
         meta["token_endpoint"],
         data={
@@ -104,7 +126,9 @@ def test_first_party_refresh_tokens_are_not_oauth_ones(meta, public_client, user
     error(response, 400, "invalid_grant")
 
 
-def test_scope_may_narrow_not_widen(meta, public_client, code_flow):
+def test_scope_may_narrow_not_widen(
+    meta: dict[str, Any], public_client: dict[str, Any], code_flow: Callable[..., Any]
+) -> None:
     client, token = code_flow(public_client["client_id"], scope="read")
     with pytest.raises(OAuthError) as wider:
         client.refresh_token(refresh_token=token["refresh_token"], scope="read write")
@@ -115,8 +139,8 @@ def test_scope_may_narrow_not_widen(meta, public_client, code_flow):
 
 
 def test_client_without_the_refresh_grant_gets_no_refresh_token(
-    actions, receiver, code_flow
-):
+    actions: Actions, receiver: LoopbackReceiver, code_flow: Callable[..., Any]
+) -> None:
     registered = actions.make_client(
         public=True,
         redirect_uris=[receiver.registered],

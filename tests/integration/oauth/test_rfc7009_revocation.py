@@ -1,20 +1,31 @@
 """Token revocation (RFC 7009), through Authlib's ``revoke_token``."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
+from tests.support.actions import Actions
 from tests.support.asserts import error
-from tests.support.oauth import audit_events
+from tests.support.live import LiveServer
+from tests.support.oauth import LoopbackReceiver, audit_events
 
 
-def me(server, token):
+def me(server: LiveServer, token: str) -> httpx.Response:
     return httpx.get(
         f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
     )
 
 
-def test_revoking_an_access_token(server, meta, public_client, code_flow):
+def test_revoking_an_access_token(
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+) -> None:
     client, token = code_flow(public_client["client_id"])
     assert me(server, token["access_token"]).status_code == 200  # now cached
     response = client.revoke_token(
@@ -31,8 +42,12 @@ def test_revoking_an_access_token(server, meta, public_client, code_flow):
 
 
 def test_revoking_a_refresh_token_revokes_its_family_and_access_tokens(
-    server, meta, public_client, code_flow, database_url
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    code_flow: Callable[..., Any],
+    database_url: str,
+) -> None:
     client, first = code_flow(public_client["client_id"])
     second = client.refresh_token(refresh_token=first["refresh_token"])
     assert me(server, second["access_token"]).status_code == 200
@@ -54,8 +69,14 @@ def test_revoking_a_refresh_token_revokes_its_family_and_access_tokens(
 
 
 def test_another_clients_token_is_not_revoked(
-    server, meta, actions, public_client, receiver, code_flow, authlib
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    code_flow: Callable[..., Any],
+    authlib: Callable[..., OAuth2Client],
+) -> None:
     _client, token = code_flow(public_client["client_id"])
     other = actions.make_client(public=True, redirect_uris=[receiver.registered])
     stranger = authlib(other["client_id"])
@@ -67,7 +88,9 @@ def test_another_clients_token_is_not_revoked(
 
 
 @pytest.mark.parametrize("value", ["garbage", "a.b.c", "ag_rt_unknown"])
-def test_unknown_tokens_answer_200(meta, public_client, value):
+def test_unknown_tokens_answer_200(
+    meta: dict[str, Any], public_client: dict[str, Any], value: str
+) -> None:
     response = httpx.post(
         meta["revocation_endpoint"],
         data={"token": value, "client_id": public_client["client_id"]},
@@ -75,7 +98,9 @@ def test_unknown_tokens_answer_200(meta, public_client, value):
     assert response.status_code == 200
 
 
-def test_revocation_needs_client_authentication(meta, actions, public_client):
+def test_revocation_needs_client_authentication(
+    meta: dict[str, Any], actions: Actions, public_client: dict[str, Any]
+) -> None:
     anonymous = httpx.post(meta["revocation_endpoint"], data={"token": "x"})
     error(anonymous, 401, "invalid_client")
     confidential = actions.make_client(grant_types=["client_credentials"])
@@ -91,7 +116,12 @@ def test_revocation_needs_client_authentication(meta, actions, public_client):
     error(missing, 400, "invalid_request")
 
 
-def test_revoking_a_client_credentials_token(server, meta, actions, authlib):
+def test_revoking_a_client_credentials_token(
+    server: LiveServer,
+    meta: dict[str, Any],
+    actions: Actions,
+    authlib: Callable[..., OAuth2Client],
+) -> None:
     service = actions.make_client(grant_types=["client_credentials"])
     client = authlib(service["client_id"], service["client_secret"])
     token = client.fetch_token(grant_type="client_credentials")

@@ -2,22 +2,32 @@
 loopback (or, when allowed, https) redirect URIs; anything else needs an
 administrator's bearer token."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
+from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions
 from tests.support.asserts import error
-from tests.support.oauth import discover
+from tests.support.live import LiveServer
+from tests.support.oauth import LoopbackReceiver, discover
 
 
-def register(meta, body, token=None):
+def register(
+    meta: dict[str, Any], body: object, token: str | None = None
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.post(meta["registration_endpoint"], json=body, headers=headers)
 
 
 def test_open_registration_of_a_loopback_native_client(
-    meta, receiver, code_flow, database_url
-):
+    meta: dict[str, Any],
+    receiver: LoopbackReceiver,
+    code_flow: Callable[..., Any],
+    database_url: str,
+) -> None:
     response = register(
         meta,
         {
@@ -40,7 +50,7 @@ def test_open_registration_of_a_loopback_native_client(
     assert token["access_token"]
 
 
-def test_defaults_for_open_registration(meta):
+def test_defaults_for_open_registration(meta: dict[str, Any]) -> None:
     response = register(meta, {"redirect_uris": ["http://localhost/cb"]})
     assert response.status_code == 201, response.text
     client = response.json()
@@ -80,16 +90,20 @@ def test_defaults_for_open_registration(meta):
         ([], "invalid_client_metadata"),
     ],
 )
-def test_refused_open_registrations(meta, body, code):
+def test_refused_open_registrations(
+    meta: dict[str, Any], body: object, code: str
+) -> None:
     error(register(meta, body), 400, code)
 
 
-def test_not_json(meta):
+def test_not_json(meta: dict[str, Any]) -> None:
     response = httpx.post(meta["registration_endpoint"], content=b"{nope")
     error(response, 400, "invalid_request")
 
 
-def test_https_redirects_when_the_policy_allows(start_server):
+def test_https_redirects_when_the_policy_allows(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(open_client_registration="https")
     meta = discover(server.url)
     response = register(meta, {"redirect_uris": ["https://app.example.com/cb"]})
@@ -105,7 +119,9 @@ def test_https_redirects_when_the_policy_allows(start_server):
     error(confidential, 400, "invalid_client_metadata")
 
 
-def test_closed_registration_needs_an_admin(start_server):
+def test_closed_registration_needs_an_admin(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(open_client_registration="none")
     meta = discover(server.url)
     refused = register(meta, {"redirect_uris": ["http://127.0.0.1/cb"]})
@@ -127,7 +143,9 @@ def test_closed_registration_needs_an_admin(start_server):
     assert allowed.status_code == 201, allowed.text
 
 
-def test_an_admin_registers_a_confidential_client(meta, actions, authlib):
+def test_an_admin_registers_a_confidential_client(
+    meta: dict[str, Any], actions: Actions, authlib: Callable[..., OAuth2Client]
+) -> None:
     admin = actions.admin()
     response = register(
         meta,

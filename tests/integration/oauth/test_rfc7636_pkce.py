@@ -1,16 +1,25 @@
 """PKCE (RFC 7636) as OAuth 2.1 requires it: for every client, S256 only."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 from authlib.common.security import generate_token
 
+from tests.support.actions import Actions
 from tests.support.asserts import error
-from tests.support.oauth import query
+from tests.support.live import LiveServer
+from tests.support.oauth import Browser, LoopbackReceiver, query
 
 
 def test_missing_challenge_is_refused_at_the_redirect(
-    server, meta, public_client, receiver, browser
-):
+    server: LiveServer,
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+) -> None:
     url = httpx.URL(
         meta["authorization_endpoint"],
         params={
@@ -28,7 +37,13 @@ def test_missing_challenge_is_refused_at_the_redirect(
 
 
 @pytest.mark.parametrize("method", ["plain", None])
-def test_plain_method_is_refused(meta, public_client, receiver, browser, method):
+def test_plain_method_is_refused(
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    method: str | None,
+) -> None:
     verifier = generate_token(48)
     params = {
         "response_type": "code",
@@ -44,7 +59,9 @@ def test_plain_method_is_refused(meta, public_client, receiver, browser, method)
     assert "S256" in answer["error_description"]
 
 
-def test_confidential_clients_need_pkce_too(actions, meta, receiver, browser):
+def test_confidential_clients_need_pkce_too(
+    actions: Actions, meta: dict[str, Any], receiver: LoopbackReceiver, browser: Browser
+) -> None:
     confidential = actions.make_client(redirect_uris=[receiver.registered])
     url = httpx.URL(
         meta["authorization_endpoint"],
@@ -59,7 +76,13 @@ def test_confidential_clients_need_pkce_too(actions, meta, receiver, browser):
     )
 
 
-def token_request(meta, client_id, code, redirect_uri, verifier):
+def token_request(
+    meta: dict[str, Any],
+    client_id: str,
+    code: str,
+    redirect_uri: str,
+    verifier: str | None,
+) -> httpx.Response:
     data = {
         "grant_type": "authorization_code",
         "client_id": client_id,
@@ -71,7 +94,12 @@ def token_request(meta, client_id, code, redirect_uri, verifier):
     return httpx.post(meta["token_endpoint"], data=data)
 
 
-def test_missing_verifier_is_refused(meta, public_client, receiver, approved_code):
+def test_missing_verifier_is_refused(
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    approved_code: Callable[..., Any],
+) -> None:
     client_id = public_client["client_id"]
     _client, code, _verifier = approved_code(client_id)
     response = token_request(meta, client_id, code, receiver.redirect_uri, None)
@@ -83,7 +111,13 @@ def test_missing_verifier_is_refused(meta, public_client, receiver, approved_cod
     ["wrong", generate_token(48), "a" * 129],
     ids=["short", "another-verifier", "too-long"],
 )
-def test_wrong_verifier_is_refused(meta, public_client, receiver, approved_code, wrong):
+def test_wrong_verifier_is_refused(
+    meta: dict[str, Any],
+    public_client: dict[str, Any],
+    receiver: LoopbackReceiver,
+    approved_code: Callable[..., Any],
+    wrong: str,
+) -> None:
     client_id = public_client["client_id"]
     _client, code, verifier = approved_code(client_id)
     response = token_request(meta, client_id, code, receiver.redirect_uri, wrong)

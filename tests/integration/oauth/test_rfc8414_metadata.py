@@ -1,12 +1,18 @@
 """Discovery: RFC 8414 and OpenID Provider metadata, RFC 9728 protected
 resource metadata. Every other suite learns the endpoints from these."""
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 
 from tests.integration.oauth.conftest import MCP_RESOURCE
+from tests.support.live import LiveServer
 
 
-def test_authorization_server_metadata(server, meta):
+def test_authorization_server_metadata(
+    server: LiveServer, meta: dict[str, Any]
+) -> None:
     assert meta["issuer"] == server.url
     for name, path in {
         "authorization_endpoint": "/oauth/authorize",
@@ -40,20 +46,20 @@ def test_authorization_server_metadata(server, meta):
     assert meta["protected_resources"] == [server.url, MCP_RESOURCE]
 
 
-def test_openid_configuration(server, meta):
+def test_openid_configuration(server: LiveServer, meta: dict[str, Any]) -> None:
     oidc = httpx.get(f"{server.url}/.well-known/openid-configuration").json()
     assert oidc["issuer"] == meta["issuer"]
     assert oidc["userinfo_endpoint"] == meta["userinfo_endpoint"]
     assert oidc["subject_types_supported"] == ["public"]
 
 
-def test_jwks_publishes_both_algorithms(meta):
+def test_jwks_publishes_both_algorithms(meta: dict[str, Any]) -> None:
     keys = httpx.get(meta["jwks_uri"]).json()["keys"]
     assert {k["alg"] for k in keys} == {"ES256", "RS256"}
     assert all("d" not in k for k in keys)
 
 
-def test_protected_resource_metadata_of_the_api(server):
+def test_protected_resource_metadata_of_the_api(server: LiveServer) -> None:
     response = httpx.get(f"{server.url}/.well-known/oauth-protected-resource")
     assert response.status_code == 200
     document = response.json()
@@ -63,7 +69,7 @@ def test_protected_resource_metadata_of_the_api(server):
     assert document["bearer_methods_supported"] == ["header"]
 
 
-def test_protected_resource_metadata_of_the_mcp_server(server):
+def test_protected_resource_metadata_of_the_mcp_server(server: LiveServer) -> None:
     # RFC 9728 §3.1: the well-known prefix, then the resource's path.
     response = httpx.get(f"{server.url}/.well-known/oauth-protected-resource/mcp")
     assert response.status_code == 200
@@ -73,7 +79,9 @@ def test_protected_resource_metadata_of_the_mcp_server(server):
     assert missing.status_code == 404
 
 
-def test_without_an_mcp_resource_only_the_api(start_server):
+def test_without_an_mcp_resource_only_the_api(
+    start_server: Callable[..., LiveServer],
+) -> None:
     plain = start_server()
     document = httpx.get(f"{plain.url}/.well-known/oauth-authorization-server").json()
     assert document["protected_resources"] == [plain.url]

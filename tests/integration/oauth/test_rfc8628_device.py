@@ -8,33 +8,39 @@ test and the server share instead of sleeping.
 """
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from authgate.util import clock
-from tests.support.actions import Actions
+from tests.support.actions import Actions, Login
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.oauth import DEVICE_GRANT, Browser
 
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 
 
 @pytest.fixture
-def device_client(actions):
+def device_client(actions: Actions) -> dict[str, Any]:
     return actions.make_client(
         public=True, grant_types=["device_code", "refresh_token"]
     )
 
 
 @pytest.fixture
-def app(authlib, device_client):
+def app(
+    authlib: Callable[..., OAuth2Client], device_client: dict[str, Any]
+) -> OAuth2Client:
     """The device's app: Authlib's, public."""
     return authlib(device_client["client_id"])
 
 
-def authorize_device(meta, app, **data):
+def authorize_device(meta: dict[str, Any], app: OAuth2Client, **data: str) -> Any:
     response = app.request(
         "POST",
         meta["device_authorization_endpoint"],
@@ -46,15 +52,21 @@ def authorize_device(meta, app, **data):
     return response.json()
 
 
-def poll_once(app, device_code):
+def poll_once(app: OAuth2Client, device_code: str) -> Any:
     return app.fetch_token(grant_type=DEVICE_GRANT, device_code=device_code)
 
 
-def poll(app, started, *, wait_first=True, limit=10):
+def poll(
+    app: OAuth2Client,
+    started: dict[str, Any],
+    *,
+    wait_first: bool = True,
+    limit: int = 10,
+) -> tuple[Any, list[int]]:
     """RFC 8628 §3.4-3.5: poll until something other than pending or slow_down;
     the error or the token, and the intervals waited."""
     interval = started["interval"]
-    waited = []
+    waited: list[int] = []
     for _ in range(limit):
         if wait_first or waited:
             clock.advance(interval)
@@ -72,7 +84,13 @@ def poll(app, started, *, wait_first=True, limit=10):
     raise AssertionError("still pending")
 
 
-def test_device_flow(server, meta, app, browser: Browser, user):
+def test_device_flow(
+    server: LiveServer,
+    meta: dict[str, Any],
+    app: OAuth2Client,
+    browser: Browser,
+    user: Login,
+) -> None:
     started = authorize_device(meta, app, scope="read write")
     assert USER_CODE.match(started["user_code"])
     assert started["verification_uri"] == f"{server.url}/device"
@@ -117,7 +135,9 @@ def test_device_flow(server, meta, app, browser: Browser, user):
     assert again.value.error == "invalid_grant"
 
 
-def test_polling_too_fast_slows_the_client_down(meta, app):
+def test_polling_too_fast_slows_the_client_down(
+    meta: dict[str, Any], app: OAuth2Client
+) -> None:
     started = authorize_device(meta, app)
     device_code = started["device_code"]
     with pytest.raises(OAuthError) as first:
@@ -138,7 +158,7 @@ def test_polling_too_fast_slows_the_client_down(meta, app):
     assert patient.value.error == "authorization_pending"
 
 
-def test_denied(meta, app, browser: Browser):
+def test_denied(meta: dict[str, Any], app: OAuth2Client, browser: Browser) -> None:
     started = authorize_device(meta, app)
     done = browser.decide_device(started["user_code"], "deny")
     assert "denied" in done.text
@@ -150,7 +170,7 @@ def test_denied(meta, app, browser: Browser):
     assert page.status_code == 400
 
 
-def test_expired(meta, app, browser: Browser):
+def test_expired(meta: dict[str, Any], app: OAuth2Client, browser: Browser) -> None:
     started = authorize_device(meta, app)
     clock.advance(started["expires_in"] + 1)
     with pytest.raises(OAuthError) as expired:
@@ -159,7 +179,9 @@ def test_expired(meta, app, browser: Browser):
     assert browser.device_page(started["user_code"]).status_code == 400
 
 
-def test_device_code_of_another_client(actions, meta, app):
+def test_device_code_of_another_client(
+    actions: Actions, meta: dict[str, Any], app: OAuth2Client
+) -> None:
     started = authorize_device(meta, app)
     other = actions.make_client(public=True, grant_types=["device_code"])
     response = httpx.post(
@@ -173,7 +195,9 @@ def test_device_code_of_another_client(actions, meta, app):
     error(response, 400, "invalid_grant")
 
 
-def test_client_without_the_device_grant(meta, public_client):
+def test_client_without_the_device_grant(
+    meta: dict[str, Any], public_client: dict[str, Any]
+) -> None:
     response = httpx.post(
         meta["device_authorization_endpoint"],
         data={"client_id": public_client["client_id"]},
@@ -181,7 +205,9 @@ def test_client_without_the_device_grant(meta, public_client):
     error(response, 400, "unauthorized_client")
 
 
-def test_the_page_needs_a_signed_in_user(server, meta, app):
+def test_the_page_needs_a_signed_in_user(
+    server: LiveServer, meta: dict[str, Any], app: OAuth2Client
+) -> None:
     started = authorize_device(meta, app)
     with Browser(server.url) as anonymous:
         response = anonymous.device_page(started["user_code"])
@@ -189,7 +215,9 @@ def test_the_page_needs_a_signed_in_user(server, meta, app):
     assert response.headers["location"].startswith("/login?next=%2Fdevice%3Fuser_code")
 
 
-def test_the_decision_needs_the_csrf_token(server, meta, app, browser: Browser):
+def test_the_decision_needs_the_csrf_token(
+    server: LiveServer, meta: dict[str, Any], app: OAuth2Client, browser: Browser
+) -> None:
     started = authorize_device(meta, app)
     forged = browser.http.post(
         "/device",
@@ -202,7 +230,9 @@ def test_the_decision_needs_the_csrf_token(server, meta, app, browser: Browser):
     assert pending.value.error == "authorization_pending"
 
 
-def test_wrong_user_codes_are_rate_limited(start_server):
+def test_wrong_user_codes_are_rate_limited(
+    start_server: Callable[..., LiveServer],
+) -> None:
     limited = start_server(user_code_rate_limit_per_minute=3)
     with (
         limited.client() as http,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -63,7 +64,7 @@ def audit(
     return list(response.json()["items"])
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(client):
+def test_signed_out_visitors_are_sent_to_sign_in(client: httpx.Client) -> None:
     for path in PAGES:
         response = client.get(path)
         assert response.status_code == 303, path
@@ -73,7 +74,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
     assert home.headers["location"] == "/admin/users"
 
 
-def test_people_who_are_not_admins_get_403(actions, as_user):
+def test_people_who_are_not_admins_get_403(
+    actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     admin_name = actions.admin().username
     pages = as_user(actions.user())
     for path in PAGES:
@@ -83,7 +86,9 @@ def test_people_who_are_not_admins_get_403(actions, as_user):
         assert admin_name not in response.text  # nothing of the console shows
 
 
-def test_forged_posts_by_a_non_admin_change_nothing(server, actions, as_user):
+def test_forged_posts_by_a_non_admin_change_nothing(
+    server: LiveServer, actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     admin = actions.admin()
     member = actions.user()
     pages = as_user(member)
@@ -107,7 +112,7 @@ def test_forged_posts_by_a_non_admin_change_nothing(server, actions, as_user):
 
     assert me(actions, member)["is_admin"] is False
     assert me(actions, admin)["is_admin"] is True
-    assert actions.login(admin.username)  # neither disabled nor re-passworded
+    actions.login(admin.username)  # signs in: neither disabled nor re-passworded
     assert db.user(server.app.state.services.settings.sqlalchemy_url, name) is None
     assert audit(actions, user=member_id, action="user.admin_granted") == []
     assert audit(actions, action="signing_keys.rotated") == []
@@ -126,8 +131,12 @@ def test_forged_posts_by_a_non_admin_change_nothing(server, actions, as_user):
     ids=["no token", "wrong token", "other origin"],
 )
 def test_an_admins_post_needs_the_token_and_this_origin(
-    server, actions, admin, token, origin
-):
+    server: LiveServer,
+    actions: Actions,
+    admin: Pages,
+    token: str | None,
+    origin: str | None,
+) -> None:
     name = random_name()
     response = admin.post(
         "/admin/users",
@@ -139,7 +148,9 @@ def test_an_admins_post_needs_the_token_and_this_origin(
     assert db.user(server.app.state.services.settings.sqlalchemy_url, name) is None
 
 
-def test_a_role_revoked_meanwhile_stops_the_change(server, actions, admin):
+def test_a_role_revoked_meanwhile_stops_the_change(
+    server: LiveServer, actions: Actions, admin: Pages
+) -> None:
     """The role is read again inside the change's transaction: here it went
     behind every cache's back, so only that read can catch it."""
     login = actions.admin()
@@ -166,7 +177,9 @@ def test_a_role_revoked_meanwhile_stops_the_change(server, actions, admin):
     assert db.user(url, name) is None
 
 
-def test_the_last_admin_stays(actions, admin, as_user):
+def test_the_last_admin_stays(
+    actions: Actions, admin: Pages, as_user: Callable[[Login], Pages]
+) -> None:
     login = actions.admin()
     admin_id = me(actions, login)["id"]
     for action in ("revoke-admin", "disable"):
@@ -191,7 +204,7 @@ def test_the_last_admin_stays(actions, admin, as_user):
     assert "user.admin_revoked" in events
 
 
-def test_text_no_database_can_hold_is_refused(server, admin):
+def test_text_no_database_can_hold_is_refused(server: LiveServer, admin: Pages) -> None:
     assert admin.get("/admin/users", q="a\x00b").status_code == 400
     assert admin.get("/admin/audit", user="\x00").status_code == 400
     name = "bad\x00name"
@@ -206,14 +219,16 @@ def test_text_no_database_can_hold_is_refused(server, admin):
     ("days", "words"),
     [("0", "1 to 365 days"), ("366", "1 to 365 days"), ("soon", "whole number")],
 )
-def test_an_invites_expiry_is_checked(actions, admin, days, words):
+def test_an_invites_expiry_is_checked(
+    actions: Actions, admin: Pages, days: str, words: str
+) -> None:
     response = admin.post("/admin/invites", {"expires_in_days": days})
     assert response.status_code == 400
     assert words in response.text
     assert audit(actions, action="invite.created") == []
 
 
-def test_bad_input_is_answered_inline(admin):
+def test_bad_input_is_answered_inline(admin: Pages) -> None:
     cases = [
         ("/admin/users", {"username": "x", "password": "a long enough passphrase"}),
         ("/admin/users", {"username": random_name(), "password": "short"}),
@@ -245,7 +260,9 @@ def shown(html: str, element_id: str) -> str:
     return match[1]
 
 
-def test_nothing_secret_is_rendered(server, actions, admin):
+def test_nothing_secret_is_rendered(
+    server: LiveServer, actions: Actions, admin: Pages
+) -> None:
     created = admin.post("/admin/clients", {"name": "Service"})
     assert created.status_code == 200
     secret = shown(created.text, "new-client-secret")
@@ -265,7 +282,9 @@ def test_nothing_secret_is_rendered(server, actions, admin):
         assert "PRIVATE KEY" not in text, path
 
 
-def test_every_console_action_is_audited_with_the_admin_as_actor(actions, admin):
+def test_every_console_action_is_audited_with_the_admin_as_actor(
+    actions: Actions, admin: Pages
+) -> None:
     admin_id = me(actions, actions.admin())["id"]
     name = random_name()
     created = admin.post(
@@ -308,14 +327,16 @@ def test_every_console_action_is_audited_with_the_admin_as_actor(actions, admin)
     } <= mine
 
 
-def test_an_unknown_account_is_not_found(admin):
+def test_an_unknown_account_is_not_found(admin: Pages) -> None:
     assert admin.get("/admin/users/usr_doesnotexist").status_code == 404
     response = admin.post("/admin/users/usr_doesnotexist/disable")
     assert response.status_code == 404
     assert "No such user." in response.text
 
 
-def test_creating_an_administrator(server, actions, admin):
+def test_creating_an_administrator(
+    server: LiveServer, actions: Actions, admin: Pages
+) -> None:
     name = random_name()
     created = admin.post(
         "/admin/users",

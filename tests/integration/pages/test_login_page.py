@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.support.actions import PASSWORD, Actions
+from tests.support.live import LiveServer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -24,7 +25,7 @@ def account(actions: Actions) -> str:
     return actions.user().username
 
 
-def test_the_form(server):
+def test_the_form(server: LiveServer) -> None:
     with server.client() as http:
         page = http.get("/login")
     assert page.status_code == 200
@@ -44,7 +45,7 @@ def test_the_form(server):
     assert "style=" not in page.text
 
 
-def test_sign_in_and_go_next(server, account):
+def test_sign_in_and_go_next(server: LiveServer, account: str) -> None:
     with server.client() as http:
         token = login_form(http, "/device?user_code=ABCD")
         response = http.post(
@@ -71,7 +72,9 @@ def test_sign_in_and_go_next(server, account):
     "next_url",
     ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"],
 )
-def test_next_never_leaves_the_site(server, account, next_url):
+def test_next_never_leaves_the_site(
+    server: LiveServer, account: str, next_url: str
+) -> None:
     with server.client() as http:
         token = login_form(http)
         response = http.post(
@@ -89,7 +92,7 @@ def test_next_never_leaves_the_site(server, account, next_url):
     assert response.headers["location"] == "/settings"
 
 
-def test_wrong_password(server, account):
+def test_wrong_password(server: LiveServer, account: str) -> None:
     with server.client() as http:
         token = login_form(http)
         response = http.post(
@@ -102,7 +105,7 @@ def test_wrong_password(server, account):
     assert "ag_session" not in response.cookies
 
 
-def test_login_csrf(server, account):
+def test_login_csrf(server: LiveServer, account: str) -> None:
     with server.client() as http:
         token = login_form(http)
         data = {"username": account, "password": PASSWORD}
@@ -131,7 +134,9 @@ def _form_action(http: httpx.Client, next_url: str) -> str:
     return next(d for d in csp.split("; ") if d.startswith("form-action"))
 
 
-def test_on_the_way_to_a_client_the_form_may_end_at_it(server, actions: Actions):
+def test_on_the_way_to_a_client_the_form_may_end_at_it(
+    server: LiveServer, actions: Actions
+) -> None:
     """With consent remembered, the sign-in ends in a redirect to the client,
     which browsers hold to the login page's form-action: the client's origin
     is allowed there, for a valid authorization request only."""

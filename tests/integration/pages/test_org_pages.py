@@ -11,6 +11,7 @@ import pytest
 
 from authgate.util import clock
 from tests.support.actions import Actions, Login, random_email
+from tests.support.live import LiveServer
 from tests.support.pages import CSRF, OpenPages, Pages
 from tests.support.tamper import mangle
 
@@ -65,14 +66,16 @@ def team(actions: Actions) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "path", ["/settings/orgs", "/settings/orgs/acme", "/settings/orgs/accept?code=x"]
 )
-def test_signed_out_goes_to_sign_in_and_back(server, path):
+def test_signed_out_goes_to_sign_in_and_back(server: LiveServer, path: str) -> None:
     with server.client() as http:
         response = http.get(path)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?" + urlencode({"next": path})
 
 
-def test_a_bearer_token_does_not_make_a_page_user(server, actions):
+def test_a_bearer_token_does_not_make_a_page_user(
+    server: LiveServer, actions: Actions
+) -> None:
     owner = actions.person()
     with server.client() as http:
         response = http.get("/settings/orgs", headers=owner.bearer)
@@ -82,7 +85,9 @@ def test_a_bearer_token_does_not_make_a_page_user(server, actions):
 # -- the list page
 
 
-def test_create_an_org_and_choose_the_default(actions, as_user):
+def test_create_an_org_and_choose_the_default(
+    actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     owner = actions.person()
     pages = as_user(owner)
     listed = pages.get("/settings/orgs")
@@ -119,7 +124,9 @@ def test_create_an_org_and_choose_the_default(actions, as_user):
     )
 
 
-def test_the_default_must_be_one_of_ones_own_orgs(actions, as_user):
+def test_the_default_must_be_one_of_ones_own_orgs(
+    actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     stranger_org = actions.make_org(actions.person())
     pages = as_user(actions.person())
     response = pages.post("/settings/orgs/default", {"org": stranger_org["id"]})
@@ -136,7 +143,12 @@ def test_the_default_must_be_one_of_ones_own_orgs(actions, as_user):
         ({"name": "Ok", "slug": "accept"}, "The slug &#39;accept&#39; is reserved"),
     ],
 )
-def test_a_bad_name_or_slug_is_refused_inline(actions, as_user, form, message):
+def test_a_bad_name_or_slug_is_refused_inline(
+    actions: Actions,
+    as_user: Callable[[Login], Pages],
+    form: dict[str, str],
+    message: str,
+) -> None:
     owner = actions.person()
     pages = as_user(owner)
     response = pages.post("/settings/orgs", form)
@@ -149,13 +161,17 @@ def test_a_bad_name_or_slug_is_refused_inline(actions, as_user, form, message):
     }
 
 
-def test_a_name_never_makes_a_reserved_slug(actions, as_user):
+def test_a_name_never_makes_a_reserved_slug(
+    actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     created = as_user(actions.person()).post("/settings/orgs", {"name": "Accept"})
     assert created.status_code == 303
     assert created.headers["location"] == "/settings/orgs/accept-2"
 
 
-def test_a_taken_slug_is_refused_inline(actions, as_user):
+def test_a_taken_slug_is_refused_inline(
+    actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     taken = actions.make_org(actions.person())
     pages = as_user(actions.person())
     response = pages.post("/settings/orgs", {"name": "Mine", "slug": taken["slug"]})
@@ -181,7 +197,13 @@ def test_a_taken_slug_is_refused_inline(actions, as_user):
         ("/settings/orgs/accept", {"code": "x", "decision": "accept"}),
     ],
 )
-def test_every_form_needs_the_token_and_this_origin(actions, as_user, team, path, data):
+def test_every_form_needs_the_token_and_this_origin(
+    actions: Actions,
+    as_user: Callable[[Login], Pages],
+    team: dict[str, Any],
+    path: str,
+    data: dict[str, str],
+) -> None:
     path = path.format(
         slug=team["org"]["slug"],
         owner_id=user_id(actions, team["owner"]),
@@ -207,7 +229,9 @@ def test_every_form_needs_the_token_and_this_origin(actions, as_user, team, path
 # -- what each role sees and may do
 
 
-def test_a_member_sees_no_controls_and_forged_posts_are_refused(actions, as_user, team):
+def test_a_member_sees_no_controls_and_forged_posts_are_refused(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     owner_view = as_user(team["owner"]).get(f"/settings/orgs/{slug}").text
     assert "Create invite" in owner_view
@@ -246,7 +270,9 @@ def test_a_member_sees_no_controls_and_forged_posts_are_refused(actions, as_user
     assert audit_actions(actions, team["owner"], slug) == before
 
 
-def test_an_admin_cannot_touch_an_owner(actions, as_user, team):
+def test_an_admin_cannot_touch_an_owner(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     pages = as_user(team["admin"])
     page = pages.get(f"/settings/orgs/{slug}").text
@@ -270,7 +296,9 @@ def test_an_admin_cannot_touch_an_owner(actions, as_user, team):
     assert members(actions, team["owner"], slug)[team["owner"].username] == "owner"
 
 
-def test_a_stranger_is_told_the_org_does_not_exist(actions, as_user, team):
+def test_a_stranger_is_told_the_org_does_not_exist(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     pages = as_user(actions.person())
     assert pages.get(f"/settings/orgs/{slug}").status_code == 404
@@ -282,7 +310,9 @@ def test_a_stranger_is_told_the_org_does_not_exist(actions, as_user, team):
 # -- membership changes, and the last owner
 
 
-def test_change_a_role_and_remove_a_member(actions, as_user, team):
+def test_change_a_role_and_remove_a_member(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     pages = as_user(team["owner"])
     member_id = user_id(actions, team["member"])
@@ -308,7 +338,9 @@ def test_change_a_role_and_remove_a_member(actions, as_user, team):
     assert logged[:2] == ["member.removed", "member.role_changed"]
 
 
-def test_the_last_owner_can_neither_leave_nor_be_demoted(actions, as_user, team):
+def test_the_last_owner_can_neither_leave_nor_be_demoted(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     pages = as_user(team["owner"])
     owner_id = user_id(actions, team["owner"])
@@ -323,7 +355,9 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(actions, as_user, team)
     assert members(actions, team["owner"], slug)[team["owner"].username] == "owner"
 
 
-def test_a_member_leaves(actions, as_user, team):
+def test_a_member_leaves(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     response = as_user(team["member"]).post(f"/settings/orgs/{slug}/leave")
     assert response.status_code == 303
@@ -335,7 +369,9 @@ def test_a_member_leaves(actions, as_user, team):
 # -- invites
 
 
-def test_invite_shows_the_link_once_and_lists_it_until_revoked(actions, as_user, team):
+def test_invite_shows_the_link_once_and_lists_it_until_revoked(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     pages = as_user(team["admin"])
     email = random_email()
@@ -360,7 +396,9 @@ def test_invite_shows_the_link_once_and_lists_it_until_revoked(actions, as_user,
     assert "invite.revoked" in audit_actions(actions, team["owner"], slug)
 
 
-def test_a_bad_email_is_refused_inline(actions, as_user, team):
+def test_a_bad_email_is_refused_inline(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     slug = team["org"]["slug"]
     response = as_user(team["owner"]).post(
         f"/settings/orgs/{slug}/invites", {"email": "not an address", "role": "member"}
@@ -376,7 +414,9 @@ def invite_code(actions: Actions, team: dict[str, Any], email: str) -> str:
     )
 
 
-def test_accept_an_invite(actions, as_user, team):
+def test_accept_an_invite(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     email = random_email()
     invitee = actions.person(email)
     code = invite_code(actions, team, email)
@@ -406,7 +446,9 @@ def test_accept_an_invite(actions, as_user, team):
     assert replayed.status_code == 403
 
 
-def test_an_invite_is_for_its_address_only(actions, as_user, team):
+def test_an_invite_is_for_its_address_only(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     email = random_email()
     code = invite_code(actions, team, email)
     pages = as_user(actions.person())
@@ -425,7 +467,9 @@ def test_an_invite_is_for_its_address_only(actions, as_user, team):
     assert invite["status"] == "unused"
 
 
-def test_an_expired_invite_is_refused(actions, as_user, team):
+def test_an_expired_invite_is_refused(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     email = random_email()
     invitee = actions.person(email)
     code = invite_code(actions, team, email)
@@ -443,7 +487,9 @@ def test_an_expired_invite_is_refused(actions, as_user, team):
     assert invite["status"] == "expired"
 
 
-def test_decline_an_invite(actions, as_user, team):
+def test_decline_an_invite(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
     email = random_email()
     invitee = actions.person(email)
     code = invite_code(actions, team, email)
@@ -460,7 +506,9 @@ def test_decline_an_invite(actions, as_user, team):
     )
 
 
-def test_a_missing_or_unknown_code_is_refused(actions, as_user):
+def test_a_missing_or_unknown_code_is_refused(
+    actions: Actions, as_user: Callable[[Login], Pages]
+) -> None:
     pages = as_user(actions.person())
     for code in ("", "ag_inv_nothing"):
         response = pages.get("/settings/orgs/accept", code=code)

@@ -3,12 +3,14 @@ every form, and the rules behind each change (the browser suites drive the
 same pages in Chromium)."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.actions import PASSWORD, Actions, random_email
+from tests.support.actions import PASSWORD, Actions, Login, random_email
+from tests.support.live import LiveServer
 from tests.support.pages import post, signed_in
 from tests.support.tamper import mangle
 
@@ -25,20 +27,22 @@ NEW_PASSWORD = "a brand new passphrase for tests"
 
 
 @pytest.fixture
-def browser(server) -> Iterator[httpx.Client]:
+def browser(server: LiveServer) -> Iterator[httpx.Client]:
     """A browser of its own: a cookie jar apart from ``actions``' client."""
     with server.client() as http:
         yield http
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_signed_out_visitors_are_sent_to_sign_in_and_back(browser, path):
+def test_signed_out_visitors_are_sent_to_sign_in_and_back(
+    browser: httpx.Client, path: str
+) -> None:
     response = browser.get(path)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=" + path.replace("/", "%2F")
 
 
-def test_settings_opens_on_the_profile(browser, actions):
+def test_settings_opens_on_the_profile(browser: httpx.Client, actions: Actions) -> None:
     signed_in(actions, browser)
     response = browser.get("/settings")
     assert response.status_code == 303
@@ -46,7 +50,9 @@ def test_settings_opens_on_the_profile(browser, actions):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_each_page_shows_the_layout(browser, actions, path):
+def test_each_page_shows_the_layout(
+    browser: httpx.Client, actions: Actions, path: str
+) -> None:
     login = actions.user()
     signed_in(actions, browser, login)
     response = browser.get(path)
@@ -58,12 +64,16 @@ def test_each_page_shows_the_layout(browser, actions, path):
     assert "script-src 'none'" in response.headers["content-security-policy"]
 
 
-def test_the_admin_link_is_for_instance_admins(browser, actions):
+def test_the_admin_link_is_for_instance_admins(
+    browser: httpx.Client, actions: Actions
+) -> None:
     signed_in(actions, browser, actions.admin())
     assert 'href="/admin"' in browser.get("/settings/profile").text
 
 
-def _forms(actions: Actions, login, browser: httpx.Client) -> list[tuple[str, dict]]:
+def _forms(
+    actions: Actions, login: Login, browser: httpx.Client
+) -> list[tuple[str, dict[str, Any]]]:
     """Every signed-in form, with fields that would succeed."""
     token = actions.make_pat(login)["id"]
     key = actions.make_key(login)["id"]
@@ -93,7 +103,9 @@ def _forms(actions: Actions, login, browser: httpx.Client) -> list[tuple[str, di
     ]
 
 
-def test_every_form_refuses_a_missing_wrong_or_cross_site_token(browser, actions):
+def test_every_form_refuses_a_missing_wrong_or_cross_site_token(
+    browser: httpx.Client, actions: Actions
+) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     for path, fields in _forms(actions, login, browser):
@@ -113,7 +125,9 @@ def test_every_form_refuses_a_missing_wrong_or_cross_site_token(browser, actions
     assert len(browser.get("/api/v1/api-keys").json()["items"]) == 1
 
 
-def test_every_form_works_with_its_token(browser, actions):
+def test_every_form_works_with_its_token(
+    browser: httpx.Client, actions: Actions
+) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     for path, fields in _forms(actions, login, browser):
@@ -128,7 +142,9 @@ def test_every_form_works_with_its_token(browser, actions):
     assert browser.get("/settings/profile").status_code == 303
 
 
-def test_changing_the_password_ends_the_other_sessions_only(browser, actions, server):
+def test_changing_the_password_ends_the_other_sessions_only(
+    browser: httpx.Client, actions: Actions, server: LiveServer
+) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     elsewhere = actions.login(login.username)
@@ -183,8 +199,12 @@ def test_changing_the_password_ends_the_other_sessions_only(browser, actions, se
     ],
 )
 def test_a_refused_password_change_changes_nothing(
-    browser, actions, fields, status, message
-):
+    browser: httpx.Client,
+    actions: Actions,
+    fields: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     elsewhere = actions.login(login.username)
@@ -207,7 +227,9 @@ def test_a_refused_password_change_changes_nothing(
     actions.login(login.username, PASSWORD)
 
 
-def test_email_changes_follow_the_account_rules(browser, actions):
+def test_email_changes_follow_the_account_rules(
+    browser: httpx.Client, actions: Actions
+) -> None:
     taken = random_email()
     actions.user()
     other = actions.register(invite_code=actions.invite(), email=taken)
@@ -225,7 +247,9 @@ def test_email_changes_follow_the_account_rules(browser, actions):
     assert browser.get("/api/v1/me").json()["email"] == mine
 
 
-def test_the_allowlist_holds_for_email_changes(start_server):
+def test_the_allowlist_holds_for_email_changes(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(signin_allowed_emails="@allowed.example")
     with server.client() as api, server.client() as browser:
         actions = Actions(api)
@@ -245,7 +269,9 @@ def test_the_allowlist_holds_for_email_changes(start_server):
         assert ok.status_code == 303
 
 
-def test_sessions_list_and_revoke(browser, actions, server):
+def test_sessions_list_and_revoke(
+    browser: httpx.Client, actions: Actions, server: LiveServer
+) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     with server.client(
@@ -268,7 +294,9 @@ def test_sessions_list_and_revoke(browser, actions, server):
         assert "Sign out all other sessions" not in page
 
 
-def test_no_one_revokes_anothers_session_or_credentials(browser, actions):
+def test_no_one_revokes_anothers_session_or_credentials(
+    browser: httpx.Client, actions: Actions
+) -> None:
     victim = actions.user()
     victim_session = browser.get("/api/v1/sessions", headers=victim.bearer).json()[
         "items"
@@ -297,7 +325,9 @@ def _secret(text: str) -> str:
     return match[1]
 
 
-def test_a_token_is_shown_once_and_works(browser, actions):
+def test_a_token_is_shown_once_and_works(
+    browser: httpx.Client, actions: Actions
+) -> None:
     token = signed_in(actions, browser)
     created = post(
         browser,
@@ -336,7 +366,9 @@ def test_a_token_is_shown_once_and_works(browser, actions):
         ({"name": "   "}, "Name must be 1-100 printable characters."),
     ],
 )
-def test_token_form_errors_are_shown_in_words(start_server, fields, message):
+def test_token_form_errors_are_shown_in_words(
+    start_server: Callable[..., LiveServer], fields: dict[str, Any], message: str
+) -> None:
     server = start_server(pat_max_days=30)
     with server.client() as api, server.client() as browser:
         actions = Actions(api)
@@ -353,7 +385,9 @@ def test_token_form_errors_are_shown_in_words(start_server, fields, message):
         assert browser.get("/api/v1/access-tokens").json()["items"] == []
 
 
-def test_api_keys_in_an_organization_follow_the_roles(browser, actions):
+def test_api_keys_in_an_organization_follow_the_roles(
+    browser: httpx.Client, actions: Actions
+) -> None:
     owner = actions.user()
     org = actions.make_org(owner)
     viewer = actions.org_member(owner, org["id"], role="viewer")
@@ -386,7 +420,9 @@ def test_api_keys_in_an_organization_follow_the_roles(browser, actions):
     assert bad.status_code == 400
 
 
-def test_a_recovery_key_needs_the_current_password(browser, actions):
+def test_a_recovery_key_needs_the_current_password(
+    browser: httpx.Client, actions: Actions
+) -> None:
     token = signed_in(actions, browser)
     wrong = post(
         browser, "/settings/security/recovery-key", token, password="not my password"
@@ -398,7 +434,9 @@ def test_a_recovery_key_needs_the_current_password(browser, actions):
     assert _secret(made.text).startswith("ag_rec_")
 
 
-def test_signing_out_this_session_from_the_list(browser, actions):
+def test_signing_out_this_session_from_the_list(
+    browser: httpx.Client, actions: Actions
+) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     current = next(

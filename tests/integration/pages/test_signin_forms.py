@@ -1,12 +1,13 @@
 """``/register``, ``/forgot`` and ``/logout`` over plain HTTP: the account
 rules they share with the API, their CSRF defence, and what they never tell."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from tests.support.actions import PASSWORD, Actions, random_name
+from tests.support.actions import PASSWORD, Actions, Login, random_name
+from tests.support.live import LiveServer
 from tests.support.pages import form_token, post, signed_in
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +16,7 @@ NEW_PASSWORD = "a brand new passphrase for tests"
 
 
 @pytest.fixture
-def browser(server) -> Iterator[httpx.Client]:
+def browser(server: LiveServer) -> Iterator[httpx.Client]:
     with server.client() as http:
         yield http
 
@@ -26,13 +27,15 @@ def register(http: httpx.Client, **fields: str) -> httpx.Response:
     return post(http, "/register", token, **values)
 
 
-def test_the_login_page_links_to_register_and_forgot(browser):
+def test_the_login_page_links_to_register_and_forgot(browser: httpx.Client) -> None:
     page = browser.get("/login").text
     assert '<a href="/register">Create an account</a>' in page
     assert '<a href="/forgot">Forgot your password?</a>' in page
 
 
-def test_the_first_account_is_the_administrator_and_signed_in(browser):
+def test_the_first_account_is_the_administrator_and_signed_in(
+    browser: httpx.Client,
+) -> None:
     page = browser.get("/register").text
     assert "Create the administrator account" in page
     assert "Invite code" not in page
@@ -47,7 +50,7 @@ def test_the_first_account_is_the_administrator_and_signed_in(browser):
     assert browser.get("/register").headers["location"] == "/settings/profile"
 
 
-def test_later_people_need_an_invite(browser, actions):
+def test_later_people_need_an_invite(browser: httpx.Client, actions: Actions) -> None:
     actions.admin()
     page = browser.get("/register").text
     assert "Create an account" in page
@@ -67,7 +70,9 @@ def test_later_people_need_an_invite(browser, actions):
         assert register(again, invite_code=code).status_code == 403
 
 
-def test_open_registration_needs_no_invite(start_server):
+def test_open_registration_needs_no_invite(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(allow_registration=True)
     with server.client() as http:
         Actions(http).register()
@@ -76,7 +81,9 @@ def test_open_registration_needs_no_invite(start_server):
         assert register(http).status_code == 303
 
 
-def test_the_allowlist_holds_and_the_refusal_is_audited(start_server):
+def test_the_allowlist_holds_and_the_refusal_is_audited(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(signin_allowed_emails="@allowed.example")
     with server.client() as http:
         refused = register(http, email="someone@elsewhere.example")
@@ -106,7 +113,9 @@ def test_the_allowlist_holds_and_the_refusal_is_audited(start_server):
         ({"email": "not-an-address"}, 400, "Email address is not valid."),
     ],
 )
-def test_registration_errors_are_shown_in_words(browser, fields, status, message):
+def test_registration_errors_are_shown_in_words(
+    browser: httpx.Client, fields: dict[str, str], status: int, message: str
+) -> None:
     response = register(browser, **fields)
     assert response.status_code == status
     assert message in response.text
@@ -114,14 +123,16 @@ def test_registration_errors_are_shown_in_words(browser, fields, status, message
     assert "ag_session" not in browser.cookies
 
 
-def test_a_taken_username_is_refused(browser, actions):
+def test_a_taken_username_is_refused(browser: httpx.Client, actions: Actions) -> None:
     name = actions.admin().username
     response = register(browser, username=name.upper(), invite_code=actions.invite())
     assert response.status_code == 409
 
 
 @pytest.mark.parametrize("path", ["/register", "/forgot"])
-def test_signed_out_forms_need_their_token_and_origin(server, path):
+def test_signed_out_forms_need_their_token_and_origin(
+    server: LiveServer, path: str
+) -> None:
     fields = {
         "username": random_name(),
         "password": PASSWORD,
@@ -141,7 +152,7 @@ def test_signed_out_forms_need_their_token_and_origin(server, path):
         assert post(other, path, token, **fields).status_code == 403
 
 
-def recovery_key(http: httpx.Client, actions: Actions, login) -> str:
+def recovery_key(http: httpx.Client, actions: Actions, login: Login) -> str:
     response = http.post(
         "/api/v1/recovery-key", headers=login.bearer, json={"password": PASSWORD}
     )
@@ -154,7 +165,9 @@ def forgot(http: httpx.Client, **fields: str) -> httpx.Response:
     return post(http, "/forgot", token, **{"new_password": NEW_PASSWORD, **fields})
 
 
-def test_forgot_password_with_a_recovery_key(browser, actions):
+def test_forgot_password_with_a_recovery_key(
+    browser: httpx.Client, actions: Actions
+) -> None:
     login = actions.user()
     key = recovery_key(browser, actions, login)
     done = forgot(browser, username=login.username, recovery_key=key)
@@ -175,7 +188,9 @@ def test_forgot_password_with_a_recovery_key(browser, actions):
     assert again.status_code == 400
 
 
-def test_forgot_never_tells_whether_the_account_exists(browser, actions):
+def test_forgot_never_tells_whether_the_account_exists(
+    browser: httpx.Client, actions: Actions
+) -> None:
     login = actions.user()
     recovery_key(browser, actions, login)
     answers = [
@@ -194,7 +209,7 @@ def test_forgot_never_tells_whether_the_account_exists(browser, actions):
     actions.login(login.username, PASSWORD)
 
 
-def test_logout_ends_the_session(browser, actions):
+def test_logout_ends_the_session(browser: httpx.Client, actions: Actions) -> None:
     login = actions.user()
     token = signed_in(actions, browser, login)
     response = post(browser, "/logout", token)

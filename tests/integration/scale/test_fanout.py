@@ -5,14 +5,21 @@ on SQLite), and changes made by `authgate admin` reach a running server."""
 import asyncio
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.actions import Actions
+from tests.support.live import LiveServer
 from tests.support.redis import redis_server
 
 
-def _refused_within(client, headers, seconds: float) -> float | None:
+def _refused_within(
+    client: httpx.Client, headers: dict[str, str], seconds: float
+) -> float | None:
     """Seconds until /me refuses these headers, or None if it never does."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
@@ -26,7 +33,9 @@ def _refused_within(client, headers, seconds: float) -> float | None:
 SHARED = {"public_url": "https://auth.example.test"}
 
 
-def _logout_on_a_reaches_b(start_server, **settings) -> float | None:
+def _logout_on_a_reaches_b(
+    start_server: Callable[..., LiveServer], **settings: Any
+) -> float | None:
     a, b = start_server(**SHARED, **settings), start_server(**SHARED, **settings)
     with a.client() as on_a, b.client() as on_b:
         login = Actions(on_a).admin()
@@ -37,7 +46,9 @@ def _logout_on_a_reaches_b(start_server, **settings) -> float | None:
         return _refused_within(on_b, login.bearer, 5.0)
 
 
-def test_revocation_reaches_another_instance(start_server, database_url):
+def test_revocation_reaches_another_instance(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     delay = _logout_on_a_reaches_b(start_server)
     assert delay is not None, "instance B kept accepting a revoked session's token"
     # NOTIFY wakes PostgreSQL instances at once; SQLite relies on the 1 s poll.
@@ -45,7 +56,7 @@ def test_revocation_reaches_another_instance(start_server, database_url):
 
 
 @pytest.mark.redis
-def test_revocation_through_redis(start_server):
+def test_revocation_through_redis(start_server: Callable[..., LiveServer]) -> None:
     with redis_server() as url:
         if url is None:
             if os.environ.get("CI") == "true":
@@ -58,8 +69,8 @@ def test_revocation_through_redis(start_server):
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_revocation_committed_out_of_order_reaches_a_running_server(
-    start_server, database_url
-):
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     """A logout whose outbox row took a lower id than another revocation's,
     but committed after it (issue #17): the server's feed has already read
     past the higher id when the logout commits, and still drops the token."""
@@ -101,7 +112,9 @@ async def _log_out_slowly(database_url: str, session_id: str) -> None:
         await db.close()
 
 
-def test_without_the_feed_the_other_instance_would_keep_the_token(start_server):
+def test_without_the_feed_the_other_instance_would_keep_the_token(
+    start_server: Callable[..., LiveServer],
+) -> None:
     """The control: with B's feed stopped, B's cache keeps the revoked token,
     which is exactly what the fan-out exists to prevent."""
     a, b = start_server(**SHARED), start_server(**SHARED)
@@ -115,7 +128,9 @@ def test_without_the_feed_the_other_instance_would_keep_the_token(start_server):
         assert _refused_within(on_b, login.bearer, 1.5) is None
 
 
-def test_admin_command_reaches_a_running_server(start_server, database_url, tmp_path):
+def test_admin_command_reaches_a_running_server(
+    start_server: Callable[..., LiveServer], database_url: str, tmp_path: Path
+) -> None:
     """`authgate admin reset-password` runs in another process, on the database
     alone; the running server still drops the user's cached sessions."""
     import subprocess
@@ -164,8 +179,8 @@ def _kid(token: str) -> str:
 
 
 def test_a_key_rotation_by_the_cli_reaches_a_running_server(
-    start_server, database_url, tmp_path
-):
+    start_server: Callable[..., LiveServer], database_url: str, tmp_path: Path
+) -> None:
     """`authgate admin rotate-keys` (another process) retires the keys the
     running server signs with: the server loads the new ring through the feed
     and signs its next tokens with the new key, without a restart."""

@@ -64,7 +64,7 @@ async def tags_by_id(db: Database) -> list[str]:
 
 
 @postgresql_only
-async def test_a_row_committed_after_a_later_one_is_still_applied(db):
+async def test_a_row_committed_after_a_later_one_is_still_applied(db: Database) -> None:
     applied: list[str] = []
     feed = InvalidationFeed(db, applied.extend, redis_url=None)
     async with held_open(db) as first, held_open(db) as second:
@@ -82,7 +82,9 @@ async def test_a_row_committed_after_a_later_one_is_still_applied(db):
 
 
 @postgresql_only
-async def test_rows_written_while_a_transaction_stays_open_are_applied_once(db):
+async def test_rows_written_while_a_transaction_stays_open_are_applied_once(
+    db: Database,
+) -> None:
     """An open writer holds the feed's horizon back, so the feed reads the
     rows committed since then on every poll; it applies each of them once."""
     applied: list[str] = []
@@ -100,19 +102,23 @@ async def test_rows_written_while_a_transaction_stays_open_are_applied_once(db):
     assert applied == ["one", "two", "three", "four"]
 
 
-async def test_a_row_written_after_every_row_was_pruned_is_applied(db):
+async def test_a_row_written_after_every_row_was_pruned_is_applied(
+    db: Database,
+) -> None:
     applied: list[str] = []
     feed = InvalidationFeed(db, applied.extend, redis_url=None)
     await revoke(db, "before")
     await feed.catch_up()
     async with db.transaction() as tx:
-        await tx.invalidations.prune(clock.now() + timedelta(seconds=1))
+        await tx.invalidations.prune(clock.now() + timedelta(seconds=1), limit=100)
     await revoke(db, "after")
     await feed.catch_up()
     assert applied == ["before", "after"]
 
 
-async def test_a_started_feed_applies_only_what_commits_after_it_starts(db):
+async def test_a_started_feed_applies_only_what_commits_after_it_starts(
+    db: Database,
+) -> None:
     applied: list[str] = []
     await revoke(db, "before")
     feed = InvalidationFeed(db, applied.extend, redis_url=None)

@@ -4,12 +4,14 @@ spend one budget; when Redis goes away mid-way they keep answering (never a
 
 import contextlib
 import os
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 import redis
 
 from tests.support.actions import random_name
+from tests.support.live import LiveServer
 from tests.support.redis import redis_server
 
 pytestmark = [
@@ -22,7 +24,7 @@ SHARED = {"public_url": "https://auth.example.test", "login_rate_limit_per_minut
 
 
 @pytest.fixture
-def redis_url():
+def redis_url() -> Iterator[str]:
     with redis_server() as url:
         if url is None:
             if os.environ.get("CI") == "true":
@@ -39,7 +41,9 @@ def wrong_login(http: httpx.Client) -> int:
     return response.status_code
 
 
-def test_two_instances_share_one_budget(start_server, redis_url):
+def test_two_instances_share_one_budget(
+    start_server: Callable[..., LiveServer], redis_url: str
+) -> None:
     a = start_server(**SHARED, redis_url=redis_url)
     b = start_server(**SHARED, redis_url=redis_url)
     with a.client() as on_a, b.client() as on_b:
@@ -48,7 +52,9 @@ def test_two_instances_share_one_budget(start_server, redis_url):
     assert answers == [401, 401, 401, 401, 429, 429]
 
 
-def test_redis_stopping_mid_way_is_never_a_server_error(start_server, redis_url):
+def test_redis_stopping_mid_way_is_never_a_server_error(
+    start_server: Callable[..., LiveServer], redis_url: str
+) -> None:
     server = start_server(**SHARED, redis_url=redis_url)
     with server.client() as http:
         assert [wrong_login(http) for _ in range(2)] == [401, 401]

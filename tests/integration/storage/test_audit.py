@@ -1,14 +1,17 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from authgate.domain.audit import AuditEvent, AuditQuery
+from authgate.storage.db import Database
 from tests.integration.storage.factories import T0
+from tests.support.asserts import present
 
 pytestmark = pytest.mark.anyio
 
 
-def event(action: str, minutes: int, **fields) -> AuditEvent:
+def event(action: str, minutes: int, **fields: Any) -> AuditEvent:
     return AuditEvent(action=action, at=T0 + timedelta(minutes=minutes), **fields)
 
 
@@ -22,7 +25,7 @@ EVENTS = [
 
 
 @pytest.fixture
-async def stored(db) -> list[AuditEvent]:
+async def stored(db: Database) -> list[AuditEvent]:
     async with db.transaction() as tx:
         for value in EVENTS:
             await tx.audit.add(value)
@@ -34,7 +37,7 @@ def actions(found: list[AuditEvent]) -> list[tuple[str, int]]:
     return [(e.action, int((e.at - T0).total_seconds() // 60)) for e in found]
 
 
-async def test_everything_newest_first_with_ids(stored):
+async def test_everything_newest_first_with_ids(stored: list[AuditEvent]) -> None:
     assert actions(stored) == [
         ("invite.created", 4),
         ("login.succeeded", 3),
@@ -42,7 +45,7 @@ async def test_everything_newest_first_with_ids(stored):
         ("login.failed", 1),
         ("login.succeeded", 0),
     ]
-    ids = [e.id for e in stored]
+    ids = [present(e.id) for e in stored]
     assert all(isinstance(i, int) for i in ids)
     assert ids == sorted(ids, reverse=True)
     failed = stored[3]
@@ -50,45 +53,51 @@ async def test_everything_newest_first_with_ids(stored):
     assert stored[1].ip == "10.0.0.1"
 
 
-async def query(db, **filters) -> list[tuple[str, int]]:
+async def query(db: Database, **filters: Any) -> list[tuple[str, int]]:
     async with db.transaction() as tx:
         return actions(await tx.audit.query(AuditQuery(**filters)))
 
 
-async def test_user_matches_actor_or_target(db, stored):
+async def test_user_matches_actor_or_target(
+    db: Database, stored: list[AuditEvent]
+) -> None:
     assert await query(db, user_id="usr_a") == [
         ("session.revoked", 2),
         ("login.succeeded", 0),
     ]
 
 
-async def test_action_filter(db, stored):
+async def test_action_filter(db: Database, stored: list[AuditEvent]) -> None:
     assert await query(db, action="login.succeeded") == [
         ("login.succeeded", 3),
         ("login.succeeded", 0),
     ]
 
 
-async def test_org_filter(db, stored):
+async def test_org_filter(db: Database, stored: list[AuditEvent]) -> None:
     assert await query(db, org_id="org_1") == [
         ("invite.created", 4),
         ("login.succeeded", 3),
     ]
 
 
-async def test_time_range_is_since_inclusive_until_exclusive(db, stored):
+async def test_time_range_is_since_inclusive_until_exclusive(
+    db: Database, stored: list[AuditEvent]
+) -> None:
     assert await query(
         db, since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3)
     ) == [("session.revoked", 2), ("login.failed", 1)]
 
 
-async def test_filters_combine(db, stored):
+async def test_filters_combine(db: Database, stored: list[AuditEvent]) -> None:
     assert await query(db, user_id="usr_b", action="login.succeeded") == [
         ("login.succeeded", 3)
     ]
 
 
-async def test_before_id_cursor_pages_through(db, stored):
+async def test_before_id_cursor_pages_through(
+    db: Database, stored: list[AuditEvent]
+) -> None:
     pages: list[list[AuditEvent]] = []
     cursor = None
     while True:
@@ -102,5 +111,5 @@ async def test_before_id_cursor_pages_through(db, stored):
     assert [e for p in pages for e in p] == stored
 
 
-async def test_limit(db, stored):
+async def test_limit(db: Database, stored: list[AuditEvent]) -> None:
     assert len(await query(db, limit=3)) == 3

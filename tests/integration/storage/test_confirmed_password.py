@@ -10,6 +10,7 @@ from authgate.domain import account, recovery
 from authgate.domain.audit import AuditQuery
 from authgate.domain.context import NO_PEER
 from authgate.errors import InvalidCredentials
+from authgate.storage.db import Database
 from tests.integration.storage.factories import add_user
 
 pytestmark = pytest.mark.anyio
@@ -18,7 +19,7 @@ TTL = timedelta(minutes=15)
 NEW_HASH = "$argon2id$new"
 
 
-async def test_a_password_changed_since_the_check_voids_it(db):
+async def test_a_password_changed_since_the_check_voids_it(db: Database) -> None:
     alice = await add_user(db)
     checked = account.Confirmed(alice)  # what a right password gave
     async with db.transaction() as tx:
@@ -40,7 +41,7 @@ async def test_a_password_changed_since_the_check_voids_it(db):
         assert await tx.audit.query(AuditQuery(user_id=alice.id)) == []
 
 
-async def test_an_unchanged_password_lets_the_write_through(db):
+async def test_an_unchanged_password_lets_the_write_through(db: Database) -> None:
     alice = await add_user(db)
     async with db.transaction() as tx:
         ended = await account.change_password(

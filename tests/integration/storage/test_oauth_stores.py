@@ -3,6 +3,7 @@
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from authgate.domain.grants import (
     DeviceCode,
     DeviceStatus,
 )
+from authgate.storage.db import Database, Tx
 from authgate.util import tokens
 from authgate.util.ids import new_id
 from tests.integration.storage.factories import (
@@ -21,12 +23,13 @@ from tests.integration.storage.factories import (
     concurrently,
     refresh_token,
 )
+from tests.support.asserts import present
 
 pytestmark = pytest.mark.anyio
 
 
-def client(**fields) -> Client:
-    values = {
+def client(**fields: Any) -> Client:
+    values: dict[str, Any] = {
         "id": new_id("cl"),
         "name": "Example",
         "redirect_uris": ("http://127.0.0.1/cb", "https://app.example/cb"),
@@ -41,8 +44,8 @@ def client(**fields) -> Client:
     return Client(**values)
 
 
-def code(user_id: str, **fields) -> tuple[AuthorizationCode, str]:
-    values = {
+def code(user_id: str, **fields: Any) -> tuple[AuthorizationCode, str]:
+    values: dict[str, Any] = {
         "id": new_id("gr"),
         "client_id": "cl_x",
         "user_id": user_id,
@@ -58,8 +61,8 @@ def code(user_id: str, **fields) -> tuple[AuthorizationCode, str]:
     return AuthorizationCode(**values), tokens.digest(tokens.mint("ag", "ac"))
 
 
-def device(**fields) -> tuple[DeviceCode, str, str]:
-    values = {
+def device(**fields: Any) -> tuple[DeviceCode, str, str]:
+    values: dict[str, Any] = {
         "id": new_id("gr"),
         "client_id": "cl_x",
         "scope": "read",
@@ -75,7 +78,7 @@ def device(**fields) -> tuple[DeviceCode, str, str]:
     )
 
 
-async def test_clients(db):
+async def test_clients(db: Database) -> None:
     creator = await add_user(db)
     first = client(created_by=creator.id)
     public = client(
@@ -95,7 +98,7 @@ async def test_clients(db):
         assert await tx.clients.get(first.id) is None
 
 
-async def test_authorization_codes_are_used_once(db):
+async def test_authorization_codes_are_used_once(db: Database) -> None:
     alice = await add_user(db)
     value, code_hash = code(alice.id)
     async with db.transaction() as tx:
@@ -103,7 +106,7 @@ async def test_authorization_codes_are_used_once(db):
     async with db.transaction() as tx:
         assert await tx.authorization_codes.by_hash(code_hash) == value
 
-    async def use(tx):
+    async def use(tx: Tx) -> bool:
         return await tx.authorization_codes.mark_used(value.id, T0)
 
     assert sorted(await concurrently(db, 2, use)) == [False, True]
@@ -112,7 +115,7 @@ async def test_authorization_codes_are_used_once(db):
     assert used == replace(value, used_at=T0)
 
 
-async def test_prune_codes(db):
+async def test_prune_codes(db: Database) -> None:
     alice = await add_user(db)
     old, old_hash = code(alice.id, expires_at=T0 - timedelta(days=2))
     new, new_hash = code(alice.id)
@@ -125,7 +128,7 @@ async def test_prune_codes(db):
         assert await tx.authorization_codes.by_hash(new_hash) == new
 
 
-async def test_device_codes(db):
+async def test_device_codes(db: Database) -> None:
     alice = await add_user(db)
     value, device_hash, user_hash = device()
     async with db.transaction() as tx:
@@ -137,14 +140,14 @@ async def test_device_codes(db):
         # Not approved yet: cannot be used.
         assert await tx.device_codes.mark_used(value.id, T0) is False
 
-    async def approve(tx):
+    async def approve(tx: Tx) -> bool:
         return await tx.device_codes.decide(
             value.id, DeviceStatus.APPROVED, alice.id, T0
         )
 
     assert sorted(await concurrently(db, 2, approve)) == [False, True]
 
-    async def use(tx):
+    async def use(tx: Tx) -> bool:
         return await tx.device_codes.mark_used(value.id, T0)
 
     assert sorted(await concurrently(db, 2, use)) == [False, True]
@@ -160,7 +163,7 @@ async def test_device_codes(db):
     )
 
 
-async def test_newest_device_code_wins_a_user_code(db):
+async def test_newest_device_code_wins_a_user_code(db: Database) -> None:
     first, first_hash, user_hash = device()
     second, second_hash, _ = device(created_at=T0 + timedelta(seconds=1))
     async with db.transaction() as tx:
@@ -170,7 +173,7 @@ async def test_newest_device_code_wins_a_user_code(db):
         assert (await tx.device_codes.by_user_code_hash(user_hash)) == second
 
 
-async def test_consents_upsert(db):
+async def test_consents_upsert(db: Database) -> None:
     alice = await add_user(db)
     consent = Consent(alice.id, "cl_x", "read", "https://api.example", T0, T0)
     async with db.transaction() as tx:
@@ -185,7 +188,7 @@ async def test_consents_upsert(db):
         assert await tx.consents.get(alice.id, "cl_x") is None
 
 
-async def test_revocations(db):
+async def test_revocations(db: Database) -> None:
     async with db.transaction() as tx:
         await tx.revocations.add("at_1", T0 + timedelta(minutes=15))
         # An earlier ``until`` never shortens a record.
@@ -199,7 +202,7 @@ async def test_revocations(db):
         assert await tx.revocations.any_revoked(["gr_2"], later) is False
         assert await tx.revocations.prune(later) == 1
 
-    async def revoke(tx):
+    async def revoke(tx: Tx) -> None:
         await tx.revocations.add("at_3", T0 + timedelta(minutes=1))
 
     await concurrently(db, 2, revoke)
@@ -207,7 +210,7 @@ async def test_revocations(db):
         assert await tx.revocations.any_revoked(["at_3"], T0) is True
 
 
-async def test_refresh_tokens_revoked_for_a_client(db):
+async def test_refresh_tokens_revoked_for_a_client(db: Database) -> None:
     alice = await add_user(db)
     a, a_hash = refresh_token(alice.id, client_id="cl_a")
     b, b_hash = refresh_token(alice.id, client_id="cl_a", family_id=a.id)
@@ -218,5 +221,5 @@ async def test_refresh_tokens_revoked_for_a_client(db):
     async with db.transaction() as tx:
         assert await tx.refresh_tokens.revoke_for_client("cl_a", T0) == [a.id]
     async with db.transaction() as tx:
-        assert (await tx.refresh_tokens.by_hash(b_hash)).revoked_at == T0
-        assert (await tx.refresh_tokens.by_hash(c_hash)).revoked_at is None
+        assert present(await tx.refresh_tokens.by_hash(b_hash)).revoked_at == T0
+        assert present(await tx.refresh_tokens.by_hash(c_hash)).revoked_at is None

@@ -13,7 +13,7 @@ from tests.integration.storage.factories import user
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_read_sees_what_was_committed(db):
+async def test_a_read_sees_what_was_committed(db: Database) -> None:
     alice = user()
     async with db.transaction() as tx:
         await tx.users.add(alice)
@@ -21,7 +21,7 @@ async def test_a_read_sees_what_was_committed(db):
         assert await tx.users.get(alice.id) == alice
 
 
-async def test_a_read_refuses_writes(db):
+async def test_a_read_refuses_writes(db: Database) -> None:
     with pytest.raises(DBAPIError):
         async with db.read() as tx:
             await tx.users.add(user())
@@ -29,7 +29,7 @@ async def test_a_read_refuses_writes(db):
         assert await tx.users.count() == 0
 
 
-async def test_writes_still_work_after_a_read_on_the_same_pool(db):
+async def test_writes_still_work_after_a_read_on_the_same_pool(db: Database) -> None:
     async with db.read() as tx:
         await tx.users.count()
     async with db.transaction() as tx:
@@ -38,7 +38,7 @@ async def test_writes_still_work_after_a_read_on_the_same_pool(db):
         assert await tx.users.count() == 1
 
 
-async def test_a_read_does_not_wait_for_a_writer(database_url):
+async def test_a_read_does_not_wait_for_a_writer(database_url: str) -> None:
     """On SQLite a write transaction holds the database's write lock from its
     first statement (BEGIN IMMEDIATE); readers must not queue behind it."""
     db = Database(database_url)

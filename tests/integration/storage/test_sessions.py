@@ -1,21 +1,25 @@
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from authgate.domain.sessions import Session
+from authgate.storage.db import Database
 from tests.integration.storage.factories import T0, add_user, session
+from tests.support.asserts import present
 
 pytestmark = pytest.mark.anyio
 
 
-async def add_session(db, user_id, **fields):
+async def add_session(db: Database, user_id: str, **fields: Any) -> tuple[Session, str]:
     value, token_hash = session(user_id, **fields)
     async with db.transaction() as tx:
         await tx.sessions.add(value, token_hash)
     return value, token_hash
 
 
-async def test_add_get_by_token_hash(db):
+async def test_add_get_by_token_hash(db: Database) -> None:
     alice = await add_user(db)
     value, token_hash = await add_session(db, alice.id)
     async with db.transaction() as tx:
@@ -25,7 +29,7 @@ async def test_add_get_by_token_hash(db):
         assert await tx.sessions.by_token_hash("0" * 64) is None
 
 
-async def test_touch_moves_last_active(db):
+async def test_touch_moves_last_active(db: Database) -> None:
     alice = await add_user(db)
     value, _ = await add_session(db, alice.id)
     later = T0 + timedelta(minutes=5)
@@ -35,7 +39,7 @@ async def test_touch_moves_last_active(db):
         assert await tx.sessions.get(value.id) == replace(value, last_active_at=later)
 
 
-async def test_revoke_once(db):
+async def test_revoke_once(db: Database) -> None:
     alice = await add_user(db)
     value, token_hash = await add_session(db, alice.id)
     at = T0 + timedelta(hours=1)
@@ -44,10 +48,10 @@ async def test_revoke_once(db):
     async with db.transaction() as tx:
         assert await tx.sessions.revoke(value.id, at, "logout") is False
         assert await tx.sessions.revoke("ses_missing", at, "logout") is False
-        assert (await tx.sessions.by_token_hash(token_hash)).revoked_at == at
+        assert present(await tx.sessions.by_token_hash(token_hash)).revoked_at == at
 
 
-async def test_revoke_all_for_user(db):
+async def test_revoke_all_for_user(db: Database) -> None:
     alice = await add_user(db)
     bob = await add_user(db)
     first, _ = await add_session(db, alice.id)
@@ -61,13 +65,15 @@ async def test_revoke_all_for_user(db):
         revoked = await tx.sessions.revoke_all_for_user(alice.id, at, "password_reset")
     assert sorted(revoked) == sorted([first.id, second.id])
     async with db.transaction() as tx:
-        assert (await tx.sessions.get(first.id)).revoked_at == at
-        assert (await tx.sessions.get(gone.id)).revoked_at == T0  # kept
-        assert (await tx.sessions.get(theirs.id)).revoked_at is None
+        assert present(await tx.sessions.get(first.id)).revoked_at == at
+        assert present(await tx.sessions.get(gone.id)).revoked_at == T0  # kept
+        assert present(await tx.sessions.get(theirs.id)).revoked_at is None
         assert await tx.sessions.revoke_all_for_user(alice.id, at, "again") == []
 
 
-async def test_list_for_user_is_live_sessions_newest_activity_first(db):
+async def test_list_for_user_is_live_sessions_newest_activity_first(
+    db: Database,
+) -> None:
     alice = await add_user(db)
     bob = await add_user(db)
     old, _ = await add_session(db, alice.id, last_active_at=T0)
@@ -82,7 +88,7 @@ async def test_list_for_user_is_live_sessions_newest_activity_first(db):
     assert listed == [new, mid, old]
 
 
-async def test_sessions_go_with_their_user_ids_only(db):
+async def test_sessions_go_with_their_user_ids_only(db: Database) -> None:
     alice = await add_user(db)
     async with db.transaction() as tx:
         assert await tx.sessions.list_for_user(alice.id) == []

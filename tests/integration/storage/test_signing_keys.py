@@ -4,6 +4,7 @@ derived from the server secret."""
 import json
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -12,8 +13,11 @@ from authgate.app import build_services
 from authgate.domain import signing_keys
 from authgate.domain.context import NO_PEER
 from authgate.domain.signing_keys import KeyCipher, WrongSecret
+from authgate.storage.db import Database
 from authgate.util import clock, hkdf
+from tests.conftest import MakeSettings
 from tests.integration.storage.factories import T0
+from tests.support.asserts import present
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +29,7 @@ def cipher(secret: str) -> KeyCipher:
     return KeyCipher(hkdf.derive(secret.encode(), "signing-keys"))
 
 
-async def test_store_add_all_retire(db):
+async def test_store_add_all_retire(db: Database) -> None:
     keys = cipher("s" * 32)
     es = replace(signing_keys._generate("ES256", keys), created_at=T0)
     rs = replace(
@@ -48,13 +52,15 @@ async def test_store_add_all_retire(db):
     assert found == {es.kid: at, newer.kid: at, rs.kid: None}
 
 
-async def raw_rows(db) -> list[dict]:
+async def raw_rows(db: Database) -> list[dict[str, Any]]:
     async with db.read() as tx:
         result = await tx.session.execute(text("SELECT * FROM signing_keys"))
         return [dict(row._mapping) for row in result]
 
 
-async def test_private_keys_are_encrypted_at_rest(make_settings, db):
+async def test_private_keys_are_encrypted_at_rest(
+    make_settings: MakeSettings, db: Database
+) -> None:
     settings = make_settings()
     services = build_services(settings)
     try:
@@ -76,7 +82,7 @@ async def test_private_keys_are_encrypted_at_rest(make_settings, db):
         assert not PRIVATE_JWK_MEMBERS & set(public), public
 
     # the server's own secret opens them (so the check above is meaningful) ...
-    secret = settings.secret_key.get_secret_value()
+    secret = present(settings.secret_key).get_secret_value()
     sealed = {r["kid"]: bytes(r["private_encrypted"]) for r in rows}
     assert b"PRIVATE KEY" in cipher(secret).open(kid, sealed[kid])
     # ... another secret does not
@@ -88,7 +94,9 @@ async def test_private_keys_are_encrypted_at_rest(make_settings, db):
         cipher(secret).open(other_kid, sealed[kid])
 
 
-async def test_a_server_with_another_secret_cannot_load_the_keys(make_settings):
+async def test_a_server_with_another_secret_cannot_load_the_keys(
+    make_settings: MakeSettings,
+) -> None:
     first = build_services(make_settings())
     try:
         await first.keys.load()
@@ -102,7 +110,9 @@ async def test_a_server_with_another_secret_cannot_load_the_keys(make_settings):
         await second.db.close()
 
 
-async def test_rotation_keeps_the_old_key_published_until_retention_ends(db):
+async def test_rotation_keeps_the_old_key_published_until_retention_ends(
+    db: Database,
+) -> None:
     keys = cipher("s" * 32)
     async with db.transaction() as tx:
         await signing_keys.ensure(tx, keys)

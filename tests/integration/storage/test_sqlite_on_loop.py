@@ -63,8 +63,8 @@ class Ticker:
 
 
 async def test_a_writer_waits_for_another_process_lock_without_blocking_the_loop(
-    db, path
-):
+    db: Database, path: Path
+) -> None:
     await add_user(db)  # the pool holds an open connection
     other = sqlite3.connect(path, isolation_level=None)  # as the CLI would
     other.execute("BEGIN IMMEDIATE")
@@ -82,7 +82,9 @@ async def test_a_writer_waits_for_another_process_lock_without_blocking_the_loop
         assert await tx.users.get(alice.id) == alice
 
 
-async def test_a_lock_held_too_long_is_an_error_not_a_hang(db, path, monkeypatch):
+async def test_a_lock_held_too_long_is_an_error_not_a_hang(
+    db: Database, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sqlite, "LOCK_WAIT_SECONDS", 0.2)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -97,7 +99,9 @@ async def test_a_lock_held_too_long_is_an_error_not_a_hang(db, path, monkeypatch
     await add_user(db, username="alice")  # nothing was left half-open
 
 
-async def test_writers_of_one_process_take_turns_instead_of_polling(db, monkeypatch):
+async def test_writers_of_one_process_take_turns_instead_of_polling(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     refusals: list[OperationalError] = []
     locked = sqlite._locked
 
@@ -127,7 +131,9 @@ def _size(file: Path) -> int:
     return file.stat().st_size
 
 
-async def test_checkpoints_run_off_the_loop_and_keep_the_wal_small(db, path):
+async def test_checkpoints_run_off_the_loop_and_keep_the_wal_small(
+    db: Database, path: Path
+) -> None:
     wal = Path(f"{path}-wal")
 
     async def write(n: int) -> None:

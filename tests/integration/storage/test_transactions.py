@@ -6,6 +6,7 @@ from sqlalchemy.exc import StatementError
 from authgate.domain.audit import AuditEvent, AuditQuery
 from authgate.storage.db import Database
 from tests.integration.storage.factories import T0, add_user, session, user
+from tests.support.asserts import present
 
 pytestmark = pytest.mark.anyio
 
@@ -14,7 +15,7 @@ class Boom(Exception):
     pass
 
 
-async def test_a_transaction_that_raises_keeps_nothing(db):
+async def test_a_transaction_that_raises_keeps_nothing(db: Database) -> None:
     alice = user("alice")
     ses, ses_hash = session(alice.id)
     async with db.transaction() as tx:
@@ -40,7 +41,7 @@ async def test_a_transaction_that_raises_keeps_nothing(db):
         assert await tx.lockout.add_failure("alice", T0, timedelta(minutes=15)) == 1
 
 
-async def test_a_committed_transaction_is_seen_by_the_next(db):
+async def test_a_committed_transaction_is_seen_by_the_next(db: Database) -> None:
     alice = user()
     async with db.transaction() as tx:
         await tx.users.add(alice)
@@ -48,7 +49,7 @@ async def test_a_committed_transaction_is_seen_by_the_next(db):
         assert await tx.users.get(alice.id) == alice
 
 
-async def test_invalidation_is_announced_only_after_commit(database_url):
+async def test_invalidation_is_announced_only_after_commit(database_url: str) -> None:
     announced: list[list[str]] = []
 
     async def announce(tags: list[str]) -> None:
@@ -76,14 +77,14 @@ async def test_invalidation_is_announced_only_after_commit(database_url):
         await database.close()
 
 
-async def test_datetimes_round_trip_as_aware_utc(db):
+async def test_datetimes_round_trip_as_aware_utc(db: Database) -> None:
     ist = timezone(timedelta(hours=5, minutes=30))
     created = datetime(2031, 6, 7, 23, 45, 1, 123456, tzinfo=ist)
     alice = await add_user(db, created_at=created, disabled_at=T0)
     async with db.transaction() as tx:
         found = await tx.users.get(alice.id)
     assert found is not None
-    for value in (found.created_at, found.disabled_at):
+    for value in (found.created_at, present(found.disabled_at)):
         assert value.tzinfo is not None
         assert value.utcoffset() == timedelta(0)
     assert found.created_at == created  # the same instant, microseconds kept
@@ -92,7 +93,7 @@ async def test_datetimes_round_trip_as_aware_utc(db):
     assert found.disabled_at == T0
 
 
-async def test_comparisons_use_the_instant_not_the_wall_clock(db):
+async def test_comparisons_use_the_instant_not_the_wall_clock(db: Database) -> None:
     # 01:00 at +02:00 is 23:00 UTC the previous day: before T0's day, not after.
     plus_two = timezone(timedelta(hours=2))
     early = datetime(T0.year, T0.month, T0.day, 1, 0, tzinfo=plus_two)
@@ -105,7 +106,7 @@ async def test_comparisons_use_the_instant_not_the_wall_clock(db):
     assert [e.action for e in found] == ["t.late"]
 
 
-async def test_naive_datetimes_are_refused(db):
+async def test_naive_datetimes_are_refused(db: Database) -> None:
     naive = datetime(2030, 1, 1, 12, 0)
     with pytest.raises(StatementError, match="naive datetime"):
         async with db.transaction() as tx:

@@ -6,16 +6,17 @@ import pytest
 from authgate.domain import users
 from authgate.domain.context import NO_PEER
 from authgate.errors import Conflict
-from authgate.storage.db import Tx
+from authgate.storage.db import Database, Tx
 from authgate.util.ids import new_id
 from tests.integration.storage.factories import T0, add_user, concurrently, user
+from tests.support.asserts import present
 
 TTL = timedelta(minutes=15)
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_add_then_get_and_by_username(db):
+async def test_add_then_get_and_by_username(db: Database) -> None:
     alice = user("alice", email="alice@example.com", is_admin=True)
     async with db.transaction() as tx:
         await tx.users.add(alice)
@@ -24,13 +25,13 @@ async def test_add_then_get_and_by_username(db):
         assert await tx.users.by_username("alice") == alice
 
 
-async def test_missing(db):
+async def test_missing(db: Database) -> None:
     async with db.transaction() as tx:
         assert await tx.users.get("usr_missing") is None
         assert await tx.users.by_username("nobody") is None
 
 
-async def test_count(db):
+async def test_count(db: Database) -> None:
     async with db.transaction() as tx:
         before = await tx.users.count()
     await add_user(db)
@@ -39,21 +40,21 @@ async def test_count(db):
         assert await tx.users.count() == before + 2
 
 
-async def test_duplicate_username_is_a_conflict(db):
+async def test_duplicate_username_is_a_conflict(db: Database) -> None:
     await add_user(db, name="bob")
     with pytest.raises(Conflict):
         async with db.transaction() as tx:
             await tx.users.add(user("bob"))
 
 
-async def test_duplicate_email_is_a_conflict(db):
+async def test_duplicate_email_is_a_conflict(db: Database) -> None:
     await add_user(db, email="same@example.com")
     with pytest.raises(Conflict):
         async with db.transaction() as tx:
             await tx.users.add(user(email="same@example.com"))
 
 
-async def test_transaction_stays_usable_after_a_conflict(db):
+async def test_transaction_stays_usable_after_a_conflict(db: Database) -> None:
     await add_user(db, name="carol")
     other = user("dave")
     async with db.transaction() as tx:
@@ -64,7 +65,7 @@ async def test_transaction_stays_usable_after_a_conflict(db):
         assert await tx.users.get(other.id) == other
 
 
-async def test_first_admin_is_the_earliest_active_admin(db):
+async def test_first_admin_is_the_earliest_active_admin(db: Database) -> None:
     async with db.transaction() as tx:
         assert await tx.users.first_admin() is None
     await add_user(db, is_admin=False, created_at=T0 - timedelta(days=3))
@@ -75,7 +76,7 @@ async def test_first_admin_is_the_earliest_active_admin(db):
         assert await tx.users.first_admin() == first
 
 
-async def test_set_password_hash(db):
+async def test_set_password_hash(db: Database) -> None:
     alice = await add_user(db)
     other = await add_user(db)
     async with db.transaction() as tx:
@@ -87,7 +88,7 @@ async def test_set_password_hash(db):
         assert await tx.users.get(other.id) == other
 
 
-async def test_set_email_keeps_addresses_unique(db):
+async def test_set_email_keeps_addresses_unique(db: Database) -> None:
     taken = await add_user(db, email="taken@example.com")
     mine = await add_user(db, email="mine@example.com")
     async with db.transaction() as tx:
@@ -96,14 +97,14 @@ async def test_set_email_keeps_addresses_unique(db):
         # The transaction stays usable after the refusal.
         await tx.users.set_email(mine.id, "new@example.com")
     async with db.transaction() as tx:
-        assert (await tx.users.get(mine.id)).email == "new@example.com"
-        assert (await tx.users.get(taken.id)).email == "taken@example.com"
+        assert present(await tx.users.get(mine.id)).email == "new@example.com"
+        assert present(await tx.users.get(taken.id)).email == "taken@example.com"
         await tx.users.set_email(mine.id, None)
     async with db.transaction() as tx:
-        assert (await tx.users.get(mine.id)).email is None
+        assert present(await tx.users.get(mine.id)).email is None
 
 
-async def test_user_without_password(db):
+async def test_user_without_password(db: Database) -> None:
     owner = await add_user(db, password_hash=None)
     async with db.transaction() as tx:
         found = await tx.users.get(owner.id)
@@ -111,7 +112,7 @@ async def test_user_without_password(db):
     assert found.password_hash is None
 
 
-async def test_search_by_username_or_email_ignoring_case(db):
+async def test_search_by_username_or_email_ignoring_case(db: Database) -> None:
     tag = new_id("t").lower()[-8:]
     bob = await add_user(db, name=f"bob-{tag}", email=f"Bob.{tag}@Example.com")
     carol = await add_user(db, name=f"carol-{tag}", email=f"c-{tag}@example.org")
@@ -127,7 +128,7 @@ async def test_search_by_username_or_email_ignoring_case(db):
         assert await tx.users.search("no-such-text", limit=10, after=None) == []
 
 
-async def test_search_wildcards_match_themselves(db):
+async def test_search_wildcards_match_themselves(db: Database) -> None:
     await add_user(db, name="under_score")
     await add_user(db, name="underxscore")
     async with db.transaction() as tx:
@@ -136,7 +137,7 @@ async def test_search_wildcards_match_themselves(db):
         assert await tx.users.search("%", limit=10, after=None) == []
 
 
-async def test_search_pages_by_username(db):
+async def test_search_pages_by_username(db: Database) -> None:
     names = sorted(f"page{n}-{new_id('p').lower()[-6:]}" for n in range(5))
     for name in names:
         await add_user(db, name=name)
@@ -147,7 +148,7 @@ async def test_search_pages_by_username(db):
     assert [u.username for u in first + second + rest] == names
 
 
-async def test_set_admin(db):
+async def test_set_admin(db: Database) -> None:
     alice = await add_user(db)
     async with db.transaction() as tx:
         assert await tx.users.set_admin(alice.id, True) is True
@@ -159,7 +160,7 @@ async def test_set_admin(db):
         assert await tx.users.get(alice.id) == alice
 
 
-async def test_lock_active_admins_lists_only_active_admins(db):
+async def test_lock_active_admins_lists_only_active_admins(db: Database) -> None:
     one = await add_user(db, is_admin=True)
     two = await add_user(db, is_admin=True)
     await add_user(db, is_admin=True, disabled_at=T0)
@@ -168,7 +169,7 @@ async def test_lock_active_admins_lists_only_active_admins(db):
         assert await tx.users.lock_active_admins() == sorted([one.id, two.id])
 
 
-async def test_two_admins_demoting_each_other_leave_one(db):
+async def test_two_admins_demoting_each_other_leave_one(db: Database) -> None:
     """The last-admin rule under a race: each transaction demotes the other
     admin; the admins' rows are locked first, so the second to get the lock
     sees the first's change and is refused."""
@@ -190,7 +191,7 @@ async def test_two_admins_demoting_each_other_leave_one(db):
         assert len(await tx.users.lock_active_admins()) == 1
 
 
-async def test_the_last_admin_is_neither_demoted_nor_disabled(db):
+async def test_the_last_admin_is_neither_demoted_nor_disabled(db: Database) -> None:
     only = await add_user(db, is_admin=True)
     await add_user(db, is_admin=True, disabled_at=T0)  # a disabled one counts not
     with pytest.raises(Conflict, match="last active administrator"):

@@ -1,15 +1,20 @@
 """AUTHGATE_SIGNIN_ALLOWED_EMAILS holds for local registration too."""
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.support.actions import Actions, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.upstream import audit_events
 
 pytestmark = pytest.mark.e2e
 
 
-def test_registration_needs_an_allowed_address(start_server, database_url):
+def test_registration_needs_an_allowed_address(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     server = start_server(
         allow_registration=True, signin_allowed_emails="@corp.example,vip@other.test"
     )
@@ -27,6 +32,6 @@ def test_registration_needs_an_allowed_address(start_server, database_url):
     assert actions.register(random_name(), email="VIP@other.test").status_code == 201
 
 
-def test_an_empty_list_is_open(start_server):
+def test_an_empty_list_is_open(start_server: Callable[..., LiveServer]) -> None:
     actions = Actions(start_server(allow_registration=True).client())
     assert actions.register(random_name(), email="any@where.test").status_code == 201

@@ -3,14 +3,17 @@ login's answer for any username, only on a loopback bind for loopback
 clients; anywhere else the route does not exist."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from authgate.app import create_app
-from tests.support.actions import random_name
+from tests.conftest import MakeSettings
+from tests.support.actions import Actions, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.upstream import audit_events
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +25,9 @@ def dev_login(http: httpx.Client, username: str, **headers: str) -> httpx.Respon
     return http.post(DEV_LOGIN, json={"username": username}, headers=headers)
 
 
-def test_dev_login_signs_in_and_creates_the_user(start_server, database_url):
+def test_dev_login_signs_in_and_creates_the_user(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     server = start_server(dev_login_enabled=True)
     http = server.client()
     name = random_name("dev")
@@ -60,7 +65,9 @@ def test_dev_login_signs_in_and_creates_the_user(start_server, database_url):
     assert audit_events(database_url, "login.succeeded")[0].details == {"method": "dev"}
 
 
-def test_the_answer_is_the_password_logins(start_server, actions):
+def test_the_answer_is_the_password_logins(
+    start_server: Callable[..., LiveServer], actions: Actions
+) -> None:
     """Same body fields and the same cookies with the same attributes."""
     server = start_server(dev_login_enabled=True)
     http = server.client()
@@ -88,12 +95,14 @@ def test_the_answer_is_the_password_logins(start_server, actions):
     assert shape(dev) == shape(password)
 
 
-def test_off_by_default(start_server):
+def test_off_by_default(start_server: Callable[..., LiveServer]) -> None:
     response = dev_login(start_server().client(), "alice")
     error(response, 404, "not_found")
 
 
-def test_no_route_on_a_non_loopback_bind(start_server):
+def test_no_route_on_a_non_loopback_bind(
+    start_server: Callable[..., LiveServer],
+) -> None:
     # The settings build; the route just is not there.
     server = start_server(host="0.0.0.0", dev_login_enabled=True)  # noqa: S104
     response = dev_login(server.client(), "alice")
@@ -106,14 +115,14 @@ def test_no_route_on_a_non_loopback_bind(start_server):
     assert "Dev login" not in page.text
 
 
-def test_not_through_a_proxy(start_server):
+def test_not_through_a_proxy(start_server: Callable[..., LiveServer]) -> None:
     server = start_server(dev_login_enabled=True)
     response = dev_login(server.client(), "alice", **{"X-Forwarded-For": "192.0.2.1"})
     error(response, 404, "not_found")
 
 
 @pytest.mark.anyio
-async def test_not_for_a_client_off_loopback(make_settings):
+async def test_not_for_a_client_off_loopback(make_settings: MakeSettings) -> None:
     """A request whose peer address is not loopback gets the 404 a missing
     route gets (the ASGI transport sets the client address)."""
     app = create_app(make_settings(dev_login_enabled=True), migrate=False)
@@ -126,7 +135,9 @@ async def test_not_for_a_client_off_loopback(make_settings):
     assert response.json()["error"] == "not_found"
 
 
-def test_the_button_on_the_login_page(start_server, database_url):
+def test_the_button_on_the_login_page(
+    start_server: Callable[..., LiveServer], database_url: str
+) -> None:
     server = start_server(dev_login_enabled=True)
     http = server.client()
     page = http.get("/login?next=/wherever")

@@ -14,6 +14,7 @@ import pytest
 from authgate.util import clock
 from tests.support import db
 from tests.support.actions import Actions, random_email, random_name
+from tests.support.asserts import present
 from tests.support.live import LiveServer
 from tests.support.upstream import (
     MockIssuer,
@@ -77,7 +78,9 @@ def refused(response: httpx.Response, reason: str) -> None:
 # -- signing in
 
 
-def test_first_sign_in_creates_the_account_and_a_session(start, issuer, database_url):
+def test_first_sign_in_creates_the_account_and_a_session(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     server = start()
     sub = person(issuer, preferred_username="Ada.Lovelace")
     response, http = sign_in(server, sub, next="/settings/tokens?tab=1")
@@ -97,7 +100,7 @@ def test_first_sign_in_creates_the_account_and_a_session(start, issuer, database
     assert (link.provider, link.subject) == ("oidc", sub)
 
 
-def test_signing_in_again_is_the_same_account(start, issuer):
+def test_signing_in_again_is_the_same_account(start: Any, issuer: MockIssuer) -> None:
     server = start()
     sub = person(issuer)
     first = me(sign_in(server, sub)[1])
@@ -105,7 +108,7 @@ def test_signing_in_again_is_the_same_account(start, issuer):
     assert second["id"] == first["id"]
 
 
-def test_a_taken_username_is_made_unique(start, issuer):
+def test_a_taken_username_is_made_unique(start: Any, issuer: MockIssuer) -> None:
     server = start(allow_registration=True)
     actions = Actions(server.client())
     assert actions.register("grace").status_code == 201
@@ -113,13 +116,13 @@ def test_a_taken_username_is_made_unique(start, issuer):
     assert me(sign_in(server, sub)[1])["username"] == "grace-2"
 
 
-def test_next_must_stay_on_this_site(start, issuer):
+def test_next_must_stay_on_this_site(start: Any, issuer: MockIssuer) -> None:
     server = start()
     response, _ = sign_in(server, person(issuer), next="//evil.example/steal")
     assert response.headers["location"] == "/settings"
 
 
-def test_the_readiness_check_names_the_provider(start):
+def test_the_readiness_check_names_the_provider(start: Any) -> None:
     body = start().client().get("/readyz").json()
     assert body["provider"] == "oidc"
 
@@ -127,7 +130,9 @@ def test_the_readiness_check_names_the_provider(start):
 # -- linking by email
 
 
-def test_a_verified_email_links_the_existing_account(start, issuer, database_url):
+def test_a_verified_email_links_the_existing_account(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     server = start()
     actions = Actions(server.client())
     email = random_email()
@@ -147,7 +152,9 @@ def test_a_verified_email_links_the_existing_account(start, issuer, database_url
     assert linked.target_id == existing["id"]
 
 
-def test_an_unverified_email_is_not_linked(start, issuer, database_url):
+def test_an_unverified_email_is_not_linked(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     server = start(allow_registration=True)
     actions = Actions(server.client())
     email = random_email()
@@ -161,7 +168,9 @@ def test_an_unverified_email_is_not_linked(start, issuer, database_url):
     assert event.details["reason"] == "email_unverified"
 
 
-def test_a_new_account_keeps_an_unverified_email_out(start, issuer):
+def test_a_new_account_keeps_an_unverified_email_out(
+    start: Any, issuer: MockIssuer
+) -> None:
     server = start()
     sub = person(issuer, verified=False)
     account = me(sign_in(server, sub)[1])
@@ -171,7 +180,9 @@ def test_a_new_account_keeps_an_unverified_email_out(start, issuer):
 # -- who may sign up
 
 
-def test_an_invite_only_instance_refuses_a_new_person(start, issuer, database_url):
+def test_an_invite_only_instance_refuses_a_new_person(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     server = start()
     Actions(server.client()).admin()
     response, _ = sign_in(server, person(issuer))
@@ -179,7 +190,7 @@ def test_an_invite_only_instance_refuses_a_new_person(start, issuer, database_ur
     assert "invite-only" in response.text
 
 
-def test_an_invite_lets_a_new_person_in_once(start, issuer):
+def test_an_invite_lets_a_new_person_in_once(start: Any, issuer: MockIssuer) -> None:
     server = start()
     actions = Actions(server.client())
     code = actions.invite()
@@ -191,8 +202,8 @@ def test_an_invite_lets_a_new_person_in_once(start, issuer):
 
 
 def test_an_org_invite_makes_no_account_on_an_invite_only_instance(
-    start, issuer, database_url
-):
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     server = start()
     actions = Actions(server.client())
     owner = actions.user()
@@ -211,14 +222,16 @@ def test_an_org_invite_makes_no_account_on_an_invite_only_instance(
     assert [o["id"] for o in http.get("/api/v1/orgs").json()["items"]] == [org]
 
 
-def test_open_registration_needs_no_invite(start, issuer):
+def test_open_registration_needs_no_invite(start: Any, issuer: MockIssuer) -> None:
     server = start(allow_registration=True)
     Actions(server.client()).admin()
     response, _ = sign_in(server, person(issuer))
     assert response.status_code == 303, response.text
 
 
-def test_the_allowlist_refuses_other_addresses(start, issuer, database_url):
+def test_the_allowlist_refuses_other_addresses(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     server = start(signin_allowed_emails="boss@example.com,@allowed.example")
     response, _ = sign_in(server, person(issuer, email="someone@example.com"))
     refused(response, "email_not_allowed")
@@ -231,14 +244,16 @@ def test_the_allowlist_refuses_other_addresses(start, issuer, database_url):
     assert allowed.status_code == 303, allowed.text
 
 
-def test_the_allowlist_needs_a_verified_address(start, issuer):
+def test_the_allowlist_needs_a_verified_address(start: Any, issuer: MockIssuer) -> None:
     server = start(signin_allowed_emails="@allowed.example")
     sub = person(issuer, email="eve@allowed.example", verified=False)
     response, _ = sign_in(server, sub)
     refused(response, "email_unverified")
 
 
-def test_a_disabled_account_cannot_sign_in(start, issuer, database_url):
+def test_a_disabled_account_cannot_sign_in(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     from tests.support import db
 
     server = start()
@@ -262,7 +277,9 @@ def started(server: LiveServer, issuer: MockIssuer) -> tuple[SignIn, str]:
     return flow, flow.approve_at_mock(person(issuer))
 
 
-def test_a_tampered_state_cookie_is_refused(start, issuer, database_url):
+def test_a_tampered_state_cookie_is_refused(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     flow, _ = started(start(), issuer)
     sealed = flow.http.cookies.get("ag_upstream")
     assert sealed
@@ -275,15 +292,17 @@ def test_a_tampered_state_cookie_is_refused(start, issuer, database_url):
     }
 
 
-def test_a_replayed_callback_is_refused(start, issuer):
+def test_a_replayed_callback_is_refused(start: Any, issuer: MockIssuer) -> None:
     flow, callback = started(start(), issuer)
-    sealed = flow.http.cookies.get("ag_upstream")
+    sealed = present(flow.http.cookies.get("ag_upstream"))
     assert flow.finish().status_code == 303
     flow.http.cookies.set("ag_upstream", sealed, path="/auth/callback")
     refused(flow.finish(callback), "state_replayed")
 
 
-def test_a_callback_for_another_attempt_is_refused(start, issuer):
+def test_a_callback_for_another_attempt_is_refused(
+    start: Any, issuer: MockIssuer
+) -> None:
     server = start()
     flow, _ = started(server, issuer)
     other = SignIn(server.client())
@@ -292,19 +311,21 @@ def test_a_callback_for_another_attempt_is_refused(start, issuer):
     refused(flow.finish(stolen), "state_mismatch")
 
 
-def test_a_callback_without_the_cookie_is_refused(start, issuer):
+def test_a_callback_without_the_cookie_is_refused(
+    start: Any, issuer: MockIssuer
+) -> None:
     server = start()
     _, callback = started(server, issuer)
     refused(SignIn(server.client()).finish(callback), "state_missing")
 
 
-def test_the_state_expires_after_ten_minutes(start, issuer):
+def test_the_state_expires_after_ten_minutes(start: Any, issuer: MockIssuer) -> None:
     flow, _ = started(start(), issuer)
     clock.advance(10 * 60 + 1)
     refused(flow.finish(), "state_expired")
 
 
-def test_the_cookie_is_scoped_and_protected(start):
+def test_the_cookie_is_scoped_and_protected(start: Any) -> None:
     response = start().client().get("/login/provider")
     header = response.headers["set-cookie"]
     assert header.startswith("ag_upstream=")
@@ -315,7 +336,9 @@ def test_the_cookie_is_scoped_and_protected(start):
     assert "max-age=600" in lowered
 
 
-def test_the_provider_refusing_is_a_refusal_page(start, issuer):
+def test_the_provider_refusing_is_a_refusal_page(
+    start: Any, issuer: MockIssuer
+) -> None:
     flow = SignIn(start().client())
     authorize = flow.start()
     state = query(authorize)["state"]
@@ -329,7 +352,9 @@ def test_the_provider_refusing_is_a_refusal_page(start, issuer):
 # -- the ID token
 
 
-def test_a_wrong_nonce_is_refused(start, issuer, database_url):
+def test_a_wrong_nonce_is_refused(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
     flow = SignIn(start().client())
     authorize = flow.start()
     params = query(authorize)
@@ -339,7 +364,7 @@ def test_a_wrong_nonce_is_refused(start, issuer, database_url):
     refused(flow.finish(), "nonce_mismatch")
 
 
-def test_an_expired_id_token_is_refused(start, issuer):
+def test_an_expired_id_token_is_refused(start: Any, issuer: MockIssuer) -> None:
     server = start()
     # The mock signs with the real time; to Authgate it is two hours later,
     # past the token's one-hour lifetime (and any leeway).
@@ -348,7 +373,9 @@ def test_an_expired_id_token_is_refused(start, issuer):
     refused(response, "id_token_expired")
 
 
-def test_sign_in_survives_the_issuers_key_rotation(start, issuer):
+def test_sign_in_survives_the_issuers_key_rotation(
+    start: Any, issuer: MockIssuer
+) -> None:
     server = start()
     sub = person(issuer)
     before = me(sign_in(server, sub)[1])
@@ -360,7 +387,9 @@ def test_sign_in_survives_the_issuers_key_rotation(start, issuer):
     assert me(http)["id"] == before["id"]
 
 
-def test_an_issuer_naming_another_issuer_is_refused(start_server):
+def test_an_issuer_naming_another_issuer_is_refused(
+    start_server: Callable[..., LiveServer],
+) -> None:
     async def impostor(scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Discovery whose document names another issuer (OIDC Discovery §4.3)."""
         if scope["type"] == "lifespan":
@@ -391,7 +420,7 @@ def test_an_issuer_naming_another_issuer_is_refused(start_server):
     assert "someone-else.example" not in response.headers.get("location", "")
 
 
-def test_the_login_page_offers_the_provider(start):
+def test_the_login_page_offers_the_provider(start: Any) -> None:
     page = start(oidc_display_name="Keycloak").client().get("/login?next=/x%3Fy")
     assert page.status_code == 200
     assert 'href="/login/provider?next=%2Fx%3Fy"' in page.text

@@ -2,15 +2,19 @@
 half-configured provider stopping ``authgate serve`` before it starts."""
 
 import socket
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import MakeSettings
 from tests.support.cli import Cli
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.e2e
 
 
-def test_no_provider_by_default(start_server):
+def test_no_provider_by_default(start_server: Callable[..., LiveServer]) -> None:
     server = start_server()
     assert server.client().get("/readyz").json()["provider"] == "none"
     page = server.client().get("/login/provider")
@@ -27,7 +31,9 @@ def test_no_provider_by_default(start_server):
         ({"AUTHGATE_AUTH_PROVIDER": "workos"}, "WORKOS_CLIENT_ID"),
     ],
 )
-def test_serve_refuses_a_half_configured_provider(tmp_path, env, named):
+def test_serve_refuses_a_half_configured_provider(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
@@ -45,7 +51,9 @@ def test_serve_refuses_a_half_configured_provider(tmp_path, env, named):
     assert not (tmp_path / "data" / "authgate.db").exists()  # never started
 
 
-def test_the_provider_is_logged_at_start(make_settings, caplog):
+def test_the_provider_is_logged_at_start(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
     from authgate.app import create_app
 
     settings = make_settings(
@@ -59,7 +67,9 @@ def test_the_provider_is_logged_at_start(make_settings, caplog):
     assert any("AUTHGATE_DEV_LOGIN_ENABLED is on" in m for m in warnings)
 
 
-def test_dev_login_off_loopback_is_said_to_be_ignored(make_settings, caplog):
+def test_dev_login_off_loopback_is_said_to_be_ignored(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
     from authgate.app import create_app
 
     settings = make_settings(host="0.0.0.0", dev_login_enabled=True)  # noqa: S104

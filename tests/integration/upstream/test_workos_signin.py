@@ -2,12 +2,16 @@
 that answers as WorkOS's User Management API documents: the user, and the
 organization (if any) mapped onto an Authgate org."""
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from authgate.storage.db import Tx
 from authgate.upstream.stub import StandInUser
 from tests.support import db
+from tests.support.live import LiveServer
 from tests.support.upstream import (
     SignIn,
     StandIn,
@@ -35,14 +39,14 @@ BOB = StandInUser(id="user_01BOB", email="bob@example.com", first_name="Bob")
 
 
 @pytest.fixture
-def stand_in():
+def stand_in() -> Iterator[StandIn]:
     with workos_stand_in(
         [ALICE, HATTER, BOB], organizations={"org_01WONDER": "Wonderland Inc."}
     ) as found:
         yield found
 
 
-def sign_in(server, user: StandInUser) -> tuple[Any, Any]:
+def sign_in(server: LiveServer, user: StandInUser) -> tuple[Any, Any]:
     http = server.client()
     flow = SignIn(http)
     flow.start(next="/done")
@@ -50,13 +54,15 @@ def sign_in(server, user: StandInUser) -> tuple[Any, Any]:
     return flow.finish(), http
 
 
-def orgs(http) -> list[dict[str, Any]]:
+def orgs(http: httpx.Client) -> list[dict[str, Any]]:
     response = http.get("/api/v1/orgs")
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
 
 
-def test_the_authorization_request_is_workos_s(start_server, stand_in: StandIn):
+def test_the_authorization_request_is_workos_s(
+    start_server: Callable[..., LiveServer], stand_in: StandIn
+) -> None:
     server = start_server(**workos_settings(stand_in))
     authorize = SignIn(server.client()).start()
     assert authorize.startswith(f"{stand_in.url}/user_management/authorize?")
@@ -70,7 +76,9 @@ def test_the_authorization_request_is_workos_s(start_server, stand_in: StandIn):
     assert "auth%2Fcallback" in params["redirect_uri"]
 
 
-def test_sign_in_without_an_organization(start_server, stand_in, database_url):
+def test_sign_in_without_an_organization(
+    start_server: Callable[..., LiveServer], stand_in: StandIn, database_url: str
+) -> None:
     server = start_server(**workos_settings(stand_in))
     response, http = sign_in(server, BOB)
     assert response.status_code == 303, response.text
@@ -96,8 +104,8 @@ def test_sign_in_without_an_organization(start_server, stand_in, database_url):
 
 
 def test_an_organization_maps_onto_one_authgate_org(
-    start_server, stand_in, database_url
-):
+    start_server: Callable[..., LiveServer], stand_in: StandIn, database_url: str
+) -> None:
     server = start_server(**workos_settings(stand_in, allow_registration=True))
     response, alice = sign_in(server, ALICE)
     assert response.status_code == 303, response.text
@@ -120,13 +128,15 @@ def test_an_organization_maps_onto_one_authgate_org(
     joined = audit_events(database_url, "member.joined")
     assert len(joined) == 2
 
-    async def org_link(tx: Any) -> str | None:
+    async def org_link(tx: Tx) -> str | None:
         return await tx.identities.org("workos", "org_01WONDER")
 
     assert db.run(database_url, org_link) == org["id"]
 
 
-def test_a_wrong_api_key_is_refused(start_server, stand_in, database_url):
+def test_a_wrong_api_key_is_refused(
+    start_server: Callable[..., LiveServer], stand_in: StandIn, database_url: str
+) -> None:
     server = start_server(
         **workos_settings(stand_in, workos_api_key="sk_test_not_the_key")
     )
@@ -139,6 +149,8 @@ def test_a_wrong_api_key_is_refused(start_server, stand_in, database_url):
     assert event.details == {"provider": "workos", "reason": "token_exchange_failed"}
 
 
-def test_the_readiness_check_names_workos(start_server, stand_in):
+def test_the_readiness_check_names_workos(
+    start_server: Callable[..., LiveServer], stand_in: StandIn
+) -> None:
     server = start_server(**workos_settings(stand_in))
     assert server.client().get("/readyz").json()["provider"] == "workos"

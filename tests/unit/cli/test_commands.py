@@ -16,12 +16,12 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, str | None]:
     return {choice.dest: choice.help for choice in action._choices_actions}
 
 
-def test_the_table_matches_what_the_groups_register():
+def test_the_table_matches_what_the_groups_register() -> None:
     full = subcommands(build_parser())
     assert list(full.items()) == [(name, help_) for name, _, help_ in COMMANDS]
 
 
-def test_help_lists_every_command_without_building_any():
+def test_help_lists_every_command_without_building_any() -> None:
     listed = build_parser(["--help"])
     assert subcommands(listed) == subcommands(build_parser())
     assert listed.format_help() == build_parser().format_help()
@@ -40,7 +40,9 @@ def test_help_lists_every_command_without_building_any():
         ["serve", "--port", "9000"],
     ],
 )
-def test_a_command_parses_as_with_every_group_built(argv, capsys):
+def test_a_command_parses_as_with_every_group_built(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     def parse(parser: argparse.ArgumentParser) -> object:
         try:
             return vars(parser.parse_args(argv))
@@ -50,7 +52,7 @@ def test_a_command_parses_as_with_every_group_built(argv, capsys):
     assert parse(build_parser(argv)) == parse(build_parser())
 
 
-def test_only_the_chosen_group_is_built():
+def test_only_the_chosen_group_is_built() -> None:
     parser = build_parser(["keys", "list"])
     (action,) = [
         a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
@@ -64,7 +66,7 @@ def test_only_the_chosen_group_is_built():
     assert not any(sub._actions for sub in action.choices.values())  # stubs
 
 
-def test_a_misspelt_command_lists_them_all(capsys):
+def test_a_misspelt_command_lists_them_all(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         build_parser(["tokenz", "list"]).parse_args(["tokenz", "list"])
     assert exited.value.code == 2

@@ -10,7 +10,7 @@ NOW = 1_000_000.0
 
 
 @pytest.fixture
-def clock(monkeypatch) -> list[float]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The cache's wall clock, frozen and moved by hand."""
     now = [NOW]
     monkeypatch.setattr(
@@ -29,13 +29,13 @@ def entry(name: str, ttl: float = 60, tags: tuple[str, ...] = ()) -> Verified:
     return Verified(who(name), valid_until=NOW + ttl, tags=tags)
 
 
-def test_key_is_sha256_of_the_token_not_the_token():
+def test_key_is_sha256_of_the_token_not_the_token() -> None:
     token = "ag_pat_secret"
     assert VerificationCache.key(token) == hashlib.sha256(token.encode()).hexdigest()
     assert token not in VerificationCache.key(token)
 
 
-def test_hit_until_valid_until(clock):
+def test_hit_until_valid_until(clock: list[float]) -> None:
     cache = VerificationCache()
     cache.put("k", entry("a", ttl=10), since=cache.generation)
     assert cache.get("k") == who("a")
@@ -46,11 +46,11 @@ def test_hit_until_valid_until(clock):
     assert len(cache) == 0  # dropped, not just hidden
 
 
-def test_miss():
+def test_miss() -> None:
     assert VerificationCache().get("nothing") is None
 
 
-def test_least_recently_used_goes_first(clock):
+def test_least_recently_used_goes_first(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=2)
     cache.put("a", entry("a"), since=cache.generation)
     cache.put("b", entry("b"), since=cache.generation)
@@ -62,7 +62,7 @@ def test_least_recently_used_goes_first(clock):
     assert cache.get("c") == who("c")
 
 
-def test_bounded(clock):
+def test_bounded(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=5)
     for i in range(50):
         cache.put(str(i), entry(str(i)), since=cache.generation)
@@ -72,7 +72,7 @@ def test_bounded(clock):
     ]
 
 
-def test_invalidate_by_tag(clock):
+def test_invalidate_by_tag(clock: list[float]) -> None:
     cache = VerificationCache()
     cache.put("a", entry("a", tags=("ses_1", "usr_1")), since=cache.generation)
     cache.put("b", entry("b", tags=("ses_2", "usr_1")), since=cache.generation)
@@ -86,7 +86,7 @@ def test_invalidate_by_tag(clock):
     assert len(cache) == 0
 
 
-def test_evicted_entry_leaves_no_stale_tag(clock):
+def test_evicted_entry_leaves_no_stale_tag(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=1)
     cache.put("a", entry("a", tags=("usr_1",)), since=cache.generation)
     cache.put("b", entry("b"), since=cache.generation)  # evicts a
@@ -97,7 +97,7 @@ def test_evicted_entry_leaves_no_stale_tag(clock):
     assert cache.get("a") == who("a2")
 
 
-def test_an_expired_verification_is_never_cached(clock):
+def test_an_expired_verification_is_never_cached(clock: list[float]) -> None:
     cache = VerificationCache()
     cache.put("past", Verified(who("p"), valid_until=NOW - 1), since=cache.generation)
     cache.put("now", Verified(who("n"), valid_until=NOW), since=cache.generation)
@@ -106,14 +106,14 @@ def test_an_expired_verification_is_never_cached(clock):
     assert cache.get("now") is None
 
 
-def test_zero_entries_disables_the_cache(clock):
+def test_zero_entries_disables_the_cache(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=0)
     cache.put("a", entry("a"), since=cache.generation)
     assert len(cache) == 0
     assert cache.get("a") is None
 
 
-def test_clear(clock):
+def test_clear(clock: list[float]) -> None:
     cache = VerificationCache()
     cache.put("a", entry("a", tags=("t",)), since=cache.generation)
     cache.clear()
@@ -121,7 +121,7 @@ def test_clear(clock):
     cache.invalidate("t")  # no error after clear
 
 
-def test_a_fill_that_raced_an_invalidation_is_refused(clock):
+def test_a_fill_that_raced_an_invalidation_is_refused(clock: list[float]) -> None:
     """A verification read the database, a revocation committed and evicted
     (nothing cached yet), then the verification finishes: its entry would
     outlive the revocation, so it is not kept."""
@@ -134,7 +134,7 @@ def test_a_fill_that_raced_an_invalidation_is_refused(clock):
     assert cache.get("a") == who("a")  # a fresh verification is kept
 
 
-def test_clear_also_refuses_fills_begun_before_it(clock):
+def test_clear_also_refuses_fills_begun_before_it(clock: list[float]) -> None:
     cache = VerificationCache()
     since = cache.generation
     cache.clear()

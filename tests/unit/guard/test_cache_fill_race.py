@@ -1,6 +1,8 @@
 """A revocation that commits while a credential is being verified must not be
 undone by the verification storing its (now stale) answer afterwards."""
 
+from typing import Any
+
 import anyio
 
 from authgate.guard import GuardMiddleware, Principal, Verified
@@ -30,8 +32,13 @@ class RevokedMidway:
         )
 
 
-def test_a_verification_that_raced_a_revocation_is_not_cached():
-    guard = GuardMiddleware(app=None, verifiers=[])
+async def no_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The app behind the guard: never reached, the test calls resolve()."""
+    raise AssertionError
+
+
+def test_a_verification_that_raced_a_revocation_is_not_cached() -> None:
+    guard = GuardMiddleware(app=no_app, verifiers=[])
     verifier = RevokedMidway(guard)
     guard.verifiers = [verifier]
     credential = Credential("ag_pat_x", "header")

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from authgate.guard import Credential, CredentialError, JwtVerifier
+from authgate.guard import Credential, CredentialError, JwtVerifier, Verified
 
 pytestmark = pytest.mark.anyio
 
@@ -92,11 +92,11 @@ def verifier(keys: MemoryKeys) -> JwtVerifier:
     return JwtVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
 
 
-async def verify(verifier: JwtVerifier, value: str):
+async def verify(verifier: JwtVerifier, value: str) -> Verified:
     return await verifier.verify(Credential(value, "bearer"))
 
 
-async def test_valid_access_token(verifier, keys):
+async def test_valid_access_token(verifier: JwtVerifier, keys: MemoryKeys) -> None:
     value = token()
     verified = await verify(verifier, value)
     principal = verified.principal
@@ -114,29 +114,29 @@ async def test_valid_access_token(verifier, keys):
     assert keys.asked == [KID]
 
 
-async def test_media_type_form_of_typ_is_accepted(verifier):
+async def test_media_type_form_of_typ_is_accepted(verifier: JwtVerifier) -> None:
     await verify(verifier, token(header={"typ": "application/at+jwt"}))
 
 
-async def test_client_credentials_token_is_a_client(verifier):
+async def test_client_credentials_token_is_a_client(verifier: JwtVerifier) -> None:
     principal = (await verify(verifier, token(sub="cli", sid=None))).principal
     assert principal.kind == "client"
     assert principal.user_id is None
 
 
-async def test_library_encoded_token_is_accepted(verifier):
+async def test_library_encoded_token_is_accepted(verifier: JwtVerifier) -> None:
     value = jwt.encode(
         claims(), PRIVATE, algorithm="ES256", headers={"kid": KID, "typ": "at+jwt"}
     )
     assert (await verify(verifier, value)).principal.subject == "usr_1"
 
 
-async def test_no_audience_check_when_none_configured(keys):
+async def test_no_audience_check_when_none_configured(keys: MemoryKeys) -> None:
     open_verifier = JwtVerifier(keys, issuer=ISSUER, audience=None)
     await verify(open_verifier, token(aud="https://anything.example"))
 
 
-async def test_audience_in_a_list_is_accepted(verifier):
+async def test_audience_in_a_list_is_accepted(verifier: JwtVerifier) -> None:
     await verify(verifier, token(aud=["https://other.example", AUDIENCE]))
 
 
@@ -153,7 +153,9 @@ async def test_audience_in_a_list_is_accepted(verifier):
         pytest.param({"iat": None}, id="no-iat"),
     ],
 )
-async def test_bad_claims_are_refused(verifier, bad):
+async def test_bad_claims_are_refused(
+    verifier: JwtVerifier, bad: dict[str, Any]
+) -> None:
     with pytest.raises(CredentialError) as caught:
         await verify(verifier, token(**bad))
     assert caught.value.status == 401
@@ -167,18 +169,22 @@ async def test_bad_claims_are_refused(verifier, bad):
         pytest.param({"typ": "at+JWT-ish"}, id="typ-other"),
     ],
 )
-async def test_only_access_token_types(verifier, header):
+async def test_only_access_token_types(
+    verifier: JwtVerifier, header: dict[str, Any]
+) -> None:
     with pytest.raises(CredentialError, match="not an access token"):
         await verify(verifier, token(header=header))
 
 
-async def test_alg_none_is_refused(verifier):
+async def test_alg_none_is_refused(verifier: JwtVerifier) -> None:
     value = forge({"alg": "none", "typ": "at+jwt", "kid": KID}, claims())
     with pytest.raises(CredentialError):
         await verify(verifier, value)
 
 
-async def test_hs256_signed_with_the_public_key_pem_is_refused(verifier, keys):
+async def test_hs256_signed_with_the_public_key_pem_is_refused(
+    verifier: JwtVerifier, keys: MemoryKeys
+) -> None:
     # The classic algorithm-confusion forgery: an attacker who knows the public
     # key "signs" with it as an HMAC secret.
     value = forge({"alg": "HS256", "typ": "at+jwt", "kid": KID}, claims(), PUBLIC_PEM)
@@ -187,19 +193,19 @@ async def test_hs256_signed_with_the_public_key_pem_is_refused(verifier, keys):
         await verify(verifier, value)
 
 
-async def test_configured_algorithms_only(keys):
+async def test_configured_algorithms_only(keys: MemoryKeys) -> None:
     rs_only = JwtVerifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=("RS256",))
     with pytest.raises(CredentialError, match="algorithm"):
         await verify(rs_only, token())
 
 
-async def test_unknown_kid_is_refused(verifier, keys):
+async def test_unknown_kid_is_refused(verifier: JwtVerifier, keys: MemoryKeys) -> None:
     with pytest.raises(CredentialError, match="unknown key"):
         await verify(verifier, token(header={"kid": "key-2"}))
     assert keys.asked == ["key-2"]
 
 
-async def test_kid_of_a_key_of_another_type_is_refused(keys):
+async def test_kid_of_a_key_of_another_type_is_refused(keys: MemoryKeys) -> None:
     # The JWKS publishes an RS256 key too; its kid under ``alg: ES256`` (or an
     # ES256 kid under RS256) is a bad token, not a server error.
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -214,18 +220,18 @@ async def test_kid_of_a_key_of_another_type_is_refused(keys):
         )
 
 
-async def test_missing_kid_is_refused(verifier):
+async def test_missing_kid_is_refused(verifier: JwtVerifier) -> None:
     with pytest.raises(CredentialError, match="unknown key"):
         await verify(verifier, token(header={"kid": None}))
 
 
-async def test_signature_from_another_key_is_refused(verifier):
+async def test_signature_from_another_key_is_refused(verifier: JwtVerifier) -> None:
     value = forge({"alg": "ES256", "typ": "at+jwt", "kid": KID}, claims(), OTHER)
     with pytest.raises(CredentialError, match="invalid"):
         await verify(verifier, value)
 
 
-async def test_tampered_payload_is_refused(verifier):
+async def test_tampered_payload_is_refused(verifier: JwtVerifier) -> None:
     head, _payload, signature = token().split(".")
     evil = b64(json.dumps(claims(sub="usr_admin")).encode())
     with pytest.raises(CredentialError):
@@ -242,17 +248,19 @@ async def test_tampered_payload_is_refused(verifier):
         b64(b"[]") + ".e30.c2ln",
     ],
 )
-async def test_malformed_is_refused(verifier, value):
+async def test_malformed_is_refused(verifier: JwtVerifier, value: str) -> None:
     with pytest.raises(CredentialError):
         await verifier.claims(value)
 
 
-def test_accepts_only_jwt_shaped_credentials(verifier):
+def test_accepts_only_jwt_shaped_credentials(verifier: JwtVerifier) -> None:
     assert verifier.accepts(Credential(token(), "bearer"))
     assert not verifier.accepts(Credential("ag_pat_" + "a" * 49, "bearer"))
 
 
-async def test_other_token_types_only_when_widened(keys, verifier):
+async def test_other_token_types_only_when_widened(
+    keys: MemoryKeys, verifier: JwtVerifier
+) -> None:
     # Issuers that do not follow RFC 9068 type their tokens "JWT" or not at all;
     # a verifier for them says so, and the default still refuses both.
     widened = JwtVerifier(

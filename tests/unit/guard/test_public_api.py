@@ -24,21 +24,21 @@ def public_names(module: object) -> set[str]:
     }
 
 
-def test_all_is_sorted():
+def test_all_is_sorted() -> None:
     assert authgate.guard.__all__ == sorted(authgate.guard.__all__)
 
 
-def test_all_lists_exactly_the_public_names():
+def test_all_lists_exactly_the_public_names() -> None:
     assert set(authgate.guard.__all__) == public_names(authgate.guard)
     assert len(set(authgate.guard.__all__)) == len(authgate.guard.__all__)
 
 
-def test_every_public_name_is_importable():
+def test_every_public_name_is_importable() -> None:
     for name in authgate.guard.__all__:
         assert getattr(authgate.guard, name) is not None
 
 
-def test_importing_the_guard_pulls_in_no_server_code():
+def test_importing_the_guard_pulls_in_no_server_code() -> None:
     script = (
         "import json, sys\n"
         "import authgate.guard\n"

@@ -1,7 +1,6 @@
 """The issuer's metadata and JWKS, fetched over HTTP (httpx's MockTransport
 plays the issuer)."""
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -38,7 +37,7 @@ def issuer(routes: dict[str, Any]) -> tuple[IssuerMetadata, list[str]]:
 
 
 def jwk(key: Any, kid: str, **extra: Any) -> dict[str, Any]:
-    algorithm: Callable[..., Any] = (
+    algorithm: type[jwt.algorithms.Algorithm] = (
         jwt.algorithms.RSAAlgorithm
         if isinstance(key, rsa.RSAPrivateKey)
         else jwt.algorithms.ECAlgorithm
@@ -46,7 +45,7 @@ def jwk(key: Any, kid: str, **extra: Any) -> dict[str, Any]:
     return {**algorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, **extra}
 
 
-async def test_openid_discovery_when_there_is_no_rfc8414_document():
+async def test_openid_discovery_when_there_is_no_rfc8414_document() -> None:
     metadata, asked = issuer(
         {
             "/.well-known/openid-configuration": {
@@ -62,7 +61,7 @@ async def test_openid_discovery_when_there_is_no_rfc8414_document():
     ]
 
 
-async def test_metadata_naming_another_issuer_is_refused():
+async def test_metadata_naming_another_issuer_is_refused() -> None:
     # RFC 8414 §3.3: else a look-alike could point the guard at its own keys.
     metadata, _asked = issuer(
         {
@@ -77,14 +76,14 @@ async def test_metadata_naming_another_issuer_is_refused():
     assert refused.value.status == 503
 
 
-async def test_unreachable_metadata_fails_closed():
+async def test_unreachable_metadata_fails_closed() -> None:
     metadata, _asked = issuer({"/.well-known/oauth-authorization-server": 500})
     with pytest.raises(CredentialError) as refused:
         await metadata.get("jwks_uri")
     assert refused.value.status == 503
 
 
-async def test_jwks_keys_without_alg_are_used_and_other_algs_skipped():
+async def test_jwks_keys_without_alg_are_used_and_other_algs_skipped() -> None:
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     other = ec.generate_private_key(ec.SECP384R1())
@@ -153,13 +152,15 @@ def active(**overrides: Any) -> dict[str, Any]:
         pytest.param(active(aud=["https://x.example", RESOURCE]), id="in-a-list"),
     ],
 )
-async def test_introspected_credentials_for_this_resource_or_the_issuers_api(answer):
+async def test_introspected_credentials_for_this_resource_or_the_issuers_api(
+    answer: dict[str, Any],
+) -> None:
     verified = await introspection(answer).verify(Credential(PAT, "bearer"))
     assert verified.principal.subject == "usr_1"
     assert verified.principal.kind == "pat"
 
 
-async def test_an_api_key_is_named_so():
+async def test_an_api_key_is_named_so() -> None:
     verified = await introspection(active(kind="api_key")).verify(
         Credential("ag_key_abc", "bearer")
     )
@@ -176,13 +177,13 @@ async def test_an_api_key_is_named_so():
         pytest.param(active(kind="session"), id="another-kind"),
     ],
 )
-async def test_introspected_credentials_refused(answer):
+async def test_introspected_credentials_refused(answer: dict[str, Any]) -> None:
     with pytest.raises(CredentialError) as refused:
         await introspection(answer).verify(Credential(PAT, "bearer"))
     assert refused.value.status == 401
 
 
-async def test_introspection_failing_fails_closed():
+async def test_introspection_failing_fails_closed() -> None:
     with pytest.raises(CredentialError) as refused:
         await introspection(500).verify(Credential(PAT, "bearer"))
     assert refused.value.status == 503

@@ -11,7 +11,7 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def test_basic_credentials_are_form_urldecoded():
+def test_basic_credentials_are_form_urldecoded() -> None:
     # RFC 6749 §2.3.1: each part is application/x-www-form-urlencoded first.
     request = OAuthRequest(authorization=basic("cl%3Aa", "s%2Bb+c"))
     creds = presented(request)
@@ -22,7 +22,7 @@ def test_basic_credentials_are_form_urldecoded():
     )
 
 
-def test_post_and_none():
+def test_post_and_none() -> None:
     post = presented(
         OAuthRequest.from_pairs([("client_id", "cl"), ("client_secret", "s")])
     )
@@ -31,7 +31,7 @@ def test_post_and_none():
     assert (public.secret, public.method) == (None, "none")
 
 
-def test_two_methods_at_once_are_refused():
+def test_two_methods_at_once_are_refused() -> None:
     request = OAuthRequest.from_pairs(
         [("client_secret", "s")], authorization=basic("cl", "s")
     )
@@ -47,13 +47,13 @@ def test_two_methods_at_once_are_refused():
 @pytest.mark.parametrize(
     "header", ["Basic !!!", "Basic " + base64.b64encode(b"nocolon").decode()]
 )
-def test_malformed_basic_gets_a_challenge(header):
+def test_malformed_basic_gets_a_challenge(header: str) -> None:
     with pytest.raises(InvalidClient) as refused:
         presented(OAuthRequest(authorization=header))
     assert refused.value.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_repeated_parameters_are_refused_but_resource_may_repeat():
+def test_repeated_parameters_are_refused_but_resource_may_repeat() -> None:
     request = OAuthRequest.from_pairs(
         [("scope", "a"), ("scope", "b"), ("resource", "x"), ("resource", "y")]
     )

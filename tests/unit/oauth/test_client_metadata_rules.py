@@ -48,16 +48,16 @@ from authgate.oauth.client_metadata import (
         ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo, 127.0.0.1
     ],
 )
-def test_only_public_addresses(address, allowed):
+def test_only_public_addresses(address: str, allowed: bool) -> None:
     assert address_allowed(address, loopback=False) is allowed
 
 
-def test_loopback_only_when_asked():
+def test_loopback_only_when_asked() -> None:
     assert address_allowed("127.0.0.1", loopback=True)
     assert not address_allowed("10.0.0.1", loopback=True)
 
 
-def test_cache_control():
+def test_cache_control() -> None:
     assert cache_seconds(None) == DEFAULT_TTL
     assert cache_seconds("no-store") == 0
     assert cache_seconds("private, no-cache") == 0
@@ -73,11 +73,11 @@ def test_cache_control():
         "https://sub.example.com:8443/c.json",
     ],
 )
-def test_acceptable_urls(url):
+def test_acceptable_urls(url: str) -> None:
     check_url(url, domains=(), allow_insecure_loopback=False)
 
 
-def test_trusted_domains_include_subdomains():
+def test_trusted_domains_include_subdomains() -> None:
     check_url(
         "https://a.example.com/c.json",
         domains=("example.com",),
@@ -91,7 +91,7 @@ def test_trusted_domains_include_subdomains():
         )
 
 
-def test_insecure_loopback_is_plain_http_on_loopback_only():
+def test_insecure_loopback_is_plain_http_on_loopback_only() -> None:
     check_url("http://127.0.0.1:9/c.json", domains=(), allow_insecure_loopback=True)
     with pytest.raises(MetadataRefused):
         check_url(

@@ -2,6 +2,8 @@
 provider's only when the issuer is that provider, so one issuer's subjects can
 never name the accounts another provider linked."""
 
+from typing import Any
+
 import pytest
 
 from authgate.config import Settings
@@ -10,11 +12,11 @@ from authgate.server.external_tokens import OWN_LINKS, link_provider
 ISSUER = "https://login.example.com"
 
 
-def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
 
 
-def oidc(issuer_url: str) -> dict[str, object]:
+def oidc(issuer_url: str) -> dict[str, str]:
     return {"oidc_issuer_url": issuer_url, "oidc_client_id": "authgate"}
 
 
@@ -27,11 +29,13 @@ def oidc(issuer_url: str) -> dict[str, object]:
         pytest.param({}, OWN_LINKS, id="no-provider"),
     ],
 )
-def test_oidc_links_only_for_the_same_issuer(values, expected):
+def test_oidc_links_only_for_the_same_issuer(
+    values: dict[str, str], expected: str
+) -> None:
     assert link_provider(settings(api_oauth_issuer=ISSUER, **values)) == expected
 
 
-def test_workos_links_for_workos_tokens():
+def test_workos_links_for_workos_tokens() -> None:
     workos = {
         "workos_client_id": "client_1",
         "workos_api_key": "sk_test_1",

@@ -16,15 +16,15 @@ def city(tmp_path: Path) -> Iterator[GeoLocator]:
     locator.close()
 
 
-def test_a_city_database_gives_city_region_and_country(city):
+def test_a_city_database_gives_city_region_and_country(city: GeoLocator) -> None:
     assert city.locate(LONDON_IP) == LONDON
 
 
-def test_missing_parts_are_left_out(city):
+def test_missing_parts_are_left_out(city: GeoLocator) -> None:
     assert city.locate(SWEDEN_IP) == "Sweden"
 
 
-def test_a_country_database_gives_the_country(tmp_path):
+def test_a_country_database_gives_the_country(tmp_path: Path) -> None:
     locator = GeoLocator(country_db(tmp_path / "country.mmdb"))
     try:
         assert locator.locate(LONDON_IP) == "United Kingdom"
@@ -49,17 +49,19 @@ def test_a_country_database_gives_the_country(tmp_path):
         None,
     ],
 )
-def test_no_location_for_private_unknown_or_bad_addresses(city, ip):
+def test_no_location_for_private_unknown_or_bad_addresses(
+    city: GeoLocator, ip: str | None
+) -> None:
     assert city.locate(ip) is None
 
 
-def test_no_database_no_location():
+def test_no_database_no_location() -> None:
     locator = GeoLocator(None)
     assert locator.locate(LONDON_IP) is None
     locator.close()
 
 
-def test_the_file_is_opened_lazily(tmp_path):
+def test_the_file_is_opened_lazily(tmp_path: Path) -> None:
     path = tmp_path / "late.mmdb"
     locator = GeoLocator(path)  # not there yet: building the app must not fail
     city_db(path)
@@ -71,8 +73,8 @@ def test_the_file_is_opened_lazily(tmp_path):
 
 @pytest.mark.parametrize("content", [None, b"this is not a MaxMind database"])
 def test_a_missing_or_broken_file_gives_no_location_not_an_error(
-    tmp_path, caplog, content
-):
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes | None
+) -> None:
     path = tmp_path / "geo.mmdb"
     if content is not None:
         path.write_bytes(content)

@@ -4,14 +4,16 @@ interval: a flood of forged kids cannot become a flood of database reads."""
 from datetime import timedelta
 
 import anyio
+import pytest
 
-from authgate.server import services as services_module
 from authgate.server.services import KEY_RELOAD_INTERVAL, Keys
 
 
-def test_an_unknown_kid_reloads_at_most_once_per_interval(monkeypatch):
+def test_an_unknown_kid_reloads_at_most_once_per_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     now = [1000.0]
-    monkeypatch.setattr(services_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("authgate.server.services.time.monotonic", lambda: now[0])
     keys = Keys(db=None, cipher=None, retention=timedelta(minutes=20))  # type: ignore[arg-type]
     loads: list[float] = []
 
@@ -35,7 +37,7 @@ def test_an_unknown_kid_reloads_at_most_once_per_interval(monkeypatch):
     assert len(loads) == 2
 
 
-def test_settled_waits_for_a_reload_under_way(monkeypatch):
+def test_settled_waits_for_a_reload_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rotation schedules a reload as it commits; the CLI and the server's
     shutdown wait for it before closing the database, or its read lands on a
     closed pool and a closed loop (a traceback after `admin rotate-keys`)."""

@@ -1,6 +1,8 @@
 """``authgate.server.metrics``: the exposition a strict parser accepts, bounded
 labels, and who may read ``/metrics``."""
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -19,15 +21,15 @@ from tests.support import prometheus
 TOKEN = "metrics-token-0123456789abcdefghijklmnop"
 
 
-def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
 
 
 def event(action: Action, **details: object) -> AuditEvent:
     return AuditEvent(action=action.value, at=clock.now(), details=details)
 
 
-def test_label_values_are_escaped_so_they_read_back_as_written():
+def test_label_values_are_escaped_so_they_read_back_as_written() -> None:
     counter = Counter("odd_total", "Help with a \\ and a\nline feed.", ("text",))
     for text in ('a "quoted" word', "back\\slash", "two\nlines", "ünïcode"):
         counter.inc(text)
@@ -38,7 +40,7 @@ def test_label_values_are_escaped_so_they_read_back_as_written():
         assert prometheus.value(parsed, "odd_total", text=text) == 1
 
 
-def test_a_histogram_is_cumulative_and_a_bound_is_inclusive():
+def test_a_histogram_is_cumulative_and_a_bound_is_inclusive() -> None:
     histogram = Histogram("wait_seconds", "Waits.", ("kind",), (0.1, 1.0))
     for seconds in (0.05, 0.1, 0.5, 1.0, 7.0):
         histogram.observe(seconds, "x")
@@ -51,7 +53,7 @@ def test_a_histogram_is_cumulative_and_a_bound_is_inclusive():
     assert prometheus.value(parsed, "wait_seconds_sum", kind="x") == pytest.approx(8.65)
 
 
-def test_labels_come_from_closed_sets():
+def test_labels_come_from_closed_sets() -> None:
     metrics = Metrics(CountingCache())
     metrics.request("BREW", "/coffee/{pot}", 418, 0.01)
     metrics.request("GET", "unmatched", 404, 0.01)
@@ -88,7 +90,7 @@ def test_labels_come_from_closed_sets():
     )
 
 
-def test_housekeeping_counts_rows_deleted_by_store():
+def test_housekeeping_counts_rows_deleted_by_store() -> None:
     metrics = Metrics(CountingCache())
     metrics.pruned({"sessions": 3, "audit": 0})
     metrics.pruned({"sessions": 2})
@@ -98,7 +100,7 @@ def test_housekeeping_counts_rows_deleted_by_store():
     assert prometheus.value(parsed, pruned, store="audit") == 0
 
 
-def test_the_cache_counts_hits_and_misses():
+def test_the_cache_counts_hits_and_misses() -> None:
     cache = CountingCache()
     metrics = Metrics(cache)
     assert cache.get("absent") is None
@@ -108,7 +110,7 @@ def test_the_cache_counts_hits_and_misses():
     assert prometheus.value(parsed, "authgate_verification_cache_entries") == 0
 
 
-def test_a_short_token_is_refused_at_start():
+def test_a_short_token_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="at least 32 characters"):
         settings(metrics_token="too-short")
 
@@ -126,7 +128,7 @@ def test_a_short_token_is_refused_at_start():
         "Bearer",
     ],
 )
-def test_with_a_token_only_the_token_opens(header):
+def test_with_a_token_only_the_token_opens(header: str | None) -> None:
     configured = settings(metrics_token=TOKEN)
     headers = {} if header is None else {"authorization": header}
     refused = refusal(configured, headers, "127.0.0.1")
@@ -136,13 +138,13 @@ def test_with_a_token_only_the_token_opens(header):
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
-def test_the_token_opens_from_anywhere(scheme):
+def test_the_token_opens_from_anywhere(scheme: str) -> None:
     configured = settings(metrics_token=TOKEN, host="0.0.0.0")  # noqa: S104
     headers = {"authorization": f"{scheme} {TOKEN}", "x-forwarded-for": "192.0.2.1"}
     assert refusal(configured, headers, "203.0.113.9") is None
 
 
-def test_without_a_token_only_local_callers_of_a_loopback_bind():
+def test_without_a_token_only_local_callers_of_a_loopback_bind() -> None:
     loopback = settings()
     assert refusal(loopback, {}, "127.0.0.1") is None
     assert refusal(loopback, {}, "::1") is None

@@ -2,6 +2,8 @@
 and Settings refusing a half-configured one, naming what is missing."""
 
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -16,14 +18,14 @@ OIDC = {"oidc_issuer_url": "https://id.example.com/realms/x", "oidc_client_id": 
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch, tmp_path):
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("AUTHGATE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
-def make(**values) -> Settings:
+def make(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
@@ -40,11 +42,11 @@ def make(**values) -> Settings:
         ({**WORKOS, "auth_provider": " "}, "workos"),
     ],
 )
-def test_selection(values, expected):
+def test_selection(values: dict[str, str], expected: str) -> None:
     assert upstream.select(make(**values)) == expected
 
 
-def test_selection_from_the_environment(monkeypatch):
+def test_selection_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHGATE_WORKOS_CLIENT_ID", "client_123")
     monkeypatch.setenv("AUTHGATE_WORKOS_API_KEY", "sk_test_123")
     monkeypatch.setenv("AUTHGATE_OIDC_ISSUER_URL", OIDC["oidc_issuer_url"])
@@ -55,7 +57,7 @@ def test_selection_from_the_environment(monkeypatch):
     assert upstream.select(make()) == "oidc"
 
 
-def test_create_builds_the_selected_provider():
+def test_create_builds_the_selected_provider() -> None:
     assert upstream.create(make()) is None
     workos = upstream.create(make(**WORKOS, workos_api_base_url="http://127.0.0.1:9"))
     assert isinstance(workos, WorkOSProvider)
@@ -69,7 +71,7 @@ def test_create_builds_the_selected_provider():
     assert named.label == "Keycloak"
 
 
-def test_redirect_uris_default_to_the_callback():
+def test_redirect_uris_default_to_the_callback() -> None:
     assert (
         upstream.redirect_uri(make(**OIDC, public_url="https://auth.example.com/"))
         == "https://auth.example.com/auth/callback"
@@ -105,12 +107,14 @@ def test_redirect_uris_default_to_the_callback():
         ({"auth_provider": "workos", **OIDC}, "AUTHGATE_WORKOS_API_KEY"),
     ],
 )
-def test_a_half_configured_provider_is_refused(values, named):
+def test_a_half_configured_provider_is_refused(
+    values: dict[str, str], named: str
+) -> None:
     with pytest.raises(ValidationError, match=named):
         make(**values)
 
 
-def test_an_unknown_provider_is_refused():
+def test_an_unknown_provider_is_refused() -> None:
     with pytest.raises(ValidationError, match="auth_provider"):
         make(auth_provider="github")
 
@@ -125,19 +129,19 @@ def test_an_unknown_provider_is_refused():
         {"signin_allowed_emails": "not-an-address"},
     ],
 )
-def test_unsafe_or_malformed_values_are_refused(values):
+def test_unsafe_or_malformed_values_are_refused(values: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         make(**values)
 
 
-def test_plain_http_is_accepted_on_loopback():
+def test_plain_http_is_accepted_on_loopback() -> None:
     settings = make(
         **{**OIDC, "oidc_issuer_url": "http://127.0.0.1:8080/realms/dev"},
     )
     assert upstream.select(settings) == "oidc"
 
 
-def test_dev_login_settings_build_on_any_host():
+def test_dev_login_settings_build_on_any_host() -> None:
     # Not refused: on a non-loopback bind the dev-login route simply does not
     # exist (see tests/integration/upstream/test_dev_login.py).
     settings = make(host="0.0.0.0", dev_login_enabled=True)  # noqa: S104

@@ -4,6 +4,7 @@ the client, the API key, the grant, the single-use code and PKCE."""
 
 import base64
 import hashlib
+from collections.abc import AsyncIterator, Awaitable
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -42,7 +43,7 @@ def stand_in() -> WorkOSStandIn:
 
 
 @pytest.fixture
-async def http(stand_in):
+async def http(stand_in: WorkOSStandIn) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=stand_in)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://workos.test"
@@ -54,7 +55,9 @@ def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-async def code_for(http, user_id: str, verifier: str = VERIFIER) -> str:
+async def code_for(
+    http: httpx.AsyncClient, user_id: str, verifier: str = VERIFIER
+) -> str:
     page = await http.get(
         "/user_management/authorize",
         params={
@@ -86,7 +89,9 @@ async def code_for(http, user_id: str, verifier: str = VERIFIER) -> str:
     return query(location)["code"]
 
 
-def authenticate(http, issued: str, **overrides):
+def authenticate(
+    http: httpx.AsyncClient, issued: str, **overrides: str
+) -> Awaitable[httpx.Response]:
     body = {
         "client_id": "client_01TEST",
         "client_secret": "sk_test_01",
@@ -98,7 +103,7 @@ def authenticate(http, issued: str, **overrides):
     return http.post("/user_management/authenticate", json=body)
 
 
-async def test_the_documented_response(http):
+async def test_the_documented_response(http: httpx.AsyncClient) -> None:
     code = await code_for(http, "user_01ALICE")
     response = await authenticate(http, code)
     assert response.status_code == 200
@@ -120,12 +125,14 @@ async def test_the_documented_response(http):
     assert (user["first_name"], user["last_name"]) == ("Alice", "Liddell")
 
 
-async def test_no_organization_means_no_organization_id(http):
+async def test_no_organization_means_no_organization_id(
+    http: httpx.AsyncClient,
+) -> None:
     body = (await authenticate(http, await code_for(http, "user_01BOB"))).json()
     assert "organization_id" not in body
 
 
-async def test_a_code_is_good_once(http):
+async def test_a_code_is_good_once(http: httpx.AsyncClient) -> None:
     code = await code_for(http, "user_01BOB")
     assert (await authenticate(http, code)).status_code == 200
     again = await authenticate(http, code)
@@ -144,7 +151,9 @@ async def test_a_code_is_good_once(http):
         ({"code": "not-a-code"}, 400, "invalid_grant"),
     ],
 )
-async def test_refusals(http, overrides, status, error):
+async def test_refusals(
+    http: httpx.AsyncClient, overrides: dict[str, str], status: int, error: str
+) -> None:
     code = await code_for(http, "user_01BOB")
     response = await authenticate(http, code, **overrides)
     assert response.status_code == status
@@ -152,7 +161,9 @@ async def test_refusals(http, overrides, status, error):
     assert response.json()["error_description"]
 
 
-async def test_bad_authorize_parameters_go_back_with_an_error(http):
+async def test_bad_authorize_parameters_go_back_with_an_error(
+    http: httpx.AsyncClient,
+) -> None:
     response = await http.get(
         "/user_management/authorize",
         params={
@@ -174,7 +185,7 @@ async def test_bad_authorize_parameters_go_back_with_an_error(http):
     assert unknown.status_code == 400
 
 
-async def test_organizations_need_the_api_key(http):
+async def test_organizations_need_the_api_key(http: httpx.AsyncClient) -> None:
     path = "/organizations/org_01WONDER"
     assert (await http.get(path)).status_code == 401
     found = await http.get(path, headers={"Authorization": "Bearer sk_test_01"})

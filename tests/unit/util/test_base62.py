@@ -13,7 +13,7 @@ def decode(text: str) -> int:
     return number
 
 
-def test_alphabet_is_digits_then_upper_then_lower():
+def test_alphabet_is_digits_then_upper_then_lower() -> None:
     assert (
         string.digits + string.ascii_uppercase + string.ascii_lowercase
         == base62.ALPHABET
@@ -35,18 +35,18 @@ def test_alphabet_is_digits_then_upper_then_lower():
         (b"\x01\x00", "48"),  # 256 = 4 * 62 + 8
     ],
 )
-def test_encode_known_values(data, expected):
+def test_encode_known_values(data: bytes, expected: str) -> None:
     assert base62.encode(data) == expected
 
 
-def test_encode_pads_to_width_with_zero_digits():
+def test_encode_pads_to_width_with_zero_digits() -> None:
     assert base62.encode(b"\x01", 5) == "00001"
     assert base62.encode(b"\x00", 3) == "000"
     # width is a minimum, never a truncation
     assert base62.encode(b"\x3e", 1) == "10"
 
 
-def test_encode_is_big_endian_and_round_trips():
+def test_encode_is_big_endian_and_round_trips() -> None:
     for _ in range(100):
         data = secrets.token_bytes(32)
         text = base62.encode(data, 43)
@@ -54,11 +54,11 @@ def test_encode_is_big_endian_and_round_trips():
         assert decode(text) == int.from_bytes(data, "big")
 
 
-def test_largest_32_bytes_fit_in_43_characters():
+def test_largest_32_bytes_fit_in_43_characters() -> None:
     assert len(base62.encode(b"\xff" * 32)) == 43
 
 
-def test_encode_int_widths():
+def test_encode_int_widths() -> None:
     assert base62.encode_int(0, 6) == "000000"
     assert base62.encode_int(61, 6) == "00000z"
     assert base62.encode_int(2**32 - 1, 6) == base62.encode(

@@ -20,7 +20,7 @@ from authgate.util.durations import format_duration, parse_duration
         (" 15M ", timedelta(minutes=15)),
     ],
 )
-def test_parse(text, expected):
+def test_parse(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
@@ -28,7 +28,7 @@ def test_parse(text, expected):
     "text",
     ["", "m", "15x", "15 m", "15m junk", "-5", "-5m", "1.5h", "h1", "15mm"],
 )
-def test_parse_rejects(text):
+def test_parse_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
 
@@ -44,11 +44,11 @@ def test_parse_rejects(text):
         (timedelta(0), "0s"),
     ],
 )
-def test_format(value, expected):
+def test_format(value: timedelta, expected: str) -> None:
     assert format_duration(value) == expected
 
 
 @pytest.mark.parametrize("seconds", [1, 59, 60, 3600, 5400, 86400, 604800, 1209600])
-def test_format_round_trips(seconds):
+def test_format_round_trips(seconds: int) -> None:
     value = timedelta(seconds=seconds)
     assert parse_duration(format_duration(value)) == value

@@ -11,7 +11,7 @@ KINDS = ("pat", "key", "ses", "rt", "rec", "inv")
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_minted_secret_is_masked(kind):
+def test_every_minted_secret_is_masked(kind: str) -> None:
     secret = tokens.mint("ag", kind)
     cleaned = redact.redact(f"got token {secret} from client")
     assert secret not in cleaned
@@ -19,7 +19,7 @@ def test_every_minted_secret_is_masked(kind):
     assert cleaned == f"got token ag_{kind}_[REDACTED] from client"
 
 
-def test_a_percent_encoded_secret_is_masked():
+def test_a_percent_encoded_secret_is_masked() -> None:
     secret = tokens.mint("ag", "key")
     encoded = secret.replace("_", "%5F")
     cleaned = redact.redact(f"GET /api/v1/me?api%5Fkey={encoded} HTTP/1.1")
@@ -27,7 +27,7 @@ def test_a_percent_encoded_secret_is_masked():
     assert cleaned == "GET /api/v1/me?api%5Fkey=[REDACTED] HTTP/1.1"
 
 
-def test_a_custom_prefix_is_masked_too():
+def test_a_custom_prefix_is_masked_too() -> None:
     secret = tokens.mint("vai", "pat")
     assert redact.redact(f"Bearer {secret}") == "Bearer vai_pat_[REDACTED]"
 
@@ -47,7 +47,7 @@ def test_a_custom_prefix_is_masked_too():
         ("/x?a=1&%61pi%5fkey=hunter2&b=2", "/x?a=1&%61pi%5fkey=[REDACTED]&b=2"),
     ],
 )
-def test_query_api_key_values_are_masked(line, expected):
+def test_query_api_key_values_are_masked(line: str, expected: str) -> None:
     assert redact.redact(line) == expected
 
 
@@ -61,7 +61,7 @@ def test_query_api_key_values_are_masked(line, expected):
         "/docs?p%61ge=2&api%5Fkeys=3",
     ],
 )
-def test_ordinary_text_is_left_alone(line):
+def test_ordinary_text_is_left_alone(line: str) -> None:
     assert redact.redact(line) == line
 
 
@@ -71,7 +71,7 @@ def record(msg: str, *args: object) -> logging.LogRecord:
     )
 
 
-def test_the_filter_masks_arguments_and_keeps_the_record_shape():
+def test_the_filter_masks_arguments_and_keeps_the_record_shape() -> None:
     secret = tokens.mint("ag", "key")
     entry = record(
         '%s - "%s %s HTTP/%s" %d',
@@ -93,7 +93,7 @@ def test_the_filter_masks_arguments_and_keeps_the_record_shape():
     )
 
 
-def test_the_filter_masks_the_message_and_mapping_arguments():
+def test_the_filter_masks_the_message_and_mapping_arguments() -> None:
     secret = tokens.mint("ag", "pat")
     plain = record(f"token {secret}")
     redact.RedactingFilter().filter(plain)
@@ -112,7 +112,7 @@ def test_the_filter_masks_the_message_and_mapping_arguments():
     assert named.getMessage() == "got ag_pat_[REDACTED]"
 
 
-def test_a_secret_inside_another_argument_collapses_the_record():
+def test_a_secret_inside_another_argument_collapses_the_record() -> None:
     secret = tokens.mint("ag", "rt")
 
     class Holder:
@@ -125,14 +125,14 @@ def test_a_secret_inside_another_argument_collapses_the_record():
     assert secret not in entry.getMessage()
 
 
-def test_records_without_secrets_are_untouched():
+def test_records_without_secrets_are_untouched() -> None:
     entry = record("%s requests", 3)
     redact.RedactingFilter().filter(entry)
     assert entry.msg == "%s requests"
     assert entry.args == (3,)
 
 
-def test_install_is_idempotent_and_masks_what_handlers_see():
+def test_install_is_idempotent_and_masks_what_handlers_see() -> None:
     name = "authgate.tests.redact"
     logger = logging.getLogger(name)
     seen: list[str] = []

@@ -1,13 +1,13 @@
 import anyio
+import pytest
 
 from authgate.server.org_context import OrgContext
-from authgate.util import ttlmap
 from authgate.util.ttlmap import TtlMap
 
 
-def test_kept_for_its_ttl(monkeypatch):
+def test_kept_for_its_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr(ttlmap.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("authgate.util.ttlmap.time.monotonic", lambda: now[0])
     values: TtlMap[str] = TtlMap(ttl=60)
     values.put("usr_1", "alice", since=values.generation)
     assert values.get("usr_1") == "alice"
@@ -15,7 +15,7 @@ def test_kept_for_its_ttl(monkeypatch):
     assert values.get("usr_1") is None
 
 
-def test_invalidate_drops_only_the_named_ids():
+def test_invalidate_drops_only_the_named_ids() -> None:
     values: TtlMap[str] = TtlMap(ttl=60)
     values.put("usr_1", "alice", since=values.generation)
     values.put("usr_2", "bob", since=values.generation)
@@ -24,7 +24,7 @@ def test_invalidate_drops_only_the_named_ids():
     assert values.get("usr_2") == "bob"
 
 
-def test_a_fill_begun_before_an_invalidation_is_refused():
+def test_a_fill_begun_before_an_invalidation_is_refused() -> None:
     values: TtlMap[str] = TtlMap(ttl=60)
     since = values.generation
     values.invalidate("usr_1")  # a revocation commits while the row is read
@@ -32,7 +32,7 @@ def test_a_fill_begun_before_an_invalidation_is_refused():
     assert values.get("usr_1") is None
 
 
-def test_bounded():
+def test_bounded() -> None:
     values: TtlMap[int] = TtlMap(ttl=60, max_entries=3)
     for i in range(10):
         values.put(str(i), i, since=values.generation)
@@ -76,7 +76,7 @@ class _Reads:
         return []
 
 
-def test_org_context_does_not_cache_memberships_read_across_a_change():
+def test_org_context_does_not_cache_memberships_read_across_a_change() -> None:
     db = _Reads()
     context = OrgContext(db)  # type: ignore[arg-type]
     db.context = context

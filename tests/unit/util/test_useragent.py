@@ -44,14 +44,14 @@ FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefo
         ("curl/8.5.0", "curl"),
     ],
 )
-def test_labels(user_agent, label):
+def test_labels(user_agent: str, label: str) -> None:
     assert device_label(user_agent) == label
 
 
 @pytest.mark.parametrize("user_agent", [None, "", "!!!", "/1.0", "no version here"])
-def test_unknown(user_agent):
+def test_unknown(user_agent: str | None) -> None:
     assert device_label(user_agent) == "Unknown device"
 
 
-def test_browser_without_a_known_system():
+def test_browser_without_a_known_system() -> None:
     assert device_label("Mozilla/5.0 (Plan9) Firefox/1.0") == "Firefox"

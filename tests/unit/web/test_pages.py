@@ -10,7 +10,7 @@ from authgate.web.render import origin_of, page
     "target",
     ["/oauth/authorize?client_id=x&state=y", "/device", "/login?next=%2Fdevice"],
 )
-def test_same_site_paths_are_followed(target):
+def test_same_site_paths_are_followed(target: str) -> None:
     assert safe_next(target) == target
 
 
@@ -28,11 +28,11 @@ def test_same_site_paths_are_followed(target):
         "evil.example/path",
     ],
 )
-def test_anything_that_could_leave_the_site_is_refused(target):
+def test_anything_that_could_leave_the_site_is_refused(target: str | None) -> None:
     assert safe_next(target) is None
 
 
-def test_form_action_source_for_a_redirect_uri():
+def test_form_action_source_for_a_redirect_uri() -> None:
     assert origin_of("http://127.0.0.1:5123/callback") == "http://127.0.0.1:5123"
     assert origin_of("https://app.example.com/cb?x=1") == "https://app.example.com"
     assert origin_of("com.example.app:/cb") == "com.example.app:"
@@ -54,7 +54,7 @@ def consent_page(scopes: list[str]) -> str:
     ).decode()
 
 
-def test_the_admin_scope_is_shown_apart_in_plain_words():
+def test_the_admin_scope_is_shown_apart_in_plain_words() -> None:
     """Keyed on the scope's name: whatever grants it, the page says it."""
     html = consent_page(["openid", "admin"])
     assert 'class="notice powerful"><strong>Administer this Authgate server' in html
