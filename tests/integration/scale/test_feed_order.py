@@ -29,15 +29,6 @@ pytestmark = pytest.mark.anyio
 postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 @contextlib.asynccontextmanager
 async def held_open(db: Database) -> AsyncIterator[AsyncSession]:
     """A write transaction that stays open until the test commits it."""

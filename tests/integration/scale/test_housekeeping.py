@@ -4,7 +4,7 @@ instances at once."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -25,15 +25,6 @@ anyio = pytest.mark.anyio
 #: Far enough for every row made now to stop mattering (the refresh families'
 #: 90-day cap being the longest rule).
 LATER = timedelta(days=92) + GRACE
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Every store's conformance suite runs through ``Database(url).transaction()``
-on each database (``database_url`` is parametrized sqlite | postgresql)."""
+"""``db``: a ``Database`` on each database the test runs on (``database_url`` is
+parametrized sqlite | postgresql), for the stores' conformance suites and the
+tests that drive the storage directly (the feed, housekeeping)."""
 
 from collections.abc import AsyncIterator
 
