@@ -38,6 +38,7 @@ def serve(args: argparse.Namespace) -> int:
     """Migrate the database and make the secret once, then start the workers,
     which read their settings from the same environment (the flags too)."""
     import asyncio
+    import logging
     import os
     import tempfile
 
@@ -59,6 +60,15 @@ def serve(args: argparse.Namespace) -> int:
         f"Authgate on {settings.issuer} (database: {_safe(settings.sqlalchemy_url)}; "
         f"{count} worker{'s' if count > 1 else ''})"
     )
+    if count > 1 and settings.rate_limit_enabled and not settings.redis_url:
+        logging.getLogger("authgate").warning(
+            "Each of the %d workers counts rate limits on its own, as separate "
+            "instances do without AUTHGATE_REDIS_URL: a client may get up to %d "
+            "times a budget (sign-in lockout is per account and shared). Set "
+            "AUTHGATE_REDIS_URL for one budget.",
+            count,
+            count,
+        )
     with tempfile.TemporaryDirectory(prefix="authgate-workers-") as shared:
         if count > 1:
             os.environ[workers.DIR_ENV] = shared

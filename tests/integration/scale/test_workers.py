@@ -234,6 +234,10 @@ def test_metrics_show_every_worker(start_workers: Callable[..., Workers]) -> Non
     assert {worker for worker, _ in answered} == labels
     # One family header, however many workers.
     assert text.count("# TYPE authgate_http_requests_total counter") == 1
+    # No Redis: the operator is told that each worker limits rates on its own.
+    assert "Each of the 2 workers counts rate limits on its own" in (
+        workers.log.read_text()
+    )
 
 
 def test_a_lockout_earned_across_workers_holds_on_every_worker(
