@@ -501,7 +501,14 @@ class Settings(BaseSettings):
     def worker_count(self) -> int:
         if self.workers is not None:
             return self.workers
-        return 1 if self.sqlalchemy_url.startswith("sqlite") else os.cpu_count() or 1
+        if self.sqlalchemy_url.startswith("sqlite"):
+            return 1
+        # The cores this process may run on (a cpuset, taskset), not the host's.
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
 
     @property
     def sqlalchemy_url(self) -> str:

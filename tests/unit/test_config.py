@@ -167,7 +167,7 @@ def test_a_malformed_trusted_proxy_is_refused_at_start() -> None:
 def test_workers_default_to_the_cores_on_postgresql_and_one_on_sqlite(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(6)))
     assert make().worker_count == 1
     postgres = "postgresql+asyncpg://u@db/authgate"
     assert make(database_url=postgres).worker_count == 6
