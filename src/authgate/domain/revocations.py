@@ -26,6 +26,9 @@ class RevocationStore(Protocol):
     async def any_revoked(self, ids: Iterable[str], at: datetime) -> bool:
         """Whether any of ``ids`` is recorded as revoked at ``at``."""
 
+    async def in_force(self, at: datetime) -> list[str]:
+        """Every id recorded as revoked at ``at``."""
+
     async def prune(self, before: datetime) -> int:
         """Forget records that ended before ``before``; how many."""
 
@@ -47,3 +50,9 @@ async def revoke(stores: Tx, *ids: str, until: datetime) -> None:
 async def is_revoked(stores: Tx, ids: Iterable[str]) -> bool:
     wanted = [i for i in ids if i]
     return bool(wanted) and await stores.revocations.any_revoked(wanted, clock.now())
+
+
+async def in_force(stores: Tx) -> list[str]:
+    """Every id refused now: what a process that learns of later revocations
+    from the invalidation feed starts from (``server/revocation_filter.py``)."""
+    return await stores.revocations.in_force(clock.now())
