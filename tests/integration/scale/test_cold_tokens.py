@@ -159,6 +159,20 @@ def test_a_session_idle_too_long_is_refused_though_cached(
     assert response.status_code == 401
 
 
+def test_a_token_verified_before_is_refused_once_its_session_idled_out(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    """The verification cache keeps a token no longer than its session would
+    live unused, so a token whose lifetime outlasts that is refused as an
+    uncached one would be."""
+    server = start_server(session_idle_timeout=timedelta(minutes=10))
+    with server.client() as client:
+        alice = Actions(client).admin()
+        assert client.get("/api/v1/me", headers=alice.bearer).status_code == 200
+        clock.advance(timedelta(minutes=11).total_seconds())  # the JWT lives 15
+        assert client.get("/api/v1/me", headers=alice.bearer).status_code == 401
+
+
 def test_a_session_used_elsewhere_is_not_idle_here(
     start_server: Callable[..., LiveServer],
 ) -> None:
