@@ -6,6 +6,9 @@ authorization code's or device code's id, which is also its refresh family's
 id) or the client. The server's own verifier looks a token's ids up here once,
 on a cache miss, and revocation evicts the cached verification by the same ids
 (the guard's cache tags), so a revoked token is refused from the next request.
+Since :func:`revoke` names the ids to the invalidation feed, a process that read
+:func:`in_force` once and follows the feed knows every id that may be revoked,
+and asks here only about those.
 
 A row is kept only as long as a token it could refuse might live.
 """
@@ -53,6 +56,6 @@ async def is_revoked(stores: Tx, ids: Iterable[str]) -> bool:
 
 
 async def in_force(stores: Tx) -> list[str]:
-    """Every id refused now: what a process that learns of later revocations
-    from the invalidation feed starts from (``server/revocation_filter.py``)."""
+    """Every id refused now: where a process that learns of later revocations
+    from the invalidation feed starts."""
     return await stores.revocations.in_force(clock.now())
