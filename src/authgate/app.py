@@ -39,13 +39,16 @@ from authgate.server.principals import (
     SessionVerifier,
 )
 from authgate.server.ratelimit import RateLimiter
+from authgate.server.revocation_filter import RevocationFilter
 from authgate.server.services import Keys, Services
+from authgate.server.session_cache import SessionCache
 from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util import hkdf, redact
 from authgate.util.addresses import parse_networks
+from authgate.util.ttlmap import TtlMap
 from authgate.web import api_docs, backoffice, errors, ops
 from authgate.web.api.v1 import (
     admin_audit,
@@ -145,6 +148,10 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.sqlalchemy_url)
     cipher = key_cipher(secret)
     keys = Keys(db, cipher, retention=settings.jwt_expiry + KEY_RETENTION_MARGIN)
+    # What the feed keeps exact is kept no longer than an access token lives:
+    # the most a feed that is down can hide, as for a verification already
+    # cached (server/session_cache.py).
+    kept = settings.jwt_expiry.total_seconds()
     services = Services(
         settings=settings,
         db=db,
@@ -153,9 +160,12 @@ def build_services(settings: Settings) -> Services:
         secret=secret,
         cache=cache,
         geo=GeoLocator(settings.geoip_db),
-        orgs=OrgContext(db),
+        orgs=OrgContext(db, ttl=kept),
         oauth=build_oauth(settings, keys),
         metrics=Metrics(cache, worker=workers.current()),
+        users=TtlMap(ttl=kept),
+        sessions=SessionCache(db, ttl=kept),
+        revocations=RevocationFilter(db),
         limiter=RateLimiter(settings.redis_url),
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
@@ -200,6 +210,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         feed = services.feed
         if feed is not None:
             await feed.start()
+            # Only now: a revocation committed after this read comes through
+            # the feed (server/revocation_filter.py).
+            await services.revocations.load()
         housekeeper.start()
         if services.siblings is not None:
             services.siblings.start()

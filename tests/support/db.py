@@ -2,15 +2,19 @@
 
 Each call opens its own engine in its own event loop: the server's connection
 pool belongs to the server's loop (asyncpg connections cannot cross loops).
+``statements`` instead listens on the server's own engines, to count what its
+requests ask of the database.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, MetaData, select
+from sqlalchemy import Connection, MetaData, event, select
 
 from authgate.storage.db import Database, Tx
+from tests.support.live import LiveServer
 
 T = TypeVar("T")
 
@@ -58,6 +62,27 @@ def count_users(url: str) -> int:
         return await tx.users.count()
 
     return run(url, use)
+
+
+@contextmanager
+def statements(server: LiveServer) -> Iterator[list[str]]:
+    """Every SQL statement the server runs meanwhile for requests: the
+    revocation feed's background poll of the outbox is not a request's."""
+    db = server.app.state.services.db
+    engines = {db.engine.sync_engine, db.read_engine.sync_engine}
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "invalidations" not in statement:
+            seen.append(statement)
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def _every_row(connection: Connection) -> dict[str, list[dict[str, Any]]]:

@@ -65,9 +65,9 @@ class UserOrgs:
 
 
 class OrgContext:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ttl: float) -> None:
         self._db = db
-        self._cache: TtlMap[UserOrgs] = TtlMap(ttl=60.0)
+        self._cache: TtlMap[UserOrgs] = TtlMap(ttl)
 
     async def orgs_of(self, user_id: str) -> UserOrgs:
         hit = self._cache.get(user_id)

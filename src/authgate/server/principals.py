@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from authgate.config import Settings
-from authgate.domain import authority, credentials, revocations, sessions
+from authgate.domain import authority, credentials, sessions
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID, FIRST_PARTY_CLIENTS
 from authgate.domain.context import Peer
 from authgate.domain.credentials import Credential as Cred
@@ -111,9 +111,14 @@ class SessionVerifier:
 
 class ServerJwtVerifier:
     """Authgate's own access tokens: the guard's offline check, then the session
-    named by ``sid`` must still be alive and the user active. The result is
-    cached until the token expires; revoking the session or disabling the user
-    evicts it (by tag), so the hot path needs neither signature nor database."""
+    named by ``sid`` must still be alive, the user active, and an OAuth
+    client's token not revoked. The result is cached until the token expires
+    (or its session would, unused); revoking the session, the token or its
+    grant, or disabling the user, evicts it (by tag), so the hot path needs
+    neither signature nor database. A token never seen before needs its
+    signature and claims, and the database only when the session, the user or
+    a revocation is not known to this process already (``Services.sessions``,
+    ``Services.user``, ``Services.revocations``)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -140,20 +145,24 @@ class ServerJwtVerifier:
             for name in ("jti", *(() if first_party else (GRANT_CLAIM, "client_id")))
             if isinstance(raw.get(name), str)
         ]
-        if not first_party and revocable:
-            async with self.services.db.read() as tx:
-                if await revocations.is_revoked(tx, revocable):
-                    raise CredentialError("The token has been revoked.")
+        if (
+            not first_party
+            and revocable
+            and await self.services.revocations.is_revoked(revocable)
+        ):
+            raise CredentialError("The token has been revoked.")
         user = await self.services.user(claims.subject) if claims.user_id else None
         if claims.user_id and (user is None or not user.active):
             raise CredentialError("The token's user is disabled or gone.")
+        valid_until = float(raw["exp"])
         if claims.session_id:
-            async with self.services.db.read() as tx:
-                session = await tx.sessions.get(claims.session_id)
-            if session is None or not session.alive(
-                self.services.session_policy, clock.now()
-            ):
+            policy = self.services.session_policy
+            session = await self.services.sessions.alive(claims.session_id, policy)
+            if session is None:
                 raise CredentialError("The token's session has ended; sign in again.")
+            # Re-checked when the session would end unused: its expiry is
+            # enforced for a token already verified too.
+            valid_until = min(valid_until, session.deadline(policy).timestamp())
         principal = Principal(
             subject=claims.subject,
             kind=claims.kind,
@@ -176,7 +185,7 @@ class ServerJwtVerifier:
                 t for t in (claims.session_id, claims.user_id, *revocable) if t
             )
         )
-        return Verified(principal, valid_until=float(raw["exp"]), tags=tags)
+        return Verified(principal, valid_until=valid_until, tags=tags)
 
 
 class LocalOwner:

@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from authgate.config import Settings
-from authgate.domain import account, lockout, refresh_tokens, sessions, signing_keys
+from authgate.domain import account, lockout, refresh_tokens, signing_keys
 from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
+from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.users import User
 from authgate.errors import InvalidCredentials
 from authgate.guard import VerificationCache
@@ -22,6 +23,8 @@ from authgate.server.geo import GeoLocator
 from authgate.server.metrics import Metrics
 from authgate.server.org_context import OrgContext
 from authgate.server.ratelimit import RateLimiter
+from authgate.server.revocation_filter import RevocationFilter
+from authgate.server.session_cache import SessionCache
 from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.upstream.base import Provider
@@ -104,8 +107,14 @@ class Services:
     #: What ``/metrics`` reports (its cache is ``cache``, counting look-ups).
     metrics: Metrics
     #: Users by id, so ``/me`` and verifiers skip the database on a repeat
-    #: request; evicted by the same revocation fan-out as credentials.
-    users: TtlMap[User] = field(default_factory=lambda: TtlMap(ttl=60.0))
+    #: request; evicted by the same revocation fan-out as credentials, and
+    #: kept no longer than the sessions are (``server/session_cache.py``).
+    users: TtlMap[User]
+    #: The sessions a JWT's ``sid`` names, so a new token of a session seen
+    #: before needs no database read.
+    sessions: SessionCache
+    #: Whether an OAuth client's JWT is revoked, from memory when surely not.
+    revocations: RevocationFilter
     feed: InvalidationFeed | None = None
     #: The other workers of this ``authgate serve``, when it runs several.
     siblings: Siblings | None = None
@@ -115,8 +124,8 @@ class Services:
     upstream: Provider | None = None
 
     @property
-    def session_policy(self) -> sessions.Policy:
-        return sessions.Policy(
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
             idle_timeout=self.settings.session_idle_timeout,
             max_lifetime=self.settings.session_max_lifetime,
         )
@@ -144,10 +153,13 @@ class Services:
         return hkdf.derive(self.secret, purpose)
 
     def evict(self, tags: list[str]) -> None:
-        """Drop every cached verification, user and membership naming these ids
-        (and reload the key ring after a rotation)."""
+        """Drop every cached verification, user, session and membership naming
+        these ids, note them as possibly revoked, and reload the key ring after
+        a rotation."""
         self.cache.invalidate(*tags)
         self.users.invalidate(*tags)
+        self.sessions.invalidate(*tags)
+        self.revocations.saw(tags)
         self.orgs.invalidate(*tags)
         if signing_keys.RING in tags:
             self.keys.reload_soon()

@@ -1,6 +1,6 @@
 """Values kept by id for a short while and dropped the moment the id is
-invalidated: users and org memberships that a repeat request reads without a
-database round trip.
+invalidated: users, sessions and org memberships that a repeat request reads
+without a database round trip.
 
 Filling races revocation. A request reads a row, a revocation commits and
 evicts (finding nothing cached yet), then the request stores what it read: a

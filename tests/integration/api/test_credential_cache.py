@@ -2,39 +2,16 @@
 trip, drops them on revocation, and records ``last_used_at`` at most once a
 minute per credential rather than on every request."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from authgate.guard import VerificationCache
 from authgate.util import clock
 from tests.support.actions import Actions, Login
+from tests.support.db import statements
 from tests.support.live import LiveServer
-
-
-@contextmanager
-def statements(server: LiveServer) -> Iterator[list[str]]:
-    """Every SQL statement the server runs meanwhile for requests: the
-    revocation feed's background poll of the outbox is not a request's."""
-    db = server.app.state.services.db
-    engines = {db.engine.sync_engine, db.read_engine.sync_engine}
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "invalidations" not in statement:
-            seen.append(statement)
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 def cache(server: LiveServer) -> VerificationCache:

@@ -200,6 +200,8 @@ async def test_revocations(db: Database) -> None:
         later = T0 + timedelta(minutes=10)
         assert await tx.revocations.any_revoked(["at_1"], later) is True
         assert await tx.revocations.any_revoked(["gr_2"], later) is False
+        assert sorted(await tx.revocations.in_force(T0)) == ["at_1", "gr_2"]
+        assert await tx.revocations.in_force(later) == ["at_1"]
         assert await tx.revocations.prune(later) == 1
 
     async def revoke(tx: Tx) -> None:

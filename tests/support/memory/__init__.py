@@ -10,6 +10,7 @@ keys beyond the few the domain relies on (an org's cascade, a session's
 refresh tokens, a membership of a missing user).
 """
 
+from tests.support.memory.database import MemoryDatabase
 from tests.support.memory.stores import MemoryStores
 
-__all__ = ["MemoryStores"]
+__all__ = ["MemoryDatabase", "MemoryStores"]

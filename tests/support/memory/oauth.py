@@ -182,6 +182,9 @@ class MemoryRevocations:
             token_id in self.rows and self.rows[token_id] > at for token_id in ids
         )
 
+    async def in_force(self, at: datetime) -> list[str]:
+        return [token_id for token_id, until in self.rows.items() if until > at]
+
     async def prune(self, before: datetime) -> int:
         gone = [i for i, until in self.rows.items() if until < before]
         for token_id in gone:

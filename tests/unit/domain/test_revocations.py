@@ -29,3 +29,11 @@ async def test_a_record_ends_with_the_tokens_it_refuses(stores: MemoryStores) ->
     clock.advance(1)
     await revocations.revoke(stores, "gr_2", until=clock.now() + TTL)
     assert list(stores.revocations.rows) == ["gr_2"]  # the old one pruned
+
+
+async def test_in_force_names_what_is_refused_now(stores: MemoryStores) -> None:
+    await revocations.revoke(stores, "gr_1", until=clock.now() + TTL)
+    await revocations.revoke(stores, "at_2", until=clock.now() + 2 * TTL)
+    assert sorted(await revocations.in_force(stores)) == ["at_2", "gr_1"]
+    clock.advance(TTL.total_seconds())
+    assert await revocations.in_force(stores) == ["at_2"]

@@ -618,6 +618,9 @@ async def test_revocations_extend_never_shorten(stores: Stores) -> None:
     assert await stores.revocations.any_revoked(["gr_x", "gr_a"], T0)
     assert not await stores.revocations.any_revoked(["gr_a"], T0 + HOUR)
     assert not await stores.revocations.any_revoked([], T0)
+    await stores.revocations.add("gr_b", T0 + 2 * HOUR)
+    assert sorted(await stores.revocations.in_force(T0)) == ["gr_a", "gr_b"]
+    assert await stores.revocations.in_force(T0 + HOUR) == ["gr_b"]
     assert await stores.revocations.prune(T0 + HOUR) == 0
     assert await stores.revocations.prune(T0 + 2 * HOUR) == 1
 

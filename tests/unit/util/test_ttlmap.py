@@ -78,7 +78,7 @@ class _Reads:
 
 def test_org_context_does_not_cache_memberships_read_across_a_change() -> None:
     db = _Reads()
-    context = OrgContext(db)  # type: ignore[arg-type]
+    context = OrgContext(db, ttl=60)  # type: ignore[arg-type]
     db.context = context
 
     async def three() -> None:

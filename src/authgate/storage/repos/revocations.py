@@ -35,6 +35,9 @@ class RevocationRepo:
         )
         return found is not None
 
+    async def in_force(self, at: datetime) -> list[str]:
+        return list(await self._s.scalars(select(Row.id).where(Row.until > at)))
+
     async def prune(self, before: datetime) -> int:
         result = await self._s.execute(delete(Row).where(Row.until < before))
         return int(result.rowcount)  # type: ignore[attr-defined]
