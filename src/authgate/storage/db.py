@@ -5,11 +5,12 @@
 once at the end (rolls back on error), and only after a commit tells the
 revocation fan-out which cached verifications to drop.
 
-``Database.read()`` yields the same :class:`Tx` over a read-only transaction,
+``Database.read()`` yields the same :class:`Tx` over read-only connections,
 for look-ups on the request path (a verifier's cache miss, a user, the first
-step of a sign-in). On SQLite it takes no write lock, so it never queues behind
-a writer; a write inside it fails on every database (SQLite ``query_only``,
-PostgreSQL ``READ ONLY``).
+step of a sign-in, a client credentials grant). On SQLite it is a transaction
+that takes no write lock, so it never queues behind a writer; on PostgreSQL
+each statement runs on its own (autocommit). A write inside it fails on every
+database (SQLite ``query_only``, PostgreSQL ``default_transaction_read_only``).
 
 On PostgreSQL every statement, ``BEGIN``, ``COMMIT`` and ping is a round
 trip, and each costs this process CPU (a send, a wake-up, a greenlet hop) as
