@@ -178,6 +178,7 @@ async def rotate(
     user = await stores.users.get(current.user_id)
     if user is None or not user.active:
         return Refused(Refusal.USER_INACTIVE)
+    session = None
     if current.session_id is not None:
         session = await stores.sessions.get(current.session_id)
         if session is None or not session.alive(session_policy, now):
@@ -190,8 +191,9 @@ async def rotate(
     ):
         await _revoke_family(stores, current, access_ttl=access_ttl, peer=peer)
         return Refused(Refusal.REUSED)
-    if current.session_id is not None:
-        await stores.sessions.touch(current.session_id, now)
+    if session is not None and sessions.due_for_touch(session):
+        # As for a cookie, the idle deadline is written once a minute at most.
+        await sessions.touch(stores, session)
     successor = await issue(
         stores,
         prefix=prefix,

@@ -39,6 +39,14 @@ GRANTS: dict[str, Grant] = {
 }
 
 
+def reads_only(request: OAuthRequest) -> bool:
+    """Whether answering ``request`` writes nothing, so it can run in a read
+    transaction (on SQLite: without the write lock): client credentials, which
+    issue no refresh token and audit nothing. Anything else may write, even to
+    refuse (a replayed code revokes its grant)."""
+    return request.get("grant_type") == clients.CLIENT_CREDENTIALS
+
+
 async def handle(
     stores: "Stores", server: Server, request: OAuthRequest, documents: Documents
 ) -> OAuthResponse:

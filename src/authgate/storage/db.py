@@ -5,19 +5,50 @@
 once at the end (rolls back on error), and only after a commit tells the
 revocation fan-out which cached verifications to drop.
 
-``Database.read()`` yields the same :class:`Tx` over a read-only transaction,
+``Database.read()`` yields the same :class:`Tx` over read-only connections,
 for look-ups on the request path (a verifier's cache miss, a user, the first
-step of a sign-in). On SQLite it takes no write lock, so it never queues behind
-a writer; a write inside it fails on every database (SQLite ``query_only``,
-PostgreSQL ``READ ONLY``).
+step of a sign-in, a client credentials grant). On SQLite it is a transaction
+that takes no write lock, so it never queues behind a writer; on PostgreSQL
+each statement runs on its own (autocommit). A write inside it fails on every
+database (SQLite ``query_only``, PostgreSQL ``default_transaction_read_only``).
+
+On PostgreSQL every statement, ``BEGIN``, ``COMMIT`` and ping is a round
+trip, and each costs this process CPU (a send, a wake-up, a greenlet hop) as
+much as the server's. So a transaction sends only its statements between one
+``BEGIN`` and one ``COMMIT``: no ``pool_pre_ping`` (three round trips in
+asyncpg, checked instead at checkout without any), reads in autocommit on a
+read-only pool (one round trip, not three), and the hot paths' statements
+built once as Core (the compiled cache and asyncpg's prepared statements,
+``prepared_statement_cache_size`` at its default of 100, are then hits).
+``tests/integration/scale/test_statements.py`` pins what a sign-in, both
+refreshes and a client credentials grant send.
+
+SQLAlchemy stays on those paths, measured against asyncpg called directly
+(``benchmarks/statements.py``, 5,000 runs on one connection, this 2-core
+machine under load; CPU of the calling process per operation):
+
+=====================================  ==========  ==========
+                                        SQLAlchemy  asyncpg
+=====================================  ==========  ==========
+primary-key SELECT (Core, AsyncSession)   ~260 µs     ~85 µs
+single-row UPDATE (Core)                  ~270 µs     ~95 µs
+``BEGIN``, SELECT, ``COMMIT``            ~1,150 µs   ~230 µs
+=====================================  ==========  ==========
+
+asyncpg directly would save about 0.2 ms a statement and 0.9 ms a
+transaction, but needs a second implementation of each hot store (SQLite
+stays on SQLAlchemy) sharing SQLAlchemy's transaction, and one store per
+Protocol is what the conformance suites prove. Round trips cost more than
+either, so they went first; with them gone, the asyncpg path is the next
+step if the grants still miss their goal with workers.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,6 +56,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from authgate.domain.audit import AuditEvent
 from authgate.storage import sqlite
@@ -123,13 +155,18 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", sqlite.configure)
         event.listen(engine.sync_engine, "begin", sqlite.begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return _postgresql(url)
 
 
 def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
     """Where ``Database.read()`` transactions run. SQLite: a pool of its own whose
     connections are ``query_only`` and begin DEFERRED (a WAL reader takes no
-    lock). PostgreSQL: the same pool, each transaction ``READ ONLY``."""
+    lock). PostgreSQL: a pool of its own in autocommit, whose sessions are
+    ``default_transaction_read_only``: each statement is its own read-only
+    transaction, one round trip instead of three (``BEGIN READ ONLY``, the
+    statement, ``COMMIT``). Under READ COMMITTED a transaction takes a new
+    snapshot for each statement anyway, so the reads see exactly what they
+    saw inside one."""
     if url.startswith("sqlite"):
         if _sqlite_file(url) is None:
             return engine  # a second pool would open a second, empty database
@@ -137,7 +174,30 @@ def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
         event.listen(reader.sync_engine, "connect", sqlite.configure_reader)
         event.listen(reader.sync_engine, "begin", sqlite.begin_deferred)
         return reader
-    return engine.execution_options(postgresql_readonly=True)
+    return _postgresql(
+        url,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+    )
+
+
+def _postgresql(url: str, **options: Any) -> AsyncEngine:
+    """A pool of asyncpg connections checked when taken out without a round
+    trip: ``pool_pre_ping`` would cost three (asyncpg pings in a transaction
+    of its own) before every transaction."""
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, **options)
+    event.listen(engine.sync_engine.pool, "checkout", _still_open)
+    return engine
+
+
+def _still_open(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Refuse a connection the server has closed (a restart, an idle timeout,
+    ``pg_terminate_backend``): asyncpg has seen its socket end, so the pool
+    drops it and hands out another, as after a failed ping."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("the server closed this connection")
 
 
 def _sqlite_file(url: str) -> str | None:

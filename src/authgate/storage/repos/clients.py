@@ -1,7 +1,11 @@
-from sqlalchemy import delete, select
+from typing import Any
+
+from sqlalchemy import Row as CoreRow
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.clients import AUTH_METHODS, Client, Registration
+from authgate.storage.base import table
 from authgate.storage.models.oauth import ClientRow as Row
 
 _REGISTRATIONS: dict[str, Registration] = {
@@ -11,7 +15,7 @@ _REGISTRATIONS: dict[str, Registration] = {
 }
 
 
-def _value(row: Row) -> Client:
+def _value(row: Row | CoreRow[Any]) -> Client:
     method = next(m for m in AUTH_METHODS if m == row.auth_method)
     return Client(
         id=row.id,
@@ -27,6 +31,11 @@ def _value(row: Row) -> Client:
         client_uri=row.client_uri,
         registered_from=row.registered_from,
     )
+
+
+_CLIENTS = table(Row)
+#: Core, built once: every client authentication reads it
+_BY_ID = select(_CLIENTS).where(_CLIENTS.c.id == bindparam("id"))
 
 
 class ClientRepo:
@@ -53,7 +62,7 @@ class ClientRepo:
         await self._s.flush()
 
     async def get(self, client_id: str) -> Client | None:
-        row = await self._s.get(Row, client_id)
+        row = (await self._s.execute(_BY_ID, {"id": client_id})).first()
         return _value(row) if row else None
 
     async def all(self) -> list[Client]:

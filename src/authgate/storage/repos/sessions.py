@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.sessions import Session
@@ -8,7 +9,7 @@ from authgate.storage.base import table
 from authgate.storage.models.sessions import SessionRow
 
 
-def _value(row: SessionRow) -> Session:
+def _value(row: SessionRow | Row[Any]) -> Session:
     return Session(
         id=row.id,
         user_id=row.user_id,
@@ -22,7 +23,10 @@ def _value(row: SessionRow) -> Session:
     )
 
 
-_INSERT = insert(table(SessionRow))
+_SESSIONS = table(SessionRow)
+_INSERT = insert(_SESSIONS)
+#: Core, built once: every first-party refresh reads its session
+_BY_ID = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("id"))
 
 
 class SessionRepo:
@@ -48,7 +52,7 @@ class SessionRepo:
         )
 
     async def get(self, session_id: str) -> Session | None:
-        row = await self._s.get(SessionRow, session_id)
+        row = (await self._s.execute(_BY_ID, {"id": session_id})).first()
         return _value(row) if row else None
 
     async def by_token_hash(self, token_hash: str) -> Session | None:

@@ -27,6 +27,7 @@ def user_value(row: UserRow | Row[Any]) -> User:
 
 _USERS = table(UserRow)
 _BY_USERNAME = select(_USERS).where(_USERS.c.username == bindparam("username"))
+_BY_ID = select(_USERS).where(_USERS.c.id == bindparam("id"))
 
 
 class UserRepo:
@@ -51,7 +52,8 @@ class UserRepo:
             raise Conflict("That username or email is taken.") from exc
 
     async def get(self, user_id: str) -> User | None:
-        row = await self._s.get(UserRow, user_id)
+        # Core, not the ORM's identity map: every refresh and grant reads it
+        row = (await self._s.execute(_BY_ID, {"id": user_id})).first()
         return user_value(row) if row else None
 
     async def by_username(self, username: str) -> User | None:

@@ -154,17 +154,23 @@ async def _charge(
 
 
 async def _client_endpoint(
-    request: Request, services: Services, handler: Any, budget: Budget | None = None
+    request: Request,
+    services: Services,
+    handler: Any,
+    budget: Budget | None = None,
+    reads_only: Callable[[OAuthRequest], bool] = lambda _request: False,
 ) -> Any:
-    """Form in, limits checked, one transaction around ``handler``, OAuth JSON
-    out."""
+    """Form in, limits checked, one transaction around ``handler`` (a read
+    when ``reads_only`` says the request writes nothing), OAuth JSON out."""
     try:
         oauth_request = await read_form(request)
     except SPEC_ERRORS as exc:
         return render(OAuthResponse.error(exc))
     await _admit(services, oauth_request, budget)
     documents = await _documents(services, oauth_request)
-    async with services.db.transaction() as tx:
+    db = services.db
+    unit = db.read() if reads_only(oauth_request) else db.transaction()
+    async with unit as tx:
         answer: OAuthResponse = await handler(
             tx, services.oauth, oauth_request, documents
         )
@@ -176,7 +182,9 @@ async def _client_endpoint(
 async def token_endpoint(request: Request, services: ServicesDep) -> Response:
     """Token endpoint (RFC 6749 §3.2): authorization_code, refresh_token,
     client_credentials and device_code grants."""
-    response: Response = await _client_endpoint(request, services, token.handle, _TOKEN)
+    response: Response = await _client_endpoint(
+        request, services, token.handle, _TOKEN, token.reads_only
+    )
     if response.status_code == 200:
         # Counted after the commit; the form was parsed (and kept) above.
         grant_type = (await request.form()).get("grant_type")
