@@ -22,6 +22,7 @@ from authgate.guard import GuardMiddleware
 from authgate.oauth.client_metadata import ClientMetadataResolver
 from authgate.oauth.resources import Resources
 from authgate.oauth.server import Server
+from authgate.server import heap
 from authgate.server.external_tokens import ExternalJwtVerifier
 from authgate.server.fanout import InvalidationFeed
 from authgate.server.forwarded import ForwardedMiddleware
@@ -179,7 +180,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if feed is not None:
             await feed.start()
         housekeeper.start()
-        yield
+        with heap.settled():
+            yield
         await housekeeper.stop()
         if feed is not None:
             await feed.stop()
