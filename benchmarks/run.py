@@ -228,6 +228,22 @@ def server(bench: Bench, label: str, **overrides: Any) -> Iterator[Server]:
             process.wait()
 
 
+@contextmanager
+def bare_server(bench: Bench) -> Iterator[Server]:
+    """The baseline: ``benchmarks/bare.py``, a bare Starlette ``/healthz``."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(HERE / "bare.py"), str(port)], cwd=bench.workdir
+    )
+    try:
+        _wait_ready(url, process)
+        yield Server("bare", url, process.pid, {})
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def _wait_ready(
     url: str, process: subprocess.Popen[bytes], path: str = "/healthz"
 ) -> None:
@@ -388,6 +404,10 @@ def login(bench: Bench) -> Result:
 
 def healthz(bench: Bench) -> Result:
     return measure(bench, "healthz", bench.servers["default"], "GET", "/healthz")
+
+
+def healthz_bare(bench: Bench) -> Result:
+    return measure(bench, "healthz_bare", bench.servers["bare"], "GET", "/healthz")
 
 
 def healthz_bearer(bench: Bench) -> Result:
@@ -604,6 +624,7 @@ CASES: list[tuple[str | None, Callable[[Bench], Result]]] = [
     (None, argon2_raw),
     ("default", login),
     ("default", healthz),
+    ("bare", healthz_bare),
     ("default", healthz_bearer),
     ("default", me_jwt_cached),
     ("default", me_jwt_cold),
@@ -628,6 +649,7 @@ class Ratio:
 
 RATIOS = [
     Ratio("login / raw argon2id", "login", "argon2_raw", 0.9),
+    Ratio("/healthz / a bare Starlette app's", "healthz", "healthz_bare", 0.6),
     Ratio("/me (JWT, cached) / /healthz", "me_jwt", "healthz", 0.85),
     Ratio("/healthz with the cached JWT / /healthz", "healthz_bearer", "healthz"),
     Ratio("/me (JWT, new token each time) / /healthz", "me_jwt_cold", "healthz"),
@@ -653,9 +675,12 @@ def run(bench: Bench, only: set[str] | None) -> None:
     labels = sorted({label for label, _ in selected if label is not None})
     with ExitStack() as servers:
         for label in labels:
-            bench.servers[label] = servers.enter_context(
-                server(bench, label, **SERVERS[label])
+            running = (
+                bare_server(bench)
+                if label == "bare"
+                else server(bench, label, **SERVERS[label])
             )
+            bench.servers[label] = servers.enter_context(running)
         for round_ in range(1, bench.options.rounds + 1):
             for _, case in selected:
                 _record(bench, case, round_)

@@ -23,7 +23,7 @@ from authgate.guard import GuardMiddleware
 from authgate.oauth.client_metadata import ClientMetadataResolver
 from authgate.oauth.resources import Resources
 from authgate.oauth.server import Server
-from authgate.server import workers
+from authgate.server import heap, workers
 from authgate.server.external_tokens import ExternalJwtVerifier
 from authgate.server.fanout import InvalidationFeed
 from authgate.server.forwarded import ForwardedMiddleware
@@ -216,7 +216,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         housekeeper.start()
         if services.siblings is not None:
             services.siblings.start()
-        yield
+        with heap.settled():
+            yield
         if services.siblings is not None:
             await services.siblings.stop()
         await housekeeper.stop()

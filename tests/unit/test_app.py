@@ -1,3 +1,4 @@
+import gc
 import os
 import stat
 from collections.abc import Iterator
@@ -6,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from authgate.app import server_secret
+from authgate.app import create_app, server_secret
 from authgate.config import Settings
+from authgate.server import heap
+from tests.conftest import MakeSettings
 
 
 @pytest.fixture
@@ -41,3 +44,18 @@ def test_configured_secret_is_used_and_nothing_written(tmp_path: Path) -> None:
     secret = "configured-secret-0123456789abcdef"
     assert server_secret(settings(tmp_path, secret_key=secret)) == secret.encode()
     assert not (tmp_path / "data" / "secret_key").exists()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_heap_is_frozen_once_the_server_has_started(
+    make_settings: MakeSettings,
+) -> None:
+    """A full collection would otherwise walk every object start-up made, on
+    the event loop (``server/heap.py``)."""
+    app = create_app(make_settings(), migrate=False)
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
+    assert gc.get_freeze_count() == 0

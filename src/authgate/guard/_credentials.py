@@ -23,11 +23,19 @@ class Credential:
         return self.value.count(".") == 2
 
 
-def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+#: The request headers a credential (and who presented it) is read from.
+_READ = frozenset({b"authorization", b"x-api-key", b"cookie", b"user-agent"})
+
+
+def _headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """The first of each header in ``_READ``, in one pass over the request's
+    (this runs on every request, credential or not)."""
+    found: dict[bytes, str] = {}
     for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+        name = key.lower()
+        if name in _READ and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
 
 
 def cookie(header: str | None, name: str) -> str | None:
@@ -48,8 +56,8 @@ def extract(
 ) -> Credential | None:
     """The one credential a request carries, most explicit transport first.
     ``client`` is the ASGI scope's peer address."""
-    headers = list(headers)
-    found = _find(headers, query_string, cookie_name, allow_query)
+    read = _headers(headers)
+    found = _find(read, query_string, cookie_name, allow_query)
     if found is None:
         return None
     value, transport = found
@@ -57,26 +65,26 @@ def extract(
         value,
         transport,
         ip=client[0] if client else None,
-        user_agent=_header(headers, b"user-agent"),
+        user_agent=read.get(b"user-agent"),
     )
 
 
 def _find(
-    headers: list[tuple[bytes, bytes]],
+    headers: dict[bytes, str],
     query_string: bytes,
     cookie_name: str | None,
     allow_query: bool,
 ) -> tuple[str, Transport] | None:
-    authorization = _header(headers, b"authorization")
+    authorization = headers.get(b"authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip(), "bearer"
-    api_key = _header(headers, b"x-api-key")
+    api_key = headers.get(b"x-api-key")
     if api_key and api_key.strip():
         return api_key.strip(), "header"
     if cookie_name:
-        value = cookie(_header(headers, b"cookie"), cookie_name)
+        value = cookie(headers.get(b"cookie"), cookie_name)
         if value:
             return value, "cookie"
     if allow_query and query_string:

@@ -1,7 +1,11 @@
 """Operations endpoints: liveness, readiness, metrics."""
 
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from authgate import upstream
 from authgate.server import metrics
@@ -9,12 +13,41 @@ from authgate.web.deps import ServicesDep
 from authgate.web.errors import error_response
 
 router = APIRouter(tags=["ops"])
+#: ``/healthz``'s answer, encoded once.
+HEALTHY = b'{"status":"ok"}'
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
+class Unsolved(APIRoute):
+    """An operation FastAPI documents but only calls: the endpoint takes no
+    argument and returns its own ``Response``. FastAPI's handling of a route
+    (parsing the query string, headers and cookies for parameters there are
+    none of, then validating and serialising the value returned) was 30 of
+    the 72 µs ``/healthz`` cost in-process, more than all the middleware
+    together; a load balancer asks for it several times a second."""
+
+    def get_route_handler(
+        self,
+    ) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[], Awaitable[Response]] = self.endpoint
+
+        async def handle(_request: Request) -> Response:
+            return await endpoint()
+
+        return handle
+
+
+async def healthz() -> Response:
     """The process is up (no dependency checked)."""
-    return {"status": "ok"}
+    return Response(HEALTHY, media_type="application/json")
+
+
+router.add_api_route(
+    "/healthz",
+    healthz,
+    methods=["GET"],
+    response_model=dict[str, str],
+    route_class_override=Unsolved,
+)
 
 
 @router.get("/readyz")

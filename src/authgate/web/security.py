@@ -127,13 +127,17 @@ def check_form(
         raise Forbidden("The form has expired or was not sent from this site.")
 
 
-_HEADERS = [
+#: Added to every response that does not set its own.
+_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
-]
-_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+#: Added besides, under the paths whose answers may carry a token.
+_NO_STORE = (*_HEADERS, (b"cache-control", b"no-store"))
+_TOKEN_PATHS = ("/api/", "/oauth/", "/bo/")
 
 
 class SecurityMiddleware:
@@ -177,6 +181,7 @@ class SecurityMiddleware:
         ):
             await _too_large(send)
             return
+        defaults = _NO_STORE if path.startswith(_TOKEN_PATHS) else _HEADERS
         seen = 0
         started = exceeded = False
 
@@ -200,17 +205,10 @@ class SecurityMiddleware:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                headers += [h for h in _HEADERS if h[0] not in names]
-                if b"content-security-policy" not in names:
-                    headers.append(_API_CSP)
-                if (
-                    path.startswith(("/api/", "/oauth/", "/bo/"))
-                    and b"cache-control" not in names
-                ):
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
+                headers = message.get("headers", ())
+                names = {name.lower() for name, _ in headers}
+                added = [h for h in defaults if h[0] not in names]
+                message = {**message, "headers": [*headers, *added]}
             await send(message)
 
         try:
