@@ -86,27 +86,25 @@ def _children() -> dict[int, list[int]]:
     return children
 
 
-def tree_cpu(root: int | None, loops: bool = False) -> float | None:
+def tree_cpu(root: int | None) -> tuple[float | None, float | None]:
     """CPU seconds used so far by ``root`` and every process below it (a
-    uvicorn supervisor and its workers, a postmaster and its backends). With
-    ``loops``, only the main threads of the workers, the processes that serve
-    requests: ``root``'s children if it has any, else ``root`` itself."""
+    uvicorn supervisor and its workers, a postmaster and its backends), and by
+    the main threads of the processes that serve requests alone (their event
+    loops): ``root``'s children if it has any, else ``root`` itself."""
     if root is None:
-        return None
+        return None, None
     children = _children()
-    if loops:
-        pids = children.get(root) or [root]
-    else:
-        pids, index = [root], 0
-        while index < len(pids):
-            pids += children.get(pids[index], [])
-            index += 1
-    total: float | None = None
-    for pid in pids:
-        used = process_cpu(pid, thread=loops)
-        if used is not None:
-            total = (total or 0.0) + used
-    return total
+    pids, index = [root], 0
+    while index < len(pids):
+        pids += children.get(pids[index], [])
+        index += 1
+    total = [used for pid in pids if (used := process_cpu(pid)) is not None]
+    loops = [
+        used
+        for pid in children.get(root) or [root]
+        if (used := process_cpu(pid, thread=True)) is not None
+    ]
+    return (sum(total) if total else None), (sum(loops) if loops else None)
 
 
 def idle_cpu() -> float:
@@ -256,9 +254,9 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
             await client.aclose()
 
     def mark(when: str) -> None:
-        marks[f"server_{when}"] = tree_cpu(spec.get("server_pid"))
-        marks[f"loop_{when}"] = tree_cpu(spec.get("server_pid"), loops=True)
-        marks[f"db_{when}"] = tree_cpu(spec.get("db_pid"))
+        server, loops = tree_cpu(spec.get("server_pid"))
+        marks[f"server_{when}"], marks[f"loop_{when}"] = server, loops
+        marks[f"db_{when}"] = tree_cpu(spec.get("db_pid"))[0]
         marks[f"idle_{when}"] = idle_cpu()
         marks[f"self_{when}"] = time.process_time()
         marks[f"wall_{when}"] = time.perf_counter()
