@@ -5,7 +5,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness import CONFIGS, PG, Bench, Result, cpu_ratio, fmt
+from harness import PG, Bench, Result, cpu_ratio, fmt
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ GOALS = [
 
 def goal_table(bench: Bench) -> list[str]:
     """Issue #17's table: the goal, then each configuration's figure."""
-    labels = [c for c in CONFIGS if any(s == c.label for _, s in bench.results)]
+    labels = bench.configs
     rows = [["what", "goal", *(c.title for c in labels)]]
     for goal in GOALS:
         cells = []

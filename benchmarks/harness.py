@@ -209,6 +209,8 @@ class Bench:
     #: machine takes cores from the server and the generator alike.
     load: list[float] = field(default_factory=list)
     cluster: Cluster | None = None
+    #: the configurations this run measures
+    configs: tuple[Config, ...] = CONFIGS
 
 
 # -- Servers ------------------------------------------------------------------
@@ -552,11 +554,7 @@ def cpu_ratio(top: Result, bottom: Result) -> float | None:
 
 def header(bench: Bench) -> list[str]:
     options = bench.options
-    configs = ", ".join(
-        f"{c.label} = {c.title}"
-        for c in CONFIGS
-        if any(c.label == s for _, s in bench.results)
-    )
+    configs = ", ".join(f"{c.label} = {c.title}" for c in bench.configs)
     return [
         f"Authgate benchmarks — {datetime.date.today().isoformat()}, "
         f"{CORES} cores, Python {platform.python_version()}, {platform.machine()}",

@@ -550,12 +550,11 @@ def start(bench: Bench, role: str, config: Config) -> Iterator[Server]:
 # -- Running and printing ------------------------------------------------------
 
 
-def run(
-    bench: Bench, only: set[str] | None, configs: tuple[Config, ...] = CONFIGS
-) -> None:
+def run(bench: Bench, only: set[str] | None) -> None:
     """Every selected case once per round, in ``CASES`` order, on each
     configuration in turn; every server up for the whole run (an idle one
     costs nothing)."""
+    configs = bench.configs
     selected = [
         case
         for case in CASES
@@ -657,9 +656,9 @@ def main() -> None:
     configs = tuple(c for c in CONFIGS if not args.config or c.label in args.config)
     workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
     try:
-        bench = Bench(options, workdir)
+        bench = Bench(options, workdir, configs=configs)
         bench.load.append(os.getloadavg()[0])
-        run(bench, set(args.only) if args.only else None, configs)
+        run(bench, set(args.only) if args.only else None)
         bench.load.append(os.getloadavg()[0])
         print("\n".join([*header(bench), *goal_table(bench), ""]))
         print("\n".join([*cases_table(bench), "", *legend()]))
