@@ -59,8 +59,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def process_cpu(pid: int, thread: bool = False) -> float | None:
-    """CPU seconds (user + system) a process has used so far, or with
-    ``thread`` its main thread alone (its event loop); Linux only."""
+    """CPU seconds (user + system) a process has used so far, with those of
+    its children that have exited and been waited for (a PostgreSQL backend
+    that ended during the window still counts, through its postmaster); or
+    with ``thread``, its main thread alone (its event loop). Linux only."""
     try:
         with open(
             f"/proc/{pid}/task/{pid}/stat" if thread else f"/proc/{pid}/stat"
@@ -68,7 +70,10 @@ def process_cpu(pid: int, thread: bool = False) -> float | None:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    ticks = int(fields[11]) + int(fields[12])
+    if not thread:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
 
 
 def _children() -> dict[int, list[int]]:

@@ -647,9 +647,9 @@ def main() -> None:
     if args.quick:
         options = dataclasses.replace(
             options,
-            warmup=0.3,
-            duration=1.0,
-            login_duration=1.0,
+            warmup=0.5,
+            duration=1.5,
+            login_duration=1.5,
             rounds=1,
             revocations=4,
         )
