@@ -209,7 +209,7 @@ class Bench:
     #: machine takes cores from the server and the generator alike.
     load: list[float] = field(default_factory=list)
     cluster: Cluster | None = None
-    #: the configurations this run measures
+    #: the configurations this run measures (``run.py``)
     configs: tuple[Config, ...] = CONFIGS
 
 
@@ -552,15 +552,14 @@ def cpu_ratio(top: Result, bottom: Result) -> float | None:
     return bottom.cost_ms / top.cost_ms
 
 
-def header(bench: Bench) -> list[str]:
+def header(bench: Bench, servers: str = "SQLite, 1 process") -> list[str]:
+    """``servers``: how the run started ``authgate serve``."""
     options = bench.options
-    configs = ", ".join(f"{c.label} = {c.title}" for c in bench.configs)
     return [
         f"Authgate benchmarks — {datetime.date.today().isoformat()}, "
         f"{CORES} cores, Python {platform.python_version()}, {platform.machine()}",
-        f"Servers: `authgate serve` in a subprocess ({configs or 'one process'}); "
-        "argon2id t=2 m=19456 KiB p=1, rate limits off, log level WARNING; "
-        "a bare Starlette app on the same uvicorn and worker count beside each.",
+        f"Servers: `authgate serve` in a subprocess ({servers}); argon2id t=2 "
+        "m=19456 KiB p=1, rate limits off, log level WARNING.",
         f"Load: {CLIENTS[options.client]}, in a separate process sharing the "
         f"{CORES} cores with the servers. Each case runs {options.duration:g} s "
         f"({options.login_duration:g} s for login and argon2_raw) in "

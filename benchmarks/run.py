@@ -660,7 +660,9 @@ def main() -> None:
         bench.load.append(os.getloadavg()[0])
         run(bench, set(args.only) if args.only else None)
         bench.load.append(os.getloadavg()[0])
-        print("\n".join([*header(bench), *goal_table(bench), ""]))
+        servers = ", ".join(f"{c.label} = {c.title}" for c in configs)
+        servers += "; beside each, a bare Starlette app on the same uvicorn"
+        print("\n".join([*header(bench, servers), *goal_table(bench), ""]))
         print("\n".join([*cases_table(bench), "", *legend()]))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
