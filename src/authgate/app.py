@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from authgate import __version__, upstream
 from authgate.config import Settings
+from authgate.domain import signing_keys
 from authgate.domain.passwords import Hasher
 from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sessions import Policy as SessionPolicy
@@ -22,6 +23,7 @@ from authgate.guard import GuardMiddleware
 from authgate.oauth.client_metadata import ClientMetadataResolver
 from authgate.oauth.resources import Resources
 from authgate.oauth.server import Server
+from authgate.server import workers
 from authgate.server.external_tokens import ExternalJwtVerifier
 from authgate.server.fanout import InvalidationFeed
 from authgate.server.forwarded import ForwardedMiddleware
@@ -38,6 +40,7 @@ from authgate.server.principals import (
 )
 from authgate.server.ratelimit import RateLimiter
 from authgate.server.services import Keys, Services
+from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
@@ -93,6 +96,24 @@ def server_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+async def prepare(settings: Settings) -> None:
+    """What runs once before any worker serves: the migrations, then the first
+    signing keys (workers each generating them at once would each sign with
+    their own, which the others don't know yet)."""
+    await upgrade_async(settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url)
+    try:
+        async with db.transaction() as tx:
+            await signing_keys.ensure(tx, key_cipher(server_secret(settings)))
+    finally:
+        await db.close()
+
+
+def key_cipher(secret: bytes) -> KeyCipher:
+    """How signing keys are sealed at rest."""
+    return KeyCipher(hkdf.derive(secret, "signing-keys"))
+
+
 def build_oauth(settings: Settings, keys: Keys) -> Server:
     """The authorization server's configuration and long-lived collaborators."""
     return Server(
@@ -122,7 +143,7 @@ def build_services(settings: Settings) -> Services:
     secret = server_secret(settings)
     cache = CountingCache(settings.token_cache_size)
     db = Database(settings.sqlalchemy_url)
-    cipher = KeyCipher(hkdf.derive(secret, "signing-keys"))
+    cipher = key_cipher(secret)
     keys = Keys(db, cipher, retention=settings.jwt_expiry + KEY_RETENTION_MARGIN)
     services = Services(
         settings=settings,
@@ -134,11 +155,12 @@ def build_services(settings: Settings) -> Services:
         geo=GeoLocator(settings.geoip_db),
         orgs=OrgContext(db),
         oauth=build_oauth(settings, keys),
-        metrics=Metrics(cache),
+        metrics=Metrics(cache, worker=workers.current()),
         limiter=RateLimiter(settings.redis_url),
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
     services.upstream = upstream.create(settings)
+    services.siblings = Siblings.from_environment(services.metrics.families)
     db.on_invalidate = services.invalidated
     db.on_audited = services.metrics.audited
     return services
@@ -158,8 +180,8 @@ def _announce_sign_in(settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
-    """The ASGI application. ``migrate=False`` when migrations already ran
-    (``authgate serve`` applies them before starting workers)."""
+    """The ASGI application. ``migrate=False`` when :func:`prepare` already ran
+    (``authgate serve`` runs it before starting workers)."""
     settings = settings or Settings()
     services = build_services(settings)
     external = ExternalJwtVerifier(services) if settings.api_oauth_issuer else None
@@ -173,13 +195,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if migrate:
-            await upgrade_async(settings.sqlalchemy_url)
+            await prepare(settings)
         await services.keys.load()
         feed = services.feed
         if feed is not None:
             await feed.start()
         housekeeper.start()
+        if services.siblings is not None:
+            services.siblings.start()
         yield
+        if services.siblings is not None:
+            await services.siblings.stop()
         await housekeeper.stop()
         if feed is not None:
             await feed.stop()

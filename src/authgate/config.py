@@ -9,6 +9,7 @@ concern.
 
 import enum
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -75,6 +76,18 @@ class Settings(BaseSettings):
     )
     port: Annotated[int, Group.SERVER] = Field(
         8000, ge=0, le=65535, description="Port `authgate serve` binds to."
+    )
+    workers: Annotated[int | None, BeforeValidator(_empty_is_none), Group.SERVER] = (
+        Field(
+            None,
+            ge=1,
+            le=256,
+            description="Processes `authgate serve` runs on its port. Default: one "
+            "per core on PostgreSQL, one on SQLite (whose writes are one at a time "
+            "whatever the processes). Their caches stay coherent as separate "
+            "instances' do; without `AUTHGATE_REDIS_URL` each counts rate limits "
+            "on its own.",
+        )
     )
     public_url: Annotated[str | None, Group.SERVER] = Field(
         None,
@@ -483,6 +496,19 @@ class Settings(BaseSettings):
             if uri and uri not in found:
                 found.append(uri)
         return found
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        if self.sqlalchemy_url.startswith("sqlite"):
+            return 1
+        # The cores this process may run on (a cpuset, taskset), not the host's.
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -162,3 +162,19 @@ def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 def test_a_malformed_trusted_proxy_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="AUTHGATE_TRUSTED_PROXIES"):
         make(trusted_proxies=["10.0.0.0/33"])
+
+
+def test_workers_default_to_the_cores_on_postgresql_and_one_on_sqlite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(6)))
+    assert make().worker_count == 1
+    postgres = "postgresql+asyncpg://u@db/authgate"
+    assert make(database_url=postgres).worker_count == 6
+    assert make(database_url=postgres, workers=2).worker_count == 2
+    assert make(workers=3).worker_count == 3
+    monkeypatch.setenv("AUTHGATE_WORKERS", "")
+    assert make().workers is None
+    for wrong in (0, -1):
+        with pytest.raises(ValidationError):
+            make(workers=wrong)

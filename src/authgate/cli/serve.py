@@ -1,7 +1,12 @@
 """``authgate serve`` and ``authgate db upgrade``."""
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from authgate.config import Settings
 
 #: How uvicorn runs Authgate, here and in the tests' live servers. No proxy
 #: headers: AUTHGATE_TRUSTED_PROXIES decides whose X-Forwarded-For counts
@@ -15,6 +20,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     serve_parser.add_argument("--host", help="Address to bind (AUTHGATE_HOST).")
     serve_parser.add_argument("--port", type=int, help="Port to bind (AUTHGATE_PORT).")
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        help="Processes to run (AUTHGATE_WORKERS; default: one per core on "
+        "PostgreSQL, one on SQLite).",
+    )
     serve_parser.set_defaults(run=serve)
     db = commands.add_parser("db", help="Database commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -24,30 +35,72 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Migrate the database, then serve."""
+    """Migrate the database and make the secret once, then start the workers,
+    which read their settings from the same environment (the flags too)."""
+    import asyncio
     import logging
+    import os
+    import tempfile
 
     import uvicorn
 
+    from authgate.app import prepare
+    from authgate.cli.settings import load_settings
+    from authgate.server import workers
+
+    flags = {"host": args.host, "port": args.port, "workers": args.workers}
+    overrides = {name: value for name, value in flags.items() if value is not None}
+    settings = load_settings(**overrides)
+    for name, value in overrides.items():
+        os.environ[f"AUTHGATE_{name.upper()}"] = str(value)
+    _log_to_stderr(settings)
+    asyncio.run(prepare(settings))
+    count = settings.worker_count
+    print(  # noqa: T201
+        f"Authgate on {settings.issuer} (database: {_safe(settings.sqlalchemy_url)}; "
+        f"{count} worker{'s' if count > 1 else ''})"
+    )
+    if count > 1 and settings.rate_limit_enabled and not settings.redis_url:
+        logging.getLogger("authgate").warning(
+            "Each of the %d workers counts rate limits on its own, as separate "
+            "instances do without AUTHGATE_REDIS_URL: a client may get up to %d "
+            "times a budget (sign-in lockout is per account and shared). Set "
+            "AUTHGATE_REDIS_URL for one budget.",
+            count,
+            count,
+        )
+    with tempfile.TemporaryDirectory(prefix="authgate-workers-") as shared:
+        if count > 1:
+            os.environ[workers.DIR_ENV] = shared
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=count,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            **UVICORN_OPTIONS,
+        )
+    return 0
+
+
+def worker_app() -> "FastAPI":
+    """What each worker runs: the migrations already ran in ``serve``."""
     from authgate.app import create_app
     from authgate.cli.settings import load_settings
-    from authgate.storage.migrate import upgrade as migrate
 
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v}
-    settings = load_settings(**overrides)
+    settings = load_settings()
+    _log_to_stderr(settings)
+    return create_app(settings, migrate=False)
+
+
+def _log_to_stderr(settings: "Settings") -> None:
+    """In the supervisor and in each worker (a spawned process starts bare)."""
+    import logging
+
     logging.basicConfig(
         level=settings.log_level, format="%(levelname)s %(name)s: %(message)s"
     )
-    migrate(settings.sqlalchemy_url)
-    print(f"Authgate on {settings.issuer} (database: {_safe(settings.sqlalchemy_url)})")  # noqa: T201
-    uvicorn.run(
-        create_app(settings, migrate=False),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        **UVICORN_OPTIONS,
-    )
-    return 0
 
 
 def upgrade(_args: argparse.Namespace) -> int:

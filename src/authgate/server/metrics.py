@@ -53,6 +53,8 @@ LOCAL_ONLY = (
 )
 
 Labels = tuple[str, ...]
+#: Metric families by name: their ``# HELP``/``# TYPE`` lines and samples.
+Families = dict[str, tuple[list[str], list[str]]]
 
 
 class Counter:
@@ -145,9 +147,12 @@ class CountingCache(VerificationCache):
 
 
 class Metrics:
-    """One instance's metrics (every instance is scraped on its own)."""
+    """One instance's metrics (every instance is scraped on its own; the
+    workers of one ``authgate serve`` answer for each other)."""
 
-    def __init__(self, cache: CountingCache) -> None:
+    def __init__(self, cache: CountingCache, worker: str | None = None) -> None:
+        #: Which of ``authgate serve``'s processes this is, when it runs several.
+        self.worker = worker
         self.requests = Counter(
             "authgate_http_requests_total",
             "HTTP requests answered, by method, route template and status class.",
@@ -241,14 +246,36 @@ class Metrics:
         for store, count in counts.items():
             self.pruned_rows.inc(store, amount=count)
 
-    def render(self) -> str:
-        lines = [
-            "# HELP authgate_build_info The running version.",
-            "# TYPE authgate_build_info gauge",
-            self._info,
-        ]
+    def families(self) -> Families:
+        """Every family's header and samples, each sample labelled with this
+        worker when there are several (``server/workers.py``)."""
+        found: Families = {
+            "authgate_build_info": (
+                [
+                    "# HELP authgate_build_info The running version.",
+                    "# TYPE authgate_build_info gauge",
+                ],
+                [self._info],
+            )
+        }
         for family in self._families:
-            lines.extend(family.render())
+            header, *samples = family.render()
+            found[family.name] = ([header, samples.pop(0)], samples)
+        if self.worker is not None:
+            label = f'worker="{_escape(self.worker)}"'
+            for _, samples in found.values():
+                samples[:] = [_labelled(sample, label) for sample in samples]
+        return found
+
+    def render(self, siblings: Iterable[Families] = ()) -> str:
+        """This process's metrics, and its sibling workers' latest ones."""
+        merged = self.families()
+        for theirs in siblings:
+            for name, (header, samples) in theirs.items():
+                merged.setdefault(name, (header, []))[1].extend(samples)
+        lines = [
+            line for header, samples in merged.values() for line in (*header, *samples)
+        ]
         return "\n".join(lines) + "\n"
 
 
@@ -354,6 +381,16 @@ def _sample(name: str, labels: Labels, values: Labels, number: float) -> str:
         for label, value in zip(labels, values, strict=True)
     )
     return f"{name}{{{pairs}}} {_number(number)}"
+
+
+def _labelled(sample: str, label: str) -> str:
+    """``name{a="b"} 1`` → ``name{<label>,a="b"} 1``, ``name 1`` →
+    ``name{<label>} 1``: a metric name holds no brace, a number none either."""
+    name, brace, rest = sample.partition("{")
+    if brace:
+        return f"{name}{{{label},{rest}"
+    name, _, value = sample.partition(" ")
+    return f"{name}{{{label}}} {value}"
 
 
 def _escape(value: str) -> str:

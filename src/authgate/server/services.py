@@ -22,6 +22,7 @@ from authgate.server.geo import GeoLocator
 from authgate.server.metrics import Metrics
 from authgate.server.org_context import OrgContext
 from authgate.server.ratelimit import RateLimiter
+from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.upstream.base import Provider
 from authgate.util import hkdf
@@ -106,6 +107,8 @@ class Services:
     #: request; evicted by the same revocation fan-out as credentials.
     users: TtlMap[User] = field(default_factory=lambda: TtlMap(ttl=60.0))
     feed: InvalidationFeed | None = None
+    #: The other workers of this ``authgate serve``, when it runs several.
+    siblings: Siblings | None = None
     #: Request-rate limits (``server/ratelimit.py``); shared through Redis when set.
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: The upstream identity provider for web sign-in, if one is configured.

@@ -45,4 +45,5 @@ async def metrics_endpoint(request: Request, services: ServicesDep) -> Response:
             refused.description,
             challenge if refused.status == 401 else None,
         )
-    return Response(services.metrics.render(), media_type=metrics.CONTENT_TYPE)
+    siblings = services.siblings.read() if services.siblings is not None else []
+    return Response(services.metrics.render(siblings), media_type=metrics.CONTENT_TYPE)

@@ -37,7 +37,7 @@ def test_help_lists_every_command_without_building_any() -> None:
         ["org", "invite", "a@example.com", "--role", "admin"],
         ["sessions", "revoke-all", "--yes"],
         ["db", "upgrade"],
-        ["serve", "--port", "9000"],
+        ["serve", "--port", "9000", "--workers", "2"],
     ],
 )
 def test_a_command_parses_as_with_every_group_built(

@@ -1,11 +1,17 @@
 """``authgate.server.metrics``: the exposition a strict parser accepts, bounded
 labels, and who may read ``/metrics``."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from authgate import __version__
 from authgate.config import Settings
 from authgate.domain.audit import Action, AuditEvent
 from authgate.server.metrics import (
@@ -15,6 +21,7 @@ from authgate.server.metrics import (
     Metrics,
     refusal,
 )
+from authgate.server.workers import Siblings
 from authgate.util import clock
 from tests.support import prometheus
 
@@ -161,3 +168,55 @@ def test_without_a_token_only_local_callers_of_a_loopback_bind() -> None:
     assert refused is not None
     assert refused.status == 403
     assert "AUTHGATE_METRICS_TOKEN" in refused.description
+
+
+def test_workers_answer_for_each_other_with_their_own_labels(tmp_path: Path) -> None:
+    """A scrape reaches one worker of ``authgate serve --workers``; it shows
+    every live worker's samples, each labelled, under one header per family."""
+    mine, theirs = Metrics(CountingCache(), "101"), Metrics(CountingCache(), "202")
+    mine.request("GET", "/healthz", 200, 0.001)
+    theirs.request("GET", "/healthz", 200, 0.001)
+    theirs.request("GET", "/healthz", 200, 0.001)
+    text = mine.render([theirs.families()])
+    parsed = prometheus.parse(text)
+    requests = "authgate_http_requests_total"
+    for worker, count in (("101", 1), ("202", 2)):
+        assert (
+            prometheus.value(
+                parsed,
+                requests,
+                worker=worker,
+                method="GET",
+                route="/healthz",
+                status="2xx",
+            )
+            == count
+        )
+        build = {"worker": worker, "version": __version__}
+        assert prometheus.value(parsed, "authgate_build_info", **build) == 1
+        assert (
+            prometheus.value(
+                parsed, "authgate_verification_cache_entries", worker=worker
+            )
+            == 0
+        )
+    assert text.count(f"# TYPE {requests} counter") == 1
+
+
+def test_a_worker_reads_its_live_siblings_snapshots_only(tmp_path: Path) -> None:
+    sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        theirs = Metrics(CountingCache(), str(sibling.pid))
+        theirs.request("GET", "/healthz", 200, 0.001)
+        (tmp_path / f"{sibling.pid}.json").write_text(json.dumps(theirs.families()))
+        dead = Metrics(CountingCache(), "999999999")
+        (tmp_path / "999999999.json").write_text(json.dumps(dead.families()))
+        mine = Metrics(CountingCache(), str(os.getpid()))
+        siblings = Siblings(tmp_path, mine.families)
+        siblings.write()  # its own snapshot is not read back as a sibling's
+        assert (tmp_path / f"{os.getpid()}.json").exists()
+        found = siblings.read()
+    finally:
+        sibling.kill()
+        sibling.wait()
+    assert found == [theirs.families()]
