@@ -30,19 +30,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from run import (
+from harness import (
     Bench,
     Options,
     Ratio,
     Result,
     Server,
-    _free_port,
-    _wait_ready,
+    free_port,
     keep,
     measure,
     mint_access_tokens,
     report,
     server,
+    wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def host(authgate: Server, resource: str, port: int) -> Iterator[Server]:
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
     try:
-        _wait_ready(resource, process, "/public")
+        wait_ready(resource, process, "/public")
         yield Server("host", resource, process.pid, {})
     finally:
         process.terminate()
@@ -151,7 +151,7 @@ def main() -> None:
         warmup=args.warmup, duration=args.duration, light_concurrency=args.concurrency
     )
     workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-guard-"))
-    port = _free_port()
+    port = free_port()
     resource = f"http://127.0.0.1:{port}"
     try:
         bench = Bench(options, workdir)

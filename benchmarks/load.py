@@ -9,8 +9,12 @@ Spec of an HTTP case::
     {"mode": "http", "url": "http://127.0.0.1:PORT", "method": "GET",
      "path": "/healthz", "json": null, "expect": 200,
      "headers": [{"Authorization": "Bearer …"}, …], "once": false,
-     "concurrency": 16, "warmup": 1.0, "duration": 6.0, "max_requests": 200000,
-     "server_pid": 1234, "client": "httpx"}
+     "concurrency": 64, "warmup": 1.0, "duration": 6.0, "max_requests": 200000,
+     "server_pid": 1234, "db_pid": 5678, "client": "raw"}
+
+``server_pid`` and ``db_pid`` (PostgreSQL's postmaster, if any) are the roots
+of process trees whose CPU is summed over the measured window, children
+included: a server with workers is a supervisor and its worker processes.
 
 Request ``i`` sends ``headers[i % len(headers)]``; with ``"once": true`` every
 entry is used at most once and the case ends early when they run out (fresh
@@ -22,12 +26,15 @@ The body is ``json`` for every request, or with ``"bodies": [{…}, …]`` worke
 ``w``'s own ``bodies[w]``; ``"form": true`` sends it form-encoded (an OAuth
 token request). ``"chain": "refresh_token"`` makes each worker replace that
 field of its body with the same field of every answer: a rotating refresh
-token, spent once and replaced by the next.
+token, spent once and replaced by the next; the result then carries each
+worker's last body under ``"bodies"``, for the next turn to go on from.
 
-Spec of the baseline::
+Spec of the baselines::
 
     {"mode": "argon2", "threads": 2, "warmup": 1.0, "duration": 6.0,
      "time_cost": 2, "memory_kib": 19456}
+    {"mode": "pyjwt", "token": "eyJ…", "jwk": {…}, "audience": "…",
+     "issuer": "…", "warmup": 1.0, "duration": 6.0}
 """
 
 import asyncio
@@ -51,11 +58,11 @@ httpcore._synchronization.current_async_library = lambda: "asyncio"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def process_cpu(pid: int | None, thread: bool = False) -> float | None:
-    """CPU seconds (user + system) a process has used so far, or with
-    ``thread`` its main thread alone (the server's event loop); Linux only."""
-    if pid is None:
-        return None
+def process_cpu(pid: int, thread: bool = False) -> float | None:
+    """CPU seconds (user + system) a process has used so far, with those of
+    its children that have exited and been waited for (a PostgreSQL backend
+    that ended during the window still counts, through its postmaster); or
+    with ``thread``, its main thread alone (its event loop). Linux only."""
     try:
         with open(
             f"/proc/{pid}/task/{pid}/stat" if thread else f"/proc/{pid}/stat"
@@ -63,7 +70,54 @@ def process_cpu(pid: int | None, thread: bool = False) -> float | None:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    ticks = int(fields[11]) + int(fields[12])
+    if not thread:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from each ``/proc/<pid>/stat``'s ppid."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def tree_cpu(root: int | None) -> tuple[float | None, float | None]:
+    """CPU seconds used so far by ``root`` and every process below it (a
+    uvicorn supervisor and its workers, a postmaster and its backends), and by
+    the main threads of the processes that serve requests alone (their event
+    loops): ``root``'s children if it has any, else ``root`` itself."""
+    if root is None:
+        return None, None
+    children = _children()
+    pids, index = [root], 0
+    while index < len(pids):
+        pids += children.get(pids[index], [])
+        index += 1
+    total = [used for pid in pids if (used := process_cpu(pid)) is not None]
+    loops = [
+        used
+        for pid in children.get(root) or [root]
+        if (used := process_cpu(pid, thread=True)) is not None
+    ]
+    return (sum(total) if total else None), (sum(loops) if loops else None)
+
+
+def idle_cpu() -> float:
+    """Seconds all cores have spent idle since boot (``/proc/stat``): what
+    nobody on the machine used."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    return (int(fields[4]) + int(fields[5])) / CLOCK_TICKS
 
 
 class RawHttp:
@@ -171,7 +225,9 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
     measure_from = start + spec["warmup"]
     measure_to = measure_from + spec["duration"]
 
-    async def worker(client: RawHttp | HttpxClient, body: Any) -> None:
+    last: list[Any] = [bodies[w % len(bodies)] for w in range(concurrency)]
+
+    async def worker(slot: int, client: RawHttp | HttpxClient, body: Any) -> None:
         nonlocal next_index, counted
         try:
             while True:
@@ -195,38 +251,40 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
                         return  # its token is spent: nothing left to send
                     continue
                 if chain:
-                    body = {**body, chain: json.loads(content)[chain]}
+                    body = last[slot] = {**body, chain: json.loads(content)[chain]}
                 if now >= measure_from and done <= measure_to:
                     counted += 1
                     latencies.append(done - now)
         finally:
             await client.aclose()
 
+    def mark(when: str) -> None:
+        server, loops = tree_cpu(spec.get("server_pid"))
+        marks[f"server_{when}"], marks[f"loop_{when}"] = server, loops
+        marks[f"db_{when}"] = tree_cpu(spec.get("db_pid"))[0]
+        marks[f"idle_{when}"] = idle_cpu()
+        marks[f"self_{when}"] = time.process_time()
+        marks[f"wall_{when}"] = time.perf_counter()
+
     async def sample_cpu() -> None:
         # Server and generator CPU over exactly the measured window.
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        marks["server_from"] = process_cpu(spec.get("server_pid"))
-        marks["loop_from"] = process_cpu(spec.get("server_pid"), thread=True)
-        marks["self_from"] = time.process_time()
-        marks["wall_from"] = time.perf_counter()
+        mark("from")
         await asyncio.sleep(max(0.0, measure_to - time.perf_counter()))
-        marks["server_to"] = process_cpu(spec.get("server_pid"))
-        marks["loop_to"] = process_cpu(spec.get("server_pid"), thread=True)
-        marks["self_to"] = time.process_time()
-        marks["wall_to"] = time.perf_counter()
+        mark("to")
 
     sampler = asyncio.create_task(sample_cpu())
     await asyncio.gather(
-        *(worker(client, bodies[i % len(bodies)]) for i, client in enumerate(clients))
+        *(
+            worker(w, client, bodies[w % len(bodies)])
+            for w, client in enumerate(clients)
+        )
     )
     ended = time.perf_counter()
     if once and ended < measure_to:
         # Ran out of fresh tokens early: measure up to the last request.
         sampler.cancel()
-        marks["server_to"] = process_cpu(spec.get("server_pid"))
-        marks["loop_to"] = process_cpu(spec.get("server_pid"), thread=True)
-        marks["self_to"] = time.process_time()
-        marks["wall_to"] = ended
+        mark("to")
     else:
         await sampler
 
@@ -239,6 +297,9 @@ async def drive_http(spec: dict[str, Any]) -> dict[str, Any]:
         "server_cores": _cores(marks, "server"),
         "loop_cores": _cores(marks, "loop"),
         "load_cores": _cores(marks, "self"),
+        "db_cores": _cores(marks, "db"),
+        "idle_cores": _cores(marks, "idle"),
+        "bodies": last if chain else None,
     }
 
 
@@ -296,10 +357,45 @@ def drive_argon2(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def drive_pyjwt(spec: dict[str, Any]) -> dict[str, Any]:
+    """PyJWT's own ES256 verification of one Authgate access token, its
+    signature and registered claims, in a loop on one thread: what a JWT never
+    seen before cannot cost less than."""
+    import jwt
+
+    key = jwt.PyJWK(spec["jwk"])
+    token, audience, issuer = spec["token"], spec["audience"], spec["issuer"]
+
+    def verify() -> None:
+        jwt.decode(token, key, algorithms=["ES256"], audience=audience, issuer=issuer)
+
+    warm_until = time.perf_counter() + spec["warmup"]
+    while time.perf_counter() < warm_until:
+        verify()
+    cpu_from, wall_from = time.process_time(), time.perf_counter()
+    measure_to = wall_from + spec["duration"]
+    counted = 0
+    while time.perf_counter() < measure_to:
+        verify()
+        counted += 1
+    seconds = time.perf_counter() - wall_from
+    return {
+        "requests": counted,
+        "seconds": seconds,
+        "errors": {},
+        "latencies_ms": [],
+        "server_cores": None,
+        "loop_cores": None,
+        "load_cores": (time.process_time() - cpu_from) / seconds,
+    }
+
+
 def main() -> None:
     spec = json.load(sys.stdin)
     if spec["mode"] == "argon2":
         result = drive_argon2(spec)
+    elif spec["mode"] == "pyjwt":
+        result = drive_pyjwt(spec)
     else:
         result = asyncio.run(drive_http(spec))
     json.dump(result, sys.stdout)

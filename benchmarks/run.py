@@ -1,376 +1,68 @@
-"""Ratio benchmarks: figures measured side by side in one run, then divided.
+"""Issue #17's goal table: every figure measured side by side in one run.
 
 Run with ``./dev bench`` (``.venv/bin/python benchmarks/run.py``). Every case is
-one small function below, listed in ``CASES``; every ratio in ``RATIOS``. To add
-one (PATs, API keys, OAuth grants…), write a function that prepares what it
-sends and returns ``measure(...)``, then list it.
+one small function below, listed in ``CASES``; every line of the goal table in
+``GOALS`` (``benchmarks/goals.py``); what they share (servers, the load
+generator, the per-case table) is in ``benchmarks/harness.py``.
 
-How it measures: each server is ``authgate serve`` (one uvicorn process, SQLite,
-a temp data dir, default OWASP argon2 parameters, per-IP rate limits off) in a
-subprocess on a free 127.0.0.1 port. The load comes from ``benchmarks/load.py``
-in another subprocess: N concurrent keep-alive connections (a minimal HTTP/1.1
-client by default, ``--client httpx`` for httpx) for a fixed time after a
-warm-up. The baseline (raw argon2id verify, one thread per
-core) runs in its own subprocess too, while no server is busy. Server CPU per
-request is read from ``/proc`` over the measured window, so a case whose rate is
-capped by the load generator still shows what the server spent.
+How it measures: each configuration (``CONFIGS``) is ``authgate serve`` in a
+subprocess on a free 127.0.0.1 port: PostgreSQL (a throw-away cluster, started
+as the tests start theirs) with ``AUTHGATE_WORKERS=2``, and SQLite in one
+process; beside each, a bare Starlette app on the same uvicorn with as many
+workers. The load comes from ``benchmarks/load.py`` in another subprocess: N
+concurrent keep-alive connections for a fixed time after a warm-up. The
+baselines (raw argon2id, one thread per core; PyJWT's ES256 verify) run in
+their own subprocesses while no server is busy.
 """
 
 import argparse
 import asyncio
 import base64
 import dataclasses
-import datetime
 import hashlib
 import html
 import json
 import os
-import platform
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from goals import goal_table
+from harness import (
+    ARGON2,
+    CLIENTS,
+    CONFIGS,
+    CORES,
+    PASSWORD,
+    PG,
+    SQLITE,
+    USERNAME,
+    Bench,
+    Config,
+    Options,
+    Result,
+    Server,
+    bare_server,
+    cases_table,
+    header,
+    keep,
+    legend,
+    measure,
+    mint_access_tokens,
+    run_load,
+    server,
+    unverified_claims,
+)
 
-HERE = Path(__file__).resolve().parent
-CORES = os.cpu_count() or 1
-SECRET = "benchmark-secret-key-0123456789abcdefghijkl"
-USERNAME = "bench"
-PASSWORD = "correct horse battery staple"
-ARGON2 = {"time_cost": 2, "memory_kib": 19456}  #: Settings' defaults (OWASP)
-
-
-@dataclass
-class Options:
-    warmup: float = 1.0
-    duration: float = 6.0
-    login_duration: float = 8.0
-    light_concurrency: int = 16
-    login_concurrency: int = 2 * CORES
-    #: the minimal client: with httpx the light cases measure the generator
-    client: str = "raw"
-    #: Each case's time is split into this many slices, and the cases take
-    #: turns slice by slice: a spell of slowness on a shared machine then
-    #: falls on both sides of a ratio instead of on whichever case it hit.
-    rounds: int = 3
-
-    @property
-    def slice(self) -> float:
-        return self.duration / self.rounds
-
-    @property
-    def login_slice(self) -> float:
-        return self.login_duration / self.rounds
-
-
-@dataclass
-class Account:
-    access_token: str
-    user_id: str
-    session_id: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-
-@dataclass
-class Server:
-    label: str
-    url: str
-    pid: int
-    settings: dict[str, Any]
-    account: Account | None = None
-    #: secrets made once per server by the cases that need them
-    made: dict[str, Any] = field(default_factory=dict)
-
-    def api(self) -> httpx.Client:
-        """A client of this server acting as the signed-in (admin) user."""
-        assert self.account is not None
-        return httpx.Client(base_url=self.url, timeout=30, headers=self.account.bearer)
-
-
-@dataclass
-class Result:
-    case: str
-    server: str
-    concurrency: int
-    requests: int
-    seconds: float
-    errors: dict[str, int]
-    latencies_ms: list[float]
-    server_cores: float | None
-    #: the server's main thread alone: its event loop, without the argon2 pool
-    loop_cores: float | None
-    load_cores: float | None
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def p50_ms(self) -> float | None:
-        return _percentile(self.latencies_ms, 0.50)
-
-    @property
-    def p99_ms(self) -> float | None:
-        return _percentile(self.latencies_ms, 0.99)
-
-    def merged(self, later: "Result") -> "Result":
-        """This case's figures over both its slices: counts add up, CPU cores
-        are averaged over the measured time."""
-        seconds = self.seconds + later.seconds
-
-        def cores(mine: float | None, theirs: float | None) -> float | None:
-            if mine is None or theirs is None or seconds <= 0:
-                return None
-            return (mine * self.seconds + theirs * later.seconds) / seconds
-
-        errors = dict(self.errors)
-        for error, count in later.errors.items():
-            errors[error] = errors.get(error, 0) + count
-        return dataclasses.replace(
-            self,
-            requests=self.requests + later.requests,
-            seconds=seconds,
-            errors=errors,
-            latencies_ms=self.latencies_ms + later.latencies_ms,
-            server_cores=cores(self.server_cores, later.server_cores),
-            loop_cores=cores(self.loop_cores, later.loop_cores),
-            load_cores=cores(self.load_cores, later.load_cores),
-        )
-
-    @property
-    def cost_ms(self) -> float | None:
-        """CPU per operation (ms) of the process doing the work: the server, or
-        for ``argon2_raw`` the hashing process itself. It holds whoever was the
-        bottleneck."""
-        cores = self.load_cores if self.server == "-" else self.server_cores
-        return self._per_op(cores)
-
-    @property
-    def loop_cost_ms(self) -> float | None:
-        """CPU per operation (ms) of the server's event loop thread."""
-        return self._per_op(self.loop_cores)
-
-    def _per_op(self, cores: float | None) -> float | None:
-        if cores is None or not self.rate:
-            return None
-        return cores / self.rate * 1000
-
-
-@dataclass
-class Bench:
-    options: Options
-    workdir: Path
-    servers: dict[str, Server] = field(default_factory=dict)
-    results: dict[str, Result] = field(default_factory=dict)
-    #: 1-minute load average before and after the run: other work on the
-    #: machine takes cores from the server and the generator alike.
-    load: list[float] = field(default_factory=list)
-
-
-# -- Servers ------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def server(bench: Bench, label: str, **overrides: Any) -> Iterator[Server]:
-    """``authgate serve`` in a subprocess, with one registered user signed in."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings: dict[str, Any] = {
-        "host": "127.0.0.1",
-        "port": port,
-        "public_url": url,
-        "data_dir": bench.workdir / label,
-        "secret_key": SECRET,
-        "rate_limit_enabled": False,
-        "log_level": "WARNING",  # no access log: the app is measured, not logging
-        **overrides,
-    }
-    # Only these settings: none of the caller's AUTHGATE_* (a database URL,
-    # Redis…) leaks into the measured server.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
-    env.update({f"AUTHGATE_{k.upper()}": str(v) for k, v in settings.items()})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "authgate", "serve"],
-        env=env,
-        cwd=bench.workdir,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        _wait_ready(url, process)
-        running = Server(label, url, process.pid, settings)
-        running.account = _sign_in(url)
-        yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextmanager
-def bare_server(bench: Bench) -> Iterator[Server]:
-    """The baseline: ``benchmarks/bare.py``, a bare Starlette ``/healthz``."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, str(HERE / "bare.py"), str(port)], cwd=bench.workdir
-    )
-    try:
-        _wait_ready(url, process)
-        yield Server("bare", url, process.pid, {})
-    finally:
-        process.terminate()
-        process.wait()
-
-
-def _wait_ready(
-    url: str, process: subprocess.Popen[bytes], path: str = "/healthz"
-) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not start within 60 s")
-
-
-def _sign_in(url: str) -> Account:
-    """Register the first user (no invite needed) and sign in once."""
-    with httpx.Client(base_url=url, timeout=30) as http:
-        body = {"username": USERNAME, "password": PASSWORD}
-        http.post("/api/v1/auth/register", json=body).raise_for_status()
-        response = http.post("/api/v1/auth/login", json=body)
-        response.raise_for_status()
-    token = response.json()["access_token"]
-    claims = _unverified_claims(token)
-    return Account(token, claims["sub"], claims["sid"])
-
-
-def _unverified_claims(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    padded = payload + "=" * (-len(payload) % 4)
-    return dict(json.loads(base64.urlsafe_b64decode(padded)))
-
-
-def mint_access_tokens(
-    running: Server, count: int, audience: str | None = None
-) -> list[str]:
-    """``count`` fresh access tokens for the signed-in user and session, signed
-    in-process with the server's own key ring (read from its database), for
-    ``audience`` (default: the server's API)."""
-    from authgate.app import build_services
-    from authgate.config import Settings
-    from authgate.domain.jwt import issue_access_token
-
-    assert running.account is not None
-    account = running.account
-    settings = Settings(_env_file=None, **running.settings)
-    services = build_services(settings)
-
-    async def load_ring() -> None:
-        await services.keys.load()
-        await services.db.close()
-
-    asyncio.run(load_ring())
-    return [
-        issue_access_token(
-            services.keys.ring,
-            issuer=settings.issuer,
-            subject=account.user_id,
-            audience=audience or settings.api_resource,
-            client_id="authgate",  # first-party, as a login's own tokens are
-            scope="read write",
-            ttl=settings.jwt_expiry,
-            session_id=account.session_id,
-        ).token
-        for _ in range(count)
-    ]
-
-
-# -- The load generator (a separate process) ----------------------------------
-
-
-def run_load(spec: dict[str, Any]) -> dict[str, Any]:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, str(HERE / "load.py")],
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=spec["warmup"] + spec["duration"] + 60,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed:\n{done.stderr}")
-    return dict(json.loads(done.stdout))
-
-
-def measure(
-    bench: Bench,
-    case: str,
-    running: Server,
-    method: str,
-    path: str,
-    *,
-    headers: list[dict[str, str]] | None = None,
-    body: Any = None,
-    bodies: list[Any] | None = None,
-    form: bool = False,
-    chain: str | None = None,
-    once: bool = False,
-    concurrency: int | None = None,
-    duration: float | None = None,
-) -> Result:
-    options = bench.options
-    concurrency = concurrency or options.light_concurrency
-    raw = run_load(
-        {
-            "mode": "http",
-            "url": running.url,
-            "method": method,
-            "path": path,
-            "json": body,
-            "bodies": bodies,
-            "form": form,
-            "chain": chain,
-            "headers": headers or [{}],
-            "once": once,
-            "concurrency": concurrency,
-            "warmup": options.warmup,
-            "duration": duration or options.slice,
-            "server_pid": running.pid,
-            "client": options.client,
-        }
-    )
-    return Result(case=case, server=running.label, concurrency=concurrency, **raw)
-
-
-# -- Cases: one function each -------------------------------------------------
+# -- Baselines ------------------------------------------------------------------
 
 
 def argon2_raw(bench: Bench) -> Result:
@@ -388,12 +80,41 @@ def argon2_raw(bench: Bench) -> Result:
     return Result(case="argon2_raw", server="-", concurrency=CORES, **raw)
 
 
-def login(bench: Bench) -> Result:
-    running = bench.servers["default"]
+def pyjwt_verify(bench: Bench) -> Result:
+    """PyJWT's own ES256 verification of an access token Authgate issued, with
+    its public key, audience and issuer, on one thread."""
+    signed_in = [s for s in bench.servers.values() if s.account is not None]
+    if not signed_in:
+        raise RuntimeError("pyjwt_verify verifies a server's token: select a case too")
+    running = signed_in[0]
+    assert running.account is not None
+    token = running.account.access_token
+    claims = unverified_claims(token)
+    kid = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]
+    keys = httpx.get(f"{running.url}/oauth/jwks").json()["keys"]
+    options = bench.options
+    raw = run_load(
+        {
+            "mode": "pyjwt",
+            "token": token,
+            "jwk": next(key for key in keys if key["kid"] == kid),
+            "audience": claims["aud"],
+            "issuer": claims["iss"],
+            "warmup": options.warmup,
+            "duration": options.slice,
+        }
+    )
+    return Result(case="pyjwt_verify", server="-", concurrency=1, **raw)
+
+
+# -- Cases: one function each, run on each configuration -----------------------
+
+
+def login(bench: Bench, config: Config) -> Result:
     return measure(
         bench,
         "login",
-        running,
+        bench.servers[f"authgate@{config.label}"],
         "POST",
         "/api/v1/auth/login",
         body={"username": USERNAME, "password": PASSWORD},
@@ -402,61 +123,50 @@ def login(bench: Bench) -> Result:
     )
 
 
-def healthz(bench: Bench) -> Result:
-    return measure(bench, "healthz", bench.servers["default"], "GET", "/healthz")
+def bare_healthz(bench: Bench, config: Config) -> Result:
+    """A bare Starlette app's ``/healthz``, filed under ``config``."""
+    running = bench.servers[f"bare@{config.label}"]
+    return measure(
+        bench, "bare_healthz", running, "GET", "/healthz", label=config.label
+    )
 
 
-def healthz_bare(bench: Bench) -> Result:
-    return measure(bench, "healthz_bare", bench.servers["bare"], "GET", "/healthz")
+def healthz(bench: Bench, config: Config) -> Result:
+    running = bench.servers[f"authgate@{config.label}"]
+    return measure(bench, "healthz", running, "GET", "/healthz")
 
 
-def healthz_bearer(bench: Bench) -> Result:
-    """``/healthz`` sent the cached bearer ``/me`` is sent: the guard resolves
-    it, the endpoint ignores it. What any authenticated endpoint pays before
-    its own work."""
-    return _with_bearer(bench, "healthz_bearer", "default", "/healthz")
-
-
-def me_jwt_cached(bench: Bench) -> Result:
-    return _with_bearer(bench, "me_jwt", "default", "/api/v1/me")
-
-
-def _with_bearer(bench: Bench, case: str, label: str, path: str) -> Result:
-    """``GET path`` with the signed-in account's access token, the same each time."""
-    running = bench.servers[label]
+def healthz_jwt(bench: Bench, config: Config) -> Result:
+    """``/healthz`` sent the signed-in account's access token, the same each
+    time: the guard resolves it (from its cache after the first request), the
+    endpoint ignores it. Authentication's own cost."""
+    running = bench.servers[f"authgate@{config.label}"]
     assert running.account is not None
-    return measure(bench, case, running, "GET", path, headers=[running.account.bearer])
+    headers = [running.account.bearer]
+    return measure(bench, "healthz_jwt", running, "GET", "/healthz", headers=headers)
 
 
-def me_jwt_cold(bench: Bench) -> Result:
-    """A token never seen before on every request: signature, claims and the
-    session look-up each time (the verification cache cannot help)."""
-    running = bench.servers["default"]
-    options = bench.options
-    # Enough for ~800 req/s (a cold verification costs a database read); the
-    # case stops early, measuring up to its last request, if they run out.
-    count = int(800 * (options.warmup + options.slice))
-    tokens = mint_access_tokens(running, count)
-    headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
-    return measure(
-        bench, "me_jwt_cold", running, "GET", "/api/v1/me", headers=headers, once=True
-    )
+def healthz_pat(bench: Bench, config: Config) -> Result:
+    return _healthz_with(bench, "healthz_pat", f"authgate@{config.label}", "pat")
 
 
-def me_jwt_no_cache(bench: Bench) -> Result:
-    """The same token every time, with ``AUTHGATE_TOKEN_CACHE_SIZE=0``."""
-    return _with_bearer(bench, "me_jwt_no_cache", "no_cache", "/api/v1/me")
+def healthz_key(bench: Bench, config: Config) -> Result:
+    return _healthz_with(bench, "healthz_key", f"authgate@{config.label}", "key")
 
 
-def healthz_no_cache(bench: Bench) -> Result:
-    return measure(
-        bench, "healthz_no_cache", bench.servers["no_cache"], "GET", "/healthz"
-    )
+def _healthz_with(bench: Bench, case: str, name: str, kind: str) -> Result:
+    running = bench.servers[name]
+    headers = [_bearer(_credential(running, kind))]
+    return measure(bench, case, running, "GET", "/healthz", headers=headers)
 
 
-def _credential(running: Server, kind: str) -> dict[str, str]:
-    """The bearer header of a personal access token (``pat``) or an API key
-    (``key``, in an organization of its own) of the signed-in user."""
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _credential(running: Server, kind: str) -> str:
+    """A personal access token (``pat``) or an API key (``key``, in an
+    organization of its own) of the signed-in user, made once per server."""
     if kind not in running.made:
         with running.api() as http:
             if kind == "pat":
@@ -473,80 +183,115 @@ def _credential(running: Server, kind: str) -> dict[str, str]:
                     headers={"X-Organization-Id": org.json()["id"]},
                 )
             made.raise_for_status()
-        running.made[kind] = {"Authorization": f"Bearer {made.json()['token']}"}
-    return dict(running.made[kind])
+        running.made[kind] = made.json()["token"]
+    return str(running.made[kind])
 
 
-def _me_with(bench: Bench, case: str, label: str, kind: str) -> Result:
-    running = bench.servers[label]
-    headers = [_credential(running, kind)]
-    return measure(bench, case, running, "GET", "/api/v1/me", headers=headers)
+def healthz_jwt_cold(bench: Bench, config: Config) -> Result:
+    return _jwt_cold(bench, "healthz_jwt_cold", f"authgate@{config.label}")
 
 
-def me_pat(bench: Bench) -> Result:
-    return _me_with(bench, "me_pat", "default", "pat")
+def _jwt_cold(bench: Bench, case: str, name: str) -> Result:
+    """``/healthz`` sent an access token never seen before on every request:
+    its signature, its claims and whatever the server checks beyond them (the
+    verification cache cannot help)."""
+    running = bench.servers[name]
+    options = bench.options
+    # Enough for ~3000 req/s; the case stops early, measuring up to its last
+    # request, if they run out.
+    *tokens, probe = mint_access_tokens(
+        running, int(3000 * (options.warmup + options.slice)) + 1
+    )
+    # /healthz answers whatever the token: check one is accepted where it counts
+    accepted = httpx.get(f"{running.url}/api/v1/me", headers=_bearer(probe))
+    accepted.raise_for_status()
+    headers = [_bearer(t) for t in tokens]
+    return measure(bench, case, running, "GET", "/healthz", headers=headers, once=True)
 
 
-def me_key(bench: Bench) -> Result:
-    return _me_with(bench, "me_key", "default", "key")
+def _confidential_client(running: Server) -> dict[str, str]:
+    """HTTP Basic authentication of a confidential client allowed the
+    client_credentials grant, made once per server."""
+    if "client" not in running.made:
+        with running.api() as http:
+            made = http.post(
+                "/api/v1/admin/clients",
+                json={"name": "bench-service", "grant_types": ["client_credentials"]},
+            )
+            made.raise_for_status()
+        client = made.json()
+        basic = base64.b64encode(
+            f"{client['client_id']}:{client['client_secret']}".encode()
+        ).decode()
+        running.made["client"] = {"Authorization": f"Basic {basic}"}
+    return dict(running.made["client"])
 
 
-def me_pat_no_cache(bench: Bench) -> Result:
-    """Every request looks the token up by hash in the database."""
-    return _me_with(bench, "me_pat_no_cache", "no_cache", "pat")
-
-
-def me_key_no_cache(bench: Bench) -> Result:
-    return _me_with(bench, "me_key_no_cache", "no_cache", "key")
-
-
-def token_client_credentials(bench: Bench) -> Result:
+def client_credentials(bench: Bench, config: Config) -> Result:
     """``POST /oauth/token`` with ``grant_type=client_credentials`` and HTTP
     Basic client authentication: a signed JWT for every request."""
-    running = bench.servers["default"]
-    with running.api() as http:
-        made = http.post(
-            "/api/v1/admin/clients",
-            json={"name": "bench-service", "grant_types": ["client_credentials"]},
-        )
-        made.raise_for_status()
-    client = made.json()
-    basic = base64.b64encode(
-        f"{client['client_id']}:{client['client_secret']}".encode()
-    ).decode()
+    running = bench.servers[f"authgate@{config.label}"]
     return measure(
         bench,
-        "token_client_creds",
+        "client_credentials",
         running,
         "POST",
         "/oauth/token",
-        headers=[{"Authorization": f"Basic {basic}"}],
+        headers=[_confidential_client(running)],
         body={"grant_type": "client_credentials", "scope": "read"},
         form=True,
     )
 
 
-def token_refresh(bench: Bench) -> Result:
-    """``POST /oauth/token`` with ``grant_type=refresh_token``: each worker
-    spends its refresh token and sends the rotated one it got back (a public
-    client, as the CLI is)."""
-    running = bench.servers["default"]
-    concurrency = bench.options.light_concurrency
-    client_id, refresh_tokens = _oauth_refresh_tokens(running, concurrency)
-    bodies = [
-        {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
-        for token in refresh_tokens
-    ]
+def refresh_api(bench: Bench, config: Config) -> Result:
+    """``POST /api/v1/auth/refresh`` with a JSON body: each connection spends
+    its refresh token (from a login of its own) and sends the rotated one it
+    got back, turn after turn."""
+    running = bench.servers[f"authgate@{config.label}"]
+    bodies = running.made.get("refresh_api")
+    if bodies is None:
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            signed_in = [
+                http.post(
+                    "/api/v1/auth/login",
+                    json={"username": USERNAME, "password": PASSWORD},
+                )
+                for _ in range(bench.options.light_concurrency)
+            ]
+        bodies = [{"refresh_token": r.json()["refresh_token"]} for r in signed_in]
     return measure(
         bench,
-        "token_refresh",
+        "refresh_api",
+        running,
+        "POST",
+        "/api/v1/auth/refresh",
+        bodies=bodies,
+        chain="refresh_token",
+    )
+
+
+def refresh_oauth(bench: Bench, config: Config) -> Result:
+    """``POST /oauth/token`` with ``grant_type=refresh_token``: each connection
+    spends its refresh token and sends the rotated one it got back (a public
+    client, as the CLI is)."""
+    running = bench.servers[f"authgate@{config.label}"]
+    bodies = running.made.get("refresh_oauth")
+    if bodies is None:
+        count = bench.options.light_concurrency
+        client_id, refresh_tokens = _oauth_refresh_tokens(running, count)
+        bodies = [
+            {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": t}
+            for t in refresh_tokens
+        ]
+    return measure(
+        bench,
+        "refresh_oauth",
         running,
         "POST",
         "/oauth/token",
         bodies=bodies,
         form=True,
         chain="refresh_token",
-        concurrency=concurrency,
     )
 
 
@@ -613,186 +358,243 @@ def _oauth_refresh_tokens(running: Server, count: int) -> tuple[str, list[str]]:
     return client_id, tokens
 
 
-#: (server label, settings overrides): each group of cases runs with its server up.
-SERVERS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "no_cache": {"token_cache_size": 0},
-}
+def introspect_pat(bench: Bench, config: Config) -> Result:
+    return _introspect(bench, "introspect_pat", f"authgate@{config.label}")
 
-#: (server label or None for no server, case)
-CASES: list[tuple[str | None, Callable[[Bench], Result]]] = [
-    (None, argon2_raw),
-    ("default", login),
-    ("default", healthz),
-    ("bare", healthz_bare),
-    ("default", healthz_bearer),
-    ("default", me_jwt_cached),
-    ("default", me_jwt_cold),
-    ("default", me_pat),
-    ("default", me_key),
-    ("default", token_client_credentials),
-    ("default", token_refresh),
-    ("no_cache", healthz_no_cache),
-    ("no_cache", me_jwt_no_cache),
-    ("no_cache", me_pat_no_cache),
-    ("no_cache", me_key_no_cache),
-]
+
+def _introspect(bench: Bench, case: str, name: str) -> Result:
+    """``POST /oauth/introspect`` of a personal access token by a confidential
+    client (HTTP Basic), as a resource server asks (RFC 7662)."""
+    running = bench.servers[name]
+    return measure(
+        bench,
+        case,
+        running,
+        "POST",
+        "/oauth/introspect",
+        headers=[_confidential_client(running)],
+        body={"token": _credential(running, "pat")},
+        form=True,
+    )
+
+
+def revocation(bench: Bench, config: Config) -> None:
+    """A few logouts on one instance, each timed until a second instance on
+    the same database refuses the session's JWT it had cached. Every request
+    to the second instance opens a new connection, so with workers any of
+    them may answer; it counts as refused once four in a row are."""
+    first = bench.servers[f"authgate@{config.label}"]
+    second = bench.servers[f"peer@{config.label}"]
+    me = f"{second.url}/api/v1/me"
+    with httpx.Client(base_url=first.url, timeout=30) as http:
+        for _ in range(bench.options.revocations):
+            body = {"username": USERNAME, "password": PASSWORD}
+            signed_in = http.post("/api/v1/auth/login", json=body)
+            signed_in.raise_for_status()
+            headers = _bearer(signed_in.json()["access_token"])
+            for _ in range(4):  # cached on the second instance, on any worker
+                httpx.get(me, headers=headers).raise_for_status()
+            http.post("/api/v1/auth/logout", headers=headers).raise_for_status()
+            revoked = time.perf_counter()
+            refused_since, streak = revoked, 0
+            while streak < 4 and time.perf_counter() - revoked < 10:
+                status = httpx.get(me, headers=headers).status_code
+                if status == 401:
+                    refused_since = refused_since if streak else time.perf_counter()
+                    streak += 1
+                else:
+                    streak = 0
+                    time.sleep(0.002)
+            bench.revocations.append(
+                refused_since - revoked if streak >= 4 else float("inf")
+            )
+
+
+# -- At scale: 1k against 1M users and tokens in PostgreSQL (--scale) ----------
+
+#: server name → rows per table; each is a PostgreSQL server of its own
+#: database, with the verification cache off so every request verifies.
+SCALES = {"scale_1k": 1_000, "scale_1m": 1_000_000}
+
+#: One ``INSERT … SELECT generate_series`` per table: users, one session and
+#: one personal access token each, never used by the measured requests.
+FILL = (
+    """INSERT INTO users (id, username, email, password_hash, is_admin, created_at)
+    SELECT 'usr_fill' || g, 'fill' || g, 'fill' || g || '@example.com', NULL,
+           false, now()
+    FROM generate_series(1, $1) AS g""",
+    """INSERT INTO sessions (id, user_id, token_hash, created_at, last_active_at,
+                             expires_at, device)
+    SELECT 'ses_fill' || g, 'usr_fill' || g,
+           encode(sha256(('session' || g)::bytea), 'hex'), now(), now(),
+           now() + interval '1 day', 'bench'
+    FROM generate_series(1, $1) AS g""",
+    """INSERT INTO credentials (id, kind, token_hash, user_id, name,
+                                display_prefix, scopes, created_at)
+    SELECT 'pat_fill' || g, 'pat', encode(sha256(('pat' || g)::bytea), 'hex'),
+           'usr_fill' || g, 'fill', 'ag_pat_fill', '["read"]', now()
+    FROM generate_series(1, $1) AS g""",
+)
+
+
+def fill(database_url: str, rows: int) -> None:
+    """``rows`` users and tokens more, straight in SQL, then fresh planner
+    statistics."""
+    import asyncpg
+
+    async def run() -> None:
+        dsn = database_url.replace("postgresql+asyncpg", "postgresql")
+        connection = await asyncpg.connect(dsn)
+        try:
+            for statement in FILL:
+                await connection.execute(statement, rows)
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+@contextmanager
+def scale_server(bench: Bench, name: str, config: Config) -> Iterator[Server]:
+    label = name.split("@")[0]
+    with server(bench, name, config, token_cache_size=0) as running:
+        print(f"  … filling {label}", file=sys.stderr, flush=True)
+        fill(running.settings["database_url"], SCALES[label])
+        yield dataclasses.replace(running, label=label)
+
+
+def _scale_cases(label: str) -> list["Case"]:
+    name = f"{label}@{PG.label}"
+
+    def pat(bench: Bench, _config: Config) -> Result:
+        return _healthz_with(bench, f"{label}_pat", name, "pat")
+
+    def jwt_cold(bench: Bench, _config: Config) -> Result:
+        return _jwt_cold(bench, f"{label}_jwt_cold", name)
+
+    def introspect(bench: Bench, _config: Config) -> Result:
+        return _introspect(bench, f"{label}_introspect", name)
+
+    return [
+        Case(f"{label}_pat", pat, (label,), (PG,), scale=True),
+        Case(f"{label}_jwt_cold", jwt_cold, (label,), (PG,), scale=True),
+        Case(f"{label}_introspect", introspect, (label,), (PG,), scale=True),
+    ]
+
+
+# -- What runs ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Ratio:
+class Case:
+    """A case, the servers it needs (by role) and the configurations it runs
+    on; a baseline (no ``configs``) runs once per round."""
+
     name: str
-    numerator: str
-    denominator: str
-    goal: float | None = None
+    run: Callable[[Bench, Config], Result | None]
+    servers: tuple[str, ...] = ("authgate",)
+    configs: tuple[Config, ...] = CONFIGS
+    scale: bool = False
 
 
-RATIOS = [
-    Ratio("login / raw argon2id", "login", "argon2_raw", 0.9),
-    Ratio("/healthz / a bare Starlette app's", "healthz", "healthz_bare", 0.6),
-    Ratio("/me (JWT, cached) / /healthz", "me_jwt", "healthz", 0.85),
-    Ratio("/healthz with the cached JWT / /healthz", "healthz_bearer", "healthz"),
-    Ratio("/me (JWT, new token each time) / /healthz", "me_jwt_cold", "healthz"),
-    Ratio("/me (JWT, cache size 0) / /healthz", "me_jwt_no_cache", "healthz_no_cache"),
-    Ratio("/me (PAT, cached) / /healthz", "me_pat", "healthz", 0.85),
-    Ratio("/me (API key, cached) / /healthz", "me_key", "healthz", 0.85),
-    Ratio("/me (PAT, cache size 0) / /healthz", "me_pat_no_cache", "healthz_no_cache"),
-    Ratio(
-        "/me (API key, cache size 0) / /healthz", "me_key_no_cache", "healthz_no_cache"
-    ),
-    Ratio("client_credentials grants / /healthz", "token_client_creds", "healthz"),
-    Ratio("refresh_token grants / /healthz", "token_refresh", "healthz"),
+def _baseline(run: Callable[[Bench], Result]) -> Callable[[Bench, Config], Result]:
+    return lambda bench, _config: run(bench)
+
+
+CASES: list[Case] = [
+    Case("argon2_raw", _baseline(argon2_raw), (), ()),
+    Case("pyjwt_verify", _baseline(pyjwt_verify), (), ()),
+    Case("login", login),
+    Case("bare_healthz", bare_healthz, ("bare",)),
+    Case("healthz", healthz),
+    Case("healthz_jwt", healthz_jwt),
+    Case("healthz_pat", healthz_pat),
+    Case("healthz_key", healthz_key),
+    Case("healthz_jwt_cold", healthz_jwt_cold),
+    Case("client_credentials", client_credentials),
+    Case("refresh_api", refresh_api),
+    Case("refresh_oauth", refresh_oauth),
+    Case("introspect_pat", introspect_pat),
+    Case("revocation", revocation, ("authgate", "peer"), (PG,)),
+    *_scale_cases("scale_1k"),
+    *_scale_cases("scale_1m"),
 ]
+
+#: cases that run once for every configuration (the baselines)
+BASELINES = {"argon2_raw", "pyjwt_verify"}
+
+
+@contextmanager
+def start(bench: Bench, role: str, config: Config) -> Iterator[Server]:
+    """The server ``role`` of ``config``, filed as ``role@label``."""
+    name = f"{role}@{config.label}"
+    if role == "authgate":
+        with server(bench, name, config) as running:
+            yield dataclasses.replace(running, label=config.label)
+    elif role == "bare":
+        with bare_server(bench, name, config) as running:
+            yield running
+    elif role == "peer":
+        # Another instance of the same deployment: its database and its
+        # public URL (the issuer and audience of the tokens it accepts).
+        first = bench.servers[f"authgate@{config.label}"]
+        same = {k: first.settings[k] for k in ("database_url", "public_url")}
+        with server(bench, name, config, **same) as running:
+            yield running
+    else:
+        with scale_server(bench, name, config) as running:
+            yield running
 
 
 # -- Running and printing ------------------------------------------------------
 
 
 def run(bench: Bench, only: set[str] | None) -> None:
-    """Every selected case once per round, in ``CASES`` order, each server up
-    for the whole run (an idle one costs nothing)."""
-    selected = [(s, c) for s, c in CASES if not only or c.__name__ in only]
-    labels = sorted({label for label, _ in selected if label is not None})
-    with ExitStack() as servers:
-        for label in labels:
-            running = (
-                bare_server(bench)
-                if label == "bare"
-                else server(bench, label, **SERVERS[label])
-            )
-            bench.servers[label] = servers.enter_context(running)
-        for round_ in range(1, bench.options.rounds + 1):
-            for _, case in selected:
-                _record(bench, case, round_)
-        bench.servers.clear()
+    """Every selected case once per round, in ``CASES`` order, on each
+    configuration in turn; every server up for the whole run (an idle one
+    costs nothing)."""
+    configs = bench.configs
+    selected = [
+        case
+        for case in CASES
+        if (not only or case.name in only)
+        and (bench.options.scale or not case.scale)
+        and (not case.configs or any(c in configs for c in case.configs))
+    ]
+    needed: list[tuple[str, Config]] = []
+    for case in selected:
+        for config in case.configs:
+            for role in case.servers:
+                if config in configs and (role, config) not in needed:
+                    needed.append((role, config))
+    # a second instance starts on the first one's database
+    needed.sort(key=lambda pair: pair[0] == "peer")
+    try:
+        with ExitStack() as servers:
+            for role, config in needed:
+                print(f"  … starting {role} ({config.title})", file=sys.stderr)
+                bench.servers[f"{role}@{config.label}"] = servers.enter_context(
+                    start(bench, role, config)
+                )
+            for round_ in range(1, bench.options.rounds + 1):
+                for case in selected:
+                    for on in case.configs or (None,):
+                        if on is None or on in configs:
+                            _record(bench, case, on, round_)
+            bench.servers.clear()
+    finally:
+        if bench.cluster is not None:
+            bench.cluster.stop()
 
 
-def _record(bench: Bench, case: Callable[[Bench], Result], round_: int) -> None:
+def _record(bench: Bench, case: Case, config: Config | None, round_: int) -> None:
     rounds = bench.options.rounds
-    print(f"  … {case.__name__} ({round_}/{rounds})", file=sys.stderr, flush=True)
-    keep(bench, case(bench))
-
-
-def keep(bench: Bench, result: Result) -> None:
-    """Add one slice of a case to its figures so far."""
-    earlier = bench.results.get(result.case)
-    bench.results[result.case] = earlier.merged(result) if earlier else result
-
-
-def _percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
-CLIENTS = {
-    "httpx": "httpx.AsyncClient (one keep-alive connection per worker)",
-    "raw": "a minimal asyncio HTTP/1.1 keep-alive client (benchmarks/load.py RawHttp)",
-}
-
-
-def report(bench: Bench, ratios: list[Ratio] = RATIOS) -> str:
-    options = bench.options
-    lines = [
-        f"Authgate ratio benchmarks — {datetime.date.today().isoformat()}, "
-        f"{CORES} cores, Python {platform.python_version()}, {platform.machine()}",
-        "Server: `authgate serve` (1 uvicorn process) in a subprocess, SQLite, "
-        "argon2id t=2 m=19456 KiB p=1, rate limits off, log level WARNING.",
-        f"Load: {CLIENTS[options.client]}, in a separate process sharing the "
-        f"{CORES} cores with the server. Each case runs {options.duration:g} s "
-        f"({options.login_duration:g} s for login and argon2_raw) in "
-        f"{options.rounds} turns, the cases taking turns, each turn after a "
-        f"{options.warmup:g} s warm-up.",
-        _load_line(bench),
-        "",
-    ]
-    header = (
-        f"{'case':<19}{'server':<9}{'conc':>5}{'requests':>9}{'req/s':>9}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/op':>10}{'loop ms/op':>11}"
-        f"{'srv cores':>10}{'load cores':>11}"
-    )
-    lines += [header, "-" * len(header)]
-    for result in bench.results.values():
-        lines.append(
-            f"{result.case:<19}{result.server:<9}{result.concurrency:>5}"
-            f"{result.requests:>9}{result.rate:>9.1f}"
-            f"{_fmt(result.p50_ms, '.1f'):>8}{_fmt(result.p99_ms, '.1f'):>8}"
-            f"{_fmt(result.cost_ms, '.3f'):>10}"
-            f"{_fmt(result.loop_cost_ms, '.3f'):>11}"
-            f"{_fmt(result.server_cores, '.2f'):>10}"
-            f"{_fmt(result.load_cores, '.2f'):>11}"
-        )
-        for error, count in result.errors.items():
-            lines.append(f"    !! {count} x unexpected answer: {error}")
-    lines += [
-        "",
-        f"{'ratio':<44}{'req/s':>7}{'CPU':>7}   goal (on req/s)",
-        "-" * 76,
-    ]
-    for ratio in ratios:
-        top = bench.results.get(ratio.numerator)
-        bottom = bench.results.get(ratio.denominator)
-        if top is None or bottom is None or not bottom.rate:
-            continue
-        value = top.rate / bottom.rate
-        by_cpu = (
-            bottom.cost_ms / top.cost_ms if top.cost_ms and bottom.cost_ms else None
-        )
-        goal = ""
-        if ratio.goal is not None:
-            verdict = "met" if value >= ratio.goal else "NOT met"
-            goal = f"   >= {ratio.goal:g}: {verdict}"
-        lines.append(f"{ratio.name:<44}{value:>7.2f}{_fmt(by_cpu, '.2f'):>7}{goal}")
-    lines += [
-        "",
-        "conc: concurrent workers (threads for argon2_raw). CPU ms/op: CPU per "
-        "request of the server process (for argon2_raw, of the hashing process, "
-        "shown as its load cores). loop ms/op: the part of it spent on the "
-        "server's event loop thread (the rest is argon2's threads). srv/load "
-        "cores: CPU each process used over the window (1.00 = one core busy).",
-        "Ratio 'req/s' divides throughputs; 'CPU' divides the CPU per operation "
-        "the other way up: the ratio if the server had the cores to itself, "
-        "which holds even when the load generator is the bottleneck.",
-    ]
-    return "\n".join(lines)
-
-
-def _load_line(bench: Bench) -> str:
-    if len(bench.load) < 2:
-        return ""
-    before, after = bench.load[0], bench.load[-1]
-    line = (
-        f"Machine load average (1 min): {before:.2f} before the run, {after:.2f} "
-        "at its end (this benchmark's own load included)."
-    )
-    if before > 0.5:
-        line += " Other work was running: figures are noisy; rerun on a quiet machine."
-    return line
+    where = f" on {config.label}" if config and case.name not in BASELINES else ""
+    print(f"  … {case.name}{where} ({round_}/{rounds})", file=sys.stderr, flush=True)
+    result = case.run(bench, config or SQLITE)
+    if result is not None:
+        keep(bench, result)
 
 
 def main() -> None:
@@ -811,10 +613,26 @@ def main() -> None:
         "--only", action="append", help="run only this case (repeatable)"
     )
     parser.add_argument(
+        "--config",
+        action="append",
+        choices=[c.label for c in CONFIGS],
+        help="run only this configuration (repeatable)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=Options.rounds,
         help="turns each case's time is split into",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="also measure with 1k and 1M users and tokens in PostgreSQL",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="short turns, one round: to check the harness, not to read figures",
     )
     args = parser.parse_args()
     options = Options(
@@ -824,14 +642,28 @@ def main() -> None:
         light_concurrency=args.concurrency,
         client=args.client,
         rounds=args.rounds,
+        scale=args.scale,
     )
+    if args.quick:
+        options = dataclasses.replace(
+            options,
+            warmup=0.5,
+            duration=1.5,
+            login_duration=1.5,
+            rounds=1,
+            revocations=4,
+        )
+    configs = tuple(c for c in CONFIGS if not args.config or c.label in args.config)
     workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
     try:
-        bench = Bench(options, workdir)
+        bench = Bench(options, workdir, configs=configs)
         bench.load.append(os.getloadavg()[0])
         run(bench, set(args.only) if args.only else None)
         bench.load.append(os.getloadavg()[0])
-        print(report(bench))
+        servers = ", ".join(f"{c.label} = {c.title}" for c in configs)
+        servers += "; beside each, a bare Starlette app on the same uvicorn"
+        print("\n".join([*header(bench, servers), *goal_table(bench), ""]))
+        print("\n".join([*cases_table(bench), "", *legend()]))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

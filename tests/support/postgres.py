@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the test session.
+"""A throwaway PostgreSQL cluster for the test session (and for
+``benchmarks/run.py``, which starts its own the same way).
 
 ``AUTHGATE_TEST_POSTGRES_URL`` (a superuser URL) points at an existing server;
 otherwise Debian's ``initdb`` makes a cluster in a temp dir, on a free loopback
@@ -98,6 +99,14 @@ class Cluster:
                 ["sh", "-c", 'rm -rf "$1" >/dev/null 2>&1 &', "sh", str(self._dir)],
                 check=True,
             )
+
+    def postmaster_pid(self) -> int | None:
+        """The server's root process (its backends are its children), for the
+        benchmarks' CPU accounting; ``None`` for an external server."""
+        if self._dir is None:
+            return None
+        pid_file = self._dir / "data" / "postmaster.pid"
+        return int(pid_file.read_text().split()[0])
 
     def execute(self, statement: str) -> None:
         import asyncpg
