@@ -181,11 +181,22 @@ def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
     )
 
 
+#: Connections each pool keeps, and may open beyond that under a burst. A
+#: process has two pools (writes, reads), and ``authgate serve`` one process
+#: per core: 2 × (5 + 5) × 4 workers stays under PostgreSQL's default
+#: ``max_connections`` of 100. One event loop rarely has more than a few
+#: statements in flight at once.
+POOL_SIZE = 5
+POOL_OVERFLOW = 5
+
+
 def _postgresql(url: str, **options: Any) -> AsyncEngine:
     """A pool of asyncpg connections checked when taken out without a round
     trip: ``pool_pre_ping`` would cost three (asyncpg pings in a transaction
     of its own) before every transaction."""
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, **options)
+    engine = create_async_engine(
+        url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, **options
+    )
     event.listen(engine.sync_engine.pool, "checkout", _still_open)
     return engine
 
