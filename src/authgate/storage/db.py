@@ -183,7 +183,7 @@ def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
 
 #: Connections each pool keeps, and may open beyond that under a burst. A
 #: process has two pools (writes, reads), and ``authgate serve`` one process
-#: per core: 2 × (5 + 5) × 4 workers stays under PostgreSQL's default
+#: per core: 2 * (5 + 5) * 4 workers stays under PostgreSQL's default
 #: ``max_connections`` of 100. One event loop rarely has more than a few
 #: statements in flight at once.
 POOL_SIZE = 5
