@@ -253,6 +253,20 @@ async def test_malformed_is_refused(verifier: JwtVerifier, value: str) -> None:
         await verifier.claims(value)
 
 
+async def test_a_header_read_leniently_is_still_checked_strictly(
+    verifier: JwtVerifier,
+) -> None:
+    """The key is picked from a lenient read of the header; the decode after
+    it reads the header strictly, so junk the lenient read skipped fails."""
+    head, payload, signature = token().split(".")
+    assert (await verifier.claims(f"{head}.{payload}.{signature}"))["sub"]
+    for junk in (f"{head[:4]}!{head[4:]}", f"{head}=", f" {head}"):
+        with pytest.raises(CredentialError):
+            await verifier.claims(f"{junk}.{payload}.{signature}")
+    with pytest.raises(CredentialError):
+        await verifier.claims(b64(b"[" * 100_000) + f".{payload}.{signature}")
+
+
 def test_accepts_only_jwt_shaped_credentials(verifier: JwtVerifier) -> None:
     assert verifier.accepts(Credential(token(), "bearer"))
     assert not verifier.accepts(Credential("ag_pat_" + "a" * 49, "bearer"))
