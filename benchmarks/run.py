@@ -41,6 +41,7 @@ from harness import (
     CLIENTS,
     CONFIGS,
     CORES,
+    NAMED_ONLY,
     PASSWORD,
     PG,
     SQLITE,
@@ -615,8 +616,8 @@ def main() -> None:
     parser.add_argument(
         "--config",
         action="append",
-        choices=[c.label for c in CONFIGS],
-        help="run only this configuration (repeatable)",
+        choices=[c.label for c in (*CONFIGS, *NAMED_ONLY)],
+        help="run only this configuration (repeatable; sqlite2 only when named)",
     )
     parser.add_argument(
         "--rounds",
@@ -653,7 +654,10 @@ def main() -> None:
             rounds=1,
             revocations=4,
         )
-    configs = tuple(c for c in CONFIGS if not args.config or c.label in args.config)
+    configs = (
+        tuple(c for c in (*CONFIGS, *NAMED_ONLY) if c.label in (args.config or ()))
+        or CONFIGS
+    )
     workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
     try:
         bench = Bench(options, workdir, configs=configs)
