@@ -495,7 +495,8 @@ class Case:
     name: str
     run: Callable[[Bench, Config], Result | None]
     servers: tuple[str, ...] = ("authgate",)
-    configs: tuple[Config, ...] = CONFIGS
+    #: those of them the run measures (``Bench.configs``)
+    configs: tuple[Config, ...] = (*CONFIGS, *NAMED_ONLY)
     scale: bool = False
 
 
