@@ -36,7 +36,6 @@ from harness import (
     Ratio,
     Result,
     Server,
-    free_port,
     keep,
     measure,
     mint_access_tokens,
@@ -44,6 +43,7 @@ from harness import (
     server,
     wait_ready,
 )
+from tests.support.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fastapi_app"
@@ -89,12 +89,7 @@ def host(authgate: Server, resource: str, port: int) -> Iterator[Server]:
         wait_ready(resource, process, "/public")
         yield Server("host", resource, process.pid, {})
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 # The throw-away PostgreSQL cluster is the tests' own (tests/support/postgres.py).
 sys.path.insert(0, str(HERE.parent))
 from tests.support.postgres import Cluster  # noqa: E402
+from tests.support.processes import free_port, stop  # noqa: E402
 
 CORES = os.cpu_count() or 1
 SECRET = "benchmark-secret-key-0123456789abcdefghijkl"
@@ -220,12 +220,6 @@ class Bench:
 # -- Servers ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _clean_env() -> dict[str, str]:
     """The caller's environment without its AUTHGATE_* (a database URL,
     Redis…), which must not leak into a measured server."""
@@ -242,12 +236,7 @@ def _process(
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def postgres(bench: Bench) -> Cluster:

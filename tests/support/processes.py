@@ -45,12 +45,17 @@ def app_process(
             _wait(process, url + ready, output)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: "subprocess.Popen[bytes]") -> None:
+    """Ask it to end (its shutdown runs), and kill it if that takes 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait(process: subprocess.Popen[bytes], url: str, output: IO[bytes]) -> None:

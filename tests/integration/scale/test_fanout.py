@@ -14,7 +14,6 @@ import pytest
 
 from tests.support.actions import Actions
 from tests.support.live import LiveServer
-from tests.support.redis import redis_server
 
 
 def _refused_within(
@@ -56,13 +55,10 @@ def test_revocation_reaches_another_instance(
 
 
 @pytest.mark.redis
-def test_revocation_through_redis(start_server: Callable[..., LiveServer]) -> None:
-    with redis_server() as url:
-        if url is None:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI=true but redis-server is not installed")
-            pytest.skip("redis-server is not installed")
-        delay = _logout_on_a_reaches_b(start_server, redis_url=url)
+def test_revocation_through_redis(
+    start_server: Callable[..., LiveServer], redis_url: str
+) -> None:
+    delay = _logout_on_a_reaches_b(start_server, redis_url=redis_url)
     assert delay is not None
     assert delay < 0.9
 

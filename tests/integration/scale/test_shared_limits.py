@@ -3,8 +3,7 @@ spend one budget; when Redis goes away mid-way they keep answering (never a
 5xx) and limit in process."""
 
 import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -12,7 +11,6 @@ import redis
 
 from tests.support.actions import random_name
 from tests.support.live import LiveServer
-from tests.support.redis import redis_server
 
 pytestmark = [
     pytest.mark.redis,
@@ -21,16 +19,6 @@ pytestmark = [
 
 #: Instances behind one load balancer share one public URL (the issuer).
 SHARED = {"public_url": "https://auth.example.test", "login_rate_limit_per_minute": 4}
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        if url is None:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI=true but redis-server is not installed")
-            pytest.skip("redis-server is not installed")
-        yield url
 
 
 def wrong_login(http: httpx.Client) -> int:

@@ -20,7 +20,6 @@ from tests.conftest import FAST_ARGON2, SECRET
 from tests.support.actions import Actions, random_name
 from tests.support.cli import AUTHGATE
 from tests.support.live import LiveServer
-from tests.support.redis import redis_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,16 +31,6 @@ PUBLIC_URL = "https://auth.example.test"
 #: Enough new connections that both workers answer some (each one misses all
 #: of them with probability 2**-(TRIES-1)).
 TRIES = 16
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        if url is None:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI=true but redis-server is not installed")
-            pytest.skip("redis-server is not installed")
-        yield url
 
 
 class Workers:
