@@ -1,14 +1,17 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row as CoreRow
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from authgate.domain.credentials import Credential, CredentialKind
+from authgate.storage.base import table
 from authgate.storage.models.credentials import CredentialRow as Row
 
 
-def _value(row: Row) -> Credential:
+def _value(row: Row | CoreRow[Any]) -> Credential:
     kind: CredentialKind = "pat" if row.kind == "pat" else "key"
     return Credential(
         id=row.id,
@@ -23,6 +26,26 @@ def _value(row: Row) -> Credential:
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
     )
+
+
+#: Core, built once, for what every PAT or API key's first request (and
+#: introspection) runs: no entity loading, no ORM evaluation of an UPDATE.
+_CREDENTIALS = table(Row)
+_BY_HASH = select(_CREDENTIALS).where(
+    _CREDENTIALS.c.token_hash == bindparam("token_hash")
+)
+#: One conditional UPDATE: of instances racing, one sees a row changed.
+_MARK_USED = (
+    update(_CREDENTIALS)
+    .where(
+        _CREDENTIALS.c.id == bindparam("credential_id"),
+        or_(
+            _CREDENTIALS.c.last_used_at.is_(None),
+            _CREDENTIALS.c.last_used_at < bindparam("unless_since"),
+        ),
+    )
+    .values(last_used_at=bindparam("at"))
+)
 
 
 class CredentialRepo:
@@ -51,7 +74,7 @@ class CredentialRepo:
         return _value(row) if row else None
 
     async def by_hash(self, token_hash: str) -> Credential | None:
-        row = await self._s.scalar(select(Row).where(Row.token_hash == token_hash))
+        row = (await self._s.execute(_BY_HASH, {"token_hash": token_hash})).first()
         return _value(row) if row else None
 
     async def list_for_user(
@@ -95,13 +118,8 @@ class CredentialRepo:
     async def mark_used(
         self, credential_id: str, at: datetime, *, unless_since: datetime
     ) -> bool:
-        # One conditional UPDATE: of instances racing, one sees a row changed.
         result = await self._s.execute(
-            update(Row)
-            .where(
-                Row.id == credential_id,
-                or_(Row.last_used_at.is_(None), Row.last_used_at < unless_since),
-            )
-            .values(last_used_at=at)
+            _MARK_USED,
+            {"credential_id": credential_id, "at": at, "unless_since": unless_since},
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,6 +1,18 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import (
+    Row as CoreRow,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.refresh_families import RefreshToken
@@ -8,7 +20,7 @@ from authgate.storage.base import table
 from authgate.storage.models.sessions import RefreshTokenRow as Row
 
 
-def _value(row: Row) -> RefreshToken:
+def _value(row: Row | CoreRow[Any]) -> RefreshToken:
     return RefreshToken(
         id=row.id,
         family_id=row.family_id,
@@ -25,8 +37,22 @@ def _value(row: Row) -> RefreshToken:
     )
 
 
-#: Core inserts for the rows every sign-in and refresh writes: no unit of work.
-_INSERT = insert(table(Row))
+#: Core, built once, for what every sign-in and refresh runs: no unit of
+#: work, no entity loading, and no ORM evaluation of an UPDATE's criteria.
+_TOKENS = table(Row)
+_INSERT = insert(_TOKENS)
+_BY_HASH = select(_TOKENS).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+#: A token revoked since it was read is no more usable than a used one: this
+#: is what a rotation racing a revocation trips on.
+_MARK_USED = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.id == bindparam("token_id"),
+        _TOKENS.c.used_at.is_(None),
+        _TOKENS.c.revoked_at.is_(None),
+    )
+    .values(used_at=bindparam("at"))
+)
 
 
 class RefreshTokenRepo:
@@ -52,17 +78,11 @@ class RefreshTokenRepo:
         )
 
     async def by_hash(self, token_hash: str) -> RefreshToken | None:
-        row = await self._s.scalar(select(Row).where(Row.token_hash == token_hash))
+        row = (await self._s.execute(_BY_HASH, {"token_hash": token_hash})).first()
         return _value(row) if row else None
 
     async def mark_used(self, token_id: str, at: datetime) -> bool:
-        result = await self._s.execute(
-            update(Row)
-            # A token revoked since it was read is no more usable than a used
-            # one: this is what a rotation racing a revocation trips on.
-            .where(Row.id == token_id, Row.used_at.is_(None), Row.revoked_at.is_(None))
-            .values(used_at=at)
-        )
+        result = await self._s.execute(_MARK_USED, {"token_id": token_id, "at": at})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
