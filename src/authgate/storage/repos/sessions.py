@@ -27,6 +27,10 @@ _SESSIONS = table(SessionRow)
 _INSERT = insert(_SESSIONS)
 #: Core, built once: every first-party refresh reads its session
 _BY_ID = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("id"))
+#: and every session cookie's first request (then once a minute) by its digest
+_BY_TOKEN_HASH = select(_SESSIONS).where(
+    _SESSIONS.c.token_hash == bindparam("token_hash")
+)
 
 
 class SessionRepo:
@@ -56,9 +60,9 @@ class SessionRepo:
         return _value(row) if row else None
 
     async def by_token_hash(self, token_hash: str) -> Session | None:
-        row = await self._s.scalar(
-            select(SessionRow).where(SessionRow.token_hash == token_hash)
-        )
+        row = (
+            await self._s.execute(_BY_TOKEN_HASH, {"token_hash": token_hash})
+        ).first()
         return _value(row) if row else None
 
     async def list_for_user(self, user_id: str) -> list[Session]:
