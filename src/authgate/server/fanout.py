@@ -49,6 +49,8 @@ class InvalidationFeed:
         self._wake = asyncio.Event()
         self._position = Position()
         self._tasks: list[asyncio.Task[None]] = []
+        self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
         self._listener: Any = None
 
     async def start(self) -> None:
@@ -61,9 +63,16 @@ class InvalidationFeed:
             self._tasks.append(asyncio.create_task(self._redis_wakeups()))
         elif self._db.url.startswith("postgresql"):
             await self._listen_postgres()
-        self._tasks.append(asyncio.create_task(self._run()))
+        self._reader = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Let a read in flight finish rather than cancel it: an asyncpg
+        query cancelled half-way can leave its connection unable to close,
+        and the engine's disposal then waits on it for ever."""
+        self._stopping = True
+        self._wake.set()
+        if self._reader is not None:
+            await self._reader
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -99,6 +108,8 @@ class InvalidationFeed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.catch_up()
             except Exception:
