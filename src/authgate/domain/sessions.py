@@ -38,6 +38,15 @@ class Session:
     user_agent: str | None
     device: str
     revoked_at: datetime | None = None
+    #: when the person last proved who they are in this session (sign-in or
+    #: step-up); ``None`` for sessions begun before Authgate kept it
+    authenticated_at: datetime | None = None
+    amr: tuple[str, ...] = ()  #: how (``domain.assurance``)
+
+    @property
+    def auth_time(self) -> datetime:
+        """OIDC's ``auth_time``: the last authentication, else the sign-in."""
+        return self.authenticated_at or self.created_at
 
     def alive(self, policy: Policy, now: datetime) -> bool:
         return (
@@ -62,6 +71,11 @@ class SessionStore(Protocol):
         """Sessions not revoked, newest activity first."""
 
     async def touch(self, session_id: str, at: datetime) -> None: ...
+
+    async def reauthenticate(
+        self, session_id: str, at: datetime, amr: tuple[str, ...]
+    ) -> None:
+        """Record a new authentication in the session (a step-up)."""
 
     async def revoke(self, session_id: str, at: datetime, reason: str) -> bool:
         """``False`` when it was already revoked or does not exist."""
@@ -94,9 +108,11 @@ async def start(
     user_id: str,
     prefix: str,
     peer: Peer,
+    amr: tuple[str, ...],
     method: str | None = None,
 ) -> Started:
-    """A new session. ``method`` says how the person signed in (``oidc``,
+    """A new session. ``amr`` says how the person authenticated
+    (``domain.assurance``); ``method`` which door they came through (``oidc``,
     ``workos``, ``dev``; password sign-ins leave it out) for the audit log."""
     now = clock.now()
     token = tokens.mint(prefix, "ses")
@@ -109,6 +125,8 @@ async def start(
         ip=peer.ip,
         user_agent=(peer.user_agent or "")[:512] or None,
         device=device_label(peer.user_agent),
+        authenticated_at=now,
+        amr=amr,
     )
     await stores.sessions.add(session, tokens.digest(token))
     await audit.record(

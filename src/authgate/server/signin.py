@@ -12,7 +12,7 @@ decide; :func:`continues_to` only tells it which client that may reach.
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
-from authgate.domain import identities, orgs, refresh_tokens, sessions, users
+from authgate.domain import assurance, identities, orgs, refresh_tokens, sessions, users
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
@@ -43,10 +43,12 @@ async def open_session(
     user_id: str,
     peer: Peer,
     *,
+    amr: tuple[str, ...],
     method: str | None = None,
 ) -> Opened:
     """What every sign-in ends with, in the caller's transaction (so a refusal
-    after it undoes the session too): a session and its refresh token."""
+    after it undoes the session too): a session and its refresh token. ``amr``
+    says how the person authenticated (``domain.assurance``)."""
     settings = services.settings
     started = await sessions.start(
         stores,
@@ -54,6 +56,7 @@ async def open_session(
         user_id=user_id,
         prefix=settings.token_prefix,
         peer=peer,
+        amr=amr,
         method=method,
     )
     refresh = await refresh_tokens.issue(
@@ -91,7 +94,7 @@ async def with_password(
         if user is None:
             return None
         membership = await orgs.access(tx, org, user.id) if org else None
-        opened = await open_session(tx, services, user.id, peer)
+        opened = await open_session(tx, services, user.id, peer, amr=(assurance.PWD,))
     return replace(opened, org=membership)
 
 
@@ -116,7 +119,9 @@ async def with_identity(
         result = await identities.sign_in(
             tx, identity, policy, invite_code=invite_code, peer=peer
         )
-        return await open_session(tx, services, result.user.id, peer, method=method)
+        return await open_session(
+            tx, services, result.user.id, peer, amr=(), method=method
+        )
 
 
 async def as_developer(services: Services, peer: Peer, username: str) -> Opened:
@@ -124,7 +129,9 @@ async def as_developer(services: Services, peer: Peer, username: str) -> Opened:
     web layer offers this only on loopback (``authgate.upstream.dev_login``)."""
     async with services.db.transaction() as tx:
         user = await identities.dev_account(tx, username, peer)
-        return await open_session(tx, services, user.id, peer, method=identities.DEV)
+        return await open_session(
+            tx, services, user.id, peer, amr=(), method=identities.DEV
+        )
 
 
 def access_token(

@@ -337,3 +337,75 @@ def test_the_outbox_keeps_its_rows_and_stamps_each_new_one(empty_url: str) -> No
     assert (old_id, old_tags, old_xact) == (1, ["ses_1"], None)
     assert (new_id, new_tags) == (3, ["ses_3"])
     assert (new_xact is not None) == empty_url.startswith("postgresql")
+
+
+def test_sessions_and_orgs_from_before_second_factors_keep_working(
+    empty_url: str,
+) -> None:
+    """0010: a session begun before it has no recorded authentication, so its
+    ``auth_time`` is its start; an org made before it does not require MFA."""
+    upgrade(empty_url, "0009")
+    at = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+    user = sa.table(
+        "users",
+        sa.column("id"),
+        sa.column("username"),
+        sa.column("is_admin"),
+        sa.column("created_at", UTCDateTime()),
+    )
+    session = sa.table(
+        "sessions",
+        *(sa.column(name) for name in ("id", "user_id", "token_hash", "device")),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "last_active_at")),
+        sa.column("expires_at", UTCDateTime()),
+    )
+    org = sa.table(
+        "orgs",
+        sa.column("id"),
+        sa.column("slug"),
+        sa.column("name"),
+        sa.column("created_at", UTCDateTime()),
+    )
+
+    def insert(connection: Connection) -> None:
+        connection.execute(
+            sa.insert(user).values(
+                id="usr_1", username="alice", is_admin=False, created_at=at
+            )
+        )
+        connection.execute(
+            sa.insert(session).values(
+                id="ses_1",
+                user_id="usr_1",
+                token_hash="0" * 64,
+                device="cli",
+                created_at=at,
+                last_active_at=at,
+                expires_at=at + timedelta(days=1),
+            )
+        )
+        connection.execute(
+            sa.insert(org).values(id="org_1", slug="acme", name="Acme", created_at=at)
+        )
+        connection.commit()
+
+    on(empty_url, insert)
+    upgrade(empty_url)
+
+    async def read(db: Database) -> Any:
+        async with db.transaction() as tx:
+            return await tx.sessions.get("ses_1")
+
+    found = run_db(empty_url, read)
+    assert found is not None
+    assert (found.auth_time, found.amr) == (at, ())
+    require_mfa = on(
+        empty_url,
+        lambda c: c.execute(sa.text("SELECT require_mfa FROM orgs")).scalar_one(),
+    )
+    assert require_mfa in (False, 0)
+    downgrade(empty_url, "0009")
+    assert "amr" not in on(
+        empty_url,
+        lambda c: {col["name"] for col in sa.inspect(c).get_columns("sessions")},
+    )

@@ -41,6 +41,8 @@ def session(user_id: str, **fields: Any) -> tuple[Session, str]:
         "ip": "127.0.0.1",
         "user_agent": "authgate-cli/0.1",
         "device": "authgate-cli",
+        "authenticated_at": T0,
+        "amr": ("pwd",),
     }
     values.update(fields)
     return Session(**values), tokens.digest(token)

@@ -39,6 +39,29 @@ async def test_touch_moves_last_active(db: Database) -> None:
         assert await tx.sessions.get(value.id) == replace(value, last_active_at=later)
 
 
+async def test_reauthenticate_records_when_and_how(db: Database) -> None:
+    alice = await add_user(db)
+    value, _ = await add_session(db, alice.id)
+    later = T0 + timedelta(minutes=30)
+    async with db.transaction() as tx:
+        await tx.sessions.reauthenticate(value.id, later, ("mfa", "otp", "pwd"))
+    async with db.transaction() as tx:
+        stored = await tx.sessions.get(value.id)
+    assert stored == replace(value, authenticated_at=later, amr=("mfa", "otp", "pwd"))
+    assert stored.auth_time == later
+
+
+async def test_a_session_from_before_auth_time_was_kept_dates_from_its_start(
+    db: Database,
+) -> None:
+    alice = await add_user(db)
+    value, _ = await add_session(db, alice.id, authenticated_at=None, amr=())
+    async with db.transaction() as tx:
+        stored = await tx.sessions.get(value.id)
+    assert stored is not None
+    assert (stored.amr, stored.auth_time) == ((), value.created_at)
+
+
 async def test_revoke_once(db: Database) -> None:
     alice = await add_user(db)
     value, token_hash = await add_session(db, alice.id)

@@ -40,6 +40,13 @@ class MemorySessions:
         if session is not None:
             self.rows[session_id] = replace(session, last_active_at=at)
 
+    async def reauthenticate(
+        self, session_id: str, at: datetime, amr: tuple[str, ...]
+    ) -> None:
+        session = self.rows.get(session_id)
+        if session is not None:
+            self.rows[session_id] = replace(session, authenticated_at=at, amr=amr)
+
     async def revoke(self, session_id: str, at: datetime, reason: str) -> bool:
         session = self.rows.get(session_id)
         if session is None or session.revoked_at is not None:

@@ -71,7 +71,12 @@ async def test_changing_the_password_keeps_this_session_only(
     here, there = [
         (
             await sessions.start(
-                stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
+                stores,
+                SESSION_POLICY,
+                user_id=alice.id,
+                prefix="ag",
+                peer=PEER,
+                amr=("pwd",),
             )
         ).session
         for _ in range(2)

@@ -45,7 +45,7 @@ async def test_a_session_is_kept_until_its_max_lifetime_and_a_grace(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     started = await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
     )
     await sessions.revoke(
         stores, started.session.id, user_id=alice.id, reason="logout", peer=PEER

@@ -47,7 +47,7 @@ async def test_a_key_resets_the_password_once(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
     )
     key = await issue(stores, hasher)
     assert key.startswith("ag_rec_")

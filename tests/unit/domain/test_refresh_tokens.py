@@ -61,7 +61,7 @@ async def first_party(db: Database, user: User) -> refresh_tokens.Issued:
     """A sign-in's refresh token, bound to its session."""
     async with db.transaction() as tx:
         started = await sessions.start(
-            tx, SESSIONS, user_id=user.id, prefix=PREFIX, peer=PEER
+            tx, SESSIONS, user_id=user.id, prefix=PREFIX, peer=PEER, amr=("pwd",)
         )
         return await refresh_tokens.issue(
             tx,

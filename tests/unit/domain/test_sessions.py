@@ -18,7 +18,7 @@ LIFETIME = refresh_tokens.Lifetime(idle=timedelta(days=7), max=timedelta(days=30
 
 async def start(stores: MemoryStores, user_id: str) -> sessions.Started:
     return await sessions.start(
-        stores, SESSION_POLICY, user_id=user_id, prefix="ag", peer=PEER
+        stores, SESSION_POLICY, user_id=user_id, prefix="ag", peer=PEER, amr=("pwd",)
     )
 
 

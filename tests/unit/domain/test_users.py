@@ -137,7 +137,7 @@ async def test_disabling_ends_every_login_and_evicts_the_user(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     started = await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
     )
     await users.set_active(
         stores, alice.id, False, actor_id=None, access_ttl=ACCESS_TTL, peer=PEER
@@ -213,7 +213,7 @@ async def test_replacing_a_password_ends_every_login(
 ) -> None:
     alice = await register(stores, hasher, "alice")
     await sessions.start(
-        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
     )
     await users.replace_password(
         stores,

@@ -3,6 +3,7 @@
 from authgate.storage.models import (
     audit,
     credentials,
+    factors,
     identities,
     invalidations,
     invites,
@@ -17,6 +18,7 @@ from authgate.storage.models import (
 __all__ = [
     "audit",
     "credentials",
+    "factors",
     "identities",
     "invalidations",
     "invites",

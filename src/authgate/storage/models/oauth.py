@@ -45,6 +45,9 @@ class AuthorizationCodeRow(Base):
     scope: Mapped[str] = mapped_column(String(1024))
     resource: Mapped[str] = mapped_column(String(4096))
     nonce: Mapped[str | None] = mapped_column(String(512))
+    #: the authentication the person approved with (ID and access tokens say it)
+    auth_time: Mapped[datetime | None]
+    amr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -72,6 +75,9 @@ class DeviceCodeRow(Base):
     expires_at: Mapped[datetime]
     last_polled_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    #: the authentication the person approved with
+    auth_time: Mapped[datetime | None]
+    amr: Mapped[str | None] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
 
 

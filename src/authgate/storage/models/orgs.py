@@ -12,6 +12,8 @@ class OrgRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slug: Mapped[str] = mapped_column(String(48), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    #: members act in the org only after a second factor
+    require_mfa: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
 

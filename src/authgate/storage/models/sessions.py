@@ -19,6 +19,11 @@ class SessionRow(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     device: Mapped[str] = mapped_column(String(64))
+    #: when the person last proved who they are here (OIDC ``auth_time``): the
+    #: sign-in, or a later step-up; ``created_at`` for sessions older than it
+    authenticated_at: Mapped[datetime | None]
+    #: how (RFC 8176 ``amr`` values, space-separated)
+    amr: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
@@ -44,5 +49,8 @@ class RefreshTokenRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     family_created_at: Mapped[datetime]
+    #: the authentication the grant began with, carried to every token it issues
+    auth_time: Mapped[datetime | None]
+    amr: Mapped[str | None] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

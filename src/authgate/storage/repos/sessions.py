@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.domain import assurance
 from authgate.domain.sessions import Session
 from authgate.storage.base import table
 from authgate.storage.models.sessions import SessionRow
@@ -20,6 +21,8 @@ def _value(row: SessionRow | Row[Any]) -> Session:
         user_agent=row.user_agent,
         device=row.device,
         revoked_at=row.revoked_at,
+        authenticated_at=row.authenticated_at,
+        amr=assurance.parse(row.amr),
     )
 
 
@@ -52,6 +55,8 @@ class SessionRepo:
                 "ip": session.ip,
                 "user_agent": session.user_agent,
                 "device": session.device,
+                "authenticated_at": session.authenticated_at,
+                "amr": " ".join(session.amr),
             },
         )
 
@@ -78,6 +83,15 @@ class SessionRepo:
             update(SessionRow)
             .where(SessionRow.id == session_id)
             .values(last_active_at=at)
+        )
+
+    async def reauthenticate(
+        self, session_id: str, at: datetime, amr: tuple[str, ...]
+    ) -> None:
+        await self._s.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id)
+            .values(authenticated_at=at, amr=" ".join(amr))
         )
 
     async def revoke(self, session_id: str, at: datetime, reason: str) -> bool:

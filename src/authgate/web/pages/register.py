@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from authgate.domain import assurance
 from authgate.errors import AuthgateError
 from authgate.server import signin
 from authgate.server.services import Services
@@ -105,7 +106,9 @@ async def register_submit(
             request, services, values=values, error=exc.description, status=exc.status
         )
     async with services.db.transaction() as tx:
-        opened = await signin.open_session(tx, services, user.id, peer)
+        opened = await signin.open_session(
+            tx, services, user.id, peer, amr=(assurance.PWD,)
+        )
     response = RedirectResponse(paths.WELCOME, status_code=303)
     session_cookies.send(response, services, opened)
     preauth.forget(response, services, path=paths.REGISTER)
