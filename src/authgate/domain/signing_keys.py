@@ -10,20 +10,18 @@ has expired, so verifiers never see a valid token with an unknown key.
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import jwt
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from authgate.domain import audit, invalidation
 from authgate.domain.context import Peer
+from authgate.domain.sealing import Sealer
 from authgate.errors import AuthgateError
 from authgate.util import clock
 
@@ -64,24 +62,23 @@ class Tx(audit.Tx, invalidation.Tx, Protocol):
 
 
 class KeyCipher:
-    """AES-256-GCM over PEM private keys; the kid is bound as associated data so
+    """Private PEM keys sealed at rest; the kid is bound as associated data so
     an encrypted key cannot be swapped onto another row."""
 
     def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
+        self._sealer = Sealer(key)
 
     def seal(self, kid: str, plaintext: bytes) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, plaintext, kid.encode())
+        return self._sealer.seal(plaintext, kid.encode())
 
     def open(self, kid: str, sealed: bytes) -> bytes:
-        try:
-            return self._aead.decrypt(sealed[:12], sealed[12:], kid.encode())
-        except InvalidTag:
+        plaintext = self._sealer.open(sealed, kid.encode())
+        if plaintext is None:
             raise WrongSecret(
                 "The signing keys in the database cannot be decrypted with this "
                 "AUTHGATE_SECRET_KEY: start with the secret they were made with."
-            ) from None
+            )
+        return plaintext
 
 
 class WrongSecret(AuthgateError):

@@ -16,17 +16,11 @@ server keeps anything, so any instance can finish a sign-in another began.
   before exchanging the code, and clears the cookie.
 """
 
-import base64
-import binascii
-import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from authgate.domain.sealing import Sealer
 from authgate.upstream.base import Flow, UpstreamError
 
 COOKIE = "ag_upstream"
@@ -34,8 +28,7 @@ COOKIE = "ag_upstream"
 COOKIE_PATH = "/auth/callback"
 LIFETIME = timedelta(minutes=10)
 #: Associated data: a sealed value made for another purpose never opens here.
-_AAD = b"authgate/upstream-login-state/v1"
-_NONCE_BYTES = 12
+_CONTEXT = "authgate/upstream-login-state/v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +45,7 @@ class LoginState:
 
 
 def seal(key: bytes, state: LoginState) -> str:
-    payload = json.dumps(
+    return Sealer(key).seal_text(
         {
             "p": state.provider,
             "s": state.flow.state,
@@ -63,11 +56,8 @@ def seal(key: bytes, state: LoginState) -> str:
             "i": state.invite,
             "t": state.issued_at.timestamp(),
         },
-        separators=(",", ":"),
-    ).encode()
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = nonce + AESGCM(key).encrypt(nonce, payload, _AAD)
-    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+        _CONTEXT,
+    )
 
 
 def open_sealed(key: bytes, sealed: str | None, *, now: datetime) -> LoginState:
@@ -79,10 +69,8 @@ def open_sealed(key: bytes, sealed: str | None, *, now: datetime) -> LoginState:
             "This sign-in did not start here, or your browser did not keep its "
             "cookie. Start again from the sign-in page.",
         )
+    data = Sealer(key).open_text(sealed, _CONTEXT) or {}  # {}: refused below
     try:
-        raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
-        payload = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _AAD)
-        data = json.loads(payload)
         state = LoginState(
             provider=str(data["p"]),
             flow=Flow(
@@ -95,7 +83,7 @@ def open_sealed(key: bytes, sealed: str | None, *, now: datetime) -> LoginState:
             invite=str(data["i"]) if data["i"] is not None else None,
             issued_at=datetime.fromtimestamp(float(data["t"]), UTC),
         )
-    except (InvalidTag, ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError):
         raise UpstreamError(
             "state_invalid",
             "The sign-in state was altered or is not valid. Start again from the "
