@@ -9,7 +9,8 @@
     │   └── InvalidClientMetadata      400 invalid_client_metadata  (RFC 7591 §3.2.2)
     ├── Unauthenticated                401 unauthenticated
     │   ├── InvalidCredentials         401 invalid_credentials
-    │   └── InvalidToken               401 invalid_token
+    │   ├── InvalidToken               401 invalid_token
+    │   └── InvalidMfaToken            401 invalid_mfa_token
     ├── Forbidden                      403 forbidden
     │   ├── InsufficientScope          403 insufficient_scope
     │   └── SignInRefused              403 signin_refused
@@ -84,6 +85,15 @@ class InvalidCredentials(Unauthenticated):
 class InvalidToken(Unauthenticated):
     code = "invalid_token"
     default_description = "The token is invalid, expired or revoked."
+
+
+class InvalidMfaToken(Unauthenticated):
+    """An ``mfa_token`` that is altered, expired or already used."""
+
+    code = "invalid_mfa_token"
+    default_description = (
+        "This sign-in has expired or was already finished. Sign in again."
+    )
 
 
 class Forbidden(AuthgateError):

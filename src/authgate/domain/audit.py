@@ -36,6 +36,13 @@ class Action(enum.StrEnum):
     RECOVERY_KEY_CREATED = "recovery_key.created"
     RECOVERY_USED = "recovery_key.used"
     RECOVERY_FAILED = "recovery_key.failed"
+    #: Details name the ``factor`` (``totp``).
+    FACTOR_ENROLLED = "factor.enrolled"
+    FACTOR_REMOVED = "factor.removed"
+    #: A wrong or refused second step; details name the ``method`` and ``reason``.
+    MFA_FAILED = "mfa.failed"
+    RECOVERY_CODE_USED = "recovery_code.used"
+    RECOVERY_CODES_REGENERATED = "recovery_codes.regenerated"
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
     ADMIN_GRANTED = "user.admin_granted"

@@ -59,6 +59,8 @@ class UpstreamIdentity:
     name: str | None = None
     org_id: str | None = None  #: the provider's organization id, if it has one
     org_name: str | None = None
+    #: how the provider authenticated the person (RFC 8176 values, OIDC ``amr``)
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from authgate.domain import (
     clients,
+    factors,
     housekeeping,
     identities,
     recovery,
@@ -24,6 +25,7 @@ from authgate.domain.backoffice import BackOfficeStore
 
 class Stores(
     identities.Tx,
+    factors.Tx,
     recovery.Tx,
     registration.Tx,
     refresh_tokens.Tx,

@@ -208,7 +208,12 @@ async def check_password(hasher: Hasher, attempt: SignIn, password: str) -> Sign
 
 
 async def finish_sign_in(
-    stores: Tx, policy: lockout.Policy, attempt: SignIn, *, peer: Peer
+    stores: Tx,
+    policy: lockout.Policy,
+    attempt: SignIn,
+    *,
+    peer: Peer,
+    second_step: bool = False,
 ) -> User | None:
     """Step 3, in the write transaction: the user when the password was right
     and the account is usable, else ``None``.
@@ -219,6 +224,9 @@ async def finish_sign_in(
     concurrent attempts are decided one at a time, as if serialised; a password
     changed since step 1 voids the check. Failures are written in the caller's
     transaction, which must commit even when this returns ``None``.
+    With ``second_step`` (the account has a second factor) the failure count
+    is left for the second step to clear (``domain.factors``), so a known
+    password cannot reset it between guessed codes.
     """
     key = attempt.key
     user = await stores.users.by_username(key)
@@ -251,7 +259,7 @@ async def finish_sign_in(
                 details={"username": key},
             )
         return None
-    if failures is not None:
+    if failures is not None and not second_step:
         await stores.lockout.clear(key)
     if attempt.new_hash is not None:
         await stores.users.set_password_hash(user.id, attempt.new_hash)

@@ -8,11 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 from authgate.config import Settings
-from authgate.domain import account, lockout, refresh_tokens, signing_keys
+from authgate.domain import account, factors, lockout, refresh_tokens, signing_keys
 from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
+from authgate.domain.recovery_codes import Digester
+from authgate.domain.sealing import Sealer
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.users import User
 from authgate.errors import InvalidCredentials
@@ -151,6 +153,15 @@ class Services:
 
     def derived_key(self, purpose: str) -> bytes:
         return hkdf.derive(self.secret, purpose)
+
+    @property
+    def factor_keys(self) -> factors.Keys:
+        """Each second-factor secret under a key of its own."""
+        return factors.Keys(
+            tickets=Sealer(self.derived_key("mfa-ticket")),
+            totp=Sealer(self.derived_key("totp")),
+            codes=Digester(self.derived_key("recovery-codes")),
+        )
 
     def evict(self, tags: list[str]) -> None:
         """Drop every cached verification, user, session and membership naming

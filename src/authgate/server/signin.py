@@ -12,19 +12,29 @@ decide; :func:`continues_to` only tells it which client that may reach.
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
-from authgate.domain import assurance, identities, orgs, refresh_tokens, sessions, users
+from authgate.domain import (
+    assurance,
+    factors,
+    identities,
+    orgs,
+    refresh_tokens,
+    sessions,
+    users,
+)
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership
 from authgate.domain.stores import Stores
+from authgate.errors import InvalidMfaToken
 from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizeError
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
 from authgate.server.principals import USER_SCOPES
 from authgate.server.services import Services
+from authgate.util import clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,23 @@ class Opened:
     refresh_token: str
     #: The org the sign-in asked its tokens to act in, with the caller's role.
     org: Membership | None = None
+
+
+#: Same answer for a wrong code, a used one and a locked account.
+WRONG_CODE = (
+    "That code is not right, or it was used already. Too many wrong codes lock "
+    "the account for a while."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SecondStep:
+    """The first step passed for an account with a second factor: the client
+    finishes with :func:`second_step`, presenting ``mfa_token`` and a proof by
+    one of ``methods``."""
+
+    mfa_token: str
+    methods: tuple[str, ...]
 
 
 async def open_session(
@@ -76,9 +103,10 @@ async def with_password(
     password: str,
     *,
     org: str | None = None,
-) -> Opened | None:
+) -> Opened | SecondStep | None:
     """The password sign-in's three steps (``domain.users``); ``None`` for any
-    refusal, after the commit, so the failure count and audit entry are kept.
+    refusal, after the commit, so the failure count and audit entry are kept;
+    a :class:`SecondStep` when the account has a second factor.
 
     The argon2 check runs between the look-up and the write transaction, so
     sign-ins do not hold (on SQLite: queue on) the database write lock for it.
@@ -88,11 +116,17 @@ async def with_password(
         attempt = await users.begin_sign_in(tx, username)
     attempt = await users.check_password(services.hasher, attempt, password)
     async with services.db.transaction() as tx:
+        # finish_sign_in re-reads the user and refuses any other than this one.
+        second = attempt.user is not None and await factors.has_factor(
+            tx, attempt.user.id
+        )
         user = await users.finish_sign_in(
-            tx, services.lockout_policy, attempt, peer=peer
+            tx, services.lockout_policy, attempt, peer=peer, second_step=second
         )
         if user is None:
             return None
+        if second:
+            return await _second_step(tx, services, user.id, (assurance.PWD,))
         membership = await orgs.access(tx, org, user.id) if org else None
         opened = await open_session(tx, services, user.id, peer, amr=(assurance.PWD,))
     return replace(opened, org=membership)
@@ -105,10 +139,12 @@ async def with_identity(
     *,
     invite_code: str | None,
     method: str,
-) -> Opened:
+) -> Opened | SecondStep:
     """An upstream provider's identity, once its answer is checked: whose
     account it is (``domain.identities``, which raises ``SignInRefused``),
-    then that account's session, in one transaction."""
+    then that account's session, in one transaction. An account with a second
+    factor goes through the second step too, unless the provider says it did
+    MFA itself (its ``amr``)."""
     settings = services.settings
     policy = identities.Policy(
         allowlist=services.allowlist,
@@ -119,9 +155,92 @@ async def with_identity(
         result = await identities.sign_in(
             tx, identity, policy, invite_code=invite_code, peer=peer
         )
+        if assurance.MFA not in identity.amr and await factors.has_factor(
+            tx, result.user.id
+        ):
+            return await _second_step(
+                tx, services, result.user.id, identity.amr, method=method
+            )
         return await open_session(
-            tx, services, result.user.id, peer, amr=(), method=method
+            tx, services, result.user.id, peer, amr=identity.amr, method=method
         )
+
+
+async def _second_step(
+    stores: Stores,
+    services: Services,
+    user_id: str,
+    amr: tuple[str, ...],
+    *,
+    method: str | None = None,
+) -> SecondStep:
+    return SecondStep(
+        mfa_token=factors.ticket(
+            services.factor_keys.tickets, user_id, amr, method=method
+        ),
+        methods=await factors.methods(stores, user_id),
+    )
+
+
+async def second_step(
+    services: Services,
+    peer: Peer,
+    mfa_token: str,
+    method: str,
+    proof: str,
+    *,
+    org: str | None = None,
+) -> Opened | sessions.Session | None:
+    """Finish a sign-in with its second factor: a new session, or, when the
+    ticket names one (a step-up), that session re-authenticated; ``None`` when
+    the proof is refused (after the commit: the failure counts towards the
+    lockout). Raises ``InvalidMfaToken`` for a ticket altered, expired or
+    already used, or whose session has ended."""
+    keys = services.factor_keys
+    pending = factors.open_ticket(keys.tickets, mfa_token)
+    if pending is None:
+        raise InvalidMfaToken
+    async with services.db.transaction() as tx:
+        try:
+            amr = await factors.prove(
+                tx,
+                keys,
+                services.lockout_policy,
+                pending,
+                method=method,
+                proof=proof,
+                peer=peer,
+            )
+        except factors.TicketUsed:
+            raise InvalidMfaToken from None
+        if amr is None:
+            return None
+        if pending.session_id is not None:
+            return await _reauthenticate(tx, services, pending, amr)
+        membership = await orgs.access(tx, org, pending.user_id) if org else None
+        opened = await open_session(
+            tx, services, pending.user_id, peer, amr=amr, method=pending.method
+        )
+    return replace(opened, org=membership)
+
+
+async def _reauthenticate(
+    stores: Stores,
+    services: Services,
+    pending: factors.Pending,
+    amr: tuple[str, ...],
+) -> sessions.Session:
+    now = clock.now()
+    session = await stores.sessions.get(pending.session_id or "")
+    if (
+        session is None
+        or session.user_id != pending.user_id
+        or not session.alive(services.session_policy, now)
+    ):
+        raise InvalidMfaToken
+    await stores.sessions.reauthenticate(session.id, now, amr)
+    stores.invalidate(session.id)
+    return replace(session, authenticated_at=now, amr=amr)
 
 
 async def as_developer(services: Services, peer: Peer, username: str) -> Opened:

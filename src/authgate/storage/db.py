@@ -74,12 +74,14 @@ from authgate.storage.repos.invalidations import InvalidationRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
 from authgate.storage.repos.orgs import OrgRepo
+from authgate.storage.repos.recovery_codes import RecoveryCodeRepo
 from authgate.storage.repos.recovery_keys import RecoveryKeyRepo
 from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
 from authgate.storage.repos.replay import ReplayRepo
 from authgate.storage.repos.revocations import RevocationRepo
 from authgate.storage.repos.sessions import SessionRepo
 from authgate.storage.repos.signing_keys import SigningKeyRepo
+from authgate.storage.repos.totp import TotpRepo
 from authgate.storage.repos.users import UserRepo
 from authgate.util import clock
 
@@ -127,6 +129,8 @@ class Tx:
     identities = _Repo(IdentityRepo)
     replay = _Repo(ReplayRepo)
     invalidations = _Repo(InvalidationRepo)
+    totp = _Repo(TotpRepo)
+    recovery_codes = _Repo(RecoveryCodeRepo)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -166,6 +166,9 @@ class OidcProvider:
         claims = await self._verify(
             token["id_token"], metadata, nonce=flow.nonce, token=token
         )
+        # Read from the ID token only: how the person signed in is the
+        # issuer's signed statement (OIDC Core §2), not userinfo's.
+        amr = _methods(claims.get("amr"))
         if not claims.get("email") and metadata.get("userinfo_endpoint"):
             claims = {**claims, **await self._userinfo(token, claims["sub"])}
         return UpstreamIdentity(
@@ -175,6 +178,7 @@ class OidcProvider:
             email_verified=claims.get("email_verified") in (True, "true"),
             username=_text(claims.get("preferred_username")),
             name=_text(claims.get("name")),
+            amr=amr,
         )
 
     async def _verify(
@@ -266,6 +270,14 @@ class OidcProvider:
         if info.get("sub") != subject:
             raise UpstreamError("userinfo_mismatch", _UNVERIFIED)
         return info
+
+
+def _methods(value: Any) -> tuple[str, ...]:
+    """An ``amr`` claim's values (OIDC Core §2: an array of strings); anything
+    else says nothing."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(sorted({v for v in value if isinstance(v, str) and v.strip()}))
 
 
 def _text(value: Any) -> str | None:

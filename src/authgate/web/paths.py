@@ -11,11 +11,13 @@ from urllib.parse import urlencode, urlsplit
 
 from authgate.config import Settings
 
-# Signing in and out (``web.pages.login``, ``register``, ``forgot``,
-# ``upstream``, ``logout``).
+# Signing in and out (``web.pages.login``, ``second_step``, ``register``,
+# ``forgot``, ``upstream``, ``logout``).
 LOGIN = "/login"
 #: The "Sign in with …" button: off to the upstream provider.
 LOGIN_PROVIDER = "/login/provider"
+#: The second step of a sign-in, for an account with a second factor.
+LOGIN_MFA = "/login/mfa"
 #: The dev-login button's form (loopback only).
 LOGIN_DEV = "/login/dev"
 LOGOUT = "/logout"

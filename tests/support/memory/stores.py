@@ -9,6 +9,7 @@ from tests.support.memory.accounts import (
 from tests.support.memory.audit import MemoryAudit
 from tests.support.memory.backoffice import MemoryBackOffice
 from tests.support.memory.credentials import MemoryCredentials
+from tests.support.memory.factors import MemoryRecoveryCodes, MemoryTotp
 from tests.support.memory.invalidations import MemoryOutbox
 from tests.support.memory.oauth import (
     MemoryAuthorizationCodes,
@@ -52,6 +53,8 @@ class MemoryStores:
         self.consents = MemoryConsents()
         self.revocations = MemoryRevocations()
         self.invalidations = MemoryOutbox()
+        self.totp = MemoryTotp()
+        self.recovery_codes = MemoryRecoveryCodes()
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:

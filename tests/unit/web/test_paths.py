@@ -5,7 +5,16 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from authgate.web import paths
-from authgate.web.pages import admin, forgot, login, logout, orgs, register, upstream
+from authgate.web.pages import (
+    admin,
+    forgot,
+    login,
+    logout,
+    orgs,
+    register,
+    second_step,
+    upstream,
+)
 from authgate.web.pages import settings as settings_pages
 
 ROUTERS: list[APIRouter] = [
@@ -15,6 +24,7 @@ ROUTERS: list[APIRouter] = [
     logout.router,
     orgs.router,
     register.router,
+    second_step.router,
     settings_pages.router,
     upstream.router,
     upstream.dev_router,

@@ -19,7 +19,7 @@ from authgate.server.services import Services
 from authgate.web import paths, session_cookies
 from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
-from authgate.web.pages import preauth, upstream
+from authgate.web.pages import preauth, second_step, upstream
 from authgate.web.pages.viewer import Viewer, current_viewer, viewer_page
 from authgate.web.paths import safe_next
 from authgate.web.render import origin_of
@@ -116,6 +116,14 @@ async def login_submit(
             username=username,
             error="Invalid username or password.",
             status=401,
+        )
+    if isinstance(opened, signin.SecondStep):
+        return await second_step.form(
+            request,
+            services,
+            mfa_token=opened.mfa_token,
+            methods=opened.methods,
+            next_url=safe_next(next_) or "",
         )
     response = RedirectResponse(target, status_code=303)
     session_cookies.send(response, services, opened)

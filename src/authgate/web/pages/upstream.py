@@ -39,7 +39,7 @@ from authgate.upstream.state import (
 from authgate.util import clock
 from authgate.web import paths, session_cookies
 from authgate.web.deps import PeerDep, ServicesDep
-from authgate.web.pages import preauth
+from authgate.web.pages import preauth, second_step
 from authgate.web.paths import safe_next
 from authgate.web.render import error_page, page
 from authgate.web.security import delete_cookie, read_cookie, set_cookie
@@ -178,8 +178,18 @@ async def callback(
             email=identity.email,
             subject=identity.subject,
         )
-    response = RedirectResponse(login.next, status_code=303)
-    session_cookies.send(response, services, opened)
+    if isinstance(opened, signin.SecondStep):
+        # The provider did not do MFA and the account has a factor here.
+        response = await second_step.form(
+            request,
+            services,
+            mfa_token=opened.mfa_token,
+            methods=opened.methods,
+            next_url=login.next,
+        )
+    else:
+        response = RedirectResponse(login.next, status_code=303)
+        session_cookies.send(response, services, opened)
     _clear_state(response, services)
     return response
 

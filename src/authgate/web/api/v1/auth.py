@@ -4,11 +4,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from authgate.domain import orgs, recovery, refresh_tokens, sessions, users
 from authgate.domain.orgs import Membership
-from authgate.errors import InvalidCredentials, InvalidToken
+from authgate.errors import InvalidCredentials, InvalidMfaToken, InvalidToken
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.server.signup import register_account
@@ -36,6 +37,22 @@ class RegisterIn(RequestBody):
 class LoginIn(RequestBody):
     username: Username
     password: Password
+
+
+class MfaIn(RequestBody):
+    mfa_token: Annotated[str, Field(min_length=1, max_length=2048)]
+    #: ``totp`` or ``recovery_code`` (``domain.factors.METHODS``)
+    method: Annotated[str, Field(min_length=1, max_length=32)]
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class MfaRequiredOut(ResponseBody):
+    error: str = "mfa_required"
+    error_description: str = (
+        "The password is right; finish signing in with a second factor."
+    )
+    mfa_token: str
+    methods: list[str]
 
 
 class RefreshIn(RequestBody):
@@ -111,19 +128,51 @@ async def register(body: RegisterIn, services: ServicesDep, peer: PeerDep) -> Us
     return user_out(user)
 
 
-@router.post("/login", dependencies=[rate_limit("login")])
+@router.post(
+    "/login",
+    dependencies=[rate_limit("login")],
+    response_model=TokenOut,
+    responses={401: {"model": MfaRequiredOut}},
+)
 async def login(
     body: LoginIn,
     services: ServicesDep,
     peer: PeerDep,
     response: Response,
     org: RequestedOrg = None,
-) -> TokenOut:
+) -> TokenOut | JSONResponse:
+    """Sign in with a password. For an account with a second factor the
+    answer is ``401 mfa_required`` with an ``mfa_token`` to finish at
+    ``/auth/login/mfa`` within five minutes."""
     opened = await signin.with_password(
         services, peer, body.username, body.password, org=org
     )
     if opened is None:
         raise InvalidCredentials
+    if isinstance(opened, signin.SecondStep):
+        out = MfaRequiredOut(mfa_token=opened.mfa_token, methods=list(opened.methods))
+        return JSONResponse(out.model_dump(), status_code=401)
+    services.metrics.token_issued("password")
+    return session_response(services, opened, response)
+
+
+@router.post("/login/mfa", dependencies=[rate_limit("login")])
+async def login_mfa(
+    body: MfaIn,
+    services: ServicesDep,
+    peer: PeerDep,
+    response: Response,
+    org: RequestedOrg = None,
+) -> TokenOut:
+    """The second step of a sign-in: answers as ``/auth/login`` does."""
+    opened = await signin.second_step(
+        services, peer, body.mfa_token, body.method, body.code, org=org
+    )
+    if opened is None:
+        raise InvalidCredentials(signin.WRONG_CODE)
+    if not isinstance(opened, signin.Opened):
+        # A step-up's ticket is the page's (C's /reauth), never the API's.
+        raise InvalidMfaToken
     services.metrics.token_issued("password")
     return session_response(services, opened, response)
 

@@ -1,0 +1,267 @@
+"""Second factors: which a person has, and the second step of a sign-in.
+
+A sign-in whose first step (a password, an upstream provider that did not do
+MFA) succeeds for an account with a confirmed factor does not open a session:
+it hands the client an *mfa ticket*, a short-lived sealed statement of who
+passed which first step (``domain.sealing``), which the second step presents
+with a proof. The ticket is bound to the account and the first step's
+methods, opens on any instance, and is used once (``domain.replay``) by the
+step that succeeds; a wrong proof leaves it usable until it expires, so a typo
+does not send the person back to their password, while each wrong proof
+counts towards the account's sign-in lockout (``domain.lockout``, the same
+counter as wrong passwords) and is audited (OWASP ASVS 2.2.1). The password
+step does not clear that counter for an account with a factor, only a passed
+second step does, so someone holding the password cannot reset the count
+between guesses.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from authgate.domain import (
+    assurance,
+    audit,
+    lockout,
+    recovery_codes,
+    replay,
+    totp,
+    users,
+)
+from authgate.domain.context import Peer
+from authgate.domain.sealing import Sealer, Ticket
+from authgate.errors import Conflict, InvalidRequest
+
+TOTP = "totp"  #: a code from an authenticator app (``domain.totp``)
+RECOVERY_CODE = "recovery_code"  #: one of the person's recovery codes
+#: a passkey or security key (``domain.passkeys``; joins the second step at merge)
+WEBAUTHN = "webauthn"
+#: every method a second step may name, in the order they are offered
+METHODS = (TOTP, WEBAUTHN, RECOVERY_CODE)
+
+#: what each method proves (RFC 8176)
+_AMR = {TOTP: (assurance.OTP,), RECOVERY_CODE: (assurance.OTP,)}
+
+TICKET_PURPOSE = "mfa"
+#: long enough to find a phone, short enough that a stolen ticket soon dies
+TICKET_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The secrets this module works with, each derived for its one use."""
+
+    tickets: Sealer
+    totp: Sealer
+    codes: recovery_codes.Digester
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A sign-in waiting for its second step, as its ticket says."""
+
+    ticket: Ticket
+    user_id: str
+    amr: tuple[str, ...]  #: what the first step proved
+    #: a live session to re-authenticate instead of opening one (a step-up)
+    session_id: str | None = None
+    #: how the first step signed in (an upstream provider), for the session
+    method: str | None = None
+
+
+class Tx(totp.Tx, recovery_codes.Tx, users.Tx, replay.Tx, Protocol):
+    pass
+
+
+async def methods(stores: Tx, user_id: str) -> tuple[str, ...]:
+    """The methods a second step may use for ``user_id``, in offering order;
+    empty when the person has no second factor (recovery codes alone are
+    not one: they stand in for a factor)."""
+    found: list[str] = []
+    factor = await stores.totp.get(user_id)
+    if factor is not None and factor.confirmed:
+        found.append(TOTP)
+    # Passkeys (B) join here at merge: WEBAUTHN when the person has one.
+    if found and await stores.recovery_codes.remaining(user_id):
+        found.append(RECOVERY_CODE)
+    return tuple(found)
+
+
+async def has_factor(stores: Tx, user_id: str) -> bool:
+    """Whether ``user_id`` has a second factor: a sign-in needs a second step,
+    a step-up asks for one."""
+    return bool(await methods(stores, user_id))
+
+
+def ticket(
+    sealer: Sealer,
+    user_id: str,
+    amr: tuple[str, ...],
+    *,
+    session_id: str | None = None,
+    method: str | None = None,
+) -> str:
+    """The mfa ticket a first step hands out."""
+    data: dict[str, object] = {"user": user_id, "amr": list(amr)}
+    if session_id is not None:
+        data["session"] = session_id
+    if method is not None:
+        data["method"] = method
+    return sealer.ticket(TICKET_PURPOSE, data, TICKET_TTL)
+
+
+def open_ticket(sealer: Sealer, text: str) -> Pending | None:
+    """The pending sign-in; ``None`` when the ticket was altered, made for
+    something else, or has expired (whether it was used is decided when it
+    is: :func:`prove`)."""
+    found = sealer.open_ticket(TICKET_PURPOSE, text)
+    if found is None:
+        return None
+    data = found.data
+    session_id, method = data.get("session"), data.get("method")
+    return Pending(
+        ticket=found,
+        user_id=str(data["user"]),
+        amr=tuple(str(m) for m in data["amr"]),
+        session_id=str(session_id) if session_id is not None else None,
+        method=str(method) if method is not None else None,
+    )
+
+
+def combined(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    """The methods of both steps, sorted, with ``mfa`` (RFC 8176 §2)."""
+    return tuple(sorted({*first, *second, assurance.MFA}))
+
+
+class TicketUsed(Exception):
+    """The ticket's second step was already passed: it opens nothing again."""
+
+
+async def prove(
+    stores: Tx,
+    keys: Keys,
+    policy: lockout.Policy,
+    pending: Pending,
+    *,
+    method: str,
+    proof: str,
+    peer: Peer,
+) -> tuple[str, ...] | None:
+    """Check the second step's ``proof`` by ``method``: the combined amr when
+    it passes (the ticket is then used), ``None`` when refused (a wrong proof,
+    a locked or disabled account): the caller commits, so the failure counted
+    and its audit entry are kept. Raises :class:`TicketUsed` for a ticket
+    already used (rolling back: the proof is not spent on it)."""
+    if method not in METHODS:
+        raise InvalidRequest(f"The method must be one of: {', '.join(METHODS)}.")
+    user = await stores.users.get(pending.user_id)
+    if user is None:
+        return None
+    failures = await stores.lockout.find(user.username)
+    locked = failures is not None and failures.locked()
+    ok = (
+        not locked
+        and user.active
+        and method in await methods(stores, user.id)
+        and await _check(stores, keys, method, user.id, proof, peer)
+    )
+    if not ok:
+        await _refused(stores, policy, user, method, locked=locked, peer=peer)
+        return None
+    if not await replay.use_once(stores, pending.ticket.id, pending.ticket.expires_at):
+        raise TicketUsed
+    if failures is not None:
+        await stores.lockout.clear(user.username)
+    return combined(pending.amr, _AMR[method])
+
+
+async def _check(
+    stores: Tx, keys: Keys, method: str, user_id: str, proof: str, peer: Peer
+) -> bool:
+    if method == TOTP:
+        return await totp.check(stores, keys.totp, user_id=user_id, code=proof)
+    if method == RECOVERY_CODE:
+        return await recovery_codes.use(
+            stores, keys.codes, user_id=user_id, code=proof, peer=peer
+        )
+    # WEBAUTHN: at merge, passkeys.verify_assertion with the ticket's challenge.
+    return False
+
+
+async def _refused(
+    stores: Tx,
+    policy: lockout.Policy,
+    user: users.User,
+    method: str,
+    *,
+    locked: bool,
+    peer: Peer,
+) -> None:
+    just_locked = not locked and await lockout.record_failure(
+        stores, policy, user.username
+    )
+    await audit.record(
+        stores,
+        audit.Action.MFA_FAILED,
+        peer,
+        actor_id=user.id,
+        details={
+            "method": method,
+            "reason": "locked"
+            if locked
+            else "wrong_code"
+            if user.active
+            else "disabled",
+        },
+    )
+    if just_locked:
+        await audit.record(
+            stores,
+            audit.Action.ACCOUNT_LOCKED,
+            peer,
+            target_id=user.id,
+            details={"username": user.username},
+        )
+
+
+async def confirm_totp(
+    stores: Tx, keys: Keys, *, user_id: str, code: str, peer: Peer
+) -> list[str] | None:
+    """Confirm a pending authenticator app; the new recovery codes when it is
+    the person's first factor (shown once), else ``None``."""
+    first = not await has_factor(stores, user_id)
+    await totp.confirm(stores, keys.totp, user_id=user_id, code=code, peer=peer)
+    return await enrolled(stores, keys, user_id=user_id, first=first, peer=peer)
+
+
+async def enrolled(
+    stores: Tx, keys: Keys, *, user_id: str, first: bool, peer: Peer
+) -> list[str] | None:
+    """After any factor is enrolled (an app here, a passkey at merge): the
+    first one comes with recovery codes."""
+    if not first:
+        return None
+    return await recovery_codes.issue(
+        stores, keys.codes, user_id=user_id, peer=peer, first=True
+    )
+
+
+async def remove_totp(stores: Tx, *, user_id: str, actor_id: str, peer: Peer) -> bool:
+    """Remove the authenticator app; with the last factor gone, the recovery
+    codes that stood in for it go too."""
+    if not await totp.remove(stores, user_id=user_id, actor_id=actor_id, peer=peer):
+        return False
+    if not await has_factor(stores, user_id):
+        await recovery_codes.withdraw(stores, user_id)
+    return True
+
+
+async def regenerate_codes(
+    stores: Tx, keys: Keys, *, user_id: str, peer: Peer
+) -> list[str]:
+    """New recovery codes, replacing all the old ones."""
+    if not await has_factor(stores, user_id):
+        raise Conflict("Set up a second factor first: recovery codes stand in for one.")
+    return await recovery_codes.issue(
+        stores, keys.codes, user_id=user_id, peer=peer, first=False
+    )

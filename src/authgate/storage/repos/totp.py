@@ -1,0 +1,74 @@
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.domain.totp import TotpFactor
+from authgate.storage.models.factors import TotpFactorRow as Row
+
+
+def _factor(row: Row) -> TotpFactor:
+    return TotpFactor(
+        user_id=row.user_id,
+        sealed_secret=row.secret,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        last_step=row.last_step,
+    )
+
+
+class TotpRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, user_id: str) -> TotpFactor | None:
+        row = await self._s.get(Row, user_id, populate_existing=True)
+        return _factor(row) if row else None
+
+    async def put_unconfirmed(self, factor: TotpFactor) -> bool:
+        await self._s.execute(
+            delete(Row).where(Row.user_id == factor.user_id, Row.confirmed_at.is_(None))
+        )
+        if await self._s.scalar(
+            select(Row.user_id).where(Row.user_id == factor.user_id)
+        ):
+            return False
+        self._s.add(
+            Row(
+                user_id=factor.user_id,
+                secret=factor.sealed_secret,
+                created_at=factor.created_at,
+                confirmed_at=None,
+                last_step=None,
+            )
+        )
+        await self._s.flush()
+        return True
+
+    async def confirm(self, user_id: str, at: datetime, step: int) -> bool:
+        result = await self._s.execute(
+            update(Row)
+            .where(Row.user_id == user_id, Row.confirmed_at.is_(None))
+            .values(confirmed_at=at, last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def use_step(self, user_id: str, step: int) -> bool:
+        # Conditional: of two requests with one code, the second waits for the
+        # first's row lock, re-reads last_step, and matches nothing.
+        result = await self._s.execute(
+            update(Row)
+            .where(
+                Row.user_id == user_id,
+                Row.confirmed_at.is_not(None),
+                or_(Row.last_step.is_(None), Row.last_step < step),
+            )
+            .values(last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete(self, user_id: str) -> bool:
+        result = await self._s.execute(delete(Row).where(Row.user_id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
