@@ -18,8 +18,10 @@ from authgate.domain.credentials import Credential, CredentialKind
 from authgate.domain.grants import AuthorizationCode, Consent, DeviceCode, DeviceStatus
 from authgate.domain.identities import ExternalIdentity
 from authgate.domain.orgs import Member, Org
+from authgate.domain.recovery_codes import RecoveryCode
 from authgate.domain.signing_keys import SigningKey
 from authgate.domain.stores import Stores
+from authgate.domain.totp import TotpFactor
 from authgate.domain.users import User
 from authgate.errors import Conflict
 from authgate.storage.db import Database
@@ -778,3 +780,59 @@ async def test_back_office_counts(stores: Stores) -> None:
         "access_tokens": 1,
         "api_keys": 1,
     }
+
+
+def totp_factor(user_id: str) -> TotpFactor:
+    return TotpFactor(user_id=user_id, sealed_secret=b"sealed", created_at=T0)
+
+
+async def test_totp_factors(stores: Stores) -> None:
+    alice = await add_user(stores)
+    assert await stores.totp.get(alice.id) is None
+    assert await stores.totp.put_unconfirmed(totp_factor(alice.id))
+    assert await stores.totp.put_unconfirmed(
+        replace(totp_factor(alice.id), sealed_secret=b"again")
+    )
+    assert await stores.totp.get(alice.id) == replace(
+        totp_factor(alice.id), sealed_secret=b"again"
+    )
+    assert not await stores.totp.use_step(alice.id, 5)  # unconfirmed
+    assert await stores.totp.confirm(alice.id, T0 + HOUR, 5)
+    assert not await stores.totp.confirm(alice.id, T0 + HOUR, 6)
+    assert not await stores.totp.put_unconfirmed(totp_factor(alice.id))
+    assert not await stores.totp.use_step(alice.id, 5)
+    assert await stores.totp.use_step(alice.id, 7)
+    assert not await stores.totp.use_step(alice.id, 6)
+    found = await stores.totp.get(alice.id)
+    assert found is not None
+    assert (found.sealed_secret, found.confirmed_at, found.last_step) == (
+        b"again",
+        T0 + HOUR,
+        7,
+    )
+    assert await stores.totp.delete(alice.id)
+    assert not await stores.totp.delete(alice.id)
+    assert await stores.totp.get(alice.id) is None
+
+
+async def test_recovery_codes(stores: Stores) -> None:
+    alice, bob = await add_user(stores), await add_user(stores)
+
+    def codes(user_id: str, *hashes: str) -> list[RecoveryCode]:
+        return [
+            RecoveryCode(id=new_id("rcc"), user_id=user_id, code_hash=h, created_at=T0)
+            for h in hashes
+        ]
+
+    await stores.recovery_codes.replace(alice.id, codes(alice.id, "a1", "a2"))
+    await stores.recovery_codes.replace(bob.id, codes(bob.id, "b1"))
+    assert not await stores.recovery_codes.use(bob.id, "a1", T0)
+    assert await stores.recovery_codes.use(alice.id, "a1", T0)
+    assert not await stores.recovery_codes.use(alice.id, "a1", T0)
+    assert await stores.recovery_codes.remaining(alice.id) == 1
+    await stores.recovery_codes.replace(alice.id, codes(alice.id, "a3"))
+    assert not await stores.recovery_codes.use(alice.id, "a2", T0)
+    assert await stores.recovery_codes.remaining(alice.id) == 1
+    assert await stores.recovery_codes.delete_all(alice.id) == 1
+    assert await stores.recovery_codes.remaining(alice.id) == 0
+    assert await stores.recovery_codes.remaining(bob.id) == 1

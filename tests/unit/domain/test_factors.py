@@ -1,0 +1,223 @@
+"""The second step: which methods a person has, the mfa ticket, lockout and
+audit of wrong proofs, and the amr a passed step proves."""
+
+from datetime import timedelta
+
+import pytest
+
+from authgate.domain import assurance, audit, factors, recovery_codes, totp, users
+from authgate.domain.passwords import Hasher
+from authgate.domain.sealing import Sealer
+from authgate.errors import Conflict, InvalidRequest
+from authgate.util import clock
+from tests.support.memory import MemoryStores
+from tests.support.totp import at_step_start, code
+from tests.unit.domain.conftest import LOCKOUT_POLICY, PASSWORD, PEER, register
+
+pytestmark = pytest.mark.anyio
+
+KEYS = factors.Keys(
+    tickets=Sealer(b"t" * 32),
+    totp=Sealer(b"s" * 32),
+    codes=recovery_codes.Digester(b"c" * 32),
+)
+
+
+async def with_app(stores: MemoryStores, user: users.User) -> tuple[str, list[str]]:
+    """``user`` with a confirmed authenticator app: its secret and the
+    recovery codes that came with it."""
+    at_step_start()
+    started = await totp.begin(
+        stores, KEYS.totp, user_id=user.id, account=user.username, issuer="Authgate"
+    )
+    codes = await factors.confirm_totp(
+        stores, KEYS, user_id=user.id, code=code(started.secret, -1), peer=PEER
+    )
+    assert codes is not None
+    return started.secret, codes
+
+
+def pending(user: users.User) -> factors.Pending:
+    ticket = factors.ticket(KEYS.tickets, user.id, (assurance.PWD,))
+    opened = factors.open_ticket(KEYS.tickets, ticket)
+    assert opened is not None
+    return opened
+
+
+async def prove(
+    stores: MemoryStores, waiting: factors.Pending, method: str, proof: str
+) -> tuple[str, ...] | None:
+    return await factors.prove(
+        stores, KEYS, LOCKOUT_POLICY, waiting, method=method, proof=proof, peer=PEER
+    )
+
+
+async def test_no_factor_no_methods(stores: MemoryStores, hasher: Hasher) -> None:
+    alice = await register(stores, hasher, "alice")
+    assert await factors.methods(stores, alice.id) == ()
+    assert not await factors.has_factor(stores, alice.id)
+    # An app set up but never confirmed is no factor either.
+    await totp.begin(
+        stores, KEYS.totp, user_id=alice.id, account="alice", issuer="Authgate"
+    )
+    assert not await factors.has_factor(stores, alice.id)
+
+
+async def test_the_first_factor_comes_with_recovery_codes(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    _, codes = await with_app(stores, alice)
+    assert len(codes) == 10
+    assert await factors.methods(stores, alice.id) == (
+        factors.TOTP,
+        factors.RECOVERY_CODE,
+    )
+    # A later enrolment (a passkey, at merge) adds none.
+    assert (
+        await factors.enrolled(stores, KEYS, user_id=alice.id, first=False, peer=PEER)
+        is None
+    )
+
+
+async def test_a_passed_step_combines_the_methods_and_uses_the_ticket(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    secret, _ = await with_app(stores, alice)
+    waiting = pending(alice)
+    amr = await prove(stores, waiting, factors.TOTP, code(secret))
+    assert amr == ("mfa", "otp", "pwd")
+    assert assurance.acr(amr) == assurance.TWO_FACTORS
+    with pytest.raises(factors.TicketUsed):
+        await prove(stores, waiting, factors.TOTP, code(secret, 1))
+
+
+async def test_a_recovery_code_stands_in_once(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    _, codes = await with_app(stores, alice)
+    assert await prove(stores, pending(alice), factors.RECOVERY_CODE, codes[0]) == (
+        "mfa",
+        "otp",
+        "pwd",
+    )
+    assert await prove(stores, pending(alice), factors.RECOVERY_CODE, codes[0]) is None
+
+
+async def test_wrong_proofs_count_towards_the_lockout_and_are_audited(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    secret, codes = await with_app(stores, alice)
+    waiting = pending(alice)
+    for _ in range(LOCKOUT_POLICY.max_attempts):
+        assert await prove(stores, waiting, factors.TOTP, "000000") is None
+    failed = [e for e in stores.audit.events if e.action == audit.Action.MFA_FAILED]
+    assert len(failed) == LOCKOUT_POLICY.max_attempts
+    assert failed[0].details == {"method": "totp", "reason": "wrong_code"}
+    assert stores.audit.events[-1].action == audit.Action.ACCOUNT_LOCKED
+    # Locked: even a right code or recovery code is refused, and not spent.
+    assert await prove(stores, waiting, factors.TOTP, code(secret)) is None
+    assert await prove(stores, waiting, factors.RECOVERY_CODE, codes[0]) is None
+    assert stores.audit.events[-1].details["reason"] == "locked"
+    # ... and so is the password (one counter for both).
+    attempt = await users.begin_sign_in(stores, "alice")
+    checked = await users.check_password(hasher, attempt, PASSWORD)
+    assert (
+        await users.finish_sign_in(stores, LOCKOUT_POLICY, checked, peer=PEER) is None
+    )
+    clock.advance(LOCKOUT_POLICY.duration.total_seconds() + 1)
+    assert await prove(stores, waiting, factors.RECOVERY_CODE, codes[0]) is not None
+
+
+async def test_the_password_step_does_not_reset_the_count(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    """Otherwise someone holding the password could guess codes forever,
+    signing in with it again before each lockout."""
+    alice = await register(stores, hasher, "alice")
+    await with_app(stores, alice)
+    for _ in range(LOCKOUT_POLICY.max_attempts):
+        attempt = await users.begin_sign_in(stores, "alice")
+        checked = await users.check_password(hasher, attempt, PASSWORD)
+        found = await users.finish_sign_in(
+            stores, LOCKOUT_POLICY, checked, peer=PEER, second_step=True
+        )
+        assert found is not None
+        assert await prove(stores, pending(alice), factors.TOTP, "000000") is None
+    failures = await stores.lockout.find("alice")
+    assert failures is not None
+    assert failures.locked()
+
+
+async def test_a_passed_step_clears_the_count(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    secret, _ = await with_app(stores, alice)
+    assert await prove(stores, pending(alice), factors.TOTP, "000000") is None
+    assert await prove(stores, pending(alice), factors.TOTP, code(secret)) is not None
+    assert await stores.lockout.find("alice") is None
+
+
+async def test_a_method_the_person_lacks_or_a_disabled_account_is_refused(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    secret, _ = await with_app(stores, alice)
+    with pytest.raises(InvalidRequest):
+        await prove(stores, pending(alice), "sms", "123456")
+    assert await prove(stores, pending(alice), factors.WEBAUTHN, "{}") is None
+    await stores.users.set_disabled(alice.id, clock.now())
+    assert await prove(stores, pending(alice), factors.TOTP, code(secret)) is None
+    assert stores.audit.events[-1].details["reason"] == "disabled"
+
+
+async def test_a_ticket_is_bound_to_its_purpose_key_and_lifetime() -> None:
+    ticket = factors.ticket(
+        KEYS.tickets, "usr_a", ("oidc", "pwd"), session_id="ses_1", method="oidc"
+    )
+    opened = factors.open_ticket(KEYS.tickets, ticket)
+    assert opened is not None
+    assert (opened.user_id, opened.amr, opened.session_id, opened.method) == (
+        "usr_a",
+        ("oidc", "pwd"),
+        "ses_1",
+        "oidc",
+    )
+    assert factors.open_ticket(Sealer(b"x" * 32), ticket) is None
+    assert factors.open_ticket(KEYS.tickets, ticket[:-2] + "AA") is None
+    other = KEYS.tickets.ticket("webauthn", {"user": "usr_a", "amr": []}, timedelta(1))
+    assert factors.open_ticket(KEYS.tickets, other) is None
+    clock.advance(factors.TICKET_TTL.total_seconds())
+    assert factors.open_ticket(KEYS.tickets, ticket) is None
+
+
+async def test_removing_the_last_factor_withdraws_the_recovery_codes(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    await with_app(stores, alice)
+    assert await factors.remove_totp(
+        stores, user_id=alice.id, actor_id=alice.id, peer=PEER
+    )
+    assert await recovery_codes.remaining(stores, alice.id) == 0
+    assert not await factors.remove_totp(
+        stores, user_id=alice.id, actor_id=alice.id, peer=PEER
+    )
+    with pytest.raises(Conflict):
+        await factors.regenerate_codes(stores, KEYS, user_id=alice.id, peer=PEER)
+
+
+async def test_regenerating_replaces_the_codes(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    _, old = await with_app(stores, alice)
+    new = await factors.regenerate_codes(stores, KEYS, user_id=alice.id, peer=PEER)
+    assert await prove(stores, pending(alice), factors.RECOVERY_CODE, old[0]) is None
+    assert (
+        await prove(stores, pending(alice), factors.RECOVERY_CODE, new[0]) is not None
+    )
