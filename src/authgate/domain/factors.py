@@ -69,8 +69,28 @@ class Pending:
     method: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a person's settings show of their second factors."""
+
+    totp: bool  #: a confirmed authenticator app
+    totp_pending: bool  #: one being set up, not confirmed yet
+    passkeys: int  #: (B's, at merge)
+    recovery_codes_left: int
+
+
 class Tx(totp.Tx, recovery_codes.Tx, users.Tx, replay.Tx, Protocol):
     pass
+
+
+async def summary(stores: Tx, user_id: str) -> Summary:
+    factor = await stores.totp.get(user_id)
+    return Summary(
+        totp=factor is not None and factor.confirmed,
+        totp_pending=factor is not None and not factor.confirmed,
+        passkeys=0,
+        recovery_codes_left=await stores.recovery_codes.remaining(user_id),
+    )
 
 
 async def methods(stores: Tx, user_id: str) -> tuple[str, ...]:

@@ -98,6 +98,24 @@ async def begin(
     )
     if not await stores.totp.put_unconfirmed(factor):
         raise Conflict("An authenticator app is already set up: remove it first.")
+    return _enrolment(secret, account, issuer)
+
+
+async def pending(
+    stores: Tx, sealer: Sealer, *, user_id: str, account: str, issuer: str
+) -> Enrolment | None:
+    """The enrolment begun and not confirmed yet, shown again until it is (a
+    mistyped first code, a reloaded page); ``None`` when there is none."""
+    factor = await stores.totp.get(user_id)
+    if factor is None or factor.confirmed:
+        return None
+    secret = sealer.open(factor.sealed_secret, _context(user_id))
+    if secret is None:
+        return None
+    return _enrolment(secret.decode(), account, issuer)
+
+
+def _enrolment(secret: str, account: str, issuer: str) -> Enrolment:
     uri = _totp(secret).provisioning_uri(name=account, issuer_name=issuer)
     return Enrolment(secret=secret, uri=uri)
 

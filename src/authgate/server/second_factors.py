@@ -1,0 +1,60 @@
+"""Setting up and removing second factors, for the API (``/api/v1/me/factors``)
+and the Settings → Security page alike: each use case in one transaction,
+under the keys ``Services`` derives for it (``domain.factors``)."""
+
+from urllib.parse import urlsplit
+
+from authgate.domain import factors, totp
+from authgate.domain.context import Peer
+from authgate.domain.users import User
+from authgate.server.services import Services
+
+
+def _labels(services: Services, user: User) -> dict[str, str]:
+    """How the entry reads in the person's app: their username at this server
+    (its host, so two Authgate servers are told apart)."""
+    issuer = urlsplit(services.settings.issuer).hostname or "Authgate"
+    return {"account": user.username, "issuer": issuer}
+
+
+async def summary(services: Services, user_id: str) -> factors.Summary:
+    async with services.db.read() as tx:
+        return await factors.summary(tx, user_id)
+
+
+async def begin_totp(services: Services, user: User) -> totp.Enrolment:
+    async with services.db.transaction() as tx:
+        return await totp.begin(
+            tx, services.factor_keys.totp, user_id=user.id, **_labels(services, user)
+        )
+
+
+async def pending_totp(services: Services, user: User) -> totp.Enrolment | None:
+    async with services.db.read() as tx:
+        return await totp.pending(
+            tx, services.factor_keys.totp, user_id=user.id, **_labels(services, user)
+        )
+
+
+async def confirm_totp(
+    services: Services, user: User, code: str, peer: Peer
+) -> list[str] | None:
+    """The recovery codes when the app is the person's first factor."""
+    async with services.db.transaction() as tx:
+        return await factors.confirm_totp(
+            tx, services.factor_keys, user_id=user.id, code=code, peer=peer
+        )
+
+
+async def remove_totp(services: Services, user: User, peer: Peer) -> bool:
+    async with services.db.transaction() as tx:
+        return await factors.remove_totp(
+            tx, user_id=user.id, actor_id=user.id, peer=peer
+        )
+
+
+async def regenerate_codes(services: Services, user: User, peer: Peer) -> list[str]:
+    async with services.db.transaction() as tx:
+        return await factors.regenerate_codes(
+            tx, services.factor_keys, user_id=user.id, peer=peer
+        )
