@@ -85,6 +85,8 @@ def _forms(
     return [
         ("/settings/profile/email", {"email": random_email()}),
         ("/settings/security/recovery-key", {"password": PASSWORD}),
+        ("/settings/security/totp", {}),
+        ("/settings/security/totp/remove", {}),
         (
             "/settings/profile/password",
             {

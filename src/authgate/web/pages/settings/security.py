@@ -1,17 +1,25 @@
-"""``/settings/security``: the recovery key, which resets a forgotten password
-on ``/forgot`` without an administrator.
+"""``/settings/security``: two-step sign-in (an authenticator app and its
+recovery codes) and the recovery key, which resets a forgotten password on
+``/forgot`` without an administrator.
 
-Making one asks for the current password (a session left open is not
-enough), replaces the previous key and shows the new one once; the rules are
-the API's (``domain.recovery``), with its per-IP limit.
+Setting up an app shows its QR code (drawn here as inline SVG, no script),
+the secret as text and the ``otpauth://`` link, until a first code confirms
+it; the first factor's recovery codes are shown once. The rules are the
+API's (``server.second_factors``). Making a recovery key asks for the current
+password (a session left open is not enough), replaces the previous key and
+shows the new one once (``domain.recovery``), with its per-IP limit.
 """
 
 from typing import Annotated
 
+import segno
 from fastapi import APIRouter, Form, Response
+from fastapi.responses import RedirectResponse
 
 from authgate.domain import recovery
 from authgate.errors import AuthgateError, RateLimited
+from authgate.server import second_factors
+from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.settings.credentials import shown_once
@@ -25,16 +33,114 @@ from authgate.web.pages.viewer import (
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
+TOTP = f"{paths.SETTINGS_SECURITY}/totp"
+TOTP_CONFIRM = f"{paths.SETTINGS_SECURITY}/totp/confirm"
+TOTP_REMOVE = f"{paths.SETTINGS_SECURITY}/totp/remove"
+RECOVERY_CODES = f"{paths.SETTINGS_SECURITY}/recovery-codes"
 
-def _security(viewer: Viewer, error: str | None = None, status: int = 200) -> Response:
+
+async def _security(
+    viewer: Viewer,
+    services: Services,
+    *,
+    error: str | None = None,
+    factor_error: str | None = None,
+    status: int = 200,
+) -> Response:
+    enrolment = await second_factors.pending_totp(services, viewer.user)
+    qr = (
+        segno.make(enrolment.uri, error="m").svg_inline(
+            scale=4, border=4, dark="#000", light="#fff", title="QR code"
+        )
+        if enrolment
+        else None
+    )
     return viewer_page(
-        viewer, "settings/security.html", status=status, section="security", error=error
+        viewer,
+        "settings/security.html",
+        status=status,
+        section="security",
+        error=error,
+        factor_error=factor_error,
+        factors=await second_factors.summary(services, viewer.user.id),
+        enrolment=enrolment,
+        qr=qr,
+        totp_path=TOTP,
+        totp_confirm_path=TOTP_CONFIRM,
+        totp_remove_path=TOTP_REMOVE,
+        recovery_codes_path=RECOVERY_CODES,
     )
 
 
+def _codes(viewer: Viewer, codes: list[str], title: str) -> Response:
+    return viewer_page(
+        viewer,
+        "settings/recovery_codes.html",
+        scripts=True,
+        section="security",
+        title=title,
+        codes=codes,
+    )
+
+
+def _back() -> Response:
+    return RedirectResponse(paths.SETTINGS_SECURITY, status_code=303)
+
+
 @router.get(paths.SETTINGS_SECURITY, response_model=None)
-async def security_page(viewer: PageViewer) -> Response:
-    return _security(viewer)
+async def security_page(viewer: PageViewer, services: ServicesDep) -> Response:
+    return await _security(viewer, services)
+
+
+@router.post(TOTP, response_model=None)
+async def begin_totp(viewer: FormViewer, services: ServicesDep) -> Response:
+    """A new secret; the page then shows it until it is confirmed."""
+    try:
+        await second_factors.begin_totp(services, viewer.user)
+    except AuthgateError as exc:
+        return await _security(
+            viewer, services, factor_error=exc.description, status=exc.status
+        )
+    return _back()
+
+
+@router.post(TOTP_CONFIRM, response_model=None)
+async def confirm_totp(
+    viewer: FormViewer,
+    services: ServicesDep,
+    peer: PeerDep,
+    code: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    try:
+        codes = await second_factors.confirm_totp(services, viewer.user, code, peer)
+    except AuthgateError as exc:
+        return await _security(
+            viewer, services, factor_error=exc.description, status=exc.status
+        )
+    if codes is None:
+        return _back()
+    return _codes(viewer, codes, "Two-step sign-in is on")
+
+
+@router.post(TOTP_REMOVE, response_model=None)
+async def remove_totp(
+    viewer: FormViewer, services: ServicesDep, peer: PeerDep
+) -> Response:
+    await second_factors.remove_totp(services, viewer.user, peer)
+    return _back()
+
+
+@router.post(RECOVERY_CODES, response_model=None)
+async def regenerate_codes(
+    viewer: FormViewer, services: ServicesDep, peer: PeerDep
+) -> Response:
+    try:
+        codes = await second_factors.regenerate_codes(services, viewer.user, peer)
+    except AuthgateError as exc:
+        return await _security(
+            viewer, services, factor_error=exc.description, status=exc.status
+        )
+    return _codes(viewer, codes, "New recovery codes")
 
 
 @router.post(f"{paths.SETTINGS_SECURITY}/recovery-key", response_model=None)
@@ -46,7 +152,9 @@ async def new_recovery_key(
 ) -> Response:
     wait = await over_limit(services, peer, "recovery-key")
     if wait is not None:
-        return retry_after(_security(viewer, TOO_MANY, 429), wait)
+        return retry_after(
+            await _security(viewer, services, error=TOO_MANY, status=429), wait
+        )
     try:
         confirmed = await services.confirm_password(viewer.user, password, peer)
         async with services.db.transaction() as tx:
@@ -54,9 +162,14 @@ async def new_recovery_key(
                 tx, confirmed, prefix=services.settings.token_prefix, peer=peer
             )
     except RateLimited as exc:
-        return retry_after(_security(viewer, exc.description, 429), exc.retry_after)
+        return retry_after(
+            await _security(viewer, services, error=exc.description, status=429),
+            exc.retry_after,
+        )
     except AuthgateError as exc:
-        return _security(viewer, exc.description, exc.status)
+        return await _security(
+            viewer, services, error=exc.description, status=exc.status
+        )
     return shown_once(
         viewer,
         section="security",

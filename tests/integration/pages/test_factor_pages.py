@@ -1,0 +1,186 @@
+"""Two-step sign-in on the pages, over plain HTTP: setting up an app on
+Settings → Security, then ``/login`` → ``/login/mfa`` with a code or a
+recovery code (the browser suite drives the same pages in Chromium)."""
+
+import html
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from authgate.util import clock
+from tests.support.actions import PASSWORD, Actions, Login
+from tests.support.live import LiveServer
+from tests.support.pages import CSRF, form_token, post, signed_in
+from tests.support.totp import at_step_start, code
+
+pytestmark = pytest.mark.e2e
+
+SECURITY = "/settings/security"
+MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def browser(server: LiveServer) -> Iterator[httpx.Client]:
+    with server.client() as http:
+        yield http
+
+
+def set_up_app(browser: httpx.Client, token: str) -> tuple[str, list[str]]:
+    """Through the Settings page: the secret read from it, and the recovery
+    codes it shows once."""
+    at_step_start()
+    begun = post(browser, f"{SECURITY}/totp", token)
+    assert begun.status_code == 303
+    page = browser.get(SECURITY)
+    assert "<svg" in page.text  # the QR code, drawn on the server
+    assert "otpauth://totp/" in page.text
+    found = re.search(
+        r'<code class="secret" id="totp-secret">([A-Z2-7]+)</code>', page.text
+    )
+    assert found, page.text
+    secret = found[1]
+    wrong = post(browser, f"{SECURITY}/totp/confirm", token, code="000000")
+    assert wrong.status_code == 400
+    assert "That code is not right" in wrong.text
+    assert secret in wrong.text  # still set up where the person left it
+    done = post(browser, f"{SECURITY}/totp/confirm", token, code=code(secret, -1))
+    assert done.status_code == 200, done.text
+    assert "will not be shown again" in done.text
+    block = re.search(
+        r'<pre class="secret" id="recovery-codes">([^<]+)</pre>', done.text
+    )
+    assert block
+    codes = block[1].split()
+    assert len(codes) == 10
+    return secret, codes
+
+
+def first_step(http: httpx.Client, login: Login, next_url: str = "") -> httpx.Response:
+    token = form_token(http, f"/login?next={next_url}" if next_url else "/login")
+    return post(
+        http, "/login", token, username=login.username, password=PASSWORD, next=next_url
+    )
+
+
+def mfa_form(page: httpx.Response) -> dict[str, str]:
+    token, ticket = CSRF.search(page.text), MFA_TOKEN.search(page.text)
+    assert token, page.text
+    assert ticket, page.text
+    next_url = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert next_url
+    return {
+        "csrf_token": token[1],
+        "mfa_token": ticket[1],
+        "next": html.unescape(next_url[1]),
+    }
+
+
+def second_step(
+    http: httpx.Client, form: dict[str, str], proof: str, method: str = "totp"
+) -> httpx.Response:
+    return http.post(
+        "/login/mfa",
+        data={**form, "method": method, "code": proof},
+        headers={"Origin": str(http.base_url).rstrip("/")},
+    )
+
+
+@pytest.fixture
+def enrolled(browser: httpx.Client, actions: Actions) -> tuple[Login, str, list[str]]:
+    """A person with an app set up; their secret and recovery codes."""
+    login = actions.user()
+    secret, codes = set_up_app(browser, signed_in(actions, browser, login))
+    return login, secret, codes
+
+
+def test_setting_up_an_app_and_signing_in_with_it(
+    server: LiveServer, enrolled: tuple[Login, str, list[str]]
+) -> None:
+    login, secret, _ = enrolled
+    with server.client() as http:
+        page = first_step(http, login, "/settings/sessions")
+        assert page.status_code == 200
+        assert "Two-step sign-in" in page.text
+        assert "ag_session" not in http.cookies
+        assert "script-src 'none'" in page.headers["content-security-policy"]
+        form = mfa_form(page)
+        assert form["next"] == "/settings/sessions"
+
+        wrong = second_step(http, form, "000000")
+        assert wrong.status_code == 401
+        assert "That code is not right" in wrong.text
+        # The same ticket takes the right code after a typo.
+        done = second_step(http, mfa_form(wrong), code(secret))
+        assert done.status_code == 303
+        assert done.headers["location"] == "/settings/sessions"
+        me = http.get("/api/v1/me").json()
+        assert me["username"] == login.username
+    # Finished: the ticket opens nothing again, even from another browser.
+    with server.client() as other:
+        token = form_token(other, "/login")
+        again = second_step(other, {**form, "csrf_token": token}, code(secret, 1))
+        assert again.status_code == 401
+        assert "Sign in again" in again.text
+        assert "ag_session" not in other.cookies
+
+
+def test_a_recovery_code_signs_in_once(
+    server: LiveServer, enrolled: tuple[Login, str, list[str]]
+) -> None:
+    login, _, codes = enrolled
+    with server.client() as http:
+        form = mfa_form(first_step(http, login))
+        done = second_step(http, form, codes[0].upper(), "recovery_code")
+        assert done.status_code == 303
+        assert done.headers["location"] == "/settings"
+    with server.client() as http:
+        form = mfa_form(first_step(http, login))
+        assert second_step(http, form, codes[0], "recovery_code").status_code == 401
+
+
+def test_an_expired_or_forged_ticket_sends_the_person_back(
+    server: LiveServer, enrolled: tuple[Login, str, list[str]]
+) -> None:
+    login, secret, _ = enrolled
+    with server.client() as http:
+        form = mfa_form(first_step(http, login, "/settings/apps"))
+        clock.advance(5 * 60)
+        late = second_step(http, form, code(secret))
+        assert late.status_code == 401
+        assert "This sign-in has expired" in late.text
+        assert 'href="/login?next=%2Fsettings%2Fapps"' in late.text
+        forged = second_step(http, {**form, "mfa_token": "forged"}, code(secret))
+        assert forged.status_code == 401
+        assert "ag_session" not in http.cookies
+
+
+def test_the_second_step_needs_the_form_token(
+    server: LiveServer, enrolled: tuple[Login, str, list[str]]
+) -> None:
+    login, secret, _ = enrolled
+    with server.client() as http:
+        form = mfa_form(first_step(http, login))
+        refused = second_step(http, {**form, "csrf_token": "x"}, code(secret))
+        assert refused.status_code == 403
+        assert http.get("/login/mfa").headers["location"] == "/login"
+
+
+def test_removing_the_app_and_new_codes(
+    browser: httpx.Client, actions: Actions, server: LiveServer
+) -> None:
+    login = actions.user()
+    token = signed_in(actions, browser, login)
+    _, codes = set_up_app(browser, token)
+    page = browser.get(SECURITY).text
+    assert "<strong>10</strong> unused" in page
+    new = post(browser, f"{SECURITY}/recovery-codes", token)
+    assert new.status_code == 200
+    assert codes[0] not in new.text
+    assert post(browser, f"{SECURITY}/totp", token).status_code == 409
+    assert post(browser, f"{SECURITY}/totp/remove", token).status_code == 303
+    assert "Set up an authenticator app" in browser.get(SECURITY).text
+    # One step again.
+    with server.client() as http:
+        assert first_step(http, login).status_code == 303
