@@ -117,9 +117,8 @@ async def with_password(
     attempt = await users.check_password(services.hasher, attempt, password)
     async with services.db.transaction() as tx:
         # finish_sign_in re-reads the user and refuses any other than this one.
-        second = attempt.user is not None and await factors.has_factor(
-            tx, attempt.user.id
-        )
+        # Asked for unknown names too, so their refusal costs the same reads.
+        second = await factors.has_factor(tx, attempt.user.id if attempt.user else "")
         user = await users.finish_sign_in(
             tx, services.lockout_policy, attempt, peer=peer, second_step=second
         )
@@ -190,15 +189,20 @@ async def second_step(
     proof: str,
     *,
     org: str | None = None,
+    caller_session: str | None = None,
 ) -> Opened | sessions.Session | None:
     """Finish a sign-in with its second factor: a new session, or, when the
     ticket names one (a step-up), that session re-authenticated; ``None`` when
     the proof is refused (after the commit: the failure counts towards the
     lockout). Raises ``InvalidMfaToken`` for a ticket altered, expired or
-    already used, or whose session has ended."""
+    already used, or naming a session that has ended or is not
+    ``caller_session`` (the browser's own: a step-up finishes only where it
+    began, and never through the API)."""
     keys = services.factor_keys
     pending = factors.open_ticket(keys.tickets, mfa_token)
-    if pending is None:
+    if pending is None or (
+        pending.session_id is not None and pending.session_id != caller_session
+    ):
         raise InvalidMfaToken
     async with services.db.transaction() as tx:
         try:

@@ -5,11 +5,14 @@ recovery code (the browser suite drives the same pages in Chromium)."""
 import html
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from authgate.domain import factors
 from authgate.util import clock
+from tests.support import db
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
 from tests.support.pages import CSRF, form_token, post, signed_in
@@ -184,3 +187,50 @@ def test_removing_the_app_and_new_codes(
     # One step again.
     with server.client() as http:
         assert first_step(http, login).status_code == 303
+
+
+def test_a_step_up_ticket_finishes_only_in_its_own_session(
+    server: LiveServer, actions: Actions, database_url: str
+) -> None:
+    """What the step-up page hands over (a ticket naming the session): the
+    session is re-authenticated, not a new one opened, and only from that
+    session's browser, never through the API."""
+    login = actions.user()
+    other = actions.login(login.username)  # another session of the person
+    with server.client() as http:
+        secret, _ = set_up_app(http, signed_in(actions, http, login))
+    user_id = actions.client.get("/api/v1/me", headers=login.bearer).json()["id"]
+    sessions = actions.client.get("/api/v1/sessions", headers=login.bearer).json()
+    session_id = next(s["id"] for s in sessions["items"] if s["current"])
+    services = server.app.state.services
+    ticket = factors.ticket(
+        services.factor_keys.tickets, user_id, ("pwd",), session_id=session_id
+    )
+
+    api = actions.client.post(
+        "/api/v1/auth/login/mfa",
+        json={"mfa_token": ticket, "method": "totp", "code": code(secret)},
+    )
+    assert api.status_code == 401
+    assert api.json()["error"] == "invalid_mfa_token"
+
+    def from_browser(cookies: httpx.Cookies) -> httpx.Response:
+        with server.client() as http:
+            token = form_token(http, "/login")
+            http.cookies.update(cookies)
+            form = {"csrf_token": token, "mfa_token": ticket, "next": "/settings"}
+            return second_step(http, form, code(secret))
+
+    elsewhere = from_browser(other.cookies)
+    assert elsewhere.status_code == 401
+    assert "Sign in again" in elsewhere.text
+    # The code was not spent on the refusals: the session's own browser uses it.
+    done = from_browser(login.cookies)
+    assert done.status_code == 303
+    assert "ag_session" not in done.cookies  # the same session, no new one
+
+    async def amr(tx: Any) -> tuple[str, ...]:
+        found = await tx.sessions.get(session_id)
+        return tuple(found.amr)
+
+    assert db.run(database_url, amr) == ("mfa", "otp", "pwd")

@@ -20,6 +20,7 @@ from authgate.errors import InvalidMfaToken
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.web import paths, session_cookies
+from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.paths import safe_next
@@ -120,7 +121,15 @@ async def second_step_submit(
     if method not in factors.METHODS or not code.strip():
         return await again("Enter a code.", 400)
     try:
-        done = await signin.second_step(services, peer, mfa_token, method, code)
+        viewer = signed_in(request)
+        done = await signin.second_step(
+            services,
+            peer,
+            mfa_token,
+            method,
+            code,
+            caller_session=viewer.session_id if viewer else None,
+        )
     except InvalidMfaToken:
         return _expired(request, services, next_url)
     if done is None:

@@ -170,8 +170,7 @@ async def login_mfa(
     )
     if opened is None:
         raise InvalidCredentials(signin.WRONG_CODE)
-    if not isinstance(opened, signin.Opened):
-        # A step-up's ticket is the page's (C's /reauth), never the API's.
+    if not isinstance(opened, signin.Opened):  # a step-up's: refused already
         raise InvalidMfaToken
     services.metrics.token_issued("password")
     return session_response(services, opened, response)
