@@ -68,3 +68,18 @@ async def test_a_confirmed_factor_is_not_replaced_by_a_racing_enrolment(
         found = await tx.totp.get(alice.id)
     assert found is not None
     assert found.sealed_secret == b"old"
+
+
+async def test_racing_enrolments_leave_one_unconfirmed_factor(db: Database) -> None:
+    alice = await add_user(db)
+
+    async def begin(tx: Tx) -> bool:
+        return await tx.totp.put_unconfirmed(
+            TotpFactor(user_id=alice.id, sealed_secret=b"s", created_at=T0)
+        )
+
+    assert await concurrently(db, 3, begin) == [True, True, True]
+    async with db.read() as tx:
+        found = await tx.totp.get(alice.id)
+    assert found is not None
+    assert not found.confirmed

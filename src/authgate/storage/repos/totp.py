@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.totp import TotpFactor
@@ -26,24 +27,30 @@ class TotpRepo:
         return _factor(row) if row else None
 
     async def put_unconfirmed(self, factor: TotpFactor) -> bool:
-        await self._s.execute(
-            delete(Row).where(Row.user_id == factor.user_id, Row.confirmed_at.is_(None))
+        # One upsert: a confirmed row is left alone (no row returned), and two
+        # racing enrolments cannot both insert.
+        insert = (
+            postgresql.insert
+            if self._s.get_bind().dialect.name == "postgresql"
+            else sqlite.insert
         )
-        if await self._s.scalar(
-            select(Row.user_id).where(Row.user_id == factor.user_id)
-        ):
-            return False
-        self._s.add(
-            Row(
-                user_id=factor.user_id,
-                secret=factor.sealed_secret,
-                created_at=factor.created_at,
-                confirmed_at=None,
-                last_step=None,
-            )
+        values = insert(Row).values(
+            user_id=factor.user_id,
+            secret=factor.sealed_secret,
+            created_at=factor.created_at,
+            confirmed_at=None,
+            last_step=None,
         )
-        await self._s.flush()
-        return True
+        statement = values.on_conflict_do_update(
+            index_elements=[Row.user_id],
+            set_={
+                "secret": values.excluded.secret,
+                "created_at": values.excluded.created_at,
+                "last_step": None,
+            },
+            where=Row.confirmed_at.is_(None),
+        ).returning(Row.user_id)
+        return (await self._s.execute(statement)).first() is not None
 
     async def confirm(self, user_id: str, at: datetime, step: int) -> bool:
         result = await self._s.execute(
