@@ -237,7 +237,8 @@ class Metrics:
             self.audit.inc(event.action)
             if event.action == Action.LOGIN_SUCCEEDED:
                 self.logins.inc("success")
-            elif event.action == Action.LOGIN_FAILED:
+            elif event.action in (Action.LOGIN_FAILED, Action.MFA_FAILED):
+                # A wrong second step is a failed sign-in too.
                 locked = event.details.get("reason") == "locked"
                 self.logins.inc("locked" if locked else "failure")
 

@@ -97,6 +97,19 @@ def test_labels_come_from_closed_sets() -> None:
     )
 
 
+def test_a_failed_second_step_is_a_failed_sign_in() -> None:
+    metrics = Metrics(CountingCache())
+    metrics.audited(
+        [
+            event(Action.MFA_FAILED, method="totp", reason="wrong_code"),
+            event(Action.MFA_FAILED, method="totp", reason="locked"),
+        ]
+    )
+    parsed = prometheus.parse(metrics.render())
+    for outcome in ("failure", "locked"):
+        assert prometheus.value(parsed, "authgate_logins_total", outcome=outcome) == 1
+
+
 def test_housekeeping_counts_rows_deleted_by_store() -> None:
     metrics = Metrics(CountingCache())
     metrics.pruned({"sessions": 3, "audit": 0})
