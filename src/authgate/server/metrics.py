@@ -167,7 +167,8 @@ class Metrics:
         self.logins = Counter(
             "authgate_logins_total",
             "Sign-ins: success (any method), failure (wrong or unknown name or "
-            "password, disabled account), locked (refused: the account is locked).",
+            "password, wrong second-factor code, disabled account), locked "
+            "(refused: the account is locked).",
             ("outcome",),
         )
         self.tokens = Counter(
