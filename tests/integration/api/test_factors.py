@@ -2,6 +2,7 @@
 the two-step sign-in (``/api/v1/auth/login`` → ``401 mfa_required`` →
 ``/api/v1/auth/login/mfa``), with codes computed by pyotp as an app would."""
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from authgate.util import clock
 from tests.support.actions import PASSWORD, Actions, Login, random_name
 from tests.support.asserts import error
+from tests.support.live import LiveServer
 from tests.support.totp import at_step_start, code
 
 FACTORS = "/api/v1/me/factors"
@@ -298,3 +300,18 @@ def test_an_account_without_a_factor_signs_in_in_one_step(actions: Actions) -> N
     name = random_name()
     actions.register(name, invite_code=actions.invite())
     assert actions.login(name).access_token
+
+
+def test_the_second_step_shares_the_logins_rate_limit(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    server = start_server(login_rate_limit_per_minute=4)
+    with server.client() as http:
+        actions = Actions(http)
+        actions.admin()  # one login
+        login = actions.user()  # two
+        enrol(http, login)
+        token = first_step(http, login.username)["mfa_token"]  # three
+        error(second_step(http, token, "000000"), 401)  # four
+        limited = error(second_step(http, token, "000000"), 429, "rate_limited")
+        assert limited["error_description"]

@@ -120,8 +120,8 @@ async def second_step_submit(
         return retry_after(await again(TOO_MANY, 429), wait)
     if method not in factors.METHODS or not code.strip():
         return await again("Enter a code.", 400)
+    viewer = signed_in(request)
     try:
-        viewer = signed_in(request)
         done = await signin.second_step(
             services,
             peer,
