@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -234,3 +235,31 @@ def test_a_step_up_ticket_finishes_only_in_its_own_session(
         return tuple(found.amr)
 
     assert db.run(database_url, amr) == ("mfa", "otp", "pwd")
+
+
+def test_on_the_way_to_a_client_the_second_step_may_end_at_it(
+    server: LiveServer, actions: Actions, enrolled: tuple[Login, str, list[str]]
+) -> None:
+    """The CLI's browser login and any app's sign-in pass here on the way to
+    ``/oauth/authorize``, which may answer with a redirect to the client: its
+    origin is in the form's CSP, and the sign-in carries on there."""
+    login, secret, _ = enrolled
+    client = actions.make_client(
+        public=True, redirect_uris=["https://app.example.com/callback"]
+    )
+    request = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": "https://app.example.com/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    authorize = "/oauth/authorize?" + urlencode(request)
+    with server.client() as http:
+        page = first_step(http, login, authorize)
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert "form-action 'self' https://app.example.com" in csp
+        done = second_step(http, mfa_form(page), code(secret))
+        assert done.status_code == 303
+        assert done.headers["location"] == authorize
