@@ -444,11 +444,13 @@ async def test_orgs_and_their_slugs(stores: Stores) -> None:
     assert await stores.orgs.find("acme") == acme
     assert await stores.orgs.find("nothing") is None
     with pytest.raises(Conflict):
-        await stores.orgs.update(other.id, name="Other", slug="acme")
-    await stores.orgs.update(acme.id, name="Acme Inc", slug="acme-inc")
+        await stores.orgs.update(other.id, name="Other", slug="acme", require_mfa=False)
+    await stores.orgs.update(
+        acme.id, name="Acme Inc", slug="acme-inc", require_mfa=True
+    )
     await stores.orgs.lock(acme.id)
     assert await stores.orgs.find("acme-inc") == replace(
-        acme, name="Acme Inc", slug="acme-inc"
+        acme, name="Acme Inc", slug="acme-inc", require_mfa=True
     )
 
 
