@@ -46,10 +46,10 @@ class MemoryStores:
             self.users, self.sessions, self.credentials, self.orgs
         )
         self.replay = MemoryReplay()
-        self.clients = MemoryClients()
+        self.consents = MemoryConsents()
+        self.clients = MemoryClients(self.consents, self.refresh_tokens)
         self.authorization_codes = MemoryAuthorizationCodes()
         self.device_codes = MemoryDeviceCodes()
-        self.consents = MemoryConsents()
         self.revocations = MemoryRevocations()
         self.invalidations = MemoryOutbox()
         self.invalidated: list[str] = []

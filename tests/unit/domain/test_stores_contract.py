@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from authgate.domain.audit import AuditEvent, AuditQuery
-from authgate.domain.clients import Client
+from authgate.domain.clients import Client, Registration
 from authgate.domain.credentials import Credential, CredentialKind
 from authgate.domain.grants import AuthorizationCode, Consent, DeviceCode, DeviceStatus
 from authgate.domain.identities import ExternalIdentity
@@ -542,6 +542,45 @@ async def test_clients(stores: Stores) -> None:
     assert await stores.clients.all() == [new, old]
     assert await stores.clients.delete(old.id) is True
     assert await stores.clients.delete(old.id) is False
+
+
+async def test_abandoned_dynamic_clients_are_pruned(stores: Stores) -> None:
+    """Only dynamic registrations older than the cut that no consent and no
+    unrevoked refresh token names."""
+    alice = await add_user(stores)
+
+    def client(registration: Registration, created_at: Any = T0) -> Client:
+        return Client(
+            id=new_id("cl"),
+            name="Example",
+            redirect_uris=("http://127.0.0.1/cb",),
+            grant_types=("authorization_code",),
+            auth_method="none",
+            created_at=created_at,
+            registration=registration,
+        )
+
+    bare, consented, holding, revoked, recent, admin = (
+        client("dynamic"),
+        client("dynamic"),
+        client("dynamic"),
+        client("dynamic"),
+        client("dynamic", T0 + 2 * HOUR),
+        client("admin"),
+    )
+    for each in (bare, consented, holding, revoked, recent, admin):
+        await stores.clients.add(each)
+    await stores.consents.save(Consent(alice.id, consented.id, "read", "", T0, T0))
+    live, live_hash = refresh_token(alice.id, client_id=holding.id)
+    dead, dead_hash = refresh_token(alice.id, client_id=revoked.id)
+    await stores.refresh_tokens.add(live, live_hash)
+    await stores.refresh_tokens.add(dead, dead_hash)
+    await stores.refresh_tokens.revoke_for_client(revoked.id, T0)
+    assert await stores.clients.prune_abandoned(T0 + HOUR, 1) == 1
+    assert await stores.clients.prune_abandoned(T0 + HOUR, 10) == 1
+    assert await stores.clients.prune_abandoned(T0 + HOUR, 10) == 0
+    kept = {c.id for c in await stores.clients.all()}
+    assert kept == {consented.id, holding.id, recent.id, admin.id}
 
 
 async def test_authorization_codes(stores: Stores) -> None:
