@@ -523,18 +523,20 @@ async def test_invites(stores: Stores) -> None:
 # -- The authorization server's stores -----------------------------------------
 
 
-async def test_clients(stores: Stores) -> None:
-    def client(created_at: Any) -> Client:
-        return Client(
-            id=new_id("cl"),
-            name="Example",
-            redirect_uris=("https://app.example/cb",),
-            grant_types=("authorization_code",),
-            auth_method="none",
-            created_at=created_at,
-        )
+def client(registration: Registration = "admin", created_at: Any = T0) -> Client:
+    return Client(
+        id=new_id("cl"),
+        name="Example",
+        redirect_uris=("https://app.example/cb",),
+        grant_types=("authorization_code",),
+        auth_method="none",
+        created_at=created_at,
+        registration=registration,
+    )
 
-    old, new = client(T0), client(T0 + HOUR)
+
+async def test_clients(stores: Stores) -> None:
+    old, new = client(created_at=T0), client(created_at=T0 + HOUR)
     await stores.clients.add(old)
     await stores.clients.add(new)
     assert await stores.clients.get(old.id) == old
@@ -548,18 +550,6 @@ async def test_abandoned_dynamic_clients_are_pruned(stores: Stores) -> None:
     """Only dynamic registrations older than the cut that no consent and no
     unrevoked refresh token names."""
     alice = await add_user(stores)
-
-    def client(registration: Registration, created_at: Any = T0) -> Client:
-        return Client(
-            id=new_id("cl"),
-            name="Example",
-            redirect_uris=("http://127.0.0.1/cb",),
-            grant_types=("authorization_code",),
-            auth_method="none",
-            created_at=created_at,
-            registration=registration,
-        )
-
     bare, consented, holding, revoked, recent, admin = (
         client("dynamic"),
         client("dynamic"),
