@@ -14,6 +14,7 @@ from authgate.domain import (
     clients,
     housekeeping,
     identities,
+    passkeys,
     recovery,
     refresh_tokens,
     registration,
@@ -24,6 +25,7 @@ from authgate.domain.backoffice import BackOfficeStore
 
 class Stores(
     identities.Tx,
+    passkeys.Tx,
     recovery.Tx,
     registration.Tx,
     refresh_tokens.Tx,

@@ -74,6 +74,7 @@ from authgate.storage.repos.invalidations import InvalidationRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
 from authgate.storage.repos.orgs import OrgRepo
+from authgate.storage.repos.passkeys import PasskeyRepo
 from authgate.storage.repos.recovery_keys import RecoveryKeyRepo
 from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
 from authgate.storage.repos.replay import ReplayRepo
@@ -126,6 +127,7 @@ class Tx:
     revocations = _Repo(RevocationRepo)
     identities = _Repo(IdentityRepo)
     replay = _Repo(ReplayRepo)
+    passkeys = _Repo(PasskeyRepo)
     invalidations = _Repo(InvalidationRepo)
 
     def __init__(self, session: AsyncSession) -> None:

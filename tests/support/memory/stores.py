@@ -18,6 +18,7 @@ from tests.support.memory.oauth import (
     MemoryRevocations,
 )
 from tests.support.memory.orgs import MemoryInvites, MemoryOrgs
+from tests.support.memory.passkeys import MemoryPasskeys
 from tests.support.memory.replay import MemoryReplay
 from tests.support.memory.sessions import MemoryRefreshTokens, MemorySessions
 from tests.support.memory.signing_keys import MemorySigningKeys
@@ -48,6 +49,7 @@ class MemoryStores:
         self.replay = MemoryReplay()
         self.consents = MemoryConsents()
         self.clients = MemoryClients(self.consents, self.refresh_tokens)
+        self.passkeys = MemoryPasskeys()
         self.authorization_codes = MemoryAuthorizationCodes()
         self.device_codes = MemoryDeviceCodes()
         self.revocations = MemoryRevocations()

@@ -25,7 +25,13 @@ from authgate.errors import Conflict
 from authgate.storage.db import Database
 from authgate.util import tokens
 from authgate.util.ids import new_id
-from tests.integration.storage.factories import T0, invite, refresh_token, session
+from tests.integration.storage.factories import (
+    T0,
+    invite,
+    passkey,
+    refresh_token,
+    session,
+)
 from tests.integration.storage.factories import user as make_user
 from tests.support.memory import MemoryStores
 
@@ -662,6 +668,24 @@ async def test_replay_claims_once(stores: Stores) -> None:
     assert await stores.replay.purge(T0) == 0
     assert await stores.replay.purge(T0 + HOUR) == 1
     assert await stores.replay.claim("d" * 64, T0 + HOUR) is True
+
+
+async def test_passkeys(stores: Stores) -> None:
+    alice, bob = await add_user(stores), await add_user(stores)
+    mine = passkey(alice.id)
+    await stores.passkeys.add(mine)
+    with pytest.raises(Conflict):
+        await stores.passkeys.add(passkey(bob.id, credential_id=mine.credential_id))
+    assert await stores.passkeys.for_user(alice.id) == [mine]
+    assert await stores.passkeys.rename(bob.id, mine.id, "Theirs") is False
+    assert await stores.passkeys.rename(alice.id, mine.id, "Phone") is True
+    await stores.passkeys.used(mine.id, 7, True, T0 + HOUR)
+    assert await stores.passkeys.by_credential_id(mine.credential_id) == replace(
+        mine, name="Phone", sign_count=7, backed_up=True, last_used_at=T0 + HOUR
+    )
+    assert await stores.passkeys.remove(bob.id, mine.id) is False
+    assert await stores.passkeys.remove(alice.id, mine.id) is True
+    assert await stores.passkeys.for_user(alice.id) == []
 
 
 # -- Housekeeping ---------------------------------------------------------------
