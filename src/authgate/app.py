@@ -60,6 +60,7 @@ from authgate.web.api.v1 import (
     authorized_apps,
     me,
     orgs,
+    passkeys,
     personal_tokens,
     recovery,
     sessions,
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(ops.router)
     app.include_router(auth.router, prefix="/api/v1")
     app.include_router(me.router, prefix="/api/v1")
+    app.include_router(passkeys.signin_router, prefix="/api/v1")
     app.include_router(endpoints.router)
     for router in (
         personal_tokens.router,
@@ -254,6 +256,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         sessions.router,
         authorized_apps.router,
         recovery.router,
+        passkeys.router,
         orgs.router,
         admin_users.router,
         admin_invites.router,

@@ -291,7 +291,9 @@ async def register(
     peer: Peer,
 ) -> Passkey:
     """Add the passkey the browser just made, once its attestation checks out
-    against the ticket's challenge, for the person the ticket was made for."""
+    against the ticket's challenge, for the person the ticket was made for.
+    A refusal rolls the transaction back, so only a registration that
+    succeeds spends its ticket (it is bound to the person, who is signed in)."""
     name = check_name(name)
     data = await _challenge(stores, sealer, REGISTER, ticket)
     if data is None or data.get("user") != user_id:

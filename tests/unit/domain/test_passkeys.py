@@ -161,7 +161,26 @@ async def test_a_ticket_finishes_one_registration_for_its_own_person(
             name="Stolen",
             peer=PEER,
         )
-    # Bob's attempt spent the ticket: Alice starts again.
+    assert stores.passkeys.rows == {}
+
+
+async def test_a_registration_ticket_is_used_once(
+    stores: MemoryStores, sealer: Sealer
+) -> None:
+    ceremony = passkeys.begin_registration(
+        sealer, RP, user_id=ALICE, username="alice", existing=[]
+    )
+    credential = SoftAuthenticator().create(ceremony.options, origin=RP.origin)
+    await passkeys.register(
+        stores,
+        sealer,
+        RP,
+        user_id=ALICE,
+        ticket=ceremony.ticket,
+        credential=credential,
+        name="Laptop",
+        peer=PEER,
+    )
     with pytest.raises(InvalidRequest, match="could not be added"):
         await passkeys.register(
             stores,
@@ -170,10 +189,10 @@ async def test_a_ticket_finishes_one_registration_for_its_own_person(
             user_id=ALICE,
             ticket=ceremony.ticket,
             credential=credential,
-            name="Laptop",
+            name="Again",
             peer=PEER,
         )
-    assert stores.passkeys.rows == {}
+    assert [p.name for p in stores.passkeys.rows.values()] == ["Laptop"]
 
 
 async def test_an_expired_registration_ticket_is_refused(
