@@ -48,6 +48,7 @@ from webauthn import (
 from webauthn.helpers import (
     bytes_to_base64url,
     parse_authentication_credential_json,
+    parse_registration_credential_json,
 )
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
@@ -71,6 +72,13 @@ CEREMONY_TTL = timedelta(minutes=5)
 REGISTER = "webauthn-register"
 SIGN_IN = "webauthn-signin"
 NAME_MAX = 100
+#: Enough for every device and security key a person owns; a bound on what
+#: one account can store, and on the list every registration sends back.
+MAX_PER_PERSON = 25
+TOO_MANY = (
+    f"You have {MAX_PER_PERSON} passkeys already, the most one account can have: "
+    "remove one you no longer use first."
+)
 #: What a refused registration says: nothing about why a signature failed.
 NOT_REGISTERED = (
     "The passkey could not be added: the request expired or was already used, "
@@ -299,8 +307,9 @@ async def register(
     if data is None or data.get("user") != user_id:
         raise InvalidRequest(NOT_REGISTERED)
     try:
+        parsed = parse_registration_credential_json(credential)
         verified = verify_registration_response(
-            credential=credential,
+            credential=parsed,
             expected_challenge=_unb64(data["challenge"]),
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
@@ -310,14 +319,15 @@ async def register(
     credential_id = _b64(verified.credential_id)
     if await stores.passkeys.by_credential_id(credential_id) is not None:
         raise Conflict("That passkey is registered already.")
-    raw_transports = credential.get("response", {}).get("transports") or []
+    if len(await stores.passkeys.for_user(user_id)) >= MAX_PER_PERSON:
+        raise Conflict(TOO_MANY)
     passkey = Passkey(
         id=new_id("pk"),
         user_id=user_id,
         credential_id=credential_id,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
-        transports=tuple(str(t) for t in raw_transports if isinstance(t, str))[:8],
+        transports=tuple(t.value for t in parsed.response.transports or ()),
         aaguid=verified.aaguid,
         backed_up=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
         name=name,

@@ -388,3 +388,34 @@ async def test_only_the_owner_renames_or_removes_a_passkey(
     await passkeys.remove(stores, ALICE, passkey.id, peer=PEER)
     assert await passkeys.listed(stores, ALICE) == []
     assert actions(stores)[-2:] == [Action.PASSKEY_RENAMED, Action.PASSKEY_REMOVED]
+
+
+async def test_one_account_holds_a_bounded_number_of_passkeys(
+    stores: MemoryStores, sealer: Sealer
+) -> None:
+    for _ in range(passkeys.MAX_PER_PERSON):
+        await enrol(stores, sealer, SoftAuthenticator())
+    with pytest.raises(Conflict, match="remove one"):
+        await enrol(stores, sealer, SoftAuthenticator())
+    assert len(stores.passkeys.rows) == passkeys.MAX_PER_PERSON
+
+
+async def test_only_known_transports_are_kept(
+    stores: MemoryStores, sealer: Sealer
+) -> None:
+    ceremony = passkeys.begin_registration(
+        sealer, RP, user_id=ALICE, username="alice", existing=[]
+    )
+    credential = SoftAuthenticator().create(ceremony.options, origin=RP.origin)
+    credential["response"]["transports"] = ["usb", "smoke-signal", 7]
+    passkey = await passkeys.register(
+        stores,
+        sealer,
+        RP,
+        user_id=ALICE,
+        ticket=ceremony.ticket,
+        credential=credential,
+        name="Key",
+        peer=PEER,
+    )
+    assert passkey.transports == ("usb",)
