@@ -29,7 +29,6 @@ relying party:
   something known or inherent.
 """
 
-import base64
 import ipaddress
 import json
 import os
@@ -46,6 +45,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import (
+    base64url_to_bytes,
     bytes_to_base64url,
     parse_authentication_credential_json,
     parse_registration_credential_json,
@@ -106,9 +106,11 @@ def relying_party(public_url: str, name: str) -> RelyingParty | None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return RelyingParty(
-            id=host, name=name, origin=f"{parts.scheme}://{parts.netloc}"
-        )
+        scheme = parts.scheme.lower()
+        # As a browser serialises an origin (RFC 6454 §6.1): no default port.
+        default = {"http": 80, "https": 443}.get(scheme)
+        port = f":{parts.port}" if parts.port not in (None, default) else ""
+        return RelyingParty(id=host, name=name, origin=f"{scheme}://{host}{port}")
     return None
 
 
@@ -177,19 +179,11 @@ def user_handle(user_id: str) -> bytes:
     return user_id.encode()
 
 
-def _b64(data: bytes) -> str:
-    return bytes_to_base64url(data)
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _descriptors(found: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
     known = {t.value for t in AuthenticatorTransport}
     return [
         PublicKeyCredentialDescriptor(
-            id=_unb64(p.credential_id),
+            id=base64url_to_bytes(p.credential_id),
             transports=[AuthenticatorTransport(t) for t in p.transports if t in known],
         )
         for p in found
@@ -256,7 +250,7 @@ def begin_registration(
     options = registration_options(
         rp, user_id=user_id, username=username, existing=existing, challenge=challenge
     )
-    data = {"challenge": _b64(challenge), "user": user_id}
+    data = {"challenge": bytes_to_base64url(challenge), "user": user_id}
     return Ceremony(options, sealer.ticket(REGISTER, data, CEREMONY_TTL))
 
 
@@ -264,7 +258,7 @@ def begin_sign_in(sealer: Sealer, rp: RelyingParty) -> Ceremony:
     """Options for a password-less sign-in with any discoverable passkey."""
     challenge = new_challenge()
     options = request_options(rp, None, challenge)
-    data = {"challenge": _b64(challenge)}
+    data = {"challenge": bytes_to_base64url(challenge)}
     return Ceremony(options, sealer.ticket(SIGN_IN, data, CEREMONY_TTL))
 
 
@@ -310,13 +304,13 @@ async def register(
         parsed = parse_registration_credential_json(credential)
         verified = verify_registration_response(
             credential=parsed,
-            expected_challenge=_unb64(data["challenge"]),
+            expected_challenge=base64url_to_bytes(data["challenge"]),
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise InvalidRequest(NOT_REGISTERED) from exc
-    credential_id = _b64(verified.credential_id)
+    credential_id = bytes_to_base64url(verified.credential_id)
     if await stores.passkeys.by_credential_id(credential_id) is not None:
         raise Conflict("That passkey is registered already.")
     if len(await stores.passkeys.for_user(user_id)) >= MAX_PER_PERSON:
@@ -363,7 +357,7 @@ async def sign_in(
     return await verify_assertion(
         stores,
         rp,
-        expected_challenge=_unb64(data["challenge"]),
+        expected_challenge=base64url_to_bytes(data["challenge"]),
         credential=credential,
         user_id=None,
         peer=peer,
@@ -394,7 +388,7 @@ async def verify_assertion(
     except (WebAuthnException, ValueError, KeyError, TypeError):
         await _failed(stores, peer, user_id, "malformed")
         return None
-    passkey = await stores.passkeys.by_credential_id(_b64(parsed.raw_id))
+    passkey = await stores.passkeys.by_credential_id(bytes_to_base64url(parsed.raw_id))
     handle = parsed.response.user_handle
     if (
         passkey is None
@@ -455,6 +449,11 @@ async def _failed(
 
 async def listed(stores: Tx, user_id: str) -> list[Passkey]:
     return await stores.passkeys.for_user(user_id)
+
+
+async def has_passkey(stores: Tx, user_id: str) -> bool:
+    """Whether the person can give a passkey as a second factor."""
+    return bool(await stores.passkeys.for_user(user_id))
 
 
 async def rename(

@@ -82,6 +82,10 @@ async def sign_in(
             "http://localhost:8000/",
             RelyingParty("localhost", "A", "http://localhost:8000"),
         ),
+        (
+            "HTTPS://ID.Example.com:443/auth",
+            RelyingParty("id.example.com", "A", "https://id.example.com"),
+        ),
         ("http://127.0.0.1:8000", None),
         ("http://[::1]:8000", None),
     ],
@@ -385,8 +389,10 @@ async def test_only_the_owner_renames_or_removes_a_passkey(
         await passkeys.rename(stores, ALICE, passkey.id, "   ", peer=PEER)
     await passkeys.rename(stores, ALICE, passkey.id, "  Work   phone ", peer=PEER)
     assert [p.name for p in await passkeys.listed(stores, ALICE)] == ["Work phone"]
+    assert await passkeys.has_passkey(stores, ALICE)
     await passkeys.remove(stores, ALICE, passkey.id, peer=PEER)
     assert await passkeys.listed(stores, ALICE) == []
+    assert not await passkeys.has_passkey(stores, ALICE)
     assert actions(stores)[-2:] == [Action.PASSKEY_RENAMED, Action.PASSKEY_REMOVED]
 
 
