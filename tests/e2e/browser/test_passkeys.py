@@ -18,6 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.support.actions import Actions
 from tests.support.browser import MARKS, check_page, sign_in
 from tests.support.live import LiveServer
+from tests.support.webauthn import SoftAuthenticator
 
 pytestmark = MARKS
 
@@ -74,6 +75,7 @@ def test_add_a_passkey_then_sign_in_with_it_and_no_password(
     page.get_by_role("link", name="Passkeys").click()
     expect(page.get_by_role("heading", name="Passkeys", level=1)).to_be_visible()
     expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+    expect(page.get_by_text("Adding a passkey needs JavaScript")).to_be_hidden()
     check_page(page, "settings-passkeys-empty")
 
     page.get_by_label("Name").fill("Test laptop")
@@ -96,3 +98,36 @@ def test_add_a_passkey_then_sign_in_with_it_and_no_password(
     [credential] = held()
     assert credential["isResidentCredential"] is True
     assert credential["rpId"] == "localhost"
+
+
+def test_without_javascript_passkeys_are_listed_renamed_and_removed(
+    contexts: Callable[..., BrowserContext], server: LiveServer, actions: Actions
+) -> None:
+    alice = actions.user()
+    started = actions.client.post(
+        "/api/v1/me/passkeys/options", headers=alice.bearer
+    ).json()
+    added = actions.client.post(
+        "/api/v1/me/passkeys",
+        headers=alice.bearer,
+        json={
+            "ticket": started["ticket"],
+            "credential": SoftAuthenticator().create(
+                started["options"], origin=server.url
+            ),
+            "name": "Old phone",
+        },
+    )
+    assert added.status_code == 201, added.text
+    page = contexts(java_script_enabled=False).new_page()
+    page.goto(f"{server.url}/login")
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+    sign_in(page, server, alice.username, "/settings/passkeys")
+    expect(page.get_by_text("Adding a passkey needs JavaScript")).to_be_visible()
+    expect(page.get_by_role("button", name="Add a passkey")).to_be_hidden()
+
+    page.get_by_label("Name of passkey Old phone").fill("Spare phone")
+    page.get_by_role("button", name="Rename passkey Old phone").click()
+    expect(page.get_by_label("Name of passkey Spare phone")).to_be_visible()
+    page.get_by_role("button", name="Remove passkey Spare phone").click()
+    expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()

@@ -3,7 +3,8 @@
 // one) carries the options as JSON in data-options; on submit, the browser's
 // answer goes into the form's hidden "credential" field as JSON and the form
 // is posted as any other, with the CSRF token and the ticket it carries.
-// Without WebAuthn the form stays hidden and the page's other ways remain.
+// Without WebAuthn the form stays hidden and the page's other ways remain;
+// what the page says in that case (data-webauthn-fallback) goes once it can.
 "use strict";
 
 function toBytes(text) {
@@ -71,6 +72,7 @@ function answer(credential) {
 for (const form of document.querySelectorAll("form[data-webauthn]")) {
   if (!window.PublicKeyCredential) continue;
   form.hidden = false;
+  for (const note of document.querySelectorAll("[data-webauthn-fallback]")) note.hidden = true;
   const status = form.querySelector("[data-webauthn-status]");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
