@@ -199,3 +199,27 @@ def test_pages_say_plainly_when_the_server_has_an_ip_address(
     assert "IP address" in page.text
     assert "script-src 'none'" in page.headers["content-security-policy"]
     assert "<script" not in page.text
+
+
+def test_the_passkey_sign_in_form_needs_its_token(server: LiveServer) -> None:
+    with server.client() as http:
+        http.get("/login")
+        refused = post(http, "/login/passkey", "forged", ticket="t", credential="{}")
+    assert refused.status_code == 403
+    assert "ag_session" not in refused.cookies
+
+
+@pytest.mark.parametrize("path", ["/register", "/forgot"])
+def test_other_pages_still_run_no_script(server: LiveServer, path: str) -> None:
+    with server.client() as http:
+        page = http.get(path)
+    assert "script-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_other_settings_pages_still_run_no_script(
+    actions: Actions, open_pages: OpenPages
+) -> None:
+    pages = open_pages(actions.user(), PATH)
+    for path in ("/settings/profile", "/settings/security"):
+        page = pages.get(path)
+        assert "script-src 'none'" in page.headers["content-security-policy"]
