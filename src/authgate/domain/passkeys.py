@@ -237,6 +237,50 @@ def request_options(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SecondFactor:
+    """A passkey asked for as the second step of a sign-in: the options for
+    ``navigator.credentials.get`` (the person's own passkeys), and the
+    challenge (base64url) for the step's own single-use ticket to keep."""
+
+    options: dict[str, Any]
+    challenge: str
+
+
+async def second_factor(
+    stores: Tx, rp: RelyingParty, user_id: str
+) -> SecondFactor | None:
+    """``None`` when the person has no passkey to offer."""
+    found = await stores.passkeys.for_user(user_id)
+    if not found:
+        return None
+    challenge = new_challenge()
+    return SecondFactor(
+        request_options(rp, found, challenge), bytes_to_base64url(challenge)
+    )
+
+
+async def verify_second_factor(
+    stores: Tx,
+    rp: RelyingParty,
+    *,
+    challenge: str,
+    credential: dict[str, Any],
+    user_id: str,
+    peer: Peer,
+) -> Used | None:
+    """:func:`verify_assertion` for :func:`second_factor`'s challenge; the
+    caller's ticket, used once, carried it."""
+    return await verify_assertion(
+        stores,
+        rp,
+        expected_challenge=base64url_to_bytes(challenge),
+        credential=credential,
+        user_id=user_id,
+        peer=peer,
+    )
+
+
 def begin_registration(
     sealer: Sealer,
     rp: RelyingParty,

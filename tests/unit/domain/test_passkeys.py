@@ -327,6 +327,41 @@ async def test_second_factor_options_list_the_persons_passkeys(
     assert used.passkey.id == passkey.id
 
 
+async def test_a_second_step_offers_the_persons_passkeys_only(
+    stores: MemoryStores, sealer: Sealer
+) -> None:
+    assert await passkeys.second_factor(stores, RP, ALICE) is None
+    device = SoftAuthenticator()
+    mine = await enrol(stores, sealer, device)
+    await enrol(stores, sealer, SoftAuthenticator(), user_id=BOB)
+    step = await passkeys.second_factor(stores, RP, ALICE)
+    assert step is not None
+    assert [c["id"] for c in step.options["allowCredentials"]] == [mine.credential_id]
+    assert step.options["challenge"] == step.challenge
+    answer = device.get(step.options, origin=RP.origin)
+    used = await passkeys.verify_second_factor(
+        stores,
+        RP,
+        challenge=step.challenge,
+        credential=answer,
+        user_id=ALICE,
+        peer=PEER,
+    )
+    assert used is not None
+    assert used.amr == ("hwk", "mfa", "pin", "user")
+    other = await passkeys.second_factor(stores, RP, ALICE)
+    assert other is not None
+    refused = await passkeys.verify_second_factor(
+        stores,
+        RP,
+        challenge=other.challenge,
+        credential=answer,
+        user_id=ALICE,
+        peer=PEER,
+    )
+    assert refused is None  # an answer to another challenge
+
+
 async def test_a_user_handle_naming_someone_else_is_refused(
     stores: MemoryStores, sealer: Sealer
 ) -> None:
