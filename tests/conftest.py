@@ -130,12 +130,12 @@ def start_server(make_settings: MakeSettings) -> Iterator[Callable[..., LiveServ
 
     servers: list[LiveServer] = []
 
-    def start(**overrides: Any) -> LiveServer:
+    def start(url_host: str = "127.0.0.1", **overrides: Any) -> LiveServer:
         def make_app(url: str) -> Any:
             values = {"public_url": url, **overrides}
             return create_app(make_settings(**values), migrate=False)
 
-        server = LiveServer(make_app).start()
+        server = LiveServer(make_app, url_host=url_host).start()
         servers.append(server)
         return server
 

@@ -61,6 +61,7 @@ from authgate.web.api.v1 import (
     factors,
     me,
     orgs,
+    passkeys,
     personal_tokens,
     recovery,
     sessions,
@@ -248,6 +249,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(ops.router)
     app.include_router(auth.router, prefix="/api/v1")
     app.include_router(me.router, prefix="/api/v1")
+    app.include_router(passkeys.signin_router, prefix="/api/v1")
     app.include_router(endpoints.router)
     for router in (
         personal_tokens.router,
@@ -256,6 +258,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         authorized_apps.router,
         factors.router,
         recovery.router,
+        passkeys.router,
         orgs.router,
         admin_users.router,
         admin_invites.router,

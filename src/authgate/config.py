@@ -91,7 +91,9 @@ class Settings(BaseSettings):
     )
     public_url: Annotated[str | None, Group.SERVER] = Field(
         None,
-        description="The issuer and the base of every URL the server prints. "
+        description="The issuer and the base of every URL the server prints; "
+        "its host is the passkeys' relying party, so passkeys need a name here "
+        "(`localhost`, `id.example.com`), not an IP address. "
         "Default: `http://{host}:{port}`.",
     )
     trusted_proxies: Annotated[TextList, Group.SERVER] = Field(

@@ -165,7 +165,7 @@ def fill_sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     """On ``/login``: the form, filled in and sent."""
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def sign_in(page: Page, server: LiveServer, username: str, path: str) -> None:

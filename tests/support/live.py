@@ -20,7 +20,11 @@ from authgate.cli.serve import UVICORN_OPTIONS
 
 
 class LiveServer:
-    def __init__(self, make_app: Callable[[str], Any]) -> None:
+    def __init__(
+        self, make_app: Callable[[str], Any], *, url_host: str = "127.0.0.1"
+    ) -> None:
+        """``url_host``: the name the server's URL gives (``localhost`` where a
+        test needs a domain name, as WebAuthn does); it listens on 127.0.0.1."""
         # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on
         # sockets whose proto says TCP, and without it every keep-alive
         # response waits ~40 ms for a delayed ACK (Nagle).
@@ -30,7 +34,7 @@ class LiveServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port = int(self._socket.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{url_host}:{self.port}"
         try:
             self.app = make_app(self.url)
         except BaseException:

@@ -71,6 +71,13 @@ class Action(enum.StrEnum):
     DEVICE_DENIED = "oauth.device_denied"
     DEVICE_CODE_REDEEMED = "oauth.device_code_redeemed"
     TOKEN_REVOKED = "oauth.token_revoked"  # noqa: S105 - an event name
+    PASSKEY_ADDED = "passkey.added"
+    PASSKEY_RENAMED = "passkey.renamed"
+    PASSKEY_REMOVED = "passkey.removed"
+    #: An assertion refused: details give the ``reason``.
+    PASSKEY_FAILED = "passkey.failed"
+    #: A signature counter that went back: two authenticators hold one key.
+    PASSKEY_CLONE_SUSPECTED = "passkey.clone_suspected"
 
 
 @dataclass(frozen=True, slots=True)

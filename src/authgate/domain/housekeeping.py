@@ -30,11 +30,15 @@ invalidations      the feed's retention: every live instance has   this job
 (outbox)           read it
 audit_events       ``AUTHGATE_AUDIT_RETENTION`` (default: kept)    this job
 (``audit``)
+oauth_clients      dynamically registered ones (RFC 7591: anyone   this job
+(``clients``)      may register): until GRACE after registration
+                   when no consent and no unrevoked refresh token
+                   names them (abandoned, or every grant revoked)
 ================== =============================================== ==============
 
-Users, orgs, memberships, clients, consents, credentials, invites, recovery
-keys and signing keys are kept: each exists because a person or an operator
-made it, and goes when they remove it.
+Users, orgs, memberships, other clients, consents, credentials, invites,
+recovery keys, second factors and signing keys are kept: each exists because
+a person or an operator made it, and goes when they remove it.
 
 Stores pruned at every write stay small, so one statement empties them; the
 others are deleted :data:`BATCH` rows at a time, one transaction per batch,
@@ -45,7 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from authgate.domain import grants, lockout, replay, sessions
+from authgate.domain import clients, grants, lockout, replay, sessions
 from authgate.domain.invalidation import Outbox
 from authgate.util import clock
 
@@ -68,6 +72,10 @@ class Policy:
 class Tx(sessions.Tx, lockout.Tx, replay.Tx, Protocol):
     @property
     def invalidations(self) -> Outbox: ...
+
+    @property
+    def clients(self) -> clients.ClientStore:
+        """The whole store (``grants.Tx`` names only the read it makes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,7 @@ async def prune(stores: Tx, policy: Policy, *, limit: int = BATCH) -> Pruned:
         "invalidations": await stores.invalidations.prune(
             now - policy.outbox_retention, limit
         ),
+        "oauth_clients": await stores.clients.prune_abandoned(now - GRACE, limit),
     }
     if policy.audit_retention is not None:
         batched["audit_events"] = await stores.audit.prune(

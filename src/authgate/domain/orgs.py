@@ -9,7 +9,7 @@ import dataclasses
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -35,6 +35,8 @@ class Org:
     slug: str
     name: str
     created_at: datetime
+    #: members act in it only once they have a second factor (set by an owner)
+    require_mfa: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,9 @@ class OrgStore(Protocol):
     async def lock(self, org_id: str) -> None:
         """Hold the org's row until the transaction ends (``SELECT … FOR UPDATE``)."""
 
-    async def update(self, org_id: str, *, name: str, slug: str) -> None:
+    async def update(
+        self, org_id: str, *, name: str, slug: str, require_mfa: bool
+    ) -> None:
         """Raise ``Conflict`` when the slug is taken."""
 
     async def delete(self, org_id: str) -> None: ...
@@ -231,13 +235,19 @@ async def update(
     *,
     name: str | None,
     slug: str | None,
+    require_mfa: bool | None = None,
     peer: Peer,
 ) -> Org:
+    """``require_mfa``: whether members must have a second factor to act in
+    the org; only an owner may change it."""
     require(membership.role, Action.UPDATE)
     org = membership.org
+    if require_mfa is not None and require_mfa != org.require_mfa:
+        require(membership.role, Action.REQUIRE_MFA)
     new_name = check_name(name) if name is not None else org.name
     new_slug = check_slug(slug) if slug is not None else org.slug
-    await stores.orgs.update(org.id, name=new_name, slug=new_slug)
+    new_rule = org.require_mfa if require_mfa is None else require_mfa
+    await stores.orgs.update(org.id, name=new_name, slug=new_slug, require_mfa=new_rule)
     stores.invalidate(org.id, *await stores.orgs.member_ids(org.id))
     await audit.record(
         stores,
@@ -246,9 +256,13 @@ async def update(
         actor_id=membership.user_id,
         target_id=org.id,
         org_id=org.id,
-        details={"name": new_name, "slug": new_slug},
+        details={
+            "name": new_name,
+            "slug": new_slug,
+            **({"require_mfa": new_rule} if require_mfa is not None else {}),
+        },
     )
-    return Org(id=org.id, slug=new_slug, name=new_name, created_at=org.created_at)
+    return replace(org, slug=new_slug, name=new_name, require_mfa=new_rule)
 
 
 async def delete(stores: Tx, membership: Membership, peer: Peer) -> None:

@@ -20,6 +20,8 @@ class Role(enum.StrEnum):
 class Action(enum.StrEnum):
     READ = "org.read"
     UPDATE = "org.update"
+    #: require a second factor of every member
+    REQUIRE_MFA = "org.require_mfa"
     DELETE = "org.delete"
     READ_MEMBERS = "members.read"
     INVITE = "members.invite"
@@ -30,7 +32,7 @@ class Action(enum.StrEnum):
 
 
 _ALL = frozenset(Action)
-_RUN = _ALL - {Action.DELETE}
+_RUN = _ALL - {Action.DELETE, Action.REQUIRE_MFA}
 _USE = frozenset({Action.READ, Action.READ_MEMBERS, Action.CREATE_API_KEY})
 _LOOK = frozenset({Action.READ, Action.READ_MEMBERS})
 

@@ -38,13 +38,15 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Route label of requests no route matched (their paths are not labels).
 UNMATCHED = "unmatched"
-#: ``grant_type`` values → label; first-party sign-in is ``password``.
+#: ``grant_type`` values → label; first-party sign-in is ``password`` or
+#: ``passkey``.
 GRANT_TYPES = {
     "authorization_code": "authorization_code",
     "refresh_token": "refresh_token",
     "client_credentials": "client_credentials",
     "urn:ietf:params:oauth:grant-type:device_code": "device_code",
     "password": "password",
+    "passkey": "passkey",
 }
 LOGIN_OUTCOMES = ("success", "failure", "locked")
 LOCAL_ONLY = (

@@ -10,13 +10,16 @@ decide; :func:`continues_to` only tells it which client that may reach.
 """
 
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from authgate.domain import (
     assurance,
+    audit,
     factors,
     identities,
     orgs,
+    passkeys,
     refresh_tokens,
     sessions,
     users,
@@ -32,9 +35,13 @@ from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizeError
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
+from authgate.server import passkeys as webauthn
 from authgate.server.principals import USER_SCOPES
 from authgate.server.services import Services
 from authgate.util import clock
+
+#: The audit log's name for a password-less sign-in (``sessions.start``'s method).
+PASSKEY = "passkey"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +262,47 @@ async def as_developer(services: Services, peer: Peer, username: str) -> Opened:
         return await open_session(
             tx, services, user.id, peer, amr=(), method=identities.DEV
         )
+
+
+async def with_passkey(
+    services: Services,
+    peer: Peer,
+    *,
+    ticket: str,
+    credential: dict[str, Any],
+    org: str | None = None,
+) -> Opened | None:
+    """A password-less sign-in: the passkey's user handle names the account
+    (``domain.passkeys``). ``None`` for any refusal, after the commit, so the
+    audit entry and the spent challenge are kept; a disabled account is
+    refused like an unknown passkey, so the answer tells nothing about it."""
+    rp = webauthn.required_relying_party(services)
+    async with services.db.transaction() as tx:
+        used = await passkeys.sign_in(
+            tx,
+            webauthn.sealer(services),
+            rp,
+            ticket=ticket,
+            credential=credential,
+            peer=peer,
+        )
+        if used is None:
+            return None
+        user = await tx.users.get(used.passkey.user_id)
+        if user is None or not user.active:
+            await audit.record(
+                tx,
+                audit.Action.LOGIN_FAILED,
+                peer,
+                actor_id=used.passkey.user_id,
+                details={"method": PASSKEY, "reason": "disabled"},
+            )
+            return None
+        membership = await orgs.access(tx, org, user.id) if org else None
+        opened = await open_session(
+            tx, services, user.id, peer, amr=used.amr, method=PASSKEY
+        )
+    return replace(opened, org=membership)
 
 
 def access_token(

@@ -74,6 +74,7 @@ from authgate.storage.repos.invalidations import InvalidationRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
 from authgate.storage.repos.orgs import OrgRepo
+from authgate.storage.repos.passkeys import PasskeyRepo
 from authgate.storage.repos.recovery_codes import RecoveryCodeRepo
 from authgate.storage.repos.recovery_keys import RecoveryKeyRepo
 from authgate.storage.repos.refresh_tokens import RefreshTokenRepo
@@ -128,6 +129,7 @@ class Tx:
     revocations = _Repo(RevocationRepo)
     identities = _Repo(IdentityRepo)
     replay = _Repo(ReplayRepo)
+    passkeys = _Repo(PasskeyRepo)
     invalidations = _Repo(InvalidationRepo)
     totp = _Repo(TotpRepo)
     recovery_codes = _Repo(RecoveryCodeRepo)

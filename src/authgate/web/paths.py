@@ -20,6 +20,8 @@ LOGIN_PROVIDER = "/login/provider"
 LOGIN_MFA = "/login/mfa"
 #: The dev-login button's form (loopback only).
 LOGIN_DEV = "/login/dev"
+#: "Sign in with a passkey": the browser's assertion, posted by ``passkeys.js``.
+LOGIN_PASSKEY = "/login/passkey"
 LOGOUT = "/logout"
 REGISTER = "/register"
 FORGOT = "/forgot"
@@ -32,6 +34,7 @@ SETTINGS_APPS = "/settings/apps"
 SETTINGS_TOKENS = "/settings/tokens"
 SETTINGS_KEYS = "/settings/keys"
 SETTINGS_SECURITY = "/settings/security"
+SETTINGS_PASSKEYS = "/settings/passkeys"
 SETTINGS_ORGS = "/settings/orgs"
 #: Where an org invite's link leads (``invite_url``).
 ORG_INVITE_ACCEPT = "/settings/orgs/accept"

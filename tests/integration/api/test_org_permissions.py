@@ -140,6 +140,13 @@ CALLS: list[tuple[str, Call, Action]] = [
         Action.READ_AUDIT,
     ),
     (
+        "PATCH /orgs/{org} {require_mfa}",
+        lambda c, w: c.patch(
+            w.path(), headers=w.actor.bearer, json={"require_mfa": True}
+        ),
+        Action.REQUIRE_MFA,
+    ),
+    (
         "DELETE /orgs/{org}",
         lambda c, w: c.delete(w.path(), headers=w.actor.bearer),
         Action.DELETE,
@@ -149,6 +156,7 @@ CALLS: list[tuple[str, Call, Action]] = [
 #: The actions that change the organization itself.
 CHANGES = (
     Action.UPDATE,
+    Action.REQUIRE_MFA,
     Action.DELETE,
     Action.INVITE,
     Action.CHANGE_ROLE,
@@ -173,7 +181,10 @@ def check_denied_changed_nothing(client: httpx.Client, w: World) -> list[str]:
     """After a role was refused everything, the org is as the creator left it."""
     problems = []
     org = client.get(w.path(), headers=w.creator.bearer)
-    if org.status_code != 200 or org.json()["name"] != w.org["name"]:
+    if org.status_code != 200 or (org.json()["name"], org.json()["require_mfa"]) != (
+        w.org["name"],
+        False,
+    ):
         problems.append(f"org changed: {org.text}")
     members = client.get(w.path("/members"), headers=w.creator.bearer).json()
     roles = {m["username"]: m["role"] for m in members["items"]}

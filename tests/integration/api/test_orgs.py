@@ -249,6 +249,24 @@ def test_unprintable_or_empty_names_are_refused(
     assert [o["name"] for o in listed] == ["Fine"]
 
 
+def test_only_an_owner_may_require_a_second_factor_of_members(
+    actions: Actions, client: httpx.Client
+) -> None:
+    alice = actions.user()
+    org = actions.make_org(alice, "Acme")
+    assert org["require_mfa"] is False
+    bob = actions.org_member(alice, org["slug"], "admin")
+    path = f"/api/v1/orgs/{org['id']}"
+    refused = client.patch(path, headers=bob.bearer, json={"require_mfa": True})
+    error(refused, 403, "forbidden")
+    renamed = client.patch(path, headers=bob.bearer, json={"name": "Acme 2"})
+    assert renamed.json()["require_mfa"] is False
+    response = client.patch(path, headers=alice.bearer, json={"require_mfa": True})
+    assert response.status_code == 200, response.text
+    assert response.json()["require_mfa"] is True
+    assert client.get(path, headers=bob.bearer).json()["require_mfa"] is True
+
+
 def test_update_renames_and_moves_the_slug(
     actions: Actions, client: httpx.Client
 ) -> None:

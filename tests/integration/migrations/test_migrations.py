@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from authgate.storage import models  # noqa: F401 - registers every table
 from authgate.storage.base import Base, UTCDateTime
-from authgate.storage.db import Database
+from authgate.storage.db import Database, Tx
 from authgate.storage.migrate import alembic_config, downgrade, upgrade
 from tests.support.postgres import Cluster
 
@@ -157,11 +157,10 @@ def test_data_survives_upgrading_from_the_first_revision(empty_url: str) -> None
     upgrade(empty_url)
     assert revision(empty_url) == script(empty_url).get_current_head()
 
-    async def read(db: Database) -> Any:
-        async with db.transaction() as tx:
-            return await tx.users.by_username("legacy")
+    async def read(tx: Tx) -> Any:
+        return await tx.users.by_username("legacy")
 
-    found = run_db(empty_url, read)
+    found = stored(empty_url, read)
     assert found is not None
     assert found.id == row["id"]
     assert found.email == row["email"]
@@ -171,11 +170,18 @@ def test_data_survives_upgrading_from_the_first_revision(empty_url: str) -> None
     assert found.disabled_at is None
 
 
-def run_db(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
+def columns(url: str, table: str) -> set[str]:
+    return on(url, lambda c: {col["name"] for col in sa.inspect(c).get_columns(table)})
+
+
+def stored(url: str, read: Callable[[Tx], Awaitable[T]]) -> T:
+    """What ``read`` finds through the stores, in one transaction."""
+
     async def main() -> T:
         db = Database(url)
         try:
-            return await use(db)
+            async with db.transaction() as tx:
+                return await read(tx)
         finally:
             await db.close()
 
@@ -235,11 +241,10 @@ def test_refresh_tokens_learn_when_their_family_started(empty_url: str) -> None:
     on(empty_url, insert)
     upgrade(empty_url)
 
-    async def read(db: Database) -> Any:
-        async with db.transaction() as tx:
-            return {t: await tx.refresh_tokens.by_hash(f"hash-{t}") for t, _, _ in rows}
+    async def read(tx: Tx) -> Any:
+        return {t: await tx.refresh_tokens.by_hash(f"hash-{t}") for t, _, _ in rows}
 
-    found = run_db(empty_url, read)
+    found = stored(empty_url, read)
     assert {t: found[t].family_created_at for t, _, _ in rows} == {
         "rt_a1": start,
         "rt_a2": start,
@@ -281,20 +286,16 @@ def test_clients_registered_before_0007_have_no_recorded_address(
     on(empty_url, insert)
     upgrade(empty_url)
 
-    async def read(db: Database) -> Any:
-        async with db.transaction() as tx:
-            return await tx.clients.get("cl_0006client")
+    async def read(tx: Tx) -> Any:
+        return await tx.clients.get("cl_0006client")
 
-    found = run_db(empty_url, read)
+    found = stored(empty_url, read)
     assert found is not None
     assert found.registration == "dynamic"
     assert found.registered_from is None
     assert found.redirect_uris == ("http://127.0.0.1/callback",)
     downgrade(empty_url, "0006")
-    assert "registered_from" not in on(
-        empty_url,
-        lambda c: {col["name"] for col in sa.inspect(c).get_columns("oauth_clients")},
-    )
+    assert "registered_from" not in columns(empty_url, "oauth_clients")
 
 
 def _outbox(*columns: str) -> Any:
@@ -392,11 +393,10 @@ def test_sessions_and_orgs_from_before_second_factors_keep_working(
     on(empty_url, insert)
     upgrade(empty_url)
 
-    async def read(db: Database) -> Any:
-        async with db.transaction() as tx:
-            return await tx.sessions.get("ses_1")
+    async def read(tx: Tx) -> Any:
+        return await tx.sessions.get("ses_1")
 
-    found = run_db(empty_url, read)
+    found = stored(empty_url, read)
     assert found is not None
     assert (found.auth_time, found.amr) == (at, ())
     require_mfa = on(
@@ -405,7 +405,4 @@ def test_sessions_and_orgs_from_before_second_factors_keep_working(
     )
     assert require_mfa in (False, 0)
     downgrade(empty_url, "0009")
-    assert "amr" not in on(
-        empty_url,
-        lambda c: {col["name"] for col in sa.inspect(c).get_columns("sessions")},
-    )
+    assert "amr" not in columns(empty_url, "sessions")

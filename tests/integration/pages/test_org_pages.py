@@ -515,3 +515,24 @@ def test_a_missing_or_unknown_code_is_refused(
         assert response.status_code == 403
         assert "That invite code is invalid, used or expired." in response.text
     assert pages.post("/settings/orgs/accept", {"code": "x"}).status_code == 400
+
+
+def test_only_the_owner_is_offered_and_may_require_a_second_factor(
+    actions: Actions, as_user: Callable[[Login], Pages], team: dict[str, Any]
+) -> None:
+    slug = team["org"]["slug"]
+    admin = as_user(team["admin"])
+    assert "Require a second factor" not in admin.get(f"/settings/orgs/{slug}").text
+    refused = admin.post(f"/settings/orgs/{slug}/require-mfa", {"require_mfa": "true"})
+    assert refused.status_code == 403
+    owner = as_user(team["owner"])
+    assert "Require a second factor" in owner.get(f"/settings/orgs/{slug}").text
+    done = owner.post(f"/settings/orgs/{slug}/require-mfa", {"require_mfa": "true"})
+    assert done.status_code == 303
+    page = owner.get(f"/settings/orgs/{slug}").text
+    assert "Stop requiring a second factor" in page
+    assert "only with a second factor" in admin.get(f"/settings/orgs/{slug}").text
+    org = actions.client.get(
+        f"/api/v1/orgs/{slug}", headers=team["owner"].bearer
+    ).json()
+    assert org["require_mfa"] is True

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authgate.domain.invites import Invite
+from authgate.domain.passkeys import Passkey
 from authgate.domain.refresh_families import RefreshToken
 from authgate.domain.sessions import Session
 from authgate.domain.users import User
@@ -100,3 +101,20 @@ async def concurrently(
             return await work(tx)
 
     return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
+def passkey(user_id: str, **fields: Any) -> Passkey:
+    values: dict[str, Any] = {
+        "id": new_id("pk"),
+        "user_id": user_id,
+        "credential_id": new_id("cred"),
+        "public_key": b"\xa5\x01\x02",
+        "sign_count": 0,
+        "transports": ("internal", "hybrid"),
+        "aaguid": "00000000-0000-0000-0000-000000000000",
+        "backed_up": False,
+        "name": "Laptop",
+        "created_at": T0,
+    }
+    values.update(fields)
+    return Passkey(**values)

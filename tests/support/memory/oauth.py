@@ -12,10 +12,16 @@ from authgate.domain.grants import (
     DeviceCode,
     DeviceStatus,
 )
+from tests.support.memory.sessions import MemoryRefreshTokens
 
 
 class MemoryClients:
-    def __init__(self) -> None:
+    def __init__(
+        self, consents: "MemoryConsents", refresh_tokens: MemoryRefreshTokens
+    ) -> None:
+        #: what keeps a dynamic client from being pruned
+        self._consents = consents
+        self._refresh_tokens = refresh_tokens
         self.rows: dict[str, Client] = {}
 
     async def add(self, client: Client) -> None:
@@ -29,6 +35,23 @@ class MemoryClients:
 
     async def delete(self, client_id: str) -> bool:
         return self.rows.pop(client_id, None) is not None
+
+    async def prune_abandoned(self, registered_before: datetime, limit: int) -> int:
+        used = {k[1] for k in self._consents.rows} | {
+            t.client_id
+            for t in self._refresh_tokens.rows.values()
+            if t.revoked_at is None
+        }
+        gone = [
+            c.id
+            for c in self.rows.values()
+            if c.registration == "dynamic"
+            and c.created_at < registered_before
+            and c.id not in used
+        ][:limit]
+        for client_id in gone:
+            del self.rows[client_id]
+        return len(gone)
 
 
 class MemoryAuthorizationCodes:

@@ -84,13 +84,15 @@ class MemoryOrgs:
     async def lock(self, org_id: str) -> None:
         """Nothing to wait for: one transaction at a time."""
 
-    async def update(self, org_id: str, *, name: str, slug: str) -> None:
+    async def update(
+        self, org_id: str, *, name: str, slug: str, require_mfa: bool
+    ) -> None:
         org = self.rows.get(org_id)
         if org is None:
             return
         if self._slug_taken(org_id, slug):
             raise Conflict("That organization slug is taken.")
-        self.rows[org_id] = replace(org, name=name, slug=slug)
+        self.rows[org_id] = replace(org, name=name, slug=slug, require_mfa=require_mfa)
 
     async def delete(self, org_id: str) -> None:
         for key in [k for k in self.roles if k[0] == org_id]:

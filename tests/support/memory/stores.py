@@ -19,6 +19,7 @@ from tests.support.memory.oauth import (
     MemoryRevocations,
 )
 from tests.support.memory.orgs import MemoryInvites, MemoryOrgs
+from tests.support.memory.passkeys import MemoryPasskeys
 from tests.support.memory.replay import MemoryReplay
 from tests.support.memory.sessions import MemoryRefreshTokens, MemorySessions
 from tests.support.memory.signing_keys import MemorySigningKeys
@@ -47,10 +48,11 @@ class MemoryStores:
             self.users, self.sessions, self.credentials, self.orgs
         )
         self.replay = MemoryReplay()
-        self.clients = MemoryClients()
+        self.consents = MemoryConsents()
+        self.clients = MemoryClients(self.consents, self.refresh_tokens)
+        self.passkeys = MemoryPasskeys()
         self.authorization_codes = MemoryAuthorizationCodes()
         self.device_codes = MemoryDeviceCodes()
-        self.consents = MemoryConsents()
         self.revocations = MemoryRevocations()
         self.invalidations = MemoryOutbox()
         self.totp = MemoryTotp()

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from authgate.domain import (
+    clients,
     grants,
     housekeeping,
     lockout,
@@ -169,3 +170,24 @@ async def test_a_full_batch_asks_for_another(stores: MemoryStores) -> None:
     assert (first.counts["login_failures"], first.more) == (2, True)
     second = await housekeeping.prune(stores, POLICY, limit=2)
     assert (second.counts["login_failures"], second.more) == (1, False)
+
+
+async def test_an_abandoned_dynamic_registration_goes_after_a_grace(
+    stores: MemoryStores,
+) -> None:
+    registered, _ = await clients.create(
+        stores,
+        prefix="ag",
+        name="Some MCP client",
+        redirect_uris=("http://127.0.0.1/cb",),
+        grant_types=None,
+        public=True,
+        registration="dynamic",
+        created_by=None,
+        peer=PEER,
+    )
+    advance(housekeeping.GRACE - timedelta(minutes=1))
+    assert (await prune(stores))["oauth_clients"] == 0
+    advance(timedelta(minutes=2))
+    assert (await prune(stores))["oauth_clients"] == 1
+    assert await stores.clients.get(registered.id) is None

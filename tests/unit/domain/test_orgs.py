@@ -225,3 +225,28 @@ async def test_deleting_revokes_the_orgs_keys_and_evicts_its_members(
 async def test_a_token_says_its_org_and_role_there(acme: Membership) -> None:
     assert orgs.claims(acme) == {"org": acme.org.id, "roles": ["owner"]}
     assert orgs.claims(None) == {}
+
+
+async def test_only_an_owner_may_require_a_second_factor(
+    stores: MemoryStores, hasher: Hasher, acme: Membership
+) -> None:
+    admin = await member(stores, hasher, acme, "admin1", "admin")
+    with pytest.raises(Forbidden):
+        await orgs.update(
+            stores, admin, name=None, slug=None, require_mfa=True, peer=PEER
+        )
+    renamed = await orgs.update(stores, admin, name="Acme 2", slug=None, peer=PEER)
+    assert not renamed.require_mfa  # an admin's rename leaves the rule alone
+    owner = await orgs.access(stores, acme.org.id, acme.user_id)
+    updated = await orgs.update(
+        stores, owner, name=None, slug=None, require_mfa=True, peer=PEER
+    )
+    assert updated.require_mfa
+    stored = await stores.orgs.find(acme.org.id)
+    assert stored is not None
+    assert stored.require_mfa
+    assert stores.audit.events[-1].details == {
+        "name": "Acme 2",
+        "slug": acme.org.slug,
+        "require_mfa": True,
+    }

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from authgate.domain.audit import AuditEvent, AuditQuery
-from authgate.domain.clients import Client
+from authgate.domain.clients import Client, Registration
 from authgate.domain.credentials import Credential, CredentialKind
 from authgate.domain.grants import AuthorizationCode, Consent, DeviceCode, DeviceStatus
 from authgate.domain.identities import ExternalIdentity
@@ -27,7 +27,13 @@ from authgate.errors import Conflict
 from authgate.storage.db import Database
 from authgate.util import tokens
 from authgate.util.ids import new_id
-from tests.integration.storage.factories import T0, invite, refresh_token, session
+from tests.integration.storage.factories import (
+    T0,
+    invite,
+    passkey,
+    refresh_token,
+    session,
+)
 from tests.integration.storage.factories import user as make_user
 from tests.support.memory import MemoryStores
 
@@ -446,11 +452,13 @@ async def test_orgs_and_their_slugs(stores: Stores) -> None:
     assert await stores.orgs.find("acme") == acme
     assert await stores.orgs.find("nothing") is None
     with pytest.raises(Conflict):
-        await stores.orgs.update(other.id, name="Other", slug="acme")
-    await stores.orgs.update(acme.id, name="Acme Inc", slug="acme-inc")
+        await stores.orgs.update(other.id, name="Other", slug="acme", require_mfa=False)
+    await stores.orgs.update(
+        acme.id, name="Acme Inc", slug="acme-inc", require_mfa=True
+    )
     await stores.orgs.lock(acme.id)
     assert await stores.orgs.find("acme-inc") == replace(
-        acme, name="Acme Inc", slug="acme-inc"
+        acme, name="Acme Inc", slug="acme-inc", require_mfa=True
     )
 
 
@@ -523,18 +531,20 @@ async def test_invites(stores: Stores) -> None:
 # -- The authorization server's stores -----------------------------------------
 
 
-async def test_clients(stores: Stores) -> None:
-    def client(created_at: Any) -> Client:
-        return Client(
-            id=new_id("cl"),
-            name="Example",
-            redirect_uris=("https://app.example/cb",),
-            grant_types=("authorization_code",),
-            auth_method="none",
-            created_at=created_at,
-        )
+def client(registration: Registration = "admin", created_at: Any = T0) -> Client:
+    return Client(
+        id=new_id("cl"),
+        name="Example",
+        redirect_uris=("https://app.example/cb",),
+        grant_types=("authorization_code",),
+        auth_method="none",
+        created_at=created_at,
+        registration=registration,
+    )
 
-    old, new = client(T0), client(T0 + HOUR)
+
+async def test_clients(stores: Stores) -> None:
+    old, new = client(created_at=T0), client(created_at=T0 + HOUR)
     await stores.clients.add(old)
     await stores.clients.add(new)
     assert await stores.clients.get(old.id) == old
@@ -542,6 +552,33 @@ async def test_clients(stores: Stores) -> None:
     assert await stores.clients.all() == [new, old]
     assert await stores.clients.delete(old.id) is True
     assert await stores.clients.delete(old.id) is False
+
+
+async def test_abandoned_dynamic_clients_are_pruned(stores: Stores) -> None:
+    """Only dynamic registrations older than the cut that no consent and no
+    unrevoked refresh token names."""
+    alice = await add_user(stores)
+    bare, consented, holding, revoked, recent, admin = (
+        client("dynamic"),
+        client("dynamic"),
+        client("dynamic"),
+        client("dynamic"),
+        client("dynamic", T0 + 2 * HOUR),
+        client("admin"),
+    )
+    for each in (bare, consented, holding, revoked, recent, admin):
+        await stores.clients.add(each)
+    await stores.consents.save(Consent(alice.id, consented.id, "read", "", T0, T0))
+    live, live_hash = refresh_token(alice.id, client_id=holding.id)
+    dead, dead_hash = refresh_token(alice.id, client_id=revoked.id)
+    await stores.refresh_tokens.add(live, live_hash)
+    await stores.refresh_tokens.add(dead, dead_hash)
+    await stores.refresh_tokens.revoke_for_client(revoked.id, T0)
+    assert await stores.clients.prune_abandoned(T0 + HOUR, 1) == 1
+    assert await stores.clients.prune_abandoned(T0 + HOUR, 10) == 1
+    assert await stores.clients.prune_abandoned(T0 + HOUR, 10) == 0
+    kept = {c.id for c in await stores.clients.all()}
+    assert kept == {consented.id, holding.id, recent.id, admin.id}
 
 
 async def test_authorization_codes(stores: Stores) -> None:
@@ -633,6 +670,24 @@ async def test_replay_claims_once(stores: Stores) -> None:
     assert await stores.replay.purge(T0) == 0
     assert await stores.replay.purge(T0 + HOUR) == 1
     assert await stores.replay.claim("d" * 64, T0 + HOUR) is True
+
+
+async def test_passkeys(stores: Stores) -> None:
+    alice, bob = await add_user(stores), await add_user(stores)
+    mine = passkey(alice.id)
+    await stores.passkeys.add(mine)
+    with pytest.raises(Conflict):
+        await stores.passkeys.add(passkey(bob.id, credential_id=mine.credential_id))
+    assert await stores.passkeys.for_user(alice.id) == [mine]
+    assert await stores.passkeys.rename(bob.id, mine.id, "Theirs") is False
+    assert await stores.passkeys.rename(alice.id, mine.id, "Phone") is True
+    await stores.passkeys.used(mine.id, 7, True, T0 + HOUR)
+    assert await stores.passkeys.by_credential_id(mine.credential_id) == replace(
+        mine, name="Phone", sign_count=7, backed_up=True, last_used_at=T0 + HOUR
+    )
+    assert await stores.passkeys.remove(bob.id, mine.id) is False
+    assert await stores.passkeys.remove(alice.id, mine.id) is True
+    assert await stores.passkeys.for_user(alice.id) == []
 
 
 # -- Housekeeping ---------------------------------------------------------------

@@ -86,6 +86,7 @@ def test_labels_come_from_closed_sets() -> None:
         "client_credentials",
         "device_code",
         "password",
+        "passkey",
     }
     assert prometheus.value(
         parsed, "authgate_tokens_issued_total", grant_type="device_code"

@@ -8,7 +8,10 @@ from authgate.storage.base import Base
 
 class SessionRow(Base):
     __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_sessions_user_id", "user_id"),
+        Index("ix_sessions_expires_at", "expires_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -34,6 +37,8 @@ class RefreshTokenRow(Base):
         Index("ix_refresh_tokens_family_id", "family_id"),
         Index("ix_refresh_tokens_session_id", "session_id"),
         Index("ix_refresh_tokens_user_id", "user_id"),
+        Index("ix_refresh_tokens_family_created_at", "family_created_at"),
+        Index("ix_refresh_tokens_client_id", "client_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

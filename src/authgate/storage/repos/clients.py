@@ -1,12 +1,15 @@
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row as CoreRow
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.clients import AUTH_METHODS, Client, Registration
 from authgate.storage.base import table
 from authgate.storage.models.oauth import ClientRow as Row
+from authgate.storage.models.oauth import ConsentRow
+from authgate.storage.models.sessions import RefreshTokenRow
 
 _REGISTRATIONS: dict[str, Registration] = {
     "admin": "admin",
@@ -72,3 +75,21 @@ class ClientRepo:
     async def delete(self, client_id: str) -> bool:
         result = await self._s.execute(delete(Row).where(Row.id == client_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def prune_abandoned(self, registered_before: datetime, limit: int) -> int:
+        consented = exists().where(ConsentRow.client_id == Row.id)
+        holds_a_token = exists().where(
+            RefreshTokenRow.client_id == Row.id, RefreshTokenRow.revoked_at.is_(None)
+        )
+        batch = (
+            select(Row.id)
+            .where(
+                Row.registration == "dynamic",
+                Row.created_at < registered_before,
+                ~consented,
+                ~holds_a_token,
+            )
+            .limit(limit)
+        )
+        result = await self._s.execute(delete(Row).where(Row.id.in_(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]

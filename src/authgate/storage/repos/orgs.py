@@ -11,7 +11,13 @@ from authgate.storage.models.users import UserRow
 
 
 def _org(row: OrgRow) -> Org:
-    return Org(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+    return Org(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        created_at=row.created_at,
+        require_mfa=row.require_mfa,
+    )
 
 
 def _membership(org: OrgRow, member: MembershipRow) -> Membership:
@@ -36,6 +42,7 @@ class OrgRepo:
                         slug=org.slug,
                         name=org.name,
                         created_at=org.created_at,
+                        require_mfa=org.require_mfa,
                     )
                 )
         except IntegrityError as exc:
@@ -56,13 +63,15 @@ class OrgRepo:
             select(OrgRow.id).where(OrgRow.id == org_id).with_for_update()
         )
 
-    async def update(self, org_id: str, *, name: str, slug: str) -> None:
+    async def update(
+        self, org_id: str, *, name: str, slug: str, require_mfa: bool
+    ) -> None:
         try:
             async with self._s.begin_nested():
                 await self._s.execute(
                     update(OrgRow)
                     .where(OrgRow.id == org_id)
-                    .values(name=name, slug=slug)
+                    .values(name=name, slug=slug, require_mfa=require_mfa)
                 )
         except IntegrityError as exc:
             raise Conflict("That organization slug is taken.") from exc

@@ -9,11 +9,15 @@ is followed only when it is a path on this site. The page links to
 ``/register`` and ``/forgot``.
 """
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from authgate.domain import passkeys
+from authgate.errors import InvalidRequest
+from authgate.server import passkeys as webauthn
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.web import paths, session_cookies
@@ -40,17 +44,24 @@ async def _form(
     # redirect to that client, which the browser holds to this page's CSP.
     redirect_uri = await signin.continues_to(services, next_url)
     client_origin = origin_of(redirect_uri) if redirect_uri else None
+    # Every sign-in form carries a fresh challenge for "Sign in with a
+    # passkey" (sealed, nothing stored: a page view costs no write).
+    rp = webauthn.relying_party(services)
+    ceremony = passkeys.begin_sign_in(webauthn.sealer(services), rp) if rp else None
     return preauth.form_page(
         request,
         services,
         "auth/login.html",
         path=paths.LOGIN,
         status=status,
+        scripts=ceremony is not None,
         form_targets=[client_origin] if client_origin else [],
         next=next_url,
         username=username,
         error=error,
         signed_in_as=None,
+        passkey_options=json.dumps(ceremony.options) if ceremony else None,
+        passkey_ticket=ceremony.ticket if ceremony else None,
         **upstream.login_choices(services, next_url),
     )
 
@@ -75,6 +86,7 @@ async def login_page(
                 next="",
                 username="",
                 error=None,
+                passkey_options=None,
             )
     return await _form(services, request, next_url=target or "")
 
@@ -126,6 +138,54 @@ async def login_submit(
             next_url=safe_next(next_) or "",
         )
     response = RedirectResponse(target, status_code=303)
+    session_cookies.send(response, services, opened)
+    preauth.forget(response, services, path=paths.LOGIN)
+    return response
+
+
+@router.post(paths.LOGIN_PASSKEY, response_model=None)
+async def passkey_submit(
+    request: Request,
+    services: ServicesDep,
+    peer: PeerDep,
+    ticket: Annotated[str, Form(max_length=2048)] = "",
+    credential: Annotated[str, Form(max_length=65536)] = "",
+    csrf_token_: Annotated[str, Form(alias="csrf_token", max_length=256)] = "",
+    next_: Annotated[str, Form(alias="next", max_length=4096)] = "",
+) -> Response:
+    """The assertion ``passkeys.js`` posts: the account is the passkey's."""
+    refused = preauth.refusal(request, services, csrf_token_)
+    if refused is not None:
+        return refused
+    next_url = safe_next(next_) or ""
+    wait = await over_limit(services, peer, "login")
+    if wait is not None:
+        return retry_after(
+            await _form(
+                services, request, next_url=next_url, error=TOO_MANY, status=429
+            ),
+            wait,
+        )
+    try:
+        opened = await signin.with_passkey(
+            services,
+            peer,
+            ticket=ticket,
+            credential=passkeys.parse_credential(credential),
+        )
+    except InvalidRequest as exc:
+        return await _form(
+            services, request, next_url=next_url, error=exc.description, status=400
+        )
+    if opened is None:
+        return await _form(
+            services,
+            request,
+            next_url=next_url,
+            error=passkeys.NOT_RECOGNISED,
+            status=401,
+        )
+    response = RedirectResponse(next_url or paths.HOME, status_code=303)
     session_cookies.send(response, services, opened)
     preauth.forget(response, services, path=paths.LOGIN)
     return response

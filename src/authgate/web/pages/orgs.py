@@ -255,6 +255,7 @@ async def _org_page(
         rows=_rows(role, viewer.user.id, members),
         roles=_grantable(role),
         may_invite=may_invite,
+        may_require_mfa=allowed(role, Action.REQUIRE_MFA),
         pending=[(i, _when(i.expires_at)) for i in found if i.status == "unused"],
         errors=errors or {},
         invite_form=invite_form or {"email": "", "role": Role.MEMBER.value},
@@ -398,6 +399,25 @@ async def remove_member(
         org,
         lambda tx, m: orgs.remove_member(tx, m, user_id, peer),
         place="members",
+    )
+
+
+@router.post(f"{paths.SETTINGS_ORGS}/{{org}}/require-mfa", response_model=None)
+async def require_mfa(
+    viewer: FormViewer,
+    services: ServicesDep,
+    peer: PeerDep,
+    org: Ref,
+    require_mfa: Annotated[bool, Form()] = False,
+) -> Response:
+    return await _change(
+        services,
+        viewer,
+        org,
+        lambda tx, m: orgs.update(
+            tx, m, name=None, slug=None, require_mfa=require_mfa, peer=peer
+        ),
+        place="mfa",
     )
 
 

@@ -33,6 +33,8 @@ class OrgIn(RequestBody):
 class OrgPatch(RequestBody):
     name: Annotated[str | None, Field(min_length=1, max_length=orgs.NAME_MAX)] = None
     slug: Annotated[str | None, Field(max_length=48)] = None
+    #: members act in the org only with a second factor (owners only)
+    require_mfa: bool | None = None
 
 
 class OrgOut(ResponseBody):
@@ -40,6 +42,7 @@ class OrgOut(ResponseBody):
     slug: str
     name: str
     role: str
+    require_mfa: bool
     created_at: datetime
 
 
@@ -86,6 +89,7 @@ def org_out(membership: orgs.Membership) -> OrgOut:
         slug=org.slug,
         name=org.name,
         role=membership.role,
+        require_mfa=org.require_mfa,
         created_at=org.created_at,
     )
 
@@ -131,7 +135,12 @@ async def update_org(
     async with services.db.transaction() as tx:
         membership = await org_context.access(tx, org, caller)
         updated = await orgs.update(
-            tx, membership, name=body.name, slug=body.slug, peer=peer
+            tx,
+            membership,
+            name=body.name,
+            slug=body.slug,
+            require_mfa=body.require_mfa,
+            peer=peer,
         )
     return org_out(dataclasses.replace(membership, org=updated))
 

@@ -87,6 +87,12 @@ EVENT_TEXT: dict[str, str] = {
     Action.DEVICE_DENIED: "Device denied",
     Action.DEVICE_CODE_REDEEMED: "Device code redeemed",
     Action.TOKEN_REVOKED: "OAuth token revoked",
+    Action.PASSKEY_ADDED: "Passkey added",
+    Action.PASSKEY_RENAMED: "Passkey renamed",
+    Action.PASSKEY_REMOVED: "Passkey removed",
+    Action.PASSKEY_FAILED: "Passkey refused",
+    Action.PASSKEY_CLONE_SUSPECTED: "Passkey refused: its counter went back "
+    "(a copied key?)",
 }
 Field = Annotated[str, Query(max_length=320)]
 
