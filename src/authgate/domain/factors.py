@@ -258,7 +258,9 @@ async def enrolled(
     stores: Tx, keys: Keys, *, user_id: str, first: bool, peer: Peer
 ) -> list[str] | None:
     """After any factor is enrolled (an app here, a passkey at merge): the
-    first one comes with recovery codes."""
+    first one comes with recovery codes. What was cached of the person (an
+    org that requires a factor refused them) is dropped everywhere."""
+    stores.invalidate(user_id)
     if not first:
         return None
     return await recovery_codes.issue(
@@ -271,6 +273,7 @@ async def remove_totp(stores: Tx, *, user_id: str, actor_id: str, peer: Peer) ->
     codes that stood in for it go too."""
     if not await totp.remove(stores, user_id=user_id, actor_id=actor_id, peer=peer):
         return False
+    stores.invalidate(user_id)
     if not await has_factor(stores, user_id):
         await recovery_codes.withdraw(stores, user_id)
     return True

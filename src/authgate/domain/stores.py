@@ -12,7 +12,6 @@ from typing import Protocol
 
 from authgate.domain import (
     clients,
-    factors,
     housekeeping,
     identities,
     passkeys,
@@ -26,7 +25,6 @@ from authgate.domain.backoffice import BackOfficeStore
 
 class Stores(
     identities.Tx,
-    factors.Tx,
     passkeys.Tx,
     recovery.Tx,
     registration.Tx,
