@@ -14,7 +14,6 @@ from authgate.domain import (
     clients,
     housekeeping,
     identities,
-    passkeys,
     recovery,
     refresh_tokens,
     registration,
@@ -25,7 +24,6 @@ from authgate.domain.backoffice import BackOfficeStore
 
 class Stores(
     identities.Tx,
-    passkeys.Tx,
     recovery.Tx,
     registration.Tx,
     refresh_tokens.Tx,

@@ -5,7 +5,15 @@ from datetime import timedelta
 
 import pytest
 
-from authgate.domain import assurance, audit, factors, recovery_codes, totp, users
+from authgate.domain import (
+    assurance,
+    audit,
+    factors,
+    recovery_codes,
+    sessions,
+    totp,
+    users,
+)
 from authgate.domain.passwords import Hasher
 from authgate.domain.sealing import Sealer
 from authgate.errors import Conflict, InvalidRequest
@@ -13,10 +21,12 @@ from authgate.util import clock
 from tests.support.memory import MemoryStores
 from tests.support.totp import code
 from tests.unit.domain.conftest import (
+    ACCESS_TTL,
     KEYS,
     LOCKOUT_POLICY,
     PASSWORD,
     PEER,
+    SESSION_POLICY,
     register,
     with_app,
 )
@@ -208,3 +218,24 @@ async def test_regenerating_replaces_the_codes(
     assert (
         await prove(stores, pending(alice), factors.RECOVERY_CODE, new[0]) is not None
     )
+
+
+async def test_an_admin_reset_removes_every_factor_and_ends_every_login(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    await with_app(stores, alice)
+    started = await sessions.start(
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
+    )
+    ended = await factors.reset(
+        stores, alice.id, actor_id="usr_admin", access_ttl=ACCESS_TTL, peer=PEER
+    )
+    assert ended.sessions == [started.session.id]
+    assert not await factors.has_factor(stores, alice.id)
+    assert await recovery_codes.remaining(stores, alice.id) == 0
+    assert alice.id in stores.invalidated
+    reset = [e for e in stores.audit.events if e.action == audit.Action.FACTORS_RESET]
+    assert [(e.actor_id, e.target_id, e.details) for e in reset] == [
+        ("usr_admin", alice.id, {"removed": ["totp"]})
+    ]
