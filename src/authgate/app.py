@@ -67,7 +67,7 @@ from authgate.web.api.v1 import (
 from authgate.web.api.v1 import dev_login as dev_login_api
 from authgate.web.authorization_server import consent, device, endpoints
 from authgate.web.pages import admin as admin_pages
-from authgate.web.pages import forgot, login, logout, register
+from authgate.web.pages import forgot, login, logout, reauth, register
 from authgate.web.pages import orgs as org_pages
 from authgate.web.pages import settings as settings_pages
 from authgate.web.pages import upstream as upstream_pages
@@ -266,6 +266,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     for page in (
         login.router,
         logout.router,
+        reauth.router,
         register.router,
         forgot.router,
         settings_pages.router,

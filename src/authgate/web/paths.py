@@ -19,6 +19,9 @@ LOGIN_PROVIDER = "/login/provider"
 #: The dev-login button's form (loopback only).
 LOGIN_DEV = "/login/dev"
 LOGOUT = "/logout"
+#: Confirming who you are again, for a sensitive action or a client that asks
+#: for a fresh or stronger sign-in (``web.pages.reauth``).
+REAUTH = "/reauth"
 REGISTER = "/register"
 FORGOT = "/forgot"
 

@@ -5,7 +5,16 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from authgate.web import paths
-from authgate.web.pages import admin, forgot, login, logout, orgs, register, upstream
+from authgate.web.pages import (
+    admin,
+    forgot,
+    login,
+    logout,
+    orgs,
+    reauth,
+    register,
+    upstream,
+)
 from authgate.web.pages import settings as settings_pages
 
 ROUTERS: list[APIRouter] = [
@@ -14,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     login.router,
     logout.router,
     orgs.router,
+    reauth.router,
     register.router,
     settings_pages.router,
     upstream.router,

@@ -14,6 +14,7 @@ from authgate.domain.grants import DeviceCode
 from authgate.errors import AuthgateError, Forbidden
 from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
+from authgate.server.principals import authentication
 from authgate.server.services import Services
 from authgate.web.authorization_server.asking import (
     AskingClient,
@@ -143,6 +144,7 @@ async def device_decision(
             tx,
             device,
             user_id=principal.user_id,
+            authentication=authentication(principal),
             approve=decision == "approve",
             peer=peer,
         )
