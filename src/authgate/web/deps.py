@@ -92,21 +92,28 @@ async def held(request: Request, caller: Principal) -> authority.Holder:
 SIGNED_IN_KINDS = frozenset({"session", "jwt"})
 
 
-async def require_recent_sign_in(request: Request, caller: Principal) -> None:
-    """RFC 9470 step-up: raise ``insufficient_user_authentication`` (401, with
-    its challenge) unless the caller's sign-in is within
-    ``AUTHGATE_STEP_UP_MAX_AGE`` and used the second factor its person has."""
+async def sign_in_shortfall(
+    services: Services, caller: Principal
+) -> step_up.Shortfall | None:
+    """What the caller's sign-in lacks for a sensitive action (RFC 9470): to
+    be within ``AUTHGATE_STEP_UP_MAX_AGE``, and to have used the second
+    factor its person has. The API and the pages both ask here."""
     if caller.kind not in SIGNED_IN_KINDS or caller.user_id is None:
-        return
-    services = await get_services(request)
+        return None
     async with services.db.read() as tx:
         factor = await step_up.has_factor(tx, caller.user_id)
-    gap = step_up.shortfall(
+    return step_up.shortfall(
         authentication(caller),
         max_age=services.settings.step_up_max_age,
         has_factor=factor,
         now=clock.now(),
     )
+
+
+async def require_recent_sign_in(request: Request, caller: Principal) -> None:
+    """Raise ``insufficient_user_authentication`` (401, with its challenge)
+    when :func:`sign_in_shortfall` finds something missing."""
+    gap = await sign_in_shortfall(await get_services(request), caller)
     if gap is not None:
         raise gap.error()
 

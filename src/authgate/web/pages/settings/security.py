@@ -16,9 +16,9 @@ from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.settings.credentials import shown_once
 from authgate.web.pages.viewer import (
-    FormViewer,
     PageRoute,
     PageViewer,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -39,7 +39,7 @@ async def security_page(viewer: PageViewer) -> Response:
 
 @router.post(f"{paths.SETTINGS_SECURITY}/recovery-key", response_model=None)
 async def new_recovery_key(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     password: Annotated[str, Form(max_length=1024)] = "",
