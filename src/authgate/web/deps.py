@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 
 from authgate.config import Settings
-from authgate.domain import authority, step_up
+from authgate.domain import authority, clients, step_up
 from authgate.domain.authority import Power
 from authgate.domain.context import Peer
 from authgate.domain.credentials import Parent
@@ -108,6 +108,18 @@ async def sign_in_shortfall(
         has_factor=factor,
         now=clock.now(),
     )
+
+
+async def first_party_shortfall(
+    services: Services, client_id: str, caller: Principal
+) -> step_up.Shortfall | None:
+    """A first-party client's login (the CLI's) carries the person's full
+    rights, sensitive actions included, so approving one needs the sign-in
+    those actions would: else its tokens would be born too old to use them,
+    and signing in with it again would not help."""
+    if client_id not in clients.FIRST_PARTY_CLIENTS:
+        return None
+    return await sign_in_shortfall(services, caller)
 
 
 async def require_recent_sign_in(request: Request, caller: Principal) -> None:

@@ -244,3 +244,49 @@ def test_discovery_lists_what_the_sign_in_may_be_asked(
         assert {"auth_time", "amr", "acr"} <= set(document["claims_supported"])
         assert document["prompt_values_supported"] == ["none", "login", "consent"]
         assert document["end_session_endpoint"] == f"{server.url}/oauth/end_session"
+
+
+def test_the_cli_login_needs_a_sign_in_recent_enough_for_what_it_may_do(
+    start: Callable[..., Any],
+    receiver: LoopbackReceiver,
+    browser: Browser,
+    meta: dict[str, Any],
+    user: Login,
+) -> None:
+    """The CLI's tokens carry the person's full rights, sensitive actions
+    included: approving it with an old sign-in would give tokens too old to
+    use them, however often the person logged in with it again."""
+    client, url, _state, verifier = start(
+        "authgate-cli", receiver.redirect_uri, scope="openid read write"
+    )
+    clock.advance(10 * 60 + 1)
+    location = browser.open(url).headers["location"]
+    assert urlsplit(location).path == "/reauth"
+    receiver.follow(browser.authorize(reauthenticate(browser, location)))
+    token = client.fetch_token(
+        authorization_response=receiver.received[-1], code_verifier=verifier
+    )
+    fresh = claims(token["access_token"])["auth_time"]
+    assert fresh >= signed_in_at(user) + 10 * 60
+    made = httpx.post(
+        f"{meta['issuer']}/api/v1/access-tokens",
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+        json={"name": "from the cli", "expires_in_days": 1},
+    )
+    assert made.status_code == 201, made.text
+
+
+def test_the_cli_device_login_too(
+    meta: dict[str, Any], browser: Browser, server: LiveServer
+) -> None:
+    clock.advance(10 * 60 + 1)
+    started = httpx.post(
+        meta["device_authorization_endpoint"],
+        data={"client_id": "authgate-cli", "scope": "read write"},
+    ).json()
+    page = browser.open(f"/device?user_code={started['user_code']}")
+    assert page.status_code == 303
+    location = page.headers["location"]
+    assert urlsplit(location).path == "/reauth"
+    onward = reauthenticate(browser, location)
+    assert browser.open(onward).status_code == 200  # the device's consent page

@@ -18,6 +18,7 @@ from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizationRequest, AuthorizeError
+from authgate.oauth.errors import LoginRequired
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
 from authgate.server.principals import authentication
@@ -31,7 +32,7 @@ from authgate.web.browser import (
     reauth_redirect,
     signed_in,
 )
-from authgate.web.deps import PeerDep, ServicesDep
+from authgate.web.deps import PeerDep, ServicesDep, first_party_shortfall
 from authgate.web.render import error_page, origin_of, page
 from authgate.web.security import check_form
 
@@ -88,6 +89,14 @@ async def _reauthentication(
     proof = authentication(principal)
     if proof is None or principal.user_id is None:
         return None
+    gap = await first_party_shortfall(services, req.client.id, principal)
+    if gap is not None:
+        if "none" in req.prompt:
+            target = authorize.error_redirect(
+                services.oauth, req.redirect_uri, req.state, LoginRequired()
+            )
+            return RedirectResponse(target, status_code=303)
+        return reauth_redirect(_continuation(request), gap.level)
     async with services.db.read() as tx:
         factor = await step_up.has_factor(tx, principal.user_id)
     needed = authorize.authentication_needed(
