@@ -6,8 +6,9 @@ sign-in (``prompt=login``, ``max_age``) or a stronger one (``acr_values``),
 come here with ``next``, the page to go back to. The password is checked by
 the sign-in's own steps (``server.signin.confirm_password``: lockout, audit,
 the login rate limit), then the session records the new authentication and
-the browser goes on to ``next``, a path on this site only. Signed out, the
-person signs in instead, which is as fresh as it gets.
+the browser goes on to ``next``, a path on this site only. The upstream
+provider's button is offered too (a sign-in there opens a fresh session).
+Signed out, the person signs in instead, which is as fresh as it gets.
 """
 
 from typing import Annotated
@@ -21,6 +22,7 @@ from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.browser import login_redirect, signed_in
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
+from authgate.web.pages import upstream
 from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
@@ -52,6 +54,9 @@ async def _form(
     # which the browser holds to this page's CSP (as on /login).
     redirect_uri = await signin.continues_to(services, next_url)
     client_origin = origin_of(redirect_uri) if redirect_uri else None
+    # Someone who signs in through the upstream provider may have no password
+    # here: signing in there again is as fresh.
+    choices = upstream.login_choices(services, next_url)
     return viewer_page(
         viewer,
         "auth/reauth.html",
@@ -61,6 +66,8 @@ async def _form(
         next=next_url,
         acr=level if level in assurance.LEVELS else None,
         error=error,
+        provider_url=choices["provider_url"],
+        provider_label=choices["provider_label"],
     )
 
 
