@@ -24,6 +24,7 @@ from authgate.domain import (
     sessions,
     users,
 )
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
@@ -136,6 +137,38 @@ async def with_password(
         membership = await orgs.access(tx, org, user.id) if org else None
         opened = await open_session(tx, services, user.id, peer, amr=(assurance.PWD,))
     return replace(opened, org=membership)
+
+
+async def confirm_password(
+    services: Services, peer: Peer, session_id: str, password: str
+) -> bool:
+    """Step-up (RFC 9470) in a live session: its person types their password
+    again. The sign-in's three steps run, with its lockout and audit, for the
+    session's own account; right, the session is re-authenticated
+    (``sessions.reauthenticate``). ``False`` for any refusal (a wrong
+    password, a locked account, a session that ended meanwhile), after the
+    commit, so the failure is counted."""
+    async with services.db.read() as tx:
+        session = await tx.sessions.get(session_id)
+        user = await tx.users.get(session.user_id) if session else None
+        if user is None:
+            return False
+        attempt = await users.begin_sign_in(tx, user.username)
+    attempt = await users.check_password(services.hasher, attempt, password)
+    async with services.db.transaction() as tx:
+        signed = await users.finish_sign_in(
+            tx, services.lockout_policy, attempt, peer=peer
+        )
+        session = await tx.sessions.get(session_id)
+        if (
+            signed is None
+            or session is None
+            or session.user_id != signed.id
+            or not session.alive(services.session_policy, clock.now())
+        ):
+            return False
+        await sessions.reauthenticate(tx, session, (assurance.PWD,))
+    return True
 
 
 async def with_identity(
@@ -311,11 +344,13 @@ def access_token(
     user_id: str,
     session_id: str | None,
     org: Membership | None,
+    authentication: Authentication | None,
 ) -> str:
     """The first-party access token a session's holder acts with through the
     API: all the user's scopes, bound to the session (so it dies with it),
-    acting in ``org`` when one was asked for. (Every first-party refresh
-    token names its session: ``refresh_tokens.rotate`` refuses one without.)"""
+    acting in ``org`` when one was asked for, saying how the session was last
+    authenticated (a step-up reads it). (Every first-party refresh token
+    names its session: ``refresh_tokens.rotate`` refuses one without.)"""
     settings = services.settings
     return issue_access_token(
         services.keys.ring,
@@ -327,6 +362,7 @@ def access_token(
         ttl=settings.jwt_expiry,
         session_id=session_id,
         org=org,
+        authentication=authentication,
     ).token
 
 

@@ -27,6 +27,7 @@ from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -124,7 +125,7 @@ async def confirm_totp(
 
 @router.post(TOTP_REMOVE, response_model=None)
 async def remove_totp(
-    viewer: FormViewer, services: ServicesDep, peer: PeerDep
+    viewer: SteppedUpForm, services: ServicesDep, peer: PeerDep
 ) -> Response:
     await second_factors.remove_totp(services, viewer.user, peer)
     return _back()
@@ -132,7 +133,7 @@ async def remove_totp(
 
 @router.post(RECOVERY_CODES, response_model=None)
 async def regenerate_codes(
-    viewer: FormViewer, services: ServicesDep, peer: PeerDep
+    viewer: SteppedUpForm, services: ServicesDep, peer: PeerDep
 ) -> Response:
     try:
         codes = await second_factors.regenerate_codes(services, viewer.user, peer)
@@ -145,7 +146,7 @@ async def regenerate_codes(
 
 @router.post(f"{paths.SETTINGS_SECURITY}/recovery-key", response_model=None)
 async def new_recovery_key(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     password: Annotated[str, Form(max_length=1024)] = "",
