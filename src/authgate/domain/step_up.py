@@ -11,7 +11,6 @@ recent sign-in already; an API key) are judged by ``domain.authority`` alone.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from authgate.domain import assurance
 from authgate.domain.assurance import Authentication
@@ -55,15 +54,3 @@ def shortfall(
     return Shortfall(
         int(max_age.total_seconds()), assurance.TWO_FACTORS if weak else None
     )
-
-
-class Tx(Protocol):
-    """The stores :func:`has_factor` reads (``factors.Tx`` once wired)."""
-
-
-async def has_factor(stores: Tx, user_id: str) -> bool:  # noqa: ARG001 - see below
-    """Whether the person has a second factor: the one question step-up and
-    the authorization endpoint ask about factors. Wired to
-    ``factors.has_factor`` when second factors arrive; until then nobody has
-    one."""
-    return False

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 
 from authgate.config import Settings
-from authgate.domain import authority, clients, step_up
+from authgate.domain import authority, clients, factors, step_up
 from authgate.domain.authority import Power
 from authgate.domain.context import Peer
 from authgate.domain.credentials import Parent
@@ -101,7 +101,7 @@ async def sign_in_shortfall(
     if caller.kind not in SIGNED_IN_KINDS or caller.user_id is None:
         return None
     async with services.db.read() as tx:
-        factor = await step_up.has_factor(tx, caller.user_id)
+        factor = await factors.has_factor(tx, caller.user_id)
     return step_up.shortfall(
         authentication(caller),
         max_age=services.settings.step_up_max_age,
@@ -128,13 +128,6 @@ async def require_recent_sign_in(request: Request, caller: Principal) -> None:
     gap = await sign_in_shortfall(await get_services(request), caller)
     if gap is not None:
         raise gap.error()
-
-
-async def get_stepped_up(
-    request: Request, caller: Annotated[Principal, Depends(get_caller)]
-) -> Principal:
-    await require_recent_sign_in(request, caller)
-    return caller
 
 
 def requiring(
@@ -209,12 +202,9 @@ Caller = Annotated[Principal, Depends(get_caller)]
 Admin = Annotated[Principal, Depends(requiring(Power.ADMIN, recent=True))]
 #: Ending sessions, organizations and their memberships.
 ManagesAccount = Annotated[Principal, Depends(requiring(Power.ACCOUNT))]
-#: How the person signs in: password, email, recovery key; a change needs a
-#: recent sign-in.
+#: How the person signs in: password, email, recovery key, second factors; a
+#: change needs a recent sign-in, with the second factor when there is one.
 ChangesSignIn = Annotated[Principal, Depends(requiring(Power.SIGN_IN, recent=True))]
-#: Any caller, with a recent sign-in (RFC 9470) if it carries one: second
-#: factors' removal and recovery codes' regeneration.
-SteppedUp = Annotated[Principal, Depends(get_stepped_up)]
 Minting = Annotated[Minter, Depends(get_minter)]
 BoundOrg = Annotated[str | None, Depends(get_bound_org)]
 

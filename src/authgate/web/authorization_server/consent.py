@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import step_up
+from authgate.domain import factors
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.oauth import authorize
@@ -98,7 +98,7 @@ async def _reauthentication(
             return RedirectResponse(target, status_code=303)
         return reauth_redirect(_continuation(request), gap.level)
     async with services.db.read() as tx:
-        factor = await step_up.has_factor(tx, principal.user_id)
+        factor = await factors.has_factor(tx, principal.user_id)
     needed = authorize.authentication_needed(
         services.oauth, req, proof, has_factor=factor, now=clock.now()
     )

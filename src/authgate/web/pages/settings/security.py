@@ -24,7 +24,6 @@ from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.settings.credentials import shown_once
 from authgate.web.pages.viewer import (
-    FormViewer,
     PageRoute,
     PageViewer,
     SteppedUpForm,
@@ -94,7 +93,7 @@ async def security_page(viewer: PageViewer, services: ServicesDep) -> Response:
 
 
 @router.post(TOTP, response_model=None)
-async def begin_totp(viewer: FormViewer, services: ServicesDep) -> Response:
+async def begin_totp(viewer: SteppedUpForm, services: ServicesDep) -> Response:
     """A new secret; the page then shows it until it is confirmed."""
     try:
         await second_factors.begin_totp(services, viewer.user)
@@ -107,7 +106,7 @@ async def begin_totp(viewer: FormViewer, services: ServicesDep) -> Response:
 
 @router.post(TOTP_CONFIRM, response_model=None)
 async def confirm_totp(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     code: Annotated[str, Form(max_length=16)] = "",
