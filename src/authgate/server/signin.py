@@ -141,13 +141,15 @@ async def with_password(
 
 async def confirm_password(
     services: Services, peer: Peer, session_id: str, password: str
-) -> bool:
+) -> bool | SecondStep:
     """Step-up (RFC 9470) in a live session: its person types their password
     again. The sign-in's three steps run, with its lockout and audit, for the
     session's own account; right, the session is re-authenticated
-    (``sessions.reauthenticate``). ``False`` for any refusal (a wrong
-    password, a locked account, a session that ended meanwhile), after the
-    commit, so the failure is counted."""
+    (``sessions.reauthenticate``), or, when the person has a second factor,
+    a :class:`SecondStep` whose ticket names the session, so that the second
+    step re-authenticates it. ``False`` for any refusal (a wrong password, a
+    locked account, a session that ended meanwhile), after the commit, so the
+    failure is counted."""
     async with services.db.read() as tx:
         session = await tx.sessions.get(session_id)
         user = await tx.users.get(session.user_id) if session else None
@@ -156,8 +158,9 @@ async def confirm_password(
         attempt = await users.begin_sign_in(tx, user.username)
     attempt = await users.check_password(services.hasher, attempt, password)
     async with services.db.transaction() as tx:
+        second = await factors.has_factor(tx, user.id)
         signed = await users.finish_sign_in(
-            tx, services.lockout_policy, attempt, peer=peer
+            tx, services.lockout_policy, attempt, peer=peer, second_step=second
         )
         session = await tx.sessions.get(session_id)
         if (
@@ -167,6 +170,10 @@ async def confirm_password(
             or not session.alive(services.session_policy, clock.now())
         ):
             return False
+        if second:
+            return await _second_step(
+                tx, services, signed.id, (assurance.PWD,), session_id=session_id
+            )
         await sessions.reauthenticate(tx, session, (assurance.PWD,))
     return True
 
@@ -212,10 +219,15 @@ async def _second_step(
     amr: tuple[str, ...],
     *,
     method: str | None = None,
+    session_id: str | None = None,
 ) -> SecondStep:
     return SecondStep(
         mfa_token=factors.ticket(
-            services.factor_keys.tickets, user_id, amr, method=method
+            services.factor_keys.tickets,
+            user_id,
+            amr,
+            method=method,
+            session_id=session_id,
         ),
         methods=await factors.methods(stores, user_id),
     )
@@ -282,8 +294,7 @@ async def _reauthenticate(
         or not session.alive(services.session_policy, now)
     ):
         raise InvalidMfaToken
-    await stores.sessions.reauthenticate(session.id, now, amr)
-    stores.invalidate(session.id)
+    await sessions.reauthenticate(stores, session, amr)
     return replace(session, authenticated_at=now, amr=amr)
 
 

@@ -22,7 +22,7 @@ from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.browser import login_redirect, signed_in
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
-from authgate.web.pages import upstream
+from authgate.web.pages import second_step, upstream
 from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
@@ -93,6 +93,7 @@ async def reauth_page(
 
 @router.post(paths.REAUTH, response_model=None)
 async def reauth_submit(
+    request: Request,
     viewer: FormViewer,
     services: ServicesDep,
     peer: PeerDep,
@@ -118,7 +119,16 @@ async def reauth_submit(
             ),
             wait,
         )
-    if not await signin.confirm_password(services, peer, session_id, password):
+    confirmed = await signin.confirm_password(services, peer, session_id, password)
+    if isinstance(confirmed, signin.SecondStep):
+        return await second_step.form(
+            request,
+            services,
+            mfa_token=confirmed.mfa_token,
+            methods=confirmed.methods,
+            next_url=target,
+        )
+    if not confirmed:
         return await _form(
             services, viewer, next_url=target, level=level, error=WRONG, status=401
         )

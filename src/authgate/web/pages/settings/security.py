@@ -112,7 +112,13 @@ async def confirm_totp(
     code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     try:
-        codes = await second_factors.confirm_totp(services, viewer.user, code, peer)
+        codes = await second_factors.confirm_totp(
+            services,
+            viewer.user,
+            code,
+            peer,
+            session_id=viewer.principal.session_id,
+        )
     except AuthgateError as exc:
         return await _security(
             viewer, services, factor_error=exc.description, status=exc.status
