@@ -15,7 +15,6 @@ from authgate.domain import (
     factors,
     housekeeping,
     identities,
-    passkeys,
     recovery,
     refresh_tokens,
     registration,
@@ -27,7 +26,6 @@ from authgate.domain.backoffice import BackOfficeStore
 class Stores(
     identities.Tx,
     factors.Tx,
-    passkeys.Tx,
     recovery.Tx,
     registration.Tx,
     refresh_tokens.Tx,

@@ -2,6 +2,7 @@
 audit of wrong proofs, and the amr a passed step proves."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -45,10 +46,20 @@ def pending(user: users.User) -> factors.Pending:
 
 
 async def prove(
-    stores: MemoryStores, waiting: factors.Pending, method: str, proof: str
+    stores: MemoryStores,
+    waiting: factors.Pending,
+    method: str,
+    proof: str | dict[str, Any],
 ) -> tuple[str, ...] | None:
     return await factors.prove(
-        stores, KEYS, LOCKOUT_POLICY, waiting, method=method, proof=proof, peer=PEER
+        stores,
+        KEYS,
+        LOCKOUT_POLICY,
+        waiting,
+        method=method,
+        proof=proof,
+        rp=None,
+        peer=PEER,
     )
 
 
@@ -169,7 +180,11 @@ async def test_a_method_the_person_lacks_or_a_disabled_account_is_refused(
     secret, _ = await with_app(stores, alice)
     with pytest.raises(InvalidRequest):
         await prove(stores, pending(alice), "sms", "123456")
-    assert await prove(stores, pending(alice), factors.WEBAUTHN, "{}") is None
+    assert await prove(stores, pending(alice), factors.WEBAUTHN, {}) is None
+    with pytest.raises(InvalidRequest):  # a proof of the wrong kind
+        await prove(stores, pending(alice), factors.WEBAUTHN, "123456")
+    with pytest.raises(InvalidRequest):
+        await prove(stores, pending(alice), factors.TOTP, {"code": code(secret)})
     await stores.users.set_disabled(alice.id, clock.now())
     assert await prove(stores, pending(alice), factors.TOTP, code(secret)) is None
     assert stores.audit.events[-1].details["reason"] == "disabled"
