@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.actions import Actions
+from tests.integration.api.test_passkeys import add_passkey
+from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
-from tests.support.pages import OpenPages, Pages, form_token, post
+from tests.support.pages import CSRF, OpenPages, Pages, form_token, post
 from tests.support.webauthn import SoftAuthenticator
 
 pytestmark = pytest.mark.e2e
@@ -236,3 +237,103 @@ def test_other_settings_pages_still_run_no_script(
     for path in ("/settings/profile", "/settings/security"):
         page = pages.get(path)
         assert "script-src 'none'" in page.headers["content-security-policy"]
+
+
+MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
+
+
+def password_step(
+    http: httpx.Client, login: Login, next_url: str = ""
+) -> httpx.Response:
+    """``/login`` with the right password, for an account with a factor."""
+    token = form_token(http, "/login")
+    page = post(
+        http, "/login", token, username=login.username, password=PASSWORD, next=next_url
+    )
+    assert page.status_code == 200, page.text
+    assert "Two-step sign-in" in page.text
+    return page
+
+
+def passkey_step(
+    http: httpx.Client, page: httpx.Response, credential: dict[str, Any]
+) -> httpx.Response:
+    """The form ``passkeys.js`` posts from ``/login/mfa``."""
+    ticket, token = MFA_TOKEN.search(page.text), CSRF.search(page.text)
+    next_url = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert ticket, page.text
+    assert token, page.text
+    assert next_url, page.text
+    return http.post(
+        "/login/mfa",
+        data={
+            "csrf_token": token[1],
+            "mfa_token": ticket[1],
+            "next": html.unescape(next_url[1]),
+            "method": "webauthn",
+            "credential": json.dumps(credential),
+        },
+        headers={"Origin": str(http.base_url).rstrip("/")},
+    )
+
+
+def mfa_options(page: httpx.Response) -> dict[str, Any]:
+    found = OPTIONS.search(page.text)
+    assert found, page.text
+    options: dict[str, Any] = json.loads(html.unescape(found[1]))
+    return options
+
+
+def test_a_password_then_a_passkey_on_the_second_step_page(
+    actions: Actions, server: LiveServer
+) -> None:
+    login = actions.user()
+    device = SoftAuthenticator()
+    add_passkey(actions, login, device, server.url)
+    with server.client() as http:
+        page = password_step(http, login, "/settings/sessions")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert '<script src="/static/passkeys.js" defer></script>' in page.text
+        assert 'data-webauthn="get"' in page.text
+        assert ">Use a passkey</button>" in page.text
+        assert 'name="method" value="totp"' not in page.text  # no app set up
+        assert 'name="method" value="recovery_code"' in page.text
+        options = mfa_options(page)
+        assert [c["id"] for c in options["allowCredentials"]] == [device.id]
+
+        # A wrong answer: the page again, with the same challenge to answer.
+        wrong = device.get(options, origin="http://evil.example")
+        again = passkey_step(http, page, wrong)
+        assert again.status_code == 401
+        assert "That passkey was not accepted" in again.text
+        assert mfa_options(again)["challenge"] == options["challenge"]
+        assert "ag_session" not in http.cookies
+
+        done = passkey_step(http, again, device.get(options, origin=server.url))
+        assert done.status_code == 303, done.text
+        assert done.headers["location"] == "/settings/sessions"
+        assert http.get("/api/v1/me").json()["username"] == login.username
+
+
+def test_a_broken_answer_on_the_second_step_page_is_400(
+    actions: Actions, server: LiveServer
+) -> None:
+    login = actions.user()
+    add_passkey(actions, login, SoftAuthenticator(), server.url)
+    with server.client() as http:
+        ticket = MFA_TOKEN.search(password_step(http, login).text)
+        assert ticket
+        refused = http.post(
+            "/login/mfa",
+            data={
+                "csrf_token": form_token(http, "/login"),
+                "mfa_token": ticket[1],
+                "method": "webauthn",
+                "credential": "{not json",
+            },
+            headers={"Origin": server.url},
+        )
+    assert refused.status_code == 400
+    assert 'role="alert"' in refused.text
+    assert 'data-webauthn="get"' in refused.text  # offered again
+    assert "Traceback" not in refused.text
