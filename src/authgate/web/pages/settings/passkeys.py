@@ -97,7 +97,13 @@ async def add_passkey(
     except AuthgateError as exc:
         return await _page(viewer, services, error=exc.description, status=exc.status)
     if added.recovery_codes is not None:
-        return recovery_codes_page(viewer, added.recovery_codes, "Passkey added")
+        return recovery_codes_page(
+            viewer,
+            added.recovery_codes,
+            "Passkey added",
+            back=paths.SETTINGS_PASSKEYS,
+            back_label="Back to passkeys",
+        )
     return RedirectResponse(paths.SETTINGS_PASSKEYS, status_code=303)
 
 

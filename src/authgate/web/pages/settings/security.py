@@ -72,9 +72,16 @@ async def _security(
     )
 
 
-def recovery_codes_page(viewer: Viewer, codes: list[str], title: str) -> Response:
+def recovery_codes_page(
+    viewer: Viewer,
+    codes: list[str],
+    title: str,
+    *,
+    back: str = paths.SETTINGS_SECURITY,
+    back_label: str = "Back to security",
+) -> Response:
     """New recovery codes, shown this once (with a first factor, or
-    regenerated)."""
+    regenerated), then back to the page the factor was set up on."""
     return viewer_page(
         viewer,
         "settings/recovery_codes.html",
@@ -82,6 +89,8 @@ def recovery_codes_page(viewer: Viewer, codes: list[str], title: str) -> Respons
         section="security",
         title=title,
         codes=codes,
+        back=back,
+        back_label=back_label,
     )
 
 
