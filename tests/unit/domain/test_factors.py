@@ -6,13 +6,22 @@ from typing import Any
 
 import pytest
 
-from authgate.domain import assurance, audit, factors, recovery_codes, totp, users
+from authgate.domain import (
+    assurance,
+    audit,
+    factors,
+    passkeys,
+    recovery_codes,
+    totp,
+    users,
+)
 from authgate.domain.passwords import Hasher
 from authgate.domain.sealing import Sealer
 from authgate.errors import Conflict, InvalidRequest
 from authgate.util import clock
 from tests.support.memory import MemoryStores
 from tests.support.totp import at_step_start, code
+from tests.support.webauthn import SoftAuthenticator
 from tests.unit.domain.conftest import LOCKOUT_POLICY, PASSWORD, PEER, register
 
 pytestmark = pytest.mark.anyio
@@ -236,3 +245,104 @@ async def test_regenerating_replaces_the_codes(
     assert (
         await prove(stores, pending(alice), factors.RECOVERY_CODE, new[0]) is not None
     )
+
+
+RP = passkeys.RelyingParty(
+    id="localhost", name="Authgate", origin="http://localhost:8000"
+)
+
+
+async def with_passkey(
+    stores: MemoryStores, user: users.User, device: SoftAuthenticator
+) -> list[str] | None:
+    """``user`` with a passkey of ``device``: the recovery codes it brought."""
+    sealer = Sealer(b"w" * 32)
+    first = not await factors.has_factor(stores, user.id)
+    ceremony = passkeys.begin_registration(
+        sealer, RP, user_id=user.id, username=user.username, existing=[]
+    )
+    await passkeys.register(
+        stores,
+        sealer,
+        RP,
+        user_id=user.id,
+        ticket=ceremony.ticket,
+        credential=device.create(ceremony.options, origin=RP.origin),
+        name="Laptop",
+        peer=PEER,
+    )
+    return await factors.enrolled(stores, KEYS, user_id=user.id, first=first, peer=PEER)
+
+
+async def test_a_passkey_is_a_factor_and_is_offered_with_its_challenge(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    device = SoftAuthenticator()
+    codes = await with_passkey(stores, alice, device)
+    assert codes is not None
+    assert len(codes) == 10
+    assert await factors.methods(stores, alice.id) == (
+        factors.WEBAUTHN,
+        factors.RECOVERY_CODE,
+    )
+    assert (await factors.summary(stores, alice.id)).passkeys == 1
+
+    step = await factors.begin(stores, KEYS.tickets, RP, alice.id, (assurance.PWD,))
+    assert step.methods == (factors.WEBAUTHN, factors.RECOVERY_CODE)
+    assert step.webauthn is not None
+    waiting = factors.open_ticket(KEYS.tickets, step.mfa_token)
+    assert waiting is not None
+    assert waiting.challenge == step.webauthn["challenge"]
+    # Offered again after a wrong proof: the same challenge, the same ticket.
+    again = await factors.again(stores, RP, step.mfa_token, waiting)
+    assert again.webauthn is not None
+    assert again.webauthn["challenge"] == step.webauthn["challenge"]
+    assert again.mfa_token == step.mfa_token
+
+    answer = device.get(step.webauthn, origin=RP.origin)
+    assert await factors.prove(
+        stores,
+        KEYS,
+        LOCKOUT_POLICY,
+        waiting,
+        method=factors.WEBAUTHN,
+        proof=answer,
+        rp=RP,
+        peer=PEER,
+    ) == ("hwk", "mfa", "pin", "pwd", "user")
+
+
+async def test_without_a_relying_party_no_passkey_is_offered_or_accepted(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    device = SoftAuthenticator()
+    await with_passkey(stores, alice, device)
+    step = await factors.begin(stores, KEYS.tickets, None, alice.id, (assurance.PWD,))
+    assert step.methods == (factors.RECOVERY_CODE,)
+    assert step.webauthn is None
+    waiting = factors.open_ticket(KEYS.tickets, step.mfa_token)
+    assert waiting is not None
+    assert waiting.challenge is None
+    # A ticket made with no challenge is not offered one later either.
+    assert (await factors.again(stores, RP, step.mfa_token, waiting)).webauthn is None
+    offered = await factors.begin(stores, KEYS.tickets, RP, alice.id, ("pwd",))
+    assert offered.webauthn is not None
+    answer = device.get(offered.webauthn, origin=RP.origin)
+    assert await prove(stores, waiting, factors.WEBAUTHN, answer) is None
+    assert stores.audit.events[-1].action == audit.Action.MFA_FAILED
+
+
+async def test_removing_the_last_passkey_withdraws_the_codes(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    await with_passkey(stores, alice, SoftAuthenticator())
+    assert await with_passkey(stores, alice, SoftAuthenticator()) is None
+    one, two = await passkeys.listed(stores, alice.id)
+    await factors.remove_passkey(stores, user_id=alice.id, passkey_id=one.id, peer=PEER)
+    assert await stores.recovery_codes.remaining(alice.id) == 10
+    await factors.remove_passkey(stores, user_id=alice.id, passkey_id=two.id, peer=PEER)
+    assert await stores.recovery_codes.remaining(alice.id) == 0
+    assert not await factors.has_factor(stores, alice.id)
