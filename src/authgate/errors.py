@@ -102,6 +102,13 @@ class Forbidden(AuthgateError):
     default_description = "You are not allowed to do this."
 
 
+class MfaEnrollmentRequired(Forbidden):
+    """An organization requires a second factor of its members, and this
+    person has none yet."""
+
+    code = "mfa_enrollment_required"
+
+
 class InsufficientScope(Forbidden):
     code = "insufficient_scope"
     default_description = "The credential lacks the scope this needs."

@@ -362,7 +362,9 @@ async def enrolled(
     stores: Tx, keys: Keys, *, user_id: str, first: bool, peer: Peer
 ) -> list[str] | None:
     """After any factor is enrolled (an app, a passkey): the first one comes
-    with recovery codes."""
+    with recovery codes. What was cached of the person (an org that requires
+    a factor refused them) is dropped everywhere."""
+    stores.invalidate(user_id)
     if not first:
         return None
     return await recovery_codes.issue(
@@ -375,7 +377,7 @@ async def remove_totp(stores: Tx, *, user_id: str, actor_id: str, peer: Peer) ->
     codes that stood in for it go too."""
     if not await totp.remove(stores, user_id=user_id, actor_id=actor_id, peer=peer):
         return False
-    await _withdraw_if_last(stores, user_id)
+    await _removed(stores, user_id)
     return True
 
 
@@ -385,11 +387,14 @@ async def remove_passkey(
     """Remove one of the person's passkeys (``NotFound`` when not theirs);
     with the last factor gone, the recovery codes go too."""
     await passkeys.remove(stores, user_id, passkey_id, peer=peer)
-    await _withdraw_if_last(stores, user_id)
+    await _removed(stores, user_id)
 
 
-async def _withdraw_if_last(stores: Tx, user_id: str) -> None:
-    """Recovery codes stand in for a factor: none left, none kept."""
+async def _removed(stores: Tx, user_id: str) -> None:
+    """After a factor is removed: what was cached of the person is dropped
+    everywhere (an org that requires a factor may now refuse them), and
+    with none left, the recovery codes that stood in for one go too."""
+    stores.invalidate(user_id)
     if not await has_factor(stores, user_id):
         await recovery_codes.withdraw(stores, user_id)
 

@@ -13,12 +13,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from authgate.domain import audit, invalidation, invites
+from authgate.domain import audit, factors, invites
 from authgate.domain.context import Peer
 from authgate.domain.credentials import CredentialStore
 from authgate.domain.permissions import Action, Role, require, require_owner_for
 from authgate.domain.users import UserStore, normalize_email
-from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from authgate.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    MfaEnrollmentRequired,
+    NotFound,
+)
 from authgate.util import clock
 from authgate.util.ids import new_id
 
@@ -92,7 +98,7 @@ class OrgStore(Protocol):
     async def member_ids(self, org_id: str) -> list[str]: ...
 
 
-class Tx(invites.Tx, invalidation.Tx, Protocol):
+class Tx(factors.Tx, invites.Tx, Protocol):
     @property
     def orgs(self) -> OrgStore: ...
     @property
@@ -183,12 +189,34 @@ async def acting(
     stores: Tx, org_id: str, user_id: str, *, read_only: bool = False
 ) -> Membership | None:
     """The membership a credential of ``user_id`` acts with in an org, or
-    ``None`` when the user is not (or no longer) a member. A read-only
-    credential acts as a viewer, whatever its user's role."""
+    ``None`` when the user is not (or no longer) a member, or the org requires
+    a second factor the user does not have. A read-only credential acts as a
+    viewer, whatever its user's role."""
     membership = await stores.orgs.membership(org_id, user_id)
-    if membership is not None and read_only:
+    if membership is None or not await meets_rule(stores, membership):
+        return None
+    return _as(membership, read_only)
+
+
+def _as(membership: Membership, read_only: bool) -> Membership:
+    if read_only:
         return dataclasses.replace(membership, role=Role.VIEWER)
     return membership
+
+
+async def meets_rule(stores: Tx, membership: Membership) -> bool:
+    """Whether the member may act in the org: an org that requires a second
+    factor grants its context only to members who have one."""
+    return not membership.org.require_mfa or await factors.has_factor(
+        stores, membership.user_id
+    )
+
+
+def enrol_first(org: Org) -> MfaEnrollmentRequired:
+    return MfaEnrollmentRequired(
+        f"{org.name} requires a second factor of its members: set one up in "
+        "Settings → Security (an authenticator app or a passkey), then try again."
+    )
 
 
 async def access(
@@ -197,12 +225,12 @@ async def access(
     """The caller's membership in an org; not a member and no such org look
     alike (404), so ids and slugs can't be probed."""
     org = await stores.orgs.find(id_or_slug)
-    membership = (
-        await acting(stores, org.id, user_id, read_only=read_only) if org else None
-    )
+    membership = await stores.orgs.membership(org.id, user_id) if org else None
     if membership is None:
         raise NotFound("No such organization.")
-    return membership
+    if not await meets_rule(stores, membership):
+        raise enrol_first(membership.org)
+    return _as(membership, read_only)
 
 
 def claims(membership: Membership | None) -> dict[str, str | list[str]]:
@@ -244,6 +272,12 @@ async def update(
     org = membership.org
     if require_mfa is not None and require_mfa != org.require_mfa:
         require(membership.role, Action.REQUIRE_MFA)
+        if require_mfa and not await factors.has_factor(stores, membership.user_id):
+            raise Conflict(
+                "Set up a second factor for yourself first (Settings → Security): "
+                "once the organization requires one, members without it cannot "
+                "act in it."
+            )
     new_name = check_name(name) if name is not None else org.name
     new_slug = check_slug(slug) if slug is not None else org.slug
     new_rule = org.require_mfa if require_mfa is None else require_mfa

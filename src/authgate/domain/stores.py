@@ -12,7 +12,6 @@ from typing import Protocol
 
 from authgate.domain import (
     clients,
-    factors,
     housekeeping,
     identities,
     recovery,
@@ -25,7 +24,6 @@ from authgate.domain.backoffice import BackOfficeStore
 
 class Stores(
     identities.Tx,
-    factors.Tx,
     recovery.Tx,
     registration.Tx,
     refresh_tokens.Tx,

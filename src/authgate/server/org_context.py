@@ -6,14 +6,20 @@ default org. A credential bound to org A asking for org B (in the header or
 the path) is refused, and so is an org in the header the caller does not
 belong to (403: whether it exists is not said).
 
-Memberships are cached per user and evicted by the revocation fan-out on any
-membership change, so resolving the org costs no database round trip on a
-repeat request.
+An org that requires a second factor (``Org.require_mfa``) is a context only
+for members who have one: asked for by name or bound to a credential, it is
+refused with ``mfa_enrollment_required`` (the person can act on that); as a
+default org it is simply not applied, so the person can still reach their own
+settings to set a factor up.
+
+Memberships, and whether the user has a second factor, are cached per user
+and evicted by the revocation fan-out on any change to either, so resolving
+the org costs no database round trip on a repeat request.
 """
 
 import dataclasses
 
-from authgate.domain import orgs
+from authgate.domain import factors, orgs
 from authgate.domain.orgs import Membership
 from authgate.domain.permissions import Action, Role, require
 from authgate.domain.stores import Stores
@@ -57,6 +63,11 @@ async def key_org(tx: Stores, ref: str | None, user_id: str) -> str | None:
 class UserOrgs:
     default_org_id: str | None
     memberships: tuple[Membership, ...]
+    has_factor: bool
+
+    def admits(self, membership: Membership) -> bool:
+        """``orgs.meets_rule``, from what is cached."""
+        return not membership.org.require_mfa or self.has_factor
 
     def find(self, id_or_slug: str) -> Membership | None:
         return next(
@@ -77,7 +88,12 @@ class OrgContext:
         async with self._db.read() as tx:
             user = await tx.users.get(user_id)
             memberships = await tx.orgs.memberships(user_id)
-        found = UserOrgs(user.default_org_id if user else None, tuple(memberships))
+            has_factor = any(m.org.require_mfa for m in memberships) and (
+                await factors.has_factor(tx, user_id)
+            )
+        found = UserOrgs(
+            user.default_org_id if user else None, tuple(memberships), has_factor
+        )
         self._cache.put(user_id, found, since=since)
         return found
 
@@ -95,28 +111,30 @@ class OrgContext:
             if requested:
                 raise Forbidden("This credential does not act in an organization.")
             return principal
-        orgs = await self.orgs_of(principal.user_id)
+        mine = await self.orgs_of(principal.user_id)
         bound = principal.org_id
         if bound is not None and named:
-            target = orgs.find(named.strip())
+            target = mine.find(named.strip())
             if target is not None and target.org.id != bound:
                 raise Forbidden("This credential is bound to another organization.")
         if requested:
-            membership = orgs.find(requested.strip())
+            membership = mine.find(requested.strip())
             if membership is None:
                 raise Forbidden("You are not a member of that organization.")
             if bound is not None and membership.org.id != bound:
                 raise Forbidden("This credential is bound to another organization.")
         elif bound is not None:
-            membership = orgs.find(bound)
+            membership = mine.find(bound)
             if membership is None:
                 raise Forbidden(
                     "This credential's organization no longer includes you."
                 )
         else:
-            membership = orgs.find(orgs.default_org_id) if orgs.default_org_id else None
-            if membership is None:
+            membership = mine.find(mine.default_org_id) if mine.default_org_id else None
+            if membership is None or not mine.admits(membership):
                 return principal
+        if not mine.admits(membership):
+            raise orgs.enrol_first(membership.org)
         role = membership.role
         # A read-only key acts with no more than a viewer's rights.
         if not principal.has_scope("write"):

@@ -12,30 +12,11 @@ from authgate.util import clock
 from tests.support.actions import PASSWORD, Actions, Login, random_name
 from tests.support.asserts import error
 from tests.support.live import LiveServer
-from tests.support.totp import at_step_start, code
+from tests.support.totp import code, enrol
 
 FACTORS = "/api/v1/me/factors"
 LOGIN = "/api/v1/auth/login"
 MFA = "/api/v1/auth/login/mfa"
-
-
-def enrol(client: httpx.Client, login: Login) -> tuple[str, list[str]]:
-    """An authenticator app for ``login``'s user: its secret and the
-    recovery codes that came with it."""
-    at_step_start()
-    begun = client.post(f"{FACTORS}/totp", headers=login.bearer)
-    assert begun.status_code == 201, begun.text
-    secret = begun.json()["secret"]
-    assert begun.json()["otpauth_uri"].startswith("otpauth://totp/")
-    confirmed = client.post(
-        f"{FACTORS}/totp/confirm",
-        headers=login.bearer,
-        json={"code": code(secret, -1)},
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    codes = confirmed.json()["recovery_codes"]
-    assert len(codes) == 10
-    return secret, codes
 
 
 def first_step(client: httpx.Client, username: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from authgate.domain.permissions import TABLE, Action, Role, allowed, markdown_t
 from tests.support.actions import Actions, Login, random_email
 from tests.support.asserts import error
 from tests.support.live import LiveServer
+from tests.support.totp import enrol
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs" / "permissions.md"
@@ -84,6 +85,11 @@ def _remove(client: httpx.Client, w: World) -> httpx.Response:
     return client.delete(w.path(f"/members/{user_id}"), headers=w.actor.bearer)
 
 
+def _require_mfa(client: httpx.Client, w: World) -> httpx.Response:
+    enrol(client, w.actor)  # an owner must have a factor to require one
+    return client.patch(w.path(), headers=w.actor.bearer, json={"require_mfa": True})
+
+
 #: Every org endpoint and the action it needs. Deleting the org comes last:
 #: it ends the world the other calls act in.
 CALLS: list[tuple[str, Call, Action]] = [
@@ -139,13 +145,7 @@ CALLS: list[tuple[str, Call, Action]] = [
         lambda c, w: c.get(w.path("/audit"), headers=w.actor.bearer),
         Action.READ_AUDIT,
     ),
-    (
-        "PATCH /orgs/{org} {require_mfa}",
-        lambda c, w: c.patch(
-            w.path(), headers=w.actor.bearer, json={"require_mfa": True}
-        ),
-        Action.REQUIRE_MFA,
-    ),
+    ("PATCH /orgs/{org} {require_mfa}", _require_mfa, Action.REQUIRE_MFA),
     (
         "DELETE /orgs/{org}",
         lambda c, w: c.delete(w.path(), headers=w.actor.bearer),

@@ -14,6 +14,7 @@ from tests.support.actions import Actions, Login, random_email
 from tests.support.live import LiveServer
 from tests.support.pages import CSRF, OpenPages, Pages
 from tests.support.tamper import mangle
+from tests.support.totp import enrol
 
 
 @pytest.fixture
@@ -527,11 +528,19 @@ def test_only_the_owner_is_offered_and_may_require_a_second_factor(
     assert refused.status_code == 403
     owner = as_user(team["owner"])
     assert "Require a second factor" in owner.get(f"/settings/orgs/{slug}").text
+    lax = owner.post(f"/settings/orgs/{slug}/require-mfa", {"require_mfa": "true"})
+    assert lax.status_code == 409
+    assert "for yourself first" in lax.text
+    enrol(actions.client, team["owner"])
     done = owner.post(f"/settings/orgs/{slug}/require-mfa", {"require_mfa": "true"})
     assert done.status_code == 303
     page = owner.get(f"/settings/orgs/{slug}").text
     assert "Stop requiring a second factor" in page
-    assert "only with a second factor" in admin.get(f"/settings/orgs/{slug}").text
+    assert "only with a second factor" in page
+    # A member without a factor is asked to set one up before acting in it.
+    asked = admin.get(f"/settings/orgs/{slug}")
+    assert asked.status_code == 403
+    assert "requires a second factor of its members" in asked.text
     org = actions.client.get(
         f"/api/v1/orgs/{slug}", headers=team["owner"].bearer
     ).json()

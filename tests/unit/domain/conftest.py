@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from authgate.domain import lockout, sessions, users
+from authgate.domain import factors, lockout, recovery_codes, sessions, totp, users
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
+from authgate.domain.sealing import Sealer
 from tests.support.memory import MemoryStores
+from tests.support.totp import at_step_start, code
 
 #: Who the use cases are told is asking.
 PEER = Peer(ip="192.0.2.1", user_agent="Mozilla/5.0 (X11; Linux) Firefox/130")
@@ -44,3 +46,24 @@ async def register(
         hasher, username=username, password=PASSWORD, email=email, min_length=8
     )
     return await users.add(stores, account, is_admin=is_admin, actor_id=None, peer=PEER)
+
+
+KEYS = factors.Keys(
+    tickets=Sealer(b"t" * 32),
+    totp=Sealer(b"s" * 32),
+    codes=recovery_codes.Digester(b"c" * 32),
+)
+
+
+async def with_app(stores: MemoryStores, user: users.User) -> tuple[str, list[str]]:
+    """``user`` with a confirmed authenticator app: its secret and the
+    recovery codes that came with it."""
+    at_step_start()
+    started = await totp.begin(
+        stores, KEYS.totp, user_id=user.id, account=user.username, issuer="Authgate"
+    )
+    codes = await factors.confirm_totp(
+        stores, KEYS, user_id=user.id, code=code(started.secret, -1), peer=PEER
+    )
+    assert codes is not None
+    return started.secret, codes

@@ -20,31 +20,18 @@ from authgate.domain.sealing import Sealer
 from authgate.errors import Conflict, InvalidRequest
 from authgate.util import clock
 from tests.support.memory import MemoryStores
-from tests.support.totp import at_step_start, code
+from tests.support.totp import code
 from tests.support.webauthn import SoftAuthenticator
-from tests.unit.domain.conftest import LOCKOUT_POLICY, PASSWORD, PEER, register
-
-pytestmark = pytest.mark.anyio
-
-KEYS = factors.Keys(
-    tickets=Sealer(b"t" * 32),
-    totp=Sealer(b"s" * 32),
-    codes=recovery_codes.Digester(b"c" * 32),
+from tests.unit.domain.conftest import (
+    KEYS,
+    LOCKOUT_POLICY,
+    PASSWORD,
+    PEER,
+    register,
+    with_app,
 )
 
-
-async def with_app(stores: MemoryStores, user: users.User) -> tuple[str, list[str]]:
-    """``user`` with a confirmed authenticator app: its secret and the
-    recovery codes that came with it."""
-    at_step_start()
-    started = await totp.begin(
-        stores, KEYS.totp, user_id=user.id, account=user.username, issuer="Authgate"
-    )
-    codes = await factors.confirm_totp(
-        stores, KEYS, user_id=user.id, code=code(started.secret, -1), peer=PEER
-    )
-    assert codes is not None
-    return started.secret, codes
+pytestmark = pytest.mark.anyio
 
 
 def pending(user: users.User) -> factors.Pending:

@@ -5,9 +5,15 @@ import pytest
 from authgate.domain import audit, credentials, orgs, users
 from authgate.domain.orgs import Membership
 from authgate.domain.passwords import Hasher
-from authgate.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from authgate.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    MfaEnrollmentRequired,
+    NotFound,
+)
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import PEER, register
+from tests.unit.domain.conftest import PEER, register, with_app
 
 pytestmark = pytest.mark.anyio
 
@@ -238,6 +244,13 @@ async def test_only_an_owner_may_require_a_second_factor(
     renamed = await orgs.update(stores, admin, name="Acme 2", slug=None, peer=PEER)
     assert not renamed.require_mfa  # an admin's rename leaves the rule alone
     owner = await orgs.access(stores, acme.org.id, acme.user_id)
+    with pytest.raises(Conflict, match="for yourself first"):
+        await orgs.update(
+            stores, owner, name=None, slug=None, require_mfa=True, peer=PEER
+        )
+    user = await stores.users.get(acme.user_id)
+    assert user is not None
+    await with_app(stores, user)
     updated = await orgs.update(
         stores, owner, name=None, slug=None, require_mfa=True, peer=PEER
     )
@@ -250,3 +263,22 @@ async def test_only_an_owner_may_require_a_second_factor(
         "slug": acme.org.slug,
         "require_mfa": True,
     }
+
+
+async def test_a_member_without_a_factor_does_not_act_in_an_org_requiring_one(
+    stores: MemoryStores, hasher: Hasher, acme: Membership
+) -> None:
+    owner = await stores.users.get(acme.user_id)
+    assert owner is not None
+    await with_app(stores, owner)
+    bob = await member(stores, hasher, acme, "bob", "member")
+    await orgs.update(stores, acme, name=None, slug=None, require_mfa=True, peer=PEER)
+    assert await orgs.acting(stores, acme.org.id, bob.user_id) is None
+    with pytest.raises(MfaEnrollmentRequired, match="requires a second factor"):
+        await orgs.access(stores, acme.org.slug, bob.user_id)
+    bob_user = await stores.users.get(bob.user_id)
+    assert bob_user is not None
+    await with_app(stores, bob_user)
+    found = await orgs.access(stores, acme.org.slug, bob.user_id, read_only=True)
+    assert found.role == "viewer"
+    assert await orgs.acting(stores, acme.org.id, bob.user_id) is not None
