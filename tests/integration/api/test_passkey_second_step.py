@@ -321,3 +321,24 @@ def test_with_an_ip_address_no_passkey_is_offered(
             {"challenge": "AAAA", "rpId": "localhost"}, origin=by_ip.url
         )
         error(with_passkey(http, step, answer), 401, "invalid_credentials")
+
+
+def test_a_passkey_meets_an_orgs_rule_and_removing_it_does_not(
+    actions: Actions, client: httpx.Client, server: LiveServer
+) -> None:
+    """An org that requires a second factor takes a passkey for one, at once,
+    and refuses the person again as soon as it is gone (``require_mfa``)."""
+    owner = actions.user()
+    org = actions.make_org(owner, "Strict")
+    add_passkey(actions, owner, SoftAuthenticator(), server.url)
+    member = actions.org_member(owner, org["slug"], "member")
+    client.patch(
+        f"/api/v1/orgs/{org['id']}", headers=owner.bearer, json={"require_mfa": True}
+    ).raise_for_status()
+    asked = {**member.bearer, "X-Organization-Id": org["slug"]}
+    error(client.get("/api/v1/me", headers=asked), 403, "mfa_enrollment_required")
+    added = add_passkey(actions, member, SoftAuthenticator(), server.url)
+    assert client.get("/api/v1/me", headers=asked).json()["org_id"] == org["id"]
+    removed = client.delete(f"/api/v1/me/passkeys/{added['id']}", headers=member.bearer)
+    assert removed.status_code == 204
+    error(client.get("/api/v1/me", headers=asked), 403, "mfa_enrollment_required")
