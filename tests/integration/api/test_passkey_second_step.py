@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from authgate.util import clock
-from tests.integration.api.test_passkeys import add_passkey, audit
+from tests.integration.api.test_passkeys import add_passkey, audit, both_factors
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.asserts import error
 from tests.support.live import LiveServer
@@ -238,9 +238,11 @@ def test_the_first_passkey_brings_recovery_codes_once(
 ) -> None:
     actions.admin()
     login = actions.user()
-    first = add_passkey(actions, login, SoftAuthenticator(), server.url)
+    device = SoftAuthenticator()
+    first = add_passkey(actions, login, device, server.url)
     assert len(first["recovery_codes"]) == 10
     assert len(set(first["recovery_codes"])) == 10
+    login = both_factors(actions, login, device, server.url)
     second = add_passkey(actions, login, SoftAuthenticator(), server.url)
     assert second["recovery_codes"] is None
     factors = client.get(FACTORS, headers=login.bearer).json()
@@ -277,6 +279,22 @@ def test_an_app_then_a_passkey_keeps_the_codes_given(
         json={"code": code(begun["secret"], -1)},
     )
     assert len(confirmed.json()["recovery_codes"]) == 10
+    step = first_step(client, login.username)
+    signed = client.post(
+        MFA,
+        json={
+            "mfa_token": step["mfa_token"],
+            "method": "totp",
+            "code": code(begun["secret"]),
+        },
+    )
+    assert signed.status_code == 200, signed.text
+    login = Login(
+        login.username,
+        signed.json()["access_token"],
+        signed.json()["refresh_token"],
+        signed.json(),
+    )
     added = add_passkey(actions, login, SoftAuthenticator(), server.url)
     assert added["recovery_codes"] is None
     step = first_step(client, login.username)
@@ -288,7 +306,9 @@ def test_removing_the_last_factor_withdraws_the_codes(
 ) -> None:
     actions.admin()
     login = actions.user()
-    one = add_passkey(actions, login, SoftAuthenticator(), server.url)
+    device = SoftAuthenticator()
+    one = add_passkey(actions, login, device, server.url)
+    login = both_factors(actions, login, device, server.url)
     two = add_passkey(actions, login, SoftAuthenticator(), server.url)
     removed = client.delete(f"/api/v1/me/passkeys/{one['id']}", headers=login.bearer)
     assert removed.status_code == 204
@@ -337,8 +357,11 @@ def test_a_passkey_meets_an_orgs_rule_and_removing_it_does_not(
     ).raise_for_status()
     asked = {**member.bearer, "X-Organization-Id": org["slug"]}
     error(client.get("/api/v1/me", headers=asked), 403, "mfa_enrollment_required")
-    added = add_passkey(actions, member, SoftAuthenticator(), server.url)
+    device = SoftAuthenticator()
+    added = add_passkey(actions, member, device, server.url)
     assert client.get("/api/v1/me", headers=asked).json()["org_id"] == org["id"]
+    member = both_factors(actions, member, device, server.url)
+    asked = {**member.bearer, "X-Organization-Id": org["slug"]}
     removed = client.delete(f"/api/v1/me/passkeys/{added['id']}", headers=member.bearer)
     assert removed.status_code == 204
     error(client.get("/api/v1/me", headers=asked), 403, "mfa_enrollment_required")
