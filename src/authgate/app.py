@@ -67,9 +67,9 @@ from authgate.web.api.v1 import (
     sessions,
 )
 from authgate.web.api.v1 import dev_login as dev_login_api
-from authgate.web.authorization_server import consent, device, endpoints
+from authgate.web.authorization_server import consent, device, end_session, endpoints
 from authgate.web.pages import admin as admin_pages
-from authgate.web.pages import forgot, login, logout, register, second_step
+from authgate.web.pages import forgot, login, logout, reauth, register, second_step
 from authgate.web.pages import orgs as org_pages
 from authgate.web.pages import settings as settings_pages
 from authgate.web.pages import upstream as upstream_pages
@@ -272,6 +272,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         login.router,
         second_step.router,
         logout.router,
+        reauth.router,
         register.router,
         forgot.router,
         settings_pages.router,
@@ -279,6 +280,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         admin_pages.router,
         consent.router,
         device.router,
+        end_session.router,
     ):
         app.include_router(page)
     if settings.api_docs_enabled:

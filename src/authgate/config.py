@@ -253,6 +253,14 @@ class Settings(BaseSettings):
         timedelta(days=30),
         description="A session ends this long after sign-in, used or not.",
     )
+    step_up_max_age: Annotated[Duration, Group.SESSIONS_AND_TOKENS] = Field(
+        timedelta(minutes=10),
+        gt=timedelta(0),
+        description="Sensitive actions (a new token or key, a new password or "
+        "email, a recovery key, second factors, administration) need a sign-in "
+        "this recent, with the second factor when the person has one; older, "
+        "the person confirms who they are again (RFC 9470), e.g. `10m`.",
+    )
     cookie_secure: Annotated[bool | None, Group.SESSIONS_AND_TOKENS] = Field(
         None,
         description="Mark cookies `Secure`. Default: when the public URL is https.",

@@ -11,6 +11,8 @@
     │   ├── InvalidCredentials         401 invalid_credentials
     │   ├── InvalidToken               401 invalid_token
     │   └── InvalidMfaToken            401 invalid_mfa_token
+    │   └── InsufficientUserAuthentication
+    │                                  401 insufficient_user_authentication (RFC 9470)
     ├── Forbidden                      403 forbidden
     │   ├── InsufficientScope          403 insufficient_scope
     │   └── SignInRefused              403 signin_refused
@@ -94,6 +96,35 @@ class InvalidMfaToken(Unauthenticated):
     default_description = (
         "This sign-in has expired or was already finished. Sign in again."
     )
+
+
+class InsufficientUserAuthentication(Unauthenticated):
+    """RFC 9470 §3: the person's sign-in is too old for this action, or lacks
+    the second factor it needs. The challenge says what would do: a sign-in
+    within ``max_age`` seconds, at level ``acr_values`` when given. The
+    description is the server's own text (never input), so it needs no
+    escaping inside the quoted string."""
+
+    code = "insufficient_user_authentication"
+    default_description = "This needs a more recent sign-in."
+
+    def __init__(
+        self,
+        description: str | None = None,
+        *,
+        max_age: int,
+        acr_values: str | None = None,
+    ) -> None:
+        text = description or self.default_description
+        challenge = (
+            f'Bearer error="{self.code}", error_description="{text}", '
+            f'max_age="{max_age}"'
+        )
+        if acr_values:
+            challenge += f', acr_values="{acr_values}"'
+        super().__init__(text, headers={"WWW-Authenticate": challenge})
+        self.max_age = max_age
+        self.acr_values = acr_values
 
 
 class Forbidden(AuthgateError):

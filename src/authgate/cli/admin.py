@@ -45,6 +45,14 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     reset.set_defaults(run=reset_password)
 
+    factors_parser = sub.add_parser(
+        "reset-factors",
+        help="Remove a user's second factors and recovery codes, and end their "
+        "sessions (they lost their device).",
+    )
+    factors_parser.add_argument("name")
+    factors_parser.set_defaults(run=reset_factors)
+
     invite = sub.add_parser("invite", help="Instance invite codes.")
     invite_sub = invite.add_subparsers(
         dest="invite_command", required=True, metavar="COMMAND"
@@ -220,6 +228,31 @@ def reset_password(args: argparse.Namespace) -> int:
     run(work)
     output.success(
         f"Password reset for {args.name}; their sessions and app logins were ended."
+    )
+    return 0
+
+
+def reset_factors(args: argparse.Namespace) -> int:
+    from authgate.domain import factors, users
+    from authgate.errors import NotFound
+
+    async def work(services: "Services") -> None:
+        async with services.db.transaction() as tx:
+            user = await tx.users.by_username(users.normalize_username(args.name))
+            if user is None:
+                raise NotFound(f"No user named {args.name}.")
+            await factors.reset(
+                tx,
+                user.id,
+                actor_id=None,
+                access_ttl=services.settings.jwt_expiry,
+                peer=cli_peer(),
+            )
+
+    run(work)
+    output.success(
+        f"Second factors reset for {args.name}; their sessions and app logins "
+        "were ended. They sign in with their password and set a factor up again."
     )
     return 0
 

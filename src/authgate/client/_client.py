@@ -6,7 +6,12 @@ from typing import Any
 import httpx
 
 from authgate import __version__
-from authgate.client._errors import ApiError, ServerUnreachable
+from authgate.client._errors import (
+    STEP_UP,
+    ApiError,
+    ServerUnreachable,
+    step_up_message,
+)
 
 USER_AGENT = f"authgate-cli/{__version__}"
 
@@ -67,7 +72,13 @@ class AuthgateClient:
     ) -> Any:
         """Send a request; the decoded JSON body, ``None`` for 204, or ApiError."""
         response = self._send(method, path, json, data, params, headers)
-        if response.status_code == 401 and self._refresh is not None:
+        # A step-up (RFC 9470) is not a refused token: a refresh keeps the
+        # old sign-in, so only signing in again helps.
+        if (
+            response.status_code == 401
+            and self._refresh is not None
+            and _step_up(response) is None
+        ):
             # Refused before anything was done (revoked, signed out
             # elsewhere): renew the login once and ask again.
             self._http.headers["Authorization"] = f"Bearer {self._refresh()}"
@@ -80,6 +91,9 @@ class AuthgateClient:
         except ValueError:
             body = None
         if response.is_error:
+            challenge = _step_up(response)
+            if challenge is not None:
+                raise ApiError(401, STEP_UP, step_up_message(challenge))
             if isinstance(body, dict) and "error" in body:
                 raise ApiError(
                     response.status_code,
@@ -196,3 +210,9 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, httpx.ConnectError):
         return "connection refused or host not found"
     return type(exc).__name__
+
+
+def _step_up(response: httpx.Response) -> str | None:
+    """The RFC 9470 challenge of a 401 asking for a fresher sign-in."""
+    challenge = response.headers.get("www-authenticate", "")
+    return challenge if response.status_code == 401 and STEP_UP in challenge else None

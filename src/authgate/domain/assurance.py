@@ -8,6 +8,10 @@ inherent). A client asks for the second with ``acr_values`` (OIDC Core
 §3.1.2.1), a resource server demands it with RFC 9470's challenge.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 PWD = "pwd"  # noqa: S105 -: RFC 8176 "password", not one
 OTP = "otp"  #: a one-time code: an authenticator app's, or a recovery code
 HWK = "hwk"  #: a key bound to its device (security key, device-bound passkey)
@@ -36,3 +40,25 @@ def reaches(amr: tuple[str, ...], level: str) -> bool:
 def parse(text: str | None) -> tuple[str, ...]:
     """Methods stored as space-separated text."""
     return tuple(text.split()) if text else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """One proof of who the person is, as a session, a code or a refresh
+    family records it, so the tokens issued later say it (OIDC Core §2)."""
+
+    at: datetime
+    amr: tuple[str, ...] = ()
+
+    @property
+    def acr(self) -> str:
+        return acr(self.amr)
+
+    def claims(self) -> dict[str, Any]:
+        """``auth_time`` (seconds), ``amr`` (left out when the sign-in proved
+        nothing Authgate can name, as an upstream one) and ``acr``."""
+        return {
+            "auth_time": int(self.at.timestamp()),
+            **({"amr": list(self.amr)} if self.amr else {}),
+            "acr": self.acr,
+        }

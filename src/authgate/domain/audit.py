@@ -39,6 +39,8 @@ class Action(enum.StrEnum):
     #: Details name the ``factor`` (``totp``).
     FACTOR_ENROLLED = "factor.enrolled"
     FACTOR_REMOVED = "factor.removed"
+    #: an administrator removed every factor of a person who lost theirs
+    FACTORS_RESET = "factors.reset"
     #: A wrong or refused second step; details name the ``method`` and ``reason``.
     MFA_FAILED = "mfa.failed"
     RECOVERY_CODE_USED = "recovery_code.used"

@@ -104,6 +104,9 @@ class Client:
     #: The address a dynamic registration came from (RFC 7591 registrations
     #: are anonymous, so this is all the consent page can say about them).
     registered_from: str | None = None
+    #: OpenID Connect RP-Initiated Logout 1.0 §3.1: where the browser may be
+    #: sent after signing out, each matched exactly.
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @property
     def public(self) -> bool:
@@ -141,6 +144,12 @@ class Client:
 
     def accepts_redirect(self, uri: str) -> bool:
         return any(redirect_uri_matches(r, uri) for r in self.redirect_uris)
+
+    def accepts_post_logout_redirect(self, uri: str) -> bool:
+        """RP-Initiated Logout §3: a simple string comparison with one the
+        client registered (no loopback port leeway: nothing is being sent
+        to a native app's listener)."""
+        return uri in self.post_logout_redirect_uris
 
 
 #: ``authgate auth login``'s client: on every loopback host, any port
@@ -366,10 +375,13 @@ async def create(
     registration: Literal["admin", "dynamic"] = "admin",
     created_by: str | None,
     client_uri: str | None = None,
+    post_logout_redirect_uris: Iterable[str] = (),
     peer: Peer,
 ) -> tuple[Client, str | None]:
-    """Register a client; its secret (confidential clients only) is shown once."""
+    """Register a client; its secret (confidential clients only) is shown once.
+    ``post_logout_redirect_uris`` follow the redirect URIs' rules."""
     uris = check_redirect_uris(redirect_uris)
+    after_logout = check_redirect_uris(post_logout_redirect_uris)
     grants = check_grant_types(
         grant_types
         if grant_types is not None
@@ -397,6 +409,7 @@ async def create(
         created_by=created_by,
         client_uri=check_client_uri(client_uri),
         registered_from=peer.ip if registration == "dynamic" else None,
+        post_logout_redirect_uris=after_logout,
     )
     await stores.clients.add(registered)
     await audit.record(
@@ -410,6 +423,7 @@ async def create(
             "public": public,
             "grant_types": list(grants),
             "redirect_uris": list(uris),
+            "post_logout_redirect_uris": list(after_logout),
             "registration": registration,
         },
     )

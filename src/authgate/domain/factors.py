@@ -31,6 +31,7 @@ from authgate.domain import (
     passkeys,
     recovery_codes,
     replay,
+    sessions,
     totp,
     users,
 )
@@ -104,7 +105,7 @@ class Summary:
     recovery_codes_left: int
 
 
-class Tx(totp.Tx, recovery_codes.Tx, users.Tx, passkeys.Tx, replay.Tx, Protocol):
+class Tx(totp.Tx, recovery_codes.Tx, users.Tx, passkeys.Tx, Protocol):
     pass
 
 
@@ -407,4 +408,41 @@ async def regenerate_codes(
         raise Conflict("Set up a second factor first: recovery codes stand in for one.")
     return await recovery_codes.issue(
         stores, keys.codes, user_id=user_id, peer=peer, first=False
+    )
+
+
+async def reset(
+    stores: Tx,
+    user_id: str,
+    *,
+    actor_id: str | None,
+    access_ttl: timedelta,
+    peer: Peer,
+) -> sessions.Ended:
+    """An administrator's answer to a person who lost their factors: every
+    authenticator app, passkey and recovery code goes, and so does every
+    login, so whoever holds a session made with the lost device is out too.
+    The person signs in with their password alone and sets a factor up again
+    (unless policy then asks for one at once)."""
+    removed = [TOTP] if await stores.totp.delete(user_id) else []
+    for passkey in await stores.passkeys.for_user(user_id):
+        if await stores.passkeys.remove(user_id, passkey.id):
+            removed.append(WEBAUTHN)
+    await recovery_codes.withdraw(stores, user_id)
+    stores.invalidate(user_id)
+    await audit.record(
+        stores,
+        audit.Action.FACTORS_RESET,
+        peer,
+        actor_id=actor_id,
+        target_id=user_id,
+        details={"removed": removed},
+    )
+    return await sessions.end_logins(
+        stores,
+        user_id,
+        reason="factors_reset",
+        actor_id=actor_id,
+        access_ttl=access_ttl,
+        peer=peer,
     )

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, revocations
+from authgate.domain.assurance import Authentication
 from authgate.domain.context import Peer
 from authgate.domain.refresh_families import RefreshTokenStore
 from authgate.errors import NotFound
@@ -66,6 +67,8 @@ class AuthorizationCode:
     expires_at: datetime
     nonce: str | None = None  #: OIDC Core §3.1.2.1, echoed in the ID token
     used_at: datetime | None = None
+    #: how the person authenticated before approving (the tokens say it)
+    authentication: Authentication | None = None
 
     @property
     def resources(self) -> tuple[str, ...]:
@@ -101,9 +104,11 @@ async def issue_code(
     scope: str,
     resources: Iterable[str],
     nonce: str | None,
+    authentication: Authentication | None,
     peer: Peer,
 ) -> tuple[AuthorizationCode, str]:
-    """A new authorization code and its secret (only the digest is stored)."""
+    """A new authorization code and its secret (only the digest is stored).
+    ``authentication``: the session's, which the code's tokens say."""
     now = clock.now()
     await stores.authorization_codes.prune(now - CODE_RETENTION)
     secret = tokens.mint(prefix, "ac")
@@ -118,6 +123,7 @@ async def issue_code(
         created_at=now,
         expires_at=now + CODE_TTL,
         nonce=nonce,
+        authentication=authentication,
     )
     await stores.authorization_codes.add(code, tokens.digest(secret))
     await audit.record(
@@ -248,6 +254,8 @@ class DeviceCode:
     user_id: str | None = None
     last_polled_at: datetime | None = None
     decided_at: datetime | None = None
+    #: how the person who approved had authenticated (the tokens say it)
+    authentication: Authentication | None = None
 
     @property
     def resources(self) -> tuple[str, ...]:
@@ -271,10 +279,16 @@ class DeviceCodeStore(Protocol):
         """Remember when the client last polled, and the interval it must keep."""
 
     async def decide(
-        self, device_id: str, status: DeviceStatus, user_id: str, at: datetime
+        self,
+        device_id: str,
+        status: DeviceStatus,
+        user_id: str,
+        at: datetime,
+        authentication: Authentication | None,
     ) -> bool:
-        """Atomically move a pending code to approved or denied; ``False`` when it
-        was no longer pending."""
+        """Atomically move a pending code to approved or denied, recording how
+        the person who decided had authenticated; ``False`` when it was no
+        longer pending."""
 
     async def mark_used(self, device_id: str, at: datetime) -> bool:
         """Atomically move an approved code to used; ``False`` when it was not
@@ -363,12 +377,16 @@ async def decide_device(
     device: DeviceCode,
     *,
     user_id: str,
+    authentication: Authentication | None,
     approve: bool,
     peer: Peer,
 ) -> bool:
-    """Record the user's decision; ``False`` when the code was decided meanwhile."""
+    """Record the user's decision; ``False`` when the code was decided meanwhile.
+    ``authentication``: the deciding session's, which the tokens say."""
     status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
-    if not await stores.device_codes.decide(device.id, status, user_id, clock.now()):
+    if not await stores.device_codes.decide(
+        device.id, status, user_id, clock.now(), authentication
+    ):
         return False
     await audit.record(
         stores,

@@ -13,6 +13,7 @@ from typing import Any
 import jwt
 
 from authgate.domain import orgs
+from authgate.domain.assurance import Authentication
 from authgate.domain.orgs import Membership
 from authgate.domain.signing_keys import ACCESS_TOKEN_ALG, ID_TOKEN_ALG, KeyRing
 from authgate.util import clock
@@ -39,10 +40,13 @@ def issue_access_token(
     ttl: timedelta,
     session_id: str | None = None,
     org: Membership | None = None,
+    authentication: Authentication | None = None,
     extra: dict[str, Any] | None = None,
 ) -> IssuedJwt:
     """``org``: the membership the token acts with, written as the ``org``
-    and ``roles`` claims."""
+    and ``roles`` claims. ``authentication``: how its person signed in
+    (``auth_time``, ``amr``, ``acr``), so a resource server can demand a
+    recent or stronger one (RFC 9470 §3); a client's own token has none."""
     now = clock.now()
     expires_at = now + ttl
     jti = new_id("at")
@@ -57,6 +61,7 @@ def issue_access_token(
         "scope": scope,
         **({"sid": session_id} if session_id else {}),
         **orgs.claims(org),
+        **(authentication.claims() if authentication else {}),
         **(extra or {}),
     }
     kid, key = ring.signer(ACCESS_TOKEN_ALG)
@@ -85,11 +90,13 @@ def issue_id_token(
     ttl: timedelta,
     nonce: str | None = None,
     access_token: str | None = None,
+    authentication: Authentication | None = None,
     claims: dict[str, Any] | None = None,
 ) -> str:
     """An OIDC ID token (OIDC Core §2), signed RS256 as §15.1 requires every
     provider to support. ``aud`` is the client; ``azp`` says so again for
-    relying parties that check it."""
+    relying parties that check it. ``authentication`` gives ``auth_time``
+    (which ``max_age`` makes required), ``amr`` and ``acr``."""
     now = clock.now()
     body: dict[str, Any] = {
         "iss": issuer,
@@ -100,6 +107,7 @@ def issue_id_token(
         "iat": int(now.timestamp()),
         **({"nonce": nonce} if nonce else {}),
         **({"at_hash": token_hash(access_token)} if access_token else {}),
+        **(authentication.claims() if authentication else {}),
         **(claims or {}),
     }
     kid, key = ring.signer(ID_TOKEN_ALG)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from authgate.domain.assurance import Authentication
+
 
 @dataclass(frozen=True, slots=True)
 class RefreshToken:
@@ -26,6 +28,9 @@ class RefreshToken:
     audience: str | None = None
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: how the person authenticated when the family began (its first-party
+    #: tokens read their session's instead, which a step-up renews)
+    authentication: Authentication | None = None
 
 
 class RefreshTokenStore(Protocol):

@@ -36,9 +36,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, grants, invalidation, sessions
+from authgate.domain.assurance import Authentication
 from authgate.domain.context import Peer
 from authgate.domain.refresh_families import RefreshToken
-from authgate.domain.sessions import SessionStore
+from authgate.domain.sessions import Session, SessionStore
 from authgate.domain.users import User, UserStore
 from authgate.util import clock, tokens
 from authgate.util.ids import new_id
@@ -78,9 +79,12 @@ async def issue(
     client_id: str | None = None,
     scope: str = "",
     audience: str | None = None,
+    authentication: Authentication | None = None,
 ) -> Issued:
     """A refresh token; a new family unless ``family_id`` and
-    ``family_created_at`` name the one it continues."""
+    ``family_created_at`` name the one it continues. ``authentication``: how
+    the person authenticated when the family began (an OAuth grant's tokens,
+    ID tokens included, keep saying it: OIDC Core §12.2)."""
     now = clock.now()
     secret = tokens.mint(prefix, "rt")
     token_id = new_id("rt")
@@ -96,6 +100,7 @@ async def issue(
         client_id=client_id,
         scope=scope,
         audience=audience,
+        authentication=authentication,
     )
     await stores.refresh_tokens.add(token, tokens.digest(secret))
     return Issued(token=token, secret=secret)
@@ -136,6 +141,8 @@ class Rotated:
     successor: Issued
     #: the token's user, checked active (callers need not read it again)
     user: User
+    #: the live session a first-party token is bound to
+    session: Session | None = None
 
 
 async def present(
@@ -205,8 +212,9 @@ async def rotate(
         client_id=current.client_id,
         scope=current.scope,
         audience=current.audience,
+        authentication=current.authentication,
     )
-    return Rotated(successor, user)
+    return Rotated(successor, user, session)
 
 
 async def _revoke_family(

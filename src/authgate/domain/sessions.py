@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain import audit, grants
+from authgate.domain.assurance import Authentication
 from authgate.domain.context import Peer
 from authgate.errors import NotFound
 from authgate.util import clock, tokens
@@ -47,6 +48,10 @@ class Session:
     def auth_time(self) -> datetime:
         """OIDC's ``auth_time``: the last authentication, else the sign-in."""
         return self.authenticated_at or self.created_at
+
+    @property
+    def authentication(self) -> Authentication:
+        return Authentication(self.auth_time, self.amr)
 
     def alive(self, policy: Policy, now: datetime) -> bool:
         return (
@@ -157,6 +162,14 @@ def due_for_touch(session: Session) -> bool:
 
 async def touch(stores: Tx, session: Session) -> None:
     await stores.sessions.touch(session.id, clock.now())
+
+
+async def reauthenticate(stores: Tx, session: Session, amr: tuple[str, ...]) -> None:
+    """The person proved who they are again in ``session`` (step-up, RFC 9470):
+    tokens and checks read the new time and methods from now on. Cached
+    verifications of the session are dropped, so the next request sees it."""
+    await stores.sessions.reauthenticate(session.id, clock.now(), amr)
+    stores.invalidate(session.id)
 
 
 async def revoke(

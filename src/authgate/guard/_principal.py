@@ -32,6 +32,14 @@ class Principal:
     expires_at: float | None = None
     #: The ``iss`` of a JWT; ``None`` for opaque credentials.
     issuer: str | None = None
+    #: When the person last proved who they are (OIDC ``auth_time``, seconds
+    #: since the epoch), how (``amr``, RFC 8176) and the level that reached
+    #: (``acr``): what a step-up check (RFC 9470) reads. A session says its
+    #: own; a token what it was issued with; credentials without a sign-in
+    #: behind them (a client's token, a PAT, an API key) say nothing.
+    auth_time: float | None = None
+    amr: tuple[str, ...] = ()
+    acr: str | None = None
 
     def has_scope(self, *scopes: str) -> bool:
         return all(s in self.scopes for s in scopes)
@@ -52,4 +60,7 @@ class Principal:
             "role": self.role,
             "scopes": sorted(self.scopes),
             "roles": sorted(self.roles),
+            "auth_time": self.auth_time,
+            "amr": list(self.amr),
+            "acr": self.acr,
         }

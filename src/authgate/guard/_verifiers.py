@@ -65,6 +65,20 @@ def org_role(answer: Mapping[str, Any]) -> str | None:
     return str(roles[0])
 
 
+def _auth_time(claims: Mapping[str, Any]) -> float | None:
+    value = claims.get("auth_time")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _amr(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    value = claims.get("amr")
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))
+
+
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     subject = str(claims["sub"])
     client_id = claims.get("client_id")
@@ -82,6 +96,9 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
         expires_at=float(claims["exp"]),
         issuer=claims.get("iss"),
+        auth_time=_auth_time(claims),
+        amr=_amr(claims),
+        acr=acr if isinstance(acr := claims.get("acr"), str) else None,
     )
 
 

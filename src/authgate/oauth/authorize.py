@@ -16,10 +16,12 @@ shows it and calls :func:`approve` or :func:`deny` with the answer.
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from authgate.domain import authority, clients, grants
+from authgate.domain import assurance, authority, clients, grants
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import Client
 from authgate.domain.context import Peer
 from authgate.errors import AuthgateError
@@ -33,6 +35,7 @@ from authgate.oauth.errors import (
     LoginRequired,
     ServerError,
     UnauthorizedClient,
+    UnmetAuthenticationRequirements,
     UnsupportedResponseType,
 )
 from authgate.oauth.requests import OAuthRequest
@@ -42,6 +45,14 @@ if TYPE_CHECKING:
     from authgate.domain.stores import Stores
 
 NONCE_MAX = 512
+#: ``max_age`` beyond this (about 31 years) is read as "any age": a bound that
+#: keeps the arithmetic in range, not a rule.
+MAX_AGE_MAX = 10**9
+#: What the person's browser carries back to the request once signed in again:
+#: the request without these, so that it does not ask once more (a loop).
+#: The fresh authentication itself satisfies them, and the tokens say when it
+#: was (``auth_time``) for the client to check.
+ANSWERED_BY_SIGN_IN = ("max_age",)
 #: The parameters a consent form posts back, so approval re-validates them all.
 FORWARDED = (
     "response_type",
@@ -78,6 +89,17 @@ class AuthorizationRequest:
     state: str | None = None
     nonce: str | None = None
     prompt: tuple[str, ...] = ()
+    #: OIDC Core §3.1.2.1: the oldest sign-in, in seconds, the client accepts
+    max_age: int | None = None
+    #: OIDC Core §3.1.2.1 ``acr_values``: the levels the client would take,
+    #: in order of preference (only the ones Authgate knows)
+    acr_values: tuple[str, ...] = ()
+
+    @property
+    def level(self) -> str | None:
+        """The level the person must reach: the weakest the client accepts."""
+        known = [level for level in assurance.LEVELS if level in self.acr_values]
+        return known[0] if known else None
 
     def form_fields(self) -> list[tuple[str, str]]:
         """The request as hidden fields for the consent form."""
@@ -174,6 +196,7 @@ async def validate(
         nonce = request.get("nonce")
         if nonce is not None and len(nonce) > NONCE_MAX:
             raise InvalidRequest("The nonce is too long.")
+        max_age = _max_age(request.get("max_age"))
         return AuthorizationRequest(
             client=client,
             redirect_uri=redirect_uri,
@@ -184,12 +207,82 @@ async def validate(
             state=state,
             nonce=nonce,
             prompt=tuple((request.get("prompt") or "").split()),
+            max_age=max_age,
+            acr_values=tuple((request.get("acr_values") or "").split()),
         )
     except AuthgateError as exc:
         error = exc if isinstance(exc, SPEC_ERRORS) else ServerError(exc.description)
         raise AuthorizeError(
             error, error_redirect(server, redirect_uri, state, error)
         ) from None
+
+
+def _max_age(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise InvalidRequest("max_age must be a number of seconds.")
+    return min(int(text[:12]), MAX_AGE_MAX)
+
+
+@dataclass(frozen=True, slots=True)
+class Reauthenticate:
+    """The person must prove who they are again before the request goes on
+    (OIDC Core §3.1.2.1 ``prompt=login``, ``max_age``, ``acr_values``)."""
+
+    #: the level to reach (``aal2``: a second factor), or ``None``: any sign-in
+    level: str | None
+
+
+def authentication_needed(
+    server: Server,
+    req: AuthorizationRequest,
+    authentication: Authentication,
+    *,
+    has_factor: bool,
+    now: datetime,
+) -> Reauthenticate | str | None:
+    """What the signed-in person's ``authentication`` lacks for this request:
+    ``None`` when nothing, :class:`Reauthenticate`, or the error redirect to
+    the client when it cannot be done here: ``prompt=none`` (OIDC Core
+    §3.1.2.6 ``login_required``) or a level the person has no factor to reach
+    (``unmet_authentication_requirements``)."""
+    level = req.level
+    short = level is not None and not assurance.reaches(authentication.amr, level)
+    if short and not has_factor:
+        return error_redirect(
+            server,
+            req.redirect_uri,
+            req.state,
+            UnmetAuthenticationRequirements(
+                "This application asks for a sign-in with a second factor, and "
+                "the account has none: add one in Settings, Security, then try "
+                "again."
+            ),
+        )
+    age = int((now - authentication.at).total_seconds())
+    stale = "login" in req.prompt or (req.max_age is not None and age > req.max_age)
+    if not (short or stale):
+        return None
+    if "none" in req.prompt:
+        return error_redirect(server, req.redirect_uri, req.state, LoginRequired())
+    return Reauthenticate(level if short else None)
+
+
+def continuation(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The authorization request to come back to after signing in (again):
+    without ``prompt=login`` and ``max_age``, which the sign-in answers, so it
+    does not ask again for ever; every other parameter as given."""
+    kept: list[tuple[str, str]] = []
+    for name, value in pairs:
+        if name in ANSWERED_BY_SIGN_IN:
+            continue
+        if name == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        kept.append((name, value))
+    return kept
 
 
 def login_required(server: Server, req: AuthorizationRequest) -> str | None:
@@ -206,6 +299,7 @@ async def _issue(
     req: AuthorizationRequest,
     *,
     user_id: str,
+    authentication: Authentication | None,
     peer: Peer,
 ) -> str:
     _code, secret = await grants.issue_code(
@@ -218,6 +312,7 @@ async def _issue(
         scope=" ".join(req.scopes),
         resources=req.resources,
         nonce=req.nonce,
+        authentication=authentication,
         peer=peer,
     )
     return redirect_with(
@@ -231,6 +326,7 @@ async def without_consent_page(
     req: AuthorizationRequest,
     *,
     user_id: str,
+    authentication: Authentication | None,
     peer: Peer,
 ) -> str | None:
     """The redirect when no page is needed: the user approved all of this
@@ -245,7 +341,14 @@ async def without_consent_page(
         resources=req.resources,
     )
     if known and req.client.remembers_consent and "consent" not in req.prompt:
-        return await _issue(stores, server, req, user_id=user_id, peer=peer)
+        return await _issue(
+            stores,
+            server,
+            req,
+            user_id=user_id,
+            authentication=authentication,
+            peer=peer,
+        )
     if "none" in req.prompt:
         return error_redirect(server, req.redirect_uri, req.state, ConsentRequired())
     return None
@@ -257,6 +360,7 @@ async def approve(
     req: AuthorizationRequest,
     *,
     user_id: str,
+    authentication: Authentication | None,
     peer: Peer,
 ) -> str:
     # What the person could not give (``admin``, from a non-administrator)
@@ -278,7 +382,14 @@ async def approve(
         resources=req.resources,
         peer=peer,
     )
-    return await _issue(stores, server, req, user_id=user_id, peer=peer)
+    return await _issue(
+        stores,
+        server,
+        req,
+        user_id=user_id,
+        authentication=authentication,
+        peer=peer,
+    )
 
 
 async def deny(

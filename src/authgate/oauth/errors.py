@@ -19,7 +19,10 @@ do (these extend that tree, so one renderer serves both)::
     ├── ExpiredToken            400 expired_token              RFC 8628 §3.5
     ├── UnsupportedTokenType    400 unsupported_token_type     RFC 7009 §2.2.1
     ├── LoginRequired           400 login_required             OIDC Core §3.1.2.6
-    └── ConsentRequired         400 consent_required           OIDC Core §3.1.2.6
+    ├── ConsentRequired         400 consent_required           OIDC Core §3.1.2.6
+    └── UnmetAuthenticationRequirements
+                                400 unmet_authentication_requirements
+                                               OIDC Unmet Authentication Requirements §1
 
 ``invalid_request`` (RFC 6749 §5.2), ``invalid_token`` and ``insufficient_scope``
 (RFC 6750 §3.1) mean the same outside OAuth, so they are ``authgate.errors``'
@@ -132,6 +135,11 @@ class ConsentRequired(OAuthError):
     default_description = "The user has not approved this client."
 
 
+class UnmetAuthenticationRequirements(OAuthError):
+    code = "unmet_authentication_requirements"
+    default_description = "The sign-in this client asks for cannot be done."
+
+
 SPEC_ERRORS = (OAuthError, InvalidRequest, InvalidToken, InsufficientScope)
 
 __all__ = [
@@ -155,6 +163,7 @@ __all__ = [
     "SlowDown",
     "TemporarilyUnavailable",
     "UnauthorizedClient",
+    "UnmetAuthenticationRequirements",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
     "UnsupportedTokenType",

@@ -56,6 +56,8 @@ async def _jwt(stores: "Stores", server: Server, token: str) -> dict[str, Any]:
         },
         **({"sid": claims["sid"]} if "sid" in claims else {}),
         **{k: claims[k] for k in ("org", "roles") if k in claims},
+        # RFC 9470 §6.2: how the person signed in, for step-up checks.
+        **{k: claims[k] for k in ("auth_time", "amr", "acr") if k in claims},
     }
     if subject != claims.get("client_id"):
         username = await _username(stores, subject)
@@ -138,6 +140,7 @@ async def _opaque(
             "iat": _time(refresh.created_at),
             "jti": refresh.id,
             "client_id": refresh.client_id,
+            **(refresh.authentication.claims() if refresh.authentication else {}),
         }
     return INACTIVE
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from authgate.domain import authority, orgs, refresh_tokens
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import Client
 from authgate.domain.jwt import issue_access_token, issue_id_token
 from authgate.domain.orgs import Membership
@@ -40,8 +41,10 @@ async def new_refresh_token(
     scope: Sequence[str],
     resources: Sequence[str],
     grant_id: str,
+    authentication: Authentication | None,
 ) -> str:
-    """The first refresh token of a grant; its family id is the grant id."""
+    """The first refresh token of a grant; its family id is the grant id, and
+    it keeps how the person authenticated for the tokens it refreshes."""
     issued = await refresh_tokens.issue(
         stores,
         prefix=server.token_prefix,
@@ -51,6 +54,7 @@ async def new_refresh_token(
         client_id=client.id,
         scope=" ".join(scope),
         audience=" ".join(resources),
+        authentication=authentication,
     )
     return issued.secret
 
@@ -101,7 +105,11 @@ async def token_response(
     grant_id: str | None,
     refresh_token: str | None = None,
     nonce: str | None = None,
+    authentication: Authentication | None = None,
 ) -> OAuthResponse:
+    """``authentication``: how ``user`` authenticated for this grant, said by
+    both tokens (a refreshed ID token keeps the first ``auth_time``, OIDC Core
+    §12.2)."""
     ring = server.ring()
     access = issue_access_token(
         ring,
@@ -112,6 +120,7 @@ async def token_response(
         scope=" ".join(scope),
         ttl=server.access_token_ttl,
         org=await acting_org(stores, user, scope) if user else None,
+        authentication=authentication if user else None,
         extra={GRANT_CLAIM: grant_id} if grant_id else None,
     )
     body: dict[str, Any] = {
@@ -131,6 +140,7 @@ async def token_response(
             ttl=server.access_token_ttl,
             nonce=nonce,
             access_token=access.token,
+            authentication=authentication,
             claims=user_claims(user, scope),
         )
     return OAuthResponse.ok(body)

@@ -5,12 +5,13 @@ configured in them but the issuer (or a resource's URL)."""
 
 from typing import Any
 
-from authgate.domain import clients
+from authgate.domain import assurance, clients
 from authgate.domain.signing_keys import ID_TOKEN_ALG
 from authgate.oauth import pkce
 from authgate.oauth.server import (
     AUTHORIZE,
     DEVICE_AUTHORIZATION,
+    END_SESSION,
     INTROSPECT,
     JWKS,
     REGISTER,
@@ -22,7 +23,11 @@ from authgate.oauth.server import (
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 CLAIMS = ["iss", "sub", "aud", "exp", "iat", "nonce", "azp", "at_hash",
+          "auth_time", "amr", "acr",
           "preferred_username", "name", "email", "email_verified"]  # fmt: skip
+#: OIDC Core §3.1.2.1: ``none``, ``login`` and ``consent`` are honoured
+#: (``select_account`` is not: one browser holds one session).
+PROMPTS = ["none", "login", "consent"]
 
 
 def authorization_server(server: Server) -> dict[str, Any]:
@@ -49,6 +54,9 @@ def authorization_server(server: Server) -> dict[str, Any]:
         "id_token_signing_alg_values_supported": [ID_TOKEN_ALG],
         "userinfo_signing_alg_values_supported": ["none"],
         "claims_supported": CLAIMS,
+        "acr_values_supported": list(assurance.LEVELS),
+        "prompt_values_supported": PROMPTS,
+        "end_session_endpoint": server.url(END_SESSION),
         "authorization_response_iss_parameter_supported": True,  #: RFC 9207 §3
         "client_id_metadata_document_supported": True,  #: MCP / CIMD draft
         "protected_resources": list(server.resources.allowed),  #: RFC 9728 §4

@@ -95,6 +95,7 @@ async def register(
         if not isinstance(body, dict):
             raise InvalidClientMetadata("The body must be a JSON object.")
         uris = _strings(body, "redirect_uris") or []
+        after_logout = _strings(body, "post_logout_redirect_uris") or []
         raw_method = _text(body, "token_endpoint_auth_method")
         if raw_method is None:
             raw_method = "client_secret_basic" if admin_id else "none"
@@ -110,7 +111,7 @@ async def register(
         if response_types is not None and set(response_types) - {"code"}:
             raise InvalidClientMetadata("Only the response type code is supported.")
         if admin_id is None:
-            _check_open(server, method, uris, grants)
+            _check_open(server, method, [*uris, *after_logout], grants)
         name = _text(body, "client_name") or "Unnamed client"
         registered, secret = await clients.create(
             stores,
@@ -124,6 +125,7 @@ async def register(
             registration="admin" if admin_id else "dynamic",
             created_by=admin_id,
             client_uri=_text(body, "client_uri"),
+            post_logout_redirect_uris=after_logout,
             peer=peer,
         )
     except AuthgateError as exc:
@@ -143,6 +145,8 @@ async def register(
         answer["scope"] = registered.scope
     if registered.client_uri:
         answer["client_uri"] = registered.client_uri
+    if registered.post_logout_redirect_uris:
+        answer["post_logout_redirect_uris"] = list(registered.post_logout_redirect_uris)
     if secret is not None:
         answer["client_secret"] = secret
         answer["client_secret_expires_at"] = 0  #: RFC 7591 §3.2.1: never

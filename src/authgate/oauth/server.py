@@ -23,6 +23,8 @@ REVOKE = "/oauth/revoke"
 INTROSPECT = "/oauth/introspect"
 USERINFO = "/oauth/userinfo"
 JWKS = "/oauth/jwks"
+#: OpenID Connect RP-Initiated Logout 1.0 §2
+END_SESSION = "/oauth/end_session"
 DEVICE_PAGE = "/device"
 AUTHORIZATION_SERVER_METADATA = "/.well-known/oauth-authorization-server"
 OPENID_CONFIGURATION = "/.well-known/openid-configuration"

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from authgate.config import Settings
 from authgate.domain import authority, credentials, sessions
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID, FIRST_PARTY_CLIENTS
 from authgate.domain.context import Peer
 from authgate.domain.credentials import Credential as Cred
@@ -62,6 +63,16 @@ def with_roles(settings: Settings, principal: Principal, user: User) -> Principa
     )
 
 
+def authentication(principal: Principal) -> Authentication | None:
+    """How the person behind ``principal`` last authenticated, as the tokens
+    issued on its behalf record it; ``None`` when it says nothing."""
+    if principal.auth_time is None:
+        return None
+    return Authentication(
+        datetime.fromtimestamp(principal.auth_time, UTC), principal.amr
+    )
+
+
 def _opaque_kind(services: Services, credential: Credential) -> str | None:
     parsed = tokens.parse(credential.value)
     if parsed is None or parsed.prefix != services.settings.token_prefix:
@@ -101,6 +112,9 @@ class SessionVerifier:
             session_id=session.id,
             scopes=USER_SCOPES,
             expires_at=deadline,
+            auth_time=session.auth_time.timestamp(),
+            amr=session.amr,
+            acr=session.authentication.acr,
         )
         return Verified(
             with_roles(self.services.settings, principal, user),
@@ -177,6 +191,9 @@ class ServerJwtVerifier:
             scopes=claims.scopes,
             expires_at=claims.expires_at,
             issuer=claims.issuer,
+            auth_time=claims.auth_time,
+            amr=claims.amr,
+            acr=claims.acr,
         )
         if user is not None:
             principal = with_roles(self.services.settings, principal, user)

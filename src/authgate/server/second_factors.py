@@ -4,7 +4,7 @@ under the keys ``Services`` derives for it (``domain.factors``)."""
 
 from urllib.parse import urlsplit
 
-from authgate.domain import factors, totp
+from authgate.domain import assurance, factors, sessions, totp
 from authgate.domain.context import Peer
 from authgate.domain.users import User
 from authgate.server.services import Services
@@ -37,13 +37,27 @@ async def pending_totp(services: Services, user: User) -> totp.Enrolment | None:
 
 
 async def confirm_totp(
-    services: Services, user: User, code: str, peer: Peer
+    services: Services,
+    user: User,
+    code: str,
+    peer: Peer,
+    *,
+    session_id: str | None,
 ) -> list[str] | None:
-    """The recovery codes when the app is the person's first factor."""
+    """The recovery codes when the app is the person's first factor. The
+    code that confirms the app also proves it: the session it was set up in
+    (the caller's, signed in recently, as enrolling needs) is re-authenticated
+    with both factors, so the next sensitive action does not ask for them
+    again at once."""
     async with services.db.transaction() as tx:
-        return await factors.confirm_totp(
+        codes = await factors.confirm_totp(
             tx, services.factor_keys, user_id=user.id, code=code, peer=peer
         )
+        session = await tx.sessions.get(session_id) if session_id else None
+        if session is not None and session.user_id == user.id:
+            amr = factors.combined(session.amr, (assurance.OTP,))
+            await sessions.reauthenticate(tx, session, amr)
+        return codes
 
 
 async def remove_totp(services: Services, user: User, peer: Peer) -> bool:

@@ -24,6 +24,7 @@ from authgate.domain import (
     sessions,
     users,
 )
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import FIRST_PARTY_CLIENT_ID
 from authgate.domain.context import Peer
 from authgate.domain.identities import UpstreamIdentity
@@ -138,6 +139,45 @@ async def with_password(
     return replace(opened, org=membership)
 
 
+async def confirm_password(
+    services: Services, peer: Peer, session_id: str, password: str
+) -> bool | factors.SecondStep:
+    """Step-up (RFC 9470) in a live session: its person types their password
+    again. The sign-in's three steps run, with its lockout and audit, for the
+    session's own account; right, the session is re-authenticated
+    (``sessions.reauthenticate``), or, when the person has a second factor,
+    a ``factors.SecondStep`` whose ticket names the session, so that the second
+    step re-authenticates it. ``False`` for any refusal (a wrong password, a
+    locked account, a session that ended meanwhile), after the commit, so the
+    failure is counted."""
+    async with services.db.read() as tx:
+        session = await tx.sessions.get(session_id)
+        user = await tx.users.get(session.user_id) if session else None
+        if user is None:
+            return False
+        attempt = await users.begin_sign_in(tx, user.username)
+    attempt = await users.check_password(services.hasher, attempt, password)
+    async with services.db.transaction() as tx:
+        second = await factors.has_factor(tx, user.id)
+        signed = await users.finish_sign_in(
+            tx, services.lockout_policy, attempt, peer=peer, second_step=second
+        )
+        session = await tx.sessions.get(session_id)
+        if (
+            signed is None
+            or session is None
+            or session.user_id != signed.id
+            or not session.alive(services.session_policy, clock.now())
+        ):
+            return False
+        if second:
+            return await _second_step(
+                tx, services, signed.id, (assurance.PWD,), session_id=session_id
+            )
+        await sessions.reauthenticate(tx, session, (assurance.PWD,))
+    return True
+
+
 async def with_identity(
     services: Services,
     peer: Peer,
@@ -179,6 +219,7 @@ async def _second_step(
     amr: tuple[str, ...],
     *,
     method: str | None = None,
+    session_id: str | None = None,
 ) -> factors.SecondStep:
     return await factors.begin(
         stores,
@@ -187,6 +228,7 @@ async def _second_step(
         user_id,
         amr,
         method=method,
+        session_id=session_id,
     )
 
 
@@ -252,8 +294,7 @@ async def _reauthenticate(
         or not session.alive(services.session_policy, now)
     ):
         raise InvalidMfaToken
-    await stores.sessions.reauthenticate(session.id, now, amr)
-    stores.invalidate(session.id)
+    await sessions.reauthenticate(stores, session, amr)
     return replace(session, authenticated_at=now, amr=amr)
 
 
@@ -314,11 +355,13 @@ def access_token(
     user_id: str,
     session_id: str | None,
     org: Membership | None,
+    authentication: Authentication | None,
 ) -> str:
     """The first-party access token a session's holder acts with through the
     API: all the user's scopes, bound to the session (so it dies with it),
-    acting in ``org`` when one was asked for. (Every first-party refresh
-    token names its session: ``refresh_tokens.rotate`` refuses one without.)"""
+    acting in ``org`` when one was asked for, saying how the session was last
+    authenticated (a step-up reads it). (Every first-party refresh token
+    names its session: ``refresh_tokens.rotate`` refuses one without.)"""
     settings = services.settings
     return issue_access_token(
         services.keys.ring,
@@ -330,6 +373,7 @@ def access_token(
         ttl=settings.jwt_expiry,
         session_id=session_id,
         org=org,
+        authentication=authentication,
     ).token
 
 

@@ -37,9 +37,18 @@ def form_binding(request: Request, settings: Settings) -> str:
     return read_cookie(request, settings, SESSION_COOKIE) or "local"
 
 
-def login_redirect(request: Request) -> RedirectResponse:
-    """Off to sign in, then back to this very page."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def login_redirect(request: Request, here: str | None = None) -> RedirectResponse:
+    """Off to sign in, then back to this very page (or to ``here``)."""
+    if here is None:
+        query = request.url.query
+        here = request.url.path + (f"?{query}" if query else "")
     return RedirectResponse(
         f"{paths.LOGIN}?" + urlencode({"next": here}), status_code=303
     )
+
+
+def reauth_redirect(next_url: str, level: str | None = None) -> RedirectResponse:
+    """Off to confirm who you are again (``/reauth``), then on to ``next_url``;
+    ``level``: the ``acr`` to reach (``aal2``: with the second factor)."""
+    query = {"next": next_url, **({"acr": level} if level else {})}
+    return RedirectResponse(f"{paths.REAUTH}?" + urlencode(query), status_code=303)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 
 from authgate.config import Settings
-from authgate.domain import authority
+from authgate.domain import authority, clients, factors, step_up
 from authgate.domain.authority import Power
 from authgate.domain.context import Peer
 from authgate.domain.credentials import Parent
@@ -20,8 +20,9 @@ from authgate.errors import Forbidden, InsufficientScope, RateLimited
 from authgate.guard import Principal
 from authgate.guard.fastapi import get_principal
 from authgate.server.org_context import HEADER
-from authgate.server.principals import holder
+from authgate.server.principals import authentication, holder
 from authgate.server.services import Services
+from authgate.util import clock
 from authgate.util.addresses import limit_key
 from authgate.web.security import SAFE_METHODS, check_csrf, same_origin
 
@@ -85,17 +86,64 @@ async def held(request: Request, caller: Principal) -> authority.Holder:
     return holder(services.settings, caller, user)
 
 
+#: The credentials that carry a sign-in of their own, which step-up judges. A
+#: PAT (minted under a recent sign-in already), an API key, a client's own
+#: token and single-user mode keep what ``authority`` gives them.
+SIGNED_IN_KINDS = frozenset({"session", "jwt"})
+
+
+async def sign_in_shortfall(
+    services: Services, caller: Principal
+) -> step_up.Shortfall | None:
+    """What the caller's sign-in lacks for a sensitive action (RFC 9470): to
+    be within ``AUTHGATE_STEP_UP_MAX_AGE``, and to have used the second
+    factor its person has. The API and the pages both ask here."""
+    if caller.kind not in SIGNED_IN_KINDS or caller.user_id is None:
+        return None
+    async with services.db.read() as tx:
+        factor = await factors.has_factor(tx, caller.user_id)
+    return step_up.shortfall(
+        authentication(caller),
+        max_age=services.settings.step_up_max_age,
+        has_factor=factor,
+        now=clock.now(),
+    )
+
+
+async def first_party_shortfall(
+    services: Services, client_id: str, caller: Principal
+) -> step_up.Shortfall | None:
+    """A first-party client's login (the CLI's) carries the person's full
+    rights, sensitive actions included, so approving one needs the sign-in
+    those actions would: else its tokens would be born too old to use them,
+    and signing in with it again would not help."""
+    if client_id not in clients.FIRST_PARTY_CLIENTS:
+        return None
+    return await sign_in_shortfall(services, caller)
+
+
+async def require_recent_sign_in(request: Request, caller: Principal) -> None:
+    """Raise ``insufficient_user_authentication`` (401, with its challenge)
+    when :func:`sign_in_shortfall` finds something missing."""
+    gap = await sign_in_shortfall(await get_services(request), caller)
+    if gap is not None:
+        raise gap.error()
+
+
 def requiring(
-    power: Power,
+    power: Power, *, recent: bool = False
 ) -> Callable[[Request, Principal], Coroutine[Any, Any, Principal]]:
     """A dependency giving the caller when its credential has ``power``, else
     the 403 that says why: the one gate for every route that needs more than
-    a scope."""
+    a scope. ``recent``: a change (not a read) also needs a recent sign-in
+    (:func:`require_recent_sign_in`)."""
 
     async def check(
         request: Request, caller: Annotated[Principal, Depends(get_caller)]
     ) -> Principal:
         authority.require(await held(request, caller), power)
+        if recent and request.method not in SAFE_METHODS:
+            await require_recent_sign_in(request, caller)
         return caller
 
     return check
@@ -132,6 +180,7 @@ async def get_minter(
 ) -> Minter:
     found = await held(request, caller)
     user_id = authority.require(found, Power.CREDENTIALS)
+    await require_recent_sign_in(request, caller)
     return Minter(user_id=user_id, parent=authority.parent(found))
 
 
@@ -148,12 +197,14 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PeerDep = Annotated[Peer, Depends(get_peer)]
 Caller = Annotated[Principal, Depends(get_caller)]
-#: Instance administration (``authority.Power.ADMIN``).
-Admin = Annotated[Principal, Depends(requiring(Power.ADMIN))]
+#: Instance administration (``authority.Power.ADMIN``); a change needs a
+#: recent sign-in.
+Admin = Annotated[Principal, Depends(requiring(Power.ADMIN, recent=True))]
 #: Ending sessions, organizations and their memberships.
 ManagesAccount = Annotated[Principal, Depends(requiring(Power.ACCOUNT))]
-#: How the person signs in: password, email, recovery key.
-ChangesSignIn = Annotated[Principal, Depends(requiring(Power.SIGN_IN))]
+#: How the person signs in: password, email, recovery key, second factors; a
+#: change needs a recent sign-in, with the second factor when there is one.
+ChangesSignIn = Annotated[Principal, Depends(requiring(Power.SIGN_IN, recent=True))]
 Minting = Annotated[Minter, Depends(get_minter)]
 BoundOrg = Annotated[str | None, Depends(get_bound_org)]
 

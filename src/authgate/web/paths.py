@@ -23,6 +23,9 @@ LOGIN_DEV = "/login/dev"
 #: "Sign in with a passkey": the browser's assertion, posted by ``passkeys.js``.
 LOGIN_PASSKEY = "/login/passkey"
 LOGOUT = "/logout"
+#: Confirming who you are again, for a sensitive action or a client that asks
+#: for a fresh or stronger sign-in (``web.pages.reauth``).
+REAUTH = "/reauth"
 REGISTER = "/register"
 FORGOT = "/forgot"
 

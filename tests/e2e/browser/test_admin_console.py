@@ -347,6 +347,15 @@ def test_invites_created_copied_used_revoked_and_expired(
     expect(page.get_by_role("cell", name="Expired", exact=True)).to_have_count(1)
     check_page(page, "admin-invites-list")
 
+    # Two days on, a change asks for the password again (step-up), then the
+    # console carries on where it was.
+    page.get_by_role("button", name="Create invite").click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    check_page(page, "reauth")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{server.url}/admin/invites")
+
     # Refused inline.
     page.get_by_label("Expires in (days, optional)").fill("400")
     page.evaluate("document.querySelector('#expires-in-days').removeAttribute('max')")

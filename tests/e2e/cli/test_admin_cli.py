@@ -29,6 +29,7 @@ from tests.integration.storage import factories
 from tests.support.actions import PASSWORD, Actions
 from tests.support.cli import oauth_session, refresh_grant
 from tests.support.live import LiveServer
+from tests.support.totp import enrol
 
 pytestmark = pytest.mark.e2e
 
@@ -173,6 +174,26 @@ def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
     while not check():
         assert time.monotonic() < deadline, f"not within {seconds}s"
         time.sleep(0.1)
+
+
+def test_reset_factors_removes_them_and_ends_sessions(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
+    server = start_server()
+    with server.client() as http:
+        assert Actions(http).register("bob").status_code == 201
+        bob = Actions(http).login("bob")
+        http.cookies.clear()
+        enrol(http, bob)
+        out = ok(cli("admin", "reset-factors", "bob"))
+        assert "Second factors reset for bob" in out
+        eventually(lambda: me(http, **bob.bearer).status_code == 401)
+        again = Actions(http).login("bob")  # no second step any more
+        http.cookies.clear()
+        assert me(http, **again.bearer).status_code == 200
+    missing = cli("admin", "reset-factors", "nobody")
+    assert missing.returncode != 0
+    assert "No user named nobody" in missing.stderr
 
 
 def test_reset_password_changes_it_and_ends_sessions(

@@ -9,6 +9,7 @@ import httpx
 from tests.support.actions import PASSWORD, Actions, Login, random_name
 from tests.support.asserts import error
 from tests.support.live import LiveServer
+from tests.support.totp import enrol
 
 USERS = "/api/v1/admin/users"
 FIELDS = {
@@ -314,6 +315,32 @@ def test_reset_password_ends_the_sessions(
         client.post(missing, headers=admin.bearer, json={"new_password": NEW_PASSWORD}),
         404,
     )
+
+
+def test_reset_factors_lets_a_person_who_lost_their_device_back_in(
+    actions: Actions, client: httpx.Client
+) -> None:
+    admin = actions.admin()
+    user = actions.user()
+    user_id = me(client, user).json()["id"]
+    enrol(client, user)
+    refused = client.post(
+        "/api/v1/auth/login", json={"username": user.username, "password": PASSWORD}
+    )
+    assert (refused.status_code, refused.json()["error"]) == (401, "mfa_required")
+    reset = f"{USERS}/{user_id}/reset-factors"
+    error(client.post(reset, headers=user.bearer), 403)
+    done = client.post(reset, headers=admin.bearer)
+    assert done.status_code == 204, done.text
+    error(me(client, user), 401)  # every session ended
+    again = actions.login(user.username)  # the password alone, once more
+    factors = client.get("/api/v1/me/factors", headers=again.bearer).json()
+    assert factors["totp"] is False
+    assert factors["recovery_codes_left"] == 0
+    [event] = audit(client, admin, "factors.reset")
+    assert event["target_id"] == user_id
+    assert event["details"]["removed"] == ["totp"]
+    error(client.post(f"{USERS}/usr_nope/reset-factors", headers=admin.bearer), 404)
 
 
 def test_only_administrators_with_write_access(

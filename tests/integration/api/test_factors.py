@@ -224,17 +224,28 @@ def test_enrolment(actions: Actions, client: httpx.Client) -> None:
         "passkeys": 0,
         "recovery_codes_left": 10,
     }
+    # With a factor, a change needs it: this token says only the password.
+    stale = client.post(f"{FACTORS}/recovery-codes", headers=login.bearer)
+    error(stale, 401, "insufficient_user_authentication")
+    assert 'acr_values="aal2"' in stale.headers["www-authenticate"]
+    # The code that confirmed the app proved it: the session's next token
+    # says both factors.
+    refreshed = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": login.refresh_token}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    bearer = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
     # One app at a time: remove it before setting up another.
-    error(client.post(f"{FACTORS}/totp", headers=login.bearer), 409, "conflict")
-    new = client.post(f"{FACTORS}/recovery-codes", headers=login.bearer)
+    error(client.post(f"{FACTORS}/totp", headers=bearer), 409, "conflict")
+    new = client.post(f"{FACTORS}/recovery-codes", headers=bearer)
     assert new.status_code == 201
     assert not set(new.json()["recovery_codes"]) & set(codes)
     token = first_step(client, login.username)["mfa_token"]
     error(second_step(client, token, codes[0], "recovery_code"), 401)
 
-    removed = client.delete(f"{FACTORS}/totp", headers=login.bearer)
+    removed = client.delete(f"{FACTORS}/totp", headers=bearer)
     assert removed.status_code == 204
-    assert client.get(FACTORS, headers=login.bearer).json()["recovery_codes_left"] == 0
+    assert client.get(FACTORS, headers=bearer).json()["recovery_codes_left"] == 0
     actions.login(login.username)  # one step again
 
 

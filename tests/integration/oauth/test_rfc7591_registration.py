@@ -9,6 +9,7 @@ import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
+from authgate.util import clock
 from tests.support.actions import Actions
 from tests.support.asserts import error
 from tests.support.live import LiveServer
@@ -141,6 +142,20 @@ def test_closed_registration_needs_an_admin(
         meta, {"redirect_uris": ["http://127.0.0.1/cb"]}, admin.access_token
     )
     assert allowed.status_code == 201, allowed.text
+
+
+def test_an_admin_registration_needs_a_recent_sign_in(
+    meta: dict[str, Any], actions: Actions
+) -> None:
+    """Registering as an administrator is an admin change (RFC 9470)."""
+    admin = actions.admin()
+    clock.advance(10 * 60 + 1)
+    body = {"client_name": "Billing", "grant_types": ["client_credentials"]}
+    refused = register(meta, body, admin.access_token)
+    error(refused, 401, "insufficient_user_authentication")
+    assert 'max_age="600"' in refused.headers["www-authenticate"]
+    again = actions.login(admin.username)
+    assert register(meta, body, again.access_token).status_code == 201
 
 
 def test_an_admin_registers_a_confidential_client(

@@ -50,6 +50,9 @@ def test_jwt_access_token(
     assert answer["iss"] == server.url
     assert isinstance(answer["exp"], int)
     assert answer["sub"]
+    # RFC 9470 §6.2: how the person signed in, for a resource's step-up.
+    assert (answer["amr"], answer["acr"]) == (["pwd"], "aal1")
+    assert isinstance(answer["auth_time"], int)
 
 
 def test_refresh_token_only_to_its_own_client(
@@ -72,6 +75,7 @@ def test_refresh_token_only_to_its_own_client(
     assert answer["token_type"] == "refresh_token"
     assert answer["client_id"] == owner["client_id"]
     assert answer["username"] == user.username
+    assert (answer["amr"], answer["acr"]) == (["pwd"], "aal1")
     assert introspect(meta, resource_server, token["refresh_token"]) == {
         "active": False
     }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
@@ -118,6 +119,11 @@ def test_device_flow(
     token, _waited = poll(app, started)
     assert token["scope"] == "read write"
     assert token["refresh_token"]
+    # The tokens say how the approving person had signed in (OIDC Core §2).
+    said = jwt.decode(token["access_token"], options={"verify_signature": False})
+    signed_in = jwt.decode(user.access_token, options={"verify_signature": False})
+    assert said["auth_time"] == signed_in["auth_time"]
+    assert (said["amr"], said["acr"]) == (["pwd"], "aal1")
     me = httpx.get(
         f"{server.url}/api/v1/me",
         headers={"Authorization": f"Bearer {token['access_token']}"},

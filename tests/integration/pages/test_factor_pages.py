@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from authgate.domain import factors
-from authgate.util import clock
+from authgate.util import clock, tokens
 from tests.support import db
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
+from tests.support.oauth import hidden_fields
 from tests.support.pages import CSRF, form_token, post, signed_in
 from tests.support.totp import at_step_start, code
 
@@ -263,3 +264,41 @@ def test_on_the_way_to_a_client_the_second_step_may_end_at_it(
         done = second_step(http, mfa_form(page), code(secret))
         assert done.status_code == 303
         assert done.headers["location"] == authorize
+
+
+def test_a_step_up_asks_for_the_second_factor_too(
+    server: LiveServer, actions: Actions, database_url: str
+) -> None:
+    """A stale session of a person with a factor: ``/reauth`` takes the
+    password, then hands over to the second step, which re-authenticates the
+    same session at ``aal2`` and carries on to the page."""
+    login = actions.user()
+    with server.client() as http:
+        token = signed_in(actions, http, login)
+        secret, _ = set_up_app(http, token)
+        clock.advance(10 * 60 + 1)
+        stale = post(http, f"{SECURITY}/recovery-codes", token)
+        assert stale.status_code == 303
+        location = stale.headers["location"]
+        assert location.startswith("/reauth?")
+        page = http.get(location)
+        fields = dict(hidden_fields(page.text))
+        handed = post(
+            http, "/reauth", fields.pop("csrf_token"), **fields, password=PASSWORD
+        )
+        assert handed.status_code == 200, handed.text
+        assert "Two-step sign-in" in handed.text
+        assert "ag_session" not in handed.cookies  # no new session yet
+        done = second_step(http, mfa_form(handed), code(secret, 1))
+        assert done.status_code == 303
+        assert done.headers["location"] == fields["next"]
+        again = post(http, f"{SECURITY}/recovery-codes", token)
+        assert again.status_code == 200, again.text
+        assert "will not be shown again" in again.text
+        cookie = http.cookies["ag_session"]
+
+    async def amr(tx: Any) -> tuple[str, ...]:
+        found = await tx.sessions.by_token_hash(tokens.digest(cookie))
+        return tuple(found.amr)
+
+    assert db.run(database_url, amr) == ("mfa", "otp", "pwd")

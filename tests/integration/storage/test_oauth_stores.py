@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import Client
 from authgate.domain.grants import (
     AuthorizationCode,
@@ -26,6 +27,10 @@ from tests.integration.storage.factories import (
 from tests.support.asserts import present
 
 pytestmark = pytest.mark.anyio
+
+
+#: how the person approved (codes and refresh tokens keep it)
+SIGNED_IN = Authentication(T0, ("mfa", "otp", "pwd"))
 
 
 def client(**fields: Any) -> Client:
@@ -55,6 +60,7 @@ def code(user_id: str, **fields: Any) -> tuple[AuthorizationCode, str]:
         "resource": "https://api.example https://mcp.example/mcp",
         "created_at": T0,
         "expires_at": T0 + timedelta(seconds=60),
+        "authentication": SIGNED_IN,
         "nonce": "n",
     }
     values.update(fields)
@@ -142,7 +148,7 @@ async def test_device_codes(db: Database) -> None:
 
     async def approve(tx: Tx) -> bool:
         return await tx.device_codes.decide(
-            value.id, DeviceStatus.APPROVED, alice.id, T0
+            value.id, DeviceStatus.APPROVED, alice.id, T0, SIGNED_IN
         )
 
     assert sorted(await concurrently(db, 2, approve)) == [False, True]
@@ -160,6 +166,7 @@ async def test_device_codes(db: Database) -> None:
         decided_at=T0,
         last_polled_at=T0,
         interval=10,
+        authentication=SIGNED_IN,
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from authgate.util import clock
 from tests.support import db
-from tests.support.actions import Actions, random_email, random_name
+from tests.support.actions import PASSWORD, Actions, random_email, random_name
 from tests.support.asserts import present
 from tests.support.live import LiveServer
 from tests.support.upstream import (
@@ -425,3 +425,16 @@ def test_the_login_page_offers_the_provider(start: Any) -> None:
     assert page.status_code == 200
     assert 'href="/login/provider?next=%2Fx%3Fy"' in page.text
     assert "Sign in with Keycloak" in page.text
+
+
+def test_the_reauth_page_offers_the_provider_too(start: Any) -> None:
+    """Someone who signs in there may have no password here."""
+    with start(oidc_display_name="Keycloak").client() as http:
+        name = random_name("user")
+        body = {"username": name, "password": PASSWORD}
+        assert http.post("/api/v1/auth/register", json=body).status_code == 201
+        assert http.post("/api/v1/auth/login", json=body).status_code == 200
+        page = http.get("/reauth?next=/settings/tokens")
+    assert page.status_code == 200
+    assert 'href="/login/provider?next=%2Fsettings%2Ftokens"' in page.text
+    assert "Sign in again with Keycloak" in page.text

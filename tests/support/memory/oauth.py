@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from authgate.domain.assurance import Authentication
 from authgate.domain.clients import Client
 from authgate.domain.grants import (
     AuthorizationCode,
@@ -109,7 +110,13 @@ class MemoryDeviceCodes:
     async def add(
         self, device: DeviceCode, device_code_hash: str, user_code_hash: str
     ) -> None:
-        stored = replace(device, user_id=None, last_polled_at=None, decided_at=None)
+        stored = replace(
+            device,
+            user_id=None,
+            last_polled_at=None,
+            decided_at=None,
+            authentication=None,
+        )
         self.rows[device.id] = _Device(stored, user_code_hash)
         self.hashes[device_code_hash] = device.id
 
@@ -128,12 +135,23 @@ class MemoryDeviceCodes:
             row.device = replace(row.device, last_polled_at=at, interval=interval)
 
     async def decide(
-        self, device_id: str, status: DeviceStatus, user_id: str, at: datetime
+        self,
+        device_id: str,
+        status: DeviceStatus,
+        user_id: str,
+        at: datetime,
+        authentication: Authentication | None,
     ) -> bool:
         row = self.rows.get(device_id)
         if row is None or row.device.status is not DeviceStatus.PENDING:
             return False
-        row.device = replace(row.device, status=status, user_id=user_id, decided_at=at)
+        row.device = replace(
+            row.device,
+            status=status,
+            user_id=user_id,
+            decided_at=at,
+            authentication=authentication,
+        )
         return True
 
     async def mark_used(self, device_id: str, at: datetime) -> bool:

@@ -12,6 +12,7 @@ from authgate.domain import (
     factors,
     passkeys,
     recovery_codes,
+    sessions,
     totp,
     users,
 )
@@ -23,10 +24,12 @@ from tests.support.memory import MemoryStores
 from tests.support.totp import code
 from tests.support.webauthn import SoftAuthenticator
 from tests.unit.domain.conftest import (
+    ACCESS_TTL,
     KEYS,
     LOCKOUT_POLICY,
     PASSWORD,
     PEER,
+    SESSION_POLICY,
     register,
     with_app,
 )
@@ -333,3 +336,24 @@ async def test_removing_the_last_passkey_withdraws_the_codes(
     await factors.remove_passkey(stores, user_id=alice.id, passkey_id=two.id, peer=PEER)
     assert await stores.recovery_codes.remaining(alice.id) == 0
     assert not await factors.has_factor(stores, alice.id)
+
+
+async def test_an_admin_reset_removes_every_factor_and_ends_every_login(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    await with_app(stores, alice)
+    started = await sessions.start(
+        stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
+    )
+    ended = await factors.reset(
+        stores, alice.id, actor_id="usr_admin", access_ttl=ACCESS_TTL, peer=PEER
+    )
+    assert ended.sessions == [started.session.id]
+    assert not await factors.has_factor(stores, alice.id)
+    assert await recovery_codes.remaining(stores, alice.id) == 0
+    assert alice.id in stores.invalidated
+    reset = [e for e in stores.audit.events if e.action == audit.Action.FACTORS_RESET]
+    assert [(e.actor_id, e.target_id, e.details) for e in reset] == [
+        ("usr_admin", alice.id, {"removed": ["totp"]})
+    ]

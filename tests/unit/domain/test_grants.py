@@ -53,6 +53,7 @@ async def issue_code(
         scope="openid read",
         resources=["https://api.example", "https://mcp.example"],
         nonce=None,
+        authentication=None,
         peer=PEER,
     )
 
@@ -157,10 +158,10 @@ async def test_device_polling(stores: MemoryStores, hasher: Hasher) -> None:
     pending = await grants.pending_device(stores, typed)
     assert pending is not None
     assert await grants.decide_device(
-        stores, pending, user_id=alice.id, approve=True, peer=PEER
+        stores, pending, user_id=alice.id, authentication=None, approve=True, peer=PEER
     )
     assert not await grants.decide_device(
-        stores, pending, user_id=alice.id, approve=False, peer=PEER
+        stores, pending, user_id=alice.id, authentication=None, approve=False, peer=PEER
     )
     assert await grants.pending_device(stores, typed) is None
     assert await poll(stores, started) is grants.Poll.APPROVED
@@ -177,7 +178,7 @@ async def test_a_denied_or_expired_device_code(
     pending = await grants.pending_device(stores, denied.user_code)
     assert pending is not None
     await grants.decide_device(
-        stores, pending, user_id=alice.id, approve=False, peer=PEER
+        stores, pending, user_id=alice.id, authentication=None, approve=False, peer=PEER
     )
     assert await poll(stores, denied) is grants.Poll.DENIED
     expiring = await start_device(stores)

@@ -109,6 +109,7 @@ async def test_codes_used_values_and_revocations_go_when_they_expire(
         scope="openid",
         resources=(),
         nonce=None,
+        authentication=None,
         peer=PEER,
     )
     await grants.start_device(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from authgate.domain.assurance import Authentication
 from authgate.domain.audit import AuditEvent, AuditQuery
 from authgate.domain.clients import Client, Registration
 from authgate.domain.credentials import Credential, CredentialKind
@@ -40,6 +41,10 @@ from tests.support.memory import MemoryStores
 pytestmark = pytest.mark.anyio
 
 HOUR = timedelta(hours=1)
+
+
+#: how the person approved (codes and refresh tokens keep it)
+SIGNED_IN = Authentication(T0, ("mfa", "otp", "pwd"))
 
 
 @pytest.fixture
@@ -105,6 +110,7 @@ def code(user_id: str, **fields: Any) -> tuple[AuthorizationCode, str]:
         "resource": "https://api.example",
         "created_at": T0,
         "expires_at": T0 + timedelta(seconds=60),
+        "authentication": SIGNED_IN,
     }
     values.update(fields)
     return AuthorizationCode(**values), tokens.digest(tokens.mint("ag", "ac"))
@@ -614,8 +620,8 @@ async def test_device_codes(stores: Stores) -> None:
     await stores.device_codes.record_poll(value.id, T0, 10)
     assert await stores.device_codes.mark_used(value.id, T0) is False  # pending
     approved = DeviceStatus.APPROVED
-    assert await stores.device_codes.decide(value.id, approved, alice.id, T0)
-    assert not await stores.device_codes.decide(value.id, approved, alice.id, T0)
+    assert await stores.device_codes.decide(value.id, approved, alice.id, T0, SIGNED_IN)
+    assert not await stores.device_codes.decide(value.id, approved, alice.id, T0, None)
     assert await stores.device_codes.by_device_code_hash("b" * 64) == replace(
         value,
         last_polled_at=T0,
@@ -623,6 +629,7 @@ async def test_device_codes(stores: Stores) -> None:
         status=approved,
         user_id=alice.id,
         decided_at=T0,
+        authentication=SIGNED_IN,
     )
     assert await stores.device_codes.used_since(alice.id, T0) == []
     assert await stores.device_codes.mark_used(value.id, T0) is True

@@ -114,6 +114,22 @@ async def test_valid_access_token(verifier: JwtVerifier, keys: MemoryKeys) -> No
     assert keys.asked == [KID]
 
 
+async def test_how_the_person_signed_in_is_read_for_step_up(
+    verifier: JwtVerifier,
+) -> None:
+    said = token(auth_time=1_800_000_000, amr=["mfa", "otp", "pwd"], acr="aal2")
+    principal = (await verify(verifier, said)).principal
+    assert principal.auth_time == 1_800_000_000
+    assert principal.amr == ("mfa", "otp", "pwd")
+    assert principal.acr == "aal2"
+    # Malformed values say nothing rather than something wrong.
+    odd = token(auth_time=True, amr="pwd", acr=2)
+    principal = (await verify(verifier, odd)).principal
+    assert (principal.auth_time, principal.amr, principal.acr) == (None, (), None)
+    silent = (await verify(verifier, token())).principal
+    assert (silent.auth_time, silent.amr, silent.acr) == (None, (), None)
+
+
 async def test_media_type_form_of_typ_is_accepted(verifier: JwtVerifier) -> None:
     await verify(verifier, token(header={"typ": "application/at+jwt"}))
 

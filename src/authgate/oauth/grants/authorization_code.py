@@ -62,6 +62,7 @@ async def grant(
             scope=scope,
             resources=code.resources,
             grant_id=code.id,
+            authentication=code.authentication,
         )
         if client.allows(clients.REFRESH_TOKEN)
         else None
@@ -76,4 +77,5 @@ async def grant(
         grant_id=code.id,
         refresh_token=refresh,
         nonce=code.nonce,
+        authentication=code.authentication,
     )

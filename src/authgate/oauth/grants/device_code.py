@@ -57,6 +57,7 @@ async def grant(
             scope=scope,
             resources=device.resources,
             grant_id=device.id,
+            authentication=device.authentication,
         )
         if client.allows(clients.REFRESH_TOKEN)
         else None
@@ -70,4 +71,5 @@ async def grant(
         resources=resources,
         grant_id=device.id,
         refresh_token=refresh,
+        authentication=device.authentication,
     )

@@ -56,4 +56,5 @@ async def grant(
         resources=resources,
         grant_id=current.family_id,
         refresh_token=outcome.successor.secret,
+        authentication=current.authentication,
     )

@@ -29,6 +29,8 @@ class ClientRow(Base):
     )
     client_uri: Mapped[str | None] = mapped_column(String(2048))
     registered_from: Mapped[str | None] = mapped_column(String(64))
+    #: OpenID Connect RP-Initiated Logout 1.0 (``None`` in rows made before)
+    post_logout_redirect_uris: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 

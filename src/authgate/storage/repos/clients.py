@@ -33,6 +33,7 @@ def _value(row: Row | CoreRow[Any]) -> Client:
         created_by=row.created_by,
         client_uri=row.client_uri,
         registered_from=row.registered_from,
+        post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
     )
 
 
@@ -59,6 +60,7 @@ class ClientRepo:
                 created_by=client.created_by,
                 client_uri=client.client_uri,
                 registered_from=client.registered_from,
+                post_logout_redirect_uris=list(client.post_logout_redirect_uris),
                 created_at=client.created_at,
             )
         )

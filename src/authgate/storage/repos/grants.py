@@ -4,6 +4,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.domain.assurance import Authentication
 from authgate.domain.grants import (
     AuthorizationCode,
     Consent,
@@ -13,6 +14,7 @@ from authgate.domain.grants import (
 from authgate.storage.models.oauth import AuthorizationCodeRow as CodeRow
 from authgate.storage.models.oauth import ConsentRow
 from authgate.storage.models.oauth import DeviceCodeRow as DeviceRow
+from authgate.storage.repos import authentications
 
 
 def _code(row: CodeRow) -> AuthorizationCode:
@@ -28,6 +30,7 @@ def _code(row: CodeRow) -> AuthorizationCode:
         expires_at=row.expires_at,
         nonce=row.nonce,
         used_at=row.used_at,
+        authentication=authentications.read(row.auth_time, row.amr),
     )
 
 
@@ -49,6 +52,7 @@ class AuthorizationCodeRepo:
                 nonce=code.nonce,
                 created_at=code.created_at,
                 expires_at=code.expires_at,
+                **authentications.columns(code.authentication),
             )
         )
         await self._s.flush()
@@ -100,6 +104,7 @@ def _device(row: DeviceRow) -> DeviceCode:
         user_id=row.user_id,
         last_polled_at=row.last_polled_at,
         decided_at=row.decided_at,
+        authentication=authentications.read(row.auth_time, row.amr),
     )
 
 
@@ -149,7 +154,12 @@ class DeviceCodeRepo:
         )
 
     async def decide(
-        self, device_id: str, status: DeviceStatus, user_id: str, at: datetime
+        self,
+        device_id: str,
+        status: DeviceStatus,
+        user_id: str,
+        at: datetime,
+        authentication: Authentication | None,
     ) -> bool:
         result = await self._s.execute(
             update(DeviceRow)
@@ -157,7 +167,12 @@ class DeviceCodeRepo:
                 DeviceRow.id == device_id,
                 DeviceRow.status == DeviceStatus.PENDING.value,
             )
-            .values(status=status.value, user_id=user_id, decided_at=at)
+            .values(
+                status=status.value,
+                user_id=user_id,
+                decided_at=at,
+                **authentications.columns(authentication),
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

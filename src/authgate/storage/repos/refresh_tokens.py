@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authgate.domain.refresh_families import RefreshToken
 from authgate.storage.base import table
 from authgate.storage.models.sessions import RefreshTokenRow as Row
+from authgate.storage.repos import authentications
 
 
 def _value(row: Row | CoreRow[Any]) -> RefreshToken:
@@ -34,6 +35,7 @@ def _value(row: Row | CoreRow[Any]) -> RefreshToken:
         audience=row.audience,
         used_at=row.used_at,
         revoked_at=row.revoked_at,
+        authentication=authentications.read(row.auth_time, row.amr),
     )
 
 
@@ -74,6 +76,7 @@ class RefreshTokenRepo:
                 "created_at": token.created_at,
                 "expires_at": token.expires_at,
                 "family_created_at": token.family_created_at,
+                **authentications.columns(token.authentication),
             },
         )
 

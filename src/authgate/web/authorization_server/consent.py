@@ -8,18 +8,31 @@ full, so approval re-validates everything, plus the session-bound CSRF token;
 the answer is a 303 to the client's redirect URI.
 """
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from authgate.domain import factors
 from authgate.errors import Forbidden
+from authgate.guard import Principal
 from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizationRequest, AuthorizeError
+from authgate.oauth.errors import LoginRequired
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
+from authgate.server.principals import authentication
 from authgate.server.services import Services
+from authgate.util import clock
 from authgate.web.authorization_server.asking import asking_client, scope_lines
-from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
-from authgate.web.deps import PeerDep, ServicesDep
+from authgate.web.browser import (
+    form_binding,
+    form_token,
+    login_redirect,
+    reauth_redirect,
+    signed_in,
+)
+from authgate.web.deps import PeerDep, ServicesDep, first_party_shortfall
 from authgate.web.render import error_page, origin_of, page
 from authgate.web.security import check_form
 
@@ -57,6 +70,45 @@ async def _consent_page(
     )
 
 
+def _continuation(request: Request) -> str:
+    """This request, to come back to once signed in (again), without what the
+    sign-in answers (``authorize.continuation``)."""
+    pairs = authorize.continuation(list(request.query_params.multi_items()))
+    return f"{AUTHORIZE}?{urlencode(pairs)}"
+
+
+async def _reauthentication(
+    services: Services,
+    req: AuthorizationRequest,
+    principal: Principal,
+    request: Request,
+) -> Response | None:
+    """The answer when the signed-in person must prove who they are again
+    (``prompt=login``, ``max_age``, ``acr_values``); ``None`` to go on.
+    Single-user mode's owner has no sign-in to renew."""
+    proof = authentication(principal)
+    if proof is None or principal.user_id is None:
+        return None
+    gap = await first_party_shortfall(services, req.client.id, principal)
+    if gap is not None:
+        if "none" in req.prompt:
+            target = authorize.error_redirect(
+                services.oauth, req.redirect_uri, req.state, LoginRequired()
+            )
+            return RedirectResponse(target, status_code=303)
+        return reauth_redirect(_continuation(request), gap.level)
+    async with services.db.read() as tx:
+        factor = await factors.has_factor(tx, principal.user_id)
+    needed = authorize.authentication_needed(
+        services.oauth, req, proof, has_factor=factor, now=clock.now()
+    )
+    if needed is None:
+        return None
+    if isinstance(needed, str):
+        return RedirectResponse(needed, status_code=303)
+    return reauth_redirect(_continuation(request), needed.level)
+
+
 @router.get(AUTHORIZE, response_model=None)
 async def authorize_page(
     request: Request, services: ServicesDep, peer: PeerDep
@@ -72,15 +124,24 @@ async def authorize_page(
             req = await authorize.validate(tx, server, oauth_request, documents)
         except AuthorizeError as exc:
             return _refused(exc)
-        if principal is None or principal.user_id is None:
-            target = authorize.login_required(server, req)
-            return (
-                RedirectResponse(target, status_code=303)
-                if target
-                else login_redirect(request)
-            )
+    if principal is None or principal.user_id is None:
+        target = authorize.login_required(server, req)
+        return (
+            RedirectResponse(target, status_code=303)
+            if target
+            else login_redirect(request, _continuation(request))
+        )
+    again = await _reauthentication(services, req, principal, request)
+    if again is not None:
+        return again
+    async with services.db.transaction() as tx:
         target = await authorize.without_consent_page(
-            tx, server, req, user_id=principal.user_id, peer=peer
+            tx,
+            server,
+            req,
+            user_id=principal.user_id,
+            authentication=authentication(principal),
+            peer=peer,
         )
     if target is not None:
         return RedirectResponse(target, status_code=303)
@@ -120,6 +181,17 @@ async def authorize_decision(
             req = await authorize.validate(tx, server, oauth_request, documents)
         except AuthorizeError as exc:
             return _refused(exc)
-        decide = authorize.approve if decision == "approve" else authorize.deny
-        target = await decide(tx, server, req, user_id=principal.user_id, peer=peer)
+        if decision == "approve":
+            target = await authorize.approve(
+                tx,
+                server,
+                req,
+                user_id=principal.user_id,
+                authentication=authentication(principal),
+                peer=peer,
+            )
+        else:
+            target = await authorize.deny(
+                tx, server, req, user_id=principal.user_id, peer=peer
+            )
     return RedirectResponse(target, status_code=303)

@@ -7,6 +7,8 @@ against a limit per address and one per person, so user codes (34 bits)
 cannot be guessed by brute force in their ten-minute life.
 """
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request, Response
 
 from authgate.domain import grants
@@ -14,14 +16,28 @@ from authgate.domain.grants import DeviceCode
 from authgate.errors import AuthgateError, Forbidden
 from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
+from authgate.server.principals import authentication
 from authgate.server.services import Services
 from authgate.web.authorization_server.asking import (
     AskingClient,
     asking_client,
     scope_lines,
 )
-from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
-from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
+from authgate.web.browser import (
+    form_binding,
+    form_token,
+    login_redirect,
+    reauth_redirect,
+    signed_in,
+)
+from authgate.web.deps import (
+    TOO_MANY,
+    PeerDep,
+    ServicesDep,
+    first_party_shortfall,
+    over_limit,
+    retry_after,
+)
 from authgate.web.render import error_page, page
 from authgate.web.security import check_form
 
@@ -108,6 +124,10 @@ async def device_page(
     device = await _pending(services, user_code)
     if device is None:
         return _entry(user_code, INVALID, status=400)
+    gap = await first_party_shortfall(services, device.client_id, principal)
+    if gap is not None:
+        here = f"{DEVICE_PAGE}?{urlencode({'user_code': user_code})}"
+        return reauth_redirect(here, gap.level)
     return await _confirm(request, services, device, principal.user_id)
 
 
@@ -137,12 +157,19 @@ async def device_decision(
     limited = await _limited(services, peer, user_code, principal.user_id)
     if limited is not None:
         return limited
+    pending = await _pending(services, user_code)
+    if pending is not None and decision == "approve":
+        gap = await first_party_shortfall(services, pending.client_id, principal)
+        if gap is not None:
+            here = f"{DEVICE_PAGE}?{urlencode({'user_code': user_code})}"
+            return reauth_redirect(here, gap.level)
     async with services.db.transaction() as tx:
         device = await grants.pending_device(tx, user_code)
         decided = device is not None and await grants.decide_device(
             tx,
             device,
             user_id=principal.user_id,
+            authentication=authentication(principal),
             approve=decision == "approve",
             peer=peer,
         )

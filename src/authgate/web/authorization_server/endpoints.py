@@ -40,7 +40,14 @@ from authgate.oauth.errors import (
 from authgate.oauth.requests import OAuthRequest, OAuthResponse
 from authgate.server.services import Services
 from authgate.util.addresses import limit_key
-from authgate.web.deps import TOO_MANY, ServicesDep, get_peer, held, over_limit
+from authgate.web.deps import (
+    TOO_MANY,
+    ServicesDep,
+    get_peer,
+    held,
+    over_limit,
+    sign_in_shortfall,
+)
 
 router = APIRouter(tags=["oauth"])
 
@@ -253,6 +260,10 @@ async def register(request: Request, services: ServicesDep) -> Response:
             )
         found = await held(request, principal)
         if authority.Power.ADMIN in authority.powers(found):
+            # Registering as an administrator is an admin change: step-up.
+            gap = await sign_in_shortfall(services, principal)
+            if gap is not None:
+                return render(OAuthResponse.error(gap.error()))
             admin_id = found.user_id
     async with services.db.transaction() as tx:
         answer = await registration.register(

@@ -27,7 +27,10 @@ Settings, Admin for instance admins, Sign out) and the same defences::
   this origin and carry the form token (``check_form``, the ``csrf_token``
   field); refused, the page answers the error page with 403
   (:func:`form_viewer`).
-- Both are dependencies, so, as for the API's credentials, who is asking is
+- :data:`SteppedUpForm` is a :data:`FormViewer` whose sign-in is also recent
+  enough for a sensitive change (RFC 9470 step-up, ``deps.sign_in_shortfall``);
+  a stale one is sent to ``/reauth`` and back to the page it posted from.
+- All are dependencies, so, as for the API's credentials, who is asking is
   settled before the handler's own fields are checked. A dependency answers
   for the page by raising :class:`Refused`, which only a router with
   ``route_class=PageRoute`` turns into that answer.
@@ -46,6 +49,7 @@ filter) is ``web.render``.
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
@@ -55,8 +59,15 @@ from authgate.domain.users import User
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.server.services import Services
-from authgate.web.browser import form_binding, form_token, login_redirect, signed_in
-from authgate.web.deps import ServicesDep
+from authgate.web import paths
+from authgate.web.browser import (
+    form_binding,
+    form_token,
+    login_redirect,
+    reauth_redirect,
+    signed_in,
+)
+from authgate.web.deps import ServicesDep, sign_in_shortfall
 from authgate.web.render import error_page, page
 from authgate.web.security import check_form
 
@@ -167,7 +178,28 @@ async def _form_viewer(
     return _given(await form_viewer(request, services, csrf_token))
 
 
+def _came_from(request: Request) -> str:
+    """The page a form was posted from, a path on this site (the layout's
+    ``Referrer-Policy: same-origin`` sends it); else the Settings home."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    here = referer.path + (f"?{referer.query}" if referer.query else "")
+    return paths.safe_next(here) or paths.HOME
+
+
+async def _stepped_up_form(
+    request: Request,
+    services: ServicesDep,
+    viewer: Annotated[Viewer, Depends(_form_viewer)],
+) -> Viewer:
+    gap = await sign_in_shortfall(services, viewer.principal)
+    if gap is not None:
+        raise Refused(reauth_redirect(_came_from(request), gap.level))
+    return viewer
+
+
 #: The signed-in viewer of a page (see the module's docstring).
 PageViewer = Annotated[Viewer, Depends(_page_viewer)]
 #: The signed-in viewer of a form post with its form token.
 FormViewer = Annotated[Viewer, Depends(_form_viewer)]
+#: A :data:`FormViewer` with a recent sign-in: sensitive changes.
+SteppedUpForm = Annotated[Viewer, Depends(_stepped_up_form)]

@@ -2,7 +2,9 @@
 
 TOTP authenticators, passkeys and recovery codes; how each session, authorization
 code, device code and refresh family was authenticated (``auth_time``, ``amr``);
-and an organization's rule that its members use a second factor.
+an organization's rule that its members use a second factor; and where a
+client may send the browser after signing out (OpenID Connect RP-Initiated
+Logout 1.0).
 
 Revision ID: 0010
 Revises: 0009
@@ -80,9 +82,15 @@ def upgrade() -> None:
                 "require_mfa", sa.Boolean(), nullable=False, server_default=sa.false()
             )
         )
+    with op.batch_alter_table("oauth_clients") as batch_op:
+        batch_op.add_column(
+            sa.Column("post_logout_redirect_uris", sa.JSON(), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("oauth_clients") as batch_op:
+        batch_op.drop_column("post_logout_redirect_uris")
     with op.batch_alter_table("orgs") as batch_op:
         batch_op.drop_column("require_mfa")
     for table, time_column in _AUTHENTICATED.items():

@@ -28,12 +28,18 @@ class ClientIn(RequestBody):
         | None
     ) = None
     scope: Annotated[str | None, Field(max_length=1024)] = None
+    #: OpenID Connect RP-Initiated Logout 1.0: where the browser may go after
+    #: signing out, matched exactly.
+    post_logout_redirect_uris: Annotated[
+        list[Uri], Field(max_length=clients.MAX_REDIRECT_URIS)
+    ] = Field(default_factory=list)
 
 
 class ClientOut(ResponseBody):
     client_id: str
     name: str
     redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
     grant_types: list[str]
     public: bool
     token_endpoint_auth_method: str
@@ -52,6 +58,7 @@ def client_out(client: clients.Client) -> ClientOut:
         client_id=client.id,
         name=client.name,
         redirect_uris=list(client.redirect_uris),
+        post_logout_redirect_uris=list(client.post_logout_redirect_uris),
         grant_types=list(client.grant_types),
         public=client.public,
         token_endpoint_auth_method=client.auth_method,
@@ -84,6 +91,7 @@ async def create_client(
             public=body.public,
             scope=body.scope,
             created_by=admin.user_id,
+            post_logout_redirect_uris=body.post_logout_redirect_uris,
             peer=peer,
         )
     return ClientCreated(**client_out(registered).model_dump(), client_secret=secret)

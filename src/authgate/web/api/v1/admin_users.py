@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import ConfigDict, Field, StrictBool
 
-from authgate.domain import users
+from authgate.domain import factors, users
 from authgate.errors import InvalidRequest, NotFound
 from authgate.web.deps import Admin, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody, Storable
@@ -162,6 +162,26 @@ async def change_user(
     if changed is None:
         raise NotFound(NO_USER)
     return user_out(changed)
+
+
+@router.post("/{user_id}/reset-factors", status_code=status.HTTP_204_NO_CONTENT)
+async def reset_factors(
+    user_id: UserId, admin: Admin, services: ServicesDep, peer: PeerDep
+) -> Response:
+    """Remove every second factor and recovery code of the account and end its
+    sessions, for a person who lost their device, as ``authgate admin
+    reset-factors`` does."""
+    async with services.db.transaction() as tx:
+        if await tx.users.get(user_id) is None:
+            raise NotFound(NO_USER)
+        await factors.reset(
+            tx,
+            user_id,
+            actor_id=admin.user_id,
+            access_ttl=services.settings.jwt_expiry,
+            peer=peer,
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{user_id}/reset-password", status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from authgate.domain import factors, orgs, recovery, refresh_tokens, sessions, users
+from authgate.domain.assurance import Authentication
 from authgate.domain.orgs import Membership
 from authgate.errors import (
     InvalidCredentials,
@@ -113,10 +114,15 @@ def _tokens(
     session_id: str | None,
     refresh: str,
     org: Membership | None,
+    authentication: Authentication | None,
 ) -> TokenOut:
     return TokenOut(
         access_token=signin.access_token(
-            services, user_id=user_id, session_id=session_id, org=org
+            services,
+            user_id=user_id,
+            session_id=session_id,
+            org=org,
+            authentication=authentication,
         ),
         expires_in=int(services.settings.jwt_expiry.total_seconds()),
         refresh_token=refresh,
@@ -211,6 +217,7 @@ def session_response(
         session_id=session.id,
         refresh=opened.refresh_token,
         org=opened.org,
+        authentication=session.authentication,
     )
     out.csrf_token = session_cookies.send(response, services, opened)
     return out
@@ -267,6 +274,7 @@ async def refresh(
         session_id=successor.token.session_id,
         refresh=successor.secret,
         org=membership,
+        authentication=outcome.session.authentication if outcome.session else None,
     )
 
 

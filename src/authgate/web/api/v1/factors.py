@@ -75,7 +75,9 @@ async def confirm_totp(
     """The app's first code turns it on. The first factor comes with ten
     recovery codes, shown this once."""
     user = await _person(services, caller)
-    codes = await second_factors.confirm_totp(services, user, body.code, peer)
+    codes = await second_factors.confirm_totp(
+        services, user, body.code, peer, session_id=caller.session_id
+    )
     return RecoveryCodesOut(recovery_codes=codes)
 
 

@@ -57,6 +57,7 @@ EVENT_TEXT: dict[str, str] = {
     Action.RECOVERY_FAILED: "Recovery attempt failed",
     Action.FACTOR_ENROLLED: "Second factor set up",
     Action.FACTOR_REMOVED: "Second factor removed",
+    Action.FACTORS_RESET: "Second factors reset by an administrator",
     Action.MFA_FAILED: "Second sign-in step failed",
     Action.RECOVERY_CODE_USED: "Recovery code used to sign in",
     Action.RECOVERY_CODES_REGENERATED: "New recovery codes made",

@@ -19,9 +19,9 @@ from starlette.datastructures import ImmutableMultiDict
 from authgate.domain.stores import Stores
 from authgate.server.services import Services
 from authgate.web.pages.viewer import (
-    FormViewer,
     PageViewer,
     Refused,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -52,17 +52,18 @@ async def _admin_page(request: Request, viewer: PageViewer) -> Viewer:
     return _admin(viewer, request.query_params)
 
 
-async def _admin_form(request: Request, viewer: FormViewer) -> Viewer:
+async def _admin_form(request: Request, viewer: SteppedUpForm) -> Viewer:
     """Same origin and form token first (``FormViewer``), so a forged post
-    learns nothing, not even whether its sender is an admin."""
+    learns nothing, not even whether its sender is an admin; then a recent
+    sign-in (``SteppedUpForm``): an admin change is a sensitive one."""
     return _admin(viewer, await request.form())
 
 
 #: The administrator viewing a console page (``viewer.PageViewer``, and the
 #: role); the route's router needs ``route_class=viewer.PageRoute``.
 AdminViewer = Annotated[Viewer, Depends(_admin_page)]
-#: The administrator posting a console form (``viewer.FormViewer``, and the
-#: role).
+#: The administrator posting a console form (``viewer.SteppedUpForm``, and
+#: the role).
 AdminForm = Annotated[Viewer, Depends(_admin_form)]
 
 

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import users
+from authgate.domain import factors, users
 from authgate.domain.users import User
 from authgate.errors import AuthgateError
 from authgate.server.services import Services
@@ -44,6 +44,9 @@ DONE = {
     "password": "The password was changed, and every session of the account ended.",
     "granted": "The account is now an instance administrator.",
     "revoked": "The account is no longer an instance administrator.",
+    "factors": "Every second factor and recovery code of the account was removed, "
+    "and every session ended: they sign in with their password and set a factor "
+    "up again.",
 }
 NO_USER = "No such user."
 
@@ -207,6 +210,10 @@ async def _change(
                 await users.set_admin(
                     tx, user.id, done == "granted", actor_id=actor_id, peer=peer
                 )
+            elif done == "factors":
+                await factors.reset(
+                    tx, user.id, actor_id=actor_id, access_ttl=ttl, peer=peer
+                )
             else:
                 await users.replace_password(
                     tx,
@@ -266,6 +273,16 @@ async def revoke_admin(
     user_id: UserId,
 ) -> Response:
     return await _change(viewer, services, peer, user_id, done="revoked")
+
+
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/reset-factors", response_model=None)
+async def reset_factors(
+    viewer: AdminForm,
+    services: ServicesDep,
+    peer: PeerDep,
+    user_id: UserId,
+) -> Response:
+    return await _change(viewer, services, peer, user_id, done="factors")
 
 
 @router.post(f"{paths.ADMIN_USERS}/{{user_id}}/password", response_model=None)

@@ -19,9 +19,9 @@ from authgate.web import paths
 from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.pages.settings.credentials import CredentialPage, ceiling
 from authgate.web.pages.viewer import (
-    FormViewer,
     PageRoute,
     PageViewer,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -80,7 +80,7 @@ async def keys_page(viewer: PageViewer, services: ServicesDep) -> Response:
 
 @router.post(paths.SETTINGS_KEYS, response_model=None)
 async def create_key(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     name: Annotated[str, Form(max_length=credentials.NAME_MAX * 2)] = "",

@@ -25,6 +25,7 @@ from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
     PageViewer,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -70,7 +71,7 @@ async def passkeys_page(viewer: PageViewer, services: ServicesDep) -> Response:
 
 @router.post(paths.SETTINGS_PASSKEYS, response_model=None)
 async def add_passkey(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     name: Name = "",
@@ -125,7 +126,7 @@ async def rename_passkey(
 
 @router.post(f"{paths.SETTINGS_PASSKEYS}/{{passkey_id}}/remove", response_model=None)
 async def remove_passkey(
-    viewer: FormViewer, services: ServicesDep, peer: PeerDep, passkey_id: PasskeyId
+    viewer: SteppedUpForm, services: ServicesDep, peer: PeerDep, passkey_id: PasskeyId
 ) -> Response:
     try:
         await webauthn.remove(

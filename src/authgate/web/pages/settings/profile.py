@@ -14,9 +14,9 @@ from authgate.errors import AuthgateError, RateLimited
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.viewer import (
-    FormViewer,
     PageRoute,
     PageViewer,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -61,7 +61,7 @@ async def profile_page(
 
 @router.post(f"{paths.SETTINGS_PROFILE}/email", response_model=None)
 async def change_email(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     email: Annotated[str, Form(max_length=320)] = "",
@@ -80,7 +80,7 @@ async def change_email(
 
 @router.post(f"{paths.SETTINGS_PROFILE}/password", response_model=None)
 async def change_password(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     current_password: Annotated[str, Form(max_length=1024)] = "",

@@ -24,9 +24,9 @@ from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.settings.credentials import shown_once
 from authgate.web.pages.viewer import (
-    FormViewer,
     PageRoute,
     PageViewer,
+    SteppedUpForm,
     Viewer,
     viewer_page,
 )
@@ -104,7 +104,7 @@ async def security_page(viewer: PageViewer, services: ServicesDep) -> Response:
 
 
 @router.post(TOTP, response_model=None)
-async def begin_totp(viewer: FormViewer, services: ServicesDep) -> Response:
+async def begin_totp(viewer: SteppedUpForm, services: ServicesDep) -> Response:
     """A new secret; the page then shows it until it is confirmed."""
     try:
         await second_factors.begin_totp(services, viewer.user)
@@ -117,13 +117,19 @@ async def begin_totp(viewer: FormViewer, services: ServicesDep) -> Response:
 
 @router.post(TOTP_CONFIRM, response_model=None)
 async def confirm_totp(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     try:
-        codes = await second_factors.confirm_totp(services, viewer.user, code, peer)
+        codes = await second_factors.confirm_totp(
+            services,
+            viewer.user,
+            code,
+            peer,
+            session_id=viewer.principal.session_id,
+        )
     except AuthgateError as exc:
         return await _security(
             viewer, services, factor_error=exc.description, status=exc.status
@@ -135,7 +141,7 @@ async def confirm_totp(
 
 @router.post(TOTP_REMOVE, response_model=None)
 async def remove_totp(
-    viewer: FormViewer, services: ServicesDep, peer: PeerDep
+    viewer: SteppedUpForm, services: ServicesDep, peer: PeerDep
 ) -> Response:
     await second_factors.remove_totp(services, viewer.user, peer)
     return _back()
@@ -143,7 +149,7 @@ async def remove_totp(
 
 @router.post(RECOVERY_CODES, response_model=None)
 async def regenerate_codes(
-    viewer: FormViewer, services: ServicesDep, peer: PeerDep
+    viewer: SteppedUpForm, services: ServicesDep, peer: PeerDep
 ) -> Response:
     try:
         codes = await second_factors.regenerate_codes(services, viewer.user, peer)
@@ -156,7 +162,7 @@ async def regenerate_codes(
 
 @router.post(f"{paths.SETTINGS_SECURITY}/recovery-key", response_model=None)
 async def new_recovery_key(
-    viewer: FormViewer,
+    viewer: SteppedUpForm,
     services: ServicesDep,
     peer: PeerDep,
     password: Annotated[str, Form(max_length=1024)] = "",
