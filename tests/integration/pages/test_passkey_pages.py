@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from authgate.util import clock
 from tests.integration.api.test_passkeys import add_passkey, both_factors
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
-from tests.support.pages import CSRF, OpenPages, Pages, form_token, post
+from tests.support.oauth import hidden_fields
+from tests.support.pages import CSRF, OpenPages, Pages, form_token, post, signed_in
 from tests.support.webauthn import SoftAuthenticator
 
 pytestmark = pytest.mark.e2e
@@ -341,3 +343,42 @@ def test_a_broken_answer_on_the_second_step_page_is_400(
     assert 'role="alert"' in refused.text
     assert 'data-webauthn="get"' in refused.text  # offered again
     assert "Traceback" not in refused.text
+
+
+def test_a_step_up_takes_the_passkey_as_its_second_step(
+    actions: Actions, server: LiveServer
+) -> None:
+    """A stale session of a person whose factor is a passkey: ``/reauth``
+    takes the password, then offers the passkey, which re-authenticates the
+    same session and carries on to the page."""
+    login = actions.user()
+    device = SoftAuthenticator()
+    with server.client() as http:
+        token = signed_in(actions, http, login)
+        options, ticket = ceremony(http.get(PATH))
+        added = post(
+            http,
+            PATH,
+            token,
+            ticket=ticket,
+            credential=json.dumps(device.create(options, origin=server.url)),
+        )
+        assert added.status_code == 200, added.text  # its recovery codes
+        clock.advance(10 * 60 + 1)
+        stale = post(http, "/settings/security/recovery-codes", token)
+        assert stale.status_code == 303
+        location = stale.headers["location"]
+        assert location.startswith("/reauth?")
+        fields = dict(hidden_fields(http.get(location).text))
+        handed = post(
+            http, "/reauth", fields.pop("csrf_token"), **fields, password=PASSWORD
+        )
+        assert handed.status_code == 200, handed.text
+        assert 'data-webauthn="get"' in handed.text
+        answer = device.get(mfa_options(handed), origin=server.url)
+        done = passkey_step(http, handed, answer)
+        assert done.status_code == 303, done.text
+        assert done.headers["location"] == fields["next"]
+        again = post(http, "/settings/security/recovery-codes", token)
+        assert again.status_code == 200, again.text
+        assert "will not be shown again" in again.text
