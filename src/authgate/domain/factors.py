@@ -13,11 +13,16 @@ counter as wrong passwords) and is audited (OWASP ASVS 2.2.1). The password
 step does not clear that counter for an account with a factor, only a passed
 second step does, so someone holding the password cannot reset the count
 between guesses.
+
+A passkey as the second step (``domain.passkeys``) answers a challenge: the
+first step draws it and keeps it in the ticket, so the assertion is checked
+against the challenge this sign-in was given, on any instance, and the
+ticket's single use makes the assertion single-use too.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from authgate.domain import (
     assurance,
@@ -36,13 +41,19 @@ from authgate.errors import Conflict, InvalidRequest
 
 TOTP = "totp"  #: a code from an authenticator app (``domain.totp``)
 RECOVERY_CODE = "recovery_code"  #: one of the person's recovery codes
-#: a passkey or security key (``domain.passkeys``; joins the second step at merge)
+#: a passkey or security key (``domain.passkeys``)
 WEBAUTHN = "webauthn"
 #: every method a second step may name, in the order they are offered
 METHODS = (TOTP, WEBAUTHN, RECOVERY_CODE)
 
-#: what each method proves (RFC 8176)
+#: what each code proves (RFC 8176); a passkey says what it proves itself
 _AMR = {TOTP: (assurance.OTP,), RECOVERY_CODE: (assurance.OTP,)}
+
+#: a proof of the wrong kind for its method
+WRONG_PROOF = (
+    "A passkey (method webauthn) is answered with an assertion, a code "
+    "(totp, recovery_code) with a code: send the one the method takes."
+)
 
 TICKET_PURPOSE = "mfa"
 #: long enough to find a phone, short enough that a stolen ticket soon dies
@@ -69,6 +80,19 @@ class Pending:
     session_id: str | None = None
     #: how the first step signed in (an upstream provider), for the session
     method: str | None = None
+    #: the passkey challenge this step was offered (base64url), if any
+    challenge: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondStep:
+    """A second step to take: its ticket, the methods it accepts (in
+    offering order), and the options for ``navigator.credentials.get`` when
+    a passkey is one of them (PublicKeyCredentialRequestOptions, JSON)."""
+
+    mfa_token: str
+    methods: tuple[str, ...]
+    webauthn: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +101,7 @@ class Summary:
 
     totp: bool  #: a confirmed authenticator app
     totp_pending: bool  #: one being set up, not confirmed yet
-    passkeys: int  #: (B's, at merge)
+    passkeys: int
     recovery_codes_left: int
 
 
@@ -90,7 +114,7 @@ async def summary(stores: Tx, user_id: str) -> Summary:
     return Summary(
         totp=factor is not None and factor.confirmed,
         totp_pending=factor is not None and not factor.confirmed,
-        passkeys=0,
+        passkeys=len(await passkeys.listed(stores, user_id)),
         recovery_codes_left=await stores.recovery_codes.remaining(user_id),
     )
 
@@ -103,7 +127,8 @@ async def methods(stores: Tx, user_id: str) -> tuple[str, ...]:
     factor = await stores.totp.get(user_id)
     if factor is not None and factor.confirmed:
         found.append(TOTP)
-    # Passkeys (B) join here at merge: WEBAUTHN when the person has one.
+    if await passkeys.has_passkey(stores, user_id):
+        found.append(WEBAUTHN)
     if found and await stores.recovery_codes.remaining(user_id):
         found.append(RECOVERY_CODE)
     return tuple(found)
@@ -115,6 +140,58 @@ async def has_factor(stores: Tx, user_id: str) -> bool:
     return bool(await methods(stores, user_id))
 
 
+async def begin(
+    stores: Tx,
+    sealer: Sealer,
+    rp: passkeys.RelyingParty | None,
+    user_id: str,
+    amr: tuple[str, ...],
+    *,
+    session_id: str | None = None,
+    method: str | None = None,
+) -> SecondStep:
+    """The second step a first step hands out for ``user_id`` (who has a
+    factor). Passkeys are offered only where there is a relying party (not
+    on a server reached by an IP address)."""
+    offered, passkey = await _offer(stores, rp, user_id, None)
+    text = ticket(
+        sealer,
+        user_id,
+        amr,
+        session_id=session_id,
+        method=method,
+        challenge=passkey.challenge if passkey else None,
+    )
+    return SecondStep(text, offered, passkey.options if passkey else None)
+
+
+async def again(
+    stores: Tx, rp: passkeys.RelyingParty | None, text: str, pending: Pending
+) -> SecondStep:
+    """The same step, ticket ``text``, offered again (after a wrong proof):
+    a passkey with the ticket's own challenge, the one its answer must sign."""
+    challenge = pending.challenge
+    offered, passkey = await _offer(
+        stores, rp if challenge else None, pending.user_id, challenge
+    )
+    return SecondStep(text, offered, passkey.options if passkey else None)
+
+
+async def _offer(
+    stores: Tx,
+    rp: passkeys.RelyingParty | None,
+    user_id: str,
+    challenge: str | None,
+) -> tuple[tuple[str, ...], passkeys.SecondFactor | None]:
+    offered = await methods(stores, user_id)
+    passkey = None
+    if rp is not None and WEBAUTHN in offered:
+        passkey = await passkeys.second_factor(stores, rp, user_id, challenge=challenge)
+    if passkey is None:
+        offered = tuple(m for m in offered if m != WEBAUTHN)
+    return offered, passkey
+
+
 def ticket(
     sealer: Sealer,
     user_id: str,
@@ -122,13 +199,16 @@ def ticket(
     *,
     session_id: str | None = None,
     method: str | None = None,
+    challenge: str | None = None,
 ) -> str:
-    """The mfa ticket a first step hands out."""
+    """The mfa ticket a first step hands out (:func:`begin`)."""
     data: dict[str, object] = {"user": user_id, "amr": list(amr)}
     if session_id is not None:
         data["session"] = session_id
     if method is not None:
         data["method"] = method
+    if challenge is not None:
+        data["challenge"] = challenge
     return sealer.ticket(TICKET_PURPOSE, data, TICKET_TTL)
 
 
@@ -141,12 +221,14 @@ def open_ticket(sealer: Sealer, text: str) -> Pending | None:
         return None
     data = found.data
     session_id, method = data.get("session"), data.get("method")
+    challenge = data.get("challenge")
     return Pending(
         ticket=found,
         user_id=str(data["user"]),
         amr=tuple(str(m) for m in data["amr"]),
         session_id=str(session_id) if session_id is not None else None,
         method=str(method) if method is not None else None,
+        challenge=str(challenge) if challenge is not None else None,
     )
 
 
@@ -166,48 +248,69 @@ async def prove(
     pending: Pending,
     *,
     method: str,
-    proof: str,
+    proof: str | dict[str, Any],
+    rp: passkeys.RelyingParty | None,
     peer: Peer,
 ) -> tuple[str, ...] | None:
-    """Check the second step's ``proof`` by ``method``: the combined amr when
-    it passes (the ticket is then used), ``None`` when refused (a wrong proof,
-    a locked or disabled account): the caller commits, so the failure counted
-    and its audit entry are kept. Raises :class:`TicketUsed` for a ticket
-    already used (rolling back: the proof is not spent on it)."""
+    """Check the second step's ``proof`` by ``method`` (a code, or for
+    ``webauthn`` the browser's assertion, checked by relying party ``rp``):
+    the combined amr when it passes (the ticket is then used), ``None`` when
+    refused (a wrong proof, a locked or disabled account): the caller
+    commits, so the failure counted and its audit entry are kept. Raises
+    :class:`TicketUsed` for a ticket already used (rolling back: the proof is
+    not spent on it)."""
     if method not in METHODS:
         raise InvalidRequest(f"The method must be one of: {', '.join(METHODS)}.")
+    if isinstance(proof, dict) != (method == WEBAUTHN):
+        raise InvalidRequest(WRONG_PROOF)
     user = await stores.users.get(pending.user_id)
     if user is None:
         return None
     failures = await stores.lockout.find(user.username)
     locked = failures is not None and failures.locked()
-    ok = (
-        not locked
-        and user.active
-        and method in await methods(stores, user.id)
-        and await _check(stores, keys, method, user.id, proof, peer)
-    )
-    if not ok:
+    proved = None
+    if not locked and user.active and method in await methods(stores, user.id):
+        proved = await _check(stores, keys, rp, pending, method, proof, peer)
+    if proved is None:
         await _refused(stores, policy, user, method, locked=locked, peer=peer)
         return None
     if not await replay.use_once(stores, pending.ticket.id, pending.ticket.expires_at):
         raise TicketUsed
     if failures is not None:
         await stores.lockout.clear(user.username)
-    return combined(pending.amr, _AMR[method])
+    return combined(pending.amr, proved)
 
 
 async def _check(
-    stores: Tx, keys: Keys, method: str, user_id: str, proof: str, peer: Peer
-) -> bool:
+    stores: Tx,
+    keys: Keys,
+    rp: passkeys.RelyingParty | None,
+    pending: Pending,
+    method: str,
+    proof: str | dict[str, Any],
+    peer: Peer,
+) -> tuple[str, ...] | None:
+    """What ``proof`` proves, ``None`` when it is wrong."""
+    user_id = pending.user_id
+    if isinstance(proof, dict):
+        if rp is None or pending.challenge is None:
+            return None  # no passkey was offered to this step
+        used = await passkeys.verify_second_factor(
+            stores,
+            rp,
+            challenge=pending.challenge,
+            credential=proof,
+            user_id=user_id,
+            peer=peer,
+        )
+        return used.amr if used else None
     if method == TOTP:
-        return await totp.check(stores, keys.totp, user_id=user_id, code=proof)
-    if method == RECOVERY_CODE:
-        return await recovery_codes.use(
+        ok = await totp.check(stores, keys.totp, user_id=user_id, code=proof)
+    else:
+        ok = await recovery_codes.use(
             stores, keys.codes, user_id=user_id, code=proof, peer=peer
         )
-    # WEBAUTHN: at merge, passkeys.verify_assertion with the ticket's challenge.
-    return False
+    return _AMR[method] if ok else None
 
 
 async def _refused(
@@ -259,9 +362,9 @@ async def confirm_totp(
 async def enrolled(
     stores: Tx, keys: Keys, *, user_id: str, first: bool, peer: Peer
 ) -> list[str] | None:
-    """After any factor is enrolled (an app here, a passkey at merge): the
-    first one comes with recovery codes. What was cached of the person (an
-    org that requires a factor refused them) is dropped everywhere."""
+    """After any factor is enrolled (an app, a passkey): the first one comes
+    with recovery codes. What was cached of the person (an org that requires
+    a factor refused them) is dropped everywhere."""
     stores.invalidate(user_id)
     if not first:
         return None
@@ -275,10 +378,26 @@ async def remove_totp(stores: Tx, *, user_id: str, actor_id: str, peer: Peer) ->
     codes that stood in for it go too."""
     if not await totp.remove(stores, user_id=user_id, actor_id=actor_id, peer=peer):
         return False
+    await _removed(stores, user_id)
+    return True
+
+
+async def remove_passkey(
+    stores: Tx, *, user_id: str, passkey_id: str, peer: Peer
+) -> None:
+    """Remove one of the person's passkeys (``NotFound`` when not theirs);
+    with the last factor gone, the recovery codes go too."""
+    await passkeys.remove(stores, user_id, passkey_id, peer=peer)
+    await _removed(stores, user_id)
+
+
+async def _removed(stores: Tx, user_id: str) -> None:
+    """After a factor is removed: what was cached of the person is dropped
+    everywhere (an org that requires a factor may now refuse them), and
+    with none left, the recovery codes that stood in for one go too."""
     stores.invalidate(user_id)
     if not await has_factor(stores, user_id):
         await recovery_codes.withdraw(stores, user_id)
-    return True
 
 
 async def regenerate_codes(

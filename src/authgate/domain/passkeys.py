@@ -248,16 +248,15 @@ class SecondFactor:
 
 
 async def second_factor(
-    stores: Tx, rp: RelyingParty, user_id: str
+    stores: Tx, rp: RelyingParty, user_id: str, *, challenge: str | None = None
 ) -> SecondFactor | None:
-    """``None`` when the person has no passkey to offer."""
+    """A new challenge, or ``challenge`` offered again (the same step, shown
+    once more); ``None`` when the person has no passkey to offer."""
     found = await stores.passkeys.for_user(user_id)
     if not found:
         return None
-    challenge = new_challenge()
-    return SecondFactor(
-        request_options(rp, found, challenge), bytes_to_base64url(challenge)
-    )
+    drawn = new_challenge() if challenge is None else base64url_to_bytes(challenge)
+    return SecondFactor(request_options(rp, found, drawn), bytes_to_base64url(drawn))
 
 
 async def verify_second_factor(

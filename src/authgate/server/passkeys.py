@@ -1,11 +1,12 @@
 """What the running server adds to ``domain.passkeys``: itself as the relying
 party (from ``AUTHGATE_PUBLIC_URL``) and the key its ceremony tickets are
-sealed with, and adding a passkey in one transaction, for the API and the
-Settings page alike."""
+sealed with, and adding and removing a passkey in one transaction each, as a
+second factor (``domain.factors``), for the API and the Settings page alike."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from authgate.domain import passkeys
+from authgate.domain import factors, passkeys
 from authgate.domain.context import Peer
 from authgate.domain.passkeys import Passkey, RelyingParty
 from authgate.domain.sealing import Sealer
@@ -51,6 +52,13 @@ async def begin_registration(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Added:
+    passkey: Passkey
+    #: the recovery codes that come with a first factor (shown once), else ``None``
+    recovery_codes: list[str] | None
+
+
 async def add(
     services: Services,
     *,
@@ -59,12 +67,13 @@ async def add(
     credential: dict[str, Any],
     name: str,
     peer: Peer,
-) -> Passkey:
-    """Add the passkey a browser just made. (At the merge of #18: a person's
-    first factor also gets their recovery codes here, in this transaction.)"""
+) -> Added:
+    """Add the passkey a browser just made; as the person's first factor, with
+    their recovery codes, in the same transaction."""
     rp = required_relying_party(services)
     async with services.db.transaction() as tx:
-        return await passkeys.register(
+        had = await factors.has_factor(tx, user_id)
+        passkey = await passkeys.register(
             tx,
             sealer(services),
             rp,
@@ -73,4 +82,19 @@ async def add(
             credential=credential,
             name=name,
             peer=peer,
+        )
+        codes = await factors.enrolled(
+            tx, services.factor_keys, user_id=user_id, first=not had, peer=peer
+        )
+    return Added(passkey, codes)
+
+
+async def remove(
+    services: Services, *, user_id: str, passkey_id: str, peer: Peer
+) -> None:
+    """Remove one of the person's passkeys; the last factor takes the recovery
+    codes with it."""
+    async with services.db.transaction() as tx:
+        await factors.remove_passkey(
+            tx, user_id=user_id, passkey_id=passkey_id, peer=peer
         )

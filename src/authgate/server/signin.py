@@ -60,16 +60,16 @@ WRONG_CODE = (
     "That code is not right, or it was used already. Too many wrong codes lock "
     "the account for a while."
 )
+#: The same for a passkey's answer.
+WRONG_PASSKEY = (
+    "That passkey was not accepted. Try again, or use another way. Too many "
+    "failed attempts lock the account for a while."
+)
 
 
-@dataclass(frozen=True, slots=True)
-class SecondStep:
-    """The first step passed for an account with a second factor: the client
-    finishes with :func:`second_step`, presenting ``mfa_token`` and a proof by
-    one of ``methods``."""
-
-    mfa_token: str
-    methods: tuple[str, ...]
+def refused(method: str) -> str:
+    """What a refused second step says, in the words of its ``method``."""
+    return WRONG_PASSKEY if method == factors.WEBAUTHN else WRONG_CODE
 
 
 async def open_session(
@@ -111,10 +111,10 @@ async def with_password(
     password: str,
     *,
     org: str | None = None,
-) -> Opened | SecondStep | None:
+) -> Opened | factors.SecondStep | None:
     """The password sign-in's three steps (``domain.users``); ``None`` for any
     refusal, after the commit, so the failure count and audit entry are kept;
-    a :class:`SecondStep` when the account has a second factor.
+    a ``factors.SecondStep`` when the account has a second factor.
 
     The argon2 check runs between the look-up and the write transaction, so
     sign-ins do not hold (on SQLite: queue on) the database write lock for it.
@@ -141,12 +141,12 @@ async def with_password(
 
 async def confirm_password(
     services: Services, peer: Peer, session_id: str, password: str
-) -> bool | SecondStep:
+) -> bool | factors.SecondStep:
     """Step-up (RFC 9470) in a live session: its person types their password
     again. The sign-in's three steps run, with its lockout and audit, for the
     session's own account; right, the session is re-authenticated
     (``sessions.reauthenticate``), or, when the person has a second factor,
-    a :class:`SecondStep` whose ticket names the session, so that the second
+    a ``factors.SecondStep`` whose ticket names the session, so that the second
     step re-authenticates it. ``False`` for any refusal (a wrong password, a
     locked account, a session that ended meanwhile), after the commit, so the
     failure is counted."""
@@ -185,7 +185,7 @@ async def with_identity(
     *,
     invite_code: str | None,
     method: str,
-) -> Opened | SecondStep:
+) -> Opened | factors.SecondStep:
     """An upstream provider's identity, once its answer is checked: whose
     account it is (``domain.identities``, which raises ``SignInRefused``),
     then that account's session, in one transaction. An account with a second
@@ -220,16 +220,15 @@ async def _second_step(
     *,
     method: str | None = None,
     session_id: str | None = None,
-) -> SecondStep:
-    return SecondStep(
-        mfa_token=factors.ticket(
-            services.factor_keys.tickets,
-            user_id,
-            amr,
-            method=method,
-            session_id=session_id,
-        ),
-        methods=await factors.methods(stores, user_id),
+) -> factors.SecondStep:
+    return await factors.begin(
+        stores,
+        services.factor_keys.tickets,
+        webauthn.relying_party(services),
+        user_id,
+        amr,
+        method=method,
+        session_id=session_id,
     )
 
 
@@ -238,7 +237,7 @@ async def second_step(
     peer: Peer,
     mfa_token: str,
     method: str,
-    proof: str,
+    proof: str | dict[str, Any],
     *,
     org: str | None = None,
     caller_session: str | None = None,
@@ -265,6 +264,7 @@ async def second_step(
                 pending,
                 method=method,
                 proof=proof,
+                rp=webauthn.relying_party(services),
                 peer=peer,
             )
         except factors.TicketUsed:

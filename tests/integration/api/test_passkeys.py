@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.actions import Actions, Login
+from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.asserts import error
 from tests.support.live import LiveServer
 from tests.support.webauthn import SoftAuthenticator
@@ -50,6 +50,37 @@ def add_passkey(
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def both_factors(
+    actions: Actions, login: Login, device: SoftAuthenticator, origin: str
+) -> Login:
+    """``login``'s person signed in again with their password, then
+    ``device``'s passkey as the second step: once a person has a factor, a
+    step-up (adding or removing one) asks for a sign-in with it."""
+    http = actions.client
+    first = http.post(
+        "/api/v1/auth/login", json={"username": login.username, "password": PASSWORD}
+    )
+    assert first.status_code == 401, first.text
+    step = first.json()
+    response = http.post(
+        "/api/v1/auth/login/mfa",
+        json={
+            "mfa_token": step["mfa_token"],
+            "method": "webauthn",
+            "assertion": device.get(step["webauthn"], origin=origin),
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return Login(
+        login.username,
+        body["access_token"],
+        body["refresh_token"],
+        body,
+        response.cookies,
+    )
 
 
 def sign_in(
@@ -127,7 +158,9 @@ def test_several_passkeys_renamed_and_removed_by_their_owner_only(
     actions: Actions, server: LiveServer
 ) -> None:
     alice, bob = actions.user(), actions.user()
-    first = add_passkey(actions, alice, SoftAuthenticator(), server.url, name="One")
+    one = SoftAuthenticator()
+    first = add_passkey(actions, alice, one, server.url, name="One")
+    alice = both_factors(actions, alice, one, server.url)
     second = add_passkey(actions, alice, SoftAuthenticator(), server.url, name="Two")
     http = actions.client
     path = f"/api/v1/me/passkeys/{first['id']}"
@@ -153,7 +186,11 @@ def test_a_removed_passkey_no_longer_signs_in(
     alice = actions.user()
     device = SoftAuthenticator()
     added = add_passkey(actions, alice, device, server.url)
-    actions.client.delete(f"/api/v1/me/passkeys/{added['id']}", headers=alice.bearer)
+    alice = both_factors(actions, alice, device, server.url)
+    removed = actions.client.delete(
+        f"/api/v1/me/passkeys/{added['id']}", headers=alice.bearer
+    )
+    assert removed.status_code == 204, removed.text
     error(sign_in(actions.client, device, server.url), 401, "invalid_credentials")
 
 
@@ -183,6 +220,7 @@ def test_a_registration_ticket_is_the_persons_own_and_works_once(
     assert http.get("/api/v1/me/passkeys", headers=bob.bearer).json()["items"] == []
     added = http.post("/api/v1/me/passkeys", headers=alice.bearer, json=answer)
     assert added.status_code == 201, added.text
+    alice = both_factors(actions, alice, device, server.url)
     error(http.post("/api/v1/me/passkeys", headers=alice.bearer, json=answer), 400)
 
 

@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.actions import Actions
+from authgate.util import clock
+from tests.integration.api.test_passkeys import add_passkey, both_factors
+from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
-from tests.support.pages import OpenPages, Pages, form_token, post
+from tests.support.oauth import hidden_fields
+from tests.support.pages import CSRF, OpenPages, Pages, form_token, post, signed_in
 from tests.support.webauthn import SoftAuthenticator
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.e2e
 PATH = "/settings/passkeys"
 OPTIONS = re.compile(r'data-options="([^"]+)"')
 TICKET = re.compile(r'name="ticket" value="([^"]+)"')
+CODES = re.compile(r'<pre class="secret" id="recovery-codes">([^<]+)</pre>')
 
 
 @pytest.fixture
@@ -92,25 +96,41 @@ def test_the_script_is_served_from_the_package(server: LiveServer) -> None:
 def test_add_rename_and_remove_a_passkey(
     actions: Actions, open_pages: OpenPages, server: LiveServer
 ) -> None:
-    pages = open_pages(actions.user(), PATH)
+    login = actions.user()
+    pages = open_pages(login, PATH)
     page = pages.get(PATH)
     assert "You have no passkeys yet." in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
 
-    added = add(pages, SoftAuthenticator(), name="Work laptop")
-    assert added.status_code == 303, added.text
-    assert added.headers["location"] == PATH
+    device = SoftAuthenticator()
+    added = add(pages, device, name="Work laptop")
+    # The first second factor comes with recovery codes, shown this once.
+    assert added.status_code == 200, added.text
+    assert "Save these recovery codes now" in added.text
+    shown = CODES.search(added.text)
+    assert shown
+    assert len(shown[1].split()) == 10
     page = pages.get(PATH)
     assert 'value="Work laptop"' in page.text
+    assert "Save these recovery codes now" not in page.text
     [passkey_id] = re.findall(r"/settings/passkeys/(pk_\w+)/rename", page.text)
+    # Signed in again with both factors, as a step-up asks once there is one.
+    pages = open_pages(both_factors(actions, login, device, server.url), PATH)
+    # A second one comes with none: the codes already given stay.
+    second = add(pages, SoftAuthenticator(), name="Phone key")
+    assert second.status_code == 303, second.text
+    assert second.headers["location"] == PATH
 
     renamed = pages.post(
         f"{PATH}/{passkey_id}/rename", {"name": "Phone"}, token=pages.token(PATH)
     )
     assert renamed.status_code == 303
     assert 'value="Phone"' in pages.get(PATH).text
-    removed = pages.post(f"{PATH}/{passkey_id}/remove", token=pages.token(PATH))
-    assert removed.status_code == 303
+    for listed in re.findall(
+        r"/settings/passkeys/(pk_\w+)/rename", pages.get(PATH).text
+    ):
+        removed = pages.post(f"{PATH}/{listed}/remove", token=pages.token(PATH))
+        assert removed.status_code == 303
     assert "You have no passkeys yet." in pages.get(PATH).text
 
 
@@ -165,7 +185,7 @@ def test_sign_in_with_a_passkey_and_go_next(
 ) -> None:
     login = actions.user()
     device = SoftAuthenticator()
-    assert add(open_pages(login, PATH), device).status_code == 303
+    assert add(open_pages(login, PATH), device).status_code == 200  # its codes
     with server.client() as http:
         response = sign_in_form(http, device, server.url, next_url="/settings/sessions")
         assert response.status_code == 303, response.text
@@ -223,3 +243,142 @@ def test_other_settings_pages_still_run_no_script(
     for path in ("/settings/profile", "/settings/security"):
         page = pages.get(path)
         assert "script-src 'none'" in page.headers["content-security-policy"]
+
+
+MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
+
+
+def password_step(
+    http: httpx.Client, login: Login, next_url: str = ""
+) -> httpx.Response:
+    """``/login`` with the right password, for an account with a factor."""
+    token = form_token(http, "/login")
+    page = post(
+        http, "/login", token, username=login.username, password=PASSWORD, next=next_url
+    )
+    assert page.status_code == 200, page.text
+    assert "Two-step sign-in" in page.text
+    return page
+
+
+def passkey_step(
+    http: httpx.Client, page: httpx.Response, credential: dict[str, Any]
+) -> httpx.Response:
+    """The form ``passkeys.js`` posts from ``/login/mfa``."""
+    ticket, token = MFA_TOKEN.search(page.text), CSRF.search(page.text)
+    next_url = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert ticket, page.text
+    assert token, page.text
+    assert next_url, page.text
+    return http.post(
+        "/login/mfa",
+        data={
+            "csrf_token": token[1],
+            "mfa_token": ticket[1],
+            "next": html.unescape(next_url[1]),
+            "method": "webauthn",
+            "credential": json.dumps(credential),
+        },
+        headers={"Origin": str(http.base_url).rstrip("/")},
+    )
+
+
+def mfa_options(page: httpx.Response) -> dict[str, Any]:
+    found = OPTIONS.search(page.text)
+    assert found, page.text
+    options: dict[str, Any] = json.loads(html.unescape(found[1]))
+    return options
+
+
+def test_a_password_then_a_passkey_on_the_second_step_page(
+    actions: Actions, server: LiveServer
+) -> None:
+    login = actions.user()
+    device = SoftAuthenticator()
+    add_passkey(actions, login, device, server.url)
+    with server.client() as http:
+        page = password_step(http, login, "/settings/sessions")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert '<script src="/static/passkeys.js" defer></script>' in page.text
+        assert 'data-webauthn="get"' in page.text
+        assert ">Use a passkey</button>" in page.text
+        assert 'name="method" value="totp"' not in page.text  # no app set up
+        assert 'name="method" value="recovery_code"' in page.text
+        options = mfa_options(page)
+        assert [c["id"] for c in options["allowCredentials"]] == [device.id]
+
+        # A wrong answer: the page again, with the same challenge to answer.
+        wrong = device.get(options, origin="http://evil.example")
+        again = passkey_step(http, page, wrong)
+        assert again.status_code == 401
+        assert "That passkey was not accepted" in again.text
+        assert mfa_options(again)["challenge"] == options["challenge"]
+        assert "ag_session" not in http.cookies
+
+        done = passkey_step(http, again, device.get(options, origin=server.url))
+        assert done.status_code == 303, done.text
+        assert done.headers["location"] == "/settings/sessions"
+        assert http.get("/api/v1/me").json()["username"] == login.username
+
+
+def test_a_broken_answer_on_the_second_step_page_is_400(
+    actions: Actions, server: LiveServer
+) -> None:
+    login = actions.user()
+    add_passkey(actions, login, SoftAuthenticator(), server.url)
+    with server.client() as http:
+        ticket = MFA_TOKEN.search(password_step(http, login).text)
+        assert ticket
+        refused = http.post(
+            "/login/mfa",
+            data={
+                "csrf_token": form_token(http, "/login"),
+                "mfa_token": ticket[1],
+                "method": "webauthn",
+                "credential": "{not json",
+            },
+            headers={"Origin": server.url},
+        )
+    assert refused.status_code == 400
+    assert 'role="alert"' in refused.text
+    assert 'data-webauthn="get"' in refused.text  # offered again
+    assert "Traceback" not in refused.text
+
+
+def test_a_step_up_takes_the_passkey_as_its_second_step(
+    actions: Actions, server: LiveServer
+) -> None:
+    """A stale session of a person whose factor is a passkey: ``/reauth``
+    takes the password, then offers the passkey, which re-authenticates the
+    same session and carries on to the page."""
+    login = actions.user()
+    device = SoftAuthenticator()
+    with server.client() as http:
+        token = signed_in(actions, http, login)
+        options, ticket = ceremony(http.get(PATH))
+        added = post(
+            http,
+            PATH,
+            token,
+            ticket=ticket,
+            credential=json.dumps(device.create(options, origin=server.url)),
+        )
+        assert added.status_code == 200, added.text  # its recovery codes
+        clock.advance(10 * 60 + 1)
+        stale = post(http, "/settings/security/recovery-codes", token)
+        assert stale.status_code == 303
+        location = stale.headers["location"]
+        assert location.startswith("/reauth?")
+        fields = dict(hidden_fields(http.get(location).text))
+        handed = post(
+            http, "/reauth", fields.pop("csrf_token"), **fields, password=PASSWORD
+        )
+        assert handed.status_code == 200, handed.text
+        assert 'data-webauthn="get"' in handed.text
+        answer = device.get(mfa_options(handed), origin=server.url)
+        done = passkey_step(http, handed, answer)
+        assert done.status_code == 303, done.text
+        assert done.headers["location"] == fields["next"]
+        again = post(http, "/settings/security/recovery-codes", token)
+        assert again.status_code == 200, again.text
+        assert "will not be shown again" in again.text

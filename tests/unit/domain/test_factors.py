@@ -2,6 +2,7 @@
 audit of wrong proofs, and the amr a passed step proves."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -9,6 +10,7 @@ from authgate.domain import (
     assurance,
     audit,
     factors,
+    passkeys,
     recovery_codes,
     sessions,
     totp,
@@ -20,6 +22,7 @@ from authgate.errors import Conflict, InvalidRequest
 from authgate.util import clock
 from tests.support.memory import MemoryStores
 from tests.support.totp import code
+from tests.support.webauthn import SoftAuthenticator
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
     KEYS,
@@ -42,10 +45,20 @@ def pending(user: users.User) -> factors.Pending:
 
 
 async def prove(
-    stores: MemoryStores, waiting: factors.Pending, method: str, proof: str
+    stores: MemoryStores,
+    waiting: factors.Pending,
+    method: str,
+    proof: str | dict[str, Any],
 ) -> tuple[str, ...] | None:
     return await factors.prove(
-        stores, KEYS, LOCKOUT_POLICY, waiting, method=method, proof=proof, peer=PEER
+        stores,
+        KEYS,
+        LOCKOUT_POLICY,
+        waiting,
+        method=method,
+        proof=proof,
+        rp=None,
+        peer=PEER,
     )
 
 
@@ -166,7 +179,11 @@ async def test_a_method_the_person_lacks_or_a_disabled_account_is_refused(
     secret, _ = await with_app(stores, alice)
     with pytest.raises(InvalidRequest):
         await prove(stores, pending(alice), "sms", "123456")
-    assert await prove(stores, pending(alice), factors.WEBAUTHN, "{}") is None
+    assert await prove(stores, pending(alice), factors.WEBAUTHN, {}) is None
+    with pytest.raises(InvalidRequest):  # a proof of the wrong kind
+        await prove(stores, pending(alice), factors.WEBAUTHN, "123456")
+    with pytest.raises(InvalidRequest):
+        await prove(stores, pending(alice), factors.TOTP, {"code": code(secret)})
     await stores.users.set_disabled(alice.id, clock.now())
     assert await prove(stores, pending(alice), factors.TOTP, code(secret)) is None
     assert stores.audit.events[-1].details["reason"] == "disabled"
@@ -218,6 +235,107 @@ async def test_regenerating_replaces_the_codes(
     assert (
         await prove(stores, pending(alice), factors.RECOVERY_CODE, new[0]) is not None
     )
+
+
+RP = passkeys.RelyingParty(
+    id="localhost", name="Authgate", origin="http://localhost:8000"
+)
+
+
+async def with_passkey(
+    stores: MemoryStores, user: users.User, device: SoftAuthenticator
+) -> list[str] | None:
+    """``user`` with a passkey of ``device``: the recovery codes it brought."""
+    sealer = Sealer(b"w" * 32)
+    first = not await factors.has_factor(stores, user.id)
+    ceremony = passkeys.begin_registration(
+        sealer, RP, user_id=user.id, username=user.username, existing=[]
+    )
+    await passkeys.register(
+        stores,
+        sealer,
+        RP,
+        user_id=user.id,
+        ticket=ceremony.ticket,
+        credential=device.create(ceremony.options, origin=RP.origin),
+        name="Laptop",
+        peer=PEER,
+    )
+    return await factors.enrolled(stores, KEYS, user_id=user.id, first=first, peer=PEER)
+
+
+async def test_a_passkey_is_a_factor_and_is_offered_with_its_challenge(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    device = SoftAuthenticator()
+    codes = await with_passkey(stores, alice, device)
+    assert codes is not None
+    assert len(codes) == 10
+    assert await factors.methods(stores, alice.id) == (
+        factors.WEBAUTHN,
+        factors.RECOVERY_CODE,
+    )
+    assert (await factors.summary(stores, alice.id)).passkeys == 1
+
+    step = await factors.begin(stores, KEYS.tickets, RP, alice.id, (assurance.PWD,))
+    assert step.methods == (factors.WEBAUTHN, factors.RECOVERY_CODE)
+    assert step.webauthn is not None
+    waiting = factors.open_ticket(KEYS.tickets, step.mfa_token)
+    assert waiting is not None
+    assert waiting.challenge == step.webauthn["challenge"]
+    # Offered again after a wrong proof: the same challenge, the same ticket.
+    again = await factors.again(stores, RP, step.mfa_token, waiting)
+    assert again.webauthn is not None
+    assert again.webauthn["challenge"] == step.webauthn["challenge"]
+    assert again.mfa_token == step.mfa_token
+
+    answer = device.get(step.webauthn, origin=RP.origin)
+    assert await factors.prove(
+        stores,
+        KEYS,
+        LOCKOUT_POLICY,
+        waiting,
+        method=factors.WEBAUTHN,
+        proof=answer,
+        rp=RP,
+        peer=PEER,
+    ) == ("hwk", "mfa", "pin", "pwd", "user")
+
+
+async def test_without_a_relying_party_no_passkey_is_offered_or_accepted(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    device = SoftAuthenticator()
+    await with_passkey(stores, alice, device)
+    step = await factors.begin(stores, KEYS.tickets, None, alice.id, (assurance.PWD,))
+    assert step.methods == (factors.RECOVERY_CODE,)
+    assert step.webauthn is None
+    waiting = factors.open_ticket(KEYS.tickets, step.mfa_token)
+    assert waiting is not None
+    assert waiting.challenge is None
+    # A ticket made with no challenge is not offered one later either.
+    assert (await factors.again(stores, RP, step.mfa_token, waiting)).webauthn is None
+    offered = await factors.begin(stores, KEYS.tickets, RP, alice.id, ("pwd",))
+    assert offered.webauthn is not None
+    answer = device.get(offered.webauthn, origin=RP.origin)
+    assert await prove(stores, waiting, factors.WEBAUTHN, answer) is None
+    assert stores.audit.events[-1].action == audit.Action.MFA_FAILED
+
+
+async def test_removing_the_last_passkey_withdraws_the_codes(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    await with_passkey(stores, alice, SoftAuthenticator())
+    assert await with_passkey(stores, alice, SoftAuthenticator()) is None
+    one, two = await passkeys.listed(stores, alice.id)
+    await factors.remove_passkey(stores, user_id=alice.id, passkey_id=one.id, peer=PEER)
+    assert await stores.recovery_codes.remaining(alice.id) == 10
+    await factors.remove_passkey(stores, user_id=alice.id, passkey_id=two.id, peer=PEER)
+    assert await stores.recovery_codes.remaining(alice.id) == 0
+    assert not await factors.has_factor(stores, alice.id)
 
 
 async def test_an_admin_reset_removes_every_factor_and_ends_every_login(

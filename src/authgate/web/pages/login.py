@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import passkeys
+from authgate.domain import factors, passkeys
 from authgate.errors import InvalidRequest
 from authgate.server import passkeys as webauthn
 from authgate.server import signin
@@ -129,12 +129,11 @@ async def login_submit(
             error="Invalid username or password.",
             status=401,
         )
-    if isinstance(opened, signin.SecondStep):
+    if isinstance(opened, factors.SecondStep):
         return await second_step.form(
             request,
             services,
-            mfa_token=opened.mfa_token,
-            methods=opened.methods,
+            opened,
             next_url=safe_next(next_) or "",
         )
     response = RedirectResponse(target, status_code=303)

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import assurance
+from authgate.domain import assurance, factors
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.web import paths
@@ -120,14 +120,8 @@ async def reauth_submit(
             wait,
         )
     confirmed = await signin.confirm_password(services, peer, session_id, password)
-    if isinstance(confirmed, signin.SecondStep):
-        return await second_step.form(
-            request,
-            services,
-            mfa_token=confirmed.mfa_token,
-            methods=confirmed.methods,
-            next_url=target,
-        )
+    if isinstance(confirmed, factors.SecondStep):
+        return await second_step.form(request, services, confirmed, next_url=target)
     if not confirmed:
         return await _form(
             services, viewer, next_url=target, level=level, error=WRONG, status=401

@@ -6,17 +6,21 @@ not do MFA) answer with this form instead of a session. The mfa ticket
 (``domain.factors``) travels in a hidden field, so any instance can finish the
 sign-in; the form's CSRF token is the sign-in page's (``web.pages.preauth``),
 and wrong codes count towards the account's lockout
-(``server.signin.second_step``). No script is needed.
+(``server.signin.second_step``). Codes need no script; a passkey, when one
+is offered, needs the WebAuthn ceremony (``/static/passkeys.js``), which posts
+the browser's assertion in the form as the sign-in page's passkey form does.
 """
 
+import json
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import factors
-from authgate.errors import InvalidMfaToken
+from authgate.domain import factors, passkeys
+from authgate.errors import InvalidMfaToken, InvalidRequest
+from authgate.server import passkeys as webauthn
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.web import paths, session_cookies
@@ -32,14 +36,13 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 async def form(
     request: Request,
     services: Services,
+    step: factors.SecondStep,
     *,
-    mfa_token: str,
-    methods: tuple[str, ...],
     next_url: str,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    """The second-step form, offering ``methods``."""
+    """The second-step form, offering ``step``'s methods."""
     # Finishing on the way to a client that already has consent ends in a
     # redirect to that client, which the browser holds to this page's CSP.
     redirect_uri = await signin.continues_to(services, next_url)
@@ -50,10 +53,12 @@ async def form(
         "auth/mfa.html",
         path=paths.LOGIN,  # the sign-in page's cookie: sent here too
         status=status,
+        scripts=step.webauthn is not None,
         form_targets=[client_origin] if client_origin else [],
-        mfa_token=mfa_token,
-        totp=factors.TOTP in methods,
-        recovery_code=factors.RECOVERY_CODE in methods,
+        mfa_token=step.mfa_token,
+        totp=factors.TOTP in step.methods,
+        recovery_code=factors.RECOVERY_CODE in step.methods,
+        passkey_options=json.dumps(step.webauthn) if step.webauthn else None,
         next=next_url,
         error=error,
         expired=False,
@@ -68,6 +73,7 @@ def _expired(request: Request, services: Services, next_url: str) -> Response:
         path=paths.LOGIN,
         status=InvalidMfaToken.status,
         expired=True,
+        passkey_options=None,
         error=InvalidMfaToken.default_description,
         next=next_url,
         login_url=f"{paths.LOGIN}?{urlencode({'next': next_url})}"
@@ -90,6 +96,7 @@ async def second_step_submit(
     mfa_token: Annotated[str, Form(max_length=2048)] = "",
     method: Annotated[str, Form(max_length=32)] = "",
     code: Annotated[str, Form(max_length=64)] = "",
+    credential: Annotated[str, Form(max_length=65536)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token", max_length=256)] = "",
     next_: Annotated[str, Form(alias="next", max_length=4096)] = "",
 ) -> Response:
@@ -103,22 +110,28 @@ async def second_step_submit(
 
     async def again(error: str, status: int) -> Response:
         async with services.db.read() as tx:
-            methods = await factors.methods(tx, pending.user_id)
+            step = await factors.again(
+                tx, webauthn.relying_party(services), mfa_token, pending
+            )
         return await form(
-            request,
-            services,
-            mfa_token=mfa_token,
-            methods=methods,
-            next_url=next_url,
-            error=error,
-            status=status,
+            request, services, step, next_url=next_url, error=error, status=status
         )
 
     # The same per-IP bucket as the password: one budget per address.
     wait = await over_limit(services, peer, "login")
     if wait is not None:
         return retry_after(await again(TOO_MANY, 429), wait)
-    if method not in factors.METHODS or not code.strip():
+    if method not in factors.METHODS:
+        return await again("Enter a code.", 400)
+    try:
+        proof = (
+            passkeys.parse_credential(credential)
+            if method == factors.WEBAUTHN
+            else code.strip()
+        )
+    except InvalidRequest as exc:
+        return await again(exc.description, 400)
+    if not proof:
         return await again("Enter a code.", 400)
     viewer = signed_in(request)
     try:
@@ -127,13 +140,13 @@ async def second_step_submit(
             peer,
             mfa_token,
             method,
-            code,
+            proof,
             caller_session=viewer.session_id if viewer else None,
         )
     except InvalidMfaToken:
         return _expired(request, services, next_url)
     if done is None:
-        return await again(signin.WRONG_CODE, 401)
+        return await again(signin.refused(method), 401)
     response = RedirectResponse(next_url or paths.HOME, status_code=303)
     if isinstance(done, signin.Opened):
         session_cookies.send(response, services, done)

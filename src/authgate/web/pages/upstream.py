@@ -20,7 +20,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate import upstream
-from authgate.domain import identities, replay
+from authgate.domain import factors, identities, replay
 from authgate.domain.context import Peer
 from authgate.errors import NotFound, SignInRefused
 from authgate.server import signin
@@ -178,13 +178,12 @@ async def callback(
             email=identity.email,
             subject=identity.subject,
         )
-    if isinstance(opened, signin.SecondStep):
+    if isinstance(opened, factors.SecondStep):
         # The provider did not do MFA and the account has a factor here.
         response = await second_step.form(
             request,
             services,
-            mfa_token=opened.mfa_token,
-            methods=opened.methods,
+            opened,
             next_url=login.next,
         )
     else:

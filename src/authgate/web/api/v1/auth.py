@@ -1,16 +1,21 @@
 """Local sign-in: register, login, refresh, logout."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from authgate.domain import orgs, recovery, refresh_tokens, sessions, users
+from authgate.domain import factors, orgs, recovery, refresh_tokens, sessions, users
 from authgate.domain.assurance import Authentication
 from authgate.domain.orgs import Membership
-from authgate.errors import InvalidCredentials, InvalidMfaToken, InvalidToken
+from authgate.errors import (
+    InvalidCredentials,
+    InvalidMfaToken,
+    InvalidRequest,
+    InvalidToken,
+)
 from authgate.server import signin
 from authgate.server.services import Services
 from authgate.server.signup import register_account
@@ -42,9 +47,13 @@ class LoginIn(RequestBody):
 
 class MfaIn(RequestBody):
     mfa_token: Annotated[str, Field(min_length=1, max_length=2048)]
-    #: ``totp`` or ``recovery_code`` (``domain.factors.METHODS``)
+    #: ``totp``, ``webauthn`` or ``recovery_code`` (``domain.factors.METHODS``)
     method: Annotated[str, Field(min_length=1, max_length=32)]
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    #: for ``totp`` and ``recovery_code``
+    code: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    #: for ``webauthn``: the browser's AuthenticationResponseJSON, made with
+    #: the ``webauthn`` options of the ``mfa_required`` answer
+    assertion: dict[str, Any] | None = None
 
 
 class MfaRequiredOut(ResponseBody):
@@ -54,6 +63,9 @@ class MfaRequiredOut(ResponseBody):
     )
     mfa_token: str
     methods: list[str]
+    #: PublicKeyCredentialRequestOptionsJSON for ``navigator.credentials.get``
+    #: when ``webauthn`` is one of the methods, else ``null``
+    webauthn: dict[str, Any] | None = None
 
 
 class RefreshIn(RequestBody):
@@ -155,8 +167,12 @@ async def login(
     )
     if opened is None:
         raise InvalidCredentials
-    if isinstance(opened, signin.SecondStep):
-        out = MfaRequiredOut(mfa_token=opened.mfa_token, methods=list(opened.methods))
+    if isinstance(opened, factors.SecondStep):
+        out = MfaRequiredOut(
+            mfa_token=opened.mfa_token,
+            methods=list(opened.methods),
+            webauthn=opened.webauthn,
+        )
         return JSONResponse(out.model_dump(), status_code=401)
     services.metrics.token_issued("password")
     return session_response(services, opened, response)
@@ -170,12 +186,18 @@ async def login_mfa(
     response: Response,
     org: RequestedOrg = None,
 ) -> TokenOut:
-    """The second step of a sign-in: answers as ``/auth/login`` does."""
+    """The second step of a sign-in: answers as ``/auth/login`` does. Send
+    the ``code`` or, for a passkey, the ``assertion``: exactly one."""
+    proof = body.code if body.assertion is None else body.assertion
+    if proof is None or (body.code is not None and body.assertion is not None):
+        raise InvalidRequest(
+            "Send either a code or a passkey's assertion: one of them."
+        )
     opened = await signin.second_step(
-        services, peer, body.mfa_token, body.method, body.code, org=org
+        services, peer, body.mfa_token, body.method, proof, org=org
     )
     if opened is None:
-        raise InvalidCredentials(signin.WRONG_CODE)
+        raise InvalidCredentials(signin.refused(body.method))
     if not isinstance(opened, signin.Opened):  # a step-up's: refused already
         raise InvalidMfaToken
     services.metrics.token_issued("password")

@@ -63,6 +63,12 @@ class PasskeyOut(ResponseBody):
     last_used_at: datetime | None
 
 
+class AddedOut(PasskeyOut):
+    #: A first second factor comes with ten recovery codes, shown this once;
+    #: ``null`` otherwise (the existing codes stay).
+    recovery_codes: list[str] | None
+
+
 def passkey_out(passkey: Passkey) -> PasskeyOut:
     return PasskeyOut(
         id=passkey.id,
@@ -104,8 +110,10 @@ async def registration_options(
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def register_passkey(
     body: RegisterIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
-) -> PasskeyOut:
-    passkey = await webauthn.add(
+) -> AddedOut:
+    """The new passkey; as the person's first second factor, with their
+    recovery codes."""
+    added = await webauthn.add(
         services,
         user_id=caller.user_id or "",
         ticket=body.ticket,
@@ -113,7 +121,8 @@ async def register_passkey(
         name=body.name or device_label(peer.user_agent),
         peer=peer,
     )
-    return passkey_out(passkey)
+    shown = passkey_out(added.passkey)
+    return AddedOut(**shown.model_dump(), recovery_codes=added.recovery_codes)
 
 
 @router.patch("/{passkey_id}")
@@ -135,8 +144,10 @@ async def rename_passkey(
 async def remove_passkey(
     passkey_id: PasskeyId, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> Response:
-    async with services.db.transaction() as tx:
-        await passkeys.remove(tx, caller.user_id or "", passkey_id, peer=peer)
+    """The last second factor takes the recovery codes with it."""
+    await webauthn.remove(
+        services, user_id=caller.user_id or "", passkey_id=passkey_id, peer=peer
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -20,6 +20,7 @@ from authgate.server.services import Services
 from authgate.util.useragent import device_label
 from authgate.web import paths
 from authgate.web.deps import PeerDep, ServicesDep
+from authgate.web.pages.settings.security import recovery_codes_page
 from authgate.web.pages.viewer import (
     FormViewer,
     PageRoute,
@@ -86,7 +87,7 @@ async def add_passkey(
             status=400,
         )
     try:
-        await webauthn.add(
+        added = await webauthn.add(
             services,
             user_id=viewer.user.id,
             ticket=ticket,
@@ -96,6 +97,14 @@ async def add_passkey(
         )
     except AuthgateError as exc:
         return await _page(viewer, services, error=exc.description, status=exc.status)
+    if added.recovery_codes is not None:
+        return recovery_codes_page(
+            viewer,
+            added.recovery_codes,
+            "Passkey added",
+            back=paths.SETTINGS_PASSKEYS,
+            back_label="Back to passkeys",
+        )
     return RedirectResponse(paths.SETTINGS_PASSKEYS, status_code=303)
 
 
@@ -120,8 +129,9 @@ async def remove_passkey(
     viewer: SteppedUpForm, services: ServicesDep, peer: PeerDep, passkey_id: PasskeyId
 ) -> Response:
     try:
-        async with services.db.transaction() as tx:
-            await passkeys.remove(tx, viewer.user.id, passkey_id, peer=peer)
+        await webauthn.remove(
+            services, user_id=viewer.user.id, passkey_id=passkey_id, peer=peer
+        )
     except AuthgateError as exc:
         return await _page(viewer, services, error=exc.description, status=exc.status)
     return RedirectResponse(paths.SETTINGS_PASSKEYS, status_code=303)

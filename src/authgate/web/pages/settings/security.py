@@ -72,7 +72,16 @@ async def _security(
     )
 
 
-def _codes(viewer: Viewer, codes: list[str], title: str) -> Response:
+def recovery_codes_page(
+    viewer: Viewer,
+    codes: list[str],
+    title: str,
+    *,
+    back: str = paths.SETTINGS_SECURITY,
+    back_label: str = "Back to security",
+) -> Response:
+    """New recovery codes, shown this once (with a first factor, or
+    regenerated), then back to the page the factor was set up on."""
     return viewer_page(
         viewer,
         "settings/recovery_codes.html",
@@ -80,6 +89,8 @@ def _codes(viewer: Viewer, codes: list[str], title: str) -> Response:
         section="security",
         title=title,
         codes=codes,
+        back=back,
+        back_label=back_label,
     )
 
 
@@ -125,7 +136,7 @@ async def confirm_totp(
         )
     if codes is None:
         return _back()
-    return _codes(viewer, codes, "Two-step sign-in is on")
+    return recovery_codes_page(viewer, codes, "Two-step sign-in is on")
 
 
 @router.post(TOTP_REMOVE, response_model=None)
@@ -146,7 +157,7 @@ async def regenerate_codes(
         return await _security(
             viewer, services, factor_error=exc.description, status=exc.status
         )
-    return _codes(viewer, codes, "New recovery codes")
+    return recovery_codes_page(viewer, codes, "New recovery codes")
 
 
 @router.post(f"{paths.SETTINGS_SECURITY}/recovery-key", response_model=None)
