@@ -1,7 +1,8 @@
-"""Reading Authgate's own RFC 9068 access tokens, for revocation and
-introspection: signature (by ``kid`` from the key ring, ES256 only), ``typ`` and
-issuer. Not the audience: the authorization server answers for every resource.
-Expiry is left to the caller, which treats an expired token as inactive."""
+"""Reading Authgate's own JWTs: RFC 9068 access tokens, for revocation and
+introspection (signature by ``kid`` from the key ring, ES256 only, ``typ`` and
+issuer), and ID tokens given back as a logout's hint. Not the audience: the
+authorization server answers for every resource. Expiry is left to the caller,
+which treats an expired token as inactive."""
 
 from typing import Any
 
@@ -17,14 +18,26 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-def decode(ring: KeyRing, token: str, *, issuer: str) -> dict[str, Any] | None:
-    """The claims of a token this server signed, or ``None``."""
+def own_claims(
+    ring: KeyRing,
+    token: str,
+    *,
+    issuer: str,
+    alg: str,
+    require: list[str],
+    types: tuple[str, ...] | None = None,
+) -> dict[str, Any] | None:
+    """The claims of a JWT this server signed with ``alg`` (and, when given,
+    one of the ``typ`` headers ``types``), for ``issuer``, or ``None``.
+    Neither audience nor time is checked: each caller judges those."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
         return None
     kid = header.get("kid")
-    if header.get("alg") != ACCESS_TOKEN_ALG or header.get("typ") not in _TYPES:
+    if header.get("alg") != alg or (
+        types is not None and header.get("typ") not in types
+    ):
         return None
     key = ring.public_key(kid) if isinstance(kid, str) else None
     if key is None:
@@ -33,10 +46,10 @@ def decode(ring: KeyRing, token: str, *, issuer: str) -> dict[str, Any] | None:
         claims: dict[str, Any] = jwt.decode(
             token,
             key,
-            algorithms=[ACCESS_TOKEN_ALG],
+            algorithms=[alg],
             issuer=issuer,
             options={
-                "require": ["exp", "iat", "iss", "sub", "jti"],
+                "require": require,
                 "verify_aud": False,
                 "verify_exp": False,
                 "verify_iat": False,
@@ -45,7 +58,20 @@ def decode(ring: KeyRing, token: str, *, issuer: str) -> dict[str, Any] | None:
         )
     except jwt.InvalidTokenError:
         return None
-    if not isinstance(claims.get("exp"), int | float):
+    return claims
+
+
+def decode(ring: KeyRing, token: str, *, issuer: str) -> dict[str, Any] | None:
+    """The claims of an access token this server signed, or ``None``."""
+    claims = own_claims(
+        ring,
+        token,
+        issuer=issuer,
+        alg=ACCESS_TOKEN_ALG,
+        require=["exp", "iat", "iss", "sub", "jti"],
+        types=_TYPES,
+    )
+    if claims is None or not isinstance(claims.get("exp"), int | float):
         return None
     return claims
 
