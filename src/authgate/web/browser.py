@@ -5,14 +5,16 @@ token their forms carry, and the way to sign in and come back.
 
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.config import Settings
+from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.server.services import Services
 from authgate.web import paths
-from authgate.web.security import SESSION_COOKIE, csrf_token, read_cookie
+from authgate.web.render import error_page
+from authgate.web.security import SESSION_COOKIE, check_form, csrf_token, read_cookie
 
 
 def signed_in(request: Request) -> Principal | None:
@@ -30,6 +32,24 @@ def form_token(request: Request, services: Services) -> str:
     return csrf_token(
         services.derived_key("csrf"), form_binding(request, services.settings)
     )
+
+
+def form_refused(
+    request: Request, services: Services, presented: str
+) -> Response | None:
+    """The error page when a signed-in page's form does not carry its token
+    (``presented``); ``None`` when it does."""
+    try:
+        check_form(
+            request,
+            services.derived_key("csrf"),
+            services.settings,
+            presented=presented,
+            bound_to=form_binding(request, services.settings),
+        )
+    except Forbidden as exc:
+        return error_page(exc.description, status=403)
+    return None
 
 
 def form_binding(request: Request, settings: Settings) -> str:

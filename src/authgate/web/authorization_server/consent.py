@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.domain import factors
-from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizationRequest, AuthorizeError
@@ -26,7 +25,7 @@ from authgate.server.services import Services
 from authgate.util import clock
 from authgate.web.authorization_server.asking import asking_client, scope_lines
 from authgate.web.browser import (
-    form_binding,
+    form_refused,
     form_token,
     login_redirect,
     reauth_redirect,
@@ -34,7 +33,6 @@ from authgate.web.browser import (
 )
 from authgate.web.deps import PeerDep, ServicesDep, first_party_shortfall
 from authgate.web.render import error_page, origin_of, page
-from authgate.web.security import check_form
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -158,16 +156,9 @@ async def authorize_decision(
     form = await request.form()
     pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     fields = dict(pairs)
-    try:
-        check_form(
-            request,
-            services.derived_key("csrf"),
-            services.settings,
-            presented=fields.get("csrf_token", ""),
-            bound_to=form_binding(request, services.settings),
-        )
-    except Forbidden as exc:
-        return error_page(exc.description, status=403)
+    refused = form_refused(request, services, fields.get("csrf_token", ""))
+    if refused is not None:
+        return refused
     decision = fields.get("decision")
     if decision not in ("approve", "deny"):
         return error_page("Choose Approve or Deny.")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from authgate.domain import grants
 from authgate.domain.grants import DeviceCode
-from authgate.errors import AuthgateError, Forbidden
+from authgate.errors import AuthgateError
 from authgate.oauth import client_auth
 from authgate.oauth.server import DEVICE_PAGE
 from authgate.server.principals import authentication
@@ -24,7 +24,7 @@ from authgate.web.authorization_server.asking import (
     scope_lines,
 )
 from authgate.web.browser import (
-    form_binding,
+    form_refused,
     form_token,
     login_redirect,
     reauth_redirect,
@@ -39,7 +39,6 @@ from authgate.web.deps import (
     retry_after,
 )
 from authgate.web.render import error_page, page
-from authgate.web.security import check_form
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -140,16 +139,9 @@ async def device_decision(
         return error_page("Your session has ended; sign in and try again.", status=401)
     form = await request.form()
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    try:
-        check_form(
-            request,
-            services.derived_key("csrf"),
-            services.settings,
-            presented=fields.get("csrf_token", ""),
-            bound_to=form_binding(request, services.settings),
-        )
-    except Forbidden as exc:
-        return error_page(exc.description, status=403)
+    refused = form_refused(request, services, fields.get("csrf_token", ""))
+    if refused is not None:
+        return refused
     decision = fields.get("decision")
     if decision not in ("approve", "deny"):
         return error_page("Choose Approve or Deny.")

@@ -15,17 +15,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from authgate.domain import sessions
-from authgate.errors import AuthgateError, Forbidden
+from authgate.errors import AuthgateError
 from authgate.oauth import end_session
 from authgate.oauth.end_session import LogoutRequest
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import END_SESSION
 from authgate.server.services import Services
 from authgate.web import session_cookies
-from authgate.web.browser import form_binding, form_token, signed_in
+from authgate.web.browser import form_refused, form_token, signed_in
 from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.render import error_page, origin_of, page
-from authgate.web.security import SESSION_COOKIE, check_form, read_cookie
+from authgate.web.security import SESSION_COOKIE, read_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -74,16 +74,9 @@ async def end_session_page(
         return _signed_out(_onward(logout), services)
     fields = dict(pairs)
     if request.method == "POST" and fields.get("confirm") == "yes":
-        try:
-            check_form(
-                request,
-                services.derived_key("csrf"),
-                services.settings,
-                presented=fields.get("csrf_token", ""),
-                bound_to=form_binding(request, services.settings),
-            )
-        except Forbidden as exc:
-            return error_page(exc.description, status=403)
+        refused = form_refused(request, services, fields.get("csrf_token", ""))
+        if refused is not None:
+            return refused
         async with services.db.transaction() as tx:
             await sessions.sign_out(
                 tx,

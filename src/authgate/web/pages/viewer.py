@@ -56,20 +56,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from authgate.domain.users import User
-from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.browser import (
-    form_binding,
+    form_refused,
     form_token,
     login_redirect,
     reauth_redirect,
     signed_in,
 )
 from authgate.web.deps import ServicesDep, sign_in_shortfall
-from authgate.web.render import error_page, page
-from authgate.web.security import check_form
+from authgate.web.render import page
 
 #: The hidden form field every signed-in page's form posts its token in.
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=256)]
@@ -104,17 +102,7 @@ async def form_viewer(
     viewer = await current_viewer(request, services)
     if not isinstance(viewer, Viewer):
         return viewer
-    try:
-        check_form(
-            request,
-            services.derived_key("csrf"),
-            services.settings,
-            presented=presented,
-            bound_to=form_binding(request, services.settings),
-        )
-    except Forbidden as exc:
-        return error_page(exc.description, status=403)
-    return viewer
+    return form_refused(request, services, presented) or viewer
 
 
 def viewer_page(
