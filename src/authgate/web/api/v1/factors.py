@@ -1,6 +1,7 @@
 """A person's second factors: ``/api/v1/me/factors`` (an authenticator app
-and recovery codes; passkeys join at merge). Only the person themselves, with
-a credential that may change how they sign in (``Power.SIGN_IN``)."""
+and recovery codes; passkeys are counted here and managed under
+``/api/v1/me/passkeys``). Only the person themselves, with a credential that
+may change how they sign in (``Power.SIGN_IN``)."""
 
 from typing import Annotated
 
