@@ -28,8 +28,8 @@ from authgate.domain import signing_keys
 from authgate.domain.context import NO_PEER
 from tests.conftest import MakeSettings
 from tests.support import db
-from tests.support.actions import PASSWORD, Actions, random_email, random_name
-from tests.support.browser import MARKS, settable
+from tests.support.actions import Actions, random_email, random_name
+from tests.support.browser import MARKS, fill_sign_in, settable
 from tests.support.live import LiveServer
 from tests.support.upstream import MockIssuer, mock_issuer, oidc_settings, query
 
@@ -355,9 +355,7 @@ def sign_in_at_authgate(page: Page, server: LiveServer, upstream: Any) -> None:
     page.goto(f"{server.url}/login?next=/api/v1/me")
     page.get_by_role("link", name="Sign in with Upstream Authgate").click()
     page.wait_for_url(f"{upstream.issuer}/login?**")
-    page.get_by_label("Username").fill(upstream.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    fill_sign_in(page, upstream.username)
     page.get_by_role("button", name="Approve").click()
     page.wait_for_url(f"{server.url}/api/v1/me")
 

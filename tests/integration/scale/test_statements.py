@@ -193,6 +193,10 @@ def test_login(server: LiveServer, actions: Actions, recorder: Recorder) -> None
     sent = twice(recorder, login)
     assert sent.statements == [
         "SELECT users",
+        # Whether a second step is due (domain.factors.has_factor): an account
+        # with no app finds no passkey either.
+        "SELECT totp_factors",
+        "SELECT passkeys",
         "SELECT users",
         "SELECT login_failures",
         "INSERT sessions",
