@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     allow_registration: Annotated[bool, Group.ACCOUNTS] = Field(
         False, description="`true` lets anyone register without an invite code."
     )
+    require_mfa: Annotated[bool, Group.ACCOUNTS] = Field(
+        False,
+        description="`true` makes every account set up a second factor: an "
+        "account without one sets up an authenticator app at its next sign-in "
+        "(a sign-in through an upstream provider that did MFA itself passes). "
+        "Sessions opened before stay.",
+    )
     org_invites_create_accounts: Annotated[bool, Group.ACCOUNTS] = Field(
         False,
         description="`true` lets an organization invite create an account for "

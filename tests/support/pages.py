@@ -5,6 +5,7 @@ cookies in the client's jar, the form token read from a page, and the
 :class:`Pages` is one signed-in account; the functions take any client,
 signed out (``/register``, ``/forgot``) or signed in with :func:`signed_in`."""
 
+import html
 import re
 from collections.abc import Callable
 
@@ -14,6 +15,9 @@ from tests.support.actions import Actions, Login
 from tests.support.live import LiveServer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
+_SECRET = re.compile(r'<code class="secret" id="totp-secret">([A-Z2-7]+)</code>')
+_CODES = re.compile(r'<pre class="secret" id="recovery-codes">([^<]+)</pre>')
 
 
 def form_token(http: httpx.Client, path: str) -> str:
@@ -33,6 +37,46 @@ def post(
     return http.post(
         path, data=fields, headers={"Origin": str(http.base_url).rstrip("/")}
     )
+
+
+def shown_secret(page: httpx.Response) -> str:
+    """The authenticator-app key a page shows to set up."""
+    found = _SECRET.search(page.text)
+    assert found, page.text
+    return found[1]
+
+
+def shown_codes(page: httpx.Response) -> list[str]:
+    """The recovery codes a page shows once."""
+    found = _CODES.search(page.text)
+    assert found, page.text
+    return found[1].split()
+
+
+def mfa_form(page: httpx.Response) -> dict[str, str]:
+    """The hidden fields of a second-step page's form (``/login/mfa``)."""
+    token, ticket = CSRF.search(page.text), MFA_TOKEN.search(page.text)
+    next_url = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert token, page.text
+    assert ticket, page.text
+    assert next_url, page.text
+    return {
+        "csrf_token": token[1],
+        "mfa_token": ticket[1],
+        "next": html.unescape(next_url[1]),
+    }
+
+
+def second_step(
+    http: httpx.Client,
+    form: dict[str, str],
+    proof: str,
+    method: str = "totp",
+) -> httpx.Response:
+    """Post ``form`` (:func:`mfa_form`) with ``proof``: a code, or for
+    ``webauthn`` the assertion as JSON."""
+    field = "credential" if method == "webauthn" else "code"
+    return post(http, "/login/mfa", None, **form, method=method, **{field: proof})
 
 
 def signed_in(actions: Actions, http: httpx.Client, login: Login | None = None) -> str:

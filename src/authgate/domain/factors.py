@@ -14,6 +14,13 @@ step does not clear that counter for an account with a factor, only a passed
 second step does, so someone holding the password cannot reset the count
 between guesses.
 
+Where every account must have a factor (``AUTHGATE_REQUIRE_MFA``), a first
+step for an account with none hands out an *enrolment* ticket instead: it
+carries a new authenticator-app secret, sealed, and the second step is that
+app's first code, which stores the secret confirmed and opens the session in
+one go (:func:`enrol`). Nothing is written before then, so a sign-in
+abandoned half way leaves no pending secret for another sign-in to show.
+
 A passkey as the second step (``domain.passkeys``) answers a challenge: the
 first step draws it and keeps it in the ticket, so the assertion is checked
 against the challenge this sign-in was given, on any instance, and the
@@ -58,6 +65,8 @@ WRONG_PROOF = (
 TICKET_PURPOSE = "mfa"
 #: long enough to find a phone, short enough that a stolen ticket soon dies
 TICKET_TTL = timedelta(minutes=5)
+#: an enrolment's: long enough to install an app first
+ENROL_TTL = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +91,30 @@ class Pending:
     method: str | None = None
     #: the passkey challenge this step was offered (base64url), if any
     challenge: str | None = None
+    #: the app to set up, when this step enrols the first factor
+    enrolment: totp.Enrolment | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SecondStep:
     """A second step to take: its ticket, the methods it accepts (in
     offering order), and the options for ``navigator.credentials.get`` when
-    a passkey is one of them (PublicKeyCredentialRequestOptions, JSON)."""
+    a passkey is one of them (PublicKeyCredentialRequestOptions, JSON);
+    or, when the person must set up a first factor (:func:`enrolment`), the
+    authenticator app to set up, whose first code is the step's proof."""
 
     mfa_token: str
     methods: tuple[str, ...]
     webauthn: dict[str, Any] | None = None
+    enrolment: totp.Enrolment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """A sign-in finished by enrolling its first factor."""
+
+    amr: tuple[str, ...]
+    recovery_codes: list[str]  #: shown once, now
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +187,31 @@ async def begin(
     return SecondStep(text, offered, passkey.options if passkey else None)
 
 
+def enrolment(
+    sealer: Sealer,
+    user_id: str,
+    amr: tuple[str, ...],
+    *,
+    account: str,
+    issuer: str,
+    method: str | None = None,
+) -> SecondStep:
+    """The step a first step hands out when ``user_id`` has no factor and
+    must have one: a new authenticator app to set up (labelled ``account``
+    at ``issuer`` in the app), carried in the ticket until :func:`enrol`."""
+    app = totp.new(account=account, issuer=issuer)
+    text = ticket(sealer, user_id, amr, method=method, enrolment=app)
+    return SecondStep(text, (TOTP,), enrolment=app)
+
+
 async def again(
     stores: Tx, rp: passkeys.RelyingParty | None, text: str, pending: Pending
 ) -> SecondStep:
     """The same step, ticket ``text``, offered again (after a wrong proof):
-    a passkey with the ticket's own challenge, the one its answer must sign."""
+    a passkey with the ticket's own challenge, the one its answer must sign;
+    an enrolment with the ticket's own app."""
+    if pending.enrolment is not None:
+        return SecondStep(text, (TOTP,), enrolment=pending.enrolment)
     challenge = pending.challenge
     offered, passkey = await _offer(
         stores, rp if challenge else None, pending.user_id, challenge
@@ -200,8 +242,9 @@ def ticket(
     session_id: str | None = None,
     method: str | None = None,
     challenge: str | None = None,
+    enrolment: totp.Enrolment | None = None,
 ) -> str:
-    """The mfa ticket a first step hands out (:func:`begin`)."""
+    """The mfa ticket a first step hands out (:func:`begin`, :func:`enrolment`)."""
     data: dict[str, object] = {"user": user_id, "amr": list(amr)}
     if session_id is not None:
         data["session"] = session_id
@@ -209,7 +252,10 @@ def ticket(
         data["method"] = method
     if challenge is not None:
         data["challenge"] = challenge
-    return sealer.ticket(TICKET_PURPOSE, data, TICKET_TTL)
+    if enrolment is not None:
+        data["enrol"] = {"secret": enrolment.secret, "uri": enrolment.uri}
+    ttl = TICKET_TTL if enrolment is None else ENROL_TTL
+    return sealer.ticket(TICKET_PURPOSE, data, ttl)
 
 
 def open_ticket(sealer: Sealer, text: str) -> Pending | None:
@@ -221,7 +267,7 @@ def open_ticket(sealer: Sealer, text: str) -> Pending | None:
         return None
     data = found.data
     session_id, method = data.get("session"), data.get("method")
-    challenge = data.get("challenge")
+    challenge, enrol = data.get("challenge"), data.get("enrol")
     return Pending(
         ticket=found,
         user_id=str(data["user"]),
@@ -229,6 +275,9 @@ def open_ticket(sealer: Sealer, text: str) -> Pending | None:
         session_id=str(session_id) if session_id is not None else None,
         method=str(method) if method is not None else None,
         challenge=str(challenge) if challenge is not None else None,
+        enrolment=totp.Enrolment(secret=str(enrol["secret"]), uri=str(enrol["uri"]))
+        if isinstance(enrol, dict)
+        else None,
     )
 
 
@@ -261,6 +310,8 @@ async def prove(
     not spent on it)."""
     if method not in METHODS:
         raise InvalidRequest(f"The method must be one of: {', '.join(METHODS)}.")
+    if pending.enrolment is not None:
+        raise InvalidRequest(ENROL_FIRST)
     if isinstance(proof, dict) != (method == WEBAUTHN):
         raise InvalidRequest(WRONG_PROOF)
     user = await stores.users.get(pending.user_id)
@@ -279,6 +330,52 @@ async def prove(
     if failures is not None:
         await stores.lockout.clear(user.username)
     return combined(pending.amr, proved)
+
+
+ENROL_FIRST = (
+    "This sign-in sets up an authenticator app: send the app's first code "
+    "(method totp)."
+)
+
+
+async def enrol(
+    stores: Tx,
+    keys: Keys,
+    pending: Pending,
+    *,
+    method: str,
+    code: str,
+    peer: Peer,
+) -> Enrolled | None:
+    """Finish an enrolment ticket's sign-in with the first ``code`` of the
+    app it carries: the app is stored confirmed, with the first recovery
+    codes, and the ticket used. ``None`` for a locked or disabled account;
+    a wrong code raises ``InvalidRequest`` (rolling back: nothing is
+    guessed here, the ticket's holder was shown the secret). Raises
+    :class:`TicketUsed` for a ticket already used, or overtaken by a factor
+    set up meanwhile."""
+    if pending.enrolment is None or method != TOTP:
+        raise InvalidRequest(ENROL_FIRST)
+    user = await stores.users.get(pending.user_id)
+    if user is None or not user.active:
+        return None
+    failures = await stores.lockout.find(user.username)
+    if failures is not None and failures.locked():
+        return None
+    if await has_factor(stores, user.id):
+        raise TicketUsed
+    await totp.enrol(
+        stores,
+        keys.totp,
+        user_id=user.id,
+        secret=pending.enrolment.secret,
+        code=code,
+        peer=peer,
+    )
+    if not await replay.use_once(stores, pending.ticket.id, pending.ticket.expires_at):
+        raise TicketUsed
+    codes = await enrolled(stores, keys, user_id=user.id, first=True, peer=peer)
+    return Enrolled(combined(pending.amr, (assurance.OTP,)), codes or [])
 
 
 async def _check(

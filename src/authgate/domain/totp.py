@@ -90,7 +90,21 @@ async def begin(
     one must be removed first, so an unattended session cannot silently swap
     the person's authenticator. ``account`` and ``issuer`` label the entry in
     the app."""
+    enrolment = new(account=account, issuer=issuer)
+    await _put_unconfirmed(stores, sealer, user_id, enrolment.secret)
+    return enrolment
+
+
+def new(*, account: str, issuer: str) -> Enrolment:
+    """A new secret, not stored anywhere yet (a sign-in that must enrol
+    carries it sealed in its ticket until it is proved: :func:`enrol`)."""
     secret = pyotp.random_base32(length=_SECRET_BYTES * 8 // 5)
+    return _enrolment(secret, account, issuer)
+
+
+async def _put_unconfirmed(
+    stores: Tx, sealer: Sealer, user_id: str, secret: str
+) -> None:
     factor = TotpFactor(
         user_id=user_id,
         sealed_secret=sealer.seal(secret.encode(), _context(user_id)),
@@ -98,7 +112,6 @@ async def begin(
     )
     if not await stores.totp.put_unconfirmed(factor):
         raise Conflict("An authenticator app is already set up: remove it first.")
-    return _enrolment(secret, account, issuer)
 
 
 async def pending(
@@ -140,6 +153,16 @@ async def confirm(
         target_id=user_id,
         details={"factor": "totp"},
     )
+
+
+async def enrol(
+    stores: Tx, sealer: Sealer, *, user_id: str, secret: str, code: str, peer: Peer
+) -> None:
+    """Store ``secret`` (from :func:`new`) confirmed by its first ``code``, in
+    one go: the sign-in that must enrol never leaves a pending secret behind
+    for someone else's sign-in to show."""
+    await _put_unconfirmed(stores, sealer, user_id, secret)
+    await confirm(stores, sealer, user_id=user_id, code=code, peer=peer)
 
 
 async def check(stores: Tx, sealer: Sealer, *, user_id: str, code: str) -> bool:

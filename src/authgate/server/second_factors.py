@@ -10,7 +10,7 @@ from authgate.domain.users import User
 from authgate.server.services import Services
 
 
-def _labels(services: Services, user: User) -> dict[str, str]:
+def labels(services: Services, user: User) -> dict[str, str]:
     """How the entry reads in the person's app: their username at this server
     (its host, so two Authgate servers are told apart)."""
     issuer = urlsplit(services.settings.issuer).hostname or "Authgate"
@@ -25,14 +25,14 @@ async def summary(services: Services, user_id: str) -> factors.Summary:
 async def begin_totp(services: Services, user: User) -> totp.Enrolment:
     async with services.db.transaction() as tx:
         return await totp.begin(
-            tx, services.factor_keys.totp, user_id=user.id, **_labels(services, user)
+            tx, services.factor_keys.totp, user_id=user.id, **labels(services, user)
         )
 
 
 async def pending_totp(services: Services, user: User) -> totp.Enrolment | None:
     async with services.db.read() as tx:
         return await totp.pending(
-            tx, services.factor_keys.totp, user_id=user.id, **_labels(services, user)
+            tx, services.factor_keys.totp, user_id=user.id, **labels(services, user)
         )
 
 

@@ -31,12 +31,13 @@ from authgate.domain.identities import UpstreamIdentity
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership
 from authgate.domain.stores import Stores
-from authgate.errors import InvalidMfaToken
+from authgate.errors import InvalidMfaToken, InvalidRequest
 from authgate.oauth import authorize
 from authgate.oauth.authorize import AuthorizeError
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.server import AUTHORIZE
 from authgate.server import passkeys as webauthn
+from authgate.server import second_factors
 from authgate.server.principals import USER_SCOPES
 from authgate.server.services import Services
 from authgate.util import clock
@@ -53,6 +54,8 @@ class Opened:
     refresh_token: str
     #: The org the sign-in asked its tokens to act in, with the caller's role.
     org: Membership | None = None
+    #: A sign-in that set up the first factor: its recovery codes, shown once.
+    recovery_codes: list[str] | None = None
 
 
 #: Same answer for a wrong code, a used one and a locked account.
@@ -114,7 +117,8 @@ async def with_password(
 ) -> Opened | factors.SecondStep | None:
     """The password sign-in's three steps (``domain.users``); ``None`` for any
     refusal, after the commit, so the failure count and audit entry are kept;
-    a ``factors.SecondStep`` when the account has a second factor.
+    a ``factors.SecondStep`` when the account has a second factor, or has
+    none and must set one up (``AUTHGATE_REQUIRE_MFA``).
 
     The argon2 check runs between the look-up and the write transaction, so
     sign-ins do not hold (on SQLite: queue on) the database write lock for it.
@@ -134,6 +138,8 @@ async def with_password(
             return None
         if second:
             return await _second_step(tx, services, user.id, (assurance.PWD,))
+        if services.settings.require_mfa:
+            return _enrolment(services, user, (assurance.PWD,))
         membership = await orgs.access(tx, org, user.id) if org else None
         opened = await open_session(tx, services, user.id, peer, amr=(assurance.PWD,))
     return replace(opened, org=membership)
@@ -190,7 +196,8 @@ async def with_identity(
     account it is (``domain.identities``, which raises ``SignInRefused``),
     then that account's session, in one transaction. An account with a second
     factor goes through the second step too, unless the provider says it did
-    MFA itself (its ``amr``)."""
+    MFA itself (its ``amr``); so does one without, where every account must
+    have a factor."""
     settings = services.settings
     policy = identities.Policy(
         allowlist=services.allowlist,
@@ -201,12 +208,13 @@ async def with_identity(
         result = await identities.sign_in(
             tx, identity, policy, invite_code=invite_code, peer=peer
         )
-        if assurance.MFA not in identity.amr and await factors.has_factor(
-            tx, result.user.id
-        ):
-            return await _second_step(
-                tx, services, result.user.id, identity.amr, method=method
-            )
+        if assurance.MFA not in identity.amr:
+            if await factors.has_factor(tx, result.user.id):
+                return await _second_step(
+                    tx, services, result.user.id, identity.amr, method=method
+                )
+            if services.settings.require_mfa:
+                return _enrolment(services, result.user, identity.amr, method=method)
         return await open_session(
             tx, services, result.user.id, peer, amr=identity.amr, method=method
         )
@@ -232,6 +240,22 @@ async def _second_step(
     )
 
 
+def _enrolment(
+    services: Services,
+    user: users.User,
+    amr: tuple[str, ...],
+    *,
+    method: str | None = None,
+) -> factors.SecondStep:
+    return factors.enrolment(
+        services.factor_keys.tickets,
+        user.id,
+        amr,
+        method=method,
+        **second_factors.labels(services, user),
+    )
+
+
 async def second_step(
     services: Services,
     peer: Peer,
@@ -245,7 +269,9 @@ async def second_step(
     """Finish a sign-in with its second factor: a new session, or, when the
     ticket names one (a step-up), that session re-authenticated; ``None`` when
     the proof is refused (after the commit: the failure counts towards the
-    lockout). Raises ``InvalidMfaToken`` for a ticket altered, expired or
+    lockout). An enrolment's ticket (:func:`_enrolment`) is finished by the
+    new app's first code (``factors.enrol``): its session comes with the
+    recovery codes. Raises ``InvalidMfaToken`` for a ticket altered, expired or
     already used, or naming a session that has ended or is not
     ``caller_session`` (the browser's own: a step-up finishes only where it
     began, and never through the API)."""
@@ -255,6 +281,8 @@ async def second_step(
         pending.session_id is not None and pending.session_id != caller_session
     ):
         raise InvalidMfaToken
+    if pending.enrolment is not None:
+        return await _enrol(services, peer, pending, method, proof, org=org)
     async with services.db.transaction() as tx:
         try:
             amr = await factors.prove(
@@ -278,6 +306,33 @@ async def second_step(
             tx, services, pending.user_id, peer, amr=amr, method=pending.method
         )
     return replace(opened, org=membership)
+
+
+async def _enrol(
+    services: Services,
+    peer: Peer,
+    pending: factors.Pending,
+    method: str,
+    proof: str | dict[str, Any],
+    *,
+    org: str | None,
+) -> Opened | None:
+    if not isinstance(proof, str):
+        raise InvalidRequest(factors.ENROL_FIRST)
+    async with services.db.transaction() as tx:
+        try:
+            done = await factors.enrol(
+                tx, services.factor_keys, pending, method=method, code=proof, peer=peer
+            )
+        except factors.TicketUsed:
+            raise InvalidMfaToken from None
+        if done is None:
+            return None
+        membership = await orgs.access(tx, org, pending.user_id) if org else None
+        opened = await open_session(
+            tx, services, pending.user_id, peer, amr=done.amr, method=pending.method
+        )
+    return replace(opened, org=membership, recovery_codes=done.recovery_codes)
 
 
 async def _reauthenticate(

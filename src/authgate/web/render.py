@@ -7,8 +7,9 @@ Shared by the pages (``web.pages``) and the authorization server's own pages
 - ``scripts=True`` lets a page load this site's own script files (no inline
   script, ever): progressive enhancement only, such as ``/static/copy.js``.
 - Templates format moments with the ``when`` filter:
-  ``{{ token.last_used_at|when("Never") }}``, and link to pages by name:
-  ``href="{{ paths.LOGIN }}"`` (``web.paths``).
+  ``{{ token.last_used_at|when("Never") }}``, draw a QR code with ``qr``
+  (inline SVG, so it needs no script: ``{{ enrolment.uri|qr }}``), and link to
+  pages by name: ``href="{{ paths.LOGIN }}"`` (``web.paths``).
 """
 
 from collections.abc import Iterable
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import segno
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from authgate.web import paths
 
@@ -43,7 +46,15 @@ def _when(value: datetime | None, empty: str = "—") -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else empty
 
 
+def _qr(text: str) -> Markup:
+    svg = segno.make(text, error="m").svg_inline(
+        scale=4, border=4, dark="#000", light="#fff", title="QR code"
+    )
+    return Markup(svg)  # noqa: S704 - segno draws paths: no text of ours in it
+
+
 _env.filters["when"] = _when
+_env.filters["qr"] = _qr
 _env.globals["paths"] = paths
 
 

@@ -91,3 +91,45 @@ def test_an_app_set_up_then_used_to_sign_in(
     page.wait_for_url(f"{server.url}/settings/profile")
     page.goto(f"{server.url}/settings/security")
     expect(page.get_by_text("You have 9 unused.")).to_be_visible()
+
+
+@pytest.mark.parametrize("script", [False, True], ids=["no-js", "js"])
+def test_an_app_set_up_at_sign_in_where_one_is_required(
+    contexts: Callable[..., BrowserContext],
+    start_server: Callable[..., LiveServer],
+    script: bool,
+) -> None:
+    server = start_server(require_mfa=True)
+    with server.client() as http:
+        login = Actions(http).register()
+        assert login.status_code == 201, login.text
+    username = login.json()["username"]
+    page = contexts(java_script_enabled=script).new_page()
+
+    def check_page(page: Page, name: str) -> None:
+        if script:
+            check_accessibility(page)
+        screenshot(page, name)
+
+    page.goto(f"{server.url}/login?next=/settings/sessions")
+    at_step_start()
+    fill_sign_in(page, username)
+    expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
+    expect(page.get_by_role("img", name="QR code of the key")).to_be_visible()
+    check_page(page, "login-enrol")
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.get_by_label("Code from the app").fill(code(secret))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("heading", name="Two-step sign-in is on")).to_be_visible()
+    check_page(page, "login-enrol-recovery-codes")
+    assert len(page.locator("#recovery-codes").inner_text().split()) == 10
+    page.get_by_role("link", name="Continue").click()
+    page.wait_for_url(f"{server.url}/settings/sessions")
+    sign_out(page, server)
+
+    # The next sign-in asks for a code of the app set up.
+    page.goto(f"{server.url}/login")
+    fill_sign_in(page, username)
+    page.get_by_label("Code from your authenticator app").fill(code(secret, 1))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{server.url}/settings/profile")

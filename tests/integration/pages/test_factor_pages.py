@@ -2,8 +2,6 @@
 Settings → Security, then ``/login`` → ``/login/mfa`` with a code or a
 recovery code (the browser suite drives the same pages in Chromium)."""
 
-import html
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -17,13 +15,20 @@ from tests.support import db
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
 from tests.support.oauth import hidden_fields
-from tests.support.pages import CSRF, form_token, post, signed_in
+from tests.support.pages import (
+    form_token,
+    mfa_form,
+    post,
+    second_step,
+    shown_codes,
+    shown_secret,
+    signed_in,
+)
 from tests.support.totp import at_step_start, code
 
 pytestmark = pytest.mark.e2e
 
 SECURITY = "/settings/security"
-MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -41,11 +46,7 @@ def set_up_app(browser: httpx.Client, token: str) -> tuple[str, list[str]]:
     page = browser.get(SECURITY)
     assert "<svg" in page.text  # the QR code, drawn on the server
     assert "otpauth://totp/" in page.text
-    found = re.search(
-        r'<code class="secret" id="totp-secret">([A-Z2-7]+)</code>', page.text
-    )
-    assert found, page.text
-    secret = found[1]
+    secret = shown_secret(page)
     wrong = post(browser, f"{SECURITY}/totp/confirm", token, code="000000")
     assert wrong.status_code == 400
     assert "That code is not right" in wrong.text
@@ -53,11 +54,7 @@ def set_up_app(browser: httpx.Client, token: str) -> tuple[str, list[str]]:
     done = post(browser, f"{SECURITY}/totp/confirm", token, code=code(secret, -1))
     assert done.status_code == 200, done.text
     assert "will not be shown again" in done.text
-    block = re.search(
-        r'<pre class="secret" id="recovery-codes">([^<]+)</pre>', done.text
-    )
-    assert block
-    codes = block[1].split()
+    codes = shown_codes(done)
     assert len(codes) == 10
     return secret, codes
 
@@ -66,29 +63,6 @@ def first_step(http: httpx.Client, login: Login, next_url: str = "") -> httpx.Re
     token = form_token(http, f"/login?next={next_url}" if next_url else "/login")
     return post(
         http, "/login", token, username=login.username, password=PASSWORD, next=next_url
-    )
-
-
-def mfa_form(page: httpx.Response) -> dict[str, str]:
-    token, ticket = CSRF.search(page.text), MFA_TOKEN.search(page.text)
-    assert token, page.text
-    assert ticket, page.text
-    next_url = re.search(r'name="next" value="([^"]*)"', page.text)
-    assert next_url
-    return {
-        "csrf_token": token[1],
-        "mfa_token": ticket[1],
-        "next": html.unescape(next_url[1]),
-    }
-
-
-def second_step(
-    http: httpx.Client, form: dict[str, str], proof: str, method: str = "totp"
-) -> httpx.Response:
-    return http.post(
-        "/login/mfa",
-        data={**form, "method": method, "code": proof},
-        headers={"Origin": str(http.base_url).rstrip("/")},
     )
 
 

@@ -16,7 +16,17 @@ from tests.integration.api.test_passkeys import add_passkey, both_factors
 from tests.support.actions import PASSWORD, Actions, Login
 from tests.support.live import LiveServer
 from tests.support.oauth import hidden_fields
-from tests.support.pages import CSRF, OpenPages, Pages, form_token, post, signed_in
+from tests.support.pages import (
+    MFA_TOKEN,
+    OpenPages,
+    Pages,
+    form_token,
+    mfa_form,
+    post,
+    second_step,
+    shown_codes,
+    signed_in,
+)
 from tests.support.webauthn import SoftAuthenticator
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +34,6 @@ pytestmark = pytest.mark.e2e
 PATH = "/settings/passkeys"
 OPTIONS = re.compile(r'data-options="([^"]+)"')
 TICKET = re.compile(r'name="ticket" value="([^"]+)"')
-CODES = re.compile(r'<pre class="secret" id="recovery-codes">([^<]+)</pre>')
 
 
 @pytest.fixture
@@ -107,9 +116,7 @@ def test_add_rename_and_remove_a_passkey(
     # The first second factor comes with recovery codes, shown this once.
     assert added.status_code == 200, added.text
     assert "Save these recovery codes now" in added.text
-    shown = CODES.search(added.text)
-    assert shown
-    assert len(shown[1].split()) == 10
+    assert len(shown_codes(added)) == 10
     page = pages.get(PATH)
     assert 'value="Work laptop"' in page.text
     assert "Save these recovery codes now" not in page.text
@@ -245,9 +252,6 @@ def test_other_settings_pages_still_run_no_script(
         assert "script-src 'none'" in page.headers["content-security-policy"]
 
 
-MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
-
-
 def password_step(
     http: httpx.Client, login: Login, next_url: str = ""
 ) -> httpx.Response:
@@ -265,22 +269,7 @@ def passkey_step(
     http: httpx.Client, page: httpx.Response, credential: dict[str, Any]
 ) -> httpx.Response:
     """The form ``passkeys.js`` posts from ``/login/mfa``."""
-    ticket, token = MFA_TOKEN.search(page.text), CSRF.search(page.text)
-    next_url = re.search(r'name="next" value="([^"]*)"', page.text)
-    assert ticket, page.text
-    assert token, page.text
-    assert next_url, page.text
-    return http.post(
-        "/login/mfa",
-        data={
-            "csrf_token": token[1],
-            "mfa_token": ticket[1],
-            "next": html.unescape(next_url[1]),
-            "method": "webauthn",
-            "credential": json.dumps(credential),
-        },
-        headers={"Origin": str(http.base_url).rstrip("/")},
-    )
+    return second_step(http, mfa_form(page), json.dumps(credential), "webauthn")
 
 
 def mfa_options(page: httpx.Response) -> dict[str, Any]:

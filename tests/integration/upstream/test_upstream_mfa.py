@@ -2,7 +2,6 @@
 MFA (its ID token's ``amr``) is trusted for it; otherwise the person goes
 through ``/login/mfa`` before the session opens."""
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,13 +11,19 @@ import pytest
 from tests.support import db
 from tests.support.actions import random_email, random_name
 from tests.support.live import LiveServer
-from tests.support.pages import CSRF, post
+from tests.support.pages import (
+    CSRF,
+    MFA_TOKEN,
+    mfa_form,
+    post,
+    second_step,
+    shown_codes,
+    shown_secret,
+)
 from tests.support.totp import at_step_start, code
 from tests.support.upstream import MockIssuer, SignIn, mock_issuer, oidc_settings
 
 pytestmark = pytest.mark.e2e
-
-MFA_TOKEN = re.compile(r'name="mfa_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +57,11 @@ def with_app(server: LiveServer, issuer: MockIssuer) -> tuple[str, str]:
     token = http.cookies["ag_csrf"]
     at_step_start()
     assert post(http, "/settings/security/totp", token).status_code == 303
-    found = re.search(
-        r'id="totp-secret">([A-Z2-7]+)<', http.get("/settings/security").text
-    )
-    assert found
-    done = post(http, "/settings/security/totp/confirm", token, code=code(found[1], -1))
+    secret = shown_secret(http.get("/settings/security"))
+    done = post(http, "/settings/security/totp/confirm", token, code=code(secret, -1))
     assert done.status_code == 200, done.text
     http.close()
-    return sub, found[1]
+    return sub, secret
 
 
 def session_amr(database_url: str, user_id: str) -> list[tuple[str, ...]]:
@@ -119,3 +121,35 @@ def test_no_factor_no_second_step_and_the_upstream_amr_is_kept(
     assert response.status_code == 303, response.text
     me = http.get("/api/v1/me").json()
     assert session_amr(database_url, me["id"]) == [("pwd",)]
+
+
+def test_where_a_factor_is_required_one_without_sets_an_app_up(
+    start_server: Callable[..., LiveServer], issuer: MockIssuer, database_url: str
+) -> None:
+    server = start_server(require_mfa=True, **oidc_settings(issuer.url))
+    sub = random_name("sub")
+    issuer.set_user(sub, email=random_email(), email_verified=True, amr=["pwd"])
+    page, http = sign_in(server, sub, "/settings/apps")
+    assert page.status_code == 200, page.text
+    assert "Set up two-step sign-in" in page.text
+    assert "ag_session" not in http.cookies
+    at_step_start()
+    done = second_step(http, mfa_form(page), code(shown_secret(page)))
+    assert done.status_code == 200, done.text
+    assert len(shown_codes(done)) == 10
+    me = http.get("/api/v1/me").json()
+    assert session_amr(database_url, me["id"]) == [("mfa", "otp", "pwd")]
+
+
+def test_where_a_factor_is_required_the_upstreams_mfa_counts(
+    start_server: Callable[..., LiveServer], issuer: MockIssuer, database_url: str
+) -> None:
+    server = start_server(require_mfa=True, **oidc_settings(issuer.url))
+    sub = random_name("sub")
+    issuer.set_user(
+        sub, email=random_email(), email_verified=True, amr=["pwd", "otp", "mfa"]
+    )
+    response, http = sign_in(server, sub, "/settings/apps")
+    assert response.status_code == 303, response.text
+    me = http.get("/api/v1/me").json()
+    assert session_amr(database_url, me["id"]) == [("mfa", "otp", "pwd")]

@@ -357,3 +357,87 @@ async def test_an_admin_reset_removes_every_factor_and_ends_every_login(
     assert [(e.actor_id, e.target_id, e.details) for e in reset] == [
         ("usr_admin", alice.id, {"removed": ["totp"]})
     ]
+
+
+def enrolment(user: users.User) -> tuple[factors.SecondStep, factors.Pending]:
+    step = factors.enrolment(
+        KEYS.tickets, user.id, (assurance.PWD,), account=user.username, issuer="test"
+    )
+    opened = factors.open_ticket(KEYS.tickets, step.mfa_token)
+    assert opened is not None
+    return step, opened
+
+
+async def test_an_enrolment_ticket_carries_its_app_and_writes_nothing(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    step, waiting = enrolment(alice)
+    assert step.methods == (factors.TOTP,)
+    assert step.enrolment is not None
+    assert waiting.enrolment == step.enrolment
+    assert "alice" in step.enrolment.uri
+    assert await stores.totp.get(alice.id) is None
+    offered = await factors.again(stores, None, step.mfa_token, waiting)
+    assert offered.enrolment == step.enrolment
+    # Longer-lived than a second step's: there is an app to install first.
+    clock.advance(factors.TICKET_TTL.total_seconds())
+    assert factors.open_ticket(KEYS.tickets, step.mfa_token) is not None
+    clock.advance((factors.ENROL_TTL - factors.TICKET_TTL).total_seconds())
+    assert factors.open_ticket(KEYS.tickets, step.mfa_token) is None
+
+
+async def test_an_enrolment_is_finished_by_its_apps_first_code_once(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    step, waiting = enrolment(alice)
+    assert step.enrolment is not None
+    secret = step.enrolment.secret
+
+    async def enrol(method: str, proof: str) -> factors.Enrolled | None:
+        return await factors.enrol(
+            stores, KEYS, waiting, method=method, code=proof, peer=PEER
+        )
+
+    with pytest.raises(InvalidRequest):  # not a second step's proof
+        await prove(stores, waiting, factors.TOTP, code(secret))
+    with pytest.raises(InvalidRequest):
+        await enrol(factors.RECOVERY_CODE, code(secret))
+    with pytest.raises(InvalidRequest):
+        await enrol(factors.TOTP, "000000" if code(secret) != "000000" else "1")
+    assert not await factors.has_factor(stores, alice.id)
+    done = await enrol(factors.TOTP, code(secret))
+    assert done is not None
+    assert done.amr == (assurance.MFA, assurance.OTP, assurance.PWD)
+    assert len(done.recovery_codes) == 10
+    assert await factors.methods(stores, alice.id) == (
+        factors.TOTP,
+        factors.RECOVERY_CODE,
+    )
+    enrolled = [
+        e for e in stores.audit.events if e.action == audit.Action.FACTOR_ENROLLED
+    ]
+    assert [e.details for e in enrolled] == [{"factor": "totp"}]
+    # The ticket is spent, and a factor now exists: no second enrolment.
+    with pytest.raises(factors.TicketUsed):
+        await enrol(factors.TOTP, code(secret, 1))
+
+
+async def test_an_enrolment_for_a_disabled_account_opens_nothing(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    alice = await register(stores, hasher, "alice")
+    step, waiting = enrolment(alice)
+    assert step.enrolment is not None
+    await stores.users.set_disabled(alice.id, clock.now())
+    done = await factors.enrol(
+        stores,
+        KEYS,
+        waiting,
+        method=factors.TOTP,
+        code=code(step.enrolment.secret),
+        peer=PEER,
+    )
+    assert done is None
+    assert await stores.totp.get(alice.id) is None

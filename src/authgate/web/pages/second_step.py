@@ -9,6 +9,12 @@ and wrong codes count towards the account's lockout
 (``server.signin.second_step``). Codes need no script; a passkey, when one
 is offered, needs the WebAuthn ceremony (``/static/passkeys.js``), which posts
 the browser's assertion in the form as the sign-in page's passkey form does.
+
+Where every account must have a factor (``AUTHGATE_REQUIRE_MFA``), the step
+of an account without one is an enrolment: the page shows the app to set up
+(its QR code and key, carried in the ticket), the app's first code finishes
+the sign-in, and the recovery codes that come with it are shown once before
+the person carries on to where they were going.
 """
 
 import json
@@ -28,7 +34,7 @@ from authgate.web.browser import signed_in
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages import preauth
 from authgate.web.paths import safe_next
-from authgate.web.render import origin_of
+from authgate.web.render import origin_of, page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -42,7 +48,8 @@ async def form(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    """The second-step form, offering ``step``'s methods."""
+    """The second-step form, offering ``step``'s methods, or the app to set
+    up when the step is an enrolment."""
     # Finishing on the way to a client that already has consent ends in a
     # redirect to that client, which the browser holds to this page's CSP.
     redirect_uri = await signin.continues_to(services, next_url)
@@ -50,10 +57,11 @@ async def form(
     return preauth.form_page(
         request,
         services,
-        "auth/mfa.html",
+        "auth/mfa.html" if step.enrolment is None else "auth/enrol.html",
         path=paths.LOGIN,  # the sign-in page's cookie: sent here too
         status=status,
         scripts=step.webauthn is not None,
+        enrolment=step.enrolment,
         form_targets=[client_origin] if client_origin else [],
         mfa_token=step.mfa_token,
         totp=factors.TOTP in step.methods,
@@ -145,9 +153,20 @@ async def second_step_submit(
         )
     except InvalidMfaToken:
         return _expired(request, services, next_url)
+    except InvalidRequest as exc:  # a wrong code setting an app up
+        return await again(exc.description, 400)
     if done is None:
         return await again(signin.refused(method), 401)
-    response = RedirectResponse(next_url or paths.HOME, status_code=303)
+    response: Response
+    if isinstance(done, signin.Opened) and done.recovery_codes is not None:
+        response = page(
+            "auth/recovery_codes.html",
+            scripts=True,
+            codes=done.recovery_codes,
+            next=next_url or paths.HOME,
+        )
+    else:
+        response = RedirectResponse(next_url or paths.HOME, status_code=303)
     if isinstance(done, signin.Opened):
         session_cookies.send(response, services, done)
     preauth.forget(response, services, path=paths.LOGIN)

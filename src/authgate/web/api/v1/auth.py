@@ -20,6 +20,7 @@ from authgate.server import signin
 from authgate.server.services import Services
 from authgate.server.signup import register_account
 from authgate.web import session_cookies
+from authgate.web.api.v1.factors import TotpEnrolmentOut
 from authgate.web.deps import PeerDep, ServicesDep, rate_limit
 from authgate.web.schemas import RequestBody, ResponseBody
 from authgate.web.security import REFRESH_COOKIE, SESSION_COOKIE, read_cookie
@@ -68,6 +69,19 @@ class MfaRequiredOut(ResponseBody):
     webauthn: dict[str, Any] | None = None
 
 
+class MfaEnrollmentOut(ResponseBody):
+    error: str = "mfa_enrollment_required"
+    error_description: str = (
+        "The password is right, and this server requires a second factor: "
+        "set up the authenticator app given here, then finish signing in "
+        "with its first code."
+    )
+    mfa_token: str
+    methods: list[str]
+    #: the app to set up; its first code goes to ``/auth/login/mfa``
+    totp: TotpEnrolmentOut
+
+
 class RefreshIn(RequestBody):
     # Room for any token someone may send by mistake (an access token is a
     # ~500-character JWT), so that it is refused as invalid_token, not as a
@@ -95,6 +109,11 @@ class TokenOut(ResponseBody):
     expires_in: int
     refresh_token: str
     csrf_token: str | None = None
+
+
+class EnrolledOut(TokenOut):
+    #: the first factor's recovery codes, shown this once
+    recovery_codes: list[str]
 
 
 def user_out(user: users.User) -> UserOut:
@@ -150,7 +169,7 @@ async def register(body: RegisterIn, services: ServicesDep, peer: PeerDep) -> Us
     "/login",
     dependencies=[rate_limit("login")],
     response_model=TokenOut,
-    responses={401: {"model": MfaRequiredOut}},
+    responses={401: {"model": MfaRequiredOut | MfaEnrollmentOut}},
 )
 async def login(
     body: LoginIn,
@@ -161,21 +180,31 @@ async def login(
 ) -> TokenOut | JSONResponse:
     """Sign in with a password. For an account with a second factor the
     answer is ``401 mfa_required`` with an ``mfa_token`` to finish at
-    ``/auth/login/mfa`` within five minutes."""
+    ``/auth/login/mfa`` within five minutes; where every account must have
+    one (``AUTHGATE_REQUIRE_MFA``), an account without answers ``401
+    mfa_enrollment_required`` with an authenticator app to set up, whose first
+    code finishes there within fifteen."""
     opened = await signin.with_password(
         services, peer, body.username, body.password, org=org
     )
     if opened is None:
         raise InvalidCredentials
     if isinstance(opened, factors.SecondStep):
-        out = MfaRequiredOut(
-            mfa_token=opened.mfa_token,
-            methods=list(opened.methods),
-            webauthn=opened.webauthn,
-        )
-        return JSONResponse(out.model_dump(), status_code=401)
+        return JSONResponse(_second_step(opened).model_dump(), status_code=401)
     services.metrics.token_issued("password")
     return session_response(services, opened, response)
+
+
+def _second_step(step: factors.SecondStep) -> MfaRequiredOut | MfaEnrollmentOut:
+    methods = list(step.methods)
+    if step.enrolment is not None:
+        app = TotpEnrolmentOut(
+            secret=step.enrolment.secret, otpauth_uri=step.enrolment.uri
+        )
+        return MfaEnrollmentOut(mfa_token=step.mfa_token, methods=methods, totp=app)
+    return MfaRequiredOut(
+        mfa_token=step.mfa_token, methods=methods, webauthn=step.webauthn
+    )
 
 
 @router.post("/login/mfa", dependencies=[rate_limit("login")])
@@ -185,9 +214,10 @@ async def login_mfa(
     peer: PeerDep,
     response: Response,
     org: RequestedOrg = None,
-) -> TokenOut:
+) -> TokenOut | EnrolledOut:
     """The second step of a sign-in: answers as ``/auth/login`` does. Send
-    the ``code`` or, for a passkey, the ``assertion``: exactly one."""
+    the ``code`` or, for a passkey, the ``assertion``: exactly one. The
+    step of an enrolment answers with the new ``recovery_codes`` too."""
     proof = body.code if body.assertion is None else body.assertion
     if proof is None or (body.code is not None and body.assertion is not None):
         raise InvalidRequest(
@@ -201,7 +231,10 @@ async def login_mfa(
     if not isinstance(opened, signin.Opened):  # a step-up's: refused already
         raise InvalidMfaToken
     services.metrics.token_issued("password")
-    return session_response(services, opened, response)
+    out = session_response(services, opened, response)
+    if opened.recovery_codes is None:
+        return out
+    return EnrolledOut(**out.model_dump(), recovery_codes=opened.recovery_codes)
 
 
 def session_response(

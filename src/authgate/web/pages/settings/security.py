@@ -2,7 +2,7 @@
 recovery codes) and the recovery key, which resets a forgotten password on
 ``/forgot`` without an administrator.
 
-Setting up an app shows its QR code (drawn here as inline SVG, no script),
+Setting up an app shows its QR code (inline SVG, no script),
 the secret as text and the ``otpauth://`` link, until a first code confirms
 it; the first factor's recovery codes are shown once. The rules are the
 API's (``server.second_factors``). Making a recovery key asks for the current
@@ -12,7 +12,6 @@ shows the new one once (``domain.recovery``), with its per-IP limit.
 
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Form, Response
 from fastapi.responses import RedirectResponse
 
@@ -48,13 +47,6 @@ async def _security(
     status: int = 200,
 ) -> Response:
     enrolment = await second_factors.pending_totp(services, viewer.user)
-    qr = (
-        segno.make(enrolment.uri, error="m").svg_inline(
-            scale=4, border=4, dark="#000", light="#fff", title="QR code"
-        )
-        if enrolment
-        else None
-    )
     return viewer_page(
         viewer,
         "settings/security.html",
@@ -64,7 +56,6 @@ async def _security(
         factor_error=factor_error,
         factors=await second_factors.summary(services, viewer.user.id),
         enrolment=enrolment,
-        qr=qr,
         totp_path=TOTP,
         totp_confirm_path=TOTP_CONFIRM,
         totp_remove_path=TOTP_REMOVE,
