@@ -11,6 +11,7 @@ from tests.support.memory.backoffice import MemoryBackOffice
 from tests.support.memory.credentials import MemoryCredentials
 from tests.support.memory.factors import MemoryRecoveryCodes, MemoryTotp
 from tests.support.memory.invalidations import MemoryOutbox
+from tests.support.memory.mail import MemoryMail
 from tests.support.memory.oauth import (
     MemoryAuthorizationCodes,
     MemoryClients,
@@ -57,6 +58,7 @@ class MemoryStores:
         self.invalidations = MemoryOutbox()
         self.totp = MemoryTotp()
         self.recovery_codes = MemoryRecoveryCodes()
+        self.mail = MemoryMail()
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:
