@@ -12,6 +12,10 @@ class UserRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    #: when ``email`` was proved to be theirs (a link mailed to it); NULL: not
+    email_verified_at: Mapped[datetime | None]
+    #: an address asked for and not verified yet: ``email`` stays until it is
+    new_email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
