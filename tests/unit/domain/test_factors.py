@@ -368,6 +368,14 @@ def enrolment(user: users.User) -> tuple[factors.SecondStep, factors.Pending]:
     return step, opened
 
 
+async def finish_enrolment(
+    stores: MemoryStores, waiting: factors.Pending, method: str, proof: str
+) -> factors.Enrolled | None:
+    return await factors.enrol(
+        stores, KEYS, waiting, method=method, code=proof, peer=PEER
+    )
+
+
 async def test_an_enrolment_ticket_carries_its_app_and_writes_nothing(
     stores: MemoryStores, hasher: Hasher
 ) -> None:
@@ -396,9 +404,7 @@ async def test_an_enrolment_is_finished_by_its_apps_first_code_once(
     secret = step.enrolment.secret
 
     async def enrol(method: str, proof: str) -> factors.Enrolled | None:
-        return await factors.enrol(
-            stores, KEYS, waiting, method=method, code=proof, peer=PEER
-        )
+        return await finish_enrolment(stores, waiting, method, proof)
 
     with pytest.raises(InvalidRequest):  # not a second step's proof
         await prove(stores, waiting, factors.TOTP, code(secret))
@@ -431,13 +437,8 @@ async def test_an_enrolment_for_a_disabled_account_opens_nothing(
     step, waiting = enrolment(alice)
     assert step.enrolment is not None
     await stores.users.set_disabled(alice.id, clock.now())
-    done = await factors.enrol(
-        stores,
-        KEYS,
-        waiting,
-        method=factors.TOTP,
-        code=code(step.enrolment.secret),
-        peer=PEER,
+    done = await finish_enrolment(
+        stores, waiting, factors.TOTP, code(step.enrolment.secret)
     )
     assert done is None
     assert await stores.totp.get(alice.id) is None
