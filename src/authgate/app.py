@@ -30,6 +30,7 @@ from authgate.server.forwarded import ForwardedMiddleware
 from authgate.server.geo import GeoLocator
 from authgate.server.housekeeping import Housekeeper
 from authgate.server.housekeeping import policy as housekeeping_policy
+from authgate.server.mail_sender import MailSender, composer, transport
 from authgate.server.metrics import CountingCache, Metrics, MetricsMiddleware
 from authgate.server.org_context import OrgContext
 from authgate.server.principals import (
@@ -172,6 +173,13 @@ def build_services(settings: Settings) -> Services:
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
     services.upstream = upstream.create(settings)
+    services.mail = MailSender(
+        db,
+        services.mail_sealer,
+        composer(settings),
+        transport(settings),
+        services.metrics.mailed,
+    )
     services.siblings = Siblings.from_environment(services.metrics.families)
     db.on_invalidate = services.invalidated
     db.on_audited = services.metrics.audited
@@ -216,6 +224,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             # the feed (server/revocation_filter.py).
             await services.revocations.load()
         housekeeper.start()
+        if services.mail is not None:
+            services.mail.start()
         if services.siblings is not None:
             services.siblings.start()
         with heap.settled():
@@ -223,6 +233,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if services.siblings is not None:
             await services.siblings.stop()
         await housekeeper.stop()
+        if services.mail is not None:
+            await services.mail.stop()
         if feed is not None:
             await feed.stop()
         await services.limiter.aclose()

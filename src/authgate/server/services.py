@@ -22,6 +22,7 @@ from authgate.guard import VerificationCache
 from authgate.oauth.server import Server
 from authgate.server.fanout import InvalidationFeed
 from authgate.server.geo import GeoLocator
+from authgate.server.mail_sender import MailSender
 from authgate.server.metrics import Metrics
 from authgate.server.org_context import OrgContext
 from authgate.server.ratelimit import RateLimiter
@@ -124,6 +125,9 @@ class Services:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: The upstream identity provider for web sign-in, if one is configured.
     upstream: Provider | None = None
+    #: Sends queued mail in the background; ``mail.wake()`` after a commit
+    #: that queued some sends it at once.
+    mail: MailSender | None = None
 
     @property
     def session_policy(self) -> SessionPolicy:
@@ -153,6 +157,11 @@ class Services:
 
     def derived_key(self, purpose: str) -> bytes:
         return hkdf.derive(self.secret, purpose)
+
+    @property
+    def mail_sealer(self) -> Sealer:
+        """What queued mail is sealed under (``domain.mail.queue``)."""
+        return Sealer(self.derived_key("mail"))
 
     @property
     def factor_keys(self) -> factors.Keys:
