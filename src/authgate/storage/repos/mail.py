@@ -42,13 +42,26 @@ class MailRepo:
             )
         ).scalars()
         found = [_value(row) for row in rows]
-        if found:
-            await self._s.execute(
-                update(Row)
-                .where(Row.id.in_([queued.id for queued in found]))
-                .values(next_attempt_at=lease_until)
-            )
-        return found
+        if not found:
+            return []
+        # The update asks again whether each row is due: on PostgreSQL a
+        # concurrent claim (were the sender's advisory lock ever skipped)
+        # waits for the first one's row locks, then finds them leased.
+        taken = set(
+            (
+                await self._s.execute(
+                    update(Row)
+                    .where(
+                        Row.id.in_([queued.id for queued in found]),
+                        *_DUE,
+                        Row.next_attempt_at <= now,
+                    )
+                    .values(next_attempt_at=lease_until)
+                    .returning(Row.id)
+                )
+            ).scalars()
+        )
+        return [queued for queued in found if queued.id in taken]
 
     async def sent(self, message_id: str, at: datetime) -> None:
         await self._s.execute(
