@@ -17,6 +17,7 @@ from authgate.config import Settings
 from authgate.domain import signing_keys
 from authgate.domain.passwords import Hasher
 from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
+from authgate.domain.sealing import Sealer
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyCipher
 from authgate.guard import GuardMiddleware
@@ -155,6 +156,7 @@ def build_services(settings: Settings) -> Services:
     # the most a feed that is down can hide, as for a verification already
     # cached (server/session_cache.py).
     kept = settings.jwt_expiry.total_seconds()
+    metrics = Metrics(cache, worker=workers.current())
     services = Services(
         settings=settings,
         db=db,
@@ -165,21 +167,21 @@ def build_services(settings: Settings) -> Services:
         geo=GeoLocator(settings.geoip_db),
         orgs=OrgContext(db, ttl=kept),
         oauth=build_oauth(settings, keys),
-        metrics=Metrics(cache, worker=workers.current()),
+        metrics=metrics,
         users=TtlMap(ttl=kept),
         sessions=SessionCache(db, ttl=kept),
         revocations=RevocationFilter(db),
         limiter=RateLimiter(settings.redis_url),
+        mail=MailSender(
+            db,
+            Sealer(hkdf.derive(secret, "mail")),
+            composer(settings),
+            transport(settings),
+            metrics.mailed,
+        ),
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
     services.upstream = upstream.create(settings)
-    services.mail = MailSender(
-        db,
-        services.mail_sealer,
-        composer(settings),
-        transport(settings),
-        services.metrics.mailed,
-    )
     services.siblings = Siblings.from_environment(services.metrics.families)
     db.on_invalidate = services.invalidated
     db.on_audited = services.metrics.audited
@@ -224,8 +226,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             # the feed (server/revocation_filter.py).
             await services.revocations.load()
         housekeeper.start()
-        if services.mail is not None:
-            services.mail.start()
+        services.mail.start()
         if services.siblings is not None:
             services.siblings.start()
         with heap.settled():
@@ -233,8 +234,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if services.siblings is not None:
             await services.siblings.stop()
         await housekeeper.stop()
-        if services.mail is not None:
-            await services.mail.stop()
+        await services.mail.stop()
         if feed is not None:
             await feed.stop()
         await services.limiter.aclose()

@@ -381,7 +381,7 @@ def mail_test(args: argparse.Namespace) -> int:
     async def work(services: "Services") -> str:
         message = mail.Message(args.address, "test", {"note": args.note})
         async with services.db.transaction() as tx:
-            return await mail.queue(tx, services.mail_sealer, message)
+            return await mail.queue(tx, services.mail.sealer, message)
 
     message_id = run(work)
     output.success(

@@ -90,7 +90,8 @@ class MailSender:
         on_outcome: OnOutcome | None = None,
     ) -> None:
         self._db = db
-        self._sealer = sealer
+        #: what queued mail is sealed under (``domain.mail.queue``)
+        self.sealer = sealer
         self._composer = composer
         self._transport = transport
         self._on_outcome = on_outcome
@@ -138,7 +139,7 @@ class MailSender:
         return len(claimed)
 
     async def _deliver(self, queued: mail.Queued) -> None:
-        message = mail.unseal(self._sealer, queued)
+        message = mail.unseal(self.sealer, queued)
         if message is None:
             await self._failed(
                 queued,

@@ -118,6 +118,10 @@ class Services:
     sessions: SessionCache
     #: Whether an OAuth client's JWT is revoked, from memory when surely not.
     revocations: RevocationFilter
+    #: Sends queued mail in the background: a use case queues with
+    #: ``mail.sealer`` in its transaction, and its caller calls ``mail.wake()``
+    #: after the commit, so the message goes out now, not at the next poll.
+    mail: MailSender
     feed: InvalidationFeed | None = None
     #: The other workers of this ``authgate serve``, when it runs several.
     siblings: Siblings | None = None
@@ -125,9 +129,6 @@ class Services:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: The upstream identity provider for web sign-in, if one is configured.
     upstream: Provider | None = None
-    #: Sends queued mail in the background; ``mail.wake()`` after a commit
-    #: that queued some sends it at once.
-    mail: MailSender | None = None
 
     @property
     def session_policy(self) -> SessionPolicy:
@@ -157,11 +158,6 @@ class Services:
 
     def derived_key(self, purpose: str) -> bytes:
         return hkdf.derive(self.secret, purpose)
-
-    @property
-    def mail_sealer(self) -> Sealer:
-        """What queued mail is sealed under (``domain.mail.queue``)."""
-        return Sealer(self.derived_key("mail"))
 
     @property
     def factor_keys(self) -> factors.Keys:

@@ -37,7 +37,7 @@ def queue(server: LiveServer, *recipients: str, note: str = "") -> list[str]:
     async def use(tx: Tx) -> list[str]:
         return [
             await mail.queue(
-                tx, services.mail_sealer, mail.Message(to, "test", {"note": note})
+                tx, services.mail.sealer, mail.Message(to, "test", {"note": note})
             )
             for to in recipients
         ]
