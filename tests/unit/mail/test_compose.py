@@ -53,6 +53,7 @@ def test_both_parts_say_the_same_and_look_like_the_pages() -> None:
     # the web pages' card and colours, inline; nothing a client would fetch
     assert "background:#f4f5f7" in html
     assert "border:1px solid #d5d9e0" in html
+    assert 'href="https://auth.example.com" style="display:inline-block;' in html
     for fetched in ("<img", "<link", "src=", "url(", "@import", "<script"):
         assert fetched not in html
 
