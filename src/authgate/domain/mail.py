@@ -77,6 +77,10 @@ ERROR_LENGTH = 500
 class MailStore(Protocol):
     async def add(self, queued: Queued) -> None: ...
 
+    async def pending(self, now: datetime) -> bool:
+        """Whether any row is due (see :meth:`claim`): one read, so a sender
+        with nothing to send takes no lock."""
+
     async def claim(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[Queued]:

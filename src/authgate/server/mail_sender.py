@@ -3,7 +3,9 @@ every instance (every worker), so no request ever waits for a mail server.
 
 A round:
 
-1. claims the messages due now, in one short transaction, for :data:`LEASE`
+1. looks whether any message is due, in one read (an idle sender takes no
+   lock); if so, claims the messages due now, in one short transaction, for
+   :data:`LEASE`
    (``domain.mail.due``). On PostgreSQL the transaction first takes
    :data:`LOCK_KEY` without waiting: while one instance claims, the others skip
    their round, and the rows it claimed are not due again until the lease
@@ -130,6 +132,9 @@ class MailSender:
     async def round(self) -> int | None:
         """Claim, send and record one batch; how many messages it held, or
         ``None`` when another instance was claiming."""
+        async with self._db.read() as tx:
+            if not await tx.mail.pending(clock.now()):
+                return 0
         async with self._db.transaction() as tx:
             if not await tx.exclusive(LOCK_KEY):
                 return None

@@ -14,6 +14,12 @@ class MemoryMail:
     async def add(self, queued: Queued) -> None:
         self.rows.append(queued)
 
+    async def pending(self, now: datetime) -> bool:
+        return any(
+            row.sent_at is None and row.failed_at is None and row.next_attempt_at <= now
+            for row in self.rows
+        )
+
     async def claim(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[Queued]:

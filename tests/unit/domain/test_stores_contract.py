@@ -775,6 +775,8 @@ async def test_mail_is_claimed_when_due_oldest_first_once_per_lease(
     first, second, later = queued(T0), queued(T0 + HOUR), queued(T0 + 3 * HOUR)
     for row in (later, second, first):
         await stores.mail.add(row)
+    assert not await stores.mail.pending(T0 - HOUR)
+    assert await stores.mail.pending(T0)
     lease = T0 + 2 * HOUR + timedelta(minutes=5)
     claimed = await stores.mail.claim(T0 + 2 * HOUR, lease, 1)
     assert [row.id for row in claimed] == [first.id]
@@ -783,6 +785,7 @@ async def test_mail_is_claimed_when_due_oldest_first_once_per_lease(
         second.id
     ]
     assert await stores.mail.claim(T0 + 2 * HOUR, lease, 10) == []
+    assert not await stores.mail.pending(T0 + 2 * HOUR)
     # the lease ended, the message was not recorded: due again
     again = await stores.mail.claim(lease, lease + HOUR, 10)
     assert [row.id for row in again] == [first.id, second.id]
@@ -797,6 +800,7 @@ async def test_mail_outcomes(stores: Stores) -> None:
     await stores.mail.retry(retried.id, 1, T0 + 2 * HOUR, "connection refused")
     await stores.mail.failed(failed.id, 1, T0, "550 no such user")
     # sent and given up are never due again; retried is due at its new time
+    assert not await stores.mail.pending(T0 + HOUR)
     assert await stores.mail.claim(T0 + HOUR, T0 + 2 * HOUR, 10) == []
     [due] = await stores.mail.claim(T0 + 2 * HOUR, T0 + 3 * HOUR, 10)
     assert (due.id, due.attempts, due.last_error) == (

@@ -30,6 +30,10 @@ class MailRepo:
             )
         )
 
+    async def pending(self, now: datetime) -> bool:
+        due = select(Row.id).where(*_DUE, Row.next_attempt_at <= now).limit(1)
+        return (await self._s.scalar(due)) is not None
+
     async def claim(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[Queued]:
