@@ -196,7 +196,7 @@ def test_the_smtp_url_is_secret_and_needs_a_sender() -> None:
     [
         ("ftp://u:hunter2-pw@smtp.example.com", "must start with smtp://"),
         ("smtp://u:hunter2-pw@", "names no host"),
-        ("smtp://u:hunter2-pw@smtp.example.com:x", "port that is not a number"),
+        ("smtp://u:hunter2-pw@smtp.example.com:x", "port that is not one"),
         ("smtp://u:hunter2-pw@smtp.example.com/path", "only credentials"),
         ("smtp://hunter2-pw@smtp.example.com", "both a user name and a password"),
     ],

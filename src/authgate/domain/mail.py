@@ -61,9 +61,10 @@ class Queued:
     last_error: str | None = None  #: the last attempt's error, with no secret
 
 
-#: Attempts before a message is given up: with :func:`backoff`, about six
-#: hours of trying, longer than an SMTP relay's restart or a network outage.
-MAX_ATTEMPTS = 10
+#: Attempts before a message is given up: with :func:`backoff`, six hours of
+#: trying (1 + 2 + … + 32 minutes, then hourly), longer than a relay's restart
+#: or most network outages.
+MAX_ATTEMPTS = 12
 #: The wait after the first failed attempt; it doubles after each one…
 FIRST_RETRY = timedelta(minutes=1)
 #: …up to this.

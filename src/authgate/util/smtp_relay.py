@@ -33,7 +33,7 @@ class Relay:
         try:
             port = parts.port or PORTS[parts.scheme]
         except ValueError:
-            raise ValueError("has a port that is not a number") from None
+            raise ValueError("has a port that is not one (1-65535)") from None
         if not parts.hostname:
             raise ValueError("names no host")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
