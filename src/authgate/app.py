@@ -17,6 +17,7 @@ from authgate.config import Settings
 from authgate.domain import signing_keys
 from authgate.domain.passwords import Hasher
 from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
+from authgate.domain.sealing import Sealer
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyCipher
 from authgate.guard import GuardMiddleware
@@ -30,6 +31,7 @@ from authgate.server.forwarded import ForwardedMiddleware
 from authgate.server.geo import GeoLocator
 from authgate.server.housekeeping import Housekeeper
 from authgate.server.housekeeping import policy as housekeeping_policy
+from authgate.server.mail_sender import MailSender, composer, transport
 from authgate.server.metrics import CountingCache, Metrics, MetricsMiddleware
 from authgate.server.org_context import OrgContext
 from authgate.server.principals import (
@@ -154,6 +156,7 @@ def build_services(settings: Settings) -> Services:
     # the most a feed that is down can hide, as for a verification already
     # cached (server/session_cache.py).
     kept = settings.jwt_expiry.total_seconds()
+    metrics = Metrics(cache, worker=workers.current())
     services = Services(
         settings=settings,
         db=db,
@@ -164,11 +167,18 @@ def build_services(settings: Settings) -> Services:
         geo=GeoLocator(settings.geoip_db),
         orgs=OrgContext(db, ttl=kept),
         oauth=build_oauth(settings, keys),
-        metrics=Metrics(cache, worker=workers.current()),
+        metrics=metrics,
         users=TtlMap(ttl=kept),
         sessions=SessionCache(db, ttl=kept),
         revocations=RevocationFilter(db),
         limiter=RateLimiter(settings.redis_url),
+        mail=MailSender(
+            db,
+            Sealer(hkdf.derive(secret, "mail")),
+            composer(settings),
+            transport(settings),
+            metrics.mailed,
+        ),
     )
     services.feed = InvalidationFeed(db, services.evict, settings.redis_url)
     services.upstream = upstream.create(settings)
@@ -216,6 +226,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             # the feed (server/revocation_filter.py).
             await services.revocations.load()
         housekeeper.start()
+        services.mail.start()
         if services.siblings is not None:
             services.siblings.start()
         with heap.settled():
@@ -223,6 +234,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if services.siblings is not None:
             await services.siblings.stop()
         await housekeeper.stop()
+        await services.mail.stop()
         if feed is not None:
             await feed.stop()
         await services.limiter.aclose()

@@ -22,6 +22,7 @@ from authgate.util.addresses import parse_networks
 from authgate.util.durations import format_duration, parse_duration
 from authgate.util.loopback import NAMES as LOOPBACK_NAMES
 from authgate.util.loopback import is_loopback
+from authgate.util.smtp_relay import Relay
 
 
 def _duration(value: Any) -> Any:
@@ -63,6 +64,7 @@ class Group(enum.StrEnum):
     OTHER_ISSUER = "Tokens from another issuer on the API"
     SCALE_OUT = "Scale-out"
     UPSTREAM = "Upstream sign-in"
+    MAIL = "Mail"
     INTEGRATIONS = "Integrations"
 
 
@@ -426,6 +428,26 @@ class Settings(BaseSettings):
         "only.",
     )
 
+    smtp_url: Annotated[
+        SecretStr | None, BeforeValidator(_empty_is_none), Group.MAIL
+    ] = Field(
+        None,
+        description="The SMTP relay mail goes through: `smtps://user:pass@host:465` "
+        "(TLS from the start, preferred) or `smtp://user:pass@host:587` (STARTTLS, "
+        "required unless the host is loopback); credentials percent-encoded "
+        "(`p%40ss` for `p@ss`), certificates always checked. Unset: each message "
+        "is written as an `.eml` file under `{data_dir}/mail/` and its path logged "
+        "(development).",
+    )
+    mail_from: Annotated[str | None, BeforeValidator(_empty_is_none), Group.MAIL] = (
+        Field(
+            None,
+            description="The `From` of every message, e.g. "
+            "`Authgate <auth@example.com>`; required with `AUTHGATE_SMTP_URL`. "
+            "Default (files only): `Authgate <authgate@{public host}>`.",
+        )
+    )
+
     geoip_db: Annotated[Path | None, Group.INTEGRATIONS] = Field(
         None,
         description="MaxMind-format (`.mmdb`) city or country database; session "
@@ -474,6 +496,7 @@ class Settings(BaseSettings):
                 )
         _check_upstream(self)
         _check_api_issuer(self)
+        _check_mail(self)
         if not self.auth_enabled and not is_loopback(self.host):
             raise ValueError(
                 "AUTHGATE_AUTH_ENABLED=false is only allowed when the server binds "
@@ -532,6 +555,11 @@ class Settings(BaseSettings):
         return (
             self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'authgate.db'}"
         )
+
+    @property
+    def mail_sender(self) -> str:
+        """The ``From`` of every message."""
+        return self.mail_from or f"Authgate <authgate@{self.public_host}>"
 
     @property
     def secure_cookies(self) -> bool:
@@ -599,6 +627,28 @@ def _check_upstream(settings: "Settings") -> None:
         Allowlist.parse(settings.signin_allowed_emails)
     except InvalidRequest as exc:
         raise ValueError(f"AUTHGATE_SIGNIN_ALLOWED_EMAILS: {exc.description}") from None
+
+
+def _check_mail(settings: "Settings") -> None:
+    """A relay that can be reached as written, and a sender it can name; an
+    error never repeats the URL (it holds the relay's password)."""
+    from email.utils import parseaddr
+
+    if settings.mail_from is not None:
+        _name, address = parseaddr(settings.mail_from)
+        if "@" not in address or any(c in settings.mail_from for c in "\r\n"):
+            raise ValueError(
+                "AUTHGATE_MAIL_FROM must be an address, e.g. "
+                "Authgate <auth@example.com>"
+            )
+    if settings.smtp_url is None:
+        return
+    try:
+        Relay.parse(settings.smtp_url.get_secret_value())
+    except ValueError as exc:
+        raise ValueError(f"AUTHGATE_SMTP_URL {exc}") from None
+    if settings.mail_from is None:
+        raise ValueError("AUTHGATE_SMTP_URL needs AUTHGATE_MAIL_FROM (the sender)")
 
 
 def _check_api_issuer(settings: "Settings") -> None:

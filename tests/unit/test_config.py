@@ -178,3 +178,44 @@ def test_workers_default_to_the_cores_on_postgresql_and_one_on_sqlite(
     for wrong in (0, -1):
         with pytest.raises(ValidationError):
             make(workers=wrong)
+
+
+def test_the_smtp_url_is_secret_and_needs_a_sender() -> None:
+    url = "smtps://mailer:hunter2-pw@smtp.example.com"
+    settings = make(smtp_url=url, mail_from="Authgate <auth@example.com>")
+    assert "hunter2-pw" not in repr(settings)
+    assert "hunter2-pw" not in str(settings.model_dump())
+    with pytest.raises(ValidationError) as refused:
+        make(smtp_url=url)
+    [error] = refused.value.errors(include_input=False)
+    assert "AUTHGATE_MAIL_FROM" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://u:hunter2-pw@smtp.example.com", "must start with smtp://"),
+        ("smtp://u:hunter2-pw@", "names no host"),
+        ("smtp://u:hunter2-pw@smtp.example.com:x", "port that is not one"),
+        ("smtp://u:hunter2-pw@smtp.example.com/path", "only credentials"),
+        ("smtp://hunter2-pw@smtp.example.com", "both a user name and a password"),
+    ],
+)
+def test_a_bad_smtp_url_is_refused_without_echoing_it(url: str, problem: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        make(smtp_url=url, mail_from="auth@example.com")
+    [error] = refused.value.errors(include_input=False)
+    assert problem in error["msg"]
+    assert "hunter2-pw" not in error["msg"]
+
+
+@pytest.mark.parametrize("sender", ["nobody", "a@example.com\r\nBcc: x@example.com"])
+def test_mail_from_must_be_one_address(sender: str) -> None:
+    with pytest.raises(ValidationError, match="AUTHGATE_MAIL_FROM must be an address"):
+        make(mail_from=sender)
+
+
+def test_without_a_sender_files_come_from_the_public_host() -> None:
+    settings = make(public_url="https://auth.example.com")
+    assert settings.mail_sender == "Authgate <authgate@auth.example.com>"
+    assert make(mail_from="a@example.com").mail_sender == "a@example.com"

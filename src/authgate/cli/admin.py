@@ -113,6 +113,17 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     prune_parser.add_argument("--json", action="store_true", help="Print JSON.")
     prune_parser.set_defaults(run=prune)
 
+    mail_test_parser = sub.add_parser(
+        "mail-test",
+        help="Queue a test message to ADDRESS, to check the mail settings "
+        "(AUTHGATE_SMTP_URL); a running server sends it within seconds.",
+    )
+    mail_test_parser.add_argument("address", type=_address, metavar="ADDRESS")
+    mail_test_parser.add_argument(
+        "--note", default="", help="A line the message shows, to tell tests apart."
+    )
+    mail_test_parser.set_defaults(run=mail_test)
+
 
 def _days(text: str) -> int:
     try:
@@ -122,6 +133,17 @@ def _days(text: str) -> int:
     if not 1 <= value <= 365:
         raise argparse.ArgumentTypeError("must be between 1 and 365")
     return value
+
+
+def _address(text: str) -> str:
+    from email.utils import parseaddr
+
+    _name, address = parseaddr(text)
+    if "@" not in address or address != text.strip() or "\n" in text:
+        raise argparse.ArgumentTypeError(
+            "must be one email address, e.g. ada@example.com"
+        )
+    return address
 
 
 def run(work: Callable[["Services"], Awaitable[T]]) -> T:
@@ -347,5 +369,24 @@ def prune(args: argparse.Namespace) -> int:
     output.table(
         [{"store": store, "deleted": str(n)} for store, n in counts.items()],
         [("store", "STORE"), ("deleted", "DELETED")],
+    )
+    return 0
+
+
+def mail_test(args: argparse.Namespace) -> int:
+    """Queues, not sends: the message takes the path every message takes (the
+    queue, a server's sender, the transport), so its arrival proves that path."""
+    from authgate.domain import mail
+
+    async def work(services: "Services") -> str:
+        message = mail.Message(args.address, "test", {"note": args.note})
+        async with services.db.transaction() as tx:
+            return await mail.queue(tx, services.mail.sealer, message)
+
+    message_id = run(work)
+    output.success(
+        f"Queued test message {message_id} to {args.address}. A running server "
+        "sends it within seconds; its log says how that went (look for "
+        f"{message_id})."
     )
     return 0

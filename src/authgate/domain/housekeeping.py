@@ -34,6 +34,9 @@ oauth_clients      dynamically registered ones (RFC 7591: anyone   this job
 (``clients``)      may register): until GRACE after registration
                    when no consent and no unrevoked refresh token
                    names them (abandoned, or every grant revoked)
+mail_queue         ``mail.RETENTION`` after it was sent or given   this job
+(``mail``)         up (its sealed content is dropped at once);
+                   until then, what went out, for operators
 ================== =============================================== ==============
 
 Users, orgs, memberships, other clients, consents, credentials, invites,
@@ -49,7 +52,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from authgate.domain import clients, grants, lockout, replay, sessions
+from authgate.domain import clients, grants, lockout, mail, replay, sessions
 from authgate.domain.invalidation import Outbox
 from authgate.util import clock
 
@@ -69,7 +72,7 @@ class Policy:
     audit_retention: timedelta | None = None
 
 
-class Tx(sessions.Tx, lockout.Tx, replay.Tx, Protocol):
+class Tx(sessions.Tx, lockout.Tx, replay.Tx, mail.Tx, Protocol):
     @property
     def invalidations(self) -> Outbox: ...
 
@@ -103,6 +106,7 @@ async def prune(stores: Tx, policy: Policy, *, limit: int = BATCH) -> Pruned:
             now - policy.outbox_retention, limit
         ),
         "oauth_clients": await stores.clients.prune_abandoned(now - GRACE, limit),
+        "mail_queue": await stores.mail.prune(now - mail.RETENTION, limit),
     }
     if policy.audit_retention is not None:
         batched["audit_events"] = await stores.audit.prune(

@@ -14,11 +14,19 @@ current templates. Those values may hold a secret (a link's token), so they
 are sealed at rest (``domain.sealing``, under a key derived for mail, the
 message id as associated data) and dropped once the message is sent or given
 up: the table never keeps a usable link after it is needed.
+
+Delivery (:func:`due`, then :func:`delivered` or :func:`undelivered`) is at
+least once: a round claims due rows for a while (a lease), sends them with no
+transaction open, then records each outcome. A failed attempt is tried again
+after :func:`backoff` (one minute, doubling to an hour) until
+:data:`MAX_ATTEMPTS`; then the message is given up (``failed_at``). Sent and
+given-up rows are kept :data:`RETENTION` for operators, then pruned by
+``domain.housekeeping``.
 """
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from authgate.domain.sealing import Sealer
@@ -53,8 +61,50 @@ class Queued:
     last_error: str | None = None  #: the last attempt's error, with no secret
 
 
+#: Attempts before a message is given up: with :func:`backoff`, six hours of
+#: trying (1 + 2 + … + 32 minutes, then hourly), longer than a relay's restart
+#: or most network outages.
+MAX_ATTEMPTS = 12
+#: The wait after the first failed attempt; it doubles after each one…
+FIRST_RETRY = timedelta(minutes=1)
+#: …up to this.
+LONGEST_RETRY = timedelta(hours=1)
+#: Sent and given-up rows are kept this long (what went out, for operators).
+RETENTION = timedelta(days=30)
+#: The longest error text kept (the column's size).
+ERROR_LENGTH = 500
+
+
 class MailStore(Protocol):
     async def add(self, queued: Queued) -> None: ...
+
+    async def pending(self, now: datetime) -> bool:
+        """Whether any row is due (see :meth:`claim`): one read, so a sender
+        with nothing to send takes no lock."""
+
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Queued]:
+        """Up to ``limit`` due rows (neither sent nor given up,
+        ``next_attempt_at <= now``), oldest first, whose ``next_attempt_at``
+        moves to ``lease_until`` in this transaction: no other round takes
+        them before then, here or on another instance."""
+
+    async def sent(self, message_id: str, at: datetime) -> None:
+        """Delivered: ``sent_at`` set, ``sealed`` dropped."""
+
+    async def retry(
+        self, message_id: str, attempts: int, next_at: datetime, error: str
+    ) -> None:
+        """An attempt failed; the next one is due at ``next_at``."""
+
+    async def failed(
+        self, message_id: str, attempts: int, at: datetime, error: str
+    ) -> None:
+        """Given up: ``failed_at`` set, ``sealed`` dropped."""
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` rows sent or given up before ``before``."""
 
 
 class Tx(Protocol):
@@ -93,3 +143,37 @@ def unseal(sealer: Sealer, queued: Queued) -> Message | None:
         return None
     data = json.loads(opened)
     return Message(to=data["to"], template=queued.template, values=data["values"])
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed attempts (1, 2, …)."""
+    doubled: timedelta = FIRST_RETRY * 2 ** (attempts - 1)
+    return min(doubled, LONGEST_RETRY)
+
+
+async def due(stores: Tx, limit: int, lease: timedelta) -> list[Queued]:
+    """Claim the messages due now for ``lease`` (see ``MailStore.claim``)."""
+    now = clock.now()
+    return await stores.mail.claim(now, now + lease, limit)
+
+
+async def delivered(stores: Tx, queued: Queued) -> None:
+    await stores.mail.sent(queued.id, clock.now())
+
+
+async def undelivered(
+    stores: Tx, queued: Queued, error: str, *, permanent: bool = False
+) -> datetime | None:
+    """Record a failed attempt: when the next one is due, or ``None`` when the
+    message is given up (the last attempt, or a ``permanent`` failure that
+    trying again cannot mend: a refused address, a row that does not open).
+    ``error`` must hold no secret; it is kept for operators."""
+    now = clock.now()
+    attempts = queued.attempts + 1
+    error = error[:ERROR_LENGTH]
+    if permanent or attempts >= MAX_ATTEMPTS:
+        await stores.mail.failed(queued.id, attempts, now, error)
+        return None
+    next_at = now + backoff(attempts)
+    await stores.mail.retry(queued.id, attempts, next_at, error)
+    return next_at

@@ -189,6 +189,13 @@ class Metrics:
             "Rows the housekeeping job deleted on this instance, by store.",
             ("store",),
         )
+        self.mail = Counter(
+            "authgate_mail_total",
+            "Mail delivery attempts on this instance, by template and outcome: "
+            "sent, retried (it failed and is tried again later), failed (given "
+            "up).",
+            ("template", "outcome"),
+        )
         for outcome in LOGIN_OUTCOMES:
             self.logins.inc(outcome, amount=0)
         for grant in GRANT_TYPES.values():
@@ -206,6 +213,7 @@ class Metrics:
             self.tokens,
             self.audit,
             self.pruned_rows,
+            self.mail,
             _CacheCounter(
                 "authgate_verification_cache_hits_total",
                 "Credential checks answered from the verification cache.",
@@ -249,6 +257,11 @@ class Metrics:
         """After a housekeeping run (store names are a closed set)."""
         for store, count in counts.items():
             self.pruned_rows.inc(store, amount=count)
+
+    def mailed(self, template: str, outcome: str) -> None:
+        """After a delivery attempt was recorded (templates are a closed set:
+        the files in ``mail/templates``)."""
+        self.mail.inc(template, outcome)
 
     def families(self) -> Families:
         """Every family's header and samples, each sample labelled with this

@@ -22,6 +22,7 @@ from authgate.guard import VerificationCache
 from authgate.oauth.server import Server
 from authgate.server.fanout import InvalidationFeed
 from authgate.server.geo import GeoLocator
+from authgate.server.mail_sender import MailSender
 from authgate.server.metrics import Metrics
 from authgate.server.org_context import OrgContext
 from authgate.server.ratelimit import RateLimiter
@@ -117,6 +118,10 @@ class Services:
     sessions: SessionCache
     #: Whether an OAuth client's JWT is revoked, from memory when surely not.
     revocations: RevocationFilter
+    #: Sends queued mail in the background: a use case queues with
+    #: ``mail.sealer`` in its transaction, and its caller calls ``mail.wake()``
+    #: after the commit, so the message goes out now, not at the next poll.
+    mail: MailSender
     feed: InvalidationFeed | None = None
     #: The other workers of this ``authgate serve``, when it runs several.
     siblings: Siblings | None = None

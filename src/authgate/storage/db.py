@@ -73,6 +73,7 @@ from authgate.storage.repos.identities import IdentityRepo
 from authgate.storage.repos.invalidations import InvalidationRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
+from authgate.storage.repos.mail import MailRepo
 from authgate.storage.repos.orgs import OrgRepo
 from authgate.storage.repos.passkeys import PasskeyRepo
 from authgate.storage.repos.recovery_codes import RecoveryCodeRepo
@@ -133,6 +134,7 @@ class Tx:
     invalidations = _Repo(InvalidationRepo)
     totp = _Repo(TotpRepo)
     recovery_codes = _Repo(RecoveryCodeRepo)
+    mail = _Repo(MailRepo)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -29,6 +29,7 @@ from tests.integration.storage import factories
 from tests.support.actions import PASSWORD, Actions
 from tests.support.cli import oauth_session, refresh_grant
 from tests.support.live import LiveServer
+from tests.support.smtp import smtp_server
 from tests.support.totp import enrol
 
 pytestmark = pytest.mark.e2e
@@ -524,3 +525,25 @@ def test_prune_deletes_what_expired_and_prints_the_counts(
     table = ok(cli("admin", "prune")).splitlines()
     assert table[0].split() == ["STORE", "DELETED"]
     assert ["sessions", "0"] in [row.split() for row in table]
+
+
+def test_mail_test_queues_a_message_a_running_server_sends(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
+    with smtp_server() as (inbox, port):
+        start_server(smtp_url=f"smtp://127.0.0.1:{port}", mail_from="auth@example.com")
+        out = ok(cli("admin", "mail-test", "ops@example.com", "--note", "from CI"))
+        assert "Queued test message msg_" in out
+        # queued by another process: the server's next look at the queue
+        eventually(lambda: bool(inbox.messages), seconds=15)
+    [received] = inbox.messages
+    assert received["To"] == "ops@example.com"
+    assert received["Subject"] == "Authgate test message"
+    text = received.get_body(("plain",))
+    assert text is not None
+    assert "Note: from CI" in str(text.get_content())
+
+
+@pytest.mark.parametrize("address", ["nobody", "a@example.com, b@example.com"])
+def test_mail_test_refuses_what_is_not_one_address(cli: RunCli, address: str) -> None:
+    assert "must be one email address" in failed(cli("admin", "mail-test", address))

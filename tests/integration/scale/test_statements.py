@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from authgate.server import fanout
+from authgate.server import fanout, mail_sender
 from tests.support.actions import PASSWORD, Actions
 from tests.support.live import LiveServer
 from tests.support.oauth import Browser, query
@@ -130,9 +130,11 @@ class Recorder:
 def server(
     start_server: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> LiveServer:
-    """A server whose invalidation feed does not poll in the background (these
-    requests revoke nothing, so nothing wakes it either)."""
+    """A server whose invalidation feed and mail sender do not poll in the
+    background (these requests revoke nothing and mail nothing, so nothing
+    wakes them either)."""
     monkeypatch.setattr(fanout, "POLL_SECONDS", 3600)
+    monkeypatch.setattr(mail_sender, "POLL", 3600)
     return start_server()
 
 

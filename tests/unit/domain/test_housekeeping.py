@@ -10,12 +10,14 @@ from authgate.domain import (
     grants,
     housekeeping,
     lockout,
+    mail,
     refresh_tokens,
     replay,
     revocations,
     sessions,
 )
 from authgate.domain.passwords import Hasher
+from authgate.domain.sealing import Sealer
 from authgate.util import clock
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import LOCKOUT_POLICY, PEER, SESSION_POLICY, register
@@ -192,3 +194,20 @@ async def test_an_abandoned_dynamic_registration_goes_after_a_grace(
     advance(timedelta(minutes=2))
     assert (await prune(stores))["oauth_clients"] == 1
     assert await stores.clients.get(registered.id) is None
+
+
+async def test_mail_is_kept_a_while_after_it_was_sent_then_pruned(
+    stores: MemoryStores,
+) -> None:
+    sealer = Sealer(b"m" * 32)
+    await mail.queue(stores, sealer, mail.Message("a@example.com", "t", {}))
+    await mail.queue(stores, sealer, mail.Message("b@example.com", "t", {}))
+    [sent] = await mail.due(stores, 1, timedelta(minutes=5))
+    await mail.delivered(stores, sent)
+    advance(mail.RETENTION - timedelta(minutes=1))
+    assert (await prune(stores))["mail_queue"] == 0
+    advance(timedelta(minutes=2))
+    assert (await prune(stores))["mail_queue"] == 1
+    [left] = stores.mail.rows
+    assert left.id != sent.id
+    assert left.sent_at is None

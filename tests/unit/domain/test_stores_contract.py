@@ -6,7 +6,7 @@ and PostgreSQL included, are ``tests/integration/storage``.)"""
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from authgate.domain.clients import Client, Registration
 from authgate.domain.credentials import Credential, CredentialKind
 from authgate.domain.grants import AuthorizationCode, Consent, DeviceCode, DeviceStatus
 from authgate.domain.identities import ExternalIdentity
+from authgate.domain.mail import Queued
 from authgate.domain.orgs import Member, Org
 from authgate.domain.recovery_codes import RecoveryCode
 from authgate.domain.signing_keys import SigningKey
@@ -752,6 +753,83 @@ async def test_pruning_audit_events_oldest_first(stores: Stores) -> None:
     kept = await stores.audit.query(AuditQuery())
     assert [e.at for e in kept] == [T0 + 2 * HOUR, T0 + HOUR]
     assert await stores.audit.prune(T0 + 2 * HOUR, 10) == 1
+
+
+# -- Mail ----------------------------------------------------------------------
+
+
+def queued(created_at: datetime, **fields: Any) -> Queued:
+    return Queued(
+        id=new_id("msg"),
+        template="test",
+        sealed=b"sealed",
+        created_at=created_at,
+        next_attempt_at=created_at,
+        **fields,
+    )
+
+
+async def test_mail_is_claimed_when_due_oldest_first_once_per_lease(
+    stores: Stores,
+) -> None:
+    first, second, later = queued(T0), queued(T0 + HOUR), queued(T0 + 3 * HOUR)
+    for row in (later, second, first):
+        await stores.mail.add(row)
+    assert not await stores.mail.pending(T0 - HOUR)
+    assert await stores.mail.pending(T0)
+    lease = T0 + 2 * HOUR + timedelta(minutes=5)
+    claimed = await stores.mail.claim(T0 + 2 * HOUR, lease, 1)
+    assert [row.id for row in claimed] == [first.id]
+    assert claimed[0] == first  # as it was before the claim
+    assert [row.id for row in await stores.mail.claim(T0 + 2 * HOUR, lease, 10)] == [
+        second.id
+    ]
+    assert await stores.mail.claim(T0 + 2 * HOUR, lease, 10) == []
+    assert not await stores.mail.pending(T0 + 2 * HOUR)
+    # the lease ended, the message was not recorded: due again
+    again = await stores.mail.claim(lease, lease + HOUR, 10)
+    assert [row.id for row in again] == [first.id, second.id]
+
+
+async def test_mail_outcomes(stores: Stores) -> None:
+    sent, retried, failed = queued(T0), queued(T0), queued(T0)
+    for row in (sent, retried, failed):
+        await stores.mail.add(row)
+    await stores.mail.claim(T0, T0 + HOUR, 10)
+    await stores.mail.sent(sent.id, T0)
+    await stores.mail.retry(retried.id, 1, T0 + 2 * HOUR, "connection refused")
+    await stores.mail.failed(failed.id, 1, T0, "550 no such user")
+    # sent and given up are never due again; retried is due at its new time
+    assert not await stores.mail.pending(T0 + HOUR)
+    assert await stores.mail.claim(T0 + HOUR, T0 + 2 * HOUR, 10) == []
+    [due] = await stores.mail.claim(T0 + 2 * HOUR, T0 + 3 * HOUR, 10)
+    assert (due.id, due.attempts, due.last_error) == (
+        retried.id,
+        1,
+        "connection refused",
+    )
+    assert due.sealed == b"sealed"
+    # a late outcome of a message already given up changes nothing
+    await stores.mail.retry(failed.id, 2, T0, "again")
+    assert await stores.mail.claim(T0 + 9 * HOUR, T0 + 10 * HOUR, 10) == [
+        replace(due, next_attempt_at=T0 + 3 * HOUR)
+    ]
+
+
+async def test_pruning_mail_takes_only_what_was_sent_or_given_up(
+    stores: Stores,
+) -> None:
+    sent, failed, waiting = queued(T0), queued(T0), queued(T0)
+    for row in (sent, failed, waiting):
+        await stores.mail.add(row)
+    await stores.mail.sent(sent.id, T0)
+    await stores.mail.failed(failed.id, 10, T0 + HOUR, "gave up")
+    assert await stores.mail.prune(T0, 10) == 0
+    assert await stores.mail.prune(T0 + 2 * HOUR, 1) == 1
+    assert await stores.mail.prune(T0 + 2 * HOUR, 10) == 1
+    assert await stores.mail.prune(T0 + 2 * HOUR, 10) == 0
+    [left] = await stores.mail.claim(T0 + 2 * HOUR, T0 + 3 * HOUR, 10)
+    assert left.id == waiting.id
 
 
 # -- Keys, audit, back office --------------------------------------------------

@@ -121,6 +121,20 @@ def test_housekeeping_counts_rows_deleted_by_store() -> None:
     assert prometheus.value(parsed, pruned, store="audit") == 0
 
 
+def test_mail_is_counted_by_template_and_outcome() -> None:
+    metrics = Metrics(CountingCache())
+    metrics.mailed("verify_email", "retried")
+    metrics.mailed("verify_email", "sent")
+    metrics.mailed("test", "sent")
+    parsed = prometheus.parse(metrics.render())
+    name = "authgate_mail_total"
+    assert prometheus.value(parsed, name, template="verify_email", outcome="sent") == 1
+    assert (
+        prometheus.value(parsed, name, template="verify_email", outcome="retried") == 1
+    )
+    assert prometheus.value(parsed, name, template="test", outcome="sent") == 1
+
+
 def test_the_cache_counts_hits_and_misses() -> None:
     cache = CountingCache()
     metrics = Metrics(cache)
