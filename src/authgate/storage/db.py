@@ -64,6 +64,7 @@ from authgate.storage.repos.audit import AuditRepo
 from authgate.storage.repos.backoffice import BackOfficeRepo
 from authgate.storage.repos.clients import ClientRepo
 from authgate.storage.repos.credentials import CredentialRepo
+from authgate.storage.repos.email_tokens import EmailTokenRepo
 from authgate.storage.repos.grants import (
     AuthorizationCodeRepo,
     ConsentRepo,
@@ -73,6 +74,7 @@ from authgate.storage.repos.identities import IdentityRepo
 from authgate.storage.repos.invalidations import InvalidationRepo
 from authgate.storage.repos.invites import InviteRepo
 from authgate.storage.repos.lockout import LockoutRepo
+from authgate.storage.repos.mail import MailRepo
 from authgate.storage.repos.orgs import OrgRepo
 from authgate.storage.repos.passkeys import PasskeyRepo
 from authgate.storage.repos.recovery_codes import RecoveryCodeRepo
@@ -133,6 +135,8 @@ class Tx:
     invalidations = _Repo(InvalidationRepo)
     totp = _Repo(TotpRepo)
     recovery_codes = _Repo(RecoveryCodeRepo)
+    mail = _Repo(MailRepo)
+    email_tokens = _Repo(EmailTokenRepo)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
