@@ -26,6 +26,7 @@ from authgate.storage.db import Database, Tx
 from authgate.util import tokens
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.integration.storage import factories
+from tests.support import mailbox
 from tests.support.actions import PASSWORD, Actions
 from tests.support.cli import oauth_session, refresh_grant
 from tests.support.live import LiveServer
@@ -164,9 +165,23 @@ def test_create_user_then_sign_in_as_admin(
         body = me(http, **bob.bearer).json()
         assert body["username"] == "bob"
         assert body["email"] == "bob@example.com"
+        assert body["email_verified"] is False  # a link was mailed instead
         assert body["is_admin"] is True
         # the admin flag is what the server enforces, not just what /me says
         assert http.get("/api/v1/admin/invites", headers=bob.bearer).status_code == 200
+    assert [m.template for m in mailbox.messages(server, "bob@example.com")] == [
+        "verify_email"
+    ]
+
+
+@SQLITE_ONLY
+def test_create_user_with_an_address_known_to_be_theirs(
+    cli: RunCli, database_url: str
+) -> None:
+    create_user(cli, "dora", "--email", "dora@example.com", "--email-verified")
+    dora = in_db(database_url, lambda tx: tx.users.by_username("dora"))
+    assert dora is not None
+    assert dora.email_verified
 
 
 def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
