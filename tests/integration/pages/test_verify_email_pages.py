@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tests.support import mailbox
-from tests.support.actions import Actions, Login, random_email
+from tests.support.actions import PASSWORD, Actions, Login, random_email
 from tests.support.live import LiveServer
-from tests.support.pages import CSRF, post, signed_in
+from tests.support.pages import CSRF, form_token, post, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -176,3 +176,17 @@ def test_resend_says_when_there_is_nothing_to_send(
     assert (
         post(browser, "/settings/profile/email/verification", None).status_code == 403
     )
+
+
+def test_registering_on_the_page_mails_the_link(
+    server: LiveServer, browser: httpx.Client
+) -> None:
+    email = random_email()
+    token = form_token(browser, "/register")
+    fields = {"username": "first", "password": PASSWORD, "email": email}
+    assert post(browser, "/register", token, **fields).status_code == 303
+    profile = browser.get("/settings/profile").text
+    assert "(not verified)" in profile
+    assert "Resend link" in profile
+    message = mailbox.last(server, email, "verify_email")
+    assert message.values["username"] == "first"
