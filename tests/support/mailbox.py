@@ -1,53 +1,68 @@
-"""The messages a live server queued, opened, and the links in them.
+"""The messages a live server queued, and the links in them.
 
-Delivery is the mail sender's; these read the queue (``mail_queue``) the way
-it will, with the server's own mail sealer, so a test sees what would be sent.
+Live servers run in the test process, so :func:`recording` (on for the whole
+session, ``tests/conftest.py``) keeps every message ``domain.mail.queue`` is
+given, by its queue id; a server's messages are those whose row its database
+holds, so a message whose change rolled back is not among them. That holds
+whether or not the mail sender has delivered a message meanwhile (delivery
+drops the sealed content, not the row).
 """
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from authgate.domain import mail
-from authgate.server.mailing import sealer
+from authgate.domain.sealing import Sealer
 from authgate.storage.db import Tx
 from authgate.storage.models.mail import MailRow
 from tests.support.db import run
 from tests.support.live import LiveServer
 
+#: every message queued in this process, by queue id, in order
+_QUEUED: dict[str, mail.Message] = {}
 
-def messages(server: LiveServer, to: str | None = None) -> list[mail.Message]:
-    """Every message queued (oldest first), opened; only those to ``to``."""
-    services = server.app.state.services
 
-    async def rows(tx: Tx) -> list[MailRow]:
-        found = await tx.session.scalars(
-            select(MailRow).order_by(MailRow.created_at, MailRow.id)
-        )
-        return list(found)
+@contextmanager
+def recording() -> Iterator[None]:
+    """Keep every message queued meanwhile (see the module docstring)."""
+    original = mail.queue
+
+    async def queue(stores: mail.Tx, sealer: Sealer, message: mail.Message) -> str:
+        message_id = await original(stores, sealer, message)
+        _QUEUED[message_id] = message
+        return message_id
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mail, "queue", queue)
+        yield
+
+
+def queued_ids(url: str) -> list[str]:
+    """The ids of the rows in the mail queue of the database at ``url``."""
+
+    async def ids(tx: Tx) -> list[str]:
+        return list(await tx.session.scalars(select(MailRow.id)))
 
     # In a thread of its own: a test driving Playwright's sync API has an
     # event loop running in this one.
     with ThreadPoolExecutor(1) as pool:
-        found = pool.submit(run, services.settings.sqlalchemy_url, rows).result()
-    opened = []
-    for row in found:
-        message = mail.unseal(
-            sealer(services),
-            mail.Queued(
-                id=row.id,
-                template=row.template,
-                sealed=row.sealed,
-                created_at=row.created_at,
-                next_attempt_at=row.next_attempt_at,
-            ),
-        )
-        assert message is not None
-        if to is None or message.to.lower() == to.lower():
-            opened.append(message)
-    return opened
+        return pool.submit(run, url, ids).result()
+
+
+def messages(server: LiveServer, to: str | None = None) -> list[mail.Message]:
+    """The messages the server queued (oldest first); only those to ``to``."""
+    held = set(queued_ids(server.app.state.services.settings.sqlalchemy_url))
+    return [
+        message
+        for message_id, message in _QUEUED.items()
+        if message_id in held and (to is None or message.to.lower() == to.lower())
+    ]
 
 
 def last(server: LiveServer, to: str, template: str) -> mail.Message:
