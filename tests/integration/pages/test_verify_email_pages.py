@@ -94,7 +94,9 @@ def test_the_form_needs_its_token_and_this_sites_origin(
     assert confirm(browser, csrf, token).status_code == 200
 
 
-@pytest.mark.parametrize("token", ["", "not-a-token", "ag_evt_" + "A" * 49])
+@pytest.mark.parametrize(
+    "token", ["", "not-a-token", "ag_evt_" + "A" * 49, "ag_evt_" + "A" * 500]
+)
 def test_a_mangled_link_is_a_plain_page(browser: httpx.Client, token: str) -> None:
     page = browser.get(PAGE, params={"token": token})
     assert page.status_code == 400

@@ -23,7 +23,9 @@ from authgate.web.render import page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-Token = Annotated[str, Query(max_length=256)]
+#: Any length: a link mangled on its way (or made up) gets the page saying it
+#: does not work, not a validation error; the shape check bounds the work.
+Token = Annotated[str, Query()]
 
 
 def _confirm_form(
