@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authgate.config import Settings
 from authgate.util import clock
+from tests.support import mailbox
 from tests.support.actions import Actions
 from tests.support.live import LiveServer, live_server
 from tests.support.postgres import Cluster
@@ -158,6 +159,13 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def actions(client: httpx.Client) -> Actions:
     return Actions(client)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_mail() -> Iterator[None]:
+    """What live servers queue, for ``tests.support.mailbox``."""
+    with mailbox.recording():
+        yield
 
 
 @pytest.fixture(autouse=True)

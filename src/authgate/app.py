@@ -60,6 +60,7 @@ from authgate.web.api.v1 import (
     api_keys,
     auth,
     authorized_apps,
+    email,
     factors,
     me,
     orgs,
@@ -71,7 +72,15 @@ from authgate.web.api.v1 import (
 from authgate.web.api.v1 import dev_login as dev_login_api
 from authgate.web.authorization_server import consent, device, end_session, endpoints
 from authgate.web.pages import admin as admin_pages
-from authgate.web.pages import forgot, login, logout, reauth, register, second_step
+from authgate.web.pages import (
+    forgot,
+    login,
+    logout,
+    reauth,
+    register,
+    second_step,
+    verify_email,
+)
 from authgate.web.pages import orgs as org_pages
 from authgate.web.pages import settings as settings_pages
 from authgate.web.pages import upstream as upstream_pages
@@ -185,6 +194,7 @@ def build_services(settings: Settings) -> Services:
     services.siblings = Siblings.from_environment(services.metrics.families)
     db.on_invalidate = services.invalidated
     db.on_audited = services.metrics.audited
+    db.on_mail_queued = services.mail.wake
     return services
 
 
@@ -270,6 +280,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         authorized_apps.router,
         factors.router,
         recovery.router,
+        email.router,
         passkeys.router,
         orgs.router,
         admin_users.router,
@@ -287,6 +298,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         reauth.router,
         register.router,
         forgot.router,
+        verify_email.router,
         settings_pages.router,
         org_pages.router,
         admin_pages.router,

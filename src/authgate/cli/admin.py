@@ -25,6 +25,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     create.add_argument("name")
     create.add_argument("--email", help="Email address.")
     create.add_argument(
+        "--email-verified",
+        action="store_true",
+        help="The address is known to be theirs: mail no verification link.",
+    )
+    create.add_argument(
         "--admin", action="store_true", help="Make an instance administrator."
     )
     create.add_argument(
@@ -192,7 +197,8 @@ def _password(from_stdin: bool) -> str:
 
 
 def create_user(args: argparse.Namespace) -> int:
-    from authgate.domain import users
+    from authgate.domain import users, verification
+    from authgate.server.mailing import mailing
 
     password = _password(args.password_stdin)
 
@@ -205,8 +211,14 @@ def create_user(args: argparse.Namespace) -> int:
             min_length=services.settings.password_min_length,
         )
         async with services.db.transaction() as tx:
-            return await users.add(
-                tx, account, is_admin=args.admin, actor_id=None, peer=cli_peer()
+            return await verification.add_account(
+                tx,
+                mailing(services),
+                account,
+                is_admin=args.admin,
+                actor_id=None,
+                peer=cli_peer(),
+                email_verified=args.email_verified,
             )
 
     user = run(work)

@@ -1,5 +1,8 @@
 """A signed-in person changing their own account: email address and password.
 
+A new email address waits for its verification link to be followed
+(``domain.verification``); the current one stays until then.
+
 Changing the password asks for the current one (a session left open on a
 shared computer is not enough) and, in the same transaction as the new hash,
 ends every other login of the person (sessions and OAuth grants): whoever
@@ -17,9 +20,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from authgate.domain import audit, lockout, sessions
+from authgate.domain import audit, lockout, sessions, verification
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import Peer
+from authgate.domain.email_tokens import Purpose
 from authgate.domain.passwords import Hasher
 from authgate.domain.users import User, UserStore, normalize_email
 from authgate.errors import Conflict, Forbidden, InvalidCredentials, RateLimited
@@ -38,7 +42,7 @@ class Confirmed:
     user: User
 
 
-class Tx(sessions.Tx, lockout.Tx, Protocol):
+class Tx(verification.Tx, Protocol):
     @property
     def users(self) -> UserStore: ...
 
@@ -110,33 +114,42 @@ async def reconfirm(stores: Tx, confirmed: Confirmed) -> User:
 
 async def change_email(
     stores: Tx,
+    mailing: verification.Mailing,
     user: User,
     email: str | None,
     *,
     peer: Peer,
     allowlist: Allowlist = OPEN,
 ) -> str | None:
-    """Set (or, with an empty value, remove) the address; the one kept. The
-    instance's allowlist (``AUTHGATE_SIGNIN_ALLOWED_EMAILS``) holds here as at
-    registration, so a listed address cannot be swapped for another. Two
-    accounts never share an address, whatever its case."""
+    """Ask for a new address (a link is mailed to it; the current one stays
+    until it is followed), go back to the current one (a new one asked for is
+    forgotten), or, with an empty value, remove the address; the address a
+    link went to, or ``None``. The instance's allowlist
+    (``AUTHGATE_SIGNIN_ALLOWED_EMAILS``) holds here as at registration, so a
+    listed address cannot be swapped for another. Two accounts never share an
+    address, whatever its case."""
     address = normalize_email(email)
     if not allowlist.allows(address):
         raise Forbidden("This instance needs an address on its list of allowed ones.")
     if address == user.email:
-        return address
-    holder = await stores.users.by_email(address) if address else None
+        await verification.withdraw(stores, user)
+        return None
+    if address is None:
+        await stores.users.set_email(user.id, None, None)
+        await stores.email_tokens.discard(user.id, Purpose.VERIFY)
+        stores.invalidate(user.id)
+        await audit.record(
+            stores,
+            audit.Action.EMAIL_CHANGED,
+            peer,
+            actor_id=user.id,
+            target_id=user.id,
+        )
+        return None
+    holder = await stores.users.by_email(address)
     if holder is not None and holder.id != user.id:
         raise Conflict(TAKEN)
-    await stores.users.set_email(user.id, address)
-    stores.invalidate(user.id)
-    await audit.record(
-        stores,
-        audit.Action.EMAIL_CHANGED,
-        peer,
-        actor_id=user.id,
-        target_id=user.id,
-    )
+    await verification.ask_for(stores, mailing, user, address, peer=peer)
     return address
 
 

@@ -27,6 +27,10 @@ class Action(enum.StrEnum):
     #: A wrong current password given to a re-check (password change, recovery key).
     PASSWORD_RECHECK_FAILED = "password.recheck_failed"  # noqa: S105 - an event name
     EMAIL_CHANGED = "user.email_changed"
+    #: A new address asked for; details give the ``email`` its link went to.
+    EMAIL_CHANGE_REQUESTED = "email.change_requested"
+    #: A verification link followed; details give the ``email`` verified.
+    EMAIL_VERIFIED = "email.verified"
     KEYS_ROTATED = "signing_keys.rotated"
     PAT_CREATED = "access_token.created"
     PAT_REVOKED = "access_token.revoked"

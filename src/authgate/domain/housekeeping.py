@@ -24,6 +24,12 @@ used_values        the value's own expiry: it is refused as        each use, and
 (``replay``)       expired after that                              this job
 revocations        the last access token it refuses has expired    each revocation,
                                                                    and this job
+email_tokens       the link's own expiry (24 h to verify an        each new link
+                   address): refused as expired after that         of a purpose
+                                                                   for a person
+                                                                   (its unused
+                                                                   ones), and
+                                                                   this job
 login_failures     its failure window and any lock have ended:     this job
 (``lockout``)      a stale record counts as none
 invalidations      the feed's retention: every live instance has   this job
@@ -52,7 +58,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from authgate.domain import clients, grants, lockout, mail, replay, sessions
+from authgate.domain import (
+    clients,
+    email_tokens,
+    grants,
+    lockout,
+    mail,
+    replay,
+    sessions,
+)
 from authgate.domain.invalidation import Outbox
 from authgate.util import clock
 
@@ -72,7 +86,7 @@ class Policy:
     audit_retention: timedelta | None = None
 
 
-class Tx(sessions.Tx, lockout.Tx, replay.Tx, mail.Tx, Protocol):
+class Tx(sessions.Tx, lockout.Tx, replay.Tx, mail.Tx, email_tokens.Tx, Protocol):
     @property
     def invalidations(self) -> Outbox: ...
 
@@ -124,4 +138,5 @@ async def _small(stores: Tx, now: datetime) -> dict[str, int]:
         "device_codes": await stores.device_codes.prune(codes_before),
         "used_values": await stores.replay.purge(now),
         "revocations": await stores.revocations.prune(now),
+        "email_tokens": await stores.email_tokens.purge(now),
     }

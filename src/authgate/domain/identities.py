@@ -8,8 +8,9 @@ A sign-in through a provider (OIDC issuer, WorkOS) arrives as an
         │
     linked (provider, subject)? ──yes──► that user (refused when disabled)
         │ no
-    verified email names an account? ──yes──► link it, that user
-        │ no
+    verified email names an account? ──yes──► verified there too? ──yes──► link it
+        │ no                                       │ no
+        │                     SignInRefused("account_email_unverified")
     unverified email names an account? ──yes──► SignInRefused("email_unverified")
         │ no
     accounts may be created (policy)? ──no──► SignInRefused("account_unknown")
@@ -20,6 +21,10 @@ A sign-in through a provider (OIDC issuer, WorkOS) arrives as an
 
 A link is made only on an address the provider verified: otherwise anyone who
 can type someone else's address into a lax provider would sign in as them.
+And only into an account that verified the address too: otherwise someone who
+registered a local account with another person's address (never proving it)
+would get that person linked into the account they hold the password of
+(account pre-hijacking).
 For the same reason a new account keeps its email only when it is verified,
 so a later verified sign-in cannot be linked into an account someone made
 with an unverified claim of that address.
@@ -157,6 +162,14 @@ async def sign_in(
                 "but your identity provider has not verified that the address is "
                 "yours, so the two were not linked. Sign in with your password, "
                 "or verify the address with your provider first.",
+            )
+        if existing is not None and not existing.email_verified:
+            raise SignInRefused(
+                "account_email_unverified",
+                f"An account with the email address {email} already exists here, "
+                "but that account has not verified the address, so the two were "
+                "not linked. Sign in to it with its password and verify the "
+                "address from Settings → Profile, then sign in here again.",
             )
         if existing is not None:
             await _link(stores, identity, existing.id, email, peer)
@@ -326,13 +339,16 @@ async def _create(
     username = await unique_username(
         stores, [identity.username, (email or "").split("@")[0], identity.name]
     )
+    now = clock.now()
     user = User(
         id=new_id("usr"),
         username=username,
         email=email,
         is_admin=first,
         password_hash=None,  # signs in through the provider only
-        created_at=clock.now(),
+        created_at=now,
+        # kept only when the provider verified it (see the module docstring)
+        email_verified_at=now if email is not None else None,
     )
     await stores.users.add(user)
     await audit.record(

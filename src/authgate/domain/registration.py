@@ -13,7 +13,7 @@ no administrator admitted.
 import dataclasses
 from typing import Protocol
 
-from authgate.domain import invites, orgs, users
+from authgate.domain import invites, orgs, users, verification
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import Peer
 from authgate.errors import Forbidden, SignInRefused
@@ -35,7 +35,7 @@ class Rules:
     org_invites_create_accounts: bool = False
 
 
-class Tx(orgs.Tx, users.Tx, Protocol): ...
+class Tx(orgs.Tx, verification.Tx, Protocol): ...
 
 
 def may_create_account(
@@ -96,10 +96,16 @@ async def admit(
 
 
 async def register(
-    stores: Tx, account: users.NewAccount, rules: Rules, *, peer: Peer
+    stores: Tx,
+    account: users.NewAccount,
+    rules: Rules,
+    mailing: verification.Mailing,
+    *,
+    peer: Peer,
 ) -> users.User:
     """In the write transaction: admit again (an invite may have been used
-    meanwhile), then store the account made by ``users.prepare``."""
+    meanwhile), then store the account made by ``users.prepare`` and mail a
+    link to verify its address."""
     first, invite, email = await admit(stores, rules, account.email)
     user = await users.add(
         stores,
@@ -112,4 +118,5 @@ async def register(
         await orgs.join(stores, invite, user.id, peer)
     elif invite is not None:
         await invites.consume(stores, invite, user.id, peer)
+    await verification.send(stores, mailing, user)
     return user

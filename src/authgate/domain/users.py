@@ -30,10 +30,19 @@ class User:
     created_at: datetime
     disabled_at: datetime | None = None
     default_org_id: str | None = None
+    #: when ``email`` was proved to be theirs (``domain.verification``)
+    email_verified_at: datetime | None = None
+    #: an address asked for, waiting for its link to be followed; ``email``
+    #: (and whether it is verified) stays until then
+    new_email: str | None = None
 
     @property
     def active(self) -> bool:
         return self.disabled_at is None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email is not None and self.email_verified_at is not None
 
 
 class UserStore(Protocol):
@@ -55,8 +64,18 @@ class UserStore(Protocol):
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
-    async def set_email(self, user_id: str, email: str | None) -> None:
-        """Raise ``Conflict`` when another account has the address."""
+    async def set_email(
+        self, user_id: str, email: str | None, verified_at: datetime | None
+    ) -> None:
+        """Set the address and when it was verified (``None``: not), and drop
+        any new address waiting; raise ``Conflict`` when another account has
+        the address."""
+
+    async def set_new_email(self, user_id: str, email: str | None) -> None:
+        """The address asked for, waiting for its verification (``None``:
+        none); ``email`` is left as it is."""
+
+    async def set_email_verified(self, user_id: str, at: datetime) -> None: ...
 
     async def set_default_org(self, user_id: str, org_id: str | None) -> None: ...
 
@@ -148,17 +167,23 @@ async def add(
     is_admin: bool,
     actor_id: str | None,
     peer: Peer,
+    email_verified: bool = False,
 ) -> User:
-    """Step 2, in the write transaction: store the account and audit it."""
+    """Step 2, in the write transaction: store the account and audit it.
+    ``email_verified``: an administrator vouches for the address."""
     if await stores.users.by_username(account.username) is not None:
         raise Conflict("That username is taken.")
+    if email_verified and account.email is None:
+        raise InvalidRequest("Only an email address can be verified; give one.")
+    now = clock.now()
     user = User(
         id=new_id("usr"),
         username=account.username,
         email=account.email,
         is_admin=is_admin,
         password_hash=account.password_hash,
-        created_at=clock.now(),
+        created_at=now,
+        email_verified_at=now if email_verified else None,
     )
     await stores.users.add(user)
     await audit.record(

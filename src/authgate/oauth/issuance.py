@@ -76,7 +76,8 @@ def user_claims(user: User, scope: Sequence[str]) -> dict[str, Any]:
         claims["name"] = user.username
     if "email" in scope and user.email:
         claims["email"] = user.email
-        claims["email_verified"] = False  # Authgate does not verify addresses
+        # a link mailed to it was followed (``domain.verification``)
+        claims["email_verified"] = user.email_verified
     return claims
 
 

@@ -21,8 +21,9 @@ relay's acceptance and the commit of ``sent`` sends the message again once
 the lease ends. Its ``Message-ID`` (the queue's id) is the same each time, so
 a receiver can tell the copies apart from two messages.
 
-The sender wakes at once when :meth:`MailSender.wake` is called, which a
-change that queued mail in this process calls after its commit; otherwise it
+The sender wakes at once when :meth:`MailSender.wake` is called, which the
+database does once a transaction that queued mail commits in this process
+(``storage.db.Database.on_mail_queued``); otherwise it
 looks every :data:`POLL` seconds, so what another instance or the CLI queued
 goes out soon too.
 

@@ -119,8 +119,9 @@ class Services:
     #: Whether an OAuth client's JWT is revoked, from memory when surely not.
     revocations: RevocationFilter
     #: Sends queued mail in the background: a use case queues with
-    #: ``mail.sealer`` in its transaction, and its caller calls ``mail.wake()``
-    #: after the commit, so the message goes out now, not at the next poll.
+    #: ``mail.sealer`` in its transaction; the database wakes the sender once
+    #: that commits (``Database.on_mail_queued``), so the message goes out
+    #: now, not at the next poll.
     mail: MailSender
     feed: InvalidationFeed | None = None
     #: The other workers of this ``authgate serve``, when it runs several.

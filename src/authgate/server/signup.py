@@ -5,6 +5,7 @@ page alike."""
 from authgate.domain import identities, registration, users
 from authgate.domain.context import Peer
 from authgate.errors import SignInRefused
+from authgate.server.mailing import mailing
 from authgate.server.services import Services
 
 
@@ -39,7 +40,9 @@ async def register_account(
             min_length=settings.password_min_length,
         )
         async with services.db.transaction() as tx:
-            return await registration.register(tx, account, rules, peer=peer)
+            return await registration.register(
+                tx, account, rules, mailing(services), peer=peer
+            )
     except SignInRefused as refused:
         async with services.db.transaction() as tx:
             await identities.record_refusal(

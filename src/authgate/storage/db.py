@@ -64,6 +64,7 @@ from authgate.storage.repos.audit import AuditRepo
 from authgate.storage.repos.backoffice import BackOfficeRepo
 from authgate.storage.repos.clients import ClientRepo
 from authgate.storage.repos.credentials import CredentialRepo
+from authgate.storage.repos.email_tokens import EmailTokenRepo
 from authgate.storage.repos.grants import (
     AuthorizationCodeRepo,
     ConsentRepo,
@@ -135,6 +136,7 @@ class Tx:
     totp = _Repo(TotpRepo)
     recovery_codes = _Repo(RecoveryCodeRepo)
     mail = _Repo(MailRepo)
+    email_tokens = _Repo(EmailTokenRepo)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -251,6 +253,9 @@ class Database:
         #: Told the audit events of each transaction once it has committed
         #: (the metrics count sign-ins and other events from them).
         self.on_audited: Callable[[list[AuditEvent]], None] | None = None
+        #: Told once a transaction that queued mail has committed (the mail
+        #: sender wakes, so what a request queued goes out at once).
+        self.on_mail_queued: Callable[[], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -275,6 +280,8 @@ class Database:
                 await self._checkpointer.committed()
         if tx.audit.added and self.on_audited is not None:
             self.on_audited(tx.audit.added)
+        if tx.mail.queued and self.on_mail_queued is not None:
+            self.on_mail_queued()
         if tx.invalidated and self.on_invalidate is not None:
             await self.on_invalidate(tx.invalidated)
 

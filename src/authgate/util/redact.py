@@ -10,7 +10,7 @@ _PATTERNS = (
     (re.compile(r"(api_key=)[^&\s\"']+"), r"\1[REDACTED]"),
     (
         re.compile(
-            r"\b([a-z][a-z0-9]{0,15}_(?:pat|key|ses|rt|rec|inv)_)[0-9A-Za-z]{49}\b"
+            r"\b([a-z][a-z0-9]{0,15}_(?:pat|key|ses|rt|rec|inv|evt)_)[0-9A-Za-z]{49}\b"
         ),
         r"\1[REDACTED]",
     ),

@@ -10,6 +10,7 @@ breaking change.
 from urllib.parse import urlencode, urlsplit
 
 from authgate.config import Settings
+from authgate.domain import verification
 
 # Signing in and out (``web.pages.login``, ``second_step``, ``register``,
 # ``forgot``, ``upstream``, ``logout``).
@@ -28,6 +29,9 @@ LOGOUT = "/logout"
 REAUTH = "/reauth"
 REGISTER = "/register"
 FORGOT = "/forgot"
+#: Where a mailed verification link leads (``web.pages.verify_email``); the
+#: domain writes it into the mail.
+VERIFY_EMAIL = verification.PAGE
 
 # A person's own account (``web.pages.settings``, ``web.pages.orgs``).
 SETTINGS = "/settings"

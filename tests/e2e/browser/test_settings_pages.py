@@ -21,6 +21,7 @@ from authlib.integrations.base_client import OAuthError
 from playwright.sync_api import BrowserContext, Page, expect
 
 from authgate.util import clock
+from tests.support import mailbox
 from tests.support.actions import PASSWORD, Actions
 from tests.support.browser import (
     MARKS,
@@ -217,10 +218,19 @@ def test_email_address(
         "That email address belongs to another account."
     )
     check_page(page, "settings-profile-email-error")
-    email.fill(f"{login.username}@example.org")
+    mine = f"{login.username}@example.org"
+    email.fill(mine)
+    page.get_by_role("button", name="Save email").click()
+    # A new address waits for the link mailed to it.
+    expect(page.get_by_role("status")).to_contain_text("We sent a link")
+    expect(email).to_have_value(mine)
+    mailbox.verify(server, actions.client, mine)
+    page.reload()
+    expect(page.get_by_text("(verified)")).to_be_visible()
+    email.fill("")
     page.get_by_role("button", name="Save email").click()
     expect(page.get_by_role("status")).to_have_text("Your email address is saved.")
-    expect(email).to_have_value(f"{login.username}@example.org")
+    expect(email).to_have_value("")
 
 
 def test_api_keys_for_oneself_and_an_organization(

@@ -27,7 +27,7 @@ from authgate.app import KEY_RETENTION_MARGIN, create_app
 from authgate.domain import signing_keys
 from authgate.domain.context import NO_PEER
 from tests.conftest import MakeSettings
-from tests.support import db
+from tests.support import db, mailbox
 from tests.support.actions import Actions, random_email, random_name
 from tests.support.browser import MARKS, fill_sign_in, settable
 from tests.support.live import LiveServer
@@ -138,6 +138,7 @@ def test_a_verified_email_links_the_existing_account(
     actions = Actions(http)
     http.base_url = server.url
     assert actions.register(name, email=email).status_code == 201
+    mailbox.verify(server, http, email)
     sign_in_at_mock(page, server, issuer, mock_person(issuer, email=email))
     page.wait_for_url(f"{server.url}/api/v1/me")
     assert account(page)["username"] == name
@@ -283,8 +284,10 @@ class UpstreamAuthgate:
         with httpx.Client(base_url=self.server.url, timeout=30) as http:
             actions = Actions(http)
             self.username = random_name("up")
-            created = actions.register(self.username, email=random_email())
+            self.email = random_email()
+            created = actions.register(self.username, email=self.email)
             assert created.status_code == 201, created.text
+            mailbox.verify(self.server, http, self.email)
             admin = actions.login(self.username)
             client = http.post(
                 "/api/v1/admin/clients",
@@ -375,8 +378,9 @@ def test_sign_in_through_another_authgate(
     sign_in_at_authgate(page, server, upstream_authgate)
     me = account(page)
     assert me["username"] == upstream_authgate.username
-    # Authgate does not verify addresses, so it says so, and none is kept.
-    assert me["email"] is None
+    # The upstream Authgate verified the address (its link was followed), so
+    # its ID token says so, and this one keeps it as verified.
+    assert (me["email"], me["email_verified"]) == (upstream_authgate.email, True)
 
 
 def test_another_authgate_rotating_its_keys(

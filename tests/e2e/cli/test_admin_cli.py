@@ -18,11 +18,13 @@ from typing import Any, TypeVar
 import httpx
 import jwt
 import pytest
+from sqlalchemy import select
 
 from authgate.domain.audit import AuditEvent
 from authgate.domain.clients import CLI_CLIENT_ID
 from authgate.server import services as web_services
 from authgate.storage.db import Database, Tx
+from authgate.storage.models.mail import MailRow
 from authgate.util import tokens
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.integration.storage import factories
@@ -151,8 +153,15 @@ def me(http: httpx.Client, **headers: str) -> httpx.Response:
     return http.get("/api/v1/me", headers=headers)
 
 
+def queued_templates(url: str) -> list[str]:
+    async def templates(tx: Tx) -> list[str]:
+        return list(await tx.session.scalars(select(MailRow.template)))
+
+    return in_db(url, templates)
+
+
 def test_create_user_then_sign_in_as_admin(
-    cli: RunCli, start_server: Callable[..., LiveServer]
+    cli: RunCli, start_server: Callable[..., LiveServer], database_url: str
 ) -> None:
     out = create_user(cli, "bob", "--admin", "--email", "bob@example.com")
     assert "bob" in out
@@ -165,9 +174,23 @@ def test_create_user_then_sign_in_as_admin(
         body = me(http, **bob.bearer).json()
         assert body["username"] == "bob"
         assert body["email"] == "bob@example.com"
+        assert body["email_verified"] is False  # a link was mailed instead
         assert body["is_admin"] is True
         # the admin flag is what the server enforces, not just what /me says
         assert http.get("/api/v1/admin/invites", headers=bob.bearer).status_code == 200
+    # Queued by the command (another process): the queue names its kind in
+    # the clear.
+    assert queued_templates(database_url) == ["verify_email"]
+
+
+@SQLITE_ONLY
+def test_create_user_with_an_address_known_to_be_theirs(
+    cli: RunCli, database_url: str
+) -> None:
+    create_user(cli, "dora", "--email", "dora@example.com", "--email-verified")
+    dora = in_db(database_url, lambda tx: tx.users.by_username("dora"))
+    assert dora is not None
+    assert dora.email_verified
 
 
 def eventually(check: Callable[[], bool], seconds: float = 10) -> None:

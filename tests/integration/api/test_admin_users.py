@@ -21,6 +21,8 @@ FIELDS = {
     "disabled_at",
     "created_at",
     "default_org_id",
+    "email_verified",
+    "new_email",
 }
 NEW_PASSWORD = "another horse battery staple"
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from authgate.domain import mail
+from authgate.server import mail_sender
 from authgate.server.mail_sender import LEASE
 from authgate.storage.db import Tx
 from authgate.util import clock
@@ -211,3 +212,26 @@ def test_two_instances_on_one_database_send_each_message_once(
         sent(database_url, last)
     received = inbox.ids()
     assert sorted(received) == sorted(f"<{i}@127.0.0.1>" for i in [*ids, last])
+
+
+def test_a_change_that_queued_mail_wakes_the_sender_once_it_commits(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No poll in this test's lifetime: only the commit's wake-up can send.
+    monkeypatch.setattr(mail_sender, "POLL", 3600.0)
+    with smtp_server() as (inbox, port):
+        server = start_server(allow_registration=True, **relay(port))
+        with server.client() as http:
+            # Registering with an address queues its verification link.
+            registered = http.post(
+                "/api/v1/auth/register",
+                json={
+                    "username": "ada",
+                    "password": "correct horse battery staple 9",
+                    "email": "ada@example.com",
+                },
+            )
+            assert registered.status_code == 201, registered.text
+        eventually(lambda: inbox.messages or None)
+    [received] = inbox.messages
+    assert received["To"] == "ada@example.com"

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from authgate.storage.db import Tx
 from authgate.storage.models.users import UserRow
 from authgate.web.security import SESSION_COOKIE, csrf_token
-from tests.support import db
+from tests.support import db, mailbox
 from tests.support.actions import Actions, Login, random_name
 from tests.support.live import LiveServer
 from tests.support.pages import OpenPages, Pages
@@ -353,3 +353,22 @@ def test_creating_an_administrator(
     assert stored.is_admin is True
     assert stored.email == f"{name}@example.com"
     assert me(actions, actions.login(name, "a long enough passphrase"))["is_admin"]
+
+
+def test_a_new_account_is_verified_only_when_the_admin_says_so(
+    server: LiveServer, actions: Actions, admin: Pages
+) -> None:
+    def create(email: str, **more: str) -> dict[str, Any]:
+        name = random_name()
+        fields = {"username": name, "password": "a long enough passphrase"}
+        response = admin.post("/admin/users", {**fields, "email": email, **more})
+        assert response.status_code == 303, response.text
+        page = admin.get(response.headers["location"])
+        return {"page": page.text, "mail": mailbox.messages(server, email)}
+
+    vouched = create(f"{random_name()}@example.com", email_verified="true")
+    assert "(verified)" in vouched["page"]
+    assert vouched["mail"] == []
+    unvouched = create(f"{random_name()}@example.com")
+    assert "(not verified)" in unvouched["page"]
+    assert [m.template for m in unvouched["mail"]] == ["verify_email"]

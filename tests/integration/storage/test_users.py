@@ -93,13 +93,13 @@ async def test_set_email_keeps_addresses_unique(db: Database) -> None:
     mine = await add_user(db, email="mine@example.com")
     async with db.transaction() as tx:
         with pytest.raises(Conflict):
-            await tx.users.set_email(mine.id, "taken@example.com")
+            await tx.users.set_email(mine.id, "taken@example.com", None)
         # The transaction stays usable after the refusal.
-        await tx.users.set_email(mine.id, "new@example.com")
+        await tx.users.set_email(mine.id, "new@example.com", None)
     async with db.transaction() as tx:
         assert present(await tx.users.get(mine.id)).email == "new@example.com"
         assert present(await tx.users.get(taken.id)).email == "taken@example.com"
-        await tx.users.set_email(mine.id, None)
+        await tx.users.set_email(mine.id, None, None)
     async with db.transaction() as tx:
         assert present(await tx.users.get(mine.id)).email is None
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from authgate.util import clock
-from tests.support import db
+from tests.support import db, mailbox
 from tests.support.actions import PASSWORD, Actions, random_email, random_name
 from tests.support.asserts import present
 from tests.support.live import LiveServer
@@ -140,6 +140,7 @@ def test_a_verified_email_links_the_existing_account(
     existing = actions.register(
         random_name(), email=email, invite_code=actions.invite()
     ).json()
+    mailbox.verify(server, server.client(), email)
     sub = person(issuer, email=email.upper(), verified=True)
     response, http = sign_in(server, sub)
     assert response.status_code == 303, response.text
@@ -150,6 +151,23 @@ def test_a_verified_email_links_the_existing_account(
     linked = audit_events(database_url, "identity.linked")[0]
     assert linked.details["provider"] == "oidc"
     assert linked.target_id == existing["id"]
+
+
+def test_an_account_that_never_verified_its_address_is_not_linked(
+    start: Any, issuer: MockIssuer, database_url: str
+) -> None:
+    """Account pre-hijacking: an address registered here but never verified
+    (anyone can type another person's) does not take that person's verified
+    upstream sign-in into the account."""
+    server = start(allow_registration=True)
+    actions = Actions(server.client())
+    email = random_email()
+    squatter = actions.register(random_name(), email=email).json()
+    sub = person(issuer, email=email, verified=True)
+    response, _ = sign_in(server, sub)
+    refused(response, "account_email_unverified")
+    assert "has not verified the address" in response.text
+    assert links(database_url, squatter["id"]) == []
 
 
 def test_an_unverified_email_is_not_linked(

@@ -78,13 +78,26 @@ class MemoryUsers:
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self._change(user_id, lambda u: replace(u, password_hash=password_hash))
 
-    async def set_email(self, user_id: str, email: str | None) -> None:
+    async def set_email(
+        self, user_id: str, email: str | None, verified_at: datetime | None
+    ) -> None:
         user = self.rows.get(user_id)
         if user is None:
             return
         if self._taken(user_id, username=user.username, email=email):
             raise Conflict(account.TAKEN)
-        self._change(user_id, lambda u: replace(u, email=email))
+        self._change(
+            user_id,
+            lambda u: replace(
+                u, email=email, email_verified_at=verified_at, new_email=None
+            ),
+        )
+
+    async def set_new_email(self, user_id: str, email: str | None) -> None:
+        self._change(user_id, lambda u: replace(u, new_email=email))
+
+    async def set_email_verified(self, user_id: str, at: datetime) -> None:
+        self._change(user_id, lambda u: replace(u, email_verified_at=at))
 
     async def set_admin(self, user_id: str, is_admin: bool) -> bool:
         return self._change(user_id, lambda u: replace(u, is_admin=is_admin))

@@ -9,6 +9,7 @@ from tests.support.memory.accounts import (
 from tests.support.memory.audit import MemoryAudit
 from tests.support.memory.backoffice import MemoryBackOffice
 from tests.support.memory.credentials import MemoryCredentials
+from tests.support.memory.email_tokens import MemoryEmailTokens
 from tests.support.memory.factors import MemoryRecoveryCodes, MemoryTotp
 from tests.support.memory.invalidations import MemoryOutbox
 from tests.support.memory.mail import MemoryMail
@@ -59,6 +60,7 @@ class MemoryStores:
         self.totp = MemoryTotp()
         self.recovery_codes = MemoryRecoveryCodes()
         self.mail = MemoryMail()
+        self.email_tokens = MemoryEmailTokens()
         self.invalidated: list[str] = []
 
     def invalidate(self, *tags: str) -> None:

@@ -4,7 +4,15 @@ from datetime import timedelta
 
 import pytest
 
-from authgate.domain import factors, lockout, recovery_codes, sessions, totp, users
+from authgate.domain import (
+    factors,
+    lockout,
+    recovery_codes,
+    sessions,
+    totp,
+    users,
+    verification,
+)
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher
 from authgate.domain.sealing import Sealer
@@ -20,6 +28,10 @@ SESSION_POLICY = sessions.Policy(
 )
 LOCKOUT_POLICY = lockout.Policy(max_attempts=3, duration=timedelta(minutes=15))
 PASSWORD = "correct horse battery staple"
+#: How mail is queued: sealed under a test key, links on this base.
+MAILING = verification.Mailing(
+    sealer=Sealer(b"m" * 32), token_prefix="ag", public_url="https://auth.example"
+)
 
 
 @pytest.fixture
@@ -40,12 +52,21 @@ async def register(
     *,
     email: str | None = None,
     is_admin: bool = False,
+    email_verified: bool = False,
 ) -> users.User:
-    """An account, made the way registration makes it."""
+    """An account, made the way registration makes it (``email_verified``: as
+    if its link had been followed)."""
     account = await users.prepare(
         hasher, username=username, password=PASSWORD, email=email, min_length=8
     )
-    return await users.add(stores, account, is_admin=is_admin, actor_id=None, peer=PEER)
+    return await users.add(
+        stores,
+        account,
+        is_admin=is_admin,
+        actor_id=None,
+        peer=PEER,
+        email_verified=email_verified,
+    )
 
 
 KEYS = factors.Keys(

@@ -11,6 +11,7 @@ from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
     LOCKOUT_POLICY,
+    MAILING,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -105,12 +106,12 @@ async def test_two_accounts_never_share_an_address_whatever_its_case(
     await register(stores, hasher, "alice", email="alice@example.com")
     bob = await register(stores, hasher, "bob")
     with pytest.raises(Conflict):
-        await account.change_email(stores, bob, "ALICE@example.com", peer=PEER)
-    assert await account.change_email(stores, bob, "Bob@Example.com", peer=PEER) == (
-        "Bob@example.com"
-    )
+        await account.change_email(stores, MAILING, bob, "ALICE@example.com", peer=PEER)
+    assert await account.change_email(
+        stores, MAILING, bob, "Bob@Example.com", peer=PEER
+    ) == ("Bob@example.com")
     assert bob.id in stores.invalidated
-    assert stores.audit.events[-1].action == audit.Action.EMAIL_CHANGED
+    assert stores.audit.events[-1].action == audit.Action.EMAIL_CHANGE_REQUESTED
 
 
 async def test_the_allowlist_holds_for_email_changes(
@@ -120,16 +121,18 @@ async def test_the_allowlist_holds_for_email_changes(
     allowlist = Allowlist.parse(["@example.com"])
     with pytest.raises(Forbidden):
         await account.change_email(
-            stores, bob, "bob@example.org", peer=PEER, allowlist=allowlist
+            stores, MAILING, bob, "bob@example.org", peer=PEER, allowlist=allowlist
         )
     with pytest.raises(Forbidden):  # nor removed
-        await account.change_email(stores, bob, "", peer=PEER, allowlist=allowlist)
+        await account.change_email(
+            stores, MAILING, bob, "", peer=PEER, allowlist=allowlist
+        )
 
 
 async def test_an_unchanged_address_writes_nothing(
     stores: MemoryStores, hasher: Hasher
 ) -> None:
     bob = await register(stores, hasher, "bob", email="bob@example.com")
-    await account.change_email(stores, bob, "bob@example.com", peer=PEER)
+    await account.change_email(stores, MAILING, bob, "bob@example.com", peer=PEER)
     assert stores.audit.actions() == [audit.Action.USER_CREATED]
     assert stores.invalidated == []

@@ -7,6 +7,7 @@ import pytest
 
 from authgate.domain import (
     clients,
+    email_tokens,
     grants,
     housekeeping,
     lockout,
@@ -129,6 +130,21 @@ async def test_codes_used_values_and_revocations_go_when_they_expire(
     counts = await prune(stores)
     assert [counts[s] for s in ("authorization_codes", "device_codes")] == [1, 1]
     assert [counts[s] for s in ("used_values", "revocations")] == [1, 1]
+
+
+async def test_mailed_links_go_when_they_expire(stores: MemoryStores) -> None:
+    await email_tokens.issue(
+        stores,
+        email_tokens.Purpose.VERIFY,
+        "usr_a",
+        "ada@example.com",
+        DAY,
+        prefix="ag",
+    )
+    assert (await prune(stores))["email_tokens"] == 0
+    advance(DAY + timedelta(seconds=1))
+    assert (await prune(stores))["email_tokens"] == 1
+    assert stores.email_tokens.rows == {}
 
 
 async def test_the_outbox_is_kept_for_the_feeds_retention(

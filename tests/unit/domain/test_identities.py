@@ -89,6 +89,7 @@ async def test_the_first_identity_makes_the_administrator_and_links(
     assert (first.created, first.linked) == (True, True)
     assert (first.user.username, first.user.is_admin) == ("ada-lovelace", True)
     assert first.user.password_hash is None
+    assert first.user.email_verified  # the provider verified it
     again = await sign_in(stores, upstream())
     assert again == identities.SignedIn(user=first.user)
 
@@ -97,10 +98,24 @@ async def test_the_first_identity_makes_the_administrator_and_links(
 async def test_a_verified_address_links_an_existing_account(
     stores: MemoryStores, hasher: Hasher
 ) -> None:
-    ada = await register(stores, hasher, "ada", email="Ada@example.com")
+    ada = await register(
+        stores, hasher, "ada", email="Ada@example.com", email_verified=True
+    )
     result = await sign_in(stores, upstream(email="ada@EXAMPLE.com"))
     assert (result.user, result.created, result.linked) == (ada, False, True)
     assert audit.Action.IDENTITY_LINKED in stores.audit.actions()
+
+
+@pytest.mark.anyio
+async def test_an_account_that_never_verified_its_address_is_never_linked(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    """Account pre-hijacking: someone registers with another person's address
+    (never proving it); that person's verified upstream sign-in must not land
+    in the account the squatter holds the password of."""
+    await register(stores, hasher, "squatter", email="ada@example.com")
+    assert await reason(stores, upstream()) == "account_email_unverified"
+    assert stores.identities.rows == {}
 
 
 @pytest.mark.anyio
@@ -160,7 +175,9 @@ async def test_the_allowlist_needs_a_verified_listed_address(
 async def test_a_disabled_account_is_refused(
     stores: MemoryStores, hasher: Hasher
 ) -> None:
-    ada = await register(stores, hasher, "ada", email="ada@example.com")
+    ada = await register(
+        stores, hasher, "ada", email="ada@example.com", email_verified=True
+    )
     await stores.users.set_disabled(ada.id, ada.created_at)
     assert await reason(stores, upstream()) == "account_disabled"
 

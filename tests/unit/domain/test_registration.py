@@ -10,7 +10,7 @@ from authgate.domain.allowlist import Allowlist
 from authgate.domain.passwords import Hasher
 from authgate.errors import Forbidden, SignInRefused
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import PASSWORD, PEER, register
+from tests.unit.domain.conftest import MAILING, PASSWORD, PEER, register
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,7 @@ async def sign_up(
     account = await users.prepare(
         hasher, username=username, password=PASSWORD, email=email, min_length=8
     )
-    return await registration.register(stores, account, rules, peer=PEER)
+    return await registration.register(stores, account, rules, MAILING, peer=PEER)
 
 
 async def test_the_first_account_is_the_administrator(

@@ -16,6 +16,7 @@ from authgate.domain.assurance import Authentication
 from authgate.domain.audit import AuditEvent, AuditQuery
 from authgate.domain.clients import Client, Registration
 from authgate.domain.credentials import Credential, CredentialKind
+from authgate.domain.email_tokens import EmailToken, Purpose
 from authgate.domain.grants import AuthorizationCode, Consent, DeviceCode, DeviceStatus
 from authgate.domain.identities import ExternalIdentity
 from authgate.domain.mail import Queued
@@ -153,8 +154,8 @@ async def test_usernames_and_addresses_are_unique(stores: Stores) -> None:
     bob = await add_user(stores, "bob")
     await add_user(stores, "carol")  # two accounts without an address
     with pytest.raises(Conflict):
-        await stores.users.set_email(bob.id, "alice@example.com")
-    await stores.users.set_email(bob.id, "bob@example.com")
+        await stores.users.set_email(bob.id, "alice@example.com", None)
+    await stores.users.set_email(bob.id, "bob@example.com", None)
     assert (await stores.users.get(bob.id)) == replace(bob, email="bob@example.com")
 
 
@@ -678,6 +679,48 @@ async def test_replay_claims_once(stores: Stores) -> None:
     assert await stores.replay.purge(T0) == 0
     assert await stores.replay.purge(T0 + HOUR) == 1
     assert await stores.replay.claim("d" * 64, T0 + HOUR) is True
+
+
+async def test_email_tokens_are_used_once_for_their_purpose(stores: Stores) -> None:
+    alice = await add_user(stores, "alice")
+
+    def token(digest: str, purpose: Purpose = Purpose.VERIFY) -> EmailToken:
+        return EmailToken(
+            digest=digest * 64,
+            purpose=purpose,
+            user_id=alice.id,
+            email="alice@example.com",
+            created_at=T0,
+            expires_at=T0 + HOUR,
+        )
+
+    for value in (token("a"), token("b", Purpose.RESET), token("c")):
+        await stores.email_tokens.add(value)
+    assert await stores.email_tokens.use("a" * 64, Purpose.RESET, T0) is None
+    assert await stores.email_tokens.use("a" * 64, Purpose.VERIFY, T0 + HOUR) is None
+    assert await stores.email_tokens.use("a" * 64, Purpose.VERIFY, T0) == replace(
+        token("a"), used_at=T0
+    )
+    assert await stores.email_tokens.use("a" * 64, Purpose.VERIFY, T0) is None
+    # Discarding drops the unused ones of one purpose, not the used one.
+    assert await stores.email_tokens.discard(alice.id, Purpose.VERIFY) == 1
+    assert await stores.email_tokens.use("c" * 64, Purpose.VERIFY, T0) is None
+    assert await stores.email_tokens.purge(T0 + HOUR) == 0
+    assert await stores.email_tokens.purge(T0 + 2 * HOUR) == 2
+
+
+async def test_a_users_address_its_verification_and_a_new_one(stores: Stores) -> None:
+    alice = await add_user(stores, "alice", email="alice@example.com")
+    assert not alice.email_verified
+    await stores.users.set_new_email(alice.id, "new@example.com")
+    await stores.users.set_email_verified(alice.id, T0)
+    assert await stores.users.get(alice.id) == replace(
+        alice, email_verified_at=T0, new_email="new@example.com"
+    )
+    await stores.users.set_email(alice.id, "new@example.com", T0 + HOUR)
+    assert await stores.users.get(alice.id) == replace(
+        alice, email="new@example.com", email_verified_at=T0 + HOUR
+    )
 
 
 async def test_passkeys(stores: Stores) -> None:

@@ -7,7 +7,7 @@ from uvicorn.logging import AccessFormatter
 
 from authgate.util import redact, tokens
 
-KINDS = ("pat", "key", "ses", "rt", "rec", "inv")
+KINDS = ("pat", "key", "ses", "rt", "rec", "inv", "evt")
 
 
 @pytest.mark.parametrize("kind", KINDS)

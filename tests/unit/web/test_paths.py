@@ -15,6 +15,7 @@ from authgate.web.pages import (
     register,
     second_step,
     upstream,
+    verify_email,
 )
 from authgate.web.pages import settings as settings_pages
 
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     settings_pages.router,
     upstream.router,
     upstream.dev_router,
+    verify_email.router,
 ]
 
 

@@ -14,8 +14,11 @@ _DUE = (Row.sent_at.is_(None), Row.failed_at.is_(None))
 class MailRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+        #: whether this transaction queued mail (``Database.on_mail_queued``)
+        self.queued = False
 
     async def add(self, queued: Queued) -> None:
+        self.queued = True
         await self._s.execute(
             insert(Row).values(
                 id=queued.id,

@@ -22,6 +22,8 @@ def user_value(row: UserRow | Row[Any]) -> User:
         created_at=row.created_at,
         disabled_at=row.disabled_at,
         default_org_id=row.default_org_id,
+        email_verified_at=row.email_verified_at,
+        new_email=row.new_email,
     )
 
 
@@ -42,6 +44,8 @@ class UserRepo:
                         id=user.id,
                         username=user.username,
                         email=user.email,
+                        email_verified_at=user.email_verified_at,
+                        new_email=user.new_email,
                         password_hash=user.password_hash,
                         is_admin=user.is_admin,
                         created_at=user.created_at,
@@ -114,14 +118,28 @@ class UserRepo:
             .values(password_hash=password_hash)
         )
 
-    async def set_email(self, user_id: str, email: str | None) -> None:
+    async def set_email(
+        self, user_id: str, email: str | None, verified_at: datetime | None
+    ) -> None:
         try:
             async with self._s.begin_nested():
                 await self._s.execute(
-                    update(UserRow).where(UserRow.id == user_id).values(email=email)
+                    update(UserRow)
+                    .where(UserRow.id == user_id)
+                    .values(email=email, email_verified_at=verified_at, new_email=None)
                 )
         except IntegrityError as exc:
             raise Conflict(account.TAKEN) from exc
+
+    async def set_new_email(self, user_id: str, email: str | None) -> None:
+        await self._s.execute(
+            update(UserRow).where(UserRow.id == user_id).values(new_email=email)
+        )
+
+    async def set_email_verified(self, user_id: str, at: datetime) -> None:
+        await self._s.execute(
+            update(UserRow).where(UserRow.id == user_id).values(email_verified_at=at)
+        )
 
     async def set_admin(self, user_id: str, is_admin: bool) -> bool:
         result = await self._s.execute(

@@ -12,8 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import ConfigDict, Field, StrictBool
 
-from authgate.domain import factors, users
+from authgate.domain import factors, users, verification
 from authgate.errors import InvalidRequest, NotFound
+from authgate.server.mailing import mailing
 from authgate.web.deps import Admin, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody, Storable
 
@@ -28,6 +29,9 @@ class UserOut(ResponseBody):
     id: str
     username: str
     email: str | None
+    email_verified: bool
+    #: an address the person asked for, waiting for its verification
+    new_email: str | None
     is_admin: bool
     active: bool
     disabled_at: datetime | None
@@ -39,6 +43,8 @@ class UserIn(RequestBody):
     username: Annotated[str, Field(min_length=1, max_length=256)]
     password: Password
     email: Annotated[str | None, Field(max_length=320)] = None
+    #: the administrator vouches for the address: no link is mailed to it
+    email_verified: StrictBool = False
     is_admin: StrictBool = False
 
 
@@ -62,6 +68,8 @@ def user_out(user: users.User) -> UserOut:
         id=user.id,
         username=user.username,
         email=user.email,
+        email_verified=user.email_verified,
+        new_email=user.new_email,
         is_admin=user.is_admin,
         active=user.active,
         disabled_at=user.disabled_at,
@@ -101,7 +109,8 @@ async def get_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> Use
 async def create_user(
     body: UserIn, admin: Admin, services: ServicesDep, peer: PeerDep
 ) -> UserOut:
-    """A local account, as ``authgate admin create-user`` makes one."""
+    """A local account, as ``authgate admin create-user`` makes one; its
+    address gets a verification link unless ``email_verified``."""
     account = await users.prepare(
         services.hasher,
         username=body.username,
@@ -110,12 +119,14 @@ async def create_user(
         min_length=services.settings.password_min_length,
     )
     async with services.db.transaction() as tx:
-        user = await users.add(
+        user = await verification.add_account(
             tx,
+            mailing(services),
             account,
             is_admin=body.is_admin,
             actor_id=admin.user_id,
             peer=peer,
+            email_verified=body.email_verified,
         )
     return user_out(user)
 

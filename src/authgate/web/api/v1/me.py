@@ -23,6 +23,11 @@ class MeOut(ResponseBody):
     id: str
     username: str
     email: str | None
+    #: ``email`` was proved theirs by a mailed link
+    email_verified: bool
+    #: an address asked for, waiting for its link to be followed (``email``
+    #: stays until then)
+    new_email: str | None
     is_admin: bool
     org_id: str | None
     auth: AuthInfo
@@ -49,6 +54,8 @@ async def me(caller: Caller, services: ServicesDep) -> MeOut:
         id=user.id,
         username=user.username,
         email=user.email,
+        email_verified=user.email_verified,
+        new_email=user.new_email,
         is_admin=user.is_admin,
         org_id=caller.org_id,
         auth=AuthInfo(kind=caller.kind, id=caller.credential_id),

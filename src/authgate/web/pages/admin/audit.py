@@ -46,6 +46,8 @@ EVENT_TEXT: dict[str, str] = {
     Action.PASSWORD_CHANGED: "Password changed",
     Action.PASSWORD_RECHECK_FAILED: "Wrong current password given in settings",
     Action.EMAIL_CHANGED: "Email address changed",
+    Action.EMAIL_CHANGE_REQUESTED: "New email address asked for",
+    Action.EMAIL_VERIFIED: "Email address verified",
     Action.KEYS_ROTATED: "Signing keys rotated",
     Action.PAT_CREATED: "Personal access token created",
     Action.PAT_REVOKED: "Personal access token revoked",

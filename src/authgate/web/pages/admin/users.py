@@ -15,9 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import factors, users
+from authgate.domain import factors, users, verification
 from authgate.domain.users import User
 from authgate.errors import AuthgateError
+from authgate.server.mailing import mailing
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import PeerDep, ServicesDep
@@ -92,6 +93,7 @@ def _new_user_form(
     username: str = "",
     email: str = "",
     is_admin: bool = False,
+    email_verified: bool = False,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
@@ -103,6 +105,7 @@ def _new_user_form(
         username=username,
         email=email,
         is_admin=is_admin,
+        email_verified=email_verified,
         error=error,
     )
 
@@ -121,6 +124,7 @@ async def create_user(
     email: Text = "",
     password: Text = "",
     is_admin: Annotated[bool, Form()] = False,
+    email_verified: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
         account = await users.prepare(
@@ -131,8 +135,14 @@ async def create_user(
             min_length=services.settings.password_min_length,
         )
         async with admin_transaction(services, viewer) as tx:
-            user = await users.add(
-                tx, account, is_admin=is_admin, actor_id=viewer.user.id, peer=peer
+            user = await verification.add_account(
+                tx,
+                mailing(services),
+                account,
+                is_admin=is_admin,
+                actor_id=viewer.user.id,
+                peer=peer,
+                email_verified=email_verified,
             )
     except AuthgateError as exc:
         return _new_user_form(
@@ -140,6 +150,7 @@ async def create_user(
             username=username,
             email=email,
             is_admin=is_admin,
+            email_verified=email_verified,
             error=exc.description,
             status=exc.status,
         )

@@ -1,7 +1,10 @@
 """``/settings/profile``: the account's email address and password.
 
-A new password needs the current one and ends every other session of the
-person (``domain.account``); the session making the change stays signed in.
+A new address waits for the link mailed to it (``domain.verification``): the
+page says whether the address is verified or a new one waits, and mails the
+link again on request. A new password needs the current one and ends every
+other session of the person (``domain.account``); the session making the
+change stays signed in.
 """
 
 from typing import Annotated
@@ -9,11 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import account, users
+from authgate.domain import account, users, verification
 from authgate.errors import AuthgateError, RateLimited
+from authgate.server.mailing import mailing, resend_allowed
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.viewer import (
+    FormViewer,
     PageRoute,
     PageViewer,
     SteppedUpForm,
@@ -26,6 +31,10 @@ router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRout
 #: What a finished change says, keyed by the ``done`` query value it lands with.
 DONE = {
     "email": "Your email address is saved.",
+    "email_sent": "We sent a link to your new address: follow it within 24 hours "
+    "to make it yours. Until then your account keeps its current address.",
+    "email_resent": "We sent you a new link: follow it within 24 hours. Earlier "
+    "links no longer work.",
     "password": "Your password is changed. Every other session has been signed out.",
 }
 
@@ -38,14 +47,22 @@ def _profile(
     failed: tuple[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    """``failed``: which form (``email`` or ``password``) was refused, and why."""
+    """``failed``: which form (``email``, ``verification`` or ``password``) was
+    refused, and why."""
     return viewer_page(
         viewer,
         "settings/profile.html",
         status=status,
         section="profile",
         done=DONE.get(done or ""),
-        email=(viewer.user.email or "") if email is None else email,
+        # a new address waiting is what the form holds: saving it again
+        # mails a new link, not a withdrawal
+        email=(viewer.user.new_email or viewer.user.email or "")
+        if email is None
+        else email,
+        email_verified=viewer.user.email_verified,
+        new_email=viewer.user.new_email,
+        waiting=verification.pending(viewer.user),
         failed_form=failed[0] if failed else None,
         error=failed[1] if failed else None,
     )
@@ -68,14 +85,41 @@ async def change_email(
 ) -> Response:
     try:
         async with services.db.transaction() as tx:
-            await account.change_email(
-                tx, viewer.user, email, peer=peer, allowlist=services.allowlist
+            sent_to = await account.change_email(
+                tx,
+                mailing(services),
+                viewer.user,
+                email,
+                peer=peer,
+                allowlist=services.allowlist,
             )
     except AuthgateError as exc:
         return _profile(
             viewer, email=email, failed=("email", exc.description), status=exc.status
         )
-    return RedirectResponse(f"{paths.SETTINGS_PROFILE}?done=email", status_code=303)
+    done = "email_sent" if sent_to else "email"
+    return RedirectResponse(f"{paths.SETTINGS_PROFILE}?done={done}", status_code=303)
+
+
+@router.post(f"{paths.SETTINGS_PROFILE}/email/verification", response_model=None)
+async def resend_link(viewer: FormViewer, services: ServicesDep) -> Response:
+    try:
+        await resend_allowed(services, viewer.user.id)
+        async with services.db.transaction() as tx:
+            user = await tx.users.get(viewer.user.id)
+            await verification.resend(tx, mailing(services), user or viewer.user)
+    except RateLimited as exc:
+        return retry_after(
+            _profile(viewer, failed=("verification", exc.description), status=429),
+            exc.retry_after,
+        )
+    except AuthgateError as exc:
+        return _profile(
+            viewer, failed=("verification", exc.description), status=exc.status
+        )
+    return RedirectResponse(
+        f"{paths.SETTINGS_PROFILE}?done=email_resent", status_code=303
+    )
 
 
 @router.post(f"{paths.SETTINGS_PROFILE}/password", response_model=None)
