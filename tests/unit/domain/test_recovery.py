@@ -9,6 +9,7 @@ from authgate.errors import WeakPassword
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
+    MAILING,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -26,6 +27,7 @@ async def recover(
     return await recovery.recover(
         stores,
         hasher,
+        MAILING.sealer,
         username="Alice",
         key=key,
         new_password=password,
