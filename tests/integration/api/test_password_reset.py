@@ -3,6 +3,8 @@ answers alike for every address and queues the right message; ``POST
 /api/v1/auth/reset`` uses a link once, within 30 minutes, and ends every
 login; requests are limited per client and per address."""
 
+import statistics
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -176,3 +178,31 @@ def test_requests_are_limited_per_client_and_per_address(
         error(response, 429, "rate_limited")
         assert 1 <= int(response.headers["retry-after"]) <= 60
     assert len(mailbox.messages(server, email)) == 3
+
+
+def test_a_known_address_costs_as_much_as_an_unknown_one(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    """Timed through a live server, many requests each, interleaved so a load
+    change hits both alike, compared by median: a reset request must not tell
+    by its time whether the address has an account."""
+    server = start_server(rate_limit_enabled=False)
+    with server.client() as http:
+        known = email_of(http, verified_user(server, http, Actions(http)))
+
+        def timed(address: str) -> float:
+            started = time.perf_counter()
+            response = http.post(FORGOT, json={"email": address})
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 202
+            return elapsed
+
+        for _ in range(3):  # warm up both paths
+            timed(known)
+            timed(random_email())
+        known_times, unknown_times = [], []
+        for _ in range(60):
+            known_times.append(timed(known))
+            unknown_times.append(timed(random_email()))
+    ratio = statistics.median(unknown_times) / statistics.median(known_times)
+    assert 0.75 <= ratio <= 1.25, (ratio, known_times, unknown_times)
