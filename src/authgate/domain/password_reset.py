@@ -60,7 +60,9 @@ async def request(stores: Tx, mailing: Mailing, address: str, *, peer: Peer) -> 
     that no account here can be reset through it. Same steps either way."""
     user = await stores.users.by_email(address)
     known = user if resettable(user) else None
-    if known is not None:
+    if known is not None and known.email is not None:
+        # To the address as the account holds it, not as typed.
+        address = known.email
         secret = await email_tokens.issue(
             stores,
             Purpose.RESET,

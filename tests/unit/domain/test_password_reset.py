@@ -73,6 +73,7 @@ async def test_a_verified_address_gets_a_link_that_resets_once(
         stores, SESSION_POLICY, user_id=ada.id, prefix="ag", peer=PEER, amr=("pwd",)
     )
     message = await ask(stores, "Ada@Example.com")
+    assert message.to == "ada@example.com"  # as the account holds it
     assert (message.template, message.values["username"]) == ("reset_password", "ada")
     token = token_in(message)
     assert token.startswith("ag_evt_")
