@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from authgate.util import clock, tokens
-from tests.support import mailbox
+from tests.support import db, mailbox
 from tests.support.actions import PASSWORD, Actions, Login, random_email
 from tests.support.asserts import error
 from tests.support.live import LiveServer
@@ -205,4 +205,26 @@ def test_a_known_address_costs_as_much_as_an_unknown_one(
             known_times.append(timed(known))
             unknown_times.append(timed(random_email()))
     ratio = statistics.median(unknown_times) / statistics.median(known_times)
-    assert 0.75 <= ratio <= 1.25, (ratio, known_times, unknown_times)
+    # Loose on purpose: on a shared machine the medians wander by ~20%. The
+    # exact check is the one below (the same statements both ways); this one
+    # catches a gross leak, such as a password hash on one path only.
+    assert 0.6 <= ratio <= 1.67, (ratio, known_times, unknown_times)
+
+
+def test_a_known_and_an_unknown_address_run_as_many_statements(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    """What the timing cannot show within its noise: both paths send the
+    database the same number of statements (the link's own writes on one,
+    the same statements matching nothing on the other)."""
+    server = start_server(rate_limit_enabled=False)
+    with server.client() as http:
+        known = email_of(http, verified_user(server, http, Actions(http)))
+        ask(http, known)  # warm: the statement caches, the first queries
+        ask(http, random_email())
+        counts = []
+        for address in (known, random_email()):
+            with db.statements(server) as seen:
+                ask(http, address)
+            counts.append(list(seen))
+    assert len(counts[0]) == len(counts[1]), counts
