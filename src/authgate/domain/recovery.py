@@ -4,7 +4,7 @@ password without an administrator. Issuing one replaces the previous one."""
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import account, audit, users
+from authgate.domain import account, audit, notices, users
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher, check_policy
 from authgate.errors import InvalidRequest
@@ -62,11 +62,12 @@ async def recover(
     min_length: int,
     access_ttl: timedelta,
     peer: Peer,
+    notify: notices.Policy,
 ) -> bool:
     """Reset the password with the recovery key, consuming it and ending every
-    session; ``False`` when refused (the caller commits the audit entry, then
-    answers with :data:`REFUSED`). The new password is checked first, so a weak
-    one costs no key."""
+    session, and tell the person (``domain.notices``); ``False`` when refused
+    (the caller commits the audit entry, then answers with :data:`REFUSED`).
+    The new password is checked first, so a weak one costs no key."""
     try:
         name = users.normalize_username(username)
     except InvalidRequest:
@@ -99,5 +100,13 @@ async def recover(
         actor_id=user.id,
         access_ttl=access_ttl,
         peer=peer,
+    )
+    await notices.send(
+        stores,
+        notify,
+        notices.Kind.RECOVERY_USED,
+        user,
+        peer=peer,
+        values={"what": "key"},
     )
     return True

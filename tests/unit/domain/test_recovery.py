@@ -9,6 +9,7 @@ from authgate.errors import WeakPassword
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
+    NOTICES,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -32,6 +33,7 @@ async def recover(
         min_length=8,
         access_ttl=ACCESS_TTL,
         peer=PEER,
+        notify=NOTICES,
     )
 
 

@@ -84,6 +84,7 @@ async def forgot_submit(
                 min_length=services.settings.password_min_length,
                 access_ttl=services.settings.jwt_expiry,
                 peer=peer,
+                notify=services.notices,
             )
     except AuthgateError as exc:  # the new password breaks the policy
         return _form(

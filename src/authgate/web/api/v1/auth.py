@@ -329,6 +329,7 @@ async def recover(body: RecoverIn, services: ServicesDep, peer: PeerDep) -> Resp
             min_length=settings.password_min_length,
             access_ttl=settings.jwt_expiry,
             peer=peer,
+            notify=services.notices,
         )
     if not done:
         raise InvalidCredentials(recovery.REFUSED)
