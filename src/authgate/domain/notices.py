@@ -13,11 +13,11 @@ and where to look (Settings → Sessions or Security) if it was not them.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from authgate.domain import mail, sessions, users
+from authgate.domain import credentials, mail, sessions, users
 from authgate.domain.context import Peer
 from authgate.domain.sealing import Sealer
 from authgate.domain.sessions import Session
@@ -41,10 +41,13 @@ class Kind(StrEnum):
 #: the sessions a sign-in is compared with: the latest on record
 HISTORY = 100
 
-#: the pages a notice points to (``web.paths``), for a change the person did
-#: not make
+#: how long before it expires a personal access token is told of
+EXPIRY_NOTICE = timedelta(days=7)
+
+#: the pages a notice points to (``web.paths``)
 SESSIONS_PAGE = "/settings/sessions"
 SECURITY_PAGE = "/settings/security"
+TOKENS_PAGE = "/settings/tokens"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +145,38 @@ async def signed_in(stores: Tx, policy: Policy, session: Session, peer: Peer) ->
     if known_device and known_place:
         return False
     return await send(stores, policy, Kind.NEW_SIGN_IN, session.user_id, peer=peer)
+
+
+class ExpiringTx(Tx, Protocol):
+    @property
+    def credentials(self) -> credentials.CredentialStore: ...
+
+
+async def expiring(stores: ExpiringTx, policy: Policy, *, limit: int) -> int:
+    """One batch of the periodic job (``server.housekeeping``): the personal
+    access tokens that expire within :data:`EXPIRY_NOTICE` and were not told
+    of are marked, and each owner told, so a token is told of once however
+    often the job runs; how many were found (a full batch: run another).
+    Nothing is marked while the kind is off, so turning it on later tells of
+    the tokens then due."""
+    if Kind.TOKEN_EXPIRING not in policy.kinds:
+        return 0
+    now = clock.now()
+    due = await stores.credentials.expiring(now, now + EXPIRY_NOTICE, limit)
+    for token in due:
+        if token.expires_at is None or not await stores.credentials.expiry_noticed(
+            token.id, now
+        ):
+            continue
+        await send(
+            stores,
+            policy,
+            Kind.TOKEN_EXPIRING,
+            token.user_id,
+            values={
+                "token_name": token.name,
+                "expires": when(token.expires_at),
+                "tokens_link": f"{policy.public_url}{TOKENS_PAGE}",
+            },
+        )
+    return len(due)

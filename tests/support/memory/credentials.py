@@ -68,3 +68,24 @@ class MemoryCredentials:
             return False
         self.rows[credential_id] = replace(credential, last_used_at=at)
         return True
+
+    async def expiring(
+        self, after: datetime, before: datetime, limit: int
+    ) -> list[Credential]:
+        found = [
+            c
+            for c in self.rows.values()
+            if c.kind == "pat"
+            and c.revoked_at is None
+            and c.expiry_noticed_at is None
+            and c.expires_at is not None
+            and after < c.expires_at <= before
+        ]
+        return sorted(found, key=lambda c: c.expires_at or after)[:limit]
+
+    async def expiry_noticed(self, credential_id: str, at: datetime) -> bool:
+        credential = self.rows.get(credential_id)
+        if credential is None or credential.expiry_noticed_at is not None:
+            return False
+        self.rows[credential_id] = replace(credential, expiry_noticed_at=at)
+        return True
