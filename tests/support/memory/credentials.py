@@ -13,9 +13,10 @@ class MemoryCredentials:
         self.hashes: dict[str, str] = {}  #: token hash → credential id
 
     async def add(self, credential: Credential, token_hash: str) -> None:
-        # Stored as the repository stores it: use and revocation start unset.
+        # Stored as the repository stores it: use, revocation and notice
+        # start unset.
         self.rows[credential.id] = replace(
-            credential, last_used_at=None, revoked_at=None
+            credential, last_used_at=None, revoked_at=None, expiry_noticed_at=None
         )
         self.hashes[token_hash] = credential.id
 
