@@ -74,6 +74,12 @@ def test_second_factors_and_recovery_codes_are_told_of(
     proof = {"mfa_token": first.json()["mfa_token"], "method": "recovery_code"}
     answer = client.post("/api/v1/auth/login/mfa", json=proof | {"code": codes[0]})
     assert answer.status_code == 200, answer.text
+    # That session proved a second factor: it may change them.
+    bearer = actions.bearer(answer.json()["access_token"])
+    made = client.post("/api/v1/me/factors/recovery-codes", headers=bearer)
+    assert made.status_code == 201, made.text
+    removed = client.delete("/api/v1/me/factors/totp", headers=bearer)
+    assert removed.status_code == 204, removed.text
     reset = client.post(
         f"/api/v1/admin/users/{user_id(client, ada)}/reset-factors",
         headers=actions.admin().bearer,
@@ -83,8 +89,16 @@ def test_second_factors_and_recovery_codes_are_told_of(
         "verify_email",
         "factor_added",
         "recovery_used",
+        "factor_added",
+        "factor_removed",
         "factor_removed",
     ]
+    whats = [
+        m.values["what"]
+        for m in mailbox.messages(server)
+        if m.template.startswith("factor_") and m.values["username"] == ada.username
+    ]
+    assert whats == ["totp", "recovery_code", "totp", "all"]
 
 
 def test_password_changes_and_recovery_keys_are_told_of(
