@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         housekeeping_policy(settings),
         settings.housekeeping_interval,
         services.metrics.pruned,
+        services.notices,
     )
 
     @asynccontextmanager

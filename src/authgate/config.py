@@ -12,7 +12,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, PlainSerializer, SecretStr, model_validator
@@ -47,6 +47,17 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
     PlainSerializer(format_duration, return_type=str),
+]
+
+#: the kinds of ``AUTHGATE_MAIL_NOTICES``: ``domain.notices.Kind``'s values
+MailNotice = Literal[
+    "new_sign_in",
+    "password_changed",
+    "email_changed",
+    "factor_added",
+    "factor_removed",
+    "recovery_used",
+    "token_expiring",
 ]
 
 TextList = Annotated[list[str], NoDecode, BeforeValidator(_text_list)]
@@ -446,6 +457,18 @@ class Settings(BaseSettings):
             "`Authgate <auth@example.com>`; required with `AUTHGATE_SMTP_URL`. "
             "Default (files only): `Authgate <authgate@{public host}>`.",
         )
+    )
+    mail_notices: Annotated[
+        list[MailNotice], NoDecode, BeforeValidator(_text_list), Group.MAIL
+    ] = Field(
+        default_factory=lambda: list(get_args(MailNotice)),
+        description="The notices mailed to a person's verified address when "
+        "something happens to their account, comma-separated: `new_sign_in` (a "
+        "device or place none of their sessions came from), `password_changed`, "
+        "`email_changed` (to the old address), `factor_added`, `factor_removed` "
+        "(an authenticator app, a passkey, new recovery codes, an administrator's "
+        "reset), `recovery_used` (a recovery key or code), `token_expiring` (a "
+        "personal access token, 7 days before). Default: all; empty: none.",
     )
 
     geoip_db: Annotated[Path | None, Group.INTEGRATIONS] = Field(

@@ -219,3 +219,16 @@ def test_without_a_sender_files_come_from_the_public_host() -> None:
     settings = make(public_url="https://auth.example.com")
     assert settings.mail_sender == "Authgate <authgate@auth.example.com>"
     assert make(mail_from="a@example.com").mail_sender == "a@example.com"
+
+
+def test_mail_notices_are_a_list_of_known_kinds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "new_sign_in" in make().mail_notices
+    monkeypatch.setenv("AUTHGATE_MAIL_NOTICES", "new_sign_in, token_expiring")
+    assert Settings(_env_file=None).mail_notices == ["new_sign_in", "token_expiring"]
+    monkeypatch.setenv("AUTHGATE_MAIL_NOTICES", "")
+    assert Settings(_env_file=None).mail_notices == []
+    monkeypatch.setenv("AUTHGATE_MAIL_NOTICES", "new_sign_in,sms")
+    with pytest.raises(ValidationError, match="mail_notices"):
+        Settings(_env_file=None)

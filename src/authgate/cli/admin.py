@@ -228,7 +228,7 @@ def create_user(args: argparse.Namespace) -> int:
 
 
 def reset_password(args: argparse.Namespace) -> int:
-    from authgate.domain import users
+    from authgate.domain import account, users
     from authgate.errors import NotFound
 
     password = _password(args.password_stdin)
@@ -250,8 +250,9 @@ def reset_password(args: argparse.Namespace) -> int:
             user = await tx.users.get(user.id)
             if user is None:
                 raise NotFound(f"No user named {args.name}.")
-            await users.replace_password(
+            await account.replace_password(
                 tx,
+                services.notices,
                 user,
                 password_hash,
                 actor_id=None,
@@ -281,6 +282,7 @@ def reset_factors(args: argparse.Namespace) -> int:
                 actor_id=None,
                 access_ttl=services.settings.jwt_expiry,
                 peer=cli_peer(),
+                notify=services.notices,
             )
 
     run(work)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from authgate.domain import audit, lockout, sessions, verification
+from authgate.domain import audit, lockout, notices, sessions, users, verification
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import Peer
 from authgate.domain.email_tokens import Purpose
@@ -161,10 +161,12 @@ async def change_password(
     session_id: str | None,
     access_ttl: timedelta,
     peer: Peer,
+    notify: notices.Policy,
 ) -> list[str]:
     """Store the new hash (made by ``users.hash_password``) and end every login
     but the session ``session_id`` (the one asking): other sessions and every
-    OAuth grant; the ids of the sessions ended."""
+    OAuth grant; the ids of the sessions ended. The person is told by mail
+    (``domain.notices``), so a change they did not make is seen."""
     user = await reconfirm(stores, confirmed)
     await stores.users.set_password_hash(user.id, new_hash)
     stores.invalidate(user.id)
@@ -187,4 +189,43 @@ async def change_password(
         target_id=user.id,
         details={"sessions_ended": len(ended)},
     )
+    await notices.send(
+        stores,
+        notify,
+        notices.Kind.PASSWORD_CHANGED,
+        user,
+        peer=peer,
+        values={"by_admin": ""},
+    )
     return ended
+
+
+async def replace_password(
+    stores: Tx,
+    notify: notices.Policy,
+    user: User,
+    password_hash: str,
+    *,
+    actor_id: str | None,
+    access_ttl: timedelta,
+    peer: Peer,
+) -> None:
+    """A password set for the person, not by them typing the old one (an
+    administrator's reset): ``users.replace_password``, and the person told
+    (``domain.notices``), so a reset they did not ask for is seen."""
+    await users.replace_password(
+        stores,
+        user,
+        password_hash,
+        actor_id=actor_id,
+        access_ttl=access_ttl,
+        peer=peer,
+    )
+    await notices.send(
+        stores,
+        notify,
+        notices.Kind.PASSWORD_CHANGED,
+        user,
+        peer=peer,
+        values={"by_admin": "yes" if actor_id != user.id else ""},
+    )

@@ -41,6 +41,8 @@ class Credential:
     org_id: str | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: when its owner was told it expires soon (``domain.notices``)
+    expiry_noticed_at: datetime | None = None
 
     def status(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -113,6 +115,17 @@ class CredentialStore(Protocol):
     ) -> bool:
         """Set ``last_used_at`` to ``at`` unless it is ``unless_since`` or
         later; whether it was set (under concurrent calls, by one of them)."""
+
+    async def expiring(
+        self, after: datetime, before: datetime, limit: int
+    ) -> list[Credential]:
+        """Up to ``limit`` personal access tokens not revoked nor told of
+        (``expiry_noticed_at``) that expire after ``after``, by ``before``,
+        soonest first."""
+
+    async def expiry_noticed(self, credential_id: str, at: datetime) -> bool:
+        """Set ``expiry_noticed_at`` unless it is set; whether it was (under
+        concurrent calls, by one of them)."""
 
 
 class Tx(audit.Tx, invalidation.Tx, Protocol):

@@ -35,6 +35,7 @@ from authgate.domain import (
     assurance,
     audit,
     lockout,
+    notices,
     passkeys,
     recovery_codes,
     replay,
@@ -127,7 +128,7 @@ class Summary:
     recovery_codes_left: int
 
 
-class Tx(totp.Tx, recovery_codes.Tx, users.Tx, passkeys.Tx, Protocol):
+class Tx(totp.Tx, recovery_codes.Tx, users.Tx, passkeys.Tx, notices.Tx, Protocol):
     pass
 
 
@@ -515,10 +516,12 @@ async def reset(
     actor_id: str | None,
     access_ttl: timedelta,
     peer: Peer,
+    notify: notices.Policy,
 ) -> sessions.Ended:
     """An administrator's answer to a person who lost their factors: every
     authenticator app, passkey and recovery code goes, and so does every
-    login, so whoever holds a session made with the lost device is out too.
+    login, so whoever holds a session made with the lost device is out too;
+    the person is told (``domain.notices``).
     The person signs in with their password alone and sets a factor up again
     (unless policy then asks for one at once)."""
     removed = [TOTP] if await stores.totp.delete(user_id) else []
@@ -534,6 +537,14 @@ async def reset(
         actor_id=actor_id,
         target_id=user_id,
         details={"removed": removed},
+    )
+    await notices.send(
+        stores,
+        notify,
+        notices.Kind.FACTOR_REMOVED,
+        user_id,
+        peer=peer,
+        values={"what": "all", "by_admin": "yes"},
     )
     return await sessions.end_logins(
         stores,

@@ -20,11 +20,10 @@ from datetime import timedelta
 from typing import Protocol
 from urllib.parse import urlencode
 
-from authgate.domain import audit, email_tokens, mail, users
+from authgate.domain import account, audit, email_tokens, mail, notices, users
 from authgate.domain.context import Peer
 from authgate.domain.email_tokens import Purpose
 from authgate.domain.passwords import Hasher, check_policy
-from authgate.domain.sealing import Sealer
 from authgate.domain.users import User
 from authgate.domain.verification import Mailing
 from authgate.errors import InvalidRequest
@@ -45,7 +44,7 @@ LINK_INVALID = (
 )
 
 
-class Tx(users.Tx, mail.Tx, email_tokens.Tx, Protocol): ...
+class Tx(account.Tx, mail.Tx, email_tokens.Tx, Protocol): ...
 
 
 def resettable(user: User | None) -> bool:
@@ -107,7 +106,7 @@ async def _as_if_issued(stores: Tx, mailing: Mailing) -> None:
 async def reset(
     stores: Tx,
     hasher: Hasher,
-    sealer: Sealer,
+    notify: notices.Policy,
     *,
     secret: str,
     new_password: str,
@@ -134,7 +133,7 @@ async def reset(
     await replace(
         stores,
         hasher,
-        sealer,
+        notify,
         user,
         new_password,
         min_length=min_length,
@@ -154,7 +153,7 @@ async def reset(
 async def replace(
     stores: Tx,
     hasher: Hasher,
-    sealer: Sealer,
+    notify: notices.Policy,
     user: User,
     new_password: str,
     *,
@@ -163,28 +162,19 @@ async def replace(
     peer: Peer,
 ) -> None:
     """Set a forgotten password proved by a link or a recovery key: every
-    session and OAuth login ends, and a verified address hears of it, so an
-    owner who did not ask learns at once. Hashed inside the transaction: only
-    a valid, single-use proof gets this far, so no caller can hold the write
-    lock at will."""
+    session and OAuth login ends, and a verified address hears of it
+    (``account.replace_password``), so an owner who did not ask learns at
+    once. Hashed inside the transaction: only a valid, single-use proof gets
+    this far, so no caller can hold the write lock at will."""
     password_hash = await users.hash_password(
         hasher, new_password, username=user.username, min_length=min_length
     )
-    await users.replace_password(
+    await account.replace_password(
         stores,
+        notify,
         user,
         password_hash,
         actor_id=user.id,
         access_ttl=access_ttl,
         peer=peer,
     )
-    if user.email is not None and user.email_verified:
-        await mail.queue(
-            stores,
-            sealer,
-            mail.Message(
-                to=user.email,
-                template="password_changed",
-                values={"username": user.username},
-            ),
-        )

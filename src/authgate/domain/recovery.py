@@ -4,10 +4,9 @@ password without an administrator. Issuing one replaces the previous one."""
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import account, audit, password_reset, users
+from authgate.domain import account, audit, notices, password_reset, users
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher, check_policy
-from authgate.domain.sealing import Sealer
 from authgate.errors import InvalidRequest
 from authgate.util import clock, tokens
 
@@ -27,7 +26,7 @@ class RecoveryKeyStore(Protocol):
         """Atomically delete the user's key if it has this hash; ``True`` if so."""
 
 
-class Tx(account.Tx, password_reset.Tx, Protocol):
+class Tx(password_reset.Tx, Protocol):
     @property
     def recovery_keys(self) -> RecoveryKeyStore: ...
 
@@ -56,7 +55,6 @@ async def issue(
 async def recover(
     stores: Tx,
     hasher: Hasher,
-    sealer: Sealer,
     *,
     username: str,
     key: str,
@@ -64,12 +62,12 @@ async def recover(
     min_length: int,
     access_ttl: timedelta,
     peer: Peer,
+    notify: notices.Policy,
 ) -> bool:
     """Reset the password with the recovery key, consuming it and ending every
-    session (:func:`password_reset.replace`, which tells a verified address);
-    ``False`` when refused (the caller commits the audit entry, then
-    answers with :data:`REFUSED`). The new password is checked first, so a weak
-    one costs no key."""
+    session, and tell the person (``domain.notices``); ``False`` when refused
+    (the caller commits the audit entry, then answers with :data:`REFUSED`).
+    The new password is checked first, so a weak one costs no key."""
     try:
         name = users.normalize_username(username)
     except InvalidRequest:
@@ -93,11 +91,19 @@ async def recover(
     await password_reset.replace(
         stores,
         hasher,
-        sealer,
+        notify,
         user,
         new_password,
         min_length=min_length,
         access_ttl=access_ttl,
         peer=peer,
+    )
+    await notices.send(
+        stores,
+        notify,
+        notices.Kind.RECOVERY_USED,
+        user,
+        peer=peer,
+        values={"what": "key"},
     )
     return True

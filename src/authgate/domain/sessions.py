@@ -75,6 +75,10 @@ class SessionStore(Protocol):
     async def list_for_user(self, user_id: str) -> list[Session]:
         """Sessions not revoked, newest activity first."""
 
+    async def history(self, user_id: str, limit: int) -> list[Session]:
+        """Up to ``limit`` of the user's sessions still on record, ended or
+        not, newest first: where they signed in from lately."""
+
     async def touch(self, session_id: str, at: datetime) -> None: ...
 
     async def reauthenticate(

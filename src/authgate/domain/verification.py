@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Protocol
 from urllib.parse import urlencode
 
-from authgate.domain import audit, email_tokens, mail, users
+from authgate.domain import audit, email_tokens, mail, notices, users
 from authgate.domain.context import Peer
 from authgate.domain.email_tokens import Purpose
 from authgate.domain.sealing import Sealer
@@ -54,7 +54,7 @@ class Mailing:
     public_url: str  #: the links' base, with no trailing slash
 
 
-class Tx(users.Tx, mail.Tx, email_tokens.Tx, Protocol): ...
+class Tx(users.Tx, mail.Tx, email_tokens.Tx, notices.Tx, Protocol): ...
 
 
 def pending(user: User) -> str | None:
@@ -158,9 +158,12 @@ async def withdraw(stores: Tx, user: User) -> None:
     stores.invalidate(user.id)
 
 
-async def confirm(stores: Tx, mailing: Mailing, secret: str, *, peer: Peer) -> User:
+async def confirm(
+    stores: Tx, notify: notices.Policy, secret: str, *, peer: Peer
+) -> User:
     """Follow a verification link: the address it was mailed to is verified
-    (and, for a change, becomes the account's, the old address told). Refused
+    (and, for a change, becomes the account's; the old address is told when
+    it was verified, ``domain.notices``). Refused
     with :data:`LINK_INVALID` for a link that is used, expired, superseded,
     made up, or mailed to an address the account no longer waits for."""
     token = await email_tokens.use(stores, Purpose.VERIFY, secret)
@@ -182,20 +185,15 @@ async def confirm(stores: Tx, mailing: Mailing, secret: str, *, peer: Peer) -> U
             actor_id=user.id,
             target_id=user.id,
         )
-        if user.email is not None:
-            await mail.queue(
-                stores,
-                mailing.sealer,
-                mail.Message(
-                    to=user.email,
-                    template="email_changed",
-                    values={
-                        "username": user.username,
-                        "old_email": user.email,
-                        "new_email": address,
-                    },
-                ),
-            )
+        # ``user`` as it was: the notice goes to the old address.
+        await notices.send(
+            stores,
+            notify,
+            notices.Kind.EMAIL_CHANGED,
+            user,
+            peer=peer,
+            values={"old_email": user.email or "", "new_email": address},
+        )
     elif address == user.email:
         await stores.users.set_email_verified(user.id, now)
         verified = replace(user, email_verified_at=now)

@@ -1,6 +1,7 @@
 """The housekeeping job: ``domain.housekeeping`` every
 ``AUTHGATE_HOUSEKEEPING_INTERVAL``, one instance at a time; ``authgate admin
-prune`` runs the same :func:`run` once.
+prune`` runs the same :func:`run` once. Each round then queues the notices of
+personal access tokens about to expire (:func:`remind`), under the same lock.
 
 Every instance (every worker) runs the timer, and each batch is a transaction
 that first takes :data:`LOCK_KEY` without waiting:
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from authgate.config import Settings
-from authgate.domain import housekeeping
+from authgate.domain import housekeeping, notices
 from authgate.server import fanout
 from authgate.storage.db import Database
 
@@ -65,6 +66,24 @@ async def run(
             return totals
 
 
+async def remind(
+    db: Database, notify: notices.Policy, *, limit: int = housekeeping.BATCH
+) -> int | None:
+    """Tell the owners of personal access tokens expiring soon
+    (``domain.notices.expiring``), batch after batch, one instance at a time
+    like :func:`run`; how many were told of, or ``None`` when another
+    instance is at it."""
+    total = 0
+    while True:
+        async with db.transaction() as tx:
+            if not await tx.exclusive(LOCK_KEY):
+                return total or None
+            found = await notices.expiring(tx, notify, limit=limit)
+        total += found
+        if found < limit:
+            return total
+
+
 class Housekeeper:
     """The timer, started and stopped with the app."""
 
@@ -74,9 +93,11 @@ class Housekeeper:
         rules: housekeeping.Policy,
         interval: timedelta,
         on_pruned: Callable[[Counts], None],
+        notify: notices.Policy,
     ) -> None:
         self._db = db
         self._rules = rules
+        self._notify = notify
         self._interval = interval.total_seconds()
         self._on_pruned = on_pruned
         self._task: asyncio.Task[None] | None = None
@@ -95,6 +116,7 @@ class Housekeeper:
             await asyncio.sleep(self._interval)
             try:
                 counts = await run(self._db, self._rules)
+                await remind(self._db, self._notify)
             except Exception:
                 log.exception("housekeeping failed; trying again next interval")
                 continue

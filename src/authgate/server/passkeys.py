@@ -6,11 +6,12 @@ second factor (``domain.factors``), for the API and the Settings page alike."""
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.domain import factors, passkeys
+from authgate.domain import factors, notices, passkeys
 from authgate.domain.context import Peer
 from authgate.domain.passkeys import Passkey, RelyingParty
 from authgate.domain.sealing import Sealer
 from authgate.errors import InvalidRequest
+from authgate.server import second_factors
 from authgate.server.services import Services
 
 #: The relying party's name, shown by the browser's passkey dialog.
@@ -86,6 +87,9 @@ async def add(
         codes = await factors.enrolled(
             tx, services.factor_keys, user_id=user_id, first=not had, peer=peer
         )
+        await second_factors.tell(
+            services, tx, notices.Kind.FACTOR_ADDED, user_id, factors.WEBAUTHN, peer
+        )
     return Added(passkey, codes)
 
 
@@ -97,4 +101,7 @@ async def remove(
     async with services.db.transaction() as tx:
         await factors.remove_passkey(
             tx, user_id=user_id, passkey_id=passkey_id, peer=peer
+        )
+        await second_factors.tell(
+            services, tx, notices.Kind.FACTOR_REMOVED, user_id, factors.WEBAUTHN, peer
         )

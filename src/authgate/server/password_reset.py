@@ -57,7 +57,7 @@ async def reset(
         return await password_reset.reset(
             tx,
             services.hasher,
-            services.mail.sealer,
+            services.notices,
             secret=token,
             new_password=new_password,
             min_length=settings.password_min_length,

@@ -4,8 +4,9 @@ under the keys ``Services`` derives for it (``domain.factors``)."""
 
 from urllib.parse import urlsplit
 
-from authgate.domain import assurance, factors, sessions, totp
+from authgate.domain import assurance, factors, notices, sessions, totp
 from authgate.domain.context import Peer
+from authgate.domain.stores import Stores
 from authgate.domain.users import User
 from authgate.server.services import Services
 
@@ -57,18 +58,43 @@ async def confirm_totp(
         if session is not None and session.user_id == user.id:
             amr = factors.combined(session.amr, (assurance.OTP,))
             await sessions.reauthenticate(tx, session, amr)
+        await tell(services, tx, notices.Kind.FACTOR_ADDED, user, factors.TOTP, peer)
         return codes
 
 
 async def remove_totp(services: Services, user: User, peer: Peer) -> bool:
     async with services.db.transaction() as tx:
-        return await factors.remove_totp(
+        removed = await factors.remove_totp(
             tx, user_id=user.id, actor_id=user.id, peer=peer
         )
+        if removed:
+            await tell(
+                services, tx, notices.Kind.FACTOR_REMOVED, user, factors.TOTP, peer
+            )
+        return removed
 
 
 async def regenerate_codes(services: Services, user: User, peer: Peer) -> list[str]:
     async with services.db.transaction() as tx:
-        return await factors.regenerate_codes(
+        codes = await factors.regenerate_codes(
             tx, services.factor_keys, user_id=user.id, peer=peer
         )
+        await tell(
+            services, tx, notices.Kind.FACTOR_ADDED, user, factors.RECOVERY_CODE, peer
+        )
+        return codes
+
+
+async def tell(
+    services: Services,
+    stores: Stores,
+    kind: notices.Kind,
+    user: User | str,
+    what: str,
+    peer: Peer,
+) -> None:
+    """Tell the person a second factor (``what``: ``factors.METHODS``) was
+    added or removed (``domain.notices``), in the change's transaction."""
+    await notices.send(
+        stores, services.notices, kind, user, peer=peer, values={"what": what}
+    )

@@ -5,10 +5,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from authgate.config import Settings
-from authgate.domain import account, factors, lockout, refresh_tokens, signing_keys
+from authgate.domain import (
+    account,
+    factors,
+    lockout,
+    notices,
+    refresh_tokens,
+    signing_keys,
+)
 from authgate.domain.account import Confirmed
 from authgate.domain.allowlist import Allowlist
 from authgate.domain.context import Peer
@@ -150,6 +158,16 @@ class Services:
         return lockout.Policy(
             max_attempts=self.settings.max_login_attempts,
             duration=timedelta(minutes=self.settings.lockout_duration_minutes),
+        )
+
+    @cached_property
+    def notices(self) -> notices.Policy:
+        """Which notices go out (``AUTHGATE_MAIL_NOTICES``) and how."""
+        return notices.Policy(
+            sealer=self.mail.sealer,
+            kinds=frozenset(notices.Kind(k) for k in self.settings.mail_notices),
+            public_url=self.settings.issuer,
+            locate=self.geo.locate,
         )
 
     @property

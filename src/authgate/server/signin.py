@@ -18,6 +18,7 @@ from authgate.domain import (
     audit,
     factors,
     identities,
+    notices,
     orgs,
     passkeys,
     refresh_tokens,
@@ -86,7 +87,8 @@ async def open_session(
 ) -> Opened:
     """What every sign-in ends with, in the caller's transaction (so a refusal
     after it undoes the session too): a session and its refresh token. ``amr``
-    says how the person authenticated (``domain.assurance``)."""
+    says how the person authenticated (``domain.assurance``). A device or place
+    new to the account is told of by mail (``domain.notices``)."""
     settings = services.settings
     started = await sessions.start(
         stores,
@@ -97,6 +99,7 @@ async def open_session(
         amr=amr,
         method=method,
     )
+    await notices.signed_in(stores, services.notices, started.session, peer)
     refresh = await refresh_tokens.issue(
         stores,
         prefix=settings.token_prefix,
@@ -299,6 +302,15 @@ async def second_step(
             raise InvalidMfaToken from None
         if amr is None:
             return None
+        if method == factors.RECOVERY_CODE:
+            await notices.send(
+                tx,
+                services.notices,
+                notices.Kind.RECOVERY_USED,
+                pending.user_id,
+                peer=peer,
+                values={"what": "code"},
+            )
         if pending.session_id is not None:
             return await _reauthenticate(tx, services, pending, amr)
         membership = await orgs.access(tx, org, pending.user_id) if org else None
@@ -328,6 +340,14 @@ async def _enrol(
             raise InvalidMfaToken from None
         if done is None:
             return None
+        await notices.send(
+            tx,
+            services.notices,
+            notices.Kind.FACTOR_ADDED,
+            pending.user_id,
+            peer=peer,
+            values={"what": factors.TOTP},
+        )
         membership = await orgs.access(tx, org, pending.user_id) if org else None
         opened = await open_session(
             tx, services, pending.user_id, peer, amr=done.amr, method=pending.method

@@ -12,6 +12,7 @@ from authgate.domain.context import NO_PEER
 from authgate.errors import InvalidCredentials
 from authgate.storage.db import Database
 from tests.integration.storage.factories import add_user
+from tests.unit.domain.conftest import NOTICES
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +29,13 @@ async def test_a_password_changed_since_the_check_voids_it(db: Database) -> None
     with pytest.raises(InvalidCredentials):
         async with db.transaction() as tx:
             await account.change_password(
-                tx, checked, NEW_HASH, session_id=None, access_ttl=TTL, peer=NO_PEER
+                tx,
+                checked,
+                NEW_HASH,
+                session_id=None,
+                access_ttl=TTL,
+                peer=NO_PEER,
+                notify=NOTICES,
             )
     with pytest.raises(InvalidCredentials):
         async with db.transaction() as tx:
@@ -51,6 +58,7 @@ async def test_an_unchanged_password_lets_the_write_through(db: Database) -> Non
             session_id=None,
             access_ttl=TTL,
             peer=NO_PEER,
+            notify=NOTICES,
         )
     assert ended == []
     async with db.read() as tx:

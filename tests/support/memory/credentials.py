@@ -13,9 +13,10 @@ class MemoryCredentials:
         self.hashes: dict[str, str] = {}  #: token hash → credential id
 
     async def add(self, credential: Credential, token_hash: str) -> None:
-        # Stored as the repository stores it: use and revocation start unset.
+        # Stored as the repository stores it: use, revocation and notice
+        # start unset.
         self.rows[credential.id] = replace(
-            credential, last_used_at=None, revoked_at=None
+            credential, last_used_at=None, revoked_at=None, expiry_noticed_at=None
         )
         self.hashes[token_hash] = credential.id
 
@@ -67,4 +68,25 @@ class MemoryCredentials:
         ):
             return False
         self.rows[credential_id] = replace(credential, last_used_at=at)
+        return True
+
+    async def expiring(
+        self, after: datetime, before: datetime, limit: int
+    ) -> list[Credential]:
+        found = [
+            c
+            for c in self.rows.values()
+            if c.kind == "pat"
+            and c.revoked_at is None
+            and c.expiry_noticed_at is None
+            and c.expires_at is not None
+            and after < c.expires_at <= before
+        ]
+        return sorted(found, key=lambda c: c.expires_at or after)[:limit]
+
+    async def expiry_noticed(self, credential_id: str, at: datetime) -> bool:
+        credential = self.rows.get(credential_id)
+        if credential is None or credential.expiry_noticed_at is not None:
+            return False
+        self.rows[credential_id] = replace(credential, expiry_noticed_at=at)
         return True

@@ -35,6 +35,10 @@ class MemorySessions:
         ]
         return sorted(found, key=lambda s: s.last_active_at, reverse=True)
 
+    async def history(self, user_id: str, limit: int) -> list[Session]:
+        found = [s for s in self.rows.values() if s.user_id == user_id]
+        return sorted(found, key=lambda s: s.created_at, reverse=True)[:limit]
+
     async def touch(self, session_id: str, at: datetime) -> None:
         session = self.rows.get(session_id)
         if session is not None:

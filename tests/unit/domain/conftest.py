@@ -7,6 +7,7 @@ import pytest
 from authgate.domain import (
     factors,
     lockout,
+    notices,
     recovery_codes,
     sessions,
     totp,
@@ -31,6 +32,12 @@ PASSWORD = "correct horse battery staple"
 #: How mail is queued: sealed under a test key, links on this base.
 MAILING = verification.Mailing(
     sealer=Sealer(b"m" * 32), token_prefix="ag", public_url="https://auth.example"
+)
+#: Every notice on, queued like :data:`MAILING`'s mail.
+NOTICES = notices.Policy(
+    sealer=MAILING.sealer,
+    kinds=frozenset(notices.Kind),
+    public_url=MAILING.public_url,
 )
 
 

@@ -12,6 +12,7 @@ from tests.unit.domain.conftest import (
     ACCESS_TTL,
     LOCKOUT_POLICY,
     MAILING,
+    NOTICES,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -91,6 +92,7 @@ async def test_changing_the_password_keeps_this_session_only(
         session_id=here.id,
         access_ttl=ACCESS_TTL,
         peer=PEER,
+        notify=NOTICES,
     )
     assert ended == [there.id]
     assert [s.id for s in await stores.sessions.list_for_user(alice.id)] == [here.id]

@@ -27,6 +27,7 @@ from tests.unit.domain.conftest import (
     ACCESS_TTL,
     KEYS,
     LOCKOUT_POLICY,
+    NOTICES,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -347,7 +348,12 @@ async def test_an_admin_reset_removes_every_factor_and_ends_every_login(
         stores, SESSION_POLICY, user_id=alice.id, prefix="ag", peer=PEER, amr=("pwd",)
     )
     ended = await factors.reset(
-        stores, alice.id, actor_id="usr_admin", access_ttl=ACCESS_TTL, peer=PEER
+        stores,
+        alice.id,
+        actor_id="usr_admin",
+        access_ttl=ACCESS_TTL,
+        peer=PEER,
+        notify=NOTICES,
     )
     assert ended.sessions == [started.session.id]
     assert not await factors.has_factor(stores, alice.id)

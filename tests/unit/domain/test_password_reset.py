@@ -15,6 +15,7 @@ from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
     MAILING,
+    NOTICES,
     PEER,
     SESSION_POLICY,
     register,
@@ -54,7 +55,7 @@ async def reset(
     return await password_reset.reset(
         stores,
         hasher,
-        MAILING.sealer,
+        NOTICES,
         secret=token,
         new_password=password,
         min_length=8,

@@ -9,7 +9,7 @@ from authgate.errors import WeakPassword
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
-    MAILING,
+    NOTICES,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -27,13 +27,13 @@ async def recover(
     return await recovery.recover(
         stores,
         hasher,
-        MAILING.sealer,
         username="Alice",
         key=key,
         new_password=password,
         min_length=8,
         access_ttl=ACCESS_TTL,
         peer=PEER,
+        notify=NOTICES,
     )
 
 
@@ -96,7 +96,8 @@ async def test_a_reset_by_key_tells_a_verified_address(
         stores, hasher, "alice", email="alice@example.com", email_verified=True
     )
     assert await recover(stores, hasher, await issue(stores, hasher)) is True
-    opened = [mail.unseal(MAILING.sealer, q) for q in stores.mail.rows]
+    opened = [mail.unseal(NOTICES.sealer, q) for q in stores.mail.rows]
     assert [(m.to, m.template) for m in opened if m is not None] == [
-        ("alice@example.com", "password_changed")
+        ("alice@example.com", "password_changed"),
+        ("alice@example.com", "recovery_used"),
     ]

@@ -43,6 +43,7 @@ from tests.support.memory import MemoryStores
 pytestmark = pytest.mark.anyio
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 #: how the person approved (codes and refresh tokens keep it)
@@ -283,6 +284,24 @@ async def test_sessions(stores: Stores) -> None:
     ]
 
 
+async def test_session_history_keeps_ended_sessions_newest_first(
+    stores: Stores,
+) -> None:
+    alice = await add_user(stores)
+    bob = await add_user(stores)
+    first, _ = session(alice.id, created_at=T0 - HOUR)
+    second, _ = session(alice.id)
+    theirs, _ = session(bob.id)
+    for value in (first, second, theirs):
+        await stores.sessions.add(value, tokens.digest(value.id))
+    await stores.sessions.revoke(first.id, T0, "logout")
+    assert await stores.sessions.history(alice.id, 10) == [
+        second,
+        replace(first, revoked_at=T0),
+    ]
+    assert await stores.sessions.history(alice.id, 1) == [second]
+
+
 async def test_revoke_all_sessions_but_one(stores: Stores) -> None:
     alice = await add_user(stores)
     bob = await add_user(stores)
@@ -421,6 +440,33 @@ async def test_credentials(stores: Stores) -> None:
     assert await stores.credentials.get(fresh.id) == replace(fresh, last_used_at=None)
     assert await stores.credentials.list_for_user(alice.id, "pat") == [new, old]
     assert await stores.credentials.list_for_user(alice.id, "key") == [key]
+
+
+async def test_tokens_expiring_are_found_until_told_of(stores: Stores) -> None:
+    alice = await add_user(stores)
+    soon, _ = credential(alice.id, expires_at=T0 + 2 * DAY, expiry_noticed_at=T0)
+    sooner, _ = credential(alice.id, expires_at=T0 + DAY)
+    later, _ = credential(alice.id, expires_at=T0 + 9 * DAY)
+    past, _ = credential(alice.id, expires_at=T0 - DAY)
+    key, _ = credential(alice.id, "key", id=new_id("key"), expires_at=T0 + DAY)
+    revoked, _ = credential(alice.id, expires_at=T0 + DAY)
+    for value in (soon, sooner, later, past, key, revoked):
+        await stores.credentials.add(value, tokens.digest(value.id))
+    await stores.credentials.revoke(revoked.id, T0)
+    week = T0 + 7 * DAY
+    assert await stores.credentials.expiring(T0, week, 10) == [
+        sooner,
+        replace(soon, expiry_noticed_at=None),
+    ]
+    assert await stores.credentials.expiring(T0, week, 1) == [sooner]
+    assert await stores.credentials.expiry_noticed(sooner.id, T0) is True
+    assert await stores.credentials.expiry_noticed(sooner.id, T0) is False
+    assert await stores.credentials.get(sooner.id) == replace(
+        sooner, expiry_noticed_at=T0
+    )
+    assert await stores.credentials.expiring(T0, week, 10) == [
+        replace(soon, expiry_noticed_at=None)
+    ]
 
 
 async def test_revoke_all_credentials(stores: Stores) -> None:

@@ -13,6 +13,7 @@ class CredentialRow(Base):
     __table_args__ = (
         Index("ix_credentials_user_id_kind", "user_id", "kind"),
         Index("ix_credentials_org_id", "org_id"),
+        Index("ix_credentials_expires_at", "expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -27,6 +28,8 @@ class CredentialRow(Base):
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    #: when the owner was told a personal access token expires soon
+    expiry_noticed_at: Mapped[datetime | None]
 
 
 class RecoveryKeyRow(Base):

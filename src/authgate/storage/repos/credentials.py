@@ -25,6 +25,7 @@ def _value(row: Row | CoreRow[Any]) -> Credential:
         org_id=row.org_id,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        expiry_noticed_at=row.expiry_noticed_at,
     )
 
 
@@ -92,6 +93,31 @@ class CredentialRepo:
             update(Row)
             .where(Row.id == credential_id, Row.revoked_at.is_(None))
             .values(revoked_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def expiring(
+        self, after: datetime, before: datetime, limit: int
+    ) -> list[Credential]:
+        rows = await self._s.scalars(
+            select(Row)
+            .where(
+                Row.kind == "pat",
+                Row.revoked_at.is_(None),
+                Row.expiry_noticed_at.is_(None),
+                Row.expires_at > after,
+                Row.expires_at <= before,
+            )
+            .order_by(Row.expires_at)
+            .limit(limit)
+        )
+        return [_value(r) for r in rows]
+
+    async def expiry_noticed(self, credential_id: str, at: datetime) -> bool:
+        result = await self._s.execute(
+            update(Row)
+            .where(Row.id == credential_id, Row.expiry_noticed_at.is_(None))
+            .values(expiry_noticed_at=at)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -78,6 +78,15 @@ class SessionRepo:
         )
         return [_value(r) for r in rows]
 
+    async def history(self, user_id: str, limit: int) -> list[Session]:
+        rows = await self._s.scalars(
+            select(SessionRow)
+            .where(SessionRow.user_id == user_id)
+            .order_by(SessionRow.created_at.desc())
+            .limit(limit)
+        )
+        return [_value(r) for r in rows]
+
     async def touch(self, session_id: str, at: datetime) -> None:
         await self._s.execute(
             update(SessionRow)

@@ -89,13 +89,13 @@ async def forgot_submit(
             done = await recovery.recover(
                 tx,
                 services.hasher,
-                services.mail.sealer,
                 username=username,
                 key=recovery_key.strip(),
                 new_password=new_password,
                 min_length=services.settings.password_min_length,
                 access_ttl=services.settings.jwt_expiry,
                 peer=peer,
+                notify=services.notices,
             )
     except AuthgateError as exc:  # the new password breaks the policy
         return _form(

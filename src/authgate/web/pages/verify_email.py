@@ -14,7 +14,6 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from authgate.domain import email_tokens, verification
 from authgate.errors import AuthgateError
-from authgate.server.mailing import mailing
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
@@ -87,7 +86,7 @@ async def verify_submit(
         )
     try:
         async with services.db.transaction() as tx:
-            user = await verification.confirm(tx, mailing(services), token, peer=peer)
+            user = await verification.confirm(tx, services.notices, token, peer=peer)
     except AuthgateError as exc:
         return _refused(exc.description, exc.status)
     response = page(

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import ConfigDict, Field, StrictBool
 
-from authgate.domain import factors, users, verification
+from authgate.domain import account, factors, users, verification
 from authgate.errors import InvalidRequest, NotFound
 from authgate.server.mailing import mailing
 from authgate.web.deps import Admin, PeerDep, ServicesDep
@@ -191,6 +191,7 @@ async def reset_factors(
             actor_id=admin.user_id,
             access_ttl=services.settings.jwt_expiry,
             peer=peer,
+            notify=services.notices,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -220,8 +221,9 @@ async def reset_password(
         current = await tx.users.get(user_id)
         if current is None:
             raise NotFound(NO_USER)
-        await users.replace_password(
+        await account.replace_password(
             tx,
+            services.notices,
             current,
             password_hash,
             actor_id=admin.user_id,

@@ -323,13 +323,13 @@ async def recover(body: RecoverIn, services: ServicesDep, peer: PeerDep) -> Resp
         done = await recovery.recover(
             tx,
             services.hasher,
-            services.mail.sealer,
             username=body.username,
             key=body.recovery_key,
             new_password=body.new_password,
             min_length=settings.password_min_length,
             access_ttl=settings.jwt_expiry,
             peer=peer,
+            notify=services.notices,
         )
     if not done:
         raise InvalidCredentials(recovery.REFUSED)

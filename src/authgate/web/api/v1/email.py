@@ -46,7 +46,7 @@ async def verify_email(
     """Follow a verification link: its ``token`` (from ``?token=`` in the
     mailed link); the address it verified."""
     async with services.db.transaction() as tx:
-        user = await verification.confirm(tx, mailing(services), body.token, peer=peer)
+        user = await verification.confirm(tx, services.notices, body.token, peer=peer)
     return VerifiedOut(email=user.email or "", email_verified=user.email_verified)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import factors, users, verification
+from authgate.domain import account, factors, users, verification
 from authgate.domain.users import User
 from authgate.errors import AuthgateError
 from authgate.server.mailing import mailing
@@ -223,11 +223,17 @@ async def _change(
                 )
             elif done == "factors":
                 await factors.reset(
-                    tx, user.id, actor_id=actor_id, access_ttl=ttl, peer=peer
+                    tx,
+                    user.id,
+                    actor_id=actor_id,
+                    access_ttl=ttl,
+                    peer=peer,
+                    notify=services.notices,
                 )
             else:
-                await users.replace_password(
+                await account.replace_password(
                     tx,
+                    services.notices,
                     user,
                     password_hash,
                     actor_id=actor_id,

@@ -157,6 +157,7 @@ async def change_password(
                 session_id=viewer.principal.session_id,
                 access_ttl=services.settings.jwt_expiry,
                 peer=peer,
+                notify=services.notices,
             )
     except RateLimited as exc:
         return retry_after(
