@@ -202,3 +202,24 @@ def test_an_org_invite_may_register_the_address_verified(
         assert (profile["email"], profile["email_verified"]) == (email, True)
         orgs = browser.get("/api/v1/orgs").json()["items"]
         assert [(o["slug"], o["role"]) for o in orgs] == [(org["slug"], "viewer")]
+
+
+def test_the_org_page_mails_an_invite(
+    server: LiveServer, actions: Actions, browser: httpx.Client
+) -> None:
+    owner = actions.user()
+    org = actions.make_org(owner)
+    signed_in(actions, browser, owner)
+    page = f"/settings/orgs/{org['slug']}"
+    email = random_email()
+    shown = post(
+        browser,
+        f"{page}/invites",
+        form_token(browser, page),
+        email=email,
+        role="member",
+    )
+    assert shown.status_code == 200, shown.text
+    assert "We mailed them a link" in shown.text
+    message = mailbox.last(server, email, "org_invite")
+    assert message.values["inviter"] == owner.username
