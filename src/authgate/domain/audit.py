@@ -26,6 +26,10 @@ class Action(enum.StrEnum):
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
     #: A wrong current password given to a re-check (password change, recovery key).
     PASSWORD_RECHECK_FAILED = "password.recheck_failed"  # noqa: S105 - an event name
+    #: A reset link asked for; details give the ``email``, the target the
+    #: account it went to (none: no account here can be reset through it).
+    PASSWORD_RESET_REQUESTED = "password_reset.requested"  # noqa: S105 - an event name
+    PASSWORD_RESET_USED = "password_reset.used"  # noqa: S105 - an event name
     EMAIL_CHANGED = "user.email_changed"
     #: A new address asked for; details give the ``email`` its link went to.
     EMAIL_CHANGE_REQUESTED = "email.change_requested"

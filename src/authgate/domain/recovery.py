@@ -4,9 +4,10 @@ password without an administrator. Issuing one replaces the previous one."""
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.domain import account, audit, users
+from authgate.domain import account, audit, password_reset, users
 from authgate.domain.context import Peer
 from authgate.domain.passwords import Hasher, check_policy
+from authgate.domain.sealing import Sealer
 from authgate.errors import InvalidRequest
 from authgate.util import clock, tokens
 
@@ -26,7 +27,7 @@ class RecoveryKeyStore(Protocol):
         """Atomically delete the user's key if it has this hash; ``True`` if so."""
 
 
-class Tx(account.Tx, users.Tx, Protocol):
+class Tx(account.Tx, password_reset.Tx, Protocol):
     @property
     def recovery_keys(self) -> RecoveryKeyStore: ...
 
@@ -55,6 +56,7 @@ async def issue(
 async def recover(
     stores: Tx,
     hasher: Hasher,
+    sealer: Sealer,
     *,
     username: str,
     key: str,
@@ -64,7 +66,8 @@ async def recover(
     peer: Peer,
 ) -> bool:
     """Reset the password with the recovery key, consuming it and ending every
-    session; ``False`` when refused (the caller commits the audit entry, then
+    session (:func:`password_reset.replace`, which tells a verified address);
+    ``False`` when refused (the caller commits the audit entry, then
     answers with :data:`REFUSED`). The new password is checked first, so a weak
     one costs no key."""
     try:
@@ -87,16 +90,13 @@ async def recover(
     await audit.record(
         stores, audit.Action.RECOVERY_USED, peer, actor_id=user.id, target_id=user.id
     )
-    # Hashed inside the transaction, unlike elsewhere: only a valid, single-use
-    # key gets this far, so no caller can hold the write lock at will.
-    password_hash = await users.hash_password(
-        hasher, new_password, username=user.username, min_length=min_length
-    )
-    await users.replace_password(
+    await password_reset.replace(
         stores,
+        hasher,
+        sealer,
         user,
-        password_hash,
-        actor_id=user.id,
+        new_password,
+        min_length=min_length,
         access_ttl=access_ttl,
         peer=peer,
     )

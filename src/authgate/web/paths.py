@@ -10,10 +10,10 @@ breaking change.
 from urllib.parse import urlsplit
 
 from authgate.config import Settings
-from authgate.domain import invite_mail, verification
+from authgate.domain import invite_mail, password_reset, verification
 
 # Signing in and out (``web.pages.login``, ``second_step``, ``register``,
-# ``forgot``, ``upstream``, ``logout``).
+# ``forgot``, ``reset``, ``upstream``, ``logout``).
 LOGIN = "/login"
 #: The "Sign in with …" button: off to the upstream provider.
 LOGIN_PROVIDER = "/login/provider"
@@ -30,6 +30,11 @@ REAUTH = "/reauth"
 #: Also where an instance invite's mailed link leads (the domain writes it).
 REGISTER = invite_mail.REGISTER_PAGE
 FORGOT = "/forgot"
+#: The "Email me a link" form of the forgot page.
+FORGOT_EMAIL = "/forgot/email"
+#: Where a mailed reset link leads (``web.pages.reset``); the domain writes it
+#: into the mail.
+RESET = password_reset.PAGE
 #: Where a mailed verification link leads (``web.pages.verify_email``); the
 #: domain writes it into the mail.
 VERIFY_EMAIL = verification.PAGE

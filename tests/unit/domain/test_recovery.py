@@ -3,12 +3,13 @@ ending every login; refusals look alike and are audited."""
 
 import pytest
 
-from authgate.domain import account, audit, recovery, sessions
+from authgate.domain import account, audit, mail, recovery, sessions
 from authgate.domain.passwords import Hasher
 from authgate.errors import WeakPassword
 from tests.support.memory import MemoryStores
 from tests.unit.domain.conftest import (
     ACCESS_TTL,
+    MAILING,
     PASSWORD,
     PEER,
     SESSION_POLICY,
@@ -26,6 +27,7 @@ async def recover(
     return await recovery.recover(
         stores,
         hasher,
+        MAILING.sealer,
         username="Alice",
         key=key,
         new_password=password,
@@ -85,3 +87,16 @@ async def test_a_weak_password_costs_no_key(
     with pytest.raises(WeakPassword):
         await recover(stores, hasher, key, password="short")
     assert await recover(stores, hasher, key) is True
+
+
+async def test_a_reset_by_key_tells_a_verified_address(
+    stores: MemoryStores, hasher: Hasher
+) -> None:
+    await register(
+        stores, hasher, "alice", email="alice@example.com", email_verified=True
+    )
+    assert await recover(stores, hasher, await issue(stores, hasher)) is True
+    opened = [mail.unseal(MAILING.sealer, q) for q in stores.mail.rows]
+    assert [(m.to, m.template) for m in opened if m is not None] == [
+        ("alice@example.com", "password_changed")
+    ]

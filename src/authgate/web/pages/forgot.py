@@ -1,5 +1,10 @@
-"""``/forgot``: reset a forgotten password with the recovery key saved from
-Settings → Security.
+"""``/forgot``: reset a forgotten password with a link mailed to the
+account's verified address, or with the recovery key saved from Settings →
+Security.
+
+"Email me a link" (``server.password_reset.ask``) answers every address with
+the same page, so it never tells whether one belongs to an account; the link
+leads to ``web.pages.reset``.
 
 The reset is the API's (``auth/recover``, ``domain.recovery``): the key is
 used up, every session ends, and an unknown username, a wrong key and a used
@@ -12,7 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from authgate.domain import recovery
-from authgate.errors import AuthgateError
+from authgate.errors import AuthgateError, RateLimited
+from authgate.server import password_reset
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
@@ -27,7 +33,9 @@ def _form(
     services: Services,
     *,
     username: str = "",
+    email: str = "",
     error: str | None = None,
+    email_error: str | None = None,
     status: int = 200,
 ) -> Response:
     return preauth.form_page(
@@ -37,8 +45,11 @@ def _form(
         path=paths.FORGOT,
         status=status,
         done=False,
+        sent=None,
         username=username,
+        email=email,
         error=error,
+        email_error=email_error,
         min_length=services.settings.password_min_length,
     )
 
@@ -78,6 +89,7 @@ async def forgot_submit(
             done = await recovery.recover(
                 tx,
                 services.hasher,
+                services.mail.sealer,
                 username=username,
                 key=recovery_key.strip(),
                 new_password=new_password,
@@ -93,6 +105,38 @@ async def forgot_submit(
         return _form(
             request, services, username=username, error=recovery.REFUSED, status=400
         )
-    response = page("auth/forgot.html", done=True)
+    response = page("auth/forgot.html", done=True, sent=None)
+    preauth.forget(response, services, path=paths.FORGOT)
+    return response
+
+
+@router.post(paths.FORGOT_EMAIL, response_model=None)
+async def forgot_email(
+    request: Request,
+    services: ServicesDep,
+    peer: PeerDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    csrf_token: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    refused = preauth.refusal(request, services, csrf_token)
+    if refused is not None:
+        return refused
+    wait = await over_limit(services, peer, password_reset.BUCKET)
+    try:
+        if wait is not None:
+            raise RateLimited(TOO_MANY, retry_after=wait)
+        await password_reset.ask(services, email, peer=peer)
+    except AuthgateError as exc:  # not an address, or asked too often
+        response = _form(
+            request,
+            services,
+            email=email,
+            email_error=exc.description,
+            status=exc.status,
+        )
+        if isinstance(exc, RateLimited):
+            return retry_after(response, exc.retry_after)
+        return response
+    response = page("auth/forgot.html", done=False, sent=email.strip())
     preauth.forget(response, services, path=paths.FORGOT)
     return response

@@ -326,6 +326,7 @@ async def recover(body: RecoverIn, services: ServicesDep, peer: PeerDep) -> Resp
         done = await recovery.recover(
             tx,
             services.hasher,
+            services.mail.sealer,
             username=body.username,
             key=body.recovery_key,
             new_password=body.new_password,

@@ -45,6 +45,8 @@ EVENT_TEXT: dict[str, str] = {
     Action.PASSWORD_RESET: "Password reset",
     Action.PASSWORD_CHANGED: "Password changed",
     Action.PASSWORD_RECHECK_FAILED: "Wrong current password given in settings",
+    Action.PASSWORD_RESET_REQUESTED: "Password reset link asked for",
+    Action.PASSWORD_RESET_USED: "Password reset with a mailed link",
     Action.EMAIL_CHANGED: "Email address changed",
     Action.EMAIL_CHANGE_REQUESTED: "New email address asked for",
     Action.EMAIL_VERIFIED: "Email address verified",
