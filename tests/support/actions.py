@@ -80,11 +80,24 @@ class Actions:
         assert response.status_code == 201, response.text
         return self.login(name)
 
-    def person(self, email: str | None = None) -> Login:
-        """:meth:`user` with an email address (org invites name one):
-        ``email``, or ``{username}@example.com``."""
-        name = random_name()
-        return self.user(name, email=email or f"{name}@example.com")
+    def person(self, email: str | None = None, *, username: str | None = None) -> Login:
+        """A signed-in ordinary user with a verified email address (an org
+        invite is answered only with one): ``email``, or
+        ``{username}@example.com``. The admin makes the account, vouching for
+        the address."""
+        name = username or random_name()
+        response = self.client.post(
+            "/api/v1/admin/users",
+            headers=self.admin().bearer,
+            json={
+                "username": name,
+                "password": PASSWORD,
+                "email": email or f"{name}@example.com",
+                "email_verified": True,
+            },
+        )
+        assert response.status_code == 201, response.text
+        return self.login(name)
 
     @staticmethod
     def bearer(token: str) -> dict[str, str]:
@@ -141,19 +154,20 @@ class Actions:
 
     def org_member(self, inviter: Login, org: str, role: str = "member") -> Login:
         """A new signed-in account that joined ``org`` as ``role``: ``inviter``
-        invites a fresh address, whose account (made with an instance invite:
-        an org invite makes none on an invite-only instance) accepts it."""
+        invites a fresh address, whose account (made by the admin with that
+        address verified: an org invite makes none on an invite-only instance)
+        accepts it."""
         name = random_name()
         email = f"{name}@example.com"
         invite = self.org_invite(inviter, org, email, role)
-        joiner = self.user(name, email=email)
+        joiner = self.person(email, username=name)
         response = self.client.post(
             "/api/v1/org-invites/accept",
             headers=joiner.bearer,
             json={"code": invite["code"]},
         )
         assert response.status_code == 200, response.text
-        return self.login(name)
+        return self.login(joiner.username)
 
     def make_client(self, **body: Any) -> dict[str, Any]:
         """A new OAuth client registered by the instance admin through

@@ -68,6 +68,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     invite_create_parser.add_argument(
         "--expires-in-days", type=_days, help="Days until the code expires (1-365)."
     )
+    invite_create_parser.add_argument(
+        "--email", help="Mail the invite to this address; only it can use it."
+    )
     invite_create_parser.set_defaults(run=invite_create)
 
     client = sub.add_parser(
@@ -295,15 +298,17 @@ def reset_factors(args: argparse.Namespace) -> int:
 
 def invite_create(args: argparse.Namespace) -> int:
     """Prints only the code, so scripts can capture it."""
-    from authgate.domain import invites
+    from authgate.domain import invite_mail
+    from authgate.server.mailing import mailing
 
     async def work(services: "Services") -> str:
         async with services.db.transaction() as tx:
-            _invite, code = await invites.create(
+            _invite, code = await invite_mail.create(
                 tx,
-                prefix=services.settings.token_prefix,
+                mailing(services),
                 created_by=None,
                 expires_in_days=args.expires_in_days,
+                email=args.email,
                 peer=cli_peer(),
             )
         return code

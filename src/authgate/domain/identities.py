@@ -328,8 +328,8 @@ async def _create(
         )
     if (
         invite is not None
-        and invite.org_id is not None
-        and (email is None or (invite.email or "").lower() != email.lower())
+        and invite.email is not None
+        and (email is None or invite.email.lower() != email.lower())
     ):
         raise SignInRefused(
             "invite_email_mismatch",

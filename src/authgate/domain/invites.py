@@ -1,5 +1,10 @@
 """Instance invites: single-use codes, optionally expiring, that let someone
-register on an invite-only instance."""
+register on an invite-only instance.
+
+An invite may name an address (an org invite always does): then it is for the
+person with that address, and an existing account answers it only once that
+address is its verified one (:func:`check_acceptor`); a new account gets it
+(``domain.invite_mail`` says when verified on the spot)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,8 +28,9 @@ class Invite:
     used_at: datetime | None = None
     used_by: str | None = None
     revoked_at: datetime | None = None
-    #: Set for organization invites: which org, for whom, as what.
+    #: Set for organization invites: which org, as what.
     org_id: str | None = None
+    #: Whom the invite is for (always set for an org invite).
     email: str | None = None
     role: str | None = None
 
@@ -148,3 +154,27 @@ async def revoke(
         target_id=invite_id,
         org_id=org_id,
     )
+
+
+def mask(email: str) -> str:
+    """``a•••@example.com``: enough for the invited person to recognise their
+    address, too little to learn it from a refusal."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def check_acceptor(invite: Invite, email: str | None, *, verified: bool) -> None:
+    """Refuse (403) an existing account answering an invite for an address
+    other than its own verified one: an unverified address may be anyone's."""
+    if invite.email is None:
+        return
+    if email is None or email.lower() != invite.email.lower():
+        raise Forbidden(
+            f"This invite was sent to {mask(invite.email)}, not to your account's "
+            "address. Sign in with the account that has that address."
+        )
+    if not verified:
+        raise Forbidden(
+            f"This invite was sent to {mask(invite.email)}: verify that address "
+            "first (Settings → Profile sends a link), then open the invite again."
+        )

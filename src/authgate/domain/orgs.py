@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from authgate.domain import audit, factors, invites
+from authgate.domain import audit, factors, invite_mail, invites, verification
 from authgate.domain.context import Peer
 from authgate.domain.credentials import CredentialStore
 from authgate.domain.permissions import Action, Role, require, require_owner_for
-from authgate.domain.users import UserStore, normalize_email
+from authgate.domain.users import User, UserStore, normalize_email
 from authgate.errors import (
     Conflict,
     Forbidden,
@@ -98,7 +98,7 @@ class OrgStore(Protocol):
     async def member_ids(self, org_id: str) -> list[str]: ...
 
 
-class Tx(factors.Tx, invites.Tx, Protocol):
+class Tx(factors.Tx, invite_mail.Tx, Protocol):
     @property
     def orgs(self) -> OrgStore: ...
     @property
@@ -402,18 +402,22 @@ async def invite(
     *,
     email: str,
     role: str,
-    prefix: str,
+    mailing: verification.Mailing,
+    accounts: bool,
     peer: Peer,
 ) -> tuple[invites.Invite, str]:
+    """An invite into the org for ``email``, mailed to it in this transaction;
+    ``accounts``: it may create the account
+    (``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS``)."""
     new_role = check_role(role)
     require(membership.role, Action.INVITE)
     require_owner_for(membership.role, new_role)
     address = normalize_email(email)
     if address is None:
         raise InvalidRequest("An email address is required.")
-    return await invites.create(
+    invite, code = await invites.create(
         stores,
-        prefix=prefix,
+        prefix=mailing.token_prefix,
         created_by=membership.user_id,
         expires_in_days=INVITE_DAYS,
         peer=peer,
@@ -421,6 +425,15 @@ async def invite(
         email=address,
         role=new_role,
     )
+    await invite_mail.send(
+        stores,
+        mailing,
+        invite,
+        code,
+        org_name=membership.org.name,
+        accounts=accounts,
+    )
+    return invite, code
 
 
 async def invites_of(stores: Tx, membership: Membership) -> list[invites.Invite]:
@@ -442,34 +455,32 @@ async def revoke_invite(
     )
 
 
-async def accept(
-    stores: Tx, code: str, *, user_id: str, email: str | None, peer: Peer
-) -> Membership:
+async def accept(stores: Tx, code: str, *, user: User, peer: Peer) -> Membership:
     """Join the org an invite is for."""
-    invite, _org = await invite_for(stores, code, email=email)
-    return await join(stores, invite, user_id, peer)
+    invite, _org = await invite_for(stores, code, user=user)
+    return await join(stores, invite, user.id, peer)
 
 
-async def decline(
-    stores: Tx, code: str, *, user_id: str, email: str | None, peer: Peer
-) -> Org:
+async def decline(stores: Tx, code: str, *, user: User, peer: Peer) -> Org:
     """Turn an invite down: it is revoked (and audited as such), so the link
     cannot be used afterwards by anyone."""
-    invite, org = await invite_for(stores, code, email=email)
-    await invites.revoke(stores, invite.id, actor_id=user_id, peer=peer, org_id=org.id)
+    invite, org = await invite_for(stores, code, user=user)
+    await invites.revoke(stores, invite.id, actor_id=user.id, peer=peer, org_id=org.id)
     return org
 
 
 async def invite_for(
-    stores: Tx, code: str, *, email: str | None
+    stores: Tx, code: str, *, user: User
 ) -> tuple[invites.Invite, Org]:
     """The usable org invite a code names, and its org. The invite names an
-    email address: only the account with that address may see or answer it."""
+    email address: only the account with that address, verified, may see or
+    answer it."""
     invite = await invites.find_usable(stores, code)
     if invite.org_id is None:
         raise Forbidden("That is not an organization invite.")
-    if email is None or invite.email is None or email.lower() != invite.email.lower():
+    if invite.email is None:
         raise Forbidden("This invite was sent to another email address.")
+    invites.check_acceptor(invite, user.email, verified=user.email_verified)
     org = await stores.orgs.find(invite.org_id)
     if org is None:
         raise Forbidden("The organization no longer exists.")

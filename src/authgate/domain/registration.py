@@ -8,12 +8,17 @@ account they already have, unless ``AUTHGATE_ORG_INVITES_CREATE_ACCOUNTS`` lets
 it create the account for the invited address (joining the organization in
 the same step). Otherwise any member allowed to invite could bring in people
 no administrator admitted.
+
+An invite that names an address (an org invite always does; an instance
+invite when the administrator gave one) makes an account with that address
+only, verified on the spot when registered through the mailed link
+(``domain.invite_mail``).
 """
 
 import dataclasses
 from typing import Protocol
 
-from authgate.domain import invites, orgs, users, verification
+from authgate.domain import invite_mail, invites, orgs, users, verification
 from authgate.domain.allowlist import OPEN, Allowlist
 from authgate.domain.context import Peer
 from authgate.errors import Forbidden, SignInRefused
@@ -33,6 +38,8 @@ class Rules:
     allow_registration: bool
     allowlist: Allowlist = OPEN
     org_invites_create_accounts: bool = False
+    #: the proof the invite's mailed link carries (``invite_mail.proven``)
+    invite_proof: str | None = None
 
 
 class Tx(orgs.Tx, verification.Tx, Protocol): ...
@@ -79,10 +86,13 @@ async def admit(
             if invite is not None
             else "Registration needs an invite code."
         )
-    if invite is not None and invite.org_id is not None:
+    if invite is not None and invite.email is not None:
         address = users.normalize_email(email)
-        if address is not None and address.lower() != (invite.email or "").lower():
-            raise Forbidden("This invite was sent to another email address.")
+        if address is not None and address.lower() != invite.email.lower():
+            raise Forbidden(
+                f"This invite was sent to {invites.mask(invite.email)}: register "
+                "with that address (or leave the address empty)."
+            )
         email = invite.email
     if not rules.allowlist.allows(users.normalize_email(email)):
         # AUTHGATE_SIGNIN_ALLOWED_EMAILS holds for local accounts as for
@@ -113,6 +123,10 @@ async def register(
         is_admin=first,
         actor_id=None,
         peer=peer,
+        # Following the mailed link proves the address, as a verification
+        # link would: the proof was only in that message.
+        email_verified=invite is not None
+        and invite_mail.proven(mailing, invite, rules.invite_proof),
     )
     if invite is not None and invite.org_id is not None:
         await orgs.join(stores, invite, user.id, peer)

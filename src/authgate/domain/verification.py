@@ -54,7 +54,7 @@ class Mailing:
     public_url: str  #: the links' base, with no trailing slash
 
 
-class Tx(users.Tx, mail.Tx, email_tokens.Tx, notices.Tx, Protocol): ...
+class Tx(users.Tx, notices.Tx, mail.Tx, email_tokens.Tx, Protocol): ...
 
 
 def pending(user: User) -> str | None:

@@ -17,6 +17,7 @@ async def register_account(
     password: str,
     email: str | None,
     invite_code: str | None,
+    invite_proof: str | None = None,
 ) -> users.User:
     """A refusal by the allowlist is recorded after the rollback, then raised."""
     settings = services.settings
@@ -25,6 +26,7 @@ async def register_account(
         settings.allow_registration,
         services.allowlist,
         org_invites_create_accounts=settings.org_invites_create_accounts,
+        invite_proof=invite_proof,
     )
     try:
         # Admitted first (read-only), hashed with no transaction open, then

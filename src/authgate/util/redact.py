@@ -1,5 +1,6 @@
 """A logging filter that masks secrets before any handler sees them: ``?api_key=``
-values and anything shaped like an Authgate token."""
+values, the ``proof`` of a mailed invite link (``domain.invite_mail``), and
+anything shaped like an Authgate token."""
 
 import logging
 import re
@@ -8,6 +9,7 @@ from urllib.parse import unquote_plus
 
 _PATTERNS = (
     (re.compile(r"(api_key=)[^&\s\"']+"), r"\1[REDACTED]"),
+    (re.compile(r"([?&]proof=)[^&\s\"']+"), r"\1[REDACTED]"),
     (
         re.compile(
             r"\b([a-z][a-z0-9]{0,15}_(?:pat|key|ses|rt|rec|inv|evt)_)[0-9A-Za-z]{49}\b"

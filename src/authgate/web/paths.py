@@ -7,10 +7,10 @@ Paths are public (bookmarks, links in invite emails): changing one is a
 breaking change.
 """
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from authgate.config import Settings
-from authgate.domain import password_reset, verification
+from authgate.domain import invite_mail, password_reset, verification
 
 # Signing in and out (``web.pages.login``, ``second_step``, ``register``,
 # ``forgot``, ``reset``, ``upstream``, ``logout``).
@@ -27,7 +27,8 @@ LOGOUT = "/logout"
 #: Confirming who you are again, for a sensitive action or a client that asks
 #: for a fresh or stronger sign-in (``web.pages.reauth``).
 REAUTH = "/reauth"
-REGISTER = "/register"
+#: Also where an instance invite's mailed link leads (the domain writes it).
+REGISTER = invite_mail.REGISTER_PAGE
 FORGOT = "/forgot"
 #: The "Email me a link" form of the forgot page.
 FORGOT_EMAIL = "/forgot/email"
@@ -49,7 +50,7 @@ SETTINGS_SECURITY = "/settings/security"
 SETTINGS_PASSKEYS = "/settings/passkeys"
 SETTINGS_ORGS = "/settings/orgs"
 #: Where an org invite's link leads (``invite_url``).
-ORG_INVITE_ACCEPT = "/settings/orgs/accept"
+ORG_INVITE_ACCEPT = invite_mail.ACCEPT_PAGE
 
 # The instance administrators' console (``web.pages.admin``).
 ADMIN = "/admin"
@@ -69,7 +70,7 @@ WELCOME = SETTINGS_PROFILE
 def invite_url(settings: Settings, code: str) -> str:
     """The link an org invite is shared as (the API returns it, the org page
     shows it)."""
-    return f"{settings.issuer}{ORG_INVITE_ACCEPT}?{urlencode({'code': code})}"
+    return invite_mail.accept_link(settings.issuer, code)
 
 
 def safe_next(target: str | None) -> str | None:

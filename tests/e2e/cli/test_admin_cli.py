@@ -315,6 +315,19 @@ def test_invite_create_prints_only_a_code_that_registers(
 
 
 @SQLITE_ONLY
+def test_invite_create_with_an_address_mails_it(cli: RunCli, database_url: str) -> None:
+    before = queued_templates(database_url)
+    ok(cli("admin", "invite", "create"))
+    assert queued_templates(database_url) == before  # no address, no mail
+    ok(cli("admin", "invite", "create", "--email", "Ada@Example.org"))
+    assert queued_templates(database_url) == [*before, "invite"]
+    emails = [i.email for i in in_db(database_url, lambda tx: tx.invites.all())]
+    assert emails == ["Ada@example.org", None]  # newest first
+    bad = failed(cli("admin", "invite", "create", "--email", "not an address"))
+    assert "Email address is not valid." in bad
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("days", ["0", "366", "-1", "soon"])
 def test_invite_with_a_bad_lifetime_fails_cleanly(
     cli: RunCli, database_url: str, days: str

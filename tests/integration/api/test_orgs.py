@@ -36,12 +36,9 @@ def user_id(client: httpx.Client, login: Login) -> str:
 
 
 def with_email(actions: Actions, email: str | None = None) -> tuple[Login, str]:
-    """A signed-in user registered with an email address (and no org)."""
-    name = random_name()
-    email = email or f"{name}@example.com"
-    response = actions.register(name, email=email, invite_code=actions.invite())
-    assert response.status_code == 201, response.text
-    return actions.login(name), email
+    """A signed-in user with a verified email address (and no org)."""
+    email = email or random_email()
+    return actions.person(email), email
 
 
 def roles(client: httpx.Client, org: str, login: Login) -> dict[str, str]:
@@ -501,9 +498,16 @@ def test_only_the_invited_address_may_accept(
     other, _ = with_email(actions)
     no_email = actions.user()
     code = actions.org_invite(owner, org, email)["code"]
+    masked = f"This invite was sent to {email[0]}•••@example.com"
     for login in (other, no_email, owner):
         body = error(accept(client, login, code), 403, "forbidden")
-        assert "email" in body["error_description"]
+        assert body["error_description"].startswith(f"{masked}, not to your")
+    # The address, unverified, is no proof of whose it is.
+    unverified_email = random_email()
+    unverified = actions.user(email=unverified_email)
+    second = actions.org_invite(owner, org, unverified_email)["code"]
+    body = error(accept(client, unverified, second), 403, "forbidden")
+    assert "verify that address first" in body["error_description"]
     # Still unused: the right person can take it.
     assert accept(client, invited, code).status_code == 200
     assert set(roles(client, org, owner)) == {owner.username, invited.username}

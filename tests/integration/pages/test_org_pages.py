@@ -455,7 +455,8 @@ def test_an_invite_is_for_its_address_only(
     pages = as_user(actions.person())
     shown = pages.get("/settings/orgs/accept", code=code)
     assert shown.status_code == 403
-    assert "This invite was sent to another email address." in shown.text
+    assert f"This invite was sent to {email[0]}•••@" in shown.text
+    assert "Sign in with the account that has that address." in shown.text
     # The org is not named to the wrong account.
     assert team["org"]["name"] not in shown.text.split("</header>")[1]
     forced = pages.post("/settings/orgs/accept", {"code": code, "decision": "accept"})

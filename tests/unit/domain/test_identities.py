@@ -149,6 +149,26 @@ async def test_invite_only_instances_want_an_invite(
     )
     result = await sign_in(stores, upstream(), CLOSED_POLICY, code)
     assert result.created
+    # An invite for an address is for a verified identity with that address.
+    _, for_bob = await invites.create(
+        stores,
+        prefix="ag",
+        created_by=root.id,
+        expires_in_days=1,
+        peer=PEER,
+        email="bob@example.com",
+    )
+    for mismatch in (
+        upstream("sub-3", "eve@example.com"),
+        upstream("sub-3", "bob@example.com", verified=False),
+    ):
+        assert await reason(stores, mismatch, CLOSED_POLICY, for_bob) == (
+            "invite_email_mismatch"
+        )
+    bob = await sign_in(
+        stores, upstream("sub-3", "Bob@Example.com"), CLOSED_POLICY, for_bob
+    )
+    assert bob.created
     bearer = identities.Policy(
         allowlist=OPEN, allow_registration=True, create_accounts=False
     )

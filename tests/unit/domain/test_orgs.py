@@ -13,7 +13,7 @@ from authgate.errors import (
     NotFound,
 )
 from tests.support.memory import MemoryStores
-from tests.unit.domain.conftest import PEER, register, with_app
+from tests.unit.domain.conftest import MAILING, PEER, register, with_app
 
 pytestmark = pytest.mark.anyio
 
@@ -26,18 +26,19 @@ async def member(
     stores: MemoryStores, hasher: Hasher, org: Membership, username: str, role: str
 ) -> Membership:
     """A member with ``role``, joined the way an invite joins them."""
-    person = await register(stores, hasher, username, email=f"{username}@example.com")
+    person = await register(
+        stores, hasher, username, email=f"{username}@example.com", email_verified=True
+    )
     _, code = await orgs.invite(
         stores,
         org,
         email=f"{username}@example.com",
         role=role,
-        prefix="ag",
+        mailing=MAILING,
+        accounts=False,
         peer=PEER,
     )
-    return await orgs.accept(
-        stores, code, user_id=person.id, email=person.email, peer=PEER
-    )
+    return await orgs.accept(stores, code, user=person, peer=PEER)
 
 
 @pytest.fixture
@@ -112,7 +113,8 @@ async def test_an_admin_cannot_touch_owners_nor_make_one(
             admin,
             email="x@example.com",
             role="owner",
-            prefix="ag",
+            mailing=MAILING,
+            accounts=False,
             peer=PEER,
         )
     changed = await orgs.change_role(stores, admin, bob.user_id, "viewer", PEER)
@@ -159,36 +161,49 @@ async def test_anyone_may_leave_and_their_default_is_cleared(
 async def test_an_invite_is_for_its_address_only(
     stores: MemoryStores, hasher: Hasher, acme: Membership
 ) -> None:
-    bob = await register(stores, hasher, "bob", email="bob@example.com")
+    bob = await register(
+        stores, hasher, "bob", email="bob@example.com", email_verified=True
+    )
     _, code = await orgs.invite(
         stores,
         acme,
         email="Carol@Example.com",
         role="member",
-        prefix="ag",
+        mailing=MAILING,
+        accounts=False,
         peer=PEER,
     )
-    with pytest.raises(Forbidden, match="another email address"):
-        await orgs.accept(stores, code, user_id=bob.id, email=bob.email, peer=PEER)
-    carol = await register(stores, hasher, "carol", email="carol@EXAMPLE.com")
-    joined = await orgs.accept(
-        stores, code, user_id=carol.id, email=carol.email, peer=PEER
+    with pytest.raises(
+        Forbidden, match=r"sent to C•••@example\.com, not to your account"
+    ):
+        await orgs.accept(stores, code, user=bob, peer=PEER)
+    carol = await register(
+        stores, hasher, "carol", email="carol@EXAMPLE.com", email_verified=True
     )
+    joined = await orgs.accept(stores, code, user=carol, peer=PEER)
     assert joined.role == "member"
     with pytest.raises(Forbidden):  # used up
-        await orgs.accept(stores, code, user_id=carol.id, email=carol.email, peer=PEER)
+        await orgs.accept(stores, code, user=carol, peer=PEER)
 
 
 async def test_a_declined_invite_is_revoked(
     stores: MemoryStores, hasher: Hasher, acme: Membership
 ) -> None:
-    bob = await register(stores, hasher, "bob", email="bob@example.com")
-    _, code = await orgs.invite(
-        stores, acme, email="bob@example.com", role="member", prefix="ag", peer=PEER
+    bob = await register(
+        stores, hasher, "bob", email="bob@example.com", email_verified=True
     )
-    await orgs.decline(stores, code, user_id=bob.id, email=bob.email, peer=PEER)
+    _, code = await orgs.invite(
+        stores,
+        acme,
+        email="bob@example.com",
+        role="member",
+        mailing=MAILING,
+        accounts=False,
+        peer=PEER,
+    )
+    await orgs.decline(stores, code, user=bob, peer=PEER)
     with pytest.raises(Forbidden):
-        await orgs.accept(stores, code, user_id=bob.id, email=bob.email, peer=PEER)
+        await orgs.accept(stores, code, user=bob, peer=PEER)
     assert await stores.orgs.membership(acme.org.id, bob.id) is None
 
 
@@ -197,12 +212,18 @@ async def test_a_member_cannot_join_twice(
 ) -> None:
     bob = await member(stores, hasher, acme, "bob", "member")
     _, code = await orgs.invite(
-        stores, acme, email="bob@example.com", role="admin", prefix="ag", peer=PEER
+        stores,
+        acme,
+        email="bob@example.com",
+        role="admin",
+        mailing=MAILING,
+        accounts=False,
+        peer=PEER,
     )
+    user = await stores.users.get(bob.user_id)
+    assert user is not None
     with pytest.raises(Conflict, match="already a member"):
-        await orgs.accept(
-            stores, code, user_id=bob.user_id, email="bob@example.com", peer=PEER
-        )
+        await orgs.accept(stores, code, user=user, peer=PEER)
 
 
 async def test_deleting_revokes_the_orgs_keys_and_evicts_its_members(

@@ -88,3 +88,49 @@ def test_a_value_cannot_replace_the_site_it_names() -> None:
 def test_what_cannot_be_composed_is_refused(message: Message) -> None:
     with pytest.raises(Unrenderable):
         COMPOSER.compose(message, "msg_abc123", AT)
+
+
+def test_an_invite_names_who_invited_the_link_and_the_expiry() -> None:
+    link = "https://auth.example.com/register?invite=ag_inv_x&proof=p"
+    values = {
+        "email": "bob@example.com",
+        "inviter": "ada",
+        "link": link,
+        "expires": "2026-12-10 21:00 UTC",
+    }
+    mail = composed(Message("bob@example.com", "invite", values))
+    assert mail["Subject"] == "ada invited you to Authgate"
+    text, html = parts(mail)
+    assert link in text
+    assert link.replace("&", "&amp;") in html
+    assert "until 2026-12-10 21:00 UTC" in text
+    assert "until 2026-12-10 21:00 UTC" in html
+
+
+def test_an_org_invite_links_to_registering_only_where_it_may() -> None:
+    values = {
+        "email": "bob@example.com",
+        "inviter": "ada",
+        "org": "Acme",
+        "role": "member",
+        "link": "https://auth.example.com/settings/orgs/accept?code=ag_inv_x",
+        "register_link": "",
+        "expires": "2026-12-14 21:00 UTC",
+    }
+    mail = composed(Message("bob@example.com", "org_invite", values))
+    assert mail["Subject"] == "ada invited you to join Acme"
+    text, html = parts(mail)
+    assert "join the organization Acme as member" in text
+    assert values["link"] in text
+    assert values["link"] in html
+    assert "No account yet?" not in text + html
+    register = "https://auth.example.com/register?invite=ag_inv_x"
+    text, html = parts(
+        composed(
+            Message(
+                "bob@example.com", "org_invite", values | {"register_link": register}
+            )
+        )
+    )
+    assert register in text
+    assert register in html

@@ -42,6 +42,8 @@ def test_a_custom_prefix_is_masked_too() -> None:
             '"GET /x?api_key=[REDACTED] HTTP/1.1" 200',
         ),
         ("/x?api_key=s3cr%2Ft&api_key=two", "/x?api_key=[REDACTED]&api_key=[REDACTED]"),
+        # A mailed invite link's proof (its code is token-shaped).
+        ("/register?invite=x&proof=AbC-_1", "/register?invite=x&proof=[REDACTED]"),
         # Percent-encoded names are what the guard reads too (parse_qsl decodes).
         ("/x?api%5Fkey=hunter2", "/x?api%5Fkey=[REDACTED]"),
         ("/x?a=1&%61pi%5fkey=hunter2&b=2", "/x?a=1&%61pi%5fkey=[REDACTED]&b=2"),

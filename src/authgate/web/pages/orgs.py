@@ -22,6 +22,7 @@ from authgate.domain.permissions import Action, Role, allowed
 from authgate.domain.stores import Stores
 from authgate.errors import AuthgateError, Conflict, Forbidden, InvalidRequest
 from authgate.server import org_context
+from authgate.server.mailing import mailing
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import PeerDep, ServicesDep
@@ -184,7 +185,7 @@ async def invite_answer_page(
 ) -> Response:
     try:
         async with services.db.read() as tx:
-            invite, org = await orgs.invite_for(tx, code, email=viewer.user.email)
+            invite, org = await orgs.invite_for(tx, code, user=viewer.user)
     except Forbidden as exc:
         return _invite_page(viewer, "refused", status=403, message=exc.description)
     return _invite_page(
@@ -210,9 +211,7 @@ async def answer_invite(
     answer = orgs.decline if decision == "decline" else orgs.accept
     try:
         async with services.db.transaction() as tx:
-            answered = await answer(
-                tx, code, user_id=viewer.user.id, email=viewer.user.email, peer=peer
-            )
+            answered = await answer(tx, code, user=viewer.user, peer=peer)
     except AuthgateError as exc:
         return _invite_page(
             viewer, "refused", status=exc.status, message=exc.description
@@ -326,7 +325,8 @@ async def invite_member(
                 await org_context.access(tx, org, viewer.principal),
                 email=email,
                 role=role,
-                prefix=services.settings.token_prefix,
+                mailing=mailing(services),
+                accounts=services.settings.org_invites_create_accounts,
                 peer=peer,
             )
     except _INLINE as exc:

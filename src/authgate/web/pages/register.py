@@ -58,10 +58,11 @@ async def register_page(
     request: Request,
     services: ServicesDep,
     invite: Annotated[str, Query(max_length=256)] = "",
+    proof: Annotated[str, Query(max_length=1024)] = "",
 ) -> Response:
     if signed_in(request) is not None:
         return RedirectResponse(paths.WELCOME, status_code=303)
-    values = {"username": "", "email": "", "invite_code": invite}
+    values = {"username": "", "email": "", "invite_code": invite, "invite_proof": proof}
     return await _form(request, services, values=values)
 
 
@@ -74,12 +75,18 @@ async def register_submit(
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     invite_code: Annotated[str, Form(max_length=256)] = "",
+    invite_proof: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     refused = preauth.refusal(request, services, csrf_token)
     if refused is not None:
         return refused
-    values = {"username": username, "email": email, "invite_code": invite_code}
+    values = {
+        "username": username,
+        "email": email,
+        "invite_code": invite_code,
+        "invite_proof": invite_proof,
+    }
     wait = await over_limit(services, peer, "register")
     if wait is not None:
         return retry_after(
@@ -100,6 +107,7 @@ async def register_submit(
             password=password,
             email=email.strip() or None,
             invite_code=invite_code.strip() or None,
+            invite_proof=invite_proof or None,
         )
     except AuthgateError as exc:
         return await _form(

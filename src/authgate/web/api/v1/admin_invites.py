@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
-from authgate.domain import invites
+from authgate.domain import invite_mail, invites
+from authgate.server.mailing import mailing
 from authgate.web.deps import Admin, PeerDep, ServicesDep
 from authgate.web.schemas import Page, RequestBody, ResponseBody
 
@@ -15,6 +16,8 @@ router = APIRouter(prefix="/admin/invites", tags=["admin"])
 
 class InviteIn(RequestBody):
     expires_in_days: Annotated[int | None, Field(ge=1, le=invites.MAX_DAYS)] = None
+    #: whom it is for: mailed a link to register with it
+    email: Annotated[str | None, Field(max_length=320)] = None
 
 
 class InviteCreated(ResponseBody):
@@ -30,6 +33,7 @@ class InviteOut(ResponseBody):
     expires_at: datetime | None
     used_at: datetime | None
     used_by: str | None
+    email: str | None
     status: str
 
 
@@ -38,11 +42,12 @@ async def create_invite(
     admin: Admin, services: ServicesDep, peer: PeerDep, body: InviteIn | None = None
 ) -> InviteCreated:
     async with services.db.transaction() as tx:
-        invite, code = await invites.create(
+        invite, code = await invite_mail.create(
             tx,
-            prefix=services.settings.token_prefix,
+            mailing(services),
             created_by=admin.user_id,
             expires_in_days=body.expires_in_days if body else None,
+            email=body.email if body else None,
             peer=peer,
         )
     return InviteCreated(id=invite.id, code=code, expires_at=invite.expires_at)
@@ -61,6 +66,7 @@ async def list_invites(_admin: Admin, services: ServicesDep) -> Page[InviteOut]:
                 expires_at=i.expires_at,
                 used_at=i.used_at,
                 used_by=i.used_by,
+                email=i.email,
                 status=i.status,
             )
             for i in found

@@ -39,6 +39,8 @@ class RegisterIn(RequestBody):
     password: Password
     email: Annotated[str | None, Field(max_length=320)] = None
     invite_code: Annotated[str | None, Field(max_length=256)] = None
+    #: the ``proof`` of an invite's mailed link: its address counts as verified
+    invite_proof: Annotated[str | None, Field(max_length=1024)] = None
 
 
 class LoginIn(RequestBody):
@@ -161,6 +163,7 @@ async def register(body: RegisterIn, services: ServicesDep, peer: PeerDep) -> Us
         password=body.password,
         email=body.email,
         invite_code=body.invite_code,
+        invite_proof=body.invite_proof,
     )
     return user_out(user)
 

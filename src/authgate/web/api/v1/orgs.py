@@ -9,8 +9,10 @@ from pydantic import Field
 
 from authgate.domain import orgs
 from authgate.domain.permissions import Action, require
+from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.server import org_context
+from authgate.server.mailing import mailing
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.api.v1.admin_audit import AuditFilters
@@ -219,7 +221,8 @@ async def invite_member(
             membership,
             email=body.email,
             role=body.role,
-            prefix=services.settings.token_prefix,
+            mailing=mailing(services),
+            accounts=services.settings.org_invites_create_accounts,
             peer=peer,
         )
     return InviteCreated(
@@ -273,14 +276,10 @@ async def accept_invite(
     body: AcceptIn, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
     user = await services.user(_user(caller))
+    if user is None:
+        raise Forbidden("This invite was sent to another email address.")
     async with services.db.transaction() as tx:
-        membership = await orgs.accept(
-            tx,
-            body.code,
-            user_id=_user(caller),
-            email=user.email if user else None,
-            peer=peer,
-        )
+        membership = await orgs.accept(tx, body.code, user=user, peer=peer)
     return org_out(membership)
 
 

@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import invites
+from authgate.domain import invite_mail, invites
 from authgate.errors import AuthgateError, InvalidRequest
+from authgate.server.mailing import mailing
 from authgate.server.services import Services
 from authgate.web import paths
 from authgate.web.deps import PeerDep, ServicesDep
@@ -42,6 +43,7 @@ async def _page(
     *,
     created: tuple[invites.Invite, str] | None = None,
     days: str = "",
+    email: str = "",
     done: str | None = None,
     error: str | None = None,
     status: int = 200,
@@ -63,6 +65,7 @@ async def _page(
         # The Copy button (/static/copy.js) next to a secret shown once.
         scripts=created is not None,
         days=days,
+        email=email,
         max_days=invites.MAX_DAYS,
         done=done,
         error=error,
@@ -94,14 +97,16 @@ async def create_invite(
     services: ServicesDep,
     peer: PeerDep,
     expires_in_days: Annotated[str, Form(max_length=16)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
     try:
         async with admin_transaction(services, viewer) as tx:
-            created = await invites.create(
+            created = await invite_mail.create(
                 tx,
-                prefix=services.settings.token_prefix,
+                mailing(services),
                 created_by=viewer.user.id,
                 expires_in_days=_days(expires_in_days),
+                email=email,
                 peer=peer,
             )
     except AuthgateError as exc:
@@ -109,6 +114,7 @@ async def create_invite(
             services,
             viewer,
             days=expires_in_days,
+            email=email,
             error=exc.description,
             status=exc.status,
         )
