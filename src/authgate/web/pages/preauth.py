@@ -9,9 +9,9 @@ CSRF, OWASP), and a token copied from another browser is worthless without it.
 """
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from authgate.errors import Forbidden
@@ -27,6 +27,11 @@ from authgate.web.security import (
 
 COOKIE = "ag_login"
 COOKIE_AGE = 3600
+
+#: A mailed link's token (``/verify-email``, ``/reset``), of any length: a
+#: link mangled on its way (or made up) gets the page saying it does not work,
+#: not a validation error; the token's shape check bounds the work.
+LinkToken = Annotated[str, Query()]
 
 
 def _key(services: Services) -> bytes:

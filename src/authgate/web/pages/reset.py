@@ -10,7 +10,7 @@ is accepted.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from authgate.domain import email_tokens, password_reset
 from authgate.errors import AuthgateError, WeakPassword
@@ -22,10 +22,6 @@ from authgate.web.pages import preauth
 from authgate.web.render import page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-#: Any length: a link mangled on its way (or made up) gets the page saying it
-#: does not work, not a validation error; the shape check bounds the work.
-Token = Annotated[str, Query()]
 
 
 def _form(
@@ -56,7 +52,7 @@ def _refused(message: str, status: int = 400) -> Response:
 
 @router.get(paths.RESET, response_model=None)
 async def reset_page(
-    request: Request, services: ServicesDep, token: Token = ""
+    request: Request, services: ServicesDep, token: preauth.LinkToken = ""
 ) -> Response:
     if not email_tokens.well_formed(token):
         return _refused(password_reset.LINK_INVALID)

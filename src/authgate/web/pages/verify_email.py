@@ -10,7 +10,7 @@ the link proves they read the mail.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from authgate.domain import email_tokens, verification
 from authgate.errors import AuthgateError
@@ -21,10 +21,6 @@ from authgate.web.pages import preauth
 from authgate.web.render import page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-#: Any length: a link mangled on its way (or made up) gets the page saying it
-#: does not work, not a validation error; the shape check bounds the work.
-Token = Annotated[str, Query()]
 
 
 def _confirm_form(
@@ -61,7 +57,7 @@ def _refused(message: str, status: int = 400) -> Response:
 
 @router.get(paths.VERIFY_EMAIL, response_model=None)
 async def verify_page(
-    request: Request, services: ServicesDep, token: Token = ""
+    request: Request, services: ServicesDep, token: preauth.LinkToken = ""
 ) -> Response:
     if not email_tokens.well_formed(token):
         return _refused(verification.LINK_INVALID)
