@@ -7,10 +7,12 @@ from collections.abc import Callable
 import httpx
 
 from authgate.server import housekeeping
+from tests.integration.api.test_passkeys import add_passkey, both_factors
 from tests.support import mailbox
 from tests.support.actions import PASSWORD, Actions, Login, random_email
 from tests.support.live import LiveServer
 from tests.support.totp import enrol
+from tests.support.webauthn import SoftAuthenticator
 
 LOGIN = "/api/v1/auth/login"
 PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"}
@@ -171,3 +173,19 @@ def test_kinds_turned_off_send_nothing(
         )
         assert reset.status_code == 204, reset.text
         assert told(server, ada) == ["verify_email"]
+
+
+def test_a_passkey_added_or_removed_is_told_of(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    server = start_server(url_host="localhost")  # an IP cannot be an RP id
+    with server.client() as client:
+        actions = Actions(client)
+        ada = verified(server, client, actions)
+        device = SoftAuthenticator()
+        added = add_passkey(actions, ada, device, server.url)
+        ada = both_factors(actions, ada, device, server.url)  # removing steps up
+        path = f"/api/v1/me/passkeys/{added['id']}"
+        removed = client.delete(path, headers=ada.bearer)
+        assert removed.status_code == 204, removed.text
+        assert told(server, ada) == ["verify_email", "factor_added", "factor_removed"]
