@@ -203,6 +203,9 @@ def test_login(server: LiveServer, actions: Actions, recorder: Recorder) -> None
         "SELECT login_failures",
         "INSERT sessions",
         "INSERT audit_events",
+        # Whether the device or place is new to the account (domain.notices:
+        # one indexed read of its latest sessions, when the notice is on).
+        "SELECT sessions",
         "INSERT refresh_tokens",
     ]
     # The look-up before argon2 is a read: on PostgreSQL a statement in
