@@ -191,13 +191,18 @@ def create_read_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
     )
 
 
-#: Connections each pool keeps, and may open beyond that under a burst. A
-#: process has two pools (writes, reads), and ``authgate serve`` one process
-#: per core: 2 * (5 + 5) * 4 workers stays under PostgreSQL's default
-#: ``max_connections`` of 100. One event loop rarely has more than a few
-#: statements in flight at once.
-POOL_SIZE = 5
-POOL_OVERFLOW = 5
+#: Connections each pool holds, all of them kept open: a request beyond them
+#: waits for one instead of opening a connection of its own. An overflow
+#: connection is closed again when it is given back to a full pool, so under
+#: load (64 connections' worth of requests) every burst paid asyncpg's
+#: connect and PostgreSQL's backend start-up: a tenth of a client
+#: credentials grant's CPU here, and most of the database's. One event loop
+#: rarely has more than a few statements in flight at once. A process has
+#: two pools (writes, reads) and ``authgate serve`` one process per core:
+#: 2 * 10 * 4 workers stays under PostgreSQL's default ``max_connections``
+#: of 100.
+POOL_SIZE = 10
+POOL_OVERFLOW = 0
 
 
 def _postgresql(url: str, **options: Any) -> AsyncEngine:
