@@ -182,10 +182,12 @@ class ClientStore(Protocol):
     async def delete(self, client_id: str) -> bool:
         """``False`` when there was no such client."""
 
-    async def prune_abandoned(self, registered_before: datetime, limit: int) -> int:
+    async def prune_abandoned(
+        self, registered_before: datetime, limit: int
+    ) -> list[str]:
         """Delete up to ``limit`` dynamically registered clients made before
         ``registered_before`` that no consent and no unrevoked refresh token
-        names; how many."""
+        names; their ids."""
 
 
 class Tx(audit.Tx, revocations.Tx, Protocol):

@@ -119,7 +119,7 @@ async def prune(stores: Tx, policy: Policy, *, limit: int = BATCH) -> Pruned:
         "invalidations": await stores.invalidations.prune(
             now - policy.outbox_retention, limit
         ),
-        "oauth_clients": await stores.clients.prune_abandoned(now - GRACE, limit),
+        "oauth_clients": await _abandoned_clients(stores, now, limit),
         "mail_queue": await stores.mail.prune(now - mail.RETENTION, limit),
     }
     if policy.audit_retention is not None:
@@ -128,6 +128,14 @@ async def prune(stores: Tx, policy: Policy, *, limit: int = BATCH) -> Pruned:
         )
     counts = batched | await _small(stores, now)
     return Pruned(counts, more=any(n >= limit for n in batched.values()))
+
+
+async def _abandoned_clients(stores: Tx, now: datetime, limit: int) -> int:
+    """Pruned clients are named to the caches: one that authenticated
+    recently may be known to an instance, and must not outlive its row."""
+    pruned = await stores.clients.prune_abandoned(now - GRACE, limit)
+    stores.invalidate(*pruned)
+    return len(pruned)
 
 
 async def _small(stores: Tx, now: datetime) -> dict[str, int]:

@@ -139,6 +139,12 @@ class GuardMiddleware:
         for verifier in self.verifiers:
             if verifier.accepts(credential):
                 verified = await verifier.verify(credential)
-                self.cache.put(key, verified, since=since)
+                self.cache.put(
+                    key,
+                    verified.principal,
+                    valid_until=verified.valid_until,
+                    tags=verified.tags,
+                    since=since,
+                )
                 return verified.principal
         raise CredentialError("The credential is not recognised.")

@@ -143,12 +143,12 @@ def error_redirect(
 
 
 async def _client_and_redirect(
-    stores: "Stores", request: OAuthRequest, documents: Documents
+    stores: "Stores", server: Server, request: OAuthRequest, documents: Documents
 ) -> tuple[Client, str, bool]:
     client_id = request.get("client_id")
     if client_id is None:
         raise InvalidRequest("The request names no client (client_id).")
-    client = await client_auth.lookup(stores, documents, client_id)
+    client = await client_auth.lookup(stores, server, documents, client_id)
     if client is None:
         raise InvalidRequest("The client is not known here.")
     given = request.get("redirect_uri")
@@ -172,7 +172,7 @@ async def validate(
 ) -> AuthorizationRequest:
     try:
         client, redirect_uri, given = await _client_and_redirect(
-            stores, request, documents
+            stores, server, request, documents
         )
     except AuthgateError as exc:
         error = exc if isinstance(exc, SPEC_ERRORS) else InvalidRequest(exc.description)

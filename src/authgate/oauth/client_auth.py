@@ -24,6 +24,8 @@ from authgate.domain.clients import AuthMethod, Client
 from authgate.oauth.client_metadata import Documents, is_document_url
 from authgate.oauth.errors import InvalidClient, InvalidRequest
 from authgate.oauth.requests import OAuthRequest
+from authgate.oauth.server import CLIENT_TTL, Server
+from authgate.util import clock
 
 if TYPE_CHECKING:
     from authgate.domain.stores import Stores
@@ -74,17 +76,28 @@ def claimed_client_id(request: OAuthRequest) -> str | None:
 
 
 async def lookup(
-    stores: "Stores", documents: Documents, client_id: str
+    stores: "Stores", server: Server, documents: Documents, client_id: str
 ) -> Client | None:
     """A URL names a metadata document (fetched before the transaction);
-    anything else is found by :func:`authgate.domain.clients.find`."""
+    anything else is found by :func:`authgate.domain.clients.find`, or in
+    ``server.clients`` when this process found it before."""
     if is_document_url(client_id):
         return documents.client(client_id)
-    return await clients.find(stores, client_id)
+    known = server.clients
+    found = known.get(client_id)
+    if found is not None:
+        return found
+    since = known.generation
+    found = await clients.find(stores, client_id)
+    if found is not None:
+        until = clock.now().timestamp() + CLIENT_TTL
+        known.put(client_id, found, valid_until=until, tags=(client_id,), since=since)
+    return found
 
 
 async def authenticate(
     stores: "Stores",
+    server: Server,
     request: OAuthRequest,
     documents: Documents,
     *,
@@ -98,7 +111,7 @@ async def authenticate(
     )
     if creds.client_id is None:
         raise fail("Authenticate the client (client_id, and its secret if it has one).")
-    client = await lookup(stores, documents, creds.client_id)
+    client = await lookup(stores, server, documents, creds.client_id)
     if creds.secret is not None:
         # secret_matches does the same work for an unknown client, so the
         # answer and its timing are the same for both.

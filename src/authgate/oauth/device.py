@@ -32,7 +32,7 @@ async def authorize(
     stores: "Stores", server: Server, request: OAuthRequest, documents: Documents
 ) -> OAuthResponse:
     try:
-        client = await client_auth.authenticate(stores, request, documents)
+        client = await client_auth.authenticate(stores, server, request, documents)
         if not client.allows(clients.DEVICE_CODE):
             raise UnauthorizedClient("This client may not use the device grant.")
         scope = scopes.requested(client, request.get("scope"))

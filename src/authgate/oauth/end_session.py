@@ -92,7 +92,9 @@ async def validate(
     if client_id and hinted and client_id != hinted:
         raise InvalidRequest("The client_id is not the id_token_hint's client.")
     named = client_id or hinted
-    client = await client_auth.lookup(stores, documents, named) if named else None
+    client = (
+        await client_auth.lookup(stores, server, documents, named) if named else None
+    )
     if named and client is None:
         raise InvalidRequest("The client is not known here.")
     redirect_uri = request.get("post_logout_redirect_uri")

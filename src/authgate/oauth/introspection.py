@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from authgate.domain.stores import Stores
 
 INACTIVE: dict[str, Any] = {"active": False}
+#: Seconds an active answer about a personal access token or API key is kept
+#: at most; revoking it, or changing its user or org, drops it at once.
+ANSWER_TTL = 300.0
 
 
 def _time(value: datetime | None) -> int | None:
@@ -72,6 +75,61 @@ async def _jwt(stores: "Stores", server: Server, token: str) -> dict[str, Any]:
     return answer
 
 
+async def _credential(stores: "Stores", server: Server, token: str) -> dict[str, Any]:
+    """A personal access token or API key: from ``server.introspected`` when
+    answered before (a resource server asks about the same token on every
+    request it serves), else read and kept until the credential expires or its
+    credential, user or org changes (the invalidation feed names them)."""
+    digest = tokens.digest(token)
+    known = server.introspected
+    cached = known.get(digest)
+    if cached is not None:
+        return cached
+    since = known.generation
+    now = clock.now()
+    credential = await stores.credentials.by_hash(digest)
+    if credential is None or credential.status(now) != "active":
+        return INACTIVE
+    username = await _username(stores, credential.user_id)
+    if username is None:
+        return INACTIVE
+    answer: dict[str, Any] = {
+        "active": True,
+        "token_type": "Bearer",
+        "sub": credential.user_id,
+        "username": username,
+        "scope": " ".join(credential.scopes),
+        "aud": server.resources.default,
+        "iss": server.issuer,
+        "iat": _time(credential.created_at),
+        "jti": credential.id,
+        "credential_id": credential.id,
+        "kind": "pat" if credential.kind == "pat" else "api_key",
+    }
+    if credential.expires_at is not None:
+        answer["exp"] = _time(credential.expires_at)
+    tags: tuple[str, ...] = (credential.id, credential.user_id)
+    if credential.org_id:
+        # As the membership is now (a role change names the user, so it
+        # drops the kept answer); a credential whose user left its org works
+        # nowhere (the server refuses it too).
+        membership = await orgs.acting(
+            stores,
+            credential.org_id,
+            credential.user_id,
+            read_only="write" not in credential.scopes,
+        )
+        if membership is None:
+            return INACTIVE
+        answer |= orgs.claims(membership)
+        tags += (credential.org_id,)
+    until = now.timestamp() + ANSWER_TTL
+    if credential.expires_at is not None:
+        until = min(until, credential.expires_at.timestamp())
+    known.put(digest, answer, valid_until=until, tags=tags, since=since)
+    return answer
+
+
 async def _opaque(
     stores: "Stores", server: Server, client: Client, token: str
 ) -> dict[str, Any]:
@@ -80,40 +138,7 @@ async def _opaque(
         return INACTIVE
     now = clock.now()
     if parsed.kind in ("pat", "key"):
-        credential = await stores.credentials.by_hash(tokens.digest(token))
-        if credential is None or credential.status(now) != "active":
-            return INACTIVE
-        username = await _username(stores, credential.user_id)
-        if username is None:
-            return INACTIVE
-        answer: dict[str, Any] = {
-            "active": True,
-            "token_type": "Bearer",
-            "sub": credential.user_id,
-            "username": username,
-            "scope": " ".join(credential.scopes),
-            "aud": server.resources.default,
-            "iss": server.issuer,
-            "iat": _time(credential.created_at),
-            "jti": credential.id,
-            "credential_id": credential.id,
-            "kind": "pat" if credential.kind == "pat" else "api_key",
-        }
-        if credential.expires_at is not None:
-            answer["exp"] = _time(credential.expires_at)
-        if credential.org_id:
-            # Looked up now, so a role change shows at once; a credential whose
-            # user left its org works nowhere (the server refuses it too).
-            membership = await orgs.acting(
-                stores,
-                credential.org_id,
-                credential.user_id,
-                read_only="write" not in credential.scopes,
-            )
-            if membership is None:
-                return INACTIVE
-            answer |= orgs.claims(membership)
-        return answer
+        return await _credential(stores, server, token)
     if parsed.kind == "rt":
         refresh = await stores.refresh_tokens.by_hash(tokens.digest(token))
         if (
@@ -150,7 +175,7 @@ async def introspect(
 ) -> OAuthResponse:
     try:
         client = await client_auth.authenticate(
-            stores, request, documents, confidential=True
+            stores, server, request, documents, confidential=True
         )
         token = request.require("token")
     except AuthgateError as exc:

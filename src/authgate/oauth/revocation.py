@@ -75,7 +75,7 @@ async def revoke(
     stores: "Stores", server: Server, request: OAuthRequest, documents: Documents
 ) -> OAuthResponse:
     try:
-        client = await client_auth.authenticate(stores, request, documents)
+        client = await client_auth.authenticate(stores, server, request, documents)
         token = request.require("token")
         request.get("token_type_hint")  # §2.1: only a hint; both kinds are tried
     except AuthgateError as exc:

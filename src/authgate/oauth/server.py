@@ -3,15 +3,17 @@ issuer, lifetimes, resources, registration policy, and the collaborators that
 outlive a request (the signing key ring, the metadata-document resolver)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
+from authgate.domain.clients import Client
 from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sessions import Policy as SessionPolicy
 from authgate.domain.signing_keys import KeyRing
 from authgate.oauth.client_metadata import ClientMetadataResolver
 from authgate.oauth.resources import Resources
+from authgate.util.tagged_cache import TaggedCache
 
 #: Endpoint paths, relative to the issuer; the metadata documents and the HTTP
 #: routes both read them from here.
@@ -32,6 +34,12 @@ PROTECTED_RESOURCE_METADATA = "/.well-known/oauth-protected-resource"
 
 RegistrationPolicy = Literal["none", "loopback", "https"]
 
+#: Seconds a registered client is known without reading it again. A client
+#: changes only by being deleted or pruned, which evicts it at once here and
+#: through the invalidation feed everywhere else; this only bounds a copy
+#: whose eviction was somehow missed.
+CLIENT_TTL = 300.0
+
 
 @dataclass(frozen=True, slots=True)
 class Server:
@@ -46,6 +54,12 @@ class Server:
     #: The key ring in use now (it changes when keys rotate).
     ring: Callable[[], KeyRing]
     documents: ClientMetadataResolver
+    #: Registered clients by id: a client's repeat request (a grant, an
+    #: introspection) authenticates it without the database.
+    clients: TaggedCache[Client] = field(default_factory=TaggedCache)
+    #: Introspection answers for personal access tokens and API keys, by
+    #: digest, tagged with the credential, user and org they depend on.
+    introspected: TaggedCache[dict[str, Any]] = field(default_factory=TaggedCache)
 
     def url(self, path: str) -> str:
         return self.issuer + path

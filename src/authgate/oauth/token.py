@@ -55,7 +55,7 @@ async def handle(
         grant = GRANTS.get(grant_type)
         if grant is None:
             raise UnsupportedGrantType(f"Unsupported grant_type {grant_type[:80]!r}.")
-        client = await client_auth.authenticate(stores, request, documents)
+        client = await client_auth.authenticate(stores, server, request, documents)
         if not client.allows(grant_type):
             raise UnauthorizedClient(f"This client may not use {grant_type}.")
         return await grant(stores, server, client, request)

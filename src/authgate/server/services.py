@@ -188,14 +188,16 @@ class Services:
         )
 
     def evict(self, tags: list[str]) -> None:
-        """Drop every cached verification, user, session and membership naming
-        these ids, note them as possibly revoked, and reload the key ring after
-        a rotation."""
+        """Drop every cached verification, user, session, membership, client
+        and introspection answer naming these ids, note them as possibly
+        revoked, and reload the key ring after a rotation."""
         self.cache.invalidate(*tags)
         self.users.invalidate(*tags)
         self.sessions.invalidate(*tags)
         self.revocations.saw(tags)
         self.orgs.invalidate(*tags)
+        self.oauth.clients.invalidate(*tags)
+        self.oauth.introspected.invalidate(*tags)
         if signing_keys.RING in tags:
             self.keys.reload_soon()
 

@@ -37,7 +37,9 @@ class MemoryClients:
     async def delete(self, client_id: str) -> bool:
         return self.rows.pop(client_id, None) is not None
 
-    async def prune_abandoned(self, registered_before: datetime, limit: int) -> int:
+    async def prune_abandoned(
+        self, registered_before: datetime, limit: int
+    ) -> list[str]:
         used = {k[1] for k in self._consents.rows} | {
             t.client_id
             for t in self._refresh_tokens.rows.values()
@@ -52,7 +54,7 @@ class MemoryClients:
         ][:limit]
         for client_id in gone:
             del self.rows[client_id]
-        return len(gone)
+        return gone
 
 
 class MemoryAuthorizationCodes:

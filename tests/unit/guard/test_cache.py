@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from authgate.guard import Principal, VerificationCache, Verified, _cache
+from authgate.guard import Principal, VerificationCache, Verified
+from authgate.util import tagged_cache
 
 NOW = 1_000_000.0
 
@@ -14,7 +15,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The cache's wall clock, frozen and moved by hand."""
     now = [NOW]
     monkeypatch.setattr(
-        _cache,
+        tagged_cache,
         "clock",
         SimpleNamespace(now=lambda: datetime.fromtimestamp(now[0], UTC)),
     )
@@ -29,6 +30,17 @@ def entry(name: str, ttl: float = 60, tags: tuple[str, ...] = ()) -> Verified:
     return Verified(who(name), valid_until=NOW + ttl, tags=tags)
 
 
+def keep(cache: VerificationCache, key: str, verified: Verified, since: int) -> None:
+    """What the guard's middleware does with a verification."""
+    cache.put(
+        key,
+        verified.principal,
+        valid_until=verified.valid_until,
+        tags=verified.tags,
+        since=since,
+    )
+
+
 def test_key_is_sha256_of_the_token_not_the_token() -> None:
     token = "ag_pat_secret"
     assert VerificationCache.key(token) == hashlib.sha256(token.encode()).hexdigest()
@@ -37,7 +49,7 @@ def test_key_is_sha256_of_the_token_not_the_token() -> None:
 
 def test_hit_until_valid_until(clock: list[float]) -> None:
     cache = VerificationCache()
-    cache.put("k", entry("a", ttl=10), since=cache.generation)
+    keep(cache, "k", entry("a", ttl=10), since=cache.generation)
     assert cache.get("k") == who("a")
     clock[0] = NOW + 9.999
     assert cache.get("k") == who("a")
@@ -52,10 +64,10 @@ def test_miss() -> None:
 
 def test_least_recently_used_goes_first(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=2)
-    cache.put("a", entry("a"), since=cache.generation)
-    cache.put("b", entry("b"), since=cache.generation)
+    keep(cache, "a", entry("a"), since=cache.generation)
+    keep(cache, "b", entry("b"), since=cache.generation)
     assert cache.get("a") is not None  # a is now the most recent
-    cache.put("c", entry("c"), since=cache.generation)
+    keep(cache, "c", entry("c"), since=cache.generation)
     assert len(cache) == 2
     assert cache.get("b") is None
     assert cache.get("a") == who("a")
@@ -65,7 +77,7 @@ def test_least_recently_used_goes_first(clock: list[float]) -> None:
 def test_bounded(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=5)
     for i in range(50):
-        cache.put(str(i), entry(str(i)), since=cache.generation)
+        keep(cache, str(i), entry(str(i)), since=cache.generation)
     assert len(cache) == 5
     assert [cache.get(str(i)) for i in range(45, 50)] == [
         who(str(i)) for i in range(45, 50)
@@ -74,9 +86,9 @@ def test_bounded(clock: list[float]) -> None:
 
 def test_invalidate_by_tag(clock: list[float]) -> None:
     cache = VerificationCache()
-    cache.put("a", entry("a", tags=("ses_1", "usr_1")), since=cache.generation)
-    cache.put("b", entry("b", tags=("ses_2", "usr_1")), since=cache.generation)
-    cache.put("c", entry("c", tags=("ses_3", "usr_2")), since=cache.generation)
+    keep(cache, "a", entry("a", tags=("ses_1", "usr_1")), since=cache.generation)
+    keep(cache, "b", entry("b", tags=("ses_2", "usr_1")), since=cache.generation)
+    keep(cache, "c", entry("c", tags=("ses_3", "usr_2")), since=cache.generation)
     cache.invalidate("usr_1")
     assert cache.get("a") is None
     assert cache.get("b") is None
@@ -88,10 +100,10 @@ def test_invalidate_by_tag(clock: list[float]) -> None:
 
 def test_evicted_entry_leaves_no_stale_tag(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=1)
-    cache.put("a", entry("a", tags=("usr_1",)), since=cache.generation)
-    cache.put("b", entry("b"), since=cache.generation)  # evicts a
-    cache.put(
-        "a", entry("a2"), since=cache.generation
+    keep(cache, "a", entry("a", tags=("usr_1",)), since=cache.generation)
+    keep(cache, "b", entry("b"), since=cache.generation)  # evicts a
+    keep(
+        cache, "a", entry("a2"), since=cache.generation
     )  # same key again, no tags this time
     cache.invalidate("usr_1")
     assert cache.get("a") == who("a2")
@@ -99,8 +111,8 @@ def test_evicted_entry_leaves_no_stale_tag(clock: list[float]) -> None:
 
 def test_an_expired_verification_is_never_cached(clock: list[float]) -> None:
     cache = VerificationCache()
-    cache.put("past", Verified(who("p"), valid_until=NOW - 1), since=cache.generation)
-    cache.put("now", Verified(who("n"), valid_until=NOW), since=cache.generation)
+    keep(cache, "past", Verified(who("p"), valid_until=NOW - 1), since=cache.generation)
+    keep(cache, "now", Verified(who("n"), valid_until=NOW), since=cache.generation)
     assert len(cache) == 0
     assert cache.get("past") is None
     assert cache.get("now") is None
@@ -108,14 +120,14 @@ def test_an_expired_verification_is_never_cached(clock: list[float]) -> None:
 
 def test_zero_entries_disables_the_cache(clock: list[float]) -> None:
     cache = VerificationCache(max_entries=0)
-    cache.put("a", entry("a"), since=cache.generation)
+    keep(cache, "a", entry("a"), since=cache.generation)
     assert len(cache) == 0
     assert cache.get("a") is None
 
 
 def test_clear(clock: list[float]) -> None:
     cache = VerificationCache()
-    cache.put("a", entry("a", tags=("t",)), since=cache.generation)
+    keep(cache, "a", entry("a", tags=("t",)), since=cache.generation)
     cache.clear()
     assert cache.get("a") is None
     cache.invalidate("t")  # no error after clear
@@ -128,9 +140,9 @@ def test_a_fill_that_raced_an_invalidation_is_refused(clock: list[float]) -> Non
     cache = VerificationCache()
     since = cache.generation
     cache.invalidate("usr_1")  # the revocation lands mid-verification
-    cache.put("a", entry("a", tags=("usr_1",)), since=since)
+    keep(cache, "a", entry("a", tags=("usr_1",)), since=since)
     assert cache.get("a") is None
-    cache.put("a", entry("a", tags=("usr_1",)), since=cache.generation)
+    keep(cache, "a", entry("a", tags=("usr_1",)), since=cache.generation)
     assert cache.get("a") == who("a")  # a fresh verification is kept
 
 
@@ -138,5 +150,5 @@ def test_clear_also_refuses_fills_begun_before_it(clock: list[float]) -> None:
     cache = VerificationCache()
     since = cache.generation
     cache.clear()
-    cache.put("a", entry("a"), since=since)
+    keep(cache, "a", entry("a"), since=since)
     assert cache.get("a") is None

@@ -78,7 +78,9 @@ class ClientRepo:
         result = await self._s.execute(delete(Row).where(Row.id == client_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def prune_abandoned(self, registered_before: datetime, limit: int) -> int:
+    async def prune_abandoned(
+        self, registered_before: datetime, limit: int
+    ) -> list[str]:
         consented = exists().where(ConsentRow.client_id == Row.id)
         holds_a_token = exists().where(
             RefreshTokenRow.client_id == Row.id, RefreshTokenRow.revoked_at.is_(None)
@@ -93,5 +95,5 @@ class ClientRepo:
             )
             .limit(limit)
         )
-        result = await self._s.execute(delete(Row).where(Row.id.in_(batch)))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        gone = delete(Row).where(Row.id.in_(batch)).returning(Row.id)
+        return list(await self._s.scalars(gone))

@@ -89,7 +89,9 @@ async def _confirm(
     documents = await services.oauth.documents.prefetch(device.client_id)
     async with services.db.transaction() as tx:
         try:
-            client = await client_auth.lookup(tx, documents, device.client_id)
+            client = await client_auth.lookup(
+                tx, services.oauth, documents, device.client_id
+            )
         except AuthgateError:
             client = None
     user = await services.user(user_id)

@@ -220,7 +220,7 @@ async def revoke(request: Request, services: ServicesDep) -> Response:
 async def introspect(request: Request, services: ServicesDep) -> Response:
     """Token introspection (RFC 7662), for confidential clients."""
     response: Response = await _client_endpoint(
-        request, services, introspection.introspect
+        request, services, introspection.introspect, reads_only=lambda _request: True
     )
     return response
 
