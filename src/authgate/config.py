@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     database_url: Annotated[str | None, Group.SERVER] = Field(
         None,
         description="SQLAlchemy async URL, e.g. "
-        "`postgresql+asyncpg://user:pw@host/db`. "
+        "`postgresql+asyncpg://user:pw@host/db` (the `postgres` extra). "
         "Default: SQLite file `authgate.db` in the data dir.",
     )
     secret_key: Annotated[SecretStr | None, Group.SERVER] = Field(
@@ -363,7 +363,7 @@ class Settings(BaseSettings):
         description="Redis for instant revocation fan-out between instances and "
         "one shared rate-limit budget (e.g. `redis://localhost:6379/0`). Without "
         "it, PostgreSQL NOTIFY wakes the instances (on SQLite a one-second poll "
-        "does) and each instance limits rates on its own.",
+        "does) and each instance limits rates on its own. Needs the `redis` extra.",
     )
 
     auth_provider: Annotated[
@@ -475,7 +475,7 @@ class Settings(BaseSettings):
     geoip_db: Annotated[Path | None, Group.INTEGRATIONS] = Field(
         None,
         description="MaxMind-format (`.mmdb`) city or country database; session "
-        "lists then show a location for each IP.",
+        "lists then show a location for each IP. Needs the `geoip` extra.",
     )
     backoffice_api_key: Annotated[SecretStr | None, Group.INTEGRATIONS] = Field(
         None,
