@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, PlainSerializer, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from authgate.util import extras
 from authgate.util.addresses import parse_networks
 from authgate.util.durations import format_duration, parse_duration
 from authgate.util.loopback import NAMES as LOOPBACK_NAMES
@@ -136,7 +137,7 @@ class Settings(BaseSettings):
     database_url: Annotated[str | None, Group.SERVER] = Field(
         None,
         description="SQLAlchemy async URL, e.g. "
-        "`postgresql+asyncpg://user:pw@host/db`. "
+        "`postgresql+asyncpg://user:pw@host/db` (the `postgres` extra). "
         "Default: SQLite file `authgate.db` in the data dir.",
     )
     secret_key: Annotated[SecretStr | None, Group.SERVER] = Field(
@@ -362,7 +363,7 @@ class Settings(BaseSettings):
         description="Redis for instant revocation fan-out between instances and "
         "one shared rate-limit budget (e.g. `redis://localhost:6379/0`). Without "
         "it, PostgreSQL NOTIFY wakes the instances (on SQLite a one-second poll "
-        "does) and each instance limits rates on its own.",
+        "does) and each instance limits rates on its own. Needs the `redis` extra.",
     )
 
     auth_provider: Annotated[
@@ -474,7 +475,7 @@ class Settings(BaseSettings):
     geoip_db: Annotated[Path | None, Group.INTEGRATIONS] = Field(
         None,
         description="MaxMind-format (`.mmdb`) city or country database; session "
-        "lists then show a location for each IP.",
+        "lists then show a location for each IP. Needs the `geoip` extra.",
     )
     backoffice_api_key: Annotated[SecretStr | None, Group.INTEGRATIONS] = Field(
         None,
@@ -517,6 +518,7 @@ class Settings(BaseSettings):
                     f"AUTHGATE_ALLOWED_HOSTS: {name!r} is not a host name "
                     "(no scheme, port or path)"
                 )
+        _check_extras(self)
         _check_upstream(self)
         _check_api_issuer(self)
         _check_mail(self)
@@ -589,6 +591,25 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.issuer.startswith("https://")
+
+
+def _check_extras(settings: "Settings") -> None:
+    """What a setting turns on is installed: a PostgreSQL URL without asyncpg,
+    Redis without redis-py or a location file without maxminddb would fail
+    later, inside a worker, with a traceback; here it names the extra."""
+    driver = urlsplit(settings.sqlalchemy_url).scheme.partition("+")[2]
+    needs = {
+        "AUTHGATE_DATABASE_URL": driver,
+        "AUTHGATE_REDIS_URL": "redis" if settings.redis_url else "",
+        "AUTHGATE_GEOIP_DB": "maxminddb" if settings.geoip_db else "",
+    }
+    for name, module in needs.items():
+        extra = extras.extra_for(module) if module else None
+        if extra is not None and not extras.is_installed(module):
+            raise ValueError(
+                f"{name} needs the {extra} extra, which is not installed: "
+                f"{extras.install_hint(extra)}"
+            )
 
 
 def _check_upstream(settings: "Settings") -> None:

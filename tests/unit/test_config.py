@@ -1,4 +1,5 @@
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,28 @@ def test_mail_notices_are_a_list_of_known_kinds(
     monkeypatch.setenv("AUTHGATE_MAIL_NOTICES", "new_sign_in,sms")
     with pytest.raises(ValidationError, match="mail_notices"):
         Settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("values", "module", "extra"),
+    [
+        (
+            {"database_url": "postgresql+asyncpg://u:p@db/authgate"},
+            "asyncpg",
+            "postgres",
+        ),
+        ({"redis_url": "redis://localhost:6379/0"}, "redis", "redis"),
+        ({"geoip_db": "/srv/GeoLite2-City.mmdb"}, "maxminddb", "geoip"),
+    ],
+)
+def test_a_setting_whose_extra_is_not_installed_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], module: str, extra: str
+) -> None:
+    make(**values)  # installed here: accepted
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    with pytest.raises(ValidationError) as caught:
+        make(**values)
+    (error,) = caught.value.errors()
+    assert f"needs the {extra} extra" in error["msg"]
+    assert f"pip install 'authgate[{extra}]'" in error["msg"]
+    make()  # a setting left unset needs nothing

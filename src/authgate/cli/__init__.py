@@ -140,6 +140,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     except Exception as exc:
         if getattr(args, "debug", False):
             raise
+        if isinstance(exc, ModuleNotFoundError) and _missing_extra(args.command, exc):
+            return 2
         from authgate.client._errors import AuthgateClientError
 
         if isinstance(exc, AuthgateClientError):
@@ -147,3 +149,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             output.error(f"{type(exc).__name__}: {exc} (run with --debug for details)")
         return 1
+
+
+def _missing_extra(command: str, exc: ModuleNotFoundError) -> bool:
+    """Say which extra to install when a command needs one the base package
+    lacks (the server's commands on a guard-and-client install); False when
+    the missing module is none of the extras'."""
+    from authgate.cli import output
+    from authgate.util.extras import extra_for, install_hint
+
+    extra = extra_for(exc.name or "")
+    if extra is None:
+        return False
+    output.error(
+        f"'authgate {command}' needs the {extra} extra, which is not installed "
+        f"(no module named {exc.name!r}): {install_hint(extra)}"
+    )
+    return True

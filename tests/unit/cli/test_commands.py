@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from authgate.cli import COMMANDS, build_parser
+from authgate.cli import COMMANDS, _dispatch, build_parser
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, str | None]:
@@ -74,3 +74,30 @@ def test_a_misspelt_command_lists_them_all(capsys: pytest.CaptureFixture[str]) -
     assert "invalid choice: 'tokenz'" in err
     for name, _, _ in COMMANDS:
         assert f"'{name}'" in err
+
+
+def _failing(exc: Exception) -> argparse.Namespace:
+    def run(_args: argparse.Namespace) -> int:
+        raise exc
+
+    return argparse.Namespace(command="serve", run=run)
+
+
+def test_a_command_missing_an_extra_says_which_to_install(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy")
+    assert _dispatch(_failing(missing)) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: 'authgate serve' needs the server extra")
+    assert "pip install 'authgate[server]'" in err
+    assert err.count("\n") == 1
+
+
+def test_a_missing_module_of_no_extra_is_an_ordinary_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = ModuleNotFoundError("No module named 'nowhere'", name="nowhere")
+    assert _dispatch(_failing(missing)) == 1
+    assert "extra" not in capsys.readouterr().err
