@@ -572,6 +572,22 @@ def test_settings_errors_are_one_line_and_never_echo_the_secret(
     assert secret[:8] not in error
 
 
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "args", [("serve",), ("db", "upgrade"), ("admin", "rotate-keys")]
+)
+def test_server_commands_take_debug(cli: RunCli, args: tuple[str, ...]) -> None:
+    """What they say to run, they accept: an unexpected error is one line
+    without ``--debug``, the traceback with it."""
+    down = {"AUTHGATE_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:9/none"}
+    error = failed(cli(*args, env=down))
+    assert error.strip().endswith("(run with --debug for details)"), error
+    debugged = cli(*args, "--debug", env=down)
+    assert debugged.returncode != 0
+    assert "Traceback (most recent call last)" in debugged.stderr
+    assert "ConnectionRefusedError" in debugged.stderr
+
+
 def test_python_dash_m_authgate_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "authgate", "--help"],
