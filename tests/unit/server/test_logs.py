@@ -6,7 +6,9 @@ import asyncio
 import io
 import json
 import logging
+import os
 import re
+import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -205,3 +207,26 @@ def test_uvicorn_and_authgate_share_the_one_handler() -> None:
             "level": "WARNING",
         }
     assert config["disable_existing_loggers"] is False
+
+
+def test_a_forked_process_makes_ids_of_its_own() -> None:
+    """New ids share a per-process prefix; a child forked from this process
+    (as a server that forks its workers does) must not repeat its parent's."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12 warns of fork() in a threaded process; the child only
+        # writes to a pipe and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        os.write(write, request_id.choose([]).encode())
+        os._exit(0)
+    os.close(write)
+    try:
+        theirs = os.read(read, 64).decode()
+    finally:
+        os.close(read)
+        os.waitpid(child, 0)
+    mine = request_id.choose([])
+    assert GENERATED.fullmatch(theirs)
+    assert theirs[:16] != mine[:16]
