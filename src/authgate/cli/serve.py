@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-
 #: How uvicorn runs Authgate, here and in the tests' live servers. No proxy
 #: headers: AUTHGATE_TRUSTED_PROXIES decides whose X-Forwarded-For counts
 #: (server/forwarded.py); uvicorn's own default trusts any loopback peer.
@@ -37,7 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     """Migrate the database and make the secret once, then start the workers,
     which read their settings from the same environment (the flags too)."""
     import asyncio
-    import logging
+    import logging.config
     import os
     import tempfile
 
@@ -54,7 +53,7 @@ def serve(args: argparse.Namespace) -> int:
         os.environ[f"AUTHGATE_{name.upper()}"] = str(value)
     # Here for the supervisor's own lines; uvicorn applies it in each worker.
     log_config = logs.configuration(settings)
-    logs.configure(settings)
+    logging.config.dictConfig(log_config)
     log = logging.getLogger("authgate")
     asyncio.run(prepare(settings))
     count = settings.worker_count

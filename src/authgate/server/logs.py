@@ -9,8 +9,8 @@ id (:mod:`authgate.server.request_id`) and the redaction of secrets
 with a UTC timestamp, or one JSON object each (``AUTHGATE_LOG_FORMAT=json``,
 through python-json-logger).
 
-``authgate serve`` applies :func:`configuration` itself and hands it to uvicorn,
-which applies it again in each worker it starts.
+``authgate serve`` applies :func:`configuration` itself (``dictConfig``) and
+hands it to uvicorn, which applies it again in each worker it starts.
 """
 
 import logging
@@ -98,9 +98,3 @@ def configuration(settings: "Settings") -> dict[str, Any]:
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }
-
-
-def configure(settings: "Settings") -> None:
-    import logging.config
-
-    logging.config.dictConfig(configuration(settings))
