@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from authgate import __version__, upstream
 from authgate.config import Settings
@@ -41,6 +42,7 @@ from authgate.server.principals import (
     SessionVerifier,
 )
 from authgate.server.ratelimit import RateLimiter
+from authgate.server.request_id import RequestIdMiddleware
 from authgate.server.revocation_filter import RevocationFilter
 from authgate.server.services import Keys, Services
 from authgate.server.session_cache import SessionCache
@@ -48,7 +50,7 @@ from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
-from authgate.util import hkdf, redact
+from authgate.util import hkdf
 from authgate.util.addresses import parse_networks
 from authgate.util.ttlmap import TtlMap
 from authgate.web import api_docs, backoffice, errors, ops
@@ -90,6 +92,16 @@ from authgate.web.routing import PathIndex
 from authgate.web.security import SESSION_COOKIE, SecurityMiddleware, cookie_name
 
 log = logging.getLogger("authgate")
+
+
+class Authgate(FastAPI):
+    """FastAPI, with the request id outside everything, Starlette's own
+    ``ServerErrorMiddleware`` included: the 500 answer to an unexpected error
+    and the line that logs it carry the id too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestIdMiddleware(super().build_middleware_stack())
+
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 #: Retired signing keys stay published this long past the longest token they signed.
@@ -257,7 +269,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         await services.keys.settled()
         await services.db.close()
 
-    app = FastAPI(
+    app = Authgate(
         title="Authgate",
         version=__version__,
         lifespan=lifespan,
@@ -268,7 +280,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         redoc_url=None,
     )
     app.state.services = services
-    redact.install("uvicorn.access", "uvicorn.error", "authgate")
     errors.install(app)
     app.router.middleware_stack = PathIndex(app.router)
     app.include_router(ops.router)

@@ -44,6 +44,14 @@ def _empty_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+#: Python's logging levels, by name.
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
@@ -149,8 +157,19 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Group.SERVER] = Field(
         1_048_576, ge=1024, description="Largest request body accepted (bytes)."
     )
-    log_level: Annotated[str, Group.SERVER] = Field(
-        "INFO", description="Python logging level."
+    log_level: Annotated[LogLevel, BeforeValidator(_upper), Group.SERVER] = Field(
+        "INFO",
+        description="Least severe log lines written (any case), for Authgate and "
+        "uvicorn alike.",
+    )
+    log_format: Annotated[Literal["text", "json"], Group.SERVER] = Field(
+        "text",
+        description="How log lines are written to standard error: `text` (one "
+        "line each: UTC time, level, logger, request id, message) or `json` (one "
+        "object per line with `timestamp`, `level`, `logger`, `request_id` and "
+        "`message`, for a log collector). The request id is the caller's "
+        "`X-Request-ID` when it is up to 128 letters, digits or `._:+/=-`, else "
+        "a new one; the answer's `X-Request-ID` says which.",
     )
     housekeeping_interval: Annotated[Duration, Group.SERVER] = Field(
         timedelta(hours=1),

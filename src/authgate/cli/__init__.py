@@ -104,7 +104,23 @@ def build_parser(argv: "Sequence[str] | None" = None) -> argparse.ArgumentParser
             # No command named: list them all (--help, or the error for a
             # misspelt one). Each parser argparse builds costs ~0.3 ms.
             commands.add_parser(name, help=help_text, add_help=False)
+    for name, module, _ in COMMANDS:
+        if module in registered:
+            _add_debug(commands.choices[name])
     return parser
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` on every command, after its name as its other options: any
+    command's unexpected error ends with "run with --debug", so each takes it."""
+    groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not groups:
+        parser.add_argument(
+            "--debug", action="store_true", help="Show tracebacks on errors."
+        )
+    for group in groups:
+        for command in dict.fromkeys(group.choices.values()):  # aliases: once
+            _add_debug(command)
 
 
 def _modules(argv: "Sequence[str] | None") -> set[str] | None:

@@ -1,8 +1,9 @@
 """Options every client command shares, and the context they resolve to.
 
 ``--server`` (env ``AUTHGATE_SERVER``, else the last server used, else
-``http://127.0.0.1:8000``), ``--token`` (env ``AUTHGATE_TOKEN``), ``--json``,
-``--debug``. They go after the subcommand: ``authgate auth status --server URL``.
+``http://127.0.0.1:8000``), ``--token`` (env ``AUTHGATE_TOKEN``), ``--json``
+(``--debug``, which every command takes, is added in ``cli/__init__.py``). They
+go after the subcommand: ``authgate auth status --server URL``.
 """
 
 import argparse
@@ -23,9 +24,6 @@ def client_options() -> argparse.ArgumentParser:
     group.add_argument("--server", help="Authgate URL (env AUTHGATE_SERVER).")
     group.add_argument("--token", help="Token to use instead of the stored one.")
     group.add_argument("--json", action="store_true", help="Print JSON for scripts.")
-    group.add_argument(
-        "--debug", action="store_true", help="Show tracebacks on errors."
-    )
     return parent
 
 

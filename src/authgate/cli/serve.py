@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from authgate.config import Settings
-
 #: How uvicorn runs Authgate, here and in the tests' live servers. No proxy
 #: headers: AUTHGATE_TRUSTED_PROXIES decides whose X-Forwarded-For counts
 #: (server/forwarded.py); uvicorn's own default trusts any loopback peer.
@@ -38,7 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     """Migrate the database and make the secret once, then start the workers,
     which read their settings from the same environment (the flags too)."""
     import asyncio
-    import logging
+    import logging.config
     import os
     import tempfile
 
@@ -46,22 +44,28 @@ def serve(args: argparse.Namespace) -> int:
 
     from authgate.app import prepare
     from authgate.cli.settings import load_settings
-    from authgate.server import workers
+    from authgate.server import logs, workers
 
     flags = {"host": args.host, "port": args.port, "workers": args.workers}
     overrides = {name: value for name, value in flags.items() if value is not None}
     settings = load_settings(**overrides)
     for name, value in overrides.items():
         os.environ[f"AUTHGATE_{name.upper()}"] = str(value)
-    _log_to_stderr(settings)
+    # Here for the supervisor's own lines; uvicorn applies it in each worker.
+    log_config = logs.configuration(settings)
+    logging.config.dictConfig(log_config)
+    log = logging.getLogger("authgate")
     asyncio.run(prepare(settings))
     count = settings.worker_count
-    print(  # noqa: T201
-        f"Authgate on {settings.issuer} (database: {_safe(settings.sqlalchemy_url)}; "
-        f"{count} worker{'s' if count > 1 else ''})"
+    log.info(
+        "Authgate on %s (database: %s; %d worker%s)",
+        settings.issuer,
+        _safe(settings.sqlalchemy_url),
+        count,
+        "s" if count > 1 else "",
     )
     if count > 1 and settings.rate_limit_enabled and not settings.redis_url:
-        logging.getLogger("authgate").warning(
+        log.warning(
             "Each of the %d workers counts rate limits on its own, as separate "
             "instances do without AUTHGATE_REDIS_URL: a client may get up to %d "
             "times a budget (sign-in lockout is per account and shared). Set "
@@ -78,6 +82,7 @@ def serve(args: argparse.Namespace) -> int:
             workers=count,
             host=settings.host,
             port=settings.port,
+            log_config=log_config,
             log_level=settings.log_level.lower(),
             **UVICORN_OPTIONS,
         )
@@ -89,18 +94,7 @@ def worker_app() -> "FastAPI":
     from authgate.app import create_app
     from authgate.cli.settings import load_settings
 
-    settings = load_settings()
-    _log_to_stderr(settings)
-    return create_app(settings, migrate=False)
-
-
-def _log_to_stderr(settings: "Settings") -> None:
-    """In the supervisor and in each worker (a spawned process starts bare)."""
-    import logging
-
-    logging.basicConfig(
-        level=settings.log_level, format="%(levelname)s %(name)s: %(message)s"
-    )
+    return create_app(load_settings(), migrate=False)
 
 
 def upgrade(_args: argparse.Namespace) -> int:

@@ -1,4 +1,6 @@
-"""Prometheus metrics for operators, in the text exposition format 0.0.4.
+"""Prometheus metrics for operators, in the text exposition format 0.0.4,
+written by prometheus_client, with its process, garbage-collector and platform
+families (``process_…``, ``python_gc_…``, ``python_info``) next to Authgate's.
 
 What is counted: HTTP requests (method, route template, status class) and
 their duration; sign-ins by outcome and every audited event by action, both
@@ -7,7 +9,10 @@ whichever page, API or provider it came through, and only once it happened);
 tokens issued by grant type; the verification cache's hits, misses and size;
 rows the housekeeping job deleted, by store.
 
-Collecting costs a few dictionary updates per request and no I/O. Everything
+Collecting costs a few dictionary updates per request and no I/O (Authgate's
+own counters: prometheus_client's metric objects take a lock per update); they
+become prometheus_client families only when scraped, when the process
+collector reads ``/proc`` too. Everything
 is updated on the event loop's thread (the middleware, the after-commit hook,
 the handlers), so no lock is needed. Labels come only from closed sets (route
 templates, never paths; known methods and grant types; audit actions, which
@@ -22,7 +27,22 @@ import hmac
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
+
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.samples import Sample
 
 from authgate import __version__
 from authgate.config import Settings
@@ -55,8 +75,25 @@ LOCAL_ONLY = (
 )
 
 Labels = tuple[str, ...]
-#: Metric families by name: their ``# HELP``/``# TYPE`` lines and samples.
-Families = dict[str, tuple[list[str], list[str]]]
+
+
+class SampleData(TypedDict):
+    name: str
+    labels: dict[str, str]
+    value: float
+
+
+class FamilyData(TypedDict):
+    """A metric family as JSON can carry it (:class:`Families`)."""
+
+    help: str
+    type: str
+    samples: list[SampleData]
+
+
+#: Metric families by name, as a worker hands them to its siblings
+#: (``server/workers.py``): plain JSON, read back as it was written.
+Families = dict[str, FamilyData]
 
 
 class Counter:
@@ -69,10 +106,11 @@ class Counter:
     def inc(self, *values: str, amount: float = 1.0) -> None:
         self.values[values] = self.values.get(values, 0.0) + amount
 
-    def render(self) -> Iterator[str]:
-        yield from _header(self.name, self.help, "counter")
+    def family(self) -> Metric:
+        family = CounterMetricFamily(self.name, self.help, labels=self.labels)
         for values, number in sorted(self.values.items()):
-            yield _sample(self.name, self.labels, values, number)
+            family.add_metric(values, number)
+        return family
 
 
 class Histogram:
@@ -92,19 +130,17 @@ class Histogram:
         series.counts[bisect_left(self.buckets, amount)] += 1
         series.total += amount
 
-    def render(self) -> Iterator[str]:
-        yield from _header(self.name, self.help, "histogram")
+    def family(self) -> Metric:
+        family = HistogramMetricFamily(self.name, self.help, labels=self.labels)
         bounds = [*map(_number, self.buckets), "+Inf"]
-        names = (*self.labels, "le")
         for values, series in sorted(self.series.items()):
             cumulative = 0
+            buckets: list[tuple[str, float]] = []
             for bound, count in zip(bounds, series.counts, strict=True):
                 cumulative += count
-                yield _sample(
-                    f"{self.name}_bucket", names, (*values, bound), cumulative
-                )
-            yield _sample(f"{self.name}_sum", self.labels, values, series.total)
-            yield _sample(f"{self.name}_count", self.labels, values, cumulative)
+                buckets.append((bound, cumulative))
+            family.add_metric(values, buckets, series.total)
+        return family
 
 
 class _Series:
@@ -126,9 +162,8 @@ class Gauge:
         self.help = help_text
         self.read = read
 
-    def render(self) -> Iterator[str]:
-        yield from _header(self.name, self.help, "gauge")
-        yield _sample(self.name, (), (), self.read())
+    def family(self) -> Metric:
+        return GaugeMetricFamily(self.name, self.help, value=self.read())
 
 
 class CountingCache(VerificationCache):
@@ -230,7 +265,12 @@ class Metrics:
                 lambda: len(cache),
             ),
         ]
-        self._info = f'authgate_build_info{{version="{_escape(__version__)}"}} 1'
+        #: What every Python service reports: memory, CPU, open files, the
+        #: garbage collector, the interpreter (read when scraped).
+        self._process = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self._process)
+        GCCollector(registry=self._process)
+        PlatformCollector(registry=self._process)
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in METHODS else "other"
@@ -263,45 +303,62 @@ class Metrics:
         the files in ``mail/templates``)."""
         self.mail.inc(template, outcome)
 
+    def collect(self) -> Iterator[Metric]:
+        """Every family, the process's too (prometheus_client's process, GC
+        and platform collectors), each sample labelled with this worker when
+        there are several (``server/workers.py``)."""
+        build = GaugeMetricFamily(
+            "authgate_build_info", "The running version.", labels=("version",)
+        )
+        build.add_metric((__version__,), 1)
+        families: list[Iterable[Metric]] = [
+            (build,),
+            (family.family() for family in self._families),
+            self._process.collect(),
+        ]
+        for found in families:
+            for family in found:
+                if self.worker is not None:
+                    family.samples = [
+                        sample._replace(labels={"worker": self.worker, **sample.labels})
+                        for sample in family.samples
+                    ]
+                yield family
+
     def families(self) -> Families:
-        """Every family's header and samples, each sample labelled with this
-        worker when there are several (``server/workers.py``)."""
-        found: Families = {
-            "authgate_build_info": (
-                [
-                    "# HELP authgate_build_info The running version.",
-                    "# TYPE authgate_build_info gauge",
+        """:meth:`collect` as data a sibling worker can read back."""
+        return {
+            family.name: {
+                "help": family.documentation,
+                "type": family.type,
+                "samples": [
+                    {"name": s.name, "labels": s.labels, "value": s.value}
+                    for s in family.samples
                 ],
-                [self._info],
-            )
+            }
+            for family in self.collect()
         }
-        for family in self._families:
-            header, *samples = family.render()
-            found[family.name] = ([header, samples.pop(0)], samples)
-        if self.worker is not None:
-            label = f'worker="{_escape(self.worker)}"'
-            for _, samples in found.values():
-                samples[:] = [_labelled(sample, label) for sample in samples]
-        return found
 
     def render(self, siblings: Iterable[Families] = ()) -> str:
-        """This process's metrics, and its sibling workers' latest ones."""
-        merged = self.families()
+        """This process's metrics, and its sibling workers' latest ones, in
+        prometheus_client's exposition: one header per family."""
+        merged = {family.name: family for family in self.collect()}
         for theirs in siblings:
-            for name, (header, samples) in theirs.items():
-                merged.setdefault(name, (header, []))[1].extend(samples)
-        lines = [
-            line for header, samples in merged.values() for line in (*header, *samples)
-        ]
-        return "\n".join(lines) + "\n"
+            for name, data in theirs.items():
+                family = merged.get(name)
+                if family is None:
+                    family = merged[name] = Metric(name, data["help"], data["type"])
+                family.samples.extend(
+                    Sample(s["name"], s["labels"], s["value"]) for s in data["samples"]
+                )
+        return exposition(merged.values())
 
 
 class _CacheCounter(Gauge):
     """A counter kept elsewhere (by the cache), read when scraped."""
 
-    def render(self) -> Iterator[str]:
-        yield from _header(self.name, self.help, "counter")
-        yield _sample(self.name, (), (), self.read())
+    def family(self) -> Metric:
+        return CounterMetricFamily(self.name, self.help, value=self.read())
 
 
 class MetricsMiddleware:
@@ -384,34 +441,14 @@ def refusal(
     return Forbidden(LOCAL_ONLY)
 
 
-def _header(name: str, help_text: str, kind: str) -> Iterator[str]:
-    escaped = help_text.replace("\\", "\\\\").replace("\n", "\\n")
-    yield f"# HELP {name} {escaped}"
-    yield f"# TYPE {name} {kind}"
+def exposition(families: Iterable[Metric]) -> str:
+    """These families in the text format 0.0.4 (prometheus_client's writer)."""
 
+    class _Families:
+        def collect(self) -> Iterable[Metric]:
+            return families
 
-def _sample(name: str, labels: Labels, values: Labels, number: float) -> str:
-    if not labels:
-        return f"{name} {_number(number)}"
-    pairs = ",".join(
-        f'{label}="{_escape(value)}"'
-        for label, value in zip(labels, values, strict=True)
-    )
-    return f"{name}{{{pairs}}} {_number(number)}"
-
-
-def _labelled(sample: str, label: str) -> str:
-    """``name{a="b"} 1`` → ``name{<label>,a="b"} 1``, ``name 1`` →
-    ``name{<label>} 1``: a metric name holds no brace, a number none either."""
-    name, brace, rest = sample.partition("{")
-    if brace:
-        return f"{name}{{{label},{rest}"
-    name, _, value = sample.partition(" ")
-    return f"{name}{{{label}}} {value}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return generate_latest(_Families()).decode()
 
 
 def _number(value: float) -> str:

@@ -70,8 +70,7 @@ class Siblings:
             if path.stem == str(self._pid) or not _alive(path.stem):
                 continue
             with contextlib.suppress(OSError, ValueError):
-                snapshot = json.loads(path.read_text())
-                found.append({name: (h, s) for name, (h, s) in snapshot.items()})
+                found.append(json.loads(path.read_text()))
         return found
 
     async def _run(self) -> None:

@@ -1,6 +1,7 @@
-"""A logging filter that masks secrets before any handler sees them: ``?api_key=``
-values, the ``proof`` of a mailed invite link (``domain.invite_mail``), and
-anything shaped like an Authgate token."""
+"""A logging filter that masks secrets: ``?api_key=`` values, the ``proof`` of
+a mailed invite link (``domain.invite_mail``), and anything shaped like an
+Authgate token. The server puts it on its one log handler
+(``server/logs.py``), which every logger's lines reach."""
 
 import logging
 import re
@@ -62,11 +63,3 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
-
-
-def install(*logger_names: str) -> None:
-    """Add the filter to these loggers once (idempotent)."""
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())

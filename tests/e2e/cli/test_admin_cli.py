@@ -5,12 +5,14 @@ import asyncio
 import base64
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -421,32 +423,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@SQLITE_ONLY
-def test_serve_starts_on_sqlite_and_answers_health_checks(
-    cli_env: Callable[..., Env], tmp_path: Path
-) -> None:
+@contextmanager
+def serving(env: Env, cwd: Path) -> Iterator[tuple[str, Path]]:
+    """``authgate serve`` on a free port: its URL once it answers, and the
+    file its output (standard output and error) goes to."""
     port = free_port()
-    env = cli_env(AUTHGATE_DATABASE_URL=None, AUTHGATE_SECRET_KEY=None)
-    log = (tmp_path / "serve.log").open("w+")
+    path = cwd / "serve.log"
+    log = path.open("w+")
     process = subprocess.Popen(
         [AUTHGATE, "serve", "--port", str(port)],
         env=clean(env),
-        cwd=tmp_path,
+        cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # A first start compiles the app (the test's bytecode cache is new).
+        deadline = time.monotonic() + 120
         while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            assert process.poll() is None, path.read_text()
             try:
-                health = httpx.get(f"{base}/healthz", timeout=2)
+                httpx.get(f"{base}/healthz", timeout=2)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "authgate serve did not start"
+                assert time.monotonic() < deadline, path.read_text()
                 time.sleep(0.1)
+        yield base, path
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+@SQLITE_ONLY
+def test_serve_starts_on_sqlite_and_answers_health_checks(
+    cli_env: Callable[..., Env], tmp_path: Path
+) -> None:
+    env = cli_env(AUTHGATE_DATABASE_URL=None, AUTHGATE_SECRET_KEY=None)
+    with serving(env, tmp_path) as (base, log):
+        health = httpx.get(f"{base}/healthz", timeout=2)
         assert health.status_code == 200
         assert health.json() == {"status": "ok"}
         ready = httpx.get(f"{base}/readyz", timeout=5)
@@ -455,17 +472,49 @@ def test_serve_starts_on_sqlite_and_answers_health_checks(
         assert ready.json()["database"] == "ok"
         assert ready.json()["provider"] == "none"
         assert httpx.get(f"{base}/oauth/jwks", timeout=5).json()["keys"]
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
-    output = (tmp_path / "serve.log").read_text()
+    output = log.read_text()
     assert "Traceback" not in output
     assert f"Authgate on {base}" in output
     assert (tmp_path / "data" / "authgate.db").exists()
     # no AUTHGATE_SECRET_KEY: a development secret was generated, private
     secret = tmp_path / "data" / "secret_key"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+@SQLITE_ONLY
+def test_serve_logs_json_lines_with_the_request_id(
+    cli_env: Callable[..., Env], tmp_path: Path
+) -> None:
+    """Authgate's lines and uvicorn's in one format, each request's lines with
+    its id: the caller's when acceptable, else one the answer tells."""
+    env = cli_env(AUTHGATE_LOG_FORMAT="json", AUTHGATE_LOG_LEVEL="info")
+    with serving(env, tmp_path) as (base, log):
+        given = httpx.get(
+            f"{base}/healthz", headers={"X-Request-ID": "lb-7f3a.42"}, timeout=5
+        )
+        assert given.headers["x-request-id"] == "lb-7f3a.42"
+        made = httpx.get(f"{base}/readyz", timeout=5)
+        assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+        refused = httpx.get(
+            f"{base}/healthz", headers={"X-Request-ID": "no spaces, please"}
+        )
+        assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    for line in lines:
+        assert {"timestamp", "level", "logger", "request_id", "message"} <= set(line)
+        assert "color_message" not in line  # uvicorn's copy for terminals
+        datetime.fromisoformat(line["timestamp"])
+    loggers = {line["logger"] for line in lines}
+    assert {"authgate", "uvicorn.error", "uvicorn.access"} <= loggers
+    access = {
+        line["request_id"]: line["message"]
+        for line in lines
+        if line["logger"] == "uvicorn.access"
+    }
+    assert '"GET /healthz HTTP/1.1" 200' in access["lb-7f3a.42"]
+    assert '"GET /readyz HTTP/1.1" 200' in access[made.headers["x-request-id"]]
+    assert "no spaces, please" not in log.read_text()
+    assert any(line["message"].startswith("Authgate on ") for line in lines)
 
 
 @SQLITE_ONLY
@@ -504,6 +553,12 @@ def test_serve_refuses_single_user_mode_on_all_interfaces(cli: RunCli) -> None:
             {"AUTHGATE_PORT": "eighty"},
             "error: AUTHGATE_PORT: ",
         ),
+        (
+            ("serve",),
+            {"AUTHGATE_LOG_LEVEL": "loud"},
+            "error: AUTHGATE_LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING', "
+            "'ERROR' or 'CRITICAL'",
+        ),
     ],
 )
 def test_settings_errors_are_one_line_and_never_echo_the_secret(
@@ -515,6 +570,22 @@ def test_settings_errors_are_one_line_and_never_echo_the_secret(
     assert len(lines) == 1, error
     assert lines[0].startswith(message)
     assert secret[:8] not in error
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "args", [("serve",), ("db", "upgrade"), ("admin", "rotate-keys")]
+)
+def test_server_commands_take_debug(cli: RunCli, args: tuple[str, ...]) -> None:
+    """What they say to run, they accept: an unexpected error is one line
+    without ``--debug``, the traceback with it."""
+    down = {"AUTHGATE_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:9/none"}
+    error = failed(cli(*args, env=down))
+    assert error.strip().endswith("(run with --debug for details)"), error
+    debugged = cli(*args, "--debug", env=down)
+    assert debugged.returncode != 0
+    assert "Traceback (most recent call last)" in debugged.stderr
+    assert "ConnectionRefusedError" in debugged.stderr
 
 
 def test_python_dash_m_authgate_help() -> None:

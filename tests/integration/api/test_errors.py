@@ -341,3 +341,44 @@ async def test_an_unexpected_exception_is_a_bare_500(
     }
     assert "secret detail" not in response.text
     assert any("secret detail" in r.getMessage() or r.exc_info for r in caplog.records)
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_exception_is_logged_and_answered_with_the_request_id(
+    make_settings: MakeSettings,
+) -> None:
+    """Starlette answers an unexpected error outside every middleware added to
+    the app; the request id is outside it too, so whoever reports the 500
+    can quote the id of its log line."""
+    import io
+    import logging
+
+    import httpx
+
+    from authgate.app import create_app
+    from authgate.server import logs
+
+    app = create_app(make_settings())
+
+    @app.get("/api/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    written = io.StringIO()
+    handler = logs.handler(stream=written)
+    logging.getLogger("authgate").addHandler(handler)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http,
+        ):
+            response = await http.get(
+                "/api/v1/boom", headers={"X-Request-ID": "bug-report-1"}
+            )
+    finally:
+        logging.getLogger("authgate").removeHandler(handler)
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "bug-report-1"
+    assert "[bug-report-1] unhandled error" in written.getvalue()
+    assert "RuntimeError: a bug" in written.getvalue()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import prometheus
 from tests.support.actions import PASSWORD, Actions, random_name
@@ -158,6 +159,17 @@ def test_tokens_are_counted_by_grant_type(
 
     assert moved(client, grant(auth[1]), TOKENS, grant_type="client_credentials") == 1
     assert moved(client, grant("wrong"), TOKENS, grant_type="client_credentials") == 0
+
+
+def test_prometheus_client_reads_the_scrape(client: httpx.Client) -> None:
+    """What a Prometheus server or any prometheus_client tool reads, with the
+    process and garbage-collector families operators expect of a service."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    names = {family.name for family in text_string_to_metric_families(response.text)}
+    assert {"authgate_http_requests", "authgate_build_info"} <= names
+    assert {"process_resident_memory_bytes", "process_open_fds"} <= names
+    assert {"python_gc_objects_collected", "python_gc_collections"} <= names
 
 
 def test_the_verification_cache_is_reported(

@@ -4,7 +4,6 @@ Each request below goes on a new connection, so the kernel hands them to
 either worker; a rule that held on one worker only would fail some of them."""
 
 import os
-import re
 import socket
 import subprocess
 import time
@@ -17,6 +16,7 @@ import jwt
 import pytest
 
 from tests.conftest import FAST_ARGON2, SECRET
+from tests.support import prometheus
 from tests.support.actions import Actions, random_name
 from tests.support.cli import AUTHGATE
 from tests.support.live import LiveServer
@@ -210,14 +210,16 @@ def test_metrics_show_every_worker(start_workers: Callable[..., Workers]) -> Non
         for _ in range(TRIES):
             assert workers.get("/healthz").status_code == 200
         text = workers.get("/metrics").text
-        labels = set(re.findall(r'authgate_build_info\{worker="(\d+)"', text))
-        answered = set(
-            re.findall(
-                r'authgate_http_requests_total\{worker="(\d+)",method="GET",'
-                r'route="/healthz",status="2xx"\} \d+',
-                text,
-            )
-        )
+        families = prometheus.parse(text)
+        labels = {
+            dict(series)["worker"]
+            for _, series in families["authgate_build_info"].samples
+        }
+        answered = {
+            dict(series)["worker"]
+            for _, series in families["authgate_http_requests_total"].samples
+            if {("method", "GET"), ("route", "/healthz"), ("status", "2xx")} <= series
+        }
         # Until each worker has answered some and written its snapshot since.
         if (len(labels) == 2 and answered == labels) or time.monotonic() > deadline:
             break

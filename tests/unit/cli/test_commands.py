@@ -3,6 +3,7 @@
 themselves register."""
 
 import argparse
+from collections.abc import Iterator
 
 import pytest
 
@@ -101,3 +102,26 @@ def test_a_missing_module_of_no_extra_is_an_ordinary_error(
     missing = ModuleNotFoundError("No module named 'nowhere'", name="nowhere")
     assert _dispatch(_failing(missing)) == 1
     assert "extra" not in capsys.readouterr().err
+
+
+def test_every_command_takes_debug() -> None:
+    """Any command's unexpected error says "run with --debug for details"."""
+
+    def leaves(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
+        groups = [
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        ]
+        if not groups:
+            options = {o for a in parser._actions for o in a.option_strings}
+            if "--debug" not in options:
+                yield path
+        for group in groups:
+            for name, command in group.choices.items():
+                yield from leaves(command, f"{path} {name}")
+
+    every = build_parser()
+    assert list(leaves(every, "authgate")) == []
+    for name, _, _ in COMMANDS:  # the same with only that group built
+        assert list(leaves(build_parser([name]), "authgate")) == []
+    args = build_parser(["admin"]).parse_args(["admin", "rotate-keys", "--debug"])
+    assert args.debug is True

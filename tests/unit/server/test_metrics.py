@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
 from authgate import __version__
@@ -19,6 +20,7 @@ from authgate.server.metrics import (
     CountingCache,
     Histogram,
     Metrics,
+    exposition,
     refusal,
 )
 from authgate.server.workers import Siblings
@@ -40,7 +42,7 @@ def test_label_values_are_escaped_so_they_read_back_as_written() -> None:
     counter = Counter("odd_total", "Help with a \\ and a\nline feed.", ("text",))
     for text in ('a "quoted" word', "back\\slash", "two\nlines", "ünïcode"):
         counter.inc(text)
-    parsed = prometheus.parse("\n".join(counter.render()) + "\n")
+    parsed = prometheus.parse(exposition([counter.family()]))
     assert parsed["odd_total"].type == "counter"
     assert parsed["odd_total"].help == "Help with a \\\\ and a\\nline feed."
     for text in ('a "quoted" word', "back\\slash", "two\nlines", "ünïcode"):
@@ -51,7 +53,7 @@ def test_a_histogram_is_cumulative_and_a_bound_is_inclusive() -> None:
     histogram = Histogram("wait_seconds", "Waits.", ("kind",), (0.1, 1.0))
     for seconds in (0.05, 0.1, 0.5, 1.0, 7.0):
         histogram.observe(seconds, "x")
-    parsed = prometheus.parse("\n".join(histogram.render()) + "\n")
+    parsed = prometheus.parse(exposition([histogram.family()]))
     bucket = "wait_seconds_bucket"
     assert prometheus.value(parsed, bucket, kind="x", le="0.1") == 2
     assert prometheus.value(parsed, bucket, kind="x", le="1") == 4
@@ -236,7 +238,9 @@ def test_a_worker_reads_its_live_siblings_snapshots_only(tmp_path: Path) -> None
     try:
         theirs = Metrics(CountingCache(), str(sibling.pid))
         theirs.request("GET", "/healthz", 200, 0.001)
-        (tmp_path / f"{sibling.pid}.json").write_text(json.dumps(theirs.families()))
+        # (read once: the process's own figures move between reads)
+        written = theirs.families()
+        (tmp_path / f"{sibling.pid}.json").write_text(json.dumps(written))
         dead = Metrics(CountingCache(), "999999999")
         (tmp_path / "999999999.json").write_text(json.dumps(dead.families()))
         mine = Metrics(CountingCache(), str(os.getpid()))
@@ -247,4 +251,21 @@ def test_a_worker_reads_its_live_siblings_snapshots_only(tmp_path: Path) -> None
     finally:
         sibling.kill()
         sibling.wait()
-    assert found == [theirs.families()]
+    assert found == [written]
+
+
+def test_the_process_figures_come_with_each_worker_label() -> None:
+    """prometheus_client's own reader takes the whole scrape, and the process
+    and garbage-collector families every Python service has are there, once
+    per worker."""
+    mine, theirs = Metrics(CountingCache(), "101"), Metrics(CountingCache(), "202")
+    text = mine.render([theirs.families()])
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    for name in ("process_resident_memory_bytes", "process_cpu_seconds"):
+        workers = {sample.labels["worker"] for sample in families[name].samples}
+        assert workers == {"101", "202"}
+    collected = families["python_gc_objects_collected"]
+    assert collected.type == "counter"
+    assert {sample.labels["worker"] for sample in collected.samples} == {"101", "202"}
+    assert "python_info" in families
+    prometheus.parse(text)  # and the strict reader too
