@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from authgate import __version__, upstream
 from authgate.config import Settings
-from authgate.domain import signing_keys
+from authgate.domain import derived_keys, signing_keys
 from authgate.domain.passwords import Hasher
 from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sealing import Sealer
@@ -48,7 +48,7 @@ from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
-from authgate.util import hkdf, redact
+from authgate.util import redact
 from authgate.util.addresses import parse_networks
 from authgate.util.ttlmap import TtlMap
 from authgate.web import api_docs, backoffice, errors, ops
@@ -129,7 +129,7 @@ async def prepare(settings: Settings) -> None:
 
 def key_cipher(secret: bytes) -> KeyCipher:
     """How signing keys are sealed at rest."""
-    return KeyCipher(hkdf.derive(secret, "signing-keys"))
+    return KeyCipher(derived_keys.derive(secret, "signing-keys"))
 
 
 def build_oauth(settings: Settings, keys: Keys) -> Server:
@@ -185,7 +185,7 @@ def build_services(settings: Settings) -> Services:
         limiter=RateLimiter(settings.redis_url),
         mail=MailSender(
             db,
-            Sealer(hkdf.derive(secret, "mail")),
+            Sealer(derived_keys.derive(secret, "mail")),
             composer(settings),
             transport(settings),
             metrics.mailed,
