@@ -44,13 +44,13 @@ from authgate.server.ratelimit import RateLimiter
 from authgate.server.revocation_filter import RevocationFilter
 from authgate.server.services import Keys, Services
 from authgate.server.session_cache import SessionCache
+from authgate.server.ttlmap import TtlMap
 from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util import redact
 from authgate.util.addresses import parse_networks
-from authgate.util.ttlmap import TtlMap
 from authgate.web import api_docs, backoffice, errors, ops
 from authgate.web.api.v1 import (
     admin_audit,

@@ -37,10 +37,10 @@ from authgate.server.org_context import OrgContext
 from authgate.server.ratelimit import RateLimiter
 from authgate.server.revocation_filter import RevocationFilter
 from authgate.server.session_cache import SessionCache
+from authgate.server.ttlmap import TtlMap
 from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.upstream.base import Provider
-from authgate.util.ttlmap import TtlMap
 
 log = logging.getLogger("authgate")
 
