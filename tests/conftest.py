@@ -19,6 +19,11 @@ from tests.support.actions import Actions
 from tests.support.live import LiveServer, live_server
 from tests.support.postgres import Cluster
 
+#: The CLI stores tokens in the OS keyring when there is one: never the
+#: developer's own from a test (CLI subprocesses inherit this too). Tests of the
+#: keyring register a fake one with ``keyring.set_keyring``.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
 #: Cheap argon2 for speed; tests about hashing parameters set their own.
 FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}

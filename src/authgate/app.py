@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 
 from authgate import __version__, upstream
 from authgate.config import Settings
-from authgate.domain import signing_keys
+from authgate.domain import derived_keys, signing_keys
 from authgate.domain.passwords import Hasher
 from authgate.domain.refresh_tokens import Lifetime as RefreshLifetime
 from authgate.domain.sealing import Sealer
@@ -46,13 +46,12 @@ from authgate.server.request_id import RequestIdMiddleware
 from authgate.server.revocation_filter import RevocationFilter
 from authgate.server.services import Keys, Services
 from authgate.server.session_cache import SessionCache
+from authgate.server.ttlmap import TtlMap
 from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
-from authgate.util import hkdf
 from authgate.util.addresses import parse_networks
-from authgate.util.ttlmap import TtlMap
 from authgate.web import api_docs, backoffice, errors, ops
 from authgate.web.api.v1 import (
     admin_audit,
@@ -141,7 +140,7 @@ async def prepare(settings: Settings) -> None:
 
 def key_cipher(secret: bytes) -> KeyCipher:
     """How signing keys are sealed at rest."""
-    return KeyCipher(hkdf.derive(secret, "signing-keys"))
+    return KeyCipher(derived_keys.derive(secret, "signing-keys"))
 
 
 def build_oauth(settings: Settings, keys: Keys) -> Server:
@@ -197,7 +196,7 @@ def build_services(settings: Settings) -> Services:
         limiter=RateLimiter(settings.redis_url),
         mail=MailSender(
             db,
-            Sealer(hkdf.derive(secret, "mail")),
+            Sealer(derived_keys.derive(secret, "mail")),
             composer(settings),
             transport(settings),
             metrics.mailed,

@@ -111,6 +111,10 @@ def status(args: argparse.Namespace) -> int:
         else None,
         "org": context.org,
         "expires_at": _iso(resolved.expires_at),
+        # like ``gh auth status``: the keyring, or the file and its path
+        "stored_in": context.store.location(context.server)
+        if resolved.source in ("oauth", "static")
+        else None,
     }
     valid = not resolved.expired
     problem = "EXPIRED — run 'authgate auth login' to re-authenticate"
@@ -128,6 +132,8 @@ def status(args: argparse.Namespace) -> int:
         org = f" (org: {info['org']})" if info["org"] else ""
         output.line(f"User: {info['user']}{org}")
     output.line(f"Token: {info['token']}")
+    if info["stored_in"]:
+        output.line(f"Token stored in: {info['stored_in']}")
     if info["expires_at"]:
         output.line(f"Token expires: {info['expires_at']}")
     output.line(f"Status: {info['status']}")

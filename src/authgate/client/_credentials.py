@@ -10,9 +10,19 @@ file. Layout::
          "access_token": "eyJ…", "refresh_token": "ag_rt_…", "expires_at": 1767225600,
          "client_id": "…", "username": "alice", "org": "acme-corp"}}}
 
+The tokens themselves (``SECRET_FIELDS``) go to the OS keyring (macOS
+Keychain, Windows Credential Locker, the Secret Service) when one is there, as
+one item per server under the service ``authgate``; the entry then says
+``"token_store": "keyring"`` and the file keeps only what is not secret. With
+no usable keyring (a headless Linux box, a locked or refused one) they stay in
+the file, as ``gh`` does. A file from before the keyring is moved over at the
+next sign-in or refresh.
+
 Every ``authgate`` command reads this file, so it is read with ``os.path`` and
 ``json`` is imported only once there is a file: ``pathlib`` and ``typing``
 alone would cost ``authgate auth status`` a third of its start-up time.
+``keyring`` (half a second to import and pick a backend) is imported only when
+an entry's tokens are in it or tokens are being stored.
 """
 
 import os
@@ -23,6 +33,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 OAUTH_FIELDS = ("access_token", "refresh_token", "expires_at", "token_type")
+#: the fields kept in the OS keyring when there is one
+SECRET_FIELDS = ("auth_token", "access_token", "refresh_token")
+KEYRING_SERVICE = "authgate"
+#: the entry's field that says where its secret fields are
+STORE_FIELD = "token_store"
 
 
 def _config_dir() -> str:
@@ -79,8 +94,21 @@ class CredentialsFile:
         return data
 
     def entry(self, server: str) -> "dict[str, Any]":
-        found = self.load()["servers"].get(normalize_server(server), {})
-        return found if isinstance(found, dict) else {}
+        key = normalize_server(server)
+        found = self.load()["servers"].get(key, {})
+        if not isinstance(found, dict):
+            return {}
+        if found.get(STORE_FIELD) == "keyring":
+            return {**found, **_keyring_get(key)}
+        return found
+
+    def location(self, server: str) -> str:
+        """Where ``server``'s tokens are kept, as ``auth status`` says it."""
+        if self.entry(server).get(STORE_FIELD) != "keyring":
+            return self._path
+        import keyring
+
+        return f"keyring ({keyring.get_keyring().name})"
 
     @property
     def last_server(self) -> str | None:
@@ -88,19 +116,34 @@ class CredentialsFile:
         return value if isinstance(value, str) else None
 
     def update(self, server: str, **fields: "Any") -> "dict[str, Any]":
-        """Set fields (``None`` removes one); ``server`` becomes the last used."""
+        """Set fields (``None`` removes one); ``server`` becomes the last used.
+        Secret fields go to the keyring when it takes them, else to the file."""
         data = self.load()
         key = normalize_server(server)
         entry = dict(data["servers"].get(key, {}))
+        secrets = {name: entry.pop(name) for name in SECRET_FIELDS if name in entry}
+        storing = any(name in SECRET_FIELDS for name in fields)
+        if storing and entry.get(STORE_FIELD) == "keyring":
+            secrets = {**_keyring_get(key), **secrets}
         for name, value in fields.items():
+            target = secrets if name in SECRET_FIELDS else entry
             if value is None:
-                entry.pop(name, None)
+                target.pop(name, None)
             else:
-                entry[name] = value
+                target[name] = value
+        if storing and _keyring_put(key, secrets):
+            entry.pop(STORE_FIELD, None)
+            if secrets:
+                entry[STORE_FIELD] = "keyring"
+        elif storing:  # no usable keyring: the file keeps them
+            entry.pop(STORE_FIELD, None)
+            entry.update(secrets)
+        else:
+            entry.update(secrets)  # only what the file already held
         data["servers"][key] = entry
         data["last_server"] = key
         self._write(data)
-        return entry
+        return {**entry, **secrets}
 
     def _write(self, data: "dict[str, Any]") -> None:
         import json
@@ -120,3 +163,39 @@ class CredentialsFile:
             if os.path.exists(temp):
                 os.unlink(temp)
             raise
+
+
+def _keyring_get(key: str) -> "dict[str, Any]":
+    """``key``'s secret fields; none when the keyring cannot be read."""
+    import json
+
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        text = keyring.get_password(KEYRING_SERVICE, key)
+    except KeyringError:
+        return {}
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _keyring_put(key: str, secrets: "dict[str, Any]") -> bool:
+    """Whether the keyring now holds ``secrets`` for ``key`` (or, with none,
+    holds nothing for it)."""
+    import json
+
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        if secrets:
+            keyring.set_password(KEYRING_SERVICE, key, json.dumps(secrets))
+        elif keyring.get_password(KEYRING_SERVICE, key) is not None:
+            keyring.delete_password(KEYRING_SERVICE, key)
+    except KeyringError:
+        return False
+    return True

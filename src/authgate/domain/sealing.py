@@ -1,7 +1,7 @@
 """Values only this server can read: secrets at rest, and tickets a client holds.
 
 AES-256-GCM (NIST SP 800-38D) under a key derived from the server secret for
-one use (``hkdf.derive``), with a fresh 96-bit nonce each time. The
+one use (``derived_keys.derive``), with a fresh 96-bit nonce each time. The
 associated data binds a sealed value to what it was sealed for (a signing
 key's kid, a user's id, a ticket's purpose), so a value sealed for one thing
 never opens as another, and any change fails the tag check.

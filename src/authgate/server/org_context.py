@@ -25,8 +25,8 @@ from authgate.domain.permissions import Action, Role, require
 from authgate.domain.stores import Stores
 from authgate.errors import Forbidden
 from authgate.guard import Principal
+from authgate.server.ttlmap import TtlMap
 from authgate.storage.db import Database
-from authgate.util.ttlmap import TtlMap
 
 HEADER = "x-organization-id"
 

@@ -11,6 +11,7 @@ from typing import Any
 from authgate.config import Settings
 from authgate.domain import (
     account,
+    derived_keys,
     factors,
     lockout,
     notices,
@@ -36,11 +37,10 @@ from authgate.server.org_context import OrgContext
 from authgate.server.ratelimit import RateLimiter
 from authgate.server.revocation_filter import RevocationFilter
 from authgate.server.session_cache import SessionCache
+from authgate.server.ttlmap import TtlMap
 from authgate.server.workers import Siblings
 from authgate.storage.db import Database
 from authgate.upstream.base import Provider
-from authgate.util import hkdf
-from authgate.util.ttlmap import TtlMap
 
 log = logging.getLogger("authgate")
 
@@ -176,7 +176,7 @@ class Services:
         return Allowlist.parse(self.settings.signin_allowed_emails)
 
     def derived_key(self, purpose: str) -> bytes:
-        return hkdf.derive(self.secret, purpose)
+        return derived_keys.derive(self.secret, purpose)
 
     @property
     def factor_keys(self) -> factors.Keys:

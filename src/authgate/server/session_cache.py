@@ -25,15 +25,15 @@ gives the access-token lifetime, ``AUTHGATE_JWT_EXPIRY``). That bounds what a
 feed that is down can hide: a session revoked on another instance while this
 one's feed fails is refused here ``ttl`` after this process last read it at
 the latest, no later than a verification already cached is dropped. Filling
-races revocation as in ``util/ttlmap.py``: the generation is read before the
+races revocation as in ``server/ttlmap.py``: the generation is read before the
 database is.
 """
 
 from authgate.domain import sessions
 from authgate.domain.sessions import Session
+from authgate.server.ttlmap import TtlMap
 from authgate.storage.db import Database
 from authgate.util import clock
-from authgate.util.ttlmap import TtlMap
 
 
 class SessionCache:

@@ -19,6 +19,8 @@ MODULES: dict[str, frozenset[str]] = {
             "alembic",
             "argon2",
             "authlib",
+            "cachetools",
+            "email_validator",
             "fastapi",
             "fastapi_offline",
             "httptools",

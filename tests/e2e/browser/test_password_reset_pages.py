@@ -97,6 +97,10 @@ def test_the_pages_are_accessible(
     page.evaluate("document.querySelector('form').noValidate = true")
     page.get_by_role("button", name="Set new password").click()
     expect(page.get_by_role("alert")).to_contain_text("at least")
+    # zxcvbn's estimate and advice, so the next try can be a better one
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Strength 0 of 4: A word by itself is easy to guess. Add another word or two."
+    )
     check_page(page, "reset-weak")
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set new password").click()

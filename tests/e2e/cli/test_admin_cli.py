@@ -276,7 +276,9 @@ def test_weak_password_is_a_one_line_error(cli: RunCli, database_url: str) -> No
     error = failed(result)
     assert result.stdout == ""
     assert error.strip().splitlines() == [
-        "error: Password must be at least 12 characters."
+        "error: Password must be at least 12 characters. Strength 0 of 4: A word "
+        "by itself is easy to guess. Add another word or two. Uncommon words are "
+        "better."
     ]
     assert in_db(database_url, lambda tx: tx.users.by_username("carol")) is None
 

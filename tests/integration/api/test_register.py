@@ -132,6 +132,11 @@ def test_password_policy(open_actions: Actions) -> None:
     for reason, password in weak.items():
         body = error(open_actions.register(name, password), 400, "weak_password")
         assert body["error_description"], reason
+        if reason == "common":  # with zxcvbn's estimate and advice
+            assert (
+                "Strength 1 of 4: This is a very common password. Add another"
+                in (body["error_description"])
+            )
     # The limits themselves are allowed.
     assert open_actions.register(name, "x7#Kq9!mZ2pL").status_code == 201
     longest = "x7#Kq9!mZ2pL" * 10 + "x7#Kq9!m"

@@ -110,6 +110,11 @@ def test_the_allowlist_holds_and_the_refusal_is_audited(
     [
         ({"username": "x"}, 400, "Username must be 2-64 characters"),
         ({"password": "short"}, 400, "at least"),
+        (
+            {"password": "password1234"},
+            400,
+            "Strength 1 of 4: This is a very common password. Add another word",
+        ),
         ({"email": "not-an-address"}, 400, "Email address is not valid."),
     ],
 )

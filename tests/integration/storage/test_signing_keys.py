@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import text
 
 from authgate.app import build_services
-from authgate.domain import signing_keys
+from authgate.domain import derived_keys, signing_keys
 from authgate.domain.context import NO_PEER
 from authgate.domain.signing_keys import KeyCipher, WrongSecret
 from authgate.storage.db import Database
-from authgate.util import clock, hkdf
+from authgate.util import clock
 from tests.conftest import MakeSettings
 from tests.integration.storage.factories import T0
 from tests.support.asserts import present
@@ -26,7 +26,7 @@ PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 
 
 def cipher(secret: str) -> KeyCipher:
-    return KeyCipher(hkdf.derive(secret.encode(), "signing-keys"))
+    return KeyCipher(derived_keys.derive(secret.encode(), "signing-keys"))
 
 
 async def test_store_add_all_retire(db: Database) -> None:

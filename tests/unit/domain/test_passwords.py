@@ -32,6 +32,29 @@ def test_policy_refuses(password: str, message: str) -> None:
         check_policy(password, min_length=12, username="alice123")
 
 
+def test_a_refusal_says_how_strong_and_what_would_help() -> None:
+    with pytest.raises(WeakPassword) as refused:
+        check_policy("qwerty123456", min_length=12)
+    assert refused.value.description == (
+        "That password is too common; choose another. Strength 1 of 4: "
+        "This is a very common password. "
+        "Add another word or two. Uncommon words are better."
+    )
+    with pytest.raises(WeakPassword) as short:
+        check_policy("dragon", min_length=12)
+    assert short.value.description.startswith(
+        "Password must be at least 12 characters. Strength 0 of 4: "
+    )
+
+
+def test_a_refusal_without_advice_gives_only_the_reason() -> None:
+    """zxcvbn finds a random-looking password strong; the length is the only
+    reason, and a score would read as praise."""
+    with pytest.raises(WeakPassword) as refused:
+        check_policy("x7#Kq9!mZ2p", min_length=12)
+    assert refused.value.description == "Password must be at least 12 characters."
+
+
 def test_min_length_is_the_setting() -> None:
     check_policy("abcdefgh-xyz", min_length=12)
     with pytest.raises(WeakPassword, match="at least 13"):

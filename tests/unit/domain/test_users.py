@@ -42,6 +42,31 @@ def test_email_domain_is_lowered_but_not_the_mailbox() -> None:
         users.normalize_email("ada\u200b@example.com")  # zero-width space
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("not-an-address", "must have an @-sign"),
+        ("ada..lovelace@example.com", "two periods in a row"),
+        ("ada@example..com", "period"),
+        ("ada lovelace@example.com", "SPACE"),
+        ("ada@example.com\u202e", "RIGHT-TO-LEFT OVERRIDE"),
+        ("ada@corp.local", "special-use or reserved"),
+        ("ada@" + "a" * 250 + ".com", "too long"),
+    ],
+)
+def test_a_malformed_address_is_refused_saying_why(address: str, reason: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        users.normalize_email(address)
+    assert str(refused.value).startswith("Email address is not valid. ")
+    assert reason in str(refused.value)
+
+
+def test_an_international_address_keeps_its_mailbox_and_normalises_its_domain() -> None:
+    assert (
+        users.normalize_email("J\u00f6rg@B\u00dccher.DE") == "J\u00f6rg@b\u00fccher.de"
+    )
+
+
 async def test_a_taken_username_is_refused(
     stores: MemoryStores, hasher: Hasher
 ) -> None:

@@ -2,12 +2,12 @@ import anyio
 import pytest
 
 from authgate.server.org_context import OrgContext
-from authgate.util.ttlmap import TtlMap
+from authgate.server.ttlmap import TtlMap
 
 
 def test_kept_for_its_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr("authgate.util.ttlmap.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("authgate.server.ttlmap.time.monotonic", lambda: now[0])
     values: TtlMap[str] = TtlMap(ttl=60)
     values.put("usr_1", "alice", since=values.generation)
     assert values.get("usr_1") == "alice"
@@ -38,6 +38,31 @@ def test_bounded() -> None:
         values.put(str(i), i, since=values.generation)
     assert sum(values.get(str(i)) is not None for i in range(10)) <= 3
     assert values.get("9") == 9
+
+
+def test_when_full_the_least_recently_used_goes_not_everything() -> None:
+    values: TtlMap[int] = TtlMap(ttl=60, max_entries=3)
+    for i in range(3):
+        values.put(str(i), i, since=values.generation)
+    assert values.get("0") == 0  # now the most recently used
+    values.put("3", 3, since=values.generation)
+    assert values.get("1") is None
+    assert [values.get(key) for key in ("0", "2", "3")] == [0, 2, 3]
+
+
+def test_when_full_an_expired_entry_goes_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr("authgate.server.ttlmap.time.monotonic", lambda: now[0])
+    values: TtlMap[int] = TtlMap(ttl=60, max_entries=2)
+    values.put("old", 0, since=values.generation)
+    now[0] = 150.0
+    values.put("young", 1, since=values.generation)
+    assert values.get("old") == 0  # the most recently used, but about to expire
+    now[0] = 161.0
+    values.put("new", 2, since=values.generation)
+    assert [values.get(key) for key in ("old", "young", "new")] == [None, 1, 2]
 
 
 class _Reads:
