@@ -104,13 +104,19 @@ class Keys:
         return found
 
 
+def derived_keys(secrets: tuple[bytes, ...], purpose: str) -> tuple[bytes, ...]:
+    """The key for ``purpose`` under each secret, the current one first."""
+    return tuple(hkdf.derive(secret, purpose) for secret in secrets)
+
+
 @dataclass
 class Services:
     settings: Settings
     db: Database
     hasher: Hasher
     keys: Keys
-    secret: bytes
+    #: The server secret, then during a rotation the one it replaced.
+    secrets: tuple[bytes, ...]
     cache: VerificationCache
     geo: GeoLocator
     orgs: OrgContext
@@ -176,15 +182,20 @@ class Services:
         return Allowlist.parse(self.settings.signin_allowed_emails)
 
     def derived_key(self, purpose: str) -> bytes:
-        return hkdf.derive(self.secret, purpose)
+        """The key for ``purpose``: what is sealed or signed from now on."""
+        return hkdf.derive(self.secrets[0], purpose)
+
+    def derived_keys(self, purpose: str) -> tuple[bytes, ...]:
+        """What sealed or signed values for ``purpose`` are checked against."""
+        return derived_keys(self.secrets, purpose)
 
     @property
     def factor_keys(self) -> factors.Keys:
         """Each second-factor secret under a key of its own."""
         return factors.Keys(
-            tickets=Sealer(self.derived_key("mfa-ticket")),
-            totp=Sealer(self.derived_key("totp")),
-            codes=Digester(self.derived_key("recovery-codes")),
+            tickets=Sealer(*self.derived_keys("mfa-ticket")),
+            totp=Sealer(*self.derived_keys("totp")),
+            codes=Digester(*self.derived_keys("recovery-codes")),
         )
 
     def evict(self, tags: list[str]) -> None:
