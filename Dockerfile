@@ -3,7 +3,8 @@
 
 # Build: the locked dependencies and Authgate into /opt/authgate, with uv.
 FROM python:3.12-slim AS build
-COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
+# The uv that wrote uv.lock (./dev installs the same one into .venv).
+COPY --from=ghcr.io/astral-sh/uv:0.13.10 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/authgate
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
