@@ -3,7 +3,7 @@
 
 # Build: the locked dependencies and Authgate into /opt/authgate, with uv.
 FROM python:3.12-slim AS build
-# The uv that wrote uv.lock (./dev installs the same one into .venv).
+# uv pinned, no older than the uv that wrote uv.lock (an older one may not read it).
 COPY --from=ghcr.io/astral-sh/uv:0.13.10 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/authgate
 WORKDIR /src
