@@ -125,6 +125,18 @@ def server_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+def server_secrets(settings: Settings) -> tuple[bytes, ...]:
+    """The server secret, then during a rotation the one it replaced: values
+    are sealed under the first and open under either (``domain.sealing``)."""
+    previous = settings.secret_key_previous
+    current = server_secret(settings)
+    return (
+        (current,)
+        if previous is None
+        else (current, previous.get_secret_value().encode())
+    )
+
+
 async def prepare(settings: Settings) -> None:
     """What runs once before any worker serves: the migrations, then the first
     signing keys (workers each generating them at once would each sign with
@@ -133,14 +145,19 @@ async def prepare(settings: Settings) -> None:
     db = Database(settings.sqlalchemy_url)
     try:
         async with db.transaction() as tx:
-            await signing_keys.ensure(tx, key_cipher(server_secret(settings)))
+            await signing_keys.ensure(tx, key_cipher(server_secrets(settings)))
     finally:
         await db.close()
 
 
-def key_cipher(secret: bytes) -> KeyCipher:
+def key_cipher(secrets: tuple[bytes, ...]) -> KeyCipher:
     """How signing keys are sealed at rest."""
-    return KeyCipher(derived_keys.derive(secret, "signing-keys"))
+    return KeyCipher(*derived_keys.derive_all(secrets, "signing-keys"))
+
+
+def mail_sealer(secrets: tuple[bytes, ...]) -> Sealer:
+    """How queued mail is sealed at rest."""
+    return Sealer(*derived_keys.derive_all(secrets, "mail"))
 
 
 def build_oauth(settings: Settings, keys: Keys) -> Server:
@@ -169,10 +186,10 @@ def build_oauth(settings: Settings, keys: Keys) -> Server:
 
 
 def build_services(settings: Settings) -> Services:
-    secret = server_secret(settings)
+    secrets = server_secrets(settings)
     cache = CountingCache(settings.token_cache_size)
     db = Database(settings.sqlalchemy_url)
-    cipher = key_cipher(secret)
+    cipher = key_cipher(secrets)
     keys = Keys(db, cipher, retention=settings.jwt_expiry + KEY_RETENTION_MARGIN)
     # What the feed keeps exact is kept no longer than an access token lives:
     # the most a feed that is down can hide, as for a verification already
@@ -184,7 +201,7 @@ def build_services(settings: Settings) -> Services:
         db=db,
         hasher=Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         keys=keys,
-        secret=secret,
+        secrets=secrets,
         cache=cache,
         geo=GeoLocator(settings.geoip_db),
         orgs=OrgContext(db, ttl=kept),
@@ -196,7 +213,7 @@ def build_services(settings: Settings) -> Services:
         limiter=RateLimiter(settings.redis_url),
         mail=MailSender(
             db,
-            Sealer(derived_keys.derive(secret, "mail")),
+            mail_sealer(secrets),
             composer(settings),
             transport(settings),
             metrics.mailed,

@@ -16,7 +16,13 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, PlainSerializer, SecretStr, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from authgate.util import extras
 from authgate.util.addresses import parse_networks
@@ -88,10 +94,90 @@ class Group(enum.StrEnum):
     INTEGRATIONS = "Integrations"
 
 
+class FromFile:
+    """Marks a setting that holds a secret: besides ``AUTHGATE_<NAME>`` it is
+    read from the file ``AUTHGATE_<NAME>_FILE`` names (the Docker and
+    systemd-credentials convention), so the value need not sit in the
+    environment, which ``/proc``, ``docker inspect`` and crash reports show."""
+
+
+#: The marker in a secret setting's ``Annotated`` metadata.
+FROM_FILE = FromFile()
+
+
+class SettingFileError(ValueError):
+    """An ``AUTHGATE_<NAME>_FILE`` that cannot be used; the message names the
+    variable and the file, never the file's content."""
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """``AUTHGATE_<NAME>_FILE`` for each :data:`FROM_FILE` setting: the file's
+    text without its final line break. Set beside ``AUTHGATE_<NAME>`` it is
+    refused, as is a file that cannot be read or is empty: a secret silently
+    missing would start the server without it."""
+
+    def get_field_value(
+        self, field: FieldInfo, field_name: str
+    ) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in file_settings():
+            variable = f"AUTHGATE_{name.upper()}"
+            path = os.environ.get(f"{variable}_FILE")
+            if path is None:
+                continue
+            if variable in os.environ:
+                raise SettingFileError(
+                    f"{variable} and {variable}_FILE are both set: keep one"
+                )
+            values[name] = read_setting_file(f"{variable}_FILE", Path(path))
+        return values
+
+
+def read_setting_file(variable: str, path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingFileError(f"{variable}: cannot read {path}: {reason}") from None
+    value = text.removesuffix("\n").removesuffix("\r")
+    if not value.strip():
+        raise SettingFileError(f"{variable}: {path} is empty")
+    return value
+
+
+def file_settings() -> list[str]:
+    """The settings also read from ``AUTHGATE_<NAME>_FILE``."""
+    return [
+        name
+        for name, field in Settings.model_fields.items()
+        if any(isinstance(meta, FromFile) for meta in field.metadata)
+    ]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUTHGATE_", env_file=".env", extra="ignore", frozen=True
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _FileSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     host: Annotated[str, Group.SERVER] = Field(
         "127.0.0.1", description="Address `authgate serve` binds to."
@@ -142,17 +228,26 @@ class Settings(BaseSettings):
         description="Where the embedded SQLite database and the generated dev "
         "secret live.",
     )
-    database_url: Annotated[str | None, Group.SERVER] = Field(
+    database_url: Annotated[str | None, Group.SERVER, FROM_FILE] = Field(
         None,
         description="SQLAlchemy async URL, e.g. "
         "`postgresql+asyncpg://user:pw@host/db` (the `postgres` extra). "
         "Default: SQLite file `authgate.db` in the data dir.",
     )
-    secret_key: Annotated[SecretStr | None, Group.SERVER] = Field(
+    secret_key: Annotated[SecretStr | None, Group.SERVER, FROM_FILE] = Field(
         None,
         description="At least 32 characters; every key Authgate needs (signing-key "
         "encryption, cookies, CSRF) is derived from it with HKDF. Unset: one is "
         "generated into the data dir (development only).",
+    )
+    secret_key_previous: Annotated[SecretStr | None, Group.SERVER, FROM_FILE] = Field(
+        None,
+        description="The secret `AUTHGATE_SECRET_KEY` replaced, while a "
+        "rotation is under way: what was sealed or signed under it still "
+        "opens (signing keys, authenticator-app secrets, queued mail, "
+        "sign-in tickets, CSRF tokens, recovery codes); new values use the "
+        "new secret. `authgate admin rotate-secret` re-seals what is stored, "
+        "after which this can be unset (docs/deployment.md).",
     )
     max_body_bytes: Annotated[int, Group.SERVER] = Field(
         1_048_576, ge=1024, description="Largest request body accepted (bytes)."
@@ -377,7 +472,7 @@ class Settings(BaseSettings):
         "stay there.",
     )
 
-    redis_url: Annotated[str | None, Group.SCALE_OUT] = Field(
+    redis_url: Annotated[str | None, Group.SCALE_OUT, FROM_FILE] = Field(
         None,
         description="Redis for instant revocation fan-out between instances and "
         "one shared rate-limit budget (e.g. `redis://localhost:6379/0`). Without "
@@ -407,7 +502,7 @@ class Settings(BaseSettings):
     oidc_client_id: Annotated[str | None, Group.UPSTREAM] = Field(
         None, description="Authgate's client id at the OIDC issuer."
     )
-    oidc_client_secret: Annotated[SecretStr | None, Group.UPSTREAM] = Field(
+    oidc_client_secret: Annotated[SecretStr | None, Group.UPSTREAM, FROM_FILE] = Field(
         None,
         description="Authgate's client secret at the OIDC issuer; unset for a "
         "public client (PKCE only).",
@@ -430,7 +525,7 @@ class Settings(BaseSettings):
     workos_client_id: Annotated[str | None, Group.UPSTREAM] = Field(
         None, description="The WorkOS client id (`client_…`)."
     )
-    workos_api_key: Annotated[SecretStr | None, Group.UPSTREAM] = Field(
+    workos_api_key: Annotated[SecretStr | None, Group.UPSTREAM, FROM_FILE] = Field(
         None,
         description="The WorkOS API key (`sk_…`), sent as the client secret when "
         "exchanging codes.",
@@ -460,7 +555,7 @@ class Settings(BaseSettings):
     )
 
     smtp_url: Annotated[
-        SecretStr | None, BeforeValidator(_empty_is_none), Group.MAIL
+        SecretStr | None, BeforeValidator(_empty_is_none), Group.MAIL, FROM_FILE
     ] = Field(
         None,
         description="The SMTP relay mail goes through: `smtps://user:pass@host:465` "
@@ -496,12 +591,14 @@ class Settings(BaseSettings):
         description="MaxMind-format (`.mmdb`) city or country database; session "
         "lists then show a location for each IP. Needs the `geoip` extra.",
     )
-    backoffice_api_key: Annotated[SecretStr | None, Group.INTEGRATIONS] = Field(
-        None,
-        description="Enables `/bo/*` (the operators' back office), opened only by "
-        "`Authorization: Bearer <this key>`. Unset: `/bo/*` does not exist.",
+    backoffice_api_key: Annotated[SecretStr | None, Group.INTEGRATIONS, FROM_FILE] = (
+        Field(
+            None,
+            description="Enables `/bo/*` (the operators' back office), opened only by "
+            "`Authorization: Bearer <this key>`. Unset: `/bo/*` does not exist.",
+        )
     )
-    metrics_token: Annotated[SecretStr | None, Group.INTEGRATIONS] = Field(
+    metrics_token: Annotated[SecretStr | None, Group.INTEGRATIONS, FROM_FILE] = Field(
         None,
         description="At least 32 characters; `/metrics` (Prometheus) then needs "
         "`Authorization: Bearer <this token>`. Unset: `/metrics` answers only on a "
@@ -512,6 +609,21 @@ class Settings(BaseSettings):
     def _check(self) -> "Settings":
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("AUTHGATE_SECRET_KEY must be at least 32 characters")
+        previous = self.secret_key_previous
+        if previous is not None:
+            if self.secret_key is None:
+                raise ValueError(
+                    "AUTHGATE_SECRET_KEY_PREVIOUS needs AUTHGATE_SECRET_KEY (the new "
+                    "secret)"
+                )
+            if len(previous.get_secret_value()) < 32:
+                raise ValueError(
+                    "AUTHGATE_SECRET_KEY_PREVIOUS must be at least 32 characters"
+                )
+            if previous == self.secret_key:
+                raise ValueError(
+                    "AUTHGATE_SECRET_KEY_PREVIOUS is the same as AUTHGATE_SECRET_KEY"
+                )
         key = self.backoffice_api_key
         if key is not None and len(key.get_secret_value()) < 32:
             raise ValueError(

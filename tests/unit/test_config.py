@@ -2,12 +2,12 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from authgate.config import Settings
+from authgate.config import SettingFileError, Settings, file_settings
 from authgate.util.loopback import is_loopback
 
 SECRET = "x" * 32
@@ -258,3 +258,75 @@ def test_a_setting_whose_extra_is_not_installed_names_the_extra(
     assert f"needs the {extra} extra" in error["msg"]
     assert f"pip install 'authgate[{extra}]'" in error["msg"]
     make()  # a setting left unset needs nothing
+
+
+def test_every_secret_setting_is_also_read_from_a_file() -> None:
+    secrets = {
+        name
+        for name, field in Settings.model_fields.items()
+        if SecretStr in (field.annotation, *get_args(field.annotation))
+    }
+    # the URLs carry a password
+    assert secrets | {"database_url", "redis_url"} == set(file_settings())
+
+
+def test_a_secret_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("k" * 40 + "\n")
+    (tmp_path / "db").write_text("postgresql+asyncpg://a:p%40ss@db/authgate")
+    monkeypatch.setenv("AUTHGATE_SECRET_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("AUTHGATE_DATABASE_URL_FILE", str(tmp_path / "db"))
+    settings = make()
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() == "k" * 40  # no line break
+    assert settings.database_url == "postgresql+asyncpg://a:p%40ss@db/authgate"
+    # and it is validated as the variable would be
+    (tmp_path / "key").write_text("short")
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, r"AUTHGATE_SECRET_KEY_FILE: cannot read .*/key: No such file"),
+        ("\n", r"AUTHGATE_SECRET_KEY_FILE: .*/key is empty"),
+        (b"\xff" * 40, r"AUTHGATE_SECRET_KEY_FILE: cannot read .*: not UTF-8 text"),
+    ],
+)
+def test_a_secret_file_that_cannot_be_used_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    content: str | bytes | None,
+    message: str,
+) -> None:
+    path = tmp_path / "key"
+    if isinstance(content, str):
+        path.write_text(content)
+    elif content is not None:
+        path.write_bytes(content)
+    monkeypatch.setenv("AUTHGATE_SECRET_KEY_FILE", str(path))
+    with pytest.raises(SettingFileError, match=message):
+        make()
+
+
+def test_a_secret_and_its_file_together_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "key").write_text("k" * 40)
+    monkeypatch.setenv("AUTHGATE_SECRET_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("AUTHGATE_SECRET_KEY", "e" * 40)
+    with pytest.raises(SettingFileError, match="both set: keep one"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"secret_key_previous": "p" * 40}, "needs AUTHGATE_SECRET_KEY"),
+        ({"secret_key": SECRET, "secret_key_previous": "p"}, "at least 32"),
+        ({"secret_key": SECRET, "secret_key_previous": SECRET}, "the same as"),
+    ],
+)
+def test_the_previous_secret_is_checked(values: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(**values)

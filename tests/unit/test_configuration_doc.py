@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import SecretStr
 
-from authgate.config import Group, Settings
+from authgate.config import Group, Settings, file_settings
 from authgate.util.durations import format_duration
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -108,6 +108,13 @@ def settings_reference() -> str:
         "```",
         "",
         "(`tests/unit/test_configuration_doc.py` fails until you do).",
+        "",
+        "Each secret (the settings below with a second name ending in `_FILE`) "
+        "can instead be read from a file: `AUTHGATE_SECRET_KEY_FILE=/run/secrets/"
+        "authgate_secret_key` reads the secret from that file, without its final "
+        "line break, as Docker secrets and systemd credentials provide it. Setting "
+        "both names, or naming a file that cannot be read or is empty, stops the "
+        "server with an error naming the variable.",
     ]
     for group, names in setting_groups().items():
         lines += [
@@ -120,8 +127,11 @@ def settings_reference() -> str:
         for name in names:
             field = Settings.model_fields[name]
             kind = _type_text(field.annotation) + _bounds(name)
+            variable = f"`{env_name(name)}`"
+            if name in file_settings():
+                variable += f" or `{env_name(name)}_FILE`"
             lines.append(
-                f"| `{env_name(name)}` | {_cell(kind)} | {_cell(_default_text(name))}"
+                f"| {variable} | {_cell(kind)} | {_cell(_default_text(name))}"
                 f" | {_cell(field.description or '')} |"
             )
     return "\n".join(lines) + "\n"
@@ -164,7 +174,7 @@ def test_the_page_names_every_setting_by_its_environment_variable() -> None:
     page = settings_reference()
     for name in Settings.model_fields:
         assert f"`{env_name(name)}`" in page
-    assert "`AUTHGATE_SECRET_KEY`" in page
+    assert "`AUTHGATE_SECRET_KEY` or `AUTHGATE_SECRET_KEY_FILE`" in page
     assert "`AUTHGATE_JWT_EXPIRY` | duration" in page
 
 

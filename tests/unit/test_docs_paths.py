@@ -35,9 +35,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "authgate"
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 #: Top-level directories a repository path starts with.
-TOP = ("src", "tests", "docs", "benchmarks", "examples", ".ci")
+TOP = ("src", "tests", "docs", "benchmarks", "examples", ".ci", "deploy")
 #: Suffixes that make a dotted span a file name, not ``module.name``.
-FILE_SUFFIXES = {"py", "md", "toml", "lock", "json", "png", "html", "mako", "txt", "db"}
+FILE_SUFFIXES = {
+    *("py", "md", "toml", "lock", "json", "png", "html", "mako", "txt", "db"),
+    *("yaml", "service", "env"),
+}
 
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")

@@ -112,6 +112,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="New signing keys; old ones stay published until their tokens expire.",
     ).set_defaults(run=rotate_keys)
 
+    sub.add_parser(
+        "rotate-secret",
+        help="Re-seal what is stored under AUTHGATE_SECRET_KEY_PREVIOUS with "
+        "AUTHGATE_SECRET_KEY, so the previous secret can be dropped.",
+    ).set_defaults(run=rotate_secret)
+
     prune_parser = sub.add_parser(
         "prune",
         help="Delete expired sessions, tokens, codes and other rows that no "
@@ -367,6 +373,53 @@ def rotate_keys(_args: argparse.Namespace) -> int:
             )
 
     output.success("New signing keys: " + ", ".join(run(work)))
+    return 0
+
+
+def rotate_secret(_args: argparse.Namespace) -> int:
+    """In one transaction: signing keys' private parts, authenticator-app
+    secrets and queued mail, opened under either secret and sealed under the
+    new one (docs/deployment.md, "Rotating the secret")."""
+    from authgate.domain import audit, mail, signing_keys, totp
+    from authgate.errors import InvalidRequest
+
+    async def work(services: "Services") -> dict[str, int]:
+        if services.settings.secret_key_previous is None:
+            raise InvalidRequest(
+                "AUTHGATE_SECRET_KEY_PREVIOUS is not set: set it to the secret "
+                "being replaced, and AUTHGATE_SECRET_KEY to the new one."
+            )
+        async with services.db.transaction() as tx:
+            keys = await signing_keys.reseal(tx, services.keys.cipher)
+            factors = await totp.reseal(tx, services.factor_keys.totp)
+            queued = await mail.reseal(tx, services.mail.sealer)
+            counts = {
+                "signing_keys": keys,
+                "totp_secrets": factors.done,
+                "queued_mail": queued.done,
+                "unreadable": factors.unreadable + queued.unreadable,
+            }
+            await audit.record(
+                tx, audit.Action.SECRET_ROTATED, cli_peer(), details=counts
+            )
+        return counts
+
+    counts = run(work)
+    output.success(
+        f"Re-sealed under AUTHGATE_SECRET_KEY: {counts['signing_keys']} signing "
+        f"keys, {counts['totp_secrets']} authenticator-app secrets, "
+        f"{counts['queued_mail']} queued messages."
+    )
+    if counts["unreadable"]:
+        output.error(
+            f"{counts['unreadable']} stored values open under neither secret (they "
+            "were sealed under an older one) and were left as they are."
+        )
+    output.line(
+        "AUTHGATE_SECRET_KEY_PREVIOUS can be removed once every instance runs "
+        "with the new secret; recovery codes issued before this rotation stop "
+        "working then (docs/deployment.md)."
+    )
     return 0
 
 

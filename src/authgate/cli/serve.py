@@ -1,4 +1,4 @@
-"""``authgate serve`` and ``authgate db upgrade``."""
+"""``authgate serve``, ``authgate db upgrade`` and ``authgate db backup``."""
 
 import argparse
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,13 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     db_sub.add_parser("upgrade", help="Apply every pending migration.").set_defaults(
         run=upgrade
     )
+    backup_parser = db_sub.add_parser(
+        "backup",
+        help="Copy the SQLite database to PATH while the server runs "
+        "(PostgreSQL: pg_dump).",
+    )
+    backup_parser.add_argument("path", metavar="PATH", help="A new file.")
+    backup_parser.set_defaults(run=backup)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -104,6 +111,24 @@ def upgrade(_args: argparse.Namespace) -> int:
 
     migrate(load_settings().sqlalchemy_url)
     output.line("Database is up to date.")
+    return 0
+
+
+def backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from authgate.cli import output
+    from authgate.cli.settings import load_settings
+    from authgate.storage.backup import BackupError
+    from authgate.storage.backup import backup as copy
+
+    target = Path(args.path)
+    try:
+        source = copy(load_settings().sqlalchemy_url, target)
+    except BackupError as exc:
+        output.error(str(exc))
+        return 1
+    output.success(f"Backed up {source} to {target}.")
     return 0
 
 

@@ -13,10 +13,13 @@ if TYPE_CHECKING:
 def load_settings(**overrides: Any) -> "Settings":
     from pydantic import ValidationError
 
-    from authgate.config import Settings
+    from authgate.config import SettingFileError, Settings
 
     try:
         return Settings(**overrides)
+    except SettingFileError as exc:
+        output.error(str(exc))
+        raise SystemExit(2) from None
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
             message = str(error["msg"]).removeprefix("Value error, ")

@@ -36,6 +36,9 @@ class Action(enum.StrEnum):
     #: A verification link followed; details give the ``email`` verified.
     EMAIL_VERIFIED = "email.verified"
     KEYS_ROTATED = "signing_keys.rotated"
+    #: What was sealed under the previous server secret re-sealed under the
+    #: new one; details count each kind.
+    SECRET_ROTATED = "secret.rotated"  # noqa: S105 - an event name
     PAT_CREATED = "access_token.created"
     PAT_REVOKED = "access_token.revoked"
     API_KEY_CREATED = "api_key.created"

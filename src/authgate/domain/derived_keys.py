@@ -22,3 +22,9 @@ def derive(secret: bytes, purpose: str) -> bytes:
         algorithm=hashes.SHA256(), length=_LENGTH, salt=_SALT, info=purpose.encode()
     )
     return hkdf.derive(secret)
+
+
+def derive_all(secrets: tuple[bytes, ...], purpose: str) -> tuple[bytes, ...]:
+    """The key for ``purpose`` under each secret, the current one first (the
+    previous secret's keys still open what was sealed before a rotation)."""
+    return tuple(derive(secret, purpose) for secret in secrets)

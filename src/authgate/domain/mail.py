@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from authgate.domain.sealing import Sealer
+from authgate.domain.sealing import Resealed, Sealer, reseal_all
 from authgate.util import clock
 from authgate.util.ids import new_id
 
@@ -78,6 +78,12 @@ ERROR_LENGTH = 500
 class MailStore(Protocol):
     async def add(self, queued: Queued) -> None: ...
 
+    async def sealed_values(self) -> list[tuple[str, bytes]]:
+        """Every message not sent or given up yet: ``(id, sealed)``."""
+
+    async def replace_sealed(self, message_id: str, sealed: bytes) -> None:
+        """Store a queued message's content sealed anew (a secret rotation)."""
+
     async def pending(self, now: datetime) -> bool:
         """Whether any row is due (see :meth:`claim`): one read, so a sender
         with nothing to send takes no lock."""
@@ -114,6 +120,12 @@ class Tx(Protocol):
 
 def _context(message_id: str) -> bytes:
     return f"authgate/mail/{message_id}".encode()
+
+
+async def reseal(stores: Tx, sealer: Sealer) -> Resealed:
+    """Every message still queued sealed under the current server secret."""
+    rows = await stores.mail.sealed_values()
+    return await reseal_all(rows, sealer, _context, stores.mail.replace_sealed)
 
 
 async def queue(stores: Tx, sealer: Sealer, message: Message) -> str:

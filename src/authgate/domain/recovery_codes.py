@@ -62,14 +62,20 @@ class Tx(audit.Tx, Protocol):
 
 
 class Digester:
-    """The keyed digest codes are stored and looked up by."""
+    """The keyed digest codes are stored and looked up by: under ``key`` for
+    new codes, and also under each of ``previous`` for the codes issued
+    before a secret rotation, which cannot be re-keyed without the codes."""
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    def __init__(self, key: bytes, *previous: bytes) -> None:
+        self._keys = (key, *previous)
 
     def __call__(self, user_id: str, code: str) -> str:
+        return self.candidates(user_id, code)[0]
+
+    def candidates(self, user_id: str, code: str) -> list[str]:
+        """The digests ``code`` may be stored under, the current key's first."""
         message = f"{user_id}\n{normalize(code)}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return [hmac.new(k, message, hashlib.sha256).hexdigest() for k in self._keys]
 
 
 def normalize(code: str) -> str:
@@ -119,7 +125,11 @@ async def use(
     """Use one of ``user_id``'s codes; ``True`` when it was theirs and unused."""
     if not 0 < len(normalize(code)) <= 4 * _LENGTH:
         return False
-    if not await stores.recovery_codes.use(user_id, digest(user_id, code), clock.now()):
+    now = clock.now()
+    for candidate in digest.candidates(user_id, code):
+        if await stores.recovery_codes.use(user_id, candidate, now):
+            break
+    else:
         return False
     left = await stores.recovery_codes.remaining(user_id)
     await audit.record(

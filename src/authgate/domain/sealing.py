@@ -10,12 +10,18 @@ A ticket is a short-lived sealed statement a browser or client carries between
 two steps of a flow (an ``mfa_token``, a WebAuthn challenge), so that any
 instance can finish what another began. It carries an id, for the step that
 ends it to mark it used (``domain.replay``).
+
+While the server secret is being rotated (``AUTHGATE_SECRET_KEY_PREVIOUS``) a
+sealer holds the key derived from the previous secret too: it seals under the
+new key only and opens under either, so nothing sealed before the rotation is
+lost, and :meth:`Sealer.reseal` moves a stored value onto the new key.
 """
 
 import base64
 import binascii
 import json
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,8 +43,11 @@ class Ticket:
 
 
 class Sealer:
-    def __init__(self, key: bytes) -> None:
+    """Seals under ``key``; opens under ``key`` or any of ``previous``."""
+
+    def __init__(self, key: bytes, *previous: bytes) -> None:
         self._aead = AESGCM(key)
+        self._openers = (self._aead, *(AESGCM(old) for old in previous))
 
     def seal(self, plaintext: bytes, context: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
@@ -49,12 +58,20 @@ class Sealer:
         context or under another key."""
         if len(sealed) <= _NONCE_BYTES:
             return None
-        try:
-            return self._aead.decrypt(
-                sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], context
-            )
-        except InvalidTag:
-            return None
+        for aead in self._openers:
+            try:
+                return aead.decrypt(
+                    sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], context
+                )
+            except InvalidTag:
+                continue
+        return None
+
+    def reseal(self, sealed: bytes, context: bytes) -> bytes | None:
+        """``sealed`` sealed anew under the current key; ``None`` when it opens
+        under none of the keys."""
+        plaintext = self.open(sealed, context)
+        return None if plaintext is None else self.seal(plaintext, context)
 
     def seal_text(self, data: dict[str, Any], context: str) -> str:
         """``data`` as JSON, sealed into URL-safe text."""
@@ -89,3 +106,31 @@ class Sealer:
         if clock.now() >= expires_at:
             return None
         return Ticket(id=str(body["id"]), data=body["data"], expires_at=expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Resealed:
+    done: int  #: values now sealed under the current key
+    #: values that open under none of the keys (sealed under a secret older
+    #: than the previous one): left as they are, as unreadable as before
+    unreadable: int
+
+
+async def reseal_all(
+    rows: list[tuple[str, bytes]],
+    sealer: Sealer,
+    context: Callable[[str], bytes],
+    replace: Callable[[str, bytes], Awaitable[None]],
+) -> Resealed:
+    """Each stored ``(id, sealed)`` sealed anew under the current key and
+    written back with ``replace``; ``context`` is the associated data its
+    concept binds to the id."""
+    done = unreadable = 0
+    for row_id, sealed in rows:
+        fresh = sealer.reseal(sealed, context(row_id))
+        if fresh is None:
+            unreadable += 1
+            continue
+        await replace(row_id, fresh)
+        done += 1
+    return Resealed(done=done, unreadable=unreadable)

@@ -55,6 +55,9 @@ class KeyStore(Protocol):
     async def retire_active(self, alg: str, at: datetime) -> list[str]:
         """Retire the active key(s) of ``alg``; the kids retired."""
 
+    async def replace_sealed(self, kid: str, private_encrypted: bytes) -> None:
+        """Store a key's private part sealed anew (a secret rotation)."""
+
 
 class Tx(audit.Tx, invalidation.Tx, Protocol):
     @property
@@ -65,11 +68,15 @@ class KeyCipher:
     """Private PEM keys sealed at rest; the kid is bound as associated data so
     an encrypted key cannot be swapped onto another row."""
 
-    def __init__(self, key: bytes) -> None:
-        self._sealer = Sealer(key)
+    def __init__(self, key: bytes, *previous: bytes) -> None:
+        self._sealer = Sealer(key, *previous)
 
     def seal(self, kid: str, plaintext: bytes) -> bytes:
         return self._sealer.seal(plaintext, kid.encode())
+
+    def reseal(self, kid: str, sealed: bytes) -> bytes:
+        """``sealed`` under the current secret's key (a secret rotation)."""
+        return self.seal(kid, self.open(kid, sealed))
 
     def open(self, kid: str, sealed: bytes) -> bytes:
         plaintext = self._sealer.open(sealed, kid.encode())
@@ -166,6 +173,19 @@ async def ensure(stores: Tx, cipher: KeyCipher) -> None:
     for alg in ALGORITHMS:
         if alg not in active:
             await stores.signing_keys.add(_generate(alg, cipher))
+
+
+async def reseal(stores: Tx, cipher: KeyCipher) -> int:
+    """Every key's private part sealed under the current secret (``cipher``
+    opens it under the previous one); how many. A key that opens under
+    neither stops the rotation (:class:`WrongSecret`): dropping it would
+    break every token it signed."""
+    keys = await stores.signing_keys.all()
+    for key in keys:
+        await stores.signing_keys.replace_sealed(
+            key.kid, cipher.reseal(key.kid, key.private_encrypted)
+        )
+    return len(keys)
 
 
 async def rotate(

@@ -22,7 +22,7 @@ import pyotp
 
 from authgate.domain import audit
 from authgate.domain.context import Peer
-from authgate.domain.sealing import Sealer
+from authgate.domain.sealing import Resealed, Sealer, reseal_all
 from authgate.errors import Conflict, InvalidRequest
 from authgate.util import clock
 
@@ -56,6 +56,13 @@ class Enrolment:
 class TotpStore(Protocol):
     async def get(self, user_id: str) -> TotpFactor | None: ...
 
+    async def sealed_secrets(self) -> list[tuple[str, bytes]]:
+        """Every factor's ``(user_id, sealed_secret)``, confirmed or not."""
+
+    async def replace_sealed(self, user_id: str, sealed_secret: bytes) -> None:
+        """Store a factor's secret sealed anew (a secret rotation), leaving
+        its state (confirmed, last step) as it is."""
+
     async def put_unconfirmed(self, factor: TotpFactor) -> bool:
         """Store a new unconfirmed factor, replacing an unconfirmed one;
         ``False`` (nothing written) when a confirmed one exists."""
@@ -81,6 +88,12 @@ class Tx(audit.Tx, Protocol):
 
 def _context(user_id: str) -> bytes:
     return f"authgate/totp/{user_id}".encode()
+
+
+async def reseal(stores: Tx, sealer: Sealer) -> Resealed:
+    """Every stored secret sealed under the current server secret."""
+    rows = await stores.totp.sealed_secrets()
+    return await reseal_all(rows, sealer, _context, stores.totp.replace_sealed)
 
 
 async def begin(

@@ -39,7 +39,7 @@ def required_relying_party(services: Services) -> RelyingParty:
 
 def sealer(services: Services) -> Sealer:
     """Seals the tickets of every WebAuthn ceremony (each names its purpose)."""
-    return Sealer(services.derived_key("webauthn"))
+    return Sealer(*services.derived_keys("webauthn"))
 
 
 async def begin_registration(

@@ -110,7 +110,8 @@ class Services:
     db: Database
     hasher: Hasher
     keys: Keys
-    secret: bytes
+    #: The server secret, then during a rotation the one it replaced.
+    secrets: tuple[bytes, ...]
     cache: VerificationCache
     geo: GeoLocator
     orgs: OrgContext
@@ -176,15 +177,20 @@ class Services:
         return Allowlist.parse(self.settings.signin_allowed_emails)
 
     def derived_key(self, purpose: str) -> bytes:
-        return derived_keys.derive(self.secret, purpose)
+        """The key for ``purpose``: what is sealed or signed from now on."""
+        return derived_keys.derive(self.secrets[0], purpose)
+
+    def derived_keys(self, purpose: str) -> tuple[bytes, ...]:
+        """What sealed or signed values for ``purpose`` are checked against."""
+        return derived_keys.derive_all(self.secrets, purpose)
 
     @property
     def factor_keys(self) -> factors.Keys:
         """Each second-factor secret under a key of its own."""
         return factors.Keys(
-            tickets=Sealer(self.derived_key("mfa-ticket")),
-            totp=Sealer(self.derived_key("totp")),
-            codes=Digester(self.derived_key("recovery-codes")),
+            tickets=Sealer(*self.derived_keys("mfa-ticket")),
+            totp=Sealer(*self.derived_keys("totp")),
+            codes=Digester(*self.derived_keys("recovery-codes")),
         )
 
     def evict(self, tags: list[str]) -> None:

@@ -17,6 +17,7 @@ server keeps anything, so any instance can finish a sign-in another began.
 """
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -60,7 +61,9 @@ def seal(key: bytes, state: LoginState) -> str:
     )
 
 
-def open_sealed(key: bytes, sealed: str | None, *, now: datetime) -> LoginState:
+def open_sealed(
+    keys: Sequence[bytes], sealed: str | None, *, now: datetime
+) -> LoginState:
     """The state a cookie holds; :class:`UpstreamError` when it is missing,
     tampered with, or expired."""
     if not sealed:
@@ -69,7 +72,7 @@ def open_sealed(key: bytes, sealed: str | None, *, now: datetime) -> LoginState:
             "This sign-in did not start here, or your browser did not keep its "
             "cookie. Start again from the sign-in page.",
         )
-    data = Sealer(key).open_text(sealed, _CONTEXT) or {}  # {}: refused below
+    data = Sealer(*keys).open_text(sealed, _CONTEXT) or {}  # {}: refused below
     try:
         state = LoginState(
             provider=str(data["p"]),

@@ -42,7 +42,7 @@ def form_refused(
     try:
         check_form(
             request,
-            services.derived_key("csrf"),
+            services.derived_keys("csrf"),
             services.settings,
             presented=presented,
             bound_to=form_binding(request, services.settings),

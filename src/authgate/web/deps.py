@@ -56,7 +56,7 @@ async def get_caller(request: Request) -> Principal:
     services = await get_services(request)
     principal = get_principal(request)
     if request.state.auth_transport == "cookie":
-        check_csrf(request, services.derived_key("csrf"), services.settings)
+        check_csrf(request, services.derived_keys("csrf"), services.settings)
     elif principal.kind == "local" and request.method not in SAFE_METHODS:
         # Single-user mode needs no credential, so any site the owner visits
         # could make their browser change things here. Browsers say where a

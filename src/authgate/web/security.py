@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -104,26 +105,38 @@ def same_origin(request: Request, settings: Settings) -> bool:
     return bool(source) and _origin(source or "") in allowed
 
 
-def check_csrf(request: Request, key: bytes, settings: Settings) -> None:
+def _csrf_matches(presented: str, keys: Sequence[bytes], bound_to: str) -> bool:
+    """``presented`` is the token of ``bound_to`` under one of ``keys`` (the
+    current secret's, or during a rotation the previous one's, so the
+    ``ag_csrf`` cookie of a session opened before it keeps working)."""
+    return any(_matches(presented, csrf_token(key, bound_to)) for key in keys)
+
+
+def check_csrf(request: Request, keys: Sequence[bytes], settings: Settings) -> None:
     if request.method in SAFE_METHODS:
         return
     if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
     session_token = read_cookie(request, settings, SESSION_COOKIE) or ""
     presented = request.headers.get(CSRF_HEADER, "")
-    if not presented or not _matches(presented, csrf_token(key, session_token)):
+    if not presented or not _csrf_matches(presented, keys, session_token):
         raise Forbidden("Missing or wrong CSRF token.")
 
 
 def check_form(
-    request: Request, key: bytes, settings: Settings, *, presented: str, bound_to: str
+    request: Request,
+    keys: Sequence[bytes],
+    settings: Settings,
+    *,
+    presented: str,
+    bound_to: str,
 ) -> None:
     """A page's form post: same origin, and its hidden token is the HMAC of
     ``bound_to`` (the session token, or before sign-in the login nonce
     cookie), so a cross-site page can neither forge nor replay it."""
     if not same_origin(request, settings):
         raise Forbidden("Cross-site request refused (origin check).")
-    if not bound_to or not _matches(presented, csrf_token(key, bound_to)):
+    if not bound_to or not _csrf_matches(presented, keys, bound_to):
         raise Forbidden("The form has expired or was not sent from this site.")
 
 

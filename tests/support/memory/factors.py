@@ -14,6 +14,12 @@ class MemoryTotp:
     async def get(self, user_id: str) -> TotpFactor | None:
         return self.rows.get(user_id)
 
+    async def sealed_secrets(self) -> list[tuple[str, bytes]]:
+        return [(user_id, row.sealed_secret) for user_id, row in self.rows.items()]
+
+    async def replace_sealed(self, user_id: str, sealed_secret: bytes) -> None:
+        self.rows[user_id] = replace(self.rows[user_id], sealed_secret=sealed_secret)
+
     async def put_unconfirmed(self, factor: TotpFactor) -> bool:
         found = self.rows.get(factor.user_id)
         if found is not None and found.confirmed:

@@ -14,6 +14,19 @@ class MemoryMail:
     async def add(self, queued: Queued) -> None:
         self.rows.append(queued)
 
+    async def sealed_values(self) -> list[tuple[str, bytes]]:
+        return [
+            (row.id, row.sealed)
+            for row in self.rows
+            if row.sealed and row.sent_at is None and row.failed_at is None
+        ]
+
+    async def replace_sealed(self, message_id: str, sealed: bytes) -> None:
+        self.rows = [
+            replace(row, sealed=sealed) if row.id == message_id else row
+            for row in self.rows
+        ]
+
     async def pending(self, now: datetime) -> bool:
         return any(
             row.sent_at is None and row.failed_at is None and row.next_attempt_at <= now

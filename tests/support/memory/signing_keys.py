@@ -16,6 +16,9 @@ class MemorySigningKeys:
     async def all(self) -> list[SigningKey]:
         return sorted(self.rows.values(), key=lambda k: k.created_at, reverse=True)
 
+    async def replace_sealed(self, kid: str, private_encrypted: bytes) -> None:
+        self.rows[kid] = replace(self.rows[kid], private_encrypted=private_encrypted)
+
     async def retire_active(self, alg: str, at: datetime) -> list[str]:
         kids = [
             k.kid for k in self.rows.values() if k.alg == alg and k.retired_at is None

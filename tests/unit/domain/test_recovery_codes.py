@@ -90,3 +90,19 @@ async def test_a_digest_under_another_key_matches_nothing() -> None:
     assert not await recovery_codes.use(
         stores, Digester(b"e" * 32), user_id="usr_a", code=codes[0], peer=PEER
     )
+
+
+async def test_old_codes_work_while_the_previous_secret_is_kept() -> None:
+    stores = MemoryStores()
+    first, second, *_ = await issue(stores)  # under DIGEST's key
+    rotating = Digester(b"n" * 32, b"d" * 32)
+    assert await recovery_codes.use(
+        stores, rotating, user_id="usr_a", code=first, peer=PEER
+    )
+    assert not await recovery_codes.use(
+        stores, rotating, user_id="usr_a", code=first, peer=PEER
+    )
+    # once the previous key is dropped, they no longer match (docs/deployment.md)
+    assert not await recovery_codes.use(
+        stores, Digester(b"n" * 32), user_id="usr_a", code=second, peer=PEER
+    )

@@ -44,3 +44,25 @@ def test_a_ticket_opens_for_its_purpose_until_it_expires() -> None:
     assert other.id != ticket.id
     clock.advance(timedelta(minutes=5).total_seconds())
     assert sealer.open_ticket("mfa", text) is None
+
+
+def test_during_a_rotation_the_previous_key_opens_and_the_new_one_seals() -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    before = Sealer(old).seal(b"secret", b"usr_1")
+    rotating = Sealer(new, old)
+    assert rotating.open(before, b"usr_1") == b"secret"
+    assert rotating.open(before, b"usr_2") is None  # the context still binds
+    after = rotating.seal(b"later", b"usr_1")
+    assert Sealer(new).open(after, b"usr_1") == b"later"
+    assert Sealer(old).open(after, b"usr_1") is None
+
+
+def test_reseal_moves_a_value_onto_the_new_key() -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    before = Sealer(old).seal(b"secret", b"kid")
+    moved = Sealer(new, old).reseal(before, b"kid")
+    assert moved is not None
+    assert Sealer(new).open(moved, b"kid") == b"secret"
+    # sealed under neither key: nothing to move
+    stranger = Sealer(os.urandom(32)).seal(b"x", b"kid")
+    assert Sealer(new, old).reseal(stranger, b"kid") is None

@@ -922,6 +922,18 @@ async def test_pruning_mail_takes_only_what_was_sent_or_given_up(
     assert left.id == waiting.id
 
 
+async def test_queued_mail_is_resealed_in_place(stores: Stores) -> None:
+    sent, waiting, failed = queued(T0), queued(T0), queued(T0)
+    for row in (sent, waiting, failed):
+        await stores.mail.add(row)
+    await stores.mail.sent(sent.id, T0)
+    await stores.mail.failed(failed.id, 10, T0, "gave up")
+    assert await stores.mail.sealed_values() == [(waiting.id, b"sealed")]
+    await stores.mail.replace_sealed(waiting.id, b"resealed")
+    [due] = await stores.mail.claim(T0, T0 + HOUR, 10)
+    assert due == replace(waiting, sealed=b"resealed")
+
+
 # -- Keys, audit, back office --------------------------------------------------
 
 
@@ -941,6 +953,10 @@ async def test_signing_keys(stores: Stores) -> None:
     assert rest == sorted(
         [replace(old, retired_at=T0 + HOUR), rsa], key=lambda k: k.kid
     )
+    await stores.signing_keys.replace_sealed(rsa.kid, b"resealed")
+    by_kid = {k.kid: k for k in await stores.signing_keys.all()}
+    assert by_kid[rsa.kid] == replace(rsa, private_encrypted=b"resealed")
+    assert by_kid[new.kid] == replace(new, retired_at=T0 + HOUR)
 
 
 async def test_audit_query(stores: Stores) -> None:
@@ -1040,6 +1056,13 @@ async def test_totp_factors(stores: Stores) -> None:
         T0 + HOUR,
         7,
     )
+    bob = await add_user(stores, "bob")
+    assert await stores.totp.put_unconfirmed(totp_factor(bob.id))
+    assert sorted(await stores.totp.sealed_secrets()) == sorted(
+        [(alice.id, b"again"), (bob.id, totp_factor(bob.id).sealed_secret)]
+    )
+    await stores.totp.replace_sealed(alice.id, b"resealed")
+    assert await stores.totp.get(alice.id) == replace(found, sealed_secret=b"resealed")
     assert await stores.totp.delete(alice.id)
     assert not await stores.totp.delete(alice.id)
     assert await stores.totp.get(alice.id) is None

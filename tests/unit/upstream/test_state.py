@@ -34,7 +34,7 @@ def reason(call: Callable[[], object]) -> str:
 
 def test_round_trip() -> None:
     original = state(invite="ag_inv_code")
-    assert open_sealed(KEY, seal(KEY, original), now=T0) == original
+    assert open_sealed([KEY], seal(KEY, original), now=T0) == original
 
 
 def test_the_cookie_reveals_nothing() -> None:
@@ -51,27 +51,27 @@ def test_any_change_is_refused(position: int) -> None:
     index = position % len(sealed)
     flipped = "A" if sealed[index] != "A" else "B"
     tampered = sealed[:index] + flipped + sealed[index + 1 :]
-    assert reason(lambda: open_sealed(KEY, tampered, now=T0)) == "state_invalid"
+    assert reason(lambda: open_sealed([KEY], tampered, now=T0)) == "state_invalid"
 
 
 def test_another_key_cannot_open_it() -> None:
     sealed = seal(KEY, state())
     other = bytes(32)
-    assert reason(lambda: open_sealed(other, sealed, now=T0)) == "state_invalid"
+    assert reason(lambda: open_sealed([other], sealed, now=T0)) == "state_invalid"
 
 
 @pytest.mark.parametrize("garbage", ["x", "!!!!", "", None])
 def test_garbage_and_absence(garbage: str | None) -> None:
     expected = "state_missing" if not garbage else "state_invalid"
-    assert reason(lambda: open_sealed(KEY, garbage, now=T0)) == expected
+    assert reason(lambda: open_sealed([KEY], garbage, now=T0)) == expected
 
 
 def test_it_expires_after_ten_minutes() -> None:
     assert timedelta(minutes=10) == LIFETIME
     sealed = seal(KEY, state())
-    open_sealed(KEY, sealed, now=T0 + LIFETIME - timedelta(seconds=1))  # no error
+    open_sealed([KEY], sealed, now=T0 + LIFETIME - timedelta(seconds=1))  # no error
     late = T0 + LIFETIME
-    assert reason(lambda: open_sealed(KEY, sealed, now=late)) == "state_expired"
+    assert reason(lambda: open_sealed([KEY], sealed, now=late)) == "state_expired"
 
 
 def test_the_callback_state_must_be_the_sealed_one() -> None:

@@ -33,6 +33,17 @@ class MailRepo:
             )
         )
 
+    async def sealed_values(self) -> list[tuple[str, bytes]]:
+        rows = await self._s.execute(
+            select(Row.id, Row.sealed).where(*_DUE, Row.sealed.is_not(None))
+        )
+        return [(message_id, sealed) for message_id, sealed in rows if sealed]
+
+    async def replace_sealed(self, message_id: str, sealed: bytes) -> None:
+        await self._s.execute(
+            update(Row).where(Row.id == message_id).values(sealed=sealed)
+        )
+
     async def pending(self, now: datetime) -> bool:
         due = select(Row.id).where(*_DUE, Row.next_attempt_at <= now).limit(1)
         return (await self._s.scalar(due)) is not None

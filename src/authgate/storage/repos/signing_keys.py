@@ -39,6 +39,13 @@ class SigningKeyRepo:
         rows = await self._s.scalars(select(Row).order_by(Row.created_at.desc()))
         return [_value(r) for r in rows]
 
+    async def replace_sealed(self, kid: str, private_encrypted: bytes) -> None:
+        await self._s.execute(
+            update(Row)
+            .where(Row.kid == kid)
+            .values(private_encrypted=private_encrypted)
+        )
+
     async def retire_active(self, alg: str, at: datetime) -> list[str]:
         kids = list(
             await self._s.scalars(

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,18 @@ class TotpRepo:
     async def get(self, user_id: str) -> TotpFactor | None:
         row = await self._s.get(Row, user_id, populate_existing=True)
         return _factor(row) if row else None
+
+    async def sealed_secrets(self) -> list[tuple[str, bytes]]:
+        rows = await self._s.execute(select(Row.user_id, Row.secret))
+        return [(user_id, secret) for user_id, secret in rows]
+
+    async def replace_sealed(self, user_id: str, sealed_secret: bytes) -> None:
+        await self._s.execute(
+            update(Row)
+            .where(Row.user_id == user_id)
+            .values(secret=sealed_secret)
+            .execution_options(synchronize_session=False)
+        )
 
     async def put_unconfirmed(self, factor: TotpFactor) -> bool:
         # One upsert: a confirmed row is left alone (no row returned), and two

@@ -34,8 +34,8 @@ COOKIE_AGE = 3600
 LinkToken = Annotated[str, Query()]
 
 
-def _key(services: Services) -> bytes:
-    return services.derived_key("login-csrf")
+#: what the sign-in forms' tokens are keyed for (``Services.derived_key``)
+_PURPOSE = "login-csrf"
 
 
 def form_page(
@@ -54,7 +54,7 @@ def form_page(
     response = page(
         template,
         status=status,
-        csrf_token=csrf_token(_key(services), nonce),
+        csrf_token=csrf_token(services.derived_key(_PURPOSE), nonce),
         **context,
     )
     set_cookie(
@@ -76,7 +76,7 @@ def refusal(request: Request, services: Services, presented: str) -> Response | 
     try:
         check_form(
             request,
-            _key(services),
+            services.derived_keys(_PURPOSE),
             services.settings,
             presented=presented,
             bound_to=read_cookie(request, services.settings, COOKIE) or "",

@@ -119,7 +119,7 @@ async def callback(
     name = provider.name
     try:
         login = open_sealed(
-            services.derived_key(STATE_KEY_PURPOSE),
+            services.derived_keys(STATE_KEY_PURPOSE),
             read_cookie(request, services.settings, COOKIE),
             now=clock.now(),
         )

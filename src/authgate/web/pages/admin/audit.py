@@ -51,6 +51,7 @@ EVENT_TEXT: dict[str, str] = {
     Action.EMAIL_CHANGE_REQUESTED: "New email address asked for",
     Action.EMAIL_VERIFIED: "Email address verified",
     Action.KEYS_ROTATED: "Signing keys rotated",
+    Action.SECRET_ROTATED: "Stored secrets re-sealed under a new server secret",
     Action.PAT_CREATED: "Personal access token created",
     Action.PAT_REVOKED: "Personal access token revoked",
     Action.API_KEY_CREATED: "API key created",
