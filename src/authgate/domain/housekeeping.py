@@ -134,7 +134,8 @@ async def _abandoned_clients(stores: Tx, now: datetime, limit: int) -> int:
     """Pruned clients are named to the caches: one that authenticated
     recently may be known to an instance, and must not outlive its row."""
     pruned = await stores.clients.prune_abandoned(now - GRACE, limit)
-    stores.invalidate(*pruned)
+    if pruned:
+        stores.invalidate(*pruned)
     return len(pruned)
 
 
