@@ -75,16 +75,12 @@ async def _jwt(stores: "Stores", server: Server, token: str) -> dict[str, Any]:
     return answer
 
 
-async def _credential(stores: "Stores", server: Server, token: str) -> dict[str, Any]:
-    """A personal access token or API key: from ``server.introspected`` when
-    answered before (a resource server asks about the same token on every
-    request it serves), else read and kept until the credential expires or its
-    credential, user or org changes (the invalidation feed names them)."""
-    digest = tokens.digest(token)
+async def _credential(stores: "Stores", server: Server, digest: str) -> dict[str, Any]:
+    """A personal access token or API key, read and kept in
+    ``server.introspected`` until the credential expires or its credential,
+    user or org changes (the invalidation feed names them): a resource server
+    asks about the same token on every request it serves."""
     known = server.introspected
-    cached = known.get(digest)
-    if cached is not None:
-        return cached
     since = known.generation
     now = clock.now()
     credential = await stores.credentials.by_hash(digest)
@@ -133,14 +129,18 @@ async def _credential(stores: "Stores", server: Server, token: str) -> dict[str,
 async def _opaque(
     stores: "Stores", server: Server, client: Client, token: str
 ) -> dict[str, Any]:
+    digest = tokens.digest(token)
+    answered = server.introspected.get(digest)  # only active credentials are kept
+    if answered is not None:
+        return answered
     parsed = tokens.parse(token)
     if parsed is None or parsed.prefix != server.token_prefix:
         return INACTIVE
     now = clock.now()
     if parsed.kind in ("pat", "key"):
-        return await _credential(stores, server, token)
+        return await _credential(stores, server, digest)
     if parsed.kind == "rt":
-        refresh = await stores.refresh_tokens.by_hash(tokens.digest(token))
+        refresh = await stores.refresh_tokens.by_hash(digest)
         if (
             refresh is None
             or refresh.client_id != client.id

@@ -292,9 +292,15 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """A read-only transaction (see the module docstring)."""
-        async with _begun(self._read_sessions) as session:
+        """A read-only transaction (see the module docstring), begun by its
+        first statement and ended by giving the connection back: a request
+        that finds everything in memory (a known client, a kept answer) makes
+        no transaction at all, and a read has nothing to commit."""
+        session = self._read_sessions()
+        try:
             yield Tx(session)
+        finally:
+            await session.close()
 
     async def ping(self) -> bool:
         try:

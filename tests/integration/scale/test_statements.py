@@ -147,7 +147,7 @@ def recorder(server: LiveServer) -> Recorder:
 ONE_TRANSACTION = Counter({"BEGIN": 1, "COMMIT": 1})
 #: One read: on SQLite a transaction that takes no lock, on PostgreSQL a
 #: statement in autocommit.
-ONE_READ = {True: Counter(), False: Counter({"BEGIN (read)": 1, "COMMIT": 1})}
+ONE_READ = {True: Counter(), False: Counter({"BEGIN (read)": 1, "ROLLBACK": 1})}
 
 
 def twice(recorder: Recorder, request: Callable[[], httpx.Response]) -> Sent:
