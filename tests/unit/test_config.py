@@ -13,12 +13,7 @@ from authgate.util.loopback import is_loopback
 SECRET = "x" * 32
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("AUTHGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def make(**values: Any) -> Settings:

@@ -5,7 +5,6 @@ every ``authgate`` command it runs is one the CLI parses. Docker itself is not
 run: the images cannot be pulled here."""
 
 import json
-import os
 import re
 import shlex
 from collections.abc import Iterator
@@ -26,12 +25,7 @@ UNIT = ROOT / "deploy" / "authgate.service"
 UNIT_ENV = ROOT / "deploy" / "authgate.env"
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("AUTHGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def unknown_variables(names: list[str]) -> list[str]:

@@ -3,13 +3,12 @@ set, everything sealed under the previous one (signing keys' private parts,
 authenticator-app secrets, queued mail) is sealed anew, after which a server
 with the new secret alone loses nothing."""
 
-import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -17,31 +16,19 @@ from sqlalchemy import select
 
 from authgate.app import mail_sealer
 from authgate.domain import mail
-from authgate.storage.db import Database, Tx
+from authgate.storage.db import Tx
 from authgate.storage.models.mail import MailRow
 from authgate.util import clock
 from tests.conftest import FAST_ARGON2, SECRET
 from tests.support.actions import PASSWORD, Actions
+from tests.support.db import run
 from tests.support.live import LiveServer
 from tests.support.totp import code, enrol
 
 pytestmark = pytest.mark.e2e
 
-T = TypeVar("T")
 AUTHGATE = str(Path(sys.executable).parent / "authgate")
 NEW_SECRET = "n3w-" * 12
-
-
-def in_db(url: str, use: Callable[[Tx], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(url)
-        try:
-            async with db.transaction() as tx:
-                return await use(tx)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 def admin(
@@ -99,7 +86,7 @@ def test_rotate_secret_lets_the_previous_secret_go(
         before = kids(http)
     old.stop()
     address = "queued@example.com"
-    queued = in_db(
+    queued = run(
         database_url,
         lambda tx: mail.queue(
             tx,
@@ -132,7 +119,7 @@ def test_rotate_secret_lets_the_previous_secret_go(
         )
         return row
 
-    sealed = in_db(database_url, stored_mail)
+    sealed = run(database_url, stored_mail)
     assert sealed is not None
     now = clock.now()
     message = mail.unseal(

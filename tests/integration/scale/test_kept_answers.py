@@ -53,16 +53,22 @@ def resource_server(actions: Actions) -> dict[str, Any]:
     return actions.make_client(grant_types=["client_credentials"])
 
 
+def kept(server: LiveServer, actions: Actions) -> tuple[dict[str, Any], str, Any]:
+    """A resource server, and a personal access token it introspected once
+    (so the answer is kept): the client, the token and that answer."""
+    rs = resource_server(actions)
+    token = actions.make_pat(actions.user(), scopes=["read"])["token"]
+    first = answer(server, rs, token)
+    assert first["active"] is True
+    return rs, token, first
+
+
 def test_a_repeat_introspection_reads_nothing(
     server: LiveServer, actions: Actions
 ) -> None:
-    rs = resource_server(actions)
-    user = actions.user()
-    pat = actions.make_pat(user, scopes=["read"])
-    first = answer(server, rs, pat["token"])
-    assert first["active"] is True
+    rs, token, first = kept(server, actions)
     with statements(server) as seen:
-        again = answer(server, rs, pat["token"])
+        again = answer(server, rs, token)
     assert again == first
     assert seen == []
 
@@ -89,11 +95,8 @@ def test_a_repeat_client_credentials_grant_reads_nothing(
 def test_a_wrong_secret_is_refused_for_a_known_client(
     server: LiveServer, actions: Actions
 ) -> None:
-    rs = resource_server(actions)
-    user = actions.user()
-    pat = actions.make_pat(user)
-    assert answer(server, rs, pat["token"])["active"] is True
-    wrong = introspect(server, {**rs, "client_secret": "x" * 43}, pat["token"])
+    rs, token, _ = kept(server, actions)
+    wrong = introspect(server, {**rs, "client_secret": "x" * 43}, token)
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client"
 
@@ -101,15 +104,12 @@ def test_a_wrong_secret_is_refused_for_a_known_client(
 def test_a_deleted_client_is_refused_at_once(
     server: LiveServer, actions: Actions
 ) -> None:
-    rs = resource_server(actions)
-    user = actions.user()
-    pat = actions.make_pat(user)
-    assert answer(server, rs, pat["token"])["active"] is True
+    rs, token, _ = kept(server, actions)
     deleted = actions.client.delete(
         f"/api/v1/admin/clients/{rs['client_id']}", headers=actions.admin().bearer
     )
     assert deleted.status_code == 204
-    assert introspect(server, rs, pat["token"]).status_code == 401
+    assert introspect(server, rs, token).status_code == 401
 
 
 def test_a_pruned_client_is_forgotten(server: LiveServer) -> None:

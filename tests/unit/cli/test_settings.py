@@ -1,20 +1,13 @@
 """A command's settings: a secret file that cannot be used ends the command
 with one line naming the variable and the file, not a traceback."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 from authgate.cli.settings import load_settings
 
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("AUTHGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def test_an_unreadable_secret_file_is_one_line(

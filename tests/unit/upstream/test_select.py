@@ -1,8 +1,6 @@
 """Which provider serves web sign-in (``AUTHGATE_AUTH_PROVIDER`` or detected),
 and Settings refusing a half-configured one, naming what is missing."""
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +15,7 @@ WORKOS = {"workos_client_id": "client_123", "workos_api_key": "sk_test_123"}
 OIDC = {"oidc_issuer_url": "https://id.example.com/realms/x", "oidc_client_id": "ag"}
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("AUTHGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def make(**values: Any) -> Settings:
