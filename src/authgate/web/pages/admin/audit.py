@@ -67,6 +67,7 @@ EVENT_TEXT: dict[str, str] = {
     Action.RECOVERY_CODES_REGENERATED: "New recovery codes made",
     Action.USER_DISABLED: "Account disabled",
     Action.USER_ENABLED: "Account enabled",
+    Action.USER_DELETED: "Account deleted",
     Action.ADMIN_GRANTED: "Administrator role granted",
     Action.ADMIN_REVOKED: "Administrator role revoked",
     Action.CREDENTIALS_REVOKED: "Every credential of the account revoked",
