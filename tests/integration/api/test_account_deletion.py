@@ -49,6 +49,10 @@ def test_an_admin_deletes_an_account_and_all_it_holds(
     for headers in (bob.bearer, pat, key):
         assert client.get("/api/v1/me", headers=headers).status_code == 200
 
+    wrong = {"username": bob.username, "password": "not the password"}
+    for _ in range(5):  # AUTHGATE_MAX_LOGIN_ATTEMPTS: the username is locked
+        error(client.post("/api/v1/auth/login", json=wrong), 401)
+
     gone = client.delete(f"{USERS}/{bob_id}", headers=admin.bearer)
     assert gone.status_code == 204, gone.text
 
@@ -87,6 +91,7 @@ def test_an_admin_deletes_an_account_and_all_it_holds(
     )
     assert again.status_code == 201, again.text
     assert again.json()["id"] != bob_id
+    assert actions.login(bob.username).access_token
 
 
 def test_the_only_owner_of_an_org_with_members_is_refused(
