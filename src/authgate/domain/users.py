@@ -509,7 +509,7 @@ LAST_ADMIN = (
 
 async def _keep_an_admin(stores: Tx, user_id: str) -> None:
     """Refuse to disable, demote or delete the last active administrator. The
-    admins' rows are locked first, so when two admins demote each other at once the
-    second sees the first's change and is refused."""
+    admins' rows are locked first, so when two admins demote each other at
+    once the second sees the first's change and is refused."""
     if await stores.users.lock_active_admins() == [user_id]:
         raise Conflict(LAST_ADMIN)
