@@ -220,6 +220,7 @@ def delete_user(args: argparse.Namespace) -> int:
                 actor_id=None,
                 access_ttl=services.settings.jwt_expiry,
                 peer=cli_peer(),
+                notify=services.notices,
             )
 
     deleted = run(work)

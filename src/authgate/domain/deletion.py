@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from authgate.domain import account, audit, orgs, sessions, users
+from authgate.domain import account, audit, notices, orgs, sessions, users
 from authgate.domain.context import Peer
 from authgate.domain.permissions import Role
 from authgate.errors import Conflict, NotFound
@@ -81,9 +81,11 @@ async def delete(
     actor_id: str | None,
     access_ttl: timedelta,
     peer: Peer,
+    notify: notices.Policy,
 ) -> Deleted:
     """Delete the account ``user_id``; ``actor_id`` is who asked (the person,
-    an administrator, or ``None`` for the CLI)."""
+    an administrator, or ``None`` for the CLI). A verified address is told
+    (``domain.notices``), queued before the row goes, in this transaction."""
     user = await stores.users.get(user_id)
     if user is None:
         raise NotFound(NO_USER)
@@ -103,6 +105,14 @@ async def delete(
     # account, and lock out whoever registers that username next.
     await stores.lockout.clear(user.username)
     await stores.lockout.clear(account.recheck_key(user.id))
+    await notices.send(
+        stores,
+        notify,
+        notices.Kind.ACCOUNT_DELETED,
+        user,
+        peer=peer,
+        values={"by_admin": "yes" if actor_id != user.id else ""},
+    )
     await users.remove(stores, user)
     stores.invalidate(user.id, *revoked)
     slugs = tuple(m.org.slug for m in going)

@@ -41,4 +41,5 @@ async def delete_own(
             actor_id=user.id,
             access_ttl=services.settings.jwt_expiry,
             peer=peer,
+            notify=services.notices,
         )

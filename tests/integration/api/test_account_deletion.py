@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from authgate.util import clock
-from tests.support.actions import PASSWORD, Actions, Login, random_name
+from tests.support import mailbox
+from tests.support.actions import PASSWORD, Actions, Login, random_email, random_name
 from tests.support.asserts import error
 from tests.support.live import LiveServer
 
@@ -189,6 +190,31 @@ def test_an_account_without_a_password_deletes_itself_on_a_recent_sign_in(
         headers = sign_in(name)
         assert delete_me(http, headers, None).status_code == 204
         error(http.get("/api/v1/me", headers=headers), 401)
+
+
+def test_a_verified_address_is_told_of_the_deletion(
+    server: LiveServer, client: httpx.Client, actions: Actions
+) -> None:
+    admin = actions.admin()
+    by_admin, by_self, unverified = random_email(), random_email(), random_email()
+    ada = actions.user(email=by_admin)
+    cy = actions.user(email=by_self)
+    bob = actions.user(email=unverified)
+    for address in (by_admin, by_self):
+        mailbox.verify(server, client, address)
+
+    gone = client.delete(f"{USERS}/{user_id(client, ada)}", headers=admin.bearer)
+    assert gone.status_code == 204, gone.text
+    assert delete_me(client, cy, PASSWORD).status_code == 204
+    assert delete_me(client, bob, PASSWORD).status_code == 204
+
+    told = mailbox.last(server, by_admin, "account_deleted")
+    assert (told.values["username"], told.values["by_admin"]) == (ada.username, "yes")
+    assert mailbox.last(server, by_self, "account_deleted").values["by_admin"] == ""
+    # An address nobody proved may be anyone's: it is told nothing.
+    assert [m.template for m in mailbox.messages(server, unverified)] == [
+        "verify_email"
+    ]
 
 
 def test_export_holds_the_persons_data_and_no_secret(

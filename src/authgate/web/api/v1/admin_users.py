@@ -190,6 +190,7 @@ async def delete_user(
             actor_id=admin.user_id,
             access_ttl=services.settings.jwt_expiry,
             peer=peer,
+            notify=services.notices,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

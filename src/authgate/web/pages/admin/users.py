@@ -356,6 +356,7 @@ async def delete_user(
                 actor_id=viewer.user.id,
                 access_ttl=services.settings.jwt_expiry,
                 peer=peer,
+                notify=services.notices,
             )
     except AuthgateError as exc:
         return _user_page(
