@@ -10,7 +10,8 @@ external identities, memberships) go with it, by the database's cascades.
 
 The audit log keeps every entry: they name the account by its id, which no
 account will hold again, so the console shows them as a deleted user's; the
-deletion itself is recorded with the username the account had.
+deletion itself is recorded with the username the account had, and a
+verified address is told (``domain.notices``).
 
 The rules that hold for disabling and for leaving an organization hold here
 too: the last active administrator cannot go, nor the only owner of an

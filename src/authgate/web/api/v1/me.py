@@ -53,6 +53,13 @@ class MePatch(RequestBody):
     default_org: Annotated[str | None, Field(max_length=64)] = None
 
 
+async def _person(services: Services, caller: Principal) -> User:
+    user = await services.user(caller.user_id) if caller.user_id else None
+    if user is None:
+        raise Forbidden("This credential does not belong to a user.")
+    return user
+
+
 @router.patch("/me")
 async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeOut:
     """Choose the default organization (id or slug; ``null`` for none)."""
@@ -63,9 +70,7 @@ async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeO
 
 @router.get("/me")
 async def me(caller: Caller, services: ServicesDep) -> MeOut:
-    user = await services.user(caller.user_id) if caller.user_id else None
-    if user is None:
-        raise Forbidden("This credential does not belong to a user.")
+    user = await _person(services, caller)
     return MeOut(
         id=user.id,
         username=user.username,
@@ -76,13 +81,6 @@ async def me(caller: Caller, services: ServicesDep) -> MeOut:
         org_id=caller.org_id,
         auth=AuthInfo(kind=caller.kind, id=caller.credential_id),
     )
-
-
-async def _person(services: Services, caller: Principal) -> User:
-    user = await services.user(caller.user_id) if caller.user_id else None
-    if user is None:
-        raise Forbidden("This credential does not belong to a user.")
-    return user
 
 
 class DeleteMeIn(RequestBody):
