@@ -73,6 +73,7 @@ MailNotice = Literal[
     "factor_removed",
     "recovery_used",
     "token_expiring",
+    "account_deleted",
 ]
 
 TextList = Annotated[list[str], NoDecode, BeforeValidator(_text_list)]
@@ -583,7 +584,8 @@ class Settings(BaseSettings):
         "`email_changed` (to the old address), `factor_added`, `factor_removed` "
         "(an authenticator app, a passkey, new recovery codes, an administrator's "
         "reset), `recovery_used` (a recovery key or code), `token_expiring` (a "
-        "personal access token, 7 days before). Default: all; empty: none.",
+        "personal access token, 7 days before), `account_deleted` (by an "
+        "administrator or by the person). Default: all; empty: none.",
     )
 
     geoip_db: Annotated[Path | None, Group.INTEGRATIONS] = Field(

@@ -127,6 +127,10 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     prune_parser.add_argument("--json", action="store_true", help="Print JSON.")
     prune_parser.set_defaults(run=prune)
 
+    from authgate.cli import admin_users
+
+    admin_users.register(sub)
+
     mail_test_parser = sub.add_parser(
         "mail-test",
         help="Queue a test message to ADDRESS, to check the mail settings "

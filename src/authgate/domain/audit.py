@@ -58,6 +58,8 @@ class Action(enum.StrEnum):
     RECOVERY_CODES_REGENERATED = "recovery_codes.regenerated"
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
+    #: The account and what it held removed; details give its ``username``.
+    USER_DELETED = "user.deleted"
     ADMIN_GRANTED = "user.admin_granted"
     ADMIN_REVOKED = "user.admin_revoked"
     CREDENTIALS_REVOKED = "user.credentials_revoked"

@@ -1,7 +1,7 @@
 """Notices: mail that tells a person something happened to their account (a
 sign-in from a new device, a password or address change, a second factor
-added or removed, a recovery key or code used, a token about to expire), so
-that a change they did not make does not go unseen.
+added or removed, a recovery key or code used, a token about to expire, the
+account deleted), so that a change they did not make does not go unseen.
 
 Each kind is an instance setting (``AUTHGATE_MAIL_NOTICES``, all on by
 default). A notice goes only to a verified address: one nobody proved may be
@@ -36,6 +36,7 @@ class Kind(StrEnum):
     FACTOR_REMOVED = "factor_removed"
     RECOVERY_USED = "recovery_used"
     TOKEN_EXPIRING = "token_expiring"  # noqa: S105 - a kind's name
+    ACCOUNT_DELETED = "account_deleted"
 
 
 #: the sessions a sign-in is compared with: the latest on record

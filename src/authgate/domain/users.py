@@ -97,6 +97,11 @@ class UserStore(Protocol):
         transaction ends, so two transactions that each remove one admin are
         decided one after the other."""
 
+    async def delete(self, user_id: str) -> bool:
+        """Remove the account's row; the rows that belong to it (sessions,
+        tokens, factors, passkeys, identities, consents, memberships) go with
+        it. ``False`` when there was none."""
+
     async def search(
         self, text: str | None, *, limit: int, after: str | None
     ) -> list[User]:
@@ -468,6 +473,16 @@ async def revoke_everything(
     }
 
 
+async def remove(stores: Tx, user: User) -> None:
+    """Remove the account's row, and with it every row that belongs to it
+    (``domain.deletion`` ends and revokes what it held first); never the last
+    active administrator's."""
+    if user.is_admin and user.active:
+        await _keep_an_admin(stores, user.id)
+    if not await stores.users.delete(user.id):
+        raise NotFound("No such user.")
+
+
 async def set_admin(
     stores: Tx,
     user_id: str,
@@ -500,8 +515,8 @@ LAST_ADMIN = (
 
 
 async def _keep_an_admin(stores: Tx, user_id: str) -> None:
-    """Refuse to disable or demote the last active administrator. The admins'
-    rows are locked first, so when two admins demote each other at once the
-    second sees the first's change and is refused."""
+    """Refuse to disable, demote or delete the last active administrator. The
+    admins' rows are locked first, so when two admins demote each other at
+    once the second sees the first's change and is refused."""
     if await stores.users.lock_active_admins() == [user_id]:
         raise Conflict(LAST_ADMIN)

@@ -656,3 +656,85 @@ def test_mail_test_queues_a_message_a_running_server_sends(
 @pytest.mark.parametrize("address", ["nobody", "a@example.com, b@example.com"])
 def test_mail_test_refuses_what_is_not_one_address(cli: RunCli, address: str) -> None:
     assert "must be one email address" in failed(cli("admin", "mail-test", address))
+
+
+# Several commands, each a new interpreter: slow on a loaded machine.
+@pytest.mark.timeout(300)
+def test_admin_users_list_show_disable_enable(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
+    create_user(cli, "alice", "--admin")
+    create_user(cli, "bob", "--email", "bob@example.com")
+    server = start_server()
+    with server.client() as http:
+        actions = Actions(http)
+        bob = actions.login("bob")
+        http.cookies.clear()
+        pat = actions.bearer(actions.make_pat(bob)["token"])
+        # both work, and the server now has them cached
+        assert me(http, **bob.bearer).status_code == 200
+        assert me(http, **pat).status_code == 200
+
+        listed = ok(cli("admin", "users", "list", "--json"))
+        for leak in ("argon2", "password", PASSWORD):
+            assert leak not in listed
+        by_name = {u["username"]: u for u in json.loads(listed)}
+        assert set(by_name) == {"alice", "bob"}
+        assert by_name["alice"]["is_admin"] is True
+        assert by_name["bob"]["active"] is True
+        table = ok(cli("admin", "users", "list", "--query", "EXAMPLE.com"))
+        assert table.splitlines()[0].split()[:3] == ["USERNAME", "ID", "EMAIL"]
+        assert "bob@example.com" in table
+        assert "alice" not in table
+        shown = ok(cli("admin", "users", "show", by_name["bob"]["id"]))
+        assert "username: bob" in shown
+        assert "email: bob@example.com" in shown
+
+        disabled = json.loads(ok(cli("admin", "users", "disable", "bob", "--json")))
+        assert disabled["active"] is False
+        assert disabled["id"] == by_name["bob"]["id"]
+        # Another process's change reaches the running server's caches.
+        eventually(lambda: me(http, **bob.bearer).status_code == 401)
+        eventually(lambda: me(http, **pat).status_code == 401)
+        assert "Enabled bob" in ok(cli("admin", "users", "enable", "bob"))
+        again = actions.login("bob")
+        http.cookies.clear()
+        assert me(http, **again.bearer).status_code == 200
+
+
+# Several commands, each a new interpreter: slow on a loaded machine.
+@pytest.mark.timeout(300)
+def test_admin_users_delete(
+    cli: RunCli, start_server: Callable[..., LiveServer]
+) -> None:
+    server = start_server()
+    with server.client() as http:
+        actions = Actions(http)
+        admin = actions.admin()
+        bob = actions.user("bob")
+        http.cookies.clear()
+        pat = actions.bearer(actions.make_pat(bob)["token"])
+        bob_id = me(http, **pat).json()["id"]  # cached by the server now
+
+        # A script must say --yes; the last admin stays.
+        assert "--yes" in failed(cli("admin", "users", "delete", "bob"))
+        assert "last active administrator" in failed(
+            cli("admin", "users", "delete", admin.username, "--yes")
+        )
+        assert me(http, **pat).status_code == 200
+        deleted = json.loads(
+            ok(cli("admin", "users", "delete", "bob", "--yes", "--json"))
+        )
+        assert deleted["id"] == bob_id
+        assert deleted["username"] == "bob"
+        assert deleted["credentials_revoked"] == 1
+        eventually(lambda: me(http, **pat).status_code == 401)
+        assert me(http, **bob.bearer).status_code == 401
+        assert "No user named bob" in failed(cli("admin", "users", "show", "bob"))
+        # The audit log keeps bob's entries by id, and the deletion.
+        kept = http.get(
+            "/api/v1/admin/audit", headers=admin.bearer, params={"user": bob_id}
+        ).json()["items"]
+        assert {"user.created", "access_token.created", "user.deleted"} <= {
+            e["action"] for e in kept
+        }

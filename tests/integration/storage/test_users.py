@@ -8,7 +8,14 @@ from authgate.domain.context import NO_PEER
 from authgate.errors import Conflict
 from authgate.storage.db import Database, Tx
 from authgate.util.ids import new_id
-from tests.integration.storage.factories import T0, add_user, concurrently, user
+from tests.integration.storage.factories import (
+    T0,
+    add_user,
+    concurrently,
+    passkey,
+    session,
+    user,
+)
 from tests.support.asserts import present
 
 TTL = timedelta(minutes=15)
@@ -158,6 +165,27 @@ async def test_set_admin(db: Database) -> None:
         assert await tx.users.set_admin(alice.id, False) is True
     async with db.transaction() as tx:
         assert await tx.users.get(alice.id) == alice
+
+
+async def test_delete_takes_what_belongs_to_the_user(db: Database) -> None:
+    alice = await add_user(db)
+    bob = await add_user(db)
+    held, token_hash = session(alice.id)
+    kept, other_hash = session(bob.id)
+    key = passkey(alice.id)
+    async with db.transaction() as tx:
+        await tx.sessions.add(held, token_hash)
+        await tx.sessions.add(kept, other_hash)
+        await tx.passkeys.add(key)
+    async with db.transaction() as tx:
+        assert await tx.users.delete(alice.id) is True
+        assert await tx.users.delete(alice.id) is False
+    async with db.transaction() as tx:
+        assert await tx.users.get(alice.id) is None
+        assert await tx.sessions.get(held.id) is None
+        assert await tx.passkeys.for_user(alice.id) == []
+        assert await tx.users.get(bob.id) == bob
+        assert await tx.sessions.get(kept.id) is not None
 
 
 async def test_lock_active_admins_lists_only_active_admins(db: Database) -> None:

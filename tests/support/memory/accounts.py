@@ -105,6 +105,9 @@ class MemoryUsers:
     async def lock_active_admins(self) -> list[str]:
         return sorted(u.id for u in self.rows.values() if u.is_admin and u.active)
 
+    async def delete(self, user_id: str) -> bool:
+        return self.rows.pop(user_id, None) is not None
+
     async def search(
         self, text: str | None, *, limit: int, after: str | None
     ) -> list[User]:

@@ -265,6 +265,7 @@ EXTRA = {
     Kind.FACTOR_REMOVED: {"what": factors.TOTP},
     Kind.RECOVERY_USED: {"what": "code"},
     Kind.TOKEN_EXPIRING: {"token_name": "deploy", "expires": "9 December 2026"},
+    Kind.ACCOUNT_DELETED: {"by_admin": "yes"},
 }
 
 
@@ -298,5 +299,10 @@ async def test_each_kind_says_what_when_from_where_and_what_to_do(
         if kind == Kind.TOKEN_EXPIRING:
             assert "https://auth.example/settings/tokens" in content
             assert "deploy" in content
+        elif kind == Kind.ACCOUNT_DELETED:
+            # No account is left to look at: the advice is whom to ask.
+            assert "An administrator deleted your Authgate account" in content
+            assert "ask your administrator" in content
+            assert "/settings/" not in content
         else:
             assert "https://auth.example/settings/sessions" in content

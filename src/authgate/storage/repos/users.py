@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -159,6 +159,11 @@ class UserRepo:
                 .with_for_update()
             )
         )
+
+    async def delete(self, user_id: str) -> bool:
+        # The database cascades to the rows that reference the user.
+        result = await self._s.execute(delete(UserRow).where(UserRow.id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def search(
         self, text: str | None, *, limit: int, after: str | None

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import ConfigDict, Field, StrictBool
 
-from authgate.domain import account, factors, users, verification
+from authgate.domain import account, deletion, factors, users, verification
 from authgate.errors import InvalidRequest, NotFound
 from authgate.server.mailing import mailing
 from authgate.web.deps import Admin, PeerDep, ServicesDep
@@ -173,6 +173,26 @@ async def change_user(
     if changed is None:
         raise NotFound(NO_USER)
     return user_out(changed)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(
+    user_id: UserId, admin: Admin, services: ServicesDep, peer: PeerDep
+) -> Response:
+    """Delete the account and everything it holds, as ``authgate admin users
+    delete`` does (``domain.deletion``): refused as a whole (409) for the last
+    active administrator or the only owner of an organization with other
+    members. Its audit entries stay, naming it by id."""
+    async with services.db.transaction() as tx:
+        await deletion.delete(
+            tx,
+            user_id,
+            actor_id=admin.user_id,
+            access_ttl=services.settings.jwt_expiry,
+            peer=peer,
+            notify=services.notices,
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{user_id}/reset-factors", status_code=status.HTTP_204_NO_CONTENT)

@@ -68,6 +68,7 @@ EVENT_TEXT: dict[str, str] = {
     Action.RECOVERY_CODES_REGENERATED: "New recovery codes made",
     Action.USER_DISABLED: "Account disabled",
     Action.USER_ENABLED: "Account enabled",
+    Action.USER_DELETED: "Account deleted",
     Action.ADMIN_GRANTED: "Administrator role granted",
     Action.ADMIN_REVOKED: "Administrator role revoked",
     Action.CREDENTIALS_REVOKED: "Every credential of the account revoked",
@@ -129,9 +130,12 @@ async def _query(
                 if who.startswith("usr_")
                 else await tx.users.by_username(_username(who))
             )
-            if user is None:
+            if user is not None:
+                user_id = user.id
+            elif who.startswith("usr_"):
+                user_id = who  # a deleted account's entries stay, by its id
+            else:
                 raise InvalidRequest(f"No user is named {who}.")
-            user_id = user.id
         if org := filters["org"].strip():
             found = await tx.orgs.find(org)
             if found is None:

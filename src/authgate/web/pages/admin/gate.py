@@ -92,11 +92,11 @@ def console_page(
 
 async def usernames(tx: Stores, ids: Iterable[str | None]) -> dict[str, str]:
     """Usernames for the user ids a page shows (actors, creators), so people
-    read names; an id that names no user (a client, a deleted account) is
-    left out and shown as it is."""
+    read names; a user id no account holds any more reads as a deleted
+    user's (``domain.deletion`` keeps the audit log's ids), and an id that
+    names no user (a client) is left out and shown as it is."""
     found: dict[str, str] = {}
     for user_id in {i for i in ids if i and i.startswith("usr_")}:
         user = await tx.users.get(user_id)
-        if user is not None:
-            found[user_id] = user.username
+        found[user_id] = user.username if user else f"deleted user ({user_id})"
     return found

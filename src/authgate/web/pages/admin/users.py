@@ -1,5 +1,5 @@
-"""``/admin/users``: find, create, disable and enable accounts, set a new
-password, grant and revoke the administrator role.
+"""``/admin/users``: find, create, disable, enable and delete accounts, set a
+new password, grant and revoke the administrator role.
 
 Every change goes through the same domain calls as the CLI, the back office
 and ``/api/v1/admin/users`` (``users.prepare`` and ``add``, ``disable``,
@@ -7,7 +7,9 @@ and ``/api/v1/admin/users`` (``users.prepare`` and ``add``, ``disable``,
 each is audited with the admin as actor, and the last-admin rule holds here as
 everywhere. Passwords are hashed before the transaction opens. Disabling
 here, as in the API, also ends the account's sessions and revokes its tokens
-and keys, so an account enabled again holds nothing from before.
+and keys, so an account enabled again holds nothing from before. Deleting
+(``domain.deletion``) asks for the username to be typed again, as a deletion
+cannot be undone.
 """
 
 from typing import Annotated
@@ -15,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from authgate.domain import account, factors, users, verification
+from authgate.domain import account, deletion, factors, users, verification
 from authgate.domain.users import User
 from authgate.errors import AuthgateError
 from authgate.server.mailing import mailing
@@ -42,6 +44,8 @@ DONE = {
     "disabled": "The account is disabled: its sessions ended, its tokens and "
     "keys were revoked, and it cannot sign in.",
     "enabled": "The account is enabled again.",
+    "deleted": "The account was deleted with all it held; the audit log keeps "
+    "its entries.",
     "password": "The password was changed, and every session of the account ended.",
     "granted": "The account is now an instance administrator.",
     "revoked": "The account is no longer an instance administrator.",
@@ -50,6 +54,7 @@ DONE = {
     "up again.",
 }
 NO_USER = "No such user."
+NOT_CONFIRMED = "Type the account's username to confirm its deletion."
 
 
 async def _user(services: Services, user_id: str) -> User | None:
@@ -328,3 +333,33 @@ async def reset_password(
     return await _change(
         viewer, services, peer, user_id, done="password", password_hash=password_hash
     )
+
+
+@router.post(f"{paths.ADMIN_USERS}/{{user_id}}/delete", response_model=None)
+async def delete_user(
+    viewer: AdminForm,
+    services: ServicesDep,
+    peer: PeerDep,
+    user_id: UserId,
+    confirm: Text = "",
+) -> Response:
+    user = await _user(services, user_id)
+    if user is None:
+        return error_page(NO_USER, status=404)
+    if confirm.strip() != user.username:
+        return _user_page(services, viewer, user, error=NOT_CONFIRMED, status=400)
+    try:
+        async with admin_transaction(services, viewer) as tx:
+            await deletion.delete(
+                tx,
+                user.id,
+                actor_id=viewer.user.id,
+                access_ttl=services.settings.jwt_expiry,
+                peer=peer,
+                notify=services.notices,
+            )
+    except AuthgateError as exc:
+        return _user_page(
+            services, viewer, user, error=exc.description, status=exc.status
+        )
+    return RedirectResponse(f"{paths.ADMIN_USERS}?done=deleted", status_code=303)

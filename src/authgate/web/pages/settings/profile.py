@@ -4,7 +4,10 @@ A new address waits for the link mailed to it (``domain.verification``): the
 page says whether the address is verified or a new one waits, and mails the
 link again on request. A new password needs the current one and ends every
 other session of the person (``domain.account``); the session making the
-change stays signed in.
+change stays signed in. Deleting the account needs the password too (an
+account without one, signed in upstream, only the recent sign-in every
+sensitive action needs: ``server.self_deletion``), and lands signed out on
+the sign-in page.
 """
 
 from typing import Annotated
@@ -15,7 +18,8 @@ from fastapi.responses import RedirectResponse
 from authgate.domain import account, users, verification
 from authgate.errors import AuthgateError, RateLimited
 from authgate.server.mailing import mailing, resend_allowed
-from authgate.web import paths
+from authgate.server.self_deletion import delete_own
+from authgate.web import paths, session_cookies
 from authgate.web.deps import TOO_MANY, PeerDep, ServicesDep, over_limit, retry_after
 from authgate.web.pages.viewer import (
     FormViewer,
@@ -63,6 +67,7 @@ def _profile(
         email_verified=viewer.user.email_verified,
         new_email=viewer.user.new_email,
         waiting=verification.pending(viewer.user),
+        has_password=viewer.user.password_hash is not None,
         failed_form=failed[0] if failed else None,
         error=failed[1] if failed else None,
     )
@@ -167,3 +172,30 @@ async def change_password(
     except AuthgateError as exc:
         return _profile(viewer, failed=("password", exc.description), status=exc.status)
     return RedirectResponse(f"{paths.SETTINGS_PROFILE}?done=password", status_code=303)
+
+
+@router.post(f"{paths.SETTINGS_PROFILE}/delete", response_model=None)
+async def delete_account(
+    viewer: SteppedUpForm,
+    services: ServicesDep,
+    peer: PeerDep,
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    # Each try checks a password: the same per-address budget as signing in.
+    wait = await over_limit(services, peer, "login")
+    if wait is not None:
+        return retry_after(
+            _profile(viewer, failed=("delete", TOO_MANY), status=429), wait
+        )
+    try:
+        await delete_own(services, viewer.user, password, peer=peer)
+    except RateLimited as exc:
+        return retry_after(
+            _profile(viewer, failed=("delete", exc.description), status=429),
+            exc.retry_after,
+        )
+    except AuthgateError as exc:
+        return _profile(viewer, failed=("delete", exc.description), status=exc.status)
+    response = RedirectResponse(paths.LOGIN, status_code=303)
+    session_cookies.clear(response, services.settings)
+    return response
