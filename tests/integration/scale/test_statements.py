@@ -225,10 +225,10 @@ def test_refresh_api(server: LiveServer, actions: Actions, recorder: Recorder) -
         return response
 
     sent = twice(recorder, refresh)
+    # The token with its user and session, in one statement
+    # (``storage/prefetched.py``).
     assert sent.statements == [
         "SELECT refresh_tokens",
-        "SELECT users",
-        "SELECT sessions",
         "UPDATE refresh_tokens",
         "INSERT refresh_tokens",
     ]
@@ -288,7 +288,6 @@ def test_refresh_oauth(
     # The client is known from the first refresh (``Server.clients``).
     assert sent.statements == [
         "SELECT refresh_tokens",
-        "SELECT users",
         "UPDATE refresh_tokens",
         "INSERT refresh_tokens",
     ]

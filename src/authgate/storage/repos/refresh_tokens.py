@@ -1,8 +1,10 @@
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     bindparam,
     delete,
     insert,
@@ -16,9 +18,20 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain.refresh_families import RefreshToken
+from authgate.storage import prefetched
 from authgate.storage.base import table
 from authgate.storage.models.sessions import RefreshTokenRow as Row
+from authgate.storage.models.sessions import SessionRow
+from authgate.storage.models.users import UserRow
 from authgate.storage.repos import authentications
+from authgate.storage.repos.sessions import session_value
+from authgate.storage.repos.users import user_value
+
+
+def _part(row: CoreRow[Any], of: Table) -> Any:
+    """One table's columns of a joined row, by name, as its value reader
+    expects them."""
+    return SimpleNamespace(**{c.name: row._mapping[c] for c in of.c})
 
 
 def _value(row: Row | CoreRow[Any]) -> RefreshToken:
@@ -43,7 +56,18 @@ def _value(row: Row | CoreRow[Any]) -> RefreshToken:
 #: work, no entity loading, and no ORM evaluation of an UPDATE's criteria.
 _TOKENS = table(Row)
 _INSERT = insert(_TOKENS)
-_BY_HASH = select(_TOKENS).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+_USERS, _SESSIONS = table(UserRow), table(SessionRow)
+#: The token with its user and its session (an OAuth client's token may have
+#: none), which a refresh reads next (``storage/prefetched.py``).
+_BY_HASH = (
+    select(_TOKENS, _USERS, _SESSIONS)
+    .select_from(
+        _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id).outerjoin(
+            _SESSIONS, _SESSIONS.c.id == _TOKENS.c.session_id
+        )
+    )
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
 #: A token revoked since it was read is no more usable than a used one: this
 #: is what a rotation racing a revocation trips on.
 _MARK_USED = (
@@ -82,7 +106,14 @@ class RefreshTokenRepo:
 
     async def by_hash(self, token_hash: str) -> RefreshToken | None:
         row = (await self._s.execute(_BY_HASH, {"token_hash": token_hash})).first()
-        return _value(row) if row else None
+        if row is None:
+            return None
+        token = _value(_part(row, _TOKENS))
+        prefetched.keep(self._s, token.user_id, user_value(_part(row, _USERS)))
+        if row._mapping[_SESSIONS.c.id] is not None:
+            session = session_value(_part(row, _SESSIONS))
+            prefetched.keep(self._s, session.id, session)
+        return token
 
     async def mark_used(self, token_id: str, at: datetime) -> bool:
         result = await self._s.execute(_MARK_USED, {"token_id": token_id, "at": at})

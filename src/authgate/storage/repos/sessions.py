@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.domain import assurance
 from authgate.domain.sessions import Session
+from authgate.storage import prefetched
 from authgate.storage.base import table
 from authgate.storage.models.sessions import SessionRow
 
 
-def _value(row: SessionRow | Row[Any]) -> Session:
+def session_value(row: SessionRow | Row[Any]) -> Session:
     return Session(
         id=row.id,
         user_id=row.user_id,
@@ -61,14 +62,17 @@ class SessionRepo:
         )
 
     async def get(self, session_id: str) -> Session | None:
+        kept = prefetched.take(self._s, Session, session_id)
+        if kept is not None:
+            return kept
         row = (await self._s.execute(_BY_ID, {"id": session_id})).first()
-        return _value(row) if row else None
+        return session_value(row) if row else None
 
     async def by_token_hash(self, token_hash: str) -> Session | None:
         row = (
             await self._s.execute(_BY_TOKEN_HASH, {"token_hash": token_hash})
         ).first()
-        return _value(row) if row else None
+        return session_value(row) if row else None
 
     async def list_for_user(self, user_id: str) -> list[Session]:
         rows = await self._s.scalars(
@@ -76,7 +80,7 @@ class SessionRepo:
             .where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))
             .order_by(SessionRow.last_active_at.desc())
         )
-        return [_value(r) for r in rows]
+        return [session_value(r) for r in rows]
 
     async def history(self, user_id: str, limit: int) -> list[Session]:
         rows = await self._s.scalars(
@@ -85,7 +89,7 @@ class SessionRepo:
             .order_by(SessionRow.created_at.desc())
             .limit(limit)
         )
-        return [_value(r) for r in rows]
+        return [session_value(r) for r in rows]
 
     async def touch(self, session_id: str, at: datetime) -> None:
         await self._s.execute(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authgate.domain import account
 from authgate.domain.users import User
 from authgate.errors import Conflict
+from authgate.storage import prefetched
 from authgate.storage.base import table
 from authgate.storage.models.users import UserRow
 
@@ -56,6 +57,9 @@ class UserRepo:
             raise Conflict("That username or email is taken.") from exc
 
     async def get(self, user_id: str) -> User | None:
+        kept = prefetched.take(self._s, User, user_id)
+        if kept is not None:
+            return kept
         # Core, not the ORM's identity map: every refresh and grant reads it
         row = (await self._s.execute(_BY_ID, {"id": user_id})).first()
         return user_value(row) if row else None
