@@ -130,4 +130,3 @@ def backup(args: argparse.Namespace) -> int:
         return 1
     output.success(f"Backed up {source} to {target}.")
     return 0
-
