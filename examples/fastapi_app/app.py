@@ -1,9 +1,18 @@
 """A protected API in about ten lines of setup: Authgate's guard in a FastAPI app.
 
-Run: AUTHGATE_SERVER=http://127.0.0.1:8000 RESOURCE_URI=http://127.0.0.1:8001 \
-     PORT=8001 python examples/fastapi_app/app.py
-Optional: AUTHGATE_CLIENT_ID / AUTHGATE_CLIENT_SECRET (a confidential client)
-to accept personal access tokens and API keys by introspection.
+Run it in the project's environment (``./dev python`` in a checkout, which has
+FastAPI and uvicorn; elsewhere a virtualenv with authgate, fastapi and uvicorn),
+against an Authgate started with AUTHGATE_EXTRA_RESOURCES=http://127.0.0.1:8001:
+
+    AUTHGATE_SERVER=http://127.0.0.1:8000 RESOURCE_URI=http://127.0.0.1:8001 \
+    PORT=8001 ./dev python examples/fastapi_app/app.py
+
+Personal access tokens and API keys are checked by introspection, which needs
+AUTHGATE_CLIENT_ID / AUTHGATE_CLIENT_SECRET (a confidential client: ``authgate
+admin create-client example-api``); without them the guard refuses them with
+a 401 that says so, and logs it once. A user's token for this app:
+``authgate auth login --resource http://127.0.0.1:8001`` once, then
+``authgate auth token --resource http://127.0.0.1:8001`` (docs/guard.md).
 """
 
 import os

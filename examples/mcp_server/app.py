@@ -2,8 +2,12 @@
 minted for it: its RFC 8707 audience is RESOURCE_URI, so a token for the API
 (or any other resource) is refused here.
 
-Run: AUTHGATE_SERVER=http://127.0.0.1:8000 RESOURCE_URI=http://127.0.0.1:8002/mcp \
-     PORT=8002 python examples/mcp_server/app.py
+Run it where the ``mcp`` SDK is installed (``./dev python`` in a checkout: it
+is a dev dependency; a plain ``python`` may lack it):
+
+    AUTHGATE_SERVER=http://127.0.0.1:8000 RESOURCE_URI=http://127.0.0.1:8002/mcp \
+    PORT=8002 ./dev python examples/mcp_server/app.py
+
 and start Authgate with AUTHGATE_MCP_RESOURCE_URI set to the same RESOURCE_URI.
 The MCP SDK serves this resource's RFC 9728 metadata and answers 401 with the
 challenge that lets an MCP client discover Authgate and sign in.

@@ -27,13 +27,19 @@ def free_port() -> int:
 
 @contextmanager
 def app_process(
-    script: Path, env: dict[str, str], *, port: int | None = None, ready: str = "/"
+    script: Path,
+    env: dict[str, str],
+    *,
+    port: int | None = None,
+    ready: str = "/",
+    log: Path | None = None,
 ) -> Iterator[str]:
     """Run ``python script`` on ``port`` (a free one by default) until the
-    block ends; yields its base URL once ``GET ready`` answers at all."""
+    block ends; yields its base URL once ``GET ready`` answers at all. Its
+    output goes to ``log`` when given (to read what it logged)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as output:
+    with log.open("w+b") if log else tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
             [sys.executable, str(script)],
             cwd=ROOT,

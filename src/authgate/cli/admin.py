@@ -165,13 +165,17 @@ def _address(text: str) -> str:
 
 
 def run(work: Callable[["Services"], Awaitable[T]]) -> T:
-    """Migrate, then run ``work`` with the server's services; errors become one line."""
+    """Migrate, then run ``work`` with the server's services; errors become one line.
+
+    Says on standard error which database it works on, and refuses to create
+    one: run from another folder, the default data dir is another (empty) one,
+    and what an admin command made there no running server would know."""
     import asyncio
 
     from authgate.app import build_services
-    from authgate.cli.settings import load_settings
+    from authgate.cli.settings import database_shown, load_settings
     from authgate.errors import AuthgateError
-    from authgate.storage.migrate import upgrade
+    from authgate.storage.migrate import current_revision, upgrade
 
     async def main() -> T:
         services = build_services(settings)
@@ -183,6 +187,16 @@ def run(work: Callable[["Services"], Awaitable[T]]) -> T:
             await services.db.close()
 
     settings = load_settings()
+    shown = database_shown(settings)
+    if current_revision(settings.sqlalchemy_url) is None:
+        output.error(
+            f"No Authgate database at {shown}. Admin commands work on the "
+            "server's database and never create one: run them with its "
+            "AUTHGATE_DATABASE_URL (or AUTHGATE_DATA_DIR, or from its folder), "
+            "or create a database first with 'authgate db upgrade'."
+        )
+        raise SystemExit(1)
+    output.note(f"Database: {shown}")
     upgrade(settings.sqlalchemy_url)
     try:
         return asyncio.run(main())

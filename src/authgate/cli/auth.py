@@ -30,6 +30,14 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     mode.add_argument(
         "--with-token", action="store_true", help="Read a token from standard input."
     )
+    login_parser.add_argument(
+        "--resource",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="Also ask for tokens for this resource, e.g. your own app's URI "
+        "(RFC 8707; repeatable); then 'auth token --resource URI' prints one.",
+    )
     login_parser.set_defaults(run=login)
     sub.add_parser(
         "status", parents=[parent], help="Show how the CLI is authenticated."
@@ -39,9 +47,16 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         parents=[parent],
         help="Forget the OAuth session (a static token stays).",
     ).set_defaults(run=logout)
-    sub.add_parser(
+    token_parser = sub.add_parser(
         "token", parents=[parent], help="Print the token in use."
-    ).set_defaults(run=token)
+    )
+    token_parser.add_argument(
+        "--resource",
+        metavar="URI",
+        help="Print an access token for this resource instead (one that "
+        "'auth login --resource URI' was granted).",
+    )
+    token_parser.set_defaults(run=token)
     commands.add_parser(
         "whoami", parents=[parent], help="Show the signed-in user."
     ).set_defaults(run=whoami)
@@ -52,6 +67,12 @@ def login(args: argparse.Namespace) -> int:
     from authgate.client._login import browser_login, device_login, save
 
     context = Context(args)
+    if args.with_token and args.resource:
+        output.error(
+            "--resource needs an OAuth sign-in: drop --with-token, or use a "
+            "token your app accepts directly."
+        )
+        return 2
     if args.with_token:
         value = sys.stdin.readline().strip()
         if not value:
@@ -65,8 +86,9 @@ def login(args: argparse.Namespace) -> int:
         )
         return 0
     with AuthgateClient(context.server) as anonymous:
+        resources = tuple(args.resource)
         if args.device:
-            tokens = device_login(anonymous, say=output.line)
+            tokens = device_login(anonymous, say=output.line, resources=resources)
         else:
             timeout = float(os.environ.get(LOGIN_TIMEOUT_ENV, "300"))
             tokens = browser_login(
@@ -74,11 +96,13 @@ def login(args: argparse.Namespace) -> int:
                 open_browser=not args.no_browser,
                 timeout=timeout,
                 say=output.line,
+                resources=resources,
             )
     save(context.store, context.server, tokens)
     with AuthgateClient(context.server, tokens.access_token) as client:
         me = client.me()
-    context.store.update(context.server, username=me["username"])
+    # The previous sign-in's tokens for other resources are not this one's.
+    context.store.update(context.server, username=me["username"], resource_tokens=None)
     output.success(
         f"Successfully authenticated as {me['username']} on {context.server}!"
     )
@@ -200,6 +224,8 @@ def token(args: argparse.Namespace) -> int:
     from authgate.client._errors import HOW_TO_AUTHENTICATE
 
     context = Context(args)
+    if args.resource:
+        return _resource_token(context, args.resource)
     resolved = context.token()
     if resolved is None:
         output.error(HOW_TO_AUTHENTICATE)
@@ -208,6 +234,51 @@ def token(args: argparse.Namespace) -> int:
     if resolved.source == "oauth" and resolved.expired:
         value = context._refreshed()
     output.line(value)
+    return 0
+
+
+def _resource_token(context: Context, resource: str) -> int:
+    """A token for another resource comes from the OAuth sign-in's refresh
+    token, narrowed to it; kept until it is about to expire, so scripts may
+    ask for it on every call."""
+    import time
+
+    from authgate.client import ApiError, AuthgateClient
+    from authgate.client._login import for_resource
+    from authgate.client._tokens import EXPIRY_MARGIN
+
+    sign_in = f"authgate auth login --resource {resource}"
+    if context.args.token or os.environ.get("AUTHGATE_TOKEN"):
+        output.error(
+            "--resource uses the OAuth sign-in, not --token or AUTHGATE_TOKEN."
+        )
+        return 1
+    entry = context.store.entry(context.server)
+    if not entry.get("refresh_token"):
+        output.error(f"No OAuth sign-in for {context.server}. Run '{sign_in}'.")
+        return 1
+    key = resource.rstrip("/")
+    kept = dict(entry.get("resource_tokens") or {})
+    cached = kept.get(key)
+    fresh_until = time.time() + EXPIRY_MARGIN
+    if isinstance(cached, dict) and (cached.get("expires_at") or 0) > fresh_until:
+        output.line(str(cached["access_token"]))
+        return 0
+    with AuthgateClient(context.server) as anonymous:
+        try:
+            tokens = for_resource(anonymous, context.store, resource)
+        except ApiError as exc:
+            if exc.error != "invalid_target":
+                raise
+            output.error(
+                f"{exc.description} Sign in for it with '{sign_in}'; the server "
+                "must list it in AUTHGATE_EXTRA_RESOURCES (or "
+                "AUTHGATE_MCP_RESOURCE_URI)."
+            )
+            return 1
+    kept[key] = {"access_token": tokens.access_token, "expires_at": tokens.expires_at}
+    context.store.update(context.server, resource_tokens=kept)
+    output.line(tokens.access_token)
     return 0
 
 

@@ -31,6 +31,12 @@ def warning(text: str) -> None:
     sys.stderr.write(f"{_color('33', '⚠', sys.stderr)} {text}\n")
 
 
+def note(text: str) -> None:
+    """Context for a person (which database, which server), on standard error
+    so that standard output stays what scripts capture."""
+    sys.stderr.write(text + "\n")
+
+
 def error(text: str) -> None:
     sys.stderr.write(f"{_color('31', 'error:', sys.stderr)} {text}\n")
 

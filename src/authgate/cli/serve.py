@@ -50,7 +50,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from authgate.app import prepare
-    from authgate.cli.settings import load_settings
+    from authgate.cli.settings import database_shown, load_settings
     from authgate.server import logs, workers
 
     flags = {"host": args.host, "port": args.port, "workers": args.workers}
@@ -67,7 +67,7 @@ def serve(args: argparse.Namespace) -> int:
     log.info(
         "Authgate on %s (database: %s; %d worker%s)",
         settings.issuer,
-        _safe(settings.sqlalchemy_url),
+        database_shown(settings),
         count,
         "s" if count > 1 else "",
     )
@@ -130,10 +130,3 @@ def backup(args: argparse.Namespace) -> int:
         return 1
     output.success(f"Backed up {source} to {target}.")
     return 0
-
-
-def _safe(url: str) -> str:
-    """The database URL without its password, for the start-up line."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

@@ -27,3 +27,17 @@ def load_settings(**overrides: Any) -> "Settings":
             where = f"AUTHGATE_{field.upper()}: " if field else ""
             output.error(f"{where}{message}")
         raise SystemExit(2) from None
+
+
+def database_shown(settings: "Settings") -> str:
+    """The database a command works on, as an operator recognises it: without
+    its password, and a SQLite file by its full path (the default data dir is
+    relative, so the folder a command runs in chooses the file)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=True)

@@ -66,7 +66,7 @@ class AuthgateClient:
         path: str,
         *,
         json: Any = None,
-        data: dict[str, str] | None = None,
+        data: dict[str, str | list[str]] | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
@@ -110,7 +110,7 @@ class AuthgateClient:
         method: str,
         path: str,
         json: Any,
-        data: dict[str, str] | None,
+        data: dict[str, str | list[str]] | None,
         params: dict[str, Any] | None,
         headers: dict[str, str] | None,
     ) -> httpx.Response:

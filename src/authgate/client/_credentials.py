@@ -8,6 +8,8 @@ file. Layout::
      "servers": {"https://auth.example.com": {
          "auth_token": "ag_pat_…",        # static: auth login --with-token
          "access_token": "eyJ…", "refresh_token": "ag_rt_…", "expires_at": 1767225600,
+         "resource_tokens": {"https://api.example.com": {"access_token": "eyJ…",
+                                                         "expires_at": 1767225600}},
          "client_id": "…", "username": "alice", "org": "acme-corp"}}}
 
 The tokens themselves (``SECRET_FIELDS``) go to the OS keyring (macOS
@@ -32,9 +34,16 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-OAUTH_FIELDS = ("access_token", "refresh_token", "expires_at", "token_type")
-#: the fields kept in the OS keyring when there is one
-SECRET_FIELDS = ("auth_token", "access_token", "refresh_token")
+OAUTH_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "expires_at",
+    "token_type",
+    "resource_tokens",
+)
+#: the fields kept in the OS keyring when there is one (``resource_tokens``:
+#: access tokens for other resources, ``auth token --resource``)
+SECRET_FIELDS = ("auth_token", "access_token", "refresh_token", "resource_tokens")
 KEYRING_SERVICE = "authgate"
 #: the entry's field that says where its secret fields are
 STORE_FIELD = "token_store"

@@ -1,7 +1,13 @@
 """Signing the CLI in with OAuth 2.1: a loopback redirect (RFC 8252) or the
 device grant (RFC 8628), as ``authgate-cli``, the public client built into
 every Authgate server, so nothing is registered. Every endpoint comes from the
-server's metadata."""
+server's metadata.
+
+Resource indicators (RFC 8707): a sign-in is granted for Authgate's own API
+and for each ``resource`` the person asked for (their own app), but every
+access token names one audience. The stored one is the API's; a token for an
+app comes from the refresh token, narrowed to that app (:func:`for_resource`),
+so a token handed to an app can never manage the account."""
 
 import base64
 import hashlib
@@ -95,8 +101,10 @@ def browser_login(
     open_browser: bool,
     timeout: float,
     say: Say,
+    resources: tuple[str, ...] = (),
 ) -> Tokens:
     metadata = _metadata(client)
+    api = _api(metadata, client)
     receiver = _Receiver()
     server = http.server.HTTPServer(("127.0.0.1", 0), receiver.handler())
     port = server.server_address[1]
@@ -112,8 +120,9 @@ def browser_login(
             "state": state,
             "code_challenge": challenge,
             "code_challenge_method": "S256",
-            "resource": metadata.get("issuer", client.server),
-        }
+            "resource": [api, *resources],
+        },
+        doseq=True,
     )
     url = f"{metadata['authorization_endpoint']}?{query}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -164,9 +173,15 @@ def browser_login(
             "redirect_uri": redirect_uri,
             "client_id": CLIENT_ID,
             "code_verifier": verifier,
+            "resource": api,
         },
     )
     return _tokens(body)
+
+
+def _api(metadata: dict[str, Any], client: AuthgateClient) -> str:
+    """Authgate's own API as a resource: its issuer (RFC 9728)."""
+    return str(metadata.get("issuer") or client.server)
 
 
 def _open(url: str) -> bool:
@@ -193,15 +208,17 @@ def device_login(
     *,
     say: Say,
     sleep: Callable[[float], None] = time.sleep,
+    resources: tuple[str, ...] = (),
 ) -> Tokens:
     metadata = _metadata(client)
+    api = _api(metadata, client)
     started = client.request(
         "POST",
         metadata["device_authorization_endpoint"],
         data={
             "client_id": CLIENT_ID,
             "scope": SCOPE,
-            "resource": metadata.get("issuer", ""),
+            "resource": [api, *resources],
         },
     )
     say(f"Please visit: {started['verification_uri']}")
@@ -219,6 +236,7 @@ def device_login(
                     "grant_type": DEVICE_GRANT,
                     "device_code": started["device_code"],
                     "client_id": CLIENT_ID,
+                    "resource": api,
                 },
             )
         except ApiError as exc:
@@ -241,8 +259,30 @@ def device_login(
 
 def refresh(client: AuthgateClient, store: CredentialsFile) -> Tokens:
     """New tokens from the stored refresh token (rotated: the new one is saved)."""
-    entry = store.entry(client.server)
     metadata = client.metadata()
+    tokens = _refresh(client, store, metadata, _api(metadata, client))
+    save(store, client.server, tokens)
+    return tokens
+
+
+def for_resource(
+    client: AuthgateClient, store: CredentialsFile, resource: str
+) -> Tokens:
+    """An access token whose audience is ``resource`` alone, from the stored
+    refresh token (its rotated successor is saved; the API's access token
+    stays)."""
+    tokens = _refresh(client, store, client.metadata(), resource)
+    store.update(client.server, refresh_token=tokens.refresh_token)
+    return tokens
+
+
+def _refresh(
+    client: AuthgateClient,
+    store: CredentialsFile,
+    metadata: dict[str, Any],
+    resource: str,
+) -> Tokens:
+    entry = store.entry(client.server)
     body = client.request(
         "POST",
         metadata["token_endpoint"],
@@ -250,11 +290,10 @@ def refresh(client: AuthgateClient, store: CredentialsFile) -> Tokens:
             "grant_type": "refresh_token",
             "refresh_token": str(entry.get("refresh_token", "")),
             "client_id": CLIENT_ID,
+            "resource": resource,
         },
     )
-    tokens = _tokens(body)
-    save(store, client.server, tokens)
-    return tokens
+    return _tokens(body)
 
 
 def save(store: CredentialsFile, server: str, tokens: Tokens) -> None:

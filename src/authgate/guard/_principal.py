@@ -60,6 +60,8 @@ class Principal:
             "role": self.role,
             "scopes": sorted(self.scopes),
             "roles": sorted(self.roles),
+            "expires_at": self.expires_at,
+            "issuer": self.issuer,
             "auth_time": self.auth_time,
             "amr": list(self.amr),
             "acr": self.acr,

@@ -4,6 +4,7 @@ Endpoints are discovered from the issuer's RFC 8414 metadata on first use."""
 
 import asyncio
 import base64
+import logging
 import time
 from typing import Any
 
@@ -12,10 +13,12 @@ import jwt
 
 from authgate.guard._cache import Verified
 from authgate.guard._credentials import Credential
-from authgate.guard._errors import CredentialError
+from authgate.guard._errors import CredentialError, wrong_audience
 from authgate.guard._principal import Kind, Principal
 from authgate.guard._verifiers import org_role
 from authgate.util import clock
+
+log = logging.getLogger("authgate.guard")
 
 #: RFC 7662 answers name the kind of an Authgate credential (an extension).
 _KINDS: dict[str, Kind] = {"pat": "pat", "api_key": "api_key"}
@@ -211,7 +214,7 @@ class IntrospectionVerifier:
         # introspection trusts them. Any other audience is someone else's.
         allowed = {self.audience, self.metadata.issuer}
         if self.audience and audience is not None and not allowed & set(audiences):
-            raise CredentialError("The token is not meant for this resource.")
+            raise wrong_audience(self.audience)
         kind = _KINDS.get(str(answer.get("kind")))
         if kind is None:  # not a credential this verifier knows: never guess
             raise CredentialError("The token is not a personal access token or key.")
@@ -232,6 +235,34 @@ class IntrospectionVerifier:
         if principal.expires_at is not None:
             valid_until = min(valid_until, principal.expires_at)
         return Verified(principal, valid_until=valid_until)
+
+
+class NoIntrospection:
+    """Stands where :class:`IntrospectionVerifier` would, in an app given no
+    client to introspect with: a valid PAT or API key would otherwise be
+    refused as "not recognised", which hides the missing setting. Says what is
+    missing in the answer, and once in the log."""
+
+    MISSING = (
+        "Personal access tokens and API keys need token introspection, and this "
+        "app has no client for it: give remote_verifiers() client_id and "
+        "client_secret (a confidential client: authgate admin create-client NAME)."
+    )
+
+    def __init__(self) -> None:
+        self._logged = False
+
+    def accepts(self, credential: Credential) -> bool:
+        return not credential.is_jwt
+
+    async def verify(
+        self,
+        credential: Credential,  # noqa: ARG002 - the Verifier Protocol's
+    ) -> Verified:
+        if not self._logged:
+            self._logged = True
+            log.warning("%s", self.MISSING)
+        raise CredentialError(self.MISSING)
 
 
 def _unavailable() -> CredentialError:

@@ -15,7 +15,7 @@ import jwt
 
 from authgate.guard._cache import Verified
 from authgate.guard._credentials import Credential
-from authgate.guard._errors import CredentialError
+from authgate.guard._errors import CredentialError, wrong_audience
 from authgate.guard._principal import Principal
 from authgate.util import clock
 
@@ -165,7 +165,7 @@ class JwtVerifier:
                 },
             )
         except jwt.InvalidAudienceError as exc:
-            raise CredentialError("The token is not meant for this resource.") from exc
+            raise wrong_audience(self.audience) from exc
         except jwt.InvalidTokenError as exc:
             raise CredentialError("The token is invalid.") from exc
         self._check_times(claims)

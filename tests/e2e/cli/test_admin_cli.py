@@ -276,9 +276,10 @@ def test_weak_password_is_a_one_line_error(cli: RunCli, database_url: str) -> No
     error = failed(result)
     assert result.stdout == ""
     assert error.strip().splitlines() == [
+        f"Database: {database_url}",
         "error: Password must be at least 12 characters. Strength 0 of 4: A word "
         "by itself is easy to guess. Add another word or two. Uncommon words are "
-        "better."
+        "better.",
     ]
     assert in_db(database_url, lambda tx: tx.users.by_username("carol")) is None
 
@@ -286,7 +287,7 @@ def test_weak_password_is_a_one_line_error(cli: RunCli, database_url: str) -> No
         "admin", "reset-password", "nobody", "--password-stdin", input=PASSWORD + "\n"
     )
     error = failed(result)
-    assert error.strip().splitlines() == ["error: No user named nobody."]
+    assert error.strip().splitlines()[-1] == "error: No user named nobody."
 
 
 @SQLITE_ONLY  # the invite store itself is proven on both databases
@@ -417,6 +418,54 @@ def test_db_upgrade_creates_the_embedded_database(cli: RunCli, tmp_path: Path) -
     assert out.strip() == "Database is up to date."
     url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'authgate.db'}"
     assert in_db(url, lambda tx: tx.users.count()) == 0
+
+
+@SQLITE_ONLY
+def test_admin_commands_never_create_a_database(cli: RunCli, tmp_path: Path) -> None:
+    """Run from another folder, the default data dir is an empty one: the
+    command says which database it looked for and creates nothing there."""
+    elsewhere = tmp_path / "elsewhere"
+    default = {"AUTHGATE_DATABASE_URL": None, "AUTHGATE_DATA_DIR": str(elsewhere)}
+    for args in (("admin", "invite", "create"), ("admin", "rotate-keys")):
+        error = failed(cli(*args, env=default))
+        expected = f"sqlite+aiosqlite:///{elsewhere / 'authgate.db'}"
+        assert error.strip().splitlines() == [
+            f"error: No Authgate database at {expected}. Admin commands work on "
+            "the server's database and never create one: run them with its "
+            "AUTHGATE_DATABASE_URL (or AUTHGATE_DATA_DIR, or from its folder), "
+            "or create a database first with 'authgate db upgrade'."
+        ]
+        assert not elsewhere.exists()
+    # an empty file (or one no migration ran on) is no Authgate database either
+    elsewhere.mkdir()
+    (elsewhere / "authgate.db").touch()
+    assert "No Authgate database" in failed(cli("admin", "rotate-keys", env=default))
+    # once created by db upgrade, the commands use it and say so
+    ok(cli("db", "upgrade", env=default))
+    result = cli("admin", "invite", "create", env=default)
+    assert ok(result).strip()
+    assert result.stderr.splitlines() == [
+        f"Database: sqlite+aiosqlite:///{elsewhere / 'authgate.db'}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_admin_commands_refuse_an_empty_postgresql_database(
+    cli: RunCli, database_url: str
+) -> None:
+    """A database no migration ran on: refused, its password never shown."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    empty = url.set(database="postgres").render_as_string(hide_password=False)
+    error = failed(cli("admin", "rotate-keys", env={"AUTHGATE_DATABASE_URL": empty}))
+    assert "No Authgate database at " in error
+    if url.password:
+        assert url.password not in error
 
 
 def free_port() -> int:

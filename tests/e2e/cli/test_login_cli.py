@@ -402,3 +402,89 @@ def test_browser_login(cli: Cli, tmp_path: Path, alice: Login) -> None:
 
     assert "Opening your browser to sign in" in result.stdout
     assert_signed_in(cli, result, alice)
+
+
+# -- tokens for the person's own app (RFC 8707) ----------------------------------
+
+APP = "http://127.0.0.1:8001"
+OTHER_APP = "http://127.0.0.1:8003"
+
+
+def claims(token: str) -> dict[str, object]:
+    import jwt
+
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+@SQLITE_ONLY
+def test_login_for_your_own_app_then_a_token_for_it(
+    start_server: Callable[..., LiveServer], tmp_path: Path, pycache: Path
+) -> None:
+    """``auth login --resource APP`` is granted the API and the app; the stored
+    token stays the API's alone, and ``auth token --resource APP`` prints one
+    whose audience is the app alone, which the app's guard accepts; a resource
+    the sign-in did not ask for says how to get it."""
+    import asyncio
+
+    from authgate.guard import (
+        Credential,
+        CredentialError,
+        IssuerMetadata,
+        JwksKeySource,
+        JwtVerifier,
+    )
+
+    server = start_server(extra_resources=[APP, OTHER_APP])
+    with server.client() as http:
+        alice = Actions(http).user()
+    cli = Cli(tmp_path, server.url, pycache)
+    login = Running(cli.popen("auth", "login", "--no-browser", "--resource", APP))
+    try:
+        url = login.expect(r"^  (http://\S+/oauth/authorize\?\S+)$")[1]
+        assert parse_qs(urlsplit(url).query)["resource"] == [server.url, APP]
+        with Browser(server.url, alice) as browser:
+            httpx.get(browser.authorize(url))
+        assert_signed_in(cli, login.finish(), alice)
+    finally:
+        login.stop()
+    assert claims(cli.entry()["access_token"])["aud"] == server.url
+
+    for_app = cli.ok("auth", "token", "--resource", APP).strip()
+    assert claims(for_app)["aud"] == APP
+    assert claims(for_app)["sub"] == claims(cli.entry()["access_token"])["sub"]
+    # kept until it is about to expire: asking again mints nothing
+    assert cli.ok("auth", "token", "--resource", APP + "/").strip() == for_app
+    # the API's token is still the one commands use, and it is not the app's
+    assert claims(cli.ok("auth", "token").strip())["aud"] == server.url
+    assert cli.ok("whoami").strip() == f"{alice.username} via jwt"
+    # the rotated refresh token still serves the API once the token expires
+    cli.store(expires_at=1)
+    assert cli.ok("whoami").strip() == f"{alice.username} via jwt"
+    assert claims(cli.entry()["access_token"])["aud"] == server.url
+
+    async def app_guard(token: str) -> str:
+        async with httpx.AsyncClient() as http:
+            keys = JwksKeySource(IssuerMetadata(server.url, http))
+            guard = JwtVerifier(keys, issuer=server.url, audience=APP)
+            try:
+                verified = await guard.verify(Credential(token, "bearer"))
+            except CredentialError as refused:
+                return refused.description
+        return verified.principal.subject
+
+    assert asyncio.run(app_guard(for_app)) == claims(for_app)["sub"]
+    refused = asyncio.run(app_guard(cli.entry()["access_token"]))
+    assert f"resource={APP}" in refused
+
+    not_asked = failed(cli("auth", "token", "--resource", OTHER_APP), 1)
+    assert "was not part of the grant" in not_asked
+    assert f"authgate auth login --resource {OTHER_APP}" in not_asked
+    unknown = failed(cli("auth", "token", "--resource", "https://nowhere.example"), 1)
+    assert "are not issued here" in unknown
+    assert "AUTHGATE_EXTRA_RESOURCES" in unknown
+
+    # signing out forgets the tokens got for other resources too
+    cli.ok("auth", "logout")
+    assert "resource_tokens" not in cli.entry()
+    no_session = failed(cli("auth", "token", "--resource", APP), 1)
+    assert f"Run 'authgate auth login --resource {APP}'" in no_session

@@ -21,8 +21,15 @@ from authgate.domain import signing_keys
 from authgate.domain.context import Peer
 from authgate.domain.jwt import issue_access_token
 from authgate.domain.orgs import Membership, Org
-from tests.integration.guard.conftest import Authgate, Host, authgate_for, hosts_for
-from tests.support.processes import free_port
+from tests.integration.guard.conftest import (
+    HOSTS,
+    Authgate,
+    Host,
+    authgate_for,
+    host_env,
+    hosts_for,
+)
+from tests.support.processes import app_process, free_port
 
 JWKS = "/oauth/jwks"
 
@@ -109,7 +116,10 @@ def test_expired_jwt(authgate: Authgate, host: Host) -> None:
 def test_token_for_another_audience(authgate: Authgate, host: Host) -> None:
     token = authgate.client_token(authgate.url)  # a token for Authgate's API
     assert jwt.decode(token, options={"verify_signature": False})["aud"] == authgate.url
-    assert_invalid_token(call(host, token), host)
+    refused = call(host, token)
+    assert_invalid_token(refused, host)
+    # it says what to ask for, not only that it was refused
+    assert f"resource={host.resource}" in refused.headers["www-authenticate"]
 
 
 def test_token_from_another_issuer(authgate: Authgate, host: Host) -> None:
@@ -207,6 +217,33 @@ def test_pat_and_api_key_through_introspection(authgate: Authgate, host: Host) -
     assert response.status_code == 200, response.text
     assert response.json()["kind"] == "api_key"
     assert response.json()["credential_id"] == key["id"]
+
+
+def test_without_an_introspection_client_a_pat_is_told_what_is_missing(
+    authgate: Authgate, tmp_path: Path
+) -> None:
+    """The FastAPI example run without AUTHGATE_CLIENT_ID/SECRET: a valid PAT
+    is refused with a description naming them, and the log says so once."""
+    user = authgate.actions.user()
+    pat = authgate.actions.make_pat(user, scopes=["read"])
+    port = free_port()
+    env = host_env(
+        authgate,
+        f"http://127.0.0.1:{port}",
+        AUTHGATE_CLIENT_ID="",
+        AUTHGATE_CLIENT_SECRET="",
+    )
+    log = tmp_path / "host.log"
+    with app_process(HOSTS["fastapi"], env, port=port, ready="/public", log=log) as url:
+        for _ in range(2):
+            refused = httpx.get(
+                f"{url}/whoami", headers={"Authorization": f"Bearer {pat['token']}"}
+            )
+            assert refused.status_code == 401
+            challenge = refused.headers["www-authenticate"]
+            assert "client_id and client_secret" in challenge
+            assert "not recognised" not in refused.text
+    assert log.read_text().count("need token introspection") == 1
 
 
 def test_revoked_pat_is_refused_within_the_cache_time(

@@ -177,6 +177,21 @@ async def test_bad_claims_are_refused(
     assert caught.value.status == 401
 
 
+async def test_a_token_for_another_resource_is_told_which_to_ask_for(
+    verifier: JwtVerifier, keys: MemoryKeys
+) -> None:
+    with pytest.raises(CredentialError) as refused:
+        await verify(verifier, token(aud="https://other.example"))
+    assert f"resource={AUDIENCE}" in refused.value.description
+    several = JwtVerifier(keys, issuer=ISSUER, audience=[AUDIENCE, "https://b.example"])
+    with pytest.raises(CredentialError) as refused:
+        await verify(several, token(aud="https://other.example"))
+    assert (
+        f"resource={AUDIENCE} or resource=https://b.example"
+        in refused.value.description
+    )
+
+
 @pytest.mark.parametrize(
     "header",
     [

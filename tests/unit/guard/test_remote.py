@@ -14,6 +14,7 @@ from authgate.guard import (
     IntrospectionVerifier,
     IssuerMetadata,
     JwksKeySource,
+    remote_verifiers,
 )
 
 pytestmark = pytest.mark.anyio
@@ -181,6 +182,32 @@ async def test_introspected_credentials_refused(answer: dict[str, Any]) -> None:
     with pytest.raises(CredentialError) as refused:
         await introspection(answer).verify(Credential(PAT, "bearer"))
     assert refused.value.status == 401
+
+
+async def test_someone_elses_credential_is_told_which_resource_to_ask_for() -> None:
+    with pytest.raises(CredentialError) as refused:
+        await introspection(active(aud="https://other.example.com")).verify(
+            Credential(PAT, "bearer")
+        )
+    assert f"resource={RESOURCE}" in refused.value.description
+
+
+async def test_without_an_introspection_client_an_opaque_token_is_told_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Not "not recognised": the answer and the log (once) name the settings."""
+    verifiers = remote_verifiers(ISSUER, audience=RESOURCE)
+    opaque = [v for v in verifiers if v.accepts(Credential(PAT, "bearer"))]
+    assert len(opaque) == 1
+    with caplog.at_level("WARNING", logger="authgate.guard"):
+        for _ in range(3):
+            with pytest.raises(CredentialError) as refused:
+                await opaque[0].verify(Credential(PAT, "bearer"))
+            assert refused.value.status == 401
+            assert "client_id and client_secret" in refused.value.description
+    logged = [r for r in caplog.records if "introspection" in r.getMessage()]
+    assert len(logged) == 1
+    assert "client_id and client_secret" in logged[0].getMessage()
 
 
 async def test_introspection_failing_fails_closed() -> None:
