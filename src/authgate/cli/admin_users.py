@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from authgate.cli import output
-from authgate.cli.admin import cli_peer, run
+from authgate.cli.database import cli_peer, run
 
 if TYPE_CHECKING:
     from authgate.domain.users import User
