@@ -187,3 +187,32 @@ async def test_introspection_failing_fails_closed() -> None:
     with pytest.raises(CredentialError) as refused:
         await introspection(500).verify(Credential(PAT, "bearer"))
     assert refused.value.status == 503
+
+
+async def test_refused_client_credentials_are_named_in_the_answer_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Wrong AUTHGATE_CLIENT_ID / AUTHGATE_CLIENT_SECRET: not "try again
+    shortly" with nothing in the log, but what to fix, logged the first time."""
+    verifier = introspection(401)
+    with caplog.at_level("ERROR", logger="authgate.guard"):
+        for _ in range(3):
+            with pytest.raises(CredentialError) as refused:
+                await verifier.verify(Credential(PAT, "bearer"))
+            assert refused.value.status == 503
+            assert "client id or secret" in refused.value.description
+            assert "try again" not in refused.value.description
+    [record] = caplog.records
+    assert "refused client_id 'rs'" in record.getMessage()
+
+
+async def test_each_kind_of_introspection_failure_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    verifier = introspection(500)
+    with caplog.at_level("ERROR", logger="authgate.guard"):
+        for _ in range(3):
+            with pytest.raises(CredentialError):
+                await verifier.verify(Credential(PAT, "bearer"))
+    [record] = caplog.records
+    assert "HTTP 500" in record.getMessage()
