@@ -9,7 +9,7 @@ from pydantic import Field
 from authgate.domain import orgs
 from authgate.errors import Forbidden
 from authgate.web.deps import Caller, ServicesDep
-from authgate.web.schemas import RequestBody, ResponseBody
+from authgate.web.schemas import RequestBody, ResponseBody, failures
 
 router = APIRouter(tags=["me"])
 
@@ -37,7 +37,7 @@ class MePatch(RequestBody):
     default_org: Annotated[str | None, Field(max_length=64)] = None
 
 
-@router.patch("/me")
+@router.patch("/me", summary="Choose the default organization", responses=failures(404))
 async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeOut:
     """Choose the default organization (id or slug; ``null`` for none)."""
     async with services.db.transaction() as tx:
@@ -45,7 +45,7 @@ async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeO
     return await me(dataclasses.replace(caller, org_id=org_id, role=None), services)
 
 
-@router.get("/me")
+@router.get("/me", summary="Describe the caller")
 async def me(caller: Caller, services: ServicesDep) -> MeOut:
     user = await services.user(caller.user_id) if caller.user_id else None
     if user is None:
