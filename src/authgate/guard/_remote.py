@@ -275,6 +275,35 @@ class IntrospectionVerifier:
         log.error("Token introspection failed: " + message, *args)
 
 
+class NoIntrospection:
+    """Stands where an :class:`IntrospectionVerifier` would, when the app was
+    given no client id and secret: an opaque credential (a PAT, an API key)
+    is refused with what is missing, rather than "not recognised", and the
+    app's log says it once."""
+
+    def __init__(self) -> None:
+        self._logged = False
+
+    def accepts(self, credential: Credential) -> bool:
+        return not credential.is_jwt
+
+    async def verify(self, _credential: Credential) -> Verified:
+        if not self._logged:
+            self._logged = True
+            log.warning(
+                "A personal access token or API key was refused: it can only be "
+                "checked by token introspection, and the guard was given no "
+                "client_id and client_secret (a confidential client registered "
+                "at the issuer) to introspect with."
+            )
+        raise CredentialError(
+            "This app takes no personal access tokens or API keys: it has no "
+            "client id and secret to check them with at the issuer. Send an "
+            "access token issued for this app, or ask its operator to "
+            "configure them."
+        )
+
+
 def _unavailable() -> CredentialError:
     return CredentialError(
         "Token introspection is unavailable; try again shortly.",

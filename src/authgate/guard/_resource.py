@@ -4,7 +4,12 @@ accept Authgate credentials offline (JWTs) and by introspection (opaque ones).""
 from typing import Any
 from urllib.parse import urlsplit
 
-from authgate.guard._remote import IntrospectionVerifier, IssuerMetadata, JwksKeySource
+from authgate.guard._remote import (
+    IntrospectionVerifier,
+    IssuerMetadata,
+    JwksKeySource,
+    NoIntrospection,
+)
 from authgate.guard._verifiers import JwtVerifier, Verifier
 
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -48,7 +53,8 @@ def remote_verifiers(
 
     JWT access tokens are checked offline against the issuer's JWKS and must
     name ``audience``; with a confidential client's credentials, PATs and API
-    keys are accepted too, by introspection.
+    keys are accepted too, by introspection (without, they are refused with
+    a description saying so).
 
     Example:
         >>> verifiers = remote_verifiers(  # doctest: +SKIP
@@ -70,4 +76,6 @@ def remote_verifiers(
                 cache_seconds=introspection_cache_seconds,
             )
         )
+    else:
+        verifiers.append(NoIntrospection())
     return verifiers
