@@ -52,7 +52,7 @@ from authgate.storage.db import Database
 from authgate.storage.migrate import upgrade_async
 from authgate.upstream import dev_login
 from authgate.util.addresses import parse_networks
-from authgate.web import api_docs, backoffice, errors, ops
+from authgate.web import api_docs, backoffice, errors, openapi, ops
 from authgate.web.api.v1 import (
     admin_audit,
     admin_clients,
@@ -289,8 +289,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         title="Authgate",
         version=__version__,
         lifespan=lifespan,
-        description="Self-hosted authentication: sessions, JWTs, tokens, API keys, "
-        "OAuth 2.1.",
+        description="Self-hosted authentication: sessions, JWTs, personal access "
+        "tokens, API keys, OAuth 2.1.\n\n"
+        "JSON names are snake_case, in and out; each is also accepted in "
+        "camelCase (`expiresInDays` for `expires_in_days`). Every refusal is "
+        '`{"error": code, "error_description": text}` with its status.',
         # web/api_docs.py serves them, with their files and a CSP.
         docs_url=None,
         redoc_url=None,
@@ -339,6 +342,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         end_session.router,
     ):
         app.include_router(page)
+    openapi.install(app, settings)
     if settings.api_docs_enabled:
         api_docs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,4 +1,5 @@
-"""``authgate tokens create | list | revoke``: personal access tokens."""
+"""``authgate tokens create | list | revoke``: personal access tokens, which
+the API calls ``/api/v1/access-tokens``."""
 
 import argparse
 
@@ -8,7 +9,9 @@ from authgate.cli.options import Context, client_options
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parent = client_options()
-    group = commands.add_parser("tokens", help="Personal access tokens.")
+    group = commands.add_parser(
+        "tokens", help="Personal access tokens (the API's /api/v1/access-tokens)."
+    )
     sub = group.add_subparsers(dest="tokens_command", required=True, metavar="COMMAND")
     create_parser = sub.add_parser(
         "create", parents=[parent], help="Create a token (shown once)."

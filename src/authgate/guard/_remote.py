@@ -165,7 +165,10 @@ class IntrospectionVerifier:
 
     The answer is cached for ``cache_seconds`` (by the guard's cache), so a
     revoked credential stops working within that time. When the endpoint cannot
-    be reached the guard fails closed: 503, never a pass.
+    be reached the guard fails closed: 503, never a pass. A failure that is
+    this app's to fix (the issuer refusing its client id and secret) says so
+    in the answer and, once per kind of failure, in the log
+    (``authgate.guard``), not on every request.
     """
 
     def __init__(
@@ -180,8 +183,10 @@ class IntrospectionVerifier:
         self.metadata = metadata
         self.audience = audience
         self.cache_seconds = cache_seconds
+        self.client_id = client_id
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self._authorization = f"Basic {basic}"
+        self._logged: set[str] = set()
 
     def accepts(self, credential: Credential) -> bool:
         return not credential.is_jwt
@@ -195,12 +200,37 @@ class IntrospectionVerifier:
                 headers={"Authorization": self._authorization},
             )
         except httpx.HTTPError as exc:
+            self._log_once("unreachable", "cannot reach %s: %r", endpoint, exc)
             raise _unavailable() from exc
+        if response.status_code == 401:
+            # RFC 7662 §2.1 (RFC 6749 §5.2 invalid_client): our credentials.
+            self._log_once(
+                "client",
+                "%s refused client_id %r and its secret (HTTP 401): PATs and API "
+                "keys cannot be checked until the IntrospectionVerifier is given "
+                "a confidential client's id and secret registered at the issuer.",
+                endpoint,
+                self.client_id,
+            )
+            raise CredentialError(
+                "This app cannot check personal access tokens or API keys: the "
+                "issuer refused its introspection client (client id or secret "
+                "wrong). Its operator must fix them; retrying will not help.",
+                error="temporarily_unavailable",
+                status=503,
+            )
         if response.status_code != 200:
+            self._log_once(
+                f"status {response.status_code}",
+                "%s answered HTTP %s",
+                endpoint,
+                response.status_code,
+            )
             raise _unavailable()
         try:
             answer = dict(response.json())
         except ValueError as exc:
+            self._log_once("not json", "%s answered no JSON", endpoint)
             raise _unavailable() from exc
         if (
             answer.get("active") is not True
@@ -235,6 +265,14 @@ class IntrospectionVerifier:
         if principal.expires_at is not None:
             valid_until = min(valid_until, principal.expires_at)
         return Verified(principal, valid_until=valid_until)
+
+    def _log_once(self, kind: str, message: str, *args: object) -> None:
+        """Token introspection failing: logged the first time it fails this
+        way, since every request with an opaque token would say it again."""
+        if kind in self._logged:
+            return
+        self._logged.add(kind)
+        log.error("Token introspection failed: " + message, *args)
 
 
 class NoIntrospection:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from authgate.domain import users
 from authgate.errors import Unauthenticated
 from authgate.web.deps import PeerDep, ServicesDep
-from authgate.web.schemas import Page, ResponseBody
+from authgate.web.schemas import Page, ResponseBody, failures
 
 
 def require_backoffice_key(request: Request, services: ServicesDep) -> None:
@@ -54,7 +54,7 @@ class Done(ResponseBody):
     status: str
 
 
-@router.get("/users")
+@router.get("/users", summary="List accounts (back office)")
 async def list_users(
     services: ServicesDep,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
@@ -88,7 +88,7 @@ class BoOrg(ResponseBody):
     api_keys: int
 
 
-@router.get("/orgs")
+@router.get("/orgs", summary="List organizations (back office)")
 async def list_orgs(
     services: ServicesDep,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
@@ -110,13 +110,17 @@ async def list_orgs(
     return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
 
 
-@router.get("/stats")
+@router.get("/stats", summary="Count accounts, organizations and credentials")
 async def stats(services: ServicesDep) -> dict[str, int]:
     async with services.db.transaction() as tx:
         return await tx.backoffice.stats()
 
 
-@router.post("/users/{user_id}/disable")
+@router.post(
+    "/users/{user_id}/disable",
+    summary="Disable an account (back office)",
+    responses=failures(404),
+)
 async def disable_user(user_id: UserId, services: ServicesDep, peer: PeerDep) -> Done:
     async with services.db.transaction() as tx:
         await users.set_active(
@@ -130,7 +134,11 @@ async def disable_user(user_id: UserId, services: ServicesDep, peer: PeerDep) ->
     return Done(id=user_id, status="disabled")
 
 
-@router.post("/users/{user_id}/enable")
+@router.post(
+    "/users/{user_id}/enable",
+    summary="Enable an account (back office)",
+    responses=failures(404),
+)
 async def enable_user(user_id: UserId, services: ServicesDep, peer: PeerDep) -> Done:
     async with services.db.transaction() as tx:
         await users.set_active(
@@ -144,7 +152,11 @@ async def enable_user(user_id: UserId, services: ServicesDep, peer: PeerDep) -> 
     return Done(id=user_id, status="enabled")
 
 
-@router.post("/users/{user_id}/revoke-credentials")
+@router.post(
+    "/users/{user_id}/revoke-credentials",
+    summary="Revoke an account's credentials (back office)",
+    responses=failures(404),
+)
 async def revoke_credentials(
     user_id: UserId, services: ServicesDep, peer: PeerDep
 ) -> dict[str, int]:

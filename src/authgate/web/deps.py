@@ -235,12 +235,19 @@ def retry_after(response: Response, wait: int) -> Response:
     return response
 
 
-def rate_limit(bucket: str) -> Any:
-    """A dependency limiting requests per client address for one endpoint group."""
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A dependency limiting requests per client address for one endpoint
+    group; a class, so ``web/openapi.py`` can tell the routes it guards."""
 
-    async def check(services: ServicesDep, peer: PeerDep) -> None:
-        wait = await over_limit(services, peer, bucket)
+    bucket: str
+
+    async def __call__(self, services: ServicesDep, peer: PeerDep) -> None:
+        wait = await over_limit(services, peer, self.bucket)
         if wait is not None:
             raise RateLimited(TOO_MANY, retry_after=wait)
 
-    return Depends(check)
+
+def rate_limit(bucket: str) -> Any:
+    """``dependencies=[rate_limit("login")]``."""
+    return Depends(RateLimit(bucket))

@@ -46,11 +46,12 @@ router.add_api_route(
     healthz,
     methods=["GET"],
     response_model=dict[str, str],
+    summary="Check that the process is up",
     route_class_override=Unsolved,
 )
 
 
-@router.get("/readyz")
+@router.get("/readyz", summary="Check that the server can serve")
 async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready to serve: the database answers."""
     database = await services.db.ping()

@@ -1,7 +1,7 @@
 """A live server with an MCP resource configured, its metadata, a signed-in
 user with a browser, a loopback redirect listener, and the steps of the code
 flow as fixtures (Authlib's client for the protocol, the browser for the
-person)."""
+person). Every status these tests see is one ``/openapi.json`` documents."""
 
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +11,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.support.actions import Actions, Login
+from tests.support.documented_statuses import statuses_documented
 from tests.support.documents import DocumentHost, document_host
 from tests.support.live import LiveServer
 from tests.support.oauth import (
@@ -147,3 +148,6 @@ def host() -> Iterator[DocumentHost]:
     """A web server on loopback for client metadata documents."""
     with document_host() as serving:
         yield serving
+
+
+__all__ = ["statuses_documented"]

@@ -48,6 +48,8 @@ from authgate.web.deps import (
     over_limit,
     sign_in_shortfall,
 )
+from authgate.web.openapi import CLIENT_AUTHENTICATION
+from authgate.web.schemas import failures
 
 router = APIRouter(tags=["oauth"])
 
@@ -185,7 +187,13 @@ async def _client_endpoint(
     return render(answer)
 
 
-@router.post(endpoints.TOKEN, response_model=None)
+@router.post(
+    endpoints.TOKEN,
+    response_model=None,
+    summary="Obtain tokens (OAuth token endpoint)",
+    responses=failures(400, 401, 429),
+    openapi_extra={"security": CLIENT_AUTHENTICATION},
+)
 async def token_endpoint(request: Request, services: ServicesDep) -> Response:
     """Token endpoint (RFC 6749 §3.2): authorization_code, refresh_token,
     client_credentials and device_code grants."""
@@ -200,7 +208,13 @@ async def token_endpoint(request: Request, services: ServicesDep) -> Response:
     return response
 
 
-@router.post(endpoints.DEVICE_AUTHORIZATION, response_model=None)
+@router.post(
+    endpoints.DEVICE_AUTHORIZATION,
+    response_model=None,
+    summary="Start a device authorization",
+    responses=failures(400, 401, 429),
+    openapi_extra={"security": CLIENT_AUTHENTICATION},
+)
 async def device_authorization(request: Request, services: ServicesDep) -> Response:
     """Device authorization endpoint (RFC 8628 §3.1)."""
     response: Response = await _client_endpoint(
@@ -209,14 +223,26 @@ async def device_authorization(request: Request, services: ServicesDep) -> Respo
     return response
 
 
-@router.post(endpoints.REVOKE, response_model=None)
+@router.post(
+    endpoints.REVOKE,
+    response_model=None,
+    summary="Revoke a token",
+    responses=failures(400, 401, 429),
+    openapi_extra={"security": CLIENT_AUTHENTICATION},
+)
 async def revoke(request: Request, services: ServicesDep) -> Response:
     """Token revocation (RFC 7009)."""
     response: Response = await _client_endpoint(request, services, revocation.revoke)
     return response
 
 
-@router.post(endpoints.INTROSPECT, response_model=None)
+@router.post(
+    endpoints.INTROSPECT,
+    response_model=None,
+    summary="Introspect a token",
+    responses=failures(400, 401, 429),
+    openapi_extra={"security": CLIENT_AUTHENTICATION},
+)
 async def introspect(request: Request, services: ServicesDep) -> Response:
     """Token introspection (RFC 7662), for confidential clients."""
     response: Response = await _client_endpoint(
@@ -225,7 +251,15 @@ async def introspect(request: Request, services: ServicesDep) -> Response:
     return response
 
 
-@router.post(endpoints.REGISTER, response_model=None)
+@router.post(
+    endpoints.REGISTER,
+    response_model=None,
+    status_code=201,
+    summary="Register an OAuth client",
+    responses=failures(400, 401, 403, 429),
+    # Open registration needs no credential; an administrator's registers more.
+    openapi_extra={"security": [{}, {"bearer": []}]},
+)
 async def register(request: Request, services: ServicesDep) -> Response:
     """Dynamic client registration (RFC 7591); a credential that may
     administer (``authority``) registers any client, anyone else what open
@@ -278,8 +312,22 @@ async def register(request: Request, services: ServicesDep) -> Response:
 
 # One route per method: a route with both gives /openapi.json one operation id
 # twice (a warning, an error under pytest).
-@router.get(endpoints.USERINFO, response_model=None, operation_id="userinfo_get")
-@router.post(endpoints.USERINFO, response_model=None, operation_id="userinfo_post")
+@router.get(
+    endpoints.USERINFO,
+    response_model=None,
+    operation_id="userinfo_get",
+    summary="Read the signed-in person's claims",
+    responses=failures(401, 403),
+    openapi_extra={"security": [{"bearer": []}, {"oauth2": ["openid"]}]},
+)
+@router.post(
+    endpoints.USERINFO,
+    response_model=None,
+    operation_id="userinfo_post",
+    summary="Read the signed-in person's claims",
+    responses=failures(401, 403),
+    openapi_extra={"security": [{"bearer": []}, {"oauth2": ["openid"]}]},
+)
 async def userinfo_endpoint(request: Request, services: ServicesDep) -> Response:
     """OIDC UserInfo (OIDC Core §5.3), for an access token with ``openid``."""
     principal = getattr(request.state, "principal", None)
@@ -298,7 +346,7 @@ async def userinfo_endpoint(request: Request, services: ServicesDep) -> Response
     return JSONResponse(claims, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/oauth/jwks")
+@router.get("/oauth/jwks", summary="List the public signing keys")
 async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
     """Published signing keys (RFC 7517): current ones and retired ones whose
     tokens may still be alive."""
@@ -306,7 +354,9 @@ async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
     return services.keys.ring.jwks()
 
 
-@router.get(endpoints.AUTHORIZATION_SERVER_METADATA)
+@router.get(
+    endpoints.AUTHORIZATION_SERVER_METADATA, summary="Describe the authorization server"
+)
 async def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
     """Authorization Server Metadata (RFC 8414)."""
     return JSONResponse(
@@ -314,7 +364,7 @@ async def authorization_server_metadata(services: ServicesDep) -> JSONResponse:
     )
 
 
-@router.get(endpoints.OPENID_CONFIGURATION)
+@router.get(endpoints.OPENID_CONFIGURATION, summary="Describe the OpenID provider")
 async def openid_configuration(services: ServicesDep) -> JSONResponse:
     """OpenID Provider Metadata (OIDC Discovery §3)."""
     return JSONResponse(
@@ -322,7 +372,10 @@ async def openid_configuration(services: ServicesDep) -> JSONResponse:
     )
 
 
-@router.get(endpoints.PROTECTED_RESOURCE_METADATA)
+@router.get(
+    endpoints.PROTECTED_RESOURCE_METADATA,
+    summary="Describe the API as a protected resource",
+)
 async def protected_resource_metadata(services: ServicesDep) -> JSONResponse:
     """Protected Resource Metadata (RFC 9728) of the API itself."""
     server = services.oauth
@@ -332,7 +385,11 @@ async def protected_resource_metadata(services: ServicesDep) -> JSONResponse:
     )
 
 
-@router.get(endpoints.PROTECTED_RESOURCE_METADATA + "/{path:path}")
+@router.get(
+    endpoints.PROTECTED_RESOURCE_METADATA + "/{path:path}",
+    summary="Describe another protected resource",
+    responses=failures(404),
+)
 async def protected_resource_metadata_for(
     path: str, services: ServicesDep
 ) -> JSONResponse:

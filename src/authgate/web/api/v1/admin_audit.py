@@ -40,7 +40,7 @@ def audit_filters(
 AuditFilters = Annotated[AuditQuery, Depends(audit_filters)]
 
 
-@router.get("")
+@router.get("", summary="Read the audit log")
 async def audit_log(
     _admin: Admin, services: ServicesDep, query: AuditFilters
 ) -> Page[AuditOut]:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from authgate.domain import clients
 from authgate.web.deps import Admin, PeerDep, ServicesDep
-from authgate.web.schemas import Page, RequestBody, ResponseBody
+from authgate.web.schemas import Page, RequestBody, ResponseBody, failures
 
 router = APIRouter(prefix="/admin/clients", tags=["admin"])
 
@@ -69,14 +69,16 @@ def client_out(client: clients.Client) -> ClientOut:
     )
 
 
-@router.get("")
+@router.get("", summary="List OAuth clients")
 async def list_clients(_admin: Admin, services: ServicesDep) -> Page[ClientOut]:
     async with services.db.transaction() as tx:
         found = await clients.listed(tx)
     return Page(items=[client_out(c) for c in found])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Register an OAuth client (admin)"
+)
 async def create_client(
     body: ClientIn, admin: Admin, services: ServicesDep, peer: PeerDep
 ) -> ClientCreated:
@@ -97,7 +99,12 @@ async def create_client(
     return ClientCreated(**client_out(registered).model_dump(), client_secret=secret)
 
 
-@router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{client_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an OAuth client",
+    responses=failures(404, 409),
+)
 async def delete_client(
     client_id: Annotated[str, Field(max_length=clients.CLIENT_ID_MAX)],
     admin: Admin,

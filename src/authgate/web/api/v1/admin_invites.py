@@ -9,18 +9,18 @@ from pydantic import Field
 from authgate.domain import invite_mail, invites
 from authgate.server.mailing import mailing
 from authgate.web.deps import Admin, PeerDep, ServicesDep
-from authgate.web.schemas import Page, RequestBody, ResponseBody
+from authgate.web.schemas import Page, RequestBody, ResponseBody, failures
 
 router = APIRouter(prefix="/admin/invites", tags=["admin"])
 
 
-class InviteIn(RequestBody):
+class InstanceInviteIn(RequestBody):
     expires_in_days: Annotated[int | None, Field(ge=1, le=invites.MAX_DAYS)] = None
     #: whom it is for: mailed a link to register with it
     email: Annotated[str | None, Field(max_length=320)] = None
 
 
-class InviteCreated(ResponseBody):
+class InstanceInviteCreated(ResponseBody):
     id: str
     code: str
     expires_at: datetime | None
@@ -37,10 +37,15 @@ class InviteOut(ResponseBody):
     status: str
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Create an instance invite"
+)
 async def create_invite(
-    admin: Admin, services: ServicesDep, peer: PeerDep, body: InviteIn | None = None
-) -> InviteCreated:
+    admin: Admin,
+    services: ServicesDep,
+    peer: PeerDep,
+    body: InstanceInviteIn | None = None,
+) -> InstanceInviteCreated:
     async with services.db.transaction() as tx:
         invite, code = await invite_mail.create(
             tx,
@@ -50,10 +55,10 @@ async def create_invite(
             email=body.email if body else None,
             peer=peer,
         )
-    return InviteCreated(id=invite.id, code=code, expires_at=invite.expires_at)
+    return InstanceInviteCreated(id=invite.id, code=code, expires_at=invite.expires_at)
 
 
-@router.get("")
+@router.get("", summary="List instance invites")
 async def list_invites(_admin: Admin, services: ServicesDep) -> Page[InviteOut]:
     async with services.db.transaction() as tx:
         found = await tx.invites.all()
@@ -74,7 +79,12 @@ async def list_invites(_admin: Admin, services: ServicesDep) -> Page[InviteOut]:
     )
 
 
-@router.delete("/{invite_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{invite_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an instance invite",
+    responses=failures(404),
+)
 async def revoke_invite(
     invite_id: Annotated[str, Field(max_length=64)],
     admin: Admin,

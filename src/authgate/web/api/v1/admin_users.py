@@ -16,7 +16,7 @@ from authgate.domain import account, deletion, factors, users, verification
 from authgate.errors import InvalidRequest, NotFound
 from authgate.server.mailing import mailing
 from authgate.web.deps import Admin, PeerDep, ServicesDep
-from authgate.web.schemas import Page, RequestBody, ResponseBody, Storable
+from authgate.web.schemas import Page, RequestBody, ResponseBody, Storable, failures
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
 
@@ -25,7 +25,7 @@ Password = Annotated[str, Field(min_length=1, max_length=1024)]
 NO_USER = "No such user."
 
 
-class UserOut(ResponseBody):
+class AccountOut(ResponseBody):
     id: str
     username: str
     email: str | None
@@ -62,9 +62,9 @@ class PasswordIn(RequestBody):
     new_password: Password
 
 
-def user_out(user: users.User) -> UserOut:
+def user_out(user: users.User) -> AccountOut:
     """Every field but the password hash, which never leaves the server."""
-    return UserOut(
+    return AccountOut(
         id=user.id,
         username=user.username,
         email=user.email,
@@ -78,14 +78,14 @@ def user_out(user: users.User) -> UserOut:
     )
 
 
-@router.get("")
+@router.get("", summary="List accounts")
 async def list_users(
     _admin: Admin,
     services: ServicesDep,
     q: Annotated[str, Query(max_length=320), Storable] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64), Storable] = None,
-) -> Page[UserOut]:
+) -> Page[AccountOut]:
     """Users by username; ``q`` keeps those whose username or email contains
     it. ``next_cursor`` (the last username) is set only when more follow."""
     text = q.strip()
@@ -96,8 +96,8 @@ async def list_users(
     return Page(items=[user_out(u) for u in items], next_cursor=next_cursor)
 
 
-@router.get("/{user_id}")
-async def get_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> UserOut:
+@router.get("/{user_id}", summary="Show an account", responses=failures(404))
+async def get_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> AccountOut:
     async with services.db.read() as tx:
         user = await tx.users.get(user_id)
     if user is None:
@@ -105,10 +105,15 @@ async def get_user(user_id: UserId, _admin: Admin, services: ServicesDep) -> Use
     return user_out(user)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account (admin)",
+    responses=failures(409),
+)
 async def create_user(
     body: UserIn, admin: Admin, services: ServicesDep, peer: PeerDep
-) -> UserOut:
+) -> AccountOut:
     """A local account, as ``authgate admin create-user`` makes one; its
     address gets a verification link unless ``email_verified``."""
     account = await users.prepare(
@@ -131,14 +136,18 @@ async def create_user(
     return user_out(user)
 
 
-@router.patch("/{user_id}")
+@router.patch(
+    "/{user_id}",
+    summary="Change an account's admin or disabled state",
+    responses=failures(404, 409),
+)
 async def change_user(
     user_id: UserId,
     body: UserChange,
     admin: Admin,
     services: ServicesDep,
     peer: PeerDep,
-) -> UserOut:
+) -> AccountOut:
     """Grant or revoke administration, disable or enable, in one transaction:
     refused as a whole (the last active administrator: 409), nothing changes.
     A field already at the asked value changes nothing and logs nothing.
@@ -175,7 +184,12 @@ async def change_user(
     return user_out(changed)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an account",
+    responses=failures(404, 409),
+)
 async def delete_user(
     user_id: UserId, admin: Admin, services: ServicesDep, peer: PeerDep
 ) -> Response:
@@ -195,7 +209,12 @@ async def delete_user(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{user_id}/reset-factors", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/{user_id}/reset-factors",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove an account's second factors",
+    responses=failures(404),
+)
 async def reset_factors(
     user_id: UserId, admin: Admin, services: ServicesDep, peer: PeerDep
 ) -> Response:
@@ -216,7 +235,12 @@ async def reset_factors(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{user_id}/reset-password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/{user_id}/reset-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set an account's password",
+    responses=failures(404),
+)
 async def reset_password(
     user_id: UserId,
     body: PasswordIn,

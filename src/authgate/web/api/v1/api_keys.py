@@ -19,7 +19,7 @@ from authgate.web.deps import (
     ServicesDep,
     revoking,
 )
-from authgate.web.schemas import Page, RequestBody, ResponseBody
+from authgate.web.schemas import Page, RequestBody, ResponseBody, failures
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -61,7 +61,12 @@ def key_out(key: credentials.Credential) -> KeyOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key",
+    responses=failures(404),
+)
 async def create_key(
     body: KeyIn,
     minter: Minting,
@@ -87,14 +92,19 @@ async def create_key(
     return KeyCreated(**key_out(key).model_dump(), token=secret)
 
 
-@router.get("")
+@router.get("", summary="List API keys")
 async def list_keys(caller: Caller, services: ServicesDep) -> Page[KeyOut]:
     async with services.db.transaction() as tx:
         found = await tx.credentials.list_for_user(caller.user_id or "", "key")
     return Page(items=[key_out(k) for k in found])
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key",
+    responses=failures(404),
+)
 async def revoke_key(
     key_id: CredentialId,
     caller: Annotated[Principal, Depends(revoking("key_id"))],

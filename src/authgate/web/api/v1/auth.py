@@ -22,7 +22,7 @@ from authgate.server.signup import register_account
 from authgate.web import session_cookies
 from authgate.web.api.v1.factors import TotpEnrolmentOut
 from authgate.web.deps import PeerDep, ServicesDep, rate_limit
-from authgate.web.schemas import RequestBody, ResponseBody
+from authgate.web.schemas import Error, RequestBody, ResponseBody, failures
 from authgate.web.security import REFRESH_COOKIE, SESSION_COOKIE, read_cookie
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -97,7 +97,7 @@ class RecoverIn(RequestBody):
     new_password: Password
 
 
-class UserOut(ResponseBody):
+class RegisteredUser(ResponseBody):
     id: str
     username: str
     email: str | None
@@ -105,7 +105,7 @@ class UserOut(ResponseBody):
     created_at: datetime
 
 
-class TokenOut(ResponseBody):
+class SignInTokens(ResponseBody):
     access_token: str
     token_type: str = "Bearer"  # noqa: S105 - the RFC 6750 scheme name
     expires_in: int
@@ -113,13 +113,13 @@ class TokenOut(ResponseBody):
     csrf_token: str | None = None
 
 
-class EnrolledOut(TokenOut):
+class EnrolledOut(SignInTokens):
     #: the first factor's recovery codes, shown this once
     recovery_codes: list[str]
 
 
-def user_out(user: users.User) -> UserOut:
-    return UserOut(
+def user_out(user: users.User) -> RegisteredUser:
+    return RegisteredUser(
         id=user.id,
         username=user.username,
         email=user.email,
@@ -136,8 +136,8 @@ def _tokens(
     refresh: str,
     org: Membership | None,
     authentication: Authentication | None,
-) -> TokenOut:
-    return TokenOut(
+) -> SignInTokens:
+    return SignInTokens(
         access_token=signin.access_token(
             services,
             user_id=user_id,
@@ -154,8 +154,12 @@ def _tokens(
     "/register",
     status_code=status.HTTP_201_CREATED,
     dependencies=[rate_limit("register")],
+    summary="Create an account",
+    responses=failures(403, 409),
 )
-async def register(body: RegisterIn, services: ServicesDep, peer: PeerDep) -> UserOut:
+async def register(
+    body: RegisterIn, services: ServicesDep, peer: PeerDep
+) -> RegisteredUser:
     user = await register_account(
         services,
         peer,
@@ -171,8 +175,16 @@ async def register(body: RegisterIn, services: ServicesDep, peer: PeerDep) -> Us
 @router.post(
     "/login",
     dependencies=[rate_limit("login")],
-    response_model=TokenOut,
-    responses={401: {"model": MfaRequiredOut | MfaEnrollmentOut}},
+    response_model=SignInTokens,
+    responses={
+        **failures(403, 404),
+        401: {
+            "model": MfaRequiredOut | MfaEnrollmentOut | Error,
+            "description": "Wrong username or password, or a second factor to "
+            "give (`mfa_required`) or to set up (`mfa_enrollment_required`).",
+        },
+    },
+    summary="Sign in with a password",
 )
 async def login(
     body: LoginIn,
@@ -180,7 +192,7 @@ async def login(
     peer: PeerDep,
     response: Response,
     org: RequestedOrg = None,
-) -> TokenOut | JSONResponse:
+) -> SignInTokens | JSONResponse:
     """Sign in with a password. For an account with a second factor the
     answer is ``401 mfa_required`` with an ``mfa_token`` to finish at
     ``/auth/login/mfa`` within five minutes; where every account must have
@@ -210,14 +222,19 @@ def _second_step(step: factors.SecondStep) -> MfaRequiredOut | MfaEnrollmentOut:
     )
 
 
-@router.post("/login/mfa", dependencies=[rate_limit("login")])
+@router.post(
+    "/login/mfa",
+    dependencies=[rate_limit("login")],
+    summary="Finish a sign-in with a second factor",
+    responses=failures(401, 404),
+)
 async def login_mfa(
     body: MfaIn,
     services: ServicesDep,
     peer: PeerDep,
     response: Response,
     org: RequestedOrg = None,
-) -> TokenOut | EnrolledOut:
+) -> SignInTokens | EnrolledOut:
     """The second step of a sign-in: answers as ``/auth/login`` does. Send
     the ``code`` or, for a passkey, the ``assertion``: exactly one. The
     step of an enrolment answers with the new ``recovery_codes`` too."""
@@ -242,7 +259,7 @@ async def login_mfa(
 
 def session_response(
     services: Services, opened: signin.Opened, response: Response
-) -> TokenOut:
+) -> SignInTokens:
     """The API's answer to a sign-in, after the commit: an access token (acting
     in the org the sign-in asked for), the refresh token and the CSRF token in
     the body, the session cookies on ``response``."""
@@ -259,7 +276,12 @@ def session_response(
     return out
 
 
-@router.post("/refresh", dependencies=[rate_limit("refresh")])
+@router.post(
+    "/refresh",
+    dependencies=[rate_limit("refresh")],
+    summary="Exchange a refresh token for new tokens",
+    responses=failures(401, 404),
+)
 async def refresh(
     request: Request,
     services: ServicesDep,
@@ -267,7 +289,7 @@ async def refresh(
     response: Response,
     body: RefreshIn | None = None,
     org: RequestedOrg = None,
-) -> TokenOut:
+) -> SignInTokens:
     settings = services.settings
     secret = (body.refresh_token if body else None) or read_cookie(
         request, settings, REFRESH_COOKIE
@@ -318,6 +340,8 @@ async def refresh(
     "/recover",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[rate_limit("recover")],
+    summary="Reset a password with a recovery key",
+    responses=failures(401),
 )
 async def recover(body: RecoverIn, services: ServicesDep, peer: PeerDep) -> Response:
     """Reset a forgotten password with a recovery key; every session ends."""
@@ -339,7 +363,7 @@ async def recover(body: RecoverIn, services: ServicesDep, peer: PeerDep) -> Resp
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
 async def logout(
     request: Request,
     services: ServicesDep,

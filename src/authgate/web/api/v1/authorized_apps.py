@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from authgate.domain import clients, grants
 from authgate.web.deps import Caller, ManagesAccount, PeerDep, ServicesDep
-from authgate.web.schemas import Page, ResponseBody
+from authgate.web.schemas import Page, ResponseBody, failures
 
 router = APIRouter(prefix="/authorized-apps", tags=["authorized apps"])
 
@@ -26,7 +26,7 @@ class AppOut(ResponseBody):
     last_used_at: datetime | None
 
 
-@router.get("")
+@router.get("", summary="List the applications you authorized")
 async def list_apps(caller: Caller, services: ServicesDep) -> Page[AppOut]:
     async with services.db.read() as tx:
         found = await grants.authorized_apps(tx, caller.user_id or "")
@@ -44,7 +44,12 @@ async def list_apps(caller: Caller, services: ServicesDep) -> Page[AppOut]:
     )
 
 
-@router.delete("/{client_id:path}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{client_id:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Withdraw an application's authorization",
+    responses=failures(404),
+)
 async def withdraw(
     client_id: ClientId, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> Response:

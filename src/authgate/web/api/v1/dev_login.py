@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from authgate.errors import NotFound
 from authgate.server import signin
 from authgate.upstream import dev_login
-from authgate.web.api.v1.auth import TokenOut, Username, session_response
+from authgate.web.api.v1.auth import SignInTokens, Username, session_response
 from authgate.web.deps import PeerDep, ServicesDep
 from authgate.web.schemas import RequestBody
 
@@ -22,14 +22,14 @@ class DevLoginIn(RequestBody):
     username: Username
 
 
-@router.post("/login")
+@router.post("/login", summary="Sign in as any user (development only)")
 async def login(
     body: DevLoginIn,
     request: Request,
     services: ServicesDep,
     peer: PeerDep,
     response: Response,
-) -> TokenOut:
+) -> SignInTokens:
     """Development only: sign in as ``username``, made on first use."""
     if not dev_login.allows(services.settings, peer.ip, request.headers):
         raise NotFound("Not found.")

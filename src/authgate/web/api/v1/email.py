@@ -18,7 +18,7 @@ from authgate.domain import verification
 from authgate.errors import Forbidden
 from authgate.server.mailing import mailing, resend_allowed
 from authgate.web.deps import ManagesAccount, PeerDep, ServicesDep, rate_limit
-from authgate.web.schemas import RequestBody, ResponseBody
+from authgate.web.schemas import RequestBody, ResponseBody, failures
 
 router = APIRouter(tags=["me"])
 
@@ -39,7 +39,11 @@ class SentOut(ResponseBody):
     email: str
 
 
-@router.post("/auth/verify-email", dependencies=[rate_limit("verify-email")])
+@router.post(
+    "/auth/verify-email",
+    dependencies=[rate_limit("verify-email")],
+    summary="Verify an email address with a mailed link",
+)
 async def verify_email(
     body: VerifyIn, services: ServicesDep, peer: PeerDep
 ) -> VerifiedOut:
@@ -50,7 +54,12 @@ async def verify_email(
     return VerifiedOut(email=user.email or "", email_verified=user.email_verified)
 
 
-@router.post("/me/email/verification", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/me/email/verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a new verification link",
+    responses=failures(400, 429),
+)
 async def resend(caller: ManagesAccount, services: ServicesDep) -> SentOut:
     """Mail a new verification link to the address waiting: a new one asked
     for, else an unverified current one (an earlier link stops working)."""

@@ -14,7 +14,7 @@ from authgate.guard import Principal
 from authgate.server import second_factors
 from authgate.server.services import Services
 from authgate.web.deps import ChangesSignIn, PeerDep, ServicesDep
-from authgate.web.schemas import RequestBody, ResponseBody
+from authgate.web.schemas import RequestBody, ResponseBody, failures
 
 router = APIRouter(prefix="/me/factors", tags=["factors"])
 
@@ -48,7 +48,7 @@ async def _person(services: Services, caller: Principal) -> User:
     return user
 
 
-@router.get("")
+@router.get("", summary="List your second factors")
 async def list_factors(caller: ChangesSignIn, services: ServicesDep) -> FactorsOut:
     user = await _person(services, caller)
     found = await second_factors.summary(services, user.id)
@@ -60,7 +60,12 @@ async def list_factors(caller: ChangesSignIn, services: ServicesDep) -> FactorsO
     )
 
 
-@router.post("/totp", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/totp",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start setting up an authenticator app",
+    responses=failures(409),
+)
 async def begin_totp(caller: ChangesSignIn, services: ServicesDep) -> TotpEnrolmentOut:
     """A new secret for an authenticator app (replacing one not confirmed
     yet); confirm it with a first code. 409 when one is set up already."""
@@ -69,7 +74,9 @@ async def begin_totp(caller: ChangesSignIn, services: ServicesDep) -> TotpEnrolm
     return TotpEnrolmentOut(secret=started.secret, otpauth_uri=started.uri)
 
 
-@router.post("/totp/confirm")
+@router.post(
+    "/totp/confirm", summary="Turn the authenticator app on with its first code"
+)
 async def confirm_totp(
     body: TotpConfirmIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> RecoveryCodesOut:
@@ -82,7 +89,12 @@ async def confirm_totp(
     return RecoveryCodesOut(recovery_codes=codes)
 
 
-@router.delete("/totp", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/totp",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove the authenticator app",
+    responses=failures(404),
+)
 async def remove_totp(
     caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> Response:
@@ -92,7 +104,12 @@ async def remove_totp(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/recovery-codes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/recovery-codes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Replace your recovery codes",
+    responses=failures(409),
+)
 async def regenerate_recovery_codes(
     caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> RecoveryCodesOut:

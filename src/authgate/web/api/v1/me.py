@@ -25,7 +25,7 @@ from authgate.web.deps import (
     ServicesDep,
     rate_limit,
 )
-from authgate.web.schemas import RequestBody, ResponseBody
+from authgate.web.schemas import RequestBody, ResponseBody, failures
 
 router = APIRouter(tags=["me"])
 
@@ -60,7 +60,7 @@ async def _person(services: Services, caller: Principal) -> User:
     return user
 
 
-@router.patch("/me")
+@router.patch("/me", summary="Choose the default organization", responses=failures(404))
 async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeOut:
     """Choose the default organization (id or slug; ``null`` for none)."""
     async with services.db.transaction() as tx:
@@ -68,7 +68,7 @@ async def update_me(body: MePatch, caller: Caller, services: ServicesDep) -> MeO
     return await me(dataclasses.replace(caller, org_id=org_id, role=None), services)
 
 
-@router.get("/me")
+@router.get("/me", summary="Describe the caller")
 async def me(caller: Caller, services: ServicesDep) -> MeOut:
     user = await _person(services, caller)
     return MeOut(
@@ -93,6 +93,8 @@ class DeleteMeIn(RequestBody):
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[rate_limit("delete-account")],
+    summary="Delete your own account",
+    responses=failures(409),
 )
 async def delete_me(
     body: DeleteMeIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
@@ -172,7 +174,7 @@ def _credential(c: Credential) -> CredentialOut:
     )
 
 
-@router.get("/me/export")
+@router.get("/me/export", summary="Export your data")
 async def export_me(caller: ManagesAccount, services: ServicesDep) -> ExportOut:
     """Everything Authgate holds about the caller, as one JSON document:
     profile, live sessions, tokens' and keys' metadata, organizations, and the

@@ -18,7 +18,7 @@ from authgate.web import paths
 from authgate.web.api.v1.admin_audit import AuditFilters
 from authgate.web.audit_log import AuditOut, audit_page
 from authgate.web.deps import Caller, ManagesAccount, PeerDep, ServicesDep
-from authgate.web.schemas import Page, RequestBody, ResponseBody
+from authgate.web.schemas import Page, RequestBody, ResponseBody, failures
 
 router = APIRouter(tags=["organizations"])
 
@@ -59,12 +59,12 @@ class RoleIn(RequestBody):
     role: Annotated[str, Field(max_length=16)]
 
 
-class InviteIn(RequestBody):
+class OrgInviteIn(RequestBody):
     email: Annotated[str, Field(min_length=3, max_length=320)]
     role: Annotated[str, Field(max_length=16)] = "member"
 
 
-class InviteCreated(ResponseBody):
+class OrgInviteCreated(ResponseBody):
     id: str
     code: str
     url: str
@@ -107,14 +107,19 @@ async def _membership(
         return await org_context.access(tx, ref, caller)
 
 
-@router.get("/orgs")
+@router.get("/orgs", summary="List your organizations")
 async def list_orgs(caller: Caller, services: ServicesDep) -> Page[OrgOut]:
     async with services.db.transaction() as tx:
         found = await tx.orgs.memberships(_user(caller))
     return Page(items=[org_out(m) for m in found])
 
 
-@router.post("/orgs", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/orgs",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an organization",
+    responses=failures(409),
+)
 async def create_org(
     body: OrgIn, caller: Caller, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
@@ -125,12 +130,14 @@ async def create_org(
     return org_out(membership)
 
 
-@router.get("/orgs/{org}")
+@router.get("/orgs/{org}", summary="Show an organization", responses=failures(404))
 async def get_org(org: OrgRef, caller: Caller, services: ServicesDep) -> OrgOut:
     return org_out(await _membership(services, org, caller))
 
 
-@router.patch("/orgs/{org}")
+@router.patch(
+    "/orgs/{org}", summary="Change an organization", responses=failures(404, 409)
+)
 async def update_org(
     org: OrgRef, body: OrgPatch, caller: Caller, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
@@ -147,7 +154,12 @@ async def update_org(
     return org_out(dataclasses.replace(membership, org=updated))
 
 
-@router.delete("/orgs/{org}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/orgs/{org}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an organization",
+    responses=failures(404),
+)
 async def delete_org(
     org: OrgRef, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> Response:
@@ -156,7 +168,11 @@ async def delete_org(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/orgs/{org}/members")
+@router.get(
+    "/orgs/{org}/members",
+    summary="List an organization's members",
+    responses=failures(404),
+)
 async def list_members(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[MemberOut]:
@@ -172,7 +188,11 @@ async def list_members(
     )
 
 
-@router.patch("/orgs/{org}/members/{user_id}")
+@router.patch(
+    "/orgs/{org}/members/{user_id}",
+    summary="Change a member's role",
+    responses=failures(404, 409),
+)
 async def change_role(
     org: OrgRef,
     user_id: UserRef,
@@ -192,7 +212,12 @@ async def change_role(
     )
 
 
-@router.delete("/orgs/{org}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/orgs/{org}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a member",
+    responses=failures(404, 409),
+)
 async def remove_member(
     org: OrgRef,
     user_id: UserRef,
@@ -206,14 +231,19 @@ async def remove_member(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/orgs/{org}/invites", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/orgs/{org}/invites",
+    status_code=status.HTTP_201_CREATED,
+    summary="Invite someone to an organization",
+    responses=failures(404, 409),
+)
 async def invite_member(
     org: OrgRef,
-    body: InviteIn,
+    body: OrgInviteIn,
     caller: ManagesAccount,
     services: ServicesDep,
     peer: PeerDep,
-) -> InviteCreated:
+) -> OrgInviteCreated:
     async with services.db.transaction() as tx:
         membership = await org_context.access(tx, org, caller)
         invite, code = await orgs.invite(
@@ -225,7 +255,7 @@ async def invite_member(
             accounts=services.settings.org_invites_create_accounts,
             peer=peer,
         )
-    return InviteCreated(
+    return OrgInviteCreated(
         id=invite.id,
         code=code,
         url=paths.invite_url(services.settings, code),
@@ -233,7 +263,11 @@ async def invite_member(
     )
 
 
-@router.get("/orgs/{org}/invites")
+@router.get(
+    "/orgs/{org}/invites",
+    summary="List an organization's pending invites",
+    responses=failures(404),
+)
 async def list_org_invites(
     org: OrgRef, caller: Caller, services: ServicesDep
 ) -> Page[OrgInviteOut]:
@@ -255,7 +289,10 @@ async def list_org_invites(
 
 
 @router.delete(
-    "/orgs/{org}/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT
+    "/orgs/{org}/invites/{invite_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an organization invite",
+    responses=failures(404),
 )
 async def revoke_org_invite(
     org: OrgRef,
@@ -271,7 +308,11 @@ async def revoke_org_invite(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/org-invites/accept")
+@router.post(
+    "/org-invites/accept",
+    summary="Accept an organization invite",
+    responses=failures(404, 409),
+)
 async def accept_invite(
     body: AcceptIn, caller: ManagesAccount, services: ServicesDep, peer: PeerDep
 ) -> OrgOut:
@@ -283,7 +324,11 @@ async def accept_invite(
     return org_out(membership)
 
 
-@router.get("/orgs/{org}/audit")
+@router.get(
+    "/orgs/{org}/audit",
+    summary="Read an organization's audit log",
+    responses=failures(404),
+)
 async def org_audit(
     org: OrgRef, caller: Caller, services: ServicesDep, query: AuditFilters
 ) -> Page[AuditOut]:

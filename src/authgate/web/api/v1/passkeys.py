@@ -18,9 +18,9 @@ from authgate.errors import InvalidCredentials
 from authgate.server import passkeys as webauthn
 from authgate.server import signin
 from authgate.util.useragent import device_label
-from authgate.web.api.v1.auth import RequestedOrg, TokenOut, session_response
+from authgate.web.api.v1.auth import RequestedOrg, SignInTokens, session_response
 from authgate.web.deps import ChangesSignIn, PeerDep, ServicesDep, rate_limit
-from authgate.web.schemas import Page, RequestBody, ResponseBody
+from authgate.web.schemas import Page, RequestBody, ResponseBody, failures
 
 router = APIRouter(prefix="/me/passkeys", tags=["passkeys"])
 signin_router = APIRouter(prefix="/auth/passkey", tags=["auth"])
@@ -36,7 +36,7 @@ class CeremonyOut(ResponseBody):
     ticket: str
 
 
-class RegisterIn(RequestBody):
+class PasskeyIn(RequestBody):
     ticket: Ticket
     #: The browser's RegistrationResponseJSON (``PublicKeyCredential.toJSON()``).
     credential: dict[str, Any]
@@ -83,7 +83,7 @@ def _ceremony(ceremony: passkeys.Ceremony) -> CeremonyOut:
     return CeremonyOut(options=ceremony.options, ticket=ceremony.ticket)
 
 
-@router.get("")
+@router.get("", summary="List your passkeys")
 async def list_passkeys(
     caller: ChangesSignIn, services: ServicesDep
 ) -> Page[PasskeyOut]:
@@ -92,7 +92,7 @@ async def list_passkeys(
     return Page(items=[passkey_out(p) for p in found])
 
 
-@router.post("/options")
+@router.post("/options", summary="Start adding a passkey", responses=failures(400))
 async def registration_options(
     caller: ChangesSignIn, services: ServicesDep
 ) -> CeremonyOut:
@@ -107,9 +107,9 @@ async def registration_options(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a passkey")
 async def register_passkey(
-    body: RegisterIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
+    body: PasskeyIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> AddedOut:
     """The new passkey; as the person's first second factor, with their
     recovery codes."""
@@ -125,7 +125,7 @@ async def register_passkey(
     return AddedOut(**shown.model_dump(), recovery_codes=added.recovery_codes)
 
 
-@router.patch("/{passkey_id}")
+@router.patch("/{passkey_id}", summary="Rename a passkey", responses=failures(404))
 async def rename_passkey(
     passkey_id: PasskeyId,
     body: RenameIn,
@@ -140,7 +140,12 @@ async def rename_passkey(
     return passkey_out(next(p for p in found if p.id == passkey_id))
 
 
-@router.delete("/{passkey_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{passkey_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a passkey",
+    responses=failures(404),
+)
 async def remove_passkey(
     passkey_id: PasskeyId, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep
 ) -> Response:
@@ -151,21 +156,31 @@ async def remove_passkey(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@signin_router.post("/options", dependencies=[rate_limit("login")])
+@signin_router.post(
+    "/options",
+    dependencies=[rate_limit("login")],
+    summary="Start a sign-in with a passkey",
+    responses=failures(400),
+)
 async def sign_in_options(services: ServicesDep) -> CeremonyOut:
     """Options for signing in with any passkey of this site: no username."""
     rp = webauthn.required_relying_party(services)
     return _ceremony(passkeys.begin_sign_in(webauthn.sealer(services), rp))
 
 
-@signin_router.post("", dependencies=[rate_limit("login")])
+@signin_router.post(
+    "",
+    dependencies=[rate_limit("login")],
+    summary="Sign in with a passkey",
+    responses=failures(401, 404),
+)
 async def sign_in_with_passkey(
     body: SignInIn,
     services: ServicesDep,
     peer: PeerDep,
     response: Response,
     org: RequestedOrg = None,
-) -> TokenOut:
+) -> SignInTokens:
     """Answers as ``/auth/login`` does: tokens in the body, session cookies."""
     opened = await signin.with_passkey(
         services, peer, ticket=body.ticket, credential=body.credential, org=org

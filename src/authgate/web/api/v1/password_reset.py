@@ -43,6 +43,7 @@ class ResetIn(RequestBody):
     "/forgot",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[rate_limit(password_reset.BUCKET)],
+    summary="Ask for a password-reset link",
 )
 async def forgot(body: ForgotIn, services: ServicesDep, peer: PeerDep) -> ForgotOut:
     """Mail a link to choose a new password to the account whose verified
@@ -55,6 +56,7 @@ async def forgot(body: ForgotIn, services: ServicesDep, peer: PeerDep) -> Forgot
     "/reset",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[rate_limit(password_reset.BUCKET)],
+    summary="Set a new password with a mailed link",
 )
 async def reset(body: ResetIn, services: ServicesDep, peer: PeerDep) -> Response:
     """Set a new password with a mailed link's ``token``; every session and

@@ -18,21 +18,21 @@ from authgate.web.deps import (
     ServicesDep,
     revoking,
 )
-from authgate.web.schemas import Page, RequestBody, ResponseBody
+from authgate.web.schemas import Page, RequestBody, ResponseBody, failures
 
 router = APIRouter(prefix="/access-tokens", tags=["access tokens"])
 
 CredentialId = Annotated[str, Path(max_length=64)]
 
 
-class TokenIn(RequestBody):
+class AccessTokenIn(RequestBody):
     name: Annotated[str, Field(min_length=1, max_length=credentials.NAME_MAX)]
     expires_in_days: int
     scopes: Annotated[list[str] | None, Field(max_length=10)] = None
     org: Annotated[str | None, Field(max_length=64)] = None
 
 
-class TokenOut(ResponseBody):
+class AccessTokenOut(ResponseBody):
     id: str
     name: str
     display_prefix: str
@@ -44,12 +44,12 @@ class TokenOut(ResponseBody):
     status: str
 
 
-class TokenCreated(TokenOut):
+class AccessTokenCreated(AccessTokenOut):
     token: str
 
 
-def token_out(token: credentials.Credential) -> TokenOut:
-    return TokenOut(
+def token_out(token: credentials.Credential) -> AccessTokenOut:
+    return AccessTokenOut(
         id=token.id,
         name=token.name,
         display_prefix=token.display_prefix,
@@ -62,14 +62,19 @@ def token_out(token: credentials.Credential) -> TokenOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a personal access token",
+    responses=failures(404),
+)
 async def create_token(
-    body: TokenIn,
+    body: AccessTokenIn,
     minter: Minting,
     services: ServicesDep,
     peer: PeerDep,
     bound: BoundOrg,
-) -> TokenCreated:
+) -> AccessTokenCreated:
     """The secret is in this response only; it is never shown again."""
     ref = body.org or bound
     async with services.db.transaction() as tx:
@@ -88,17 +93,22 @@ async def create_token(
             peer=peer,
             parent=minter.parent,
         )
-    return TokenCreated(**token_out(token).model_dump(), token=secret)
+    return AccessTokenCreated(**token_out(token).model_dump(), token=secret)
 
 
-@router.get("")
-async def list_tokens(caller: Caller, services: ServicesDep) -> Page[TokenOut]:
+@router.get("", summary="List your personal access tokens")
+async def list_tokens(caller: Caller, services: ServicesDep) -> Page[AccessTokenOut]:
     async with services.db.transaction() as tx:
         found = await tx.credentials.list_for_user(caller.user_id or "", "pat")
     return Page(items=[token_out(t) for t in found])
 
 
-@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a personal access token",
+    responses=failures(404),
+)
 async def revoke_token(
     token_id: CredentialId,
     caller: Annotated[Principal, Depends(revoking("token_id"))],

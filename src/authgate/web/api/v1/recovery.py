@@ -23,7 +23,10 @@ class RecoveryKeyOut(ResponseBody):
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, dependencies=[rate_limit("recovery-key")]
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[rate_limit("recovery-key")],
+    summary="Create a recovery key",
 )
 async def create_recovery_key(
     body: RecoveryKeyIn, caller: ChangesSignIn, services: ServicesDep, peer: PeerDep

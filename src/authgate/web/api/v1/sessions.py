@@ -8,7 +8,7 @@ from authgate.domain import sessions
 from authgate.web import session_cookies
 from authgate.web.api.v1.personal_tokens import CredentialId
 from authgate.web.deps import Caller, ManagesAccount, PeerDep, ServicesDep
-from authgate.web.schemas import Page, ResponseBody
+from authgate.web.schemas import Page, ResponseBody, failures
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -27,7 +27,7 @@ class Revoked(ResponseBody):
     revoked: int
 
 
-@router.get("")
+@router.get("", summary="List your sessions and OAuth logins")
 async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOut]:
     """Browser and API sign-ins, then OAuth logins (the CLI's, apps'), whose
     device is the client's name."""
@@ -65,7 +65,12 @@ async def list_sessions(caller: Caller, services: ServicesDep) -> Page[SessionOu
     )
 
 
-@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End a session or an OAuth login",
+    responses=failures(404),
+)
 async def revoke_session(
     session_id: CredentialId,
     caller: ManagesAccount,
@@ -87,7 +92,7 @@ async def revoke_session(
     return response
 
 
-@router.post("/revoke-all")
+@router.post("/revoke-all", summary="End every session and OAuth login")
 async def revoke_all_sessions(
     caller: ManagesAccount, services: ServicesDep, peer: PeerDep, response: Response
 ) -> Revoked:
