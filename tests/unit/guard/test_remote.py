@@ -243,21 +243,3 @@ async def test_each_kind_of_introspection_failure_is_logged_once(
                 await verifier.verify(Credential(PAT, "bearer"))
     [record] = caplog.records
     assert "HTTP 500" in record.getMessage()
-
-
-async def test_without_client_credentials_an_opaque_token_is_told_what_is_missing(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A PAT sent to an app set up for JWTs only: not "not recognised" but
-    what the app lacks, in the answer and once in its log."""
-    verifiers = remote_verifiers(ISSUER, audience=RESOURCE)
-    assert not any(isinstance(v, IntrospectionVerifier) for v in verifiers)
-    [taker] = [v for v in verifiers if v.accepts(Credential(PAT, "bearer"))]
-    with caplog.at_level("WARNING", logger="authgate.guard"):
-        for _ in range(3):
-            with pytest.raises(CredentialError) as refused:
-                await taker.verify(Credential(PAT, "bearer"))
-            assert refused.value.status == 401
-            assert "client id and secret" in refused.value.description
-    [record] = caplog.records
-    assert "client_id and client_secret" in record.getMessage()

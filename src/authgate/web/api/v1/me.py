@@ -120,7 +120,7 @@ class ProfileOut(ResponseBody):
     default_org_id: str | None
 
 
-class SessionOut(ResponseBody):
+class ExportedSession(ResponseBody):
     id: str
     device: str
     ip: str | None
@@ -154,7 +154,7 @@ class MembershipOut(ResponseBody):
 class ExportOut(ResponseBody):
     exported_at: datetime
     profile: ProfileOut
-    sessions: list[SessionOut]
+    sessions: list[ExportedSession]
     access_tokens: list[CredentialOut]
     api_keys: list[CredentialOut]
     orgs: list[MembershipOut]
@@ -197,7 +197,7 @@ async def export_me(caller: ManagesAccount, services: ServicesDep) -> ExportOut:
             default_org_id=profile.default_org_id,
         ),
         sessions=[
-            SessionOut(
+            ExportedSession(
                 id=s.id,
                 device=s.device,
                 ip=s.ip,
