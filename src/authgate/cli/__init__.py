@@ -30,7 +30,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("admin", "admin", "Administer users, invites, clients and keys."),
     ("auth", "auth", "Sign the CLI in and out."),
     ("whoami", "auth", "Show the signed-in user."),
-    ("tokens", "tokens", "Personal access tokens."),
+    ("tokens", "tokens", "Personal access tokens (the API's /api/v1/access-tokens)."),
     ("keys", "keys", "API keys for server-to-server calls."),
     ("sessions", "sessions", "Your sign-in sessions."),
     ("org", "org", "Organizations."),

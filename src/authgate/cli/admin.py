@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from authgate.cli import output
 from authgate.cli.database import cli_peer, run
+from authgate.cli.options import whole_number
 
 if TYPE_CHECKING:
     from authgate.server.services import Services
@@ -63,7 +64,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "create", help="Print a single-use invite code."
     )
     invite_create_parser.add_argument(
-        "--expires-in-days", type=_days, help="Days until the code expires (1-365)."
+        "--expires-in-days",
+        type=whole_number(1, 365, "days"),
+        help="Days until the code expires (1-365).",
     )
     invite_create_parser.add_argument(
         "--email", help="Mail the invite to this address; only it can use it."
@@ -138,16 +141,6 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--note", default="", help="A line the message shows, to tell tests apart."
     )
     mail_test_parser.set_defaults(run=mail_test)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a whole number of days") from None
-    if not 1 <= value <= 365:
-        raise argparse.ArgumentTypeError("must be between 1 and 365")
-    return value
 
 
 def _address(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from authgate.cli import output
 from authgate.cli.database import cli_peer, run
+from authgate.cli.options import whole_number
 
 if TYPE_CHECKING:
     from authgate.domain.users import User
@@ -32,7 +33,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     listing.add_argument(
         "--limit",
-        type=_limit,
+        type=whole_number(1, 1000),
         default=LIST_LIMIT,
         help=f"At most this many (1-1000, default {LIST_LIMIT}).",
     )
@@ -64,16 +65,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
             )
         parser.add_argument("--json", action="store_true", help="Print JSON.")
         parser.set_defaults(run=command)
-
-
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a whole number") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be between 1 and 1000")
-    return value
 
 
 def _as_dict(user: "User") -> dict[str, Any]:

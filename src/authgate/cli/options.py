@@ -11,9 +11,28 @@ import os
 
 TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from authgate.client import AuthgateClient, ResolvedToken
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def whole_number(low: int, high: int, unit: str = "") -> "Callable[[str], int]":
+    """An argparse ``type``: a whole number (of ``unit``) from ``low`` to
+    ``high``, else a one-line usage error saying so."""
+    of = f" of {unit}" if unit else ""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number{of}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
 
 
 def client_options() -> argparse.ArgumentParser:

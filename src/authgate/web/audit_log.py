@@ -5,7 +5,7 @@ entries, newest first, and the cursor to the next (``GET /api/v1/admin/audit``,
 from datetime import datetime
 from typing import Any
 
-from authgate.domain.audit import AuditQuery
+from authgate.domain.audit import AuditEvent, AuditQuery
 from authgate.server.services import Services
 from authgate.web.schemas import Page, ResponseBody
 
@@ -22,22 +22,23 @@ class AuditOut(ResponseBody):
     details: dict[str, Any]
 
 
+def audit_out(event: AuditEvent) -> AuditOut:
+    return AuditOut(
+        id=event.id or 0,
+        action=event.action,
+        at=event.at,
+        actor_id=event.actor_id,
+        target_id=event.target_id,
+        org_id=event.org_id,
+        ip=event.ip,
+        user_agent=event.user_agent,
+        details=event.details,
+    )
+
+
 async def audit_page(services: Services, query: AuditQuery) -> Page[AuditOut]:
     async with services.db.transaction() as tx:
         events = await tx.audit.query(query)
-    items = [
-        AuditOut(
-            id=e.id or 0,
-            action=e.action,
-            at=e.at,
-            actor_id=e.actor_id,
-            target_id=e.target_id,
-            org_id=e.org_id,
-            ip=e.ip,
-            user_agent=e.user_agent,
-            details=e.details,
-        )
-        for e in events
-    ]
+    items = [audit_out(e) for e in events]
     next_cursor = str(items[-1].id) if len(items) == query.limit else None
     return Page(items=items, next_cursor=next_cursor)

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from authgate.domain import export, orgs
-from authgate.domain.credentials import Credential
 from authgate.domain.users import User
 from authgate.errors import Forbidden
 from authgate.guard import Principal
 from authgate.server.self_deletion import delete_own
 from authgate.server.services import Services
 from authgate.util import clock
-from authgate.web.audit_log import AuditOut
+from authgate.web.api.v1.personal_tokens import AccessTokenOut, token_out
+from authgate.web.audit_log import AuditOut, audit_out
 from authgate.web.deps import (
     Caller,
     ChangesSignIn,
@@ -130,19 +130,6 @@ class ExportedSession(ResponseBody):
     expires_at: datetime
 
 
-class CredentialOut(ResponseBody):
-    """A token's or key's metadata; never its secret nor its hash."""
-
-    id: str
-    name: str
-    display_prefix: str
-    scopes: list[str]
-    org_id: str | None
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-
-
 class MembershipOut(ResponseBody):
     org_id: str
     slug: str
@@ -155,23 +142,10 @@ class ExportOut(ResponseBody):
     exported_at: datetime
     profile: ProfileOut
     sessions: list[ExportedSession]
-    access_tokens: list[CredentialOut]
-    api_keys: list[CredentialOut]
+    access_tokens: list[AccessTokenOut]
+    api_keys: list[AccessTokenOut]
     orgs: list[MembershipOut]
     audit: list[AuditOut]
-
-
-def _credential(c: Credential) -> CredentialOut:
-    return CredentialOut(
-        id=c.id,
-        name=c.name,
-        display_prefix=c.display_prefix,
-        scopes=list(c.scopes),
-        org_id=c.org_id,
-        created_at=c.created_at,
-        expires_at=c.expires_at,
-        last_used_at=c.last_used_at,
-    )
 
 
 @router.get("/me/export", summary="Export your data")
@@ -208,8 +182,8 @@ async def export_me(caller: ManagesAccount, services: ServicesDep) -> ExportOut:
             )
             for s in found.sessions
         ],
-        access_tokens=[_credential(c) for c in found.access_tokens],
-        api_keys=[_credential(c) for c in found.api_keys],
+        access_tokens=[token_out(c) for c in found.access_tokens],
+        api_keys=[token_out(c) for c in found.api_keys],
         orgs=[
             MembershipOut(
                 org_id=m.org.id,
@@ -220,18 +194,5 @@ async def export_me(caller: ManagesAccount, services: ServicesDep) -> ExportOut:
             )
             for m in found.memberships
         ],
-        audit=[
-            AuditOut(
-                id=e.id or 0,
-                action=e.action,
-                at=e.at,
-                actor_id=e.actor_id,
-                target_id=e.target_id,
-                org_id=e.org_id,
-                ip=e.ip,
-                user_agent=e.user_agent,
-                details=e.details,
-            )
-            for e in found.audit
-        ],
+        audit=[audit_out(e) for e in found.audit],
     )
