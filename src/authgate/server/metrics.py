@@ -318,12 +318,16 @@ class Metrics:
         ]
         for found in families:
             for family in found:
-                if self.worker is not None:
-                    family.samples = [
-                        sample._replace(labels={"worker": self.worker, **sample.labels})
-                        for sample in family.samples
-                    ]
-                yield family
+                # A copy: a collector may hand out the same family every time
+                # (the platform's), and render() adds the siblings' samples.
+                copy = Metric(family.name, family.documentation, family.type)
+                copy.samples = [
+                    sample._replace(labels={"worker": self.worker, **sample.labels})
+                    if self.worker is not None
+                    else sample
+                    for sample in family.samples
+                ]
+                yield copy
 
     def families(self) -> Families:
         """:meth:`collect` as data a sibling worker can read back."""

@@ -269,3 +269,14 @@ def test_the_process_figures_come_with_each_worker_label() -> None:
     assert {sample.labels["worker"] for sample in collected.samples} == {"101", "202"}
     assert "python_info" in families
     prometheus.parse(text)  # and the strict reader too
+
+
+def test_every_scrape_shows_each_worker_once() -> None:
+    """A collector may hand out the same family on every collection (the
+    platform's ``python_info``): a scrape adding the siblings' samples must
+    not add them to it, or the next scrape shows them twice."""
+    mine, theirs = Metrics(CountingCache(), "101"), Metrics(CountingCache(), "202")
+    for _ in range(3):
+        parsed = prometheus.parse(mine.render([theirs.families()]))
+    info = [labels for _, labels in parsed["python_info"].samples]
+    assert sorted(dict(labels)["worker"] for labels in info) == ["101", "202"]
