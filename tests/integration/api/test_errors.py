@@ -227,7 +227,7 @@ def test_unknown_paths_wrong_methods_and_bad_credentials(
     for method, path in (
         ("GET", LOGIN),
         ("PUT", REGISTER),
-        ("DELETE", "/api/v1/me"),
+        ("PUT", "/api/v1/me"),
         ("PATCH", "/api/v1/auth/refresh"),
         ("POST", "/oauth/jwks"),
     ):
