@@ -310,24 +310,19 @@ async def register(request: Request, services: ServicesDep) -> Response:
     return render(answer)
 
 
+#: UserInfo's description, the same for GET and POST.
+_USERINFO: dict[str, Any] = {
+    "response_model": None,
+    "summary": "Read the signed-in person's claims",
+    "responses": failures(401, 403),
+    "openapi_extra": {"security": [{"bearer": []}, {"oauth2": ["openid"]}]},
+}
+
+
 # One route per method: a route with both gives /openapi.json one operation id
 # twice (a warning, an error under pytest).
-@router.get(
-    endpoints.USERINFO,
-    response_model=None,
-    operation_id="userinfo_get",
-    summary="Read the signed-in person's claims",
-    responses=failures(401, 403),
-    openapi_extra={"security": [{"bearer": []}, {"oauth2": ["openid"]}]},
-)
-@router.post(
-    endpoints.USERINFO,
-    response_model=None,
-    operation_id="userinfo_post",
-    summary="Read the signed-in person's claims",
-    responses=failures(401, 403),
-    openapi_extra={"security": [{"bearer": []}, {"oauth2": ["openid"]}]},
-)
+@router.get(endpoints.USERINFO, operation_id="userinfo_get", **_USERINFO)
+@router.post(endpoints.USERINFO, operation_id="userinfo_post", **_USERINFO)
 async def userinfo_endpoint(request: Request, services: ServicesDep) -> Response:
     """OIDC UserInfo (OIDC Core §5.3), for an access token with ``openid``."""
     principal = getattr(request.state, "principal", None)
